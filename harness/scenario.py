@@ -1,0 +1,344 @@
+"""Scenario files: the YAML a user writes, validated once into frozen typed objects.
+
+Every key of the schema is declared here, once, with its unit, default and rule. Code downstream
+receives a :class:`Scenario` and never sees the raw dict. Unknown keys, wrong types and values out of
+range raise :class:`~harness.errors.ScenarioError` with one line naming the key, the problem and
+the fix.
+
+Example::
+
+    >>> from harness.scenario import scenario_from_dict
+    >>> sc = scenario_from_dict({"name": "demo", "constellation": {"planes": 6, "sats_per_plane": 8}})
+    >>> sc.constellation.num_satellites
+    48
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import yaml
+
+from .errors import ScenarioError
+
+# Header bytes that every packet of a message carries besides its payload (see README "Packets").
+APP_HEADER_BYTES = 16
+UDP_HEADER_BYTES = 8
+IPV4_HEADER_BYTES = 20
+PPP_HEADER_BYTES = 2
+
+_Check = Callable[[Any], Optional[str]]
+
+
+def _spec(default: Any = dataclasses.MISSING, *, help: str, unit: str = "",
+          check: Optional[_Check] = None, choices: tuple = ()) -> Any:
+    """Declare one scenario key: its default, unit, help text and value rule."""
+    meta = {"help": help, "unit": unit, "check": check, "choices": choices}
+    if isinstance(default, (list, dict)):
+        raise TypeError("mutable defaults are not allowed in the schema")
+    return field(default=default, metadata=meta)
+
+
+def _section(cls: type) -> Any:
+    """A nested section whose every key has a default."""
+    return field(default_factory=cls, metadata={"help": cls.__doc__.strip().splitlines()[0],
+                                                 "unit": "", "check": None, "choices": ()})
+
+
+def _at_least(lo: float) -> _Check:
+    return lambda v: None if v >= lo else f"must be >= {lo:g}"
+
+
+def _above(lo: float) -> _Check:
+    return lambda v: None if v > lo else f"must be > {lo:g}"
+
+
+def _within(lo: float, hi: float) -> _Check:
+    return lambda v: None if lo <= v <= hi else f"must be in [{lo:g}, {hi:g}]"
+
+
+def _utc_instant(v: str) -> Optional[str]:
+    try:
+        _parse_utc(v)
+    except ValueError:
+        return "must be an ISO 8601 UTC instant such as '2026-01-01T00:00:00Z'"
+    return None
+
+
+def _parse_utc(text: str) -> datetime:
+    stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return stamp.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ConstellationSpec:
+    """The Walker constellation: shape, orbit and epoch."""
+
+    kind: str = _spec("walker-delta", help="Walker pattern: planes spread over 360 deg (delta) or 180 deg (star)",
+                      choices=("walker-delta", "walker-star"))
+    planes: int = _spec(6, help="number of orbital planes P", check=_at_least(1))
+    sats_per_plane: int = _spec(8, help="satellites per plane S", check=_at_least(1))
+    phasing: int = _spec(1, help="Walker phasing factor F, in [0, P-1]", check=_at_least(0))
+    altitude_km: float = _spec(550.0, unit="km", help="circular orbit altitude above the equatorial radius",
+                               check=_at_least(160.0))
+    inclination_deg: float = _spec(53.0, unit="deg", help="orbit inclination", check=_within(0.0, 180.0))
+    epoch_utc: str = _spec("2026-01-01T00:00:00Z", unit="UTC", help="instant of the first snapshot",
+                           check=_utc_instant)
+
+    @property
+    def num_satellites(self) -> int:
+        return self.planes * self.sats_per_plane
+
+    @property
+    def epoch(self) -> datetime:
+        return _parse_utc(self.epoch_utc)
+
+
+@dataclass(frozen=True)
+class SnapshotSpec:
+    """Topology snapshots: how many, and how far apart in time."""
+
+    count: int = _spec(10, help="number of topology snapshots (the paper used 200)", check=_at_least(1))
+    interval_s: float = _spec(1.0, unit="s", help="time between snapshots; the simulation runs for count * interval_s",
+                              check=_above(0.0))
+
+    @property
+    def horizon_s(self) -> float:
+        return self.count * self.interval_s
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """Laser inter-satellite links as ns-3 point-to-point links."""
+
+    rate_bps: float = _spec(100e9, unit="bit/s", help="data rate of every ISL", check=_above(0.0))
+    mtu_bytes: int = _spec(1500, unit="B", help="IP MTU of every ISL device", check=_within(128, 65535))
+    queue_packets: int = _spec(1000, unit="packets", help="drop-tail queue of every ISL device",
+                               check=_at_least(1))
+
+    @property
+    def segment_payload_bytes(self) -> int:
+        """Application payload per packet: the MTU less the IPv4, UDP and application headers."""
+        return self.mtu_bytes - IPV4_HEADER_BYTES - UDP_HEADER_BYTES - APP_HEADER_BYTES
+
+
+@dataclass(frozen=True)
+class ComputeSpec:
+    """On-board compute."""
+
+    satellite_flops: float = _spec(7.28e9, unit="FLOP/s", help="effective compute of every satellite",
+                                   check=_above(0.0))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The mixture-of-experts model: its shape and per-token work."""
+
+    layers: int = _spec(4, help="MoE layers L (one ring subnet each)", check=_at_least(1))
+    experts: int = _spec(4, help="experts per layer E", check=_at_least(1))
+    top_k: int = _spec(2, help="experts activated per token and layer k, in [1, E]", check=_at_least(1))
+    hidden_size: int = _spec(4096, help="hidden dimension", check=_at_least(1))
+    bytes_per_element: int = _spec(2, unit="B", help="bytes per hidden-state element (2 for bf16)",
+                                   choices=(1, 2, 4))
+    ffn_size: int = _spec(1376, help="neurons of one expert's FFN", check=_at_least(1))
+    vocab_size: int = _spec(32000, help="vocabulary size (LM head)", check=_at_least(1))
+    gateway_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token gateway work (attention + router); "
+                                           "default derived from the dimensions", check=_above(0.0))
+    expert_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token work of one expert; default derived",
+                                          check=_above(0.0))
+    lm_head_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token LM head work; default derived",
+                                           check=_above(0.0))
+
+    @property
+    def hidden_bytes(self) -> int:
+        """Bytes of one token's hidden state: the size of every message."""
+        return self.hidden_size * self.bytes_per_element
+
+    @property
+    def num_components(self) -> int:
+        """Satellites the model occupies: one gateway and E experts per layer."""
+        return self.layers * (1 + self.experts)
+
+
+@dataclass(frozen=True)
+class TrafficSpec:
+    """The token streams pushed through the model."""
+
+    requests: int = _spec(2, help="concurrent requests (independent token streams)", check=_at_least(1))
+    tokens_per_request: int = _spec(8, help="tokens generated per request", check=_at_least(1))
+    request_spacing_s: float = _spec(0.0, unit="s", help="start of request r is r * request_spacing_s",
+                                     check=_at_least(0.0))
+
+
+@dataclass(frozen=True)
+class ActivationSpec:
+    """Which experts each token activates: a seeded synthetic generator or a recorded trace."""
+
+    kind: str = _spec("synthetic", help="synthetic generator or a recorded trace file", choices=("synthetic", "file"))
+    skew: float = _spec(1.0, help="Zipf exponent of per-layer expert popularity (0 = uniform)", check=_at_least(0.0))
+    stickiness: float = _spec(0.2, help="probability that a token reuses the previous token's experts",
+                              check=_within(0.0, 1.0))
+    path: Optional[str] = _spec(None, help="trace file (.npy or .csv) when kind is 'file', relative to the scenario")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One scenario: constellation, links, model, traffic and the strategies to compare."""
+
+    name: str = _spec(help="scenario name, used in reports")
+    seed: int = _spec(1, help="seed of every random choice (traces, random placements, ns-3 streams)",
+                      check=_at_least(0))
+    strategies: tuple = _spec(("space-xnet",), help="placement strategies to run, by name")
+    constellation: ConstellationSpec = _section(ConstellationSpec)
+    snapshots: SnapshotSpec = _section(SnapshotSpec)
+    links: LinkSpec = _section(LinkSpec)
+    compute: ComputeSpec = _section(ComputeSpec)
+    model: ModelSpec = _section(ModelSpec)
+    traffic: TrafficSpec = _section(TrafficSpec)
+    activations: ActivationSpec = _section(ActivationSpec)
+    base_dir: str = field(default=".", metadata={"internal": True})
+
+    def resolve(self, relative: str) -> Path:
+        """A path named in the scenario, relative to the scenario file's folder."""
+        return Path(self.base_dir) / relative
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"scenario file '{path}' not found: check the path "
+                            f"(shipped scenarios are in topologies/)")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{path}: YAML syntax error{where}: {problem}; fix the file's syntax") from None
+    if raw is None:
+        raise ScenarioError(f"{path}: the file is empty; a scenario needs at least 'name'")
+    return scenario_from_dict(raw, base_dir=path.parent, source=str(path))
+
+
+def scenario_from_dict(raw: Any, *, base_dir: str | Path = ".", source: str = "scenario") -> Scenario:
+    """Validate a plain dict (as YAML gives it) into a :class:`Scenario`."""
+    scenario = _build(Scenario, raw, source, "")
+    scenario = dataclasses.replace(scenario, base_dir=str(base_dir))
+    _check_consistency(scenario, source)
+    return scenario
+
+
+def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
+    where = prefix.rstrip(".") or "the top level"
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: {where} must be a mapping of keys to values, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ScenarioError(f"{source}: unknown key '{prefix}{unknown[0]}'; allowed keys in {where}: "
+                            f"{', '.join(fields)}")
+    values = {}
+    for name, f in fields.items():
+        key = prefix + name
+        if name not in raw:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ScenarioError(f"{source}: missing required key '{key}': add it ({f.metadata['help']})")
+            continue
+        values[name] = _convert(hints[name], raw[name], f, source, key)
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str) -> Any:
+    optional = typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in typing.get_args(hint)
+    if optional:
+        if value is None:
+            return None
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, key + ".")
+
+    def bad(expected: str) -> ScenarioError:
+        return ScenarioError(f"{source}: '{key}' must be {expected}, got {value!r}")
+
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise bad("true or false")
+    elif hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("a whole number")
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise bad("a finite number")
+        value = float(value)
+    elif hint is str:
+        if not isinstance(value, str):
+            raise bad("a string")
+    elif hint is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise bad("a non-empty list of names")
+        value = tuple(value)
+    choices = f.metadata.get("choices") or ()
+    if choices and value not in choices:
+        raise ScenarioError(f"{source}: '{key}' is {value!r}; choose one of: {', '.join(map(str, choices))}")
+    check = f.metadata.get("check")
+    if check is not None:
+        problem = check(value)
+        if problem:
+            unit = f" {f.metadata['unit']}" if f.metadata.get("unit") else ""
+            raise ScenarioError(f"{source}: '{key}' is {value!r}{unit}; it {problem}")
+    return value
+
+
+def _check_consistency(sc: Scenario, source: str) -> None:
+    """Rules that tie several keys together."""
+    from .placement import STRATEGIES  # the registry owns the valid names
+
+    c = sc.constellation
+    if c.phasing > c.planes - 1:
+        raise ScenarioError(f"{source}: 'constellation.phasing' is {c.phasing}; it must be in [0, planes - 1] = "
+                            f"[0, {c.planes - 1}]")
+    m = sc.model
+    if m.top_k > m.experts:
+        raise ScenarioError(f"{source}: 'model.top_k' is {m.top_k} but the model has only {m.experts} experts per "
+                            f"layer; lower top_k or raise experts")
+    if m.num_components > c.num_satellites:
+        raise ScenarioError(f"{source}: the model needs {m.num_components} satellites ({m.layers} layers x "
+                            f"(1 gateway + {m.experts} experts)) but the constellation has {c.num_satellites}; "
+                            f"add planes or satellites per plane, or shrink the model")
+    for name in sc.strategies:
+        if name not in STRATEGIES:
+            raise ScenarioError(f"{source}: unknown strategy '{name}' in 'strategies'; choose from: "
+                                f"{', '.join(STRATEGIES)}")
+    if len(set(sc.strategies)) != len(sc.strategies):
+        raise ScenarioError(f"{source}: 'strategies' lists a strategy twice; list each once")
+    if sc.links.segment_payload_bytes < 64:
+        raise ScenarioError(f"{source}: 'links.mtu_bytes' {sc.links.mtu_bytes} leaves no room for a payload after "
+                            f"the {IPV4_HEADER_BYTES + UDP_HEADER_BYTES + APP_HEADER_BYTES} header bytes; use >= 128")
+    a = sc.activations
+    if a.kind == "file":
+        if not a.path:
+            raise ScenarioError(f"{source}: 'activations.kind' is 'file' but 'activations.path' is not set; "
+                                f"name the trace file")
+        if not sc.resolve(a.path).is_file():
+            raise ScenarioError(f"{source}: activation trace '{sc.resolve(a.path)}' not found; fix "
+                                f"'activations.path' (it is relative to the scenario file)")
+    elif a.path is not None:
+        raise ScenarioError(f"{source}: 'activations.path' is set but 'activations.kind' is 'synthetic'; "
+                            f"set kind: file or remove path")

@@ -1,0 +1,112 @@
+/*
+ * Space-XNet: builds the satellites, their laser ISLs and the table-routed internet stack.
+ */
+#include "isl-network-helper.h"
+
+#include "forwarding-table-routing.h"
+
+#include "ns3/abort.h"
+#include "ns3/internet-stack-helper.h"
+#include "ns3/ipv4-address-helper.h"
+#include "ns3/ipv4.h"
+#include "ns3/pointer.h"
+#include "ns3/point-to-point-channel.h"
+#include "ns3/traffic-control-helper.h"
+
+namespace ns3
+{
+
+ForwardingTableRoutingHelper::ForwardingTableRoutingHelper(Ptr<ForwardingTable> table)
+    : m_table(table)
+{
+}
+
+ForwardingTableRoutingHelper*
+ForwardingTableRoutingHelper::Copy() const
+{
+    return new ForwardingTableRoutingHelper(*this);
+}
+
+Ptr<Ipv4RoutingProtocol>
+ForwardingTableRoutingHelper::Create(Ptr<Node> node) const
+{
+    Ptr<ForwardingTableRouting> routing = CreateObject<ForwardingTableRouting>();
+    routing->SetAttribute("Table", PointerValue(m_table));
+    routing->SetNodeIndex(node->GetId());
+    return routing;
+}
+
+IslNetworkHelper::IslNetworkHelper()
+{
+    m_p2p.SetQueue("ns3::DropTailQueue<Packet>");
+}
+
+void
+IslNetworkHelper::SetDeviceAttribute(std::string name, const AttributeValue& value)
+{
+    m_p2p.SetDeviceAttribute(name, value);
+}
+
+void
+IslNetworkHelper::SetQueueAttribute(std::string name, const AttributeValue& value)
+{
+    m_p2p.SetQueue("ns3::DropTailQueue<Packet>", name, value);
+}
+
+NodeContainer
+IslNetworkHelper::Install(uint32_t numNodes,
+                          const int32_t* edges,
+                          uint32_t numEdges,
+                          Ptr<ForwardingTable> table,
+                          Ptr<TopologyUpdater> updater)
+{
+    NS_ABORT_MSG_IF(table->GetNNodes() != numNodes, "ForwardingTable sized for another network");
+    NodeContainer nodes;
+    nodes.Create(numNodes);
+    // Node ids are global across a run; the routing protocol indexes the table by position.
+    uint32_t firstId = nodes.Get(0)->GetId();
+
+    InternetStackHelper stack;
+    stack.SetIpv6StackInstall(false);
+    ForwardingTableRoutingHelper routing(table);
+    stack.SetRoutingHelper(routing);
+    stack.Install(nodes);
+
+    Ipv4AddressHelper addresses("10.0.0.0", "255.255.255.252");
+    TrafficControlHelper tc;
+    for (uint32_t e = 0; e < numEdges; ++e)
+    {
+        int32_t a = edges[2 * e];
+        int32_t b = edges[2 * e + 1];
+        NS_ABORT_MSG_IF(a < 0 || b < 0 || static_cast<uint32_t>(a) >= numNodes ||
+                            static_cast<uint32_t>(b) >= numNodes || a == b,
+                        "bad edge " << e << ": (" << a << ", " << b << ")");
+        NetDeviceContainer devices = m_p2p.Install(nodes.Get(a), nodes.Get(b));
+        Ipv4InterfaceContainer ifaces = addresses.Assign(devices);
+        addresses.NewNetwork();
+        tc.Uninstall(devices);
+        table->AddAddress(ifaces.GetAddress(0), a);
+        table->AddAddress(ifaces.GetAddress(1), b);
+        for (int side = 0; side < 2; ++side)
+        {
+            Ptr<Ipv4> ipv4 = ifaces.Get(side).first;
+            uint32_t iface = ifaces.Get(side).second;
+            Ptr<ForwardingTableRouting> r = DynamicCast<ForwardingTableRouting>(ipv4->GetRoutingProtocol());
+            NS_ABORT_MSG_IF(!r, "node does not route with ForwardingTableRouting");
+            r->SetNodeIndex(nodes.Get(side == 0 ? a : b)->GetId() - firstId);
+            r->AddNeighbour(side == 0 ? b : a, iface, ifaces.GetAddress(side == 0 ? 1 : 0));
+        }
+        updater->AddChannel(DynamicCast<PointToPointChannel>(devices.Get(0)->GetChannel()));
+    }
+    return nodes;
+}
+
+Ipv4Address
+IslNetworkHelper::GetNodeAddress(Ptr<Node> node)
+{
+    Ptr<Ipv4> ipv4 = node->GetObject<Ipv4>();
+    NS_ABORT_MSG_IF(!ipv4 || ipv4->GetNInterfaces() < 2, "node " << node->GetId() << " has no ISL");
+    return ipv4->GetAddress(1, 0).GetLocal();
+}
+
+} // namespace ns3

@@ -1,0 +1,76 @@
+/*
+ * Space-XNet: builds the satellites, their laser ISLs and the table-routed internet stack.
+ */
+#ifndef SPACE_XNET_ISL_NETWORK_HELPER_H
+#define SPACE_XNET_ISL_NETWORK_HELPER_H
+
+#include "forwarding-table.h"
+#include "topology-updater.h"
+
+#include "ns3/ipv4-routing-helper.h"
+#include "ns3/node-container.h"
+#include "ns3/point-to-point-helper.h"
+
+#include <vector>
+
+namespace ns3
+{
+
+/**
+ * @brief Installs ForwardingTableRouting, sharing one ForwardingTable, on nodes.
+ */
+class ForwardingTableRoutingHelper : public Ipv4RoutingHelper
+{
+  public:
+    explicit ForwardingTableRoutingHelper(Ptr<ForwardingTable> table);
+    ForwardingTableRoutingHelper* Copy() const override;
+    Ptr<Ipv4RoutingProtocol> Create(Ptr<Node> node) const override;
+
+  private:
+    Ptr<ForwardingTable> m_table;
+};
+
+/**
+ * @brief Builds a laser-ISL network from an edge list in one call.
+ *
+ * Node i of the returned container is satellite i. Every edge becomes a PointToPoint link (its
+ * own /30 subnet from 10.0.0.0/8) whose devices use the attributes set here; the traffic-control
+ * layer's default queue disc is removed so that the device's drop-tail queue is the only queue.
+ * Every node routes with ForwardingTableRouting over the shared ForwardingTable, whose address map
+ * and neighbour lists are filled here. The channels are handed to a TopologyUpdater in edge order.
+ */
+class IslNetworkHelper
+{
+  public:
+    IslNetworkHelper();
+
+    /// Set an attribute of every ns3::PointToPointNetDevice (DataRate, Mtu, ...).
+    void SetDeviceAttribute(std::string name, const AttributeValue& value);
+    /// Set an attribute of every device's ns3::DropTailQueue (MaxSize).
+    void SetQueueAttribute(std::string name, const AttributeValue& value);
+
+    /**
+     * @brief Build the network.
+     * @param numNodes number of satellites
+     * @param edges C-contiguous [numEdges, 2] node ids, each pair distinct and in range
+     * @param numEdges number of links
+     * @param table the shared ForwardingTable (already configured for numNodes)
+     * @param updater receives every channel, in edge order
+     * @return the nodes, node i being satellite i
+     */
+    NodeContainer Install(uint32_t numNodes,
+                          const int32_t* edges,
+                          uint32_t numEdges,
+                          Ptr<ForwardingTable> table,
+                          Ptr<TopologyUpdater> updater);
+
+    /// The address every other node uses to reach @p node (its first ISL interface).
+    static Ipv4Address GetNodeAddress(Ptr<Node> node);
+
+  private:
+    PointToPointHelper m_p2p;
+};
+
+} // namespace ns3
+
+#endif /* SPACE_XNET_ISL_NETWORK_HELPER_H */

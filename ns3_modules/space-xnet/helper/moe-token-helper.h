@@ -1,0 +1,43 @@
+/*
+ * Space-XNet: installs a model placement as MoeTokenApplications.
+ */
+#ifndef SPACE_XNET_MOE_TOKEN_HELPER_H
+#define SPACE_XNET_MOE_TOKEN_HELPER_H
+
+#include "moe-traffic-plan.h"
+
+#include "ns3/application-container.h"
+#include "ns3/node-container.h"
+
+namespace ns3
+{
+
+/**
+ * @brief Puts one MoeTokenApplication on each satellite of a placement and tells the plan
+ * where every component lives.
+ */
+class MoeTokenHelper
+{
+  public:
+    explicit MoeTokenHelper(Ptr<MoeTrafficPlan> plan);
+
+    /**
+     * @brief Install the model.
+     * @param nodes all satellites, node i being satellite i
+     * @param gatewayNodes [L] satellite of each layer's gateway
+     * @param expertNodes C-contiguous [L, E] satellite of each expert
+     * @param expertCount L * E
+     * @return the applications, gateways first, then experts layer by layer
+     */
+    ApplicationContainer Install(NodeContainer nodes,
+                                 const int32_t* gatewayNodes,
+                                 const int32_t* expertNodes,
+                                 uint64_t expertCount);
+
+  private:
+    Ptr<MoeTrafficPlan> m_plan;
+};
+
+} // namespace ns3
+
+#endif /* SPACE_XNET_MOE_TOKEN_HELPER_H */

@@ -1,0 +1,203 @@
+/*
+ * Space-XNet: an Ipv4RoutingProtocol that forwards by a dense next-hop table.
+ */
+#include "forwarding-table-routing.h"
+
+#include "ns3/ipv4-route.h"
+#include "ns3/log.h"
+#include "ns3/output-stream-wrapper.h"
+#include "ns3/pointer.h"
+#include "ns3/simulator.h"
+
+#include <iomanip>
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("ForwardingTableRouting");
+NS_OBJECT_ENSURE_REGISTERED(ForwardingTableRouting);
+
+TypeId
+ForwardingTableRouting::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::ForwardingTableRouting")
+            .SetParent<Ipv4RoutingProtocol>()
+            .SetGroupName("SpaceXNet")
+            .AddConstructor<ForwardingTableRouting>()
+            .AddAttribute("Table",
+                          "The ForwardingTable shared by every node of the network.",
+                          PointerValue(),
+                          MakePointerAccessor(&ForwardingTableRouting::m_table),
+                          MakePointerChecker<ForwardingTable>())
+            .AddTraceSource("Drop",
+                            "A packet was dropped because its destination is unknown or unreachable.",
+                            MakeTraceSourceAccessor(&ForwardingTableRouting::m_dropTrace),
+                            "ns3::ForwardingTableRouting::DropTracedCallback");
+    return tid;
+}
+
+ForwardingTableRouting::ForwardingTableRouting()
+    : m_nodeIndex(0),
+      m_dropped(0)
+{
+}
+
+ForwardingTableRouting::~ForwardingTableRouting() = default;
+
+void
+ForwardingTableRouting::DoDispose()
+{
+    m_ipv4 = nullptr;
+    m_table = nullptr;
+    m_neighbours.clear();
+    Ipv4RoutingProtocol::DoDispose();
+}
+
+void
+ForwardingTableRouting::AddNeighbour(uint32_t neighbour, uint32_t interface, Ipv4Address neighbourAddress)
+{
+    m_neighbours.push_back(Neighbour{neighbour, interface, neighbourAddress});
+}
+
+void
+ForwardingTableRouting::SetNodeIndex(uint32_t index)
+{
+    m_nodeIndex = index;
+}
+
+uint64_t
+ForwardingTableRouting::GetDroppedPackets() const
+{
+    return m_dropped;
+}
+
+Ptr<Ipv4Route>
+ForwardingTableRouting::Lookup(Ipv4Address destination) const
+{
+    int32_t destNode = m_table->GetNodeOfAddress(destination);
+    if (destNode < 0)
+    {
+        return nullptr;
+    }
+    int32_t next = m_table->GetNextHop(m_nodeIndex, static_cast<uint32_t>(destNode));
+    if (next < 0 || static_cast<uint32_t>(next) == m_nodeIndex)
+    {
+        return nullptr;
+    }
+    for (const auto& n : m_neighbours)
+    {
+        if (n.node == static_cast<uint32_t>(next))
+        {
+            Ptr<Ipv4Route> route = Create<Ipv4Route>();
+            route->SetDestination(destination);
+            route->SetGateway(n.address);
+            route->SetSource(m_ipv4->GetAddress(n.interface, 0).GetLocal());
+            route->SetOutputDevice(m_ipv4->GetNetDevice(n.interface));
+            return route;
+        }
+    }
+    NS_LOG_WARN("node " << m_nodeIndex << ": next hop " << next << " is not a neighbour");
+    return nullptr;
+}
+
+void
+ForwardingTableRouting::CountDrop(Ptr<const Packet> p, const Ipv4Header& header)
+{
+    ++m_dropped;
+    m_dropTrace(p, header);
+}
+
+Ptr<Ipv4Route>
+ForwardingTableRouting::RouteOutput(Ptr<Packet> p,
+                                    const Ipv4Header& header,
+                                    Ptr<NetDevice> oif,
+                                    Socket::SocketErrno& sockerr)
+{
+    Ptr<Ipv4Route> route = Lookup(header.GetDestination());
+    if (!route)
+    {
+        sockerr = Socket::ERROR_NOROUTETOHOST;
+        if (p)
+        {
+            CountDrop(p, header);
+        }
+        return nullptr;
+    }
+    sockerr = Socket::ERROR_NOTERROR;
+    return route;
+}
+
+bool
+ForwardingTableRouting::RouteInput(Ptr<const Packet> p,
+                                   const Ipv4Header& header,
+                                   Ptr<const NetDevice> idev,
+                                   const UnicastForwardCallback& ucb,
+                                   const MulticastForwardCallback& mcb,
+                                   const LocalDeliverCallback& lcb,
+                                   const ErrorCallback& ecb)
+{
+    int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
+    if (m_ipv4->IsDestinationAddress(header.GetDestination(), iif))
+    {
+        if (!lcb.IsNull())
+        {
+            lcb(p, header, iif);
+            return true;
+        }
+        return false;
+    }
+    Ptr<Ipv4Route> route = Lookup(header.GetDestination());
+    if (!route)
+    {
+        CountDrop(p, header);
+        if (!ecb.IsNull())
+        {
+            ecb(p, header, Socket::ERROR_NOROUTETOHOST);
+        }
+        return true; // handled: dropped and counted
+    }
+    ucb(route, p, header);
+    return true;
+}
+
+void
+ForwardingTableRouting::NotifyInterfaceUp(uint32_t interface)
+{
+}
+
+void
+ForwardingTableRouting::NotifyInterfaceDown(uint32_t interface)
+{
+}
+
+void
+ForwardingTableRouting::NotifyAddAddress(uint32_t interface, Ipv4InterfaceAddress address)
+{
+}
+
+void
+ForwardingTableRouting::NotifyRemoveAddress(uint32_t interface, Ipv4InterfaceAddress address)
+{
+}
+
+void
+ForwardingTableRouting::SetIpv4(Ptr<Ipv4> ipv4)
+{
+    m_ipv4 = ipv4;
+}
+
+void
+ForwardingTableRouting::PrintRoutingTable(Ptr<OutputStreamWrapper> stream, Time::Unit unit) const
+{
+    std::ostream& os = *stream->GetStream();
+    os << "Node " << m_nodeIndex << ", time " << Simulator::Now().As(unit) << ", step "
+       << m_table->GetStep() << ", ForwardingTableRouting\n";
+    for (const auto& n : m_neighbours)
+    {
+        os << "  neighbour " << std::setw(6) << n.node << " via interface " << n.interface << " ("
+           << n.address << ")\n";
+    }
+}
+
+} // namespace ns3

@@ -1,0 +1,90 @@
+/*
+ * Space-XNet: an Ipv4RoutingProtocol that forwards by a dense next-hop table.
+ */
+#ifndef SPACE_XNET_FORWARDING_TABLE_ROUTING_H
+#define SPACE_XNET_FORWARDING_TABLE_ROUTING_H
+
+#include "forwarding-table.h"
+
+#include "ns3/ipv4-routing-protocol.h"
+#include "ns3/ipv4.h"
+#include "ns3/traced-callback.h"
+
+#include <vector>
+
+namespace ns3
+{
+
+/**
+ * @brief Routes every packet by the active step of a shared ForwardingTable.
+ *
+ * The destination address is resolved to a destination node, the table gives the next-hop node,
+ * and a per-node neighbour list gives the interface and the neighbour's address on that link. A
+ * packet whose destination is unknown or unreachable in the active step is dropped: the drop is
+ * counted and fired on the "Drop" trace source, never lost silently. Routes are looked up per
+ * packet, so a table swap applies to the very next packet sent or forwarded.
+ */
+class ForwardingTableRouting : public Ipv4RoutingProtocol
+{
+  public:
+    static TypeId GetTypeId();
+    ForwardingTableRouting();
+    ~ForwardingTableRouting() override;
+
+    /**
+     * @brief Declare that neighbour node @p neighbour is reached through @p interface, where
+     * the neighbour's own address on the link is @p neighbourAddress.
+     */
+    void AddNeighbour(uint32_t neighbour, uint32_t interface, Ipv4Address neighbourAddress);
+
+    /// The node id this instance routes for (its index in the ForwardingTable).
+    void SetNodeIndex(uint32_t index);
+
+    /// Packets this node dropped for want of a route.
+    uint64_t GetDroppedPackets() const;
+
+    // Ipv4RoutingProtocol
+    Ptr<Ipv4Route> RouteOutput(Ptr<Packet> p,
+                               const Ipv4Header& header,
+                               Ptr<NetDevice> oif,
+                               Socket::SocketErrno& sockerr) override;
+    bool RouteInput(Ptr<const Packet> p,
+                    const Ipv4Header& header,
+                    Ptr<const NetDevice> idev,
+                    const UnicastForwardCallback& ucb,
+                    const MulticastForwardCallback& mcb,
+                    const LocalDeliverCallback& lcb,
+                    const ErrorCallback& ecb) override;
+    void NotifyInterfaceUp(uint32_t interface) override;
+    void NotifyInterfaceDown(uint32_t interface) override;
+    void NotifyAddAddress(uint32_t interface, Ipv4InterfaceAddress address) override;
+    void NotifyRemoveAddress(uint32_t interface, Ipv4InterfaceAddress address) override;
+    void SetIpv4(Ptr<Ipv4> ipv4) override;
+    void PrintRoutingTable(Ptr<OutputStreamWrapper> stream, Time::Unit unit = Time::S) const override;
+
+  protected:
+    void DoDispose() override;
+
+  private:
+    struct Neighbour
+    {
+        uint32_t node;
+        uint32_t interface;
+        Ipv4Address address;
+    };
+
+    /// @return the route toward @p destination in the active step, or nullptr.
+    Ptr<Ipv4Route> Lookup(Ipv4Address destination) const;
+    void CountDrop(Ptr<const Packet> p, const Ipv4Header& header);
+
+    Ptr<Ipv4> m_ipv4;
+    Ptr<ForwardingTable> m_table;
+    uint32_t m_nodeIndex;
+    std::vector<Neighbour> m_neighbours; //!< at most a handful: a linear scan beats a map
+    uint64_t m_dropped;
+    TracedCallback<Ptr<const Packet>, const Ipv4Header&> m_dropTrace;
+};
+
+} // namespace ns3
+
+#endif /* SPACE_XNET_FORWARDING_TABLE_ROUTING_H */

@@ -1,0 +1,127 @@
+/*
+ * Space-XNet: next-hop tables shared by every satellite's ForwardingTableRouting.
+ */
+#include "forwarding-table.h"
+
+#include "ns3/abort.h"
+#include "ns3/log.h"
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("ForwardingTable");
+NS_OBJECT_ENSURE_REGISTERED(ForwardingTable);
+
+TypeId
+ForwardingTable::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::ForwardingTable")
+            .SetParent<Object>()
+            .SetGroupName("SpaceXNet")
+            .AddConstructor<ForwardingTable>()
+            .AddTraceSource("Step",
+                            "The active topology step changed.",
+                            MakeTraceSourceAccessor(&ForwardingTable::m_step),
+                            "ns3::TracedValueCallback::Uint32");
+    return tid;
+}
+
+ForwardingTable::ForwardingTable()
+    : m_numNodes(0),
+      m_numSteps(0),
+      m_numDestinations(0),
+      m_step(0)
+{
+}
+
+void
+ForwardingTable::Configure(uint32_t numNodes,
+                           uint32_t numSteps,
+                           const int32_t* destinations,
+                           uint32_t numDestinations)
+{
+    NS_ABORT_MSG_IF(numNodes == 0 || numSteps == 0, "ForwardingTable needs nodes and steps");
+    m_numNodes = numNodes;
+    m_numSteps = numSteps;
+    m_numDestinations = numDestinations;
+    m_columnOfNode.assign(numNodes, -1);
+    for (uint32_t d = 0; d < numDestinations; ++d)
+    {
+        NS_ABORT_MSG_IF(destinations[d] < 0 || static_cast<uint32_t>(destinations[d]) >= numNodes,
+                        "destination node id " << destinations[d] << " out of range");
+        m_columnOfNode[destinations[d]] = static_cast<int32_t>(d);
+    }
+    m_nextHop.assign(static_cast<uint64_t>(numSteps) * numNodes * numDestinations, -1);
+    m_step = 0;
+}
+
+void
+ForwardingTable::SetTables(const int32_t* nextHop, uint64_t count)
+{
+    NS_ABORT_MSG_IF(count != m_nextHop.size(),
+                    "next-hop tables have " << count << " entries, expected " << m_nextHop.size());
+    std::copy(nextHop, nextHop + count, m_nextHop.begin());
+}
+
+void
+ForwardingTable::SetStep(uint32_t step)
+{
+    NS_ABORT_MSG_IF(step >= m_numSteps, "step " << step << " out of range");
+    m_step = step;
+}
+
+uint32_t
+ForwardingTable::GetStep() const
+{
+    return m_step;
+}
+
+int32_t
+ForwardingTable::GetNextHop(uint32_t node, uint32_t destNode) const
+{
+    if (node >= m_numNodes || destNode >= m_numNodes)
+    {
+        return -1;
+    }
+    int32_t column = m_columnOfNode[destNode];
+    if (column < 0)
+    {
+        return -1;
+    }
+    uint64_t index = (static_cast<uint64_t>(m_step.Get()) * m_numNodes + node) * m_numDestinations + column;
+    return m_nextHop[index];
+}
+
+void
+ForwardingTable::AddAddress(Ipv4Address address, uint32_t node)
+{
+    m_nodeOfAddress[address.Get()] = node;
+}
+
+int32_t
+ForwardingTable::GetNodeOfAddress(Ipv4Address address) const
+{
+    auto it = m_nodeOfAddress.find(address.Get());
+    return it == m_nodeOfAddress.end() ? -1 : static_cast<int32_t>(it->second);
+}
+
+uint32_t
+ForwardingTable::GetNNodes() const
+{
+    return m_numNodes;
+}
+
+uint32_t
+ForwardingTable::GetNSteps() const
+{
+    return m_numSteps;
+}
+
+uint32_t
+ForwardingTable::GetNDestinations() const
+{
+    return m_numDestinations;
+}
+
+} // namespace ns3

@@ -1,0 +1,84 @@
+/*
+ * Space-XNet: next-hop tables shared by every satellite's ForwardingTableRouting.
+ */
+#ifndef SPACE_XNET_FORWARDING_TABLE_H
+#define SPACE_XNET_FORWARDING_TABLE_H
+
+#include "ns3/ipv4-address.h"
+#include "ns3/object.h"
+#include "ns3/traced-value.h"
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace ns3
+{
+
+/**
+ * @brief Dense next-hop tables of every topology step, for every node toward every destination.
+ *
+ * Python computes shortest-delay routes per topology snapshot and pushes them here once, as a
+ * C-contiguous int32 array of shape [steps, nodes, destinations]: entry (s, n, d) is the node id
+ * of n's next hop toward destination column d in step s, or -1 when d is unreachable from n. One
+ * step is active at a time; TopologyUpdater switches steps at the snapshot times. The table also
+ * maps every interface address to the node that owns it, so a packet's destination address
+ * resolves to a destination node in O(1).
+ */
+class ForwardingTable : public Object
+{
+  public:
+    static TypeId GetTypeId();
+    ForwardingTable();
+
+    /**
+     * @brief Size the table and name the destination nodes.
+     * @param numNodes number of nodes (ids 0..numNodes-1)
+     * @param numSteps number of topology steps
+     * @param destinations node id of each destination column
+     * @param numDestinations number of destination columns
+     */
+    void Configure(uint32_t numNodes,
+                   uint32_t numSteps,
+                   const int32_t* destinations,
+                   uint32_t numDestinations);
+
+    /**
+     * @brief Replace the next hops of every step at once.
+     * @param nextHop C-contiguous [steps, nodes, destinations] node ids, -1 for unreachable
+     * @param count number of entries; must equal steps * nodes * destinations
+     */
+    void SetTables(const int32_t* nextHop, uint64_t count);
+
+    /// Make step @p step the one that routes packets from now on.
+    void SetStep(uint32_t step);
+    uint32_t GetStep() const;
+
+    /**
+     * @return next hop node id from @p node toward @p destNode in the active step, or -1 when the
+     * destination is unreachable or not one of the configured destinations.
+     */
+    int32_t GetNextHop(uint32_t node, uint32_t destNode) const;
+
+    /// Record that interface address @p address belongs to node @p node.
+    void AddAddress(Ipv4Address address, uint32_t node);
+    /// @return the node owning @p address, or -1 if unknown.
+    int32_t GetNodeOfAddress(Ipv4Address address) const;
+
+    uint32_t GetNNodes() const;
+    uint32_t GetNSteps() const;
+    uint32_t GetNDestinations() const;
+
+  private:
+    uint32_t m_numNodes;
+    uint32_t m_numSteps;
+    uint32_t m_numDestinations;
+    TracedValue<uint32_t> m_step;                      //!< active step
+    std::vector<int32_t> m_columnOfNode;               //!< node id -> destination column or -1
+    std::vector<int32_t> m_nextHop;                    //!< [steps, nodes, destinations]
+    std::unordered_map<uint32_t, uint32_t> m_nodeOfAddress; //!< address (host order) -> node id
+};
+
+} // namespace ns3
+
+#endif /* SPACE_XNET_FORWARDING_TABLE_H */

@@ -1,0 +1,76 @@
+/*
+ * Space-XNet: the application header that every packet of an MoE message carries.
+ */
+#include "moe-token-header.h"
+
+namespace ns3
+{
+
+NS_OBJECT_ENSURE_REGISTERED(MoeTokenHeader);
+
+TypeId
+MoeTokenHeader::GetTypeId()
+{
+    static TypeId tid = TypeId("ns3::MoeTokenHeader")
+                            .SetParent<Header>()
+                            .SetGroupName("SpaceXNet")
+                            .AddConstructor<MoeTokenHeader>();
+    return tid;
+}
+
+TypeId
+MoeTokenHeader::GetInstanceTypeId() const
+{
+    return GetTypeId();
+}
+
+MoeTokenHeader::MoeTokenHeader()
+    : m_request(0),
+      m_token(0),
+      m_layer(0),
+      m_expert(0),
+      m_kind(HIDDEN_STATE),
+      m_segments(0)
+{
+}
+
+uint32_t
+MoeTokenHeader::GetSerializedSize() const
+{
+    return 16;
+}
+
+void
+MoeTokenHeader::Serialize(Buffer::Iterator start) const
+{
+    start.WriteHtonU32(m_request);
+    start.WriteHtonU32(m_token);
+    start.WriteHtonU16(m_layer);
+    start.WriteHtonU16(m_expert);
+    start.WriteU8(m_kind);
+    start.WriteU8(0);
+    start.WriteHtonU16(m_segments);
+}
+
+uint32_t
+MoeTokenHeader::Deserialize(Buffer::Iterator start)
+{
+    m_request = start.ReadNtohU32();
+    m_token = start.ReadNtohU32();
+    m_layer = start.ReadNtohU16();
+    m_expert = start.ReadNtohU16();
+    m_kind = start.ReadU8();
+    start.ReadU8();
+    m_segments = start.ReadNtohU16();
+    return GetSerializedSize();
+}
+
+void
+MoeTokenHeader::Print(std::ostream& os) const
+{
+    os << "request=" << m_request << " token=" << m_token << " layer=" << m_layer
+       << " expert=" << m_expert << " kind=" << (m_kind == HIDDEN_STATE ? "hidden" : "output")
+       << " segments=" << m_segments;
+}
+
+} // namespace ns3

@@ -1,0 +1,55 @@
+/*
+ * Space-XNet: the application header that every packet of an MoE message carries.
+ */
+#ifndef SPACE_XNET_MOE_TOKEN_HEADER_H
+#define SPACE_XNET_MOE_TOKEN_HEADER_H
+
+#include "ns3/header.h"
+
+#include <cstdint>
+
+namespace ns3
+{
+
+/**
+ * @brief Identifies the message a segment belongs to: 16 bytes on the wire.
+ *
+ * | bytes | field    | meaning                                                     |
+ * |-------|----------|-------------------------------------------------------------|
+ * | 4     | request  | request (token stream) index                                |
+ * | 4     | token    | token index inside the request                              |
+ * | 2     | layer    | MoE layer the message belongs to                            |
+ * | 2     | expert   | expert index inside the layer                               |
+ * | 1     | kind     | 0: hidden state gateway -> expert; 1: expert output -> next gateway |
+ * | 1     | reserved | 0                                                           |
+ * | 2     | segments | number of packets the message was cut into                  |
+ */
+class MoeTokenHeader : public Header
+{
+  public:
+    enum Kind : uint8_t
+    {
+        HIDDEN_STATE = 0,
+        EXPERT_OUTPUT = 1,
+    };
+
+    static TypeId GetTypeId();
+    TypeId GetInstanceTypeId() const override;
+    MoeTokenHeader();
+
+    uint32_t GetSerializedSize() const override;
+    void Serialize(Buffer::Iterator start) const override;
+    uint32_t Deserialize(Buffer::Iterator start) override;
+    void Print(std::ostream& os) const override;
+
+    uint32_t m_request;
+    uint32_t m_token;
+    uint16_t m_layer;
+    uint16_t m_expert;
+    uint8_t m_kind;
+    uint16_t m_segments;
+};
+
+} // namespace ns3
+
+#endif /* SPACE_XNET_MOE_TOKEN_HEADER_H */

@@ -1,0 +1,235 @@
+/*
+ * Space-XNet: what the MoE token traffic does, shared by every MoeTokenApplication, and what it recorded.
+ */
+#include "moe-traffic-plan.h"
+
+#include "ns3/abort.h"
+#include "ns3/nstime.h"
+#include "ns3/uinteger.h"
+
+#include <algorithm>
+
+namespace ns3
+{
+
+NS_OBJECT_ENSURE_REGISTERED(MoeTrafficPlan);
+
+TypeId
+MoeTrafficPlan::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::MoeTrafficPlan")
+            .SetParent<Object>()
+            .SetGroupName("SpaceXNet")
+            .AddConstructor<MoeTrafficPlan>()
+            .AddAttribute("MessageBytes",
+                          "Bytes of one message: a token's hidden state, or one expert's output.",
+                          UintegerValue(8192),
+                          MakeUintegerAccessor(&MoeTrafficPlan::m_messageBytes),
+                          MakeUintegerChecker<uint32_t>(1))
+            .AddAttribute("SegmentBytes",
+                          "Application payload bytes per packet; a message is cut into "
+                          "ceil(MessageBytes / SegmentBytes) packets. Keep payload + 44 header bytes "
+                          "within the link MTU.",
+                          UintegerValue(1456),
+                          MakeUintegerAccessor(&MoeTrafficPlan::m_segmentBytes),
+                          MakeUintegerChecker<uint32_t>(1, 65000))
+            .AddAttribute("Port",
+                          "UDP port every MoeTokenApplication listens on.",
+                          UintegerValue(5000),
+                          MakeUintegerAccessor(&MoeTrafficPlan::m_port),
+                          MakeUintegerChecker<uint16_t>(1));
+    return tid;
+}
+
+MoeTrafficPlan::MoeTrafficPlan()
+    : m_layers(0),
+      m_experts(0),
+      m_topK(0),
+      m_requests(0),
+      m_tokens(0),
+      m_messageBytes(8192),
+      m_segmentBytes(1456),
+      m_port(5000),
+      m_lmHeadNs(0),
+      m_packetsSent(0),
+      m_packetsReceived(0)
+{
+}
+
+void
+MoeTrafficPlan::Configure(uint32_t layers, uint32_t experts, uint32_t topK, uint32_t requests, uint32_t tokens)
+{
+    NS_ABORT_MSG_IF(layers == 0 || experts == 0 || requests == 0 || tokens == 0, "empty MoE traffic plan");
+    NS_ABORT_MSG_IF(topK == 0 || topK > experts, "top-k must be in [1, experts]");
+    m_layers = layers;
+    m_experts = experts;
+    m_topK = topK;
+    m_requests = requests;
+    m_tokens = tokens;
+    m_activations.assign(static_cast<uint64_t>(requests) * tokens * layers * topK, 0);
+    m_gatewayNs.assign(layers, 0);
+    m_expertNs.assign(static_cast<uint64_t>(layers) * experts, 0);
+    m_requestStartNs.assign(requests, 0);
+    m_gatewayAddress.assign(layers, Ipv4Address());
+    m_expertAddress.assign(static_cast<uint64_t>(layers) * experts, Ipv4Address());
+    m_tokenStartNs.assign(static_cast<uint64_t>(requests) * tokens, -1);
+    m_tokenEndNs.assign(static_cast<uint64_t>(requests) * tokens, -1);
+    m_combineNs.assign(static_cast<uint64_t>(requests) * tokens * layers, -1);
+    m_packetsSent = 0;
+    m_packetsReceived = 0;
+}
+
+void
+MoeTrafficPlan::SetActivations(const int32_t* expertIds, uint64_t count)
+{
+    NS_ABORT_MSG_IF(count != m_activations.size(),
+                    "activations have " << count << " entries, expected " << m_activations.size());
+    for (uint64_t i = 0; i < count; ++i)
+    {
+        NS_ABORT_MSG_IF(expertIds[i] < 0 || static_cast<uint32_t>(expertIds[i]) >= m_experts,
+                        "expert id " << expertIds[i] << " out of range");
+    }
+    std::copy(expertIds, expertIds + count, m_activations.begin());
+}
+
+void
+MoeTrafficPlan::SetComputeTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount, int64_t lmHeadNs)
+{
+    NS_ABORT_MSG_IF(expertCount != m_expertNs.size(), "expert compute times: wrong count");
+    std::copy(gatewayNs, gatewayNs + m_layers, m_gatewayNs.begin());
+    std::copy(expertNs, expertNs + expertCount, m_expertNs.begin());
+    m_lmHeadNs = lmHeadNs;
+}
+
+void
+MoeTrafficPlan::SetRequestStarts(const int64_t* startNs, uint32_t count)
+{
+    NS_ABORT_MSG_IF(count != m_requests, "request starts: wrong count");
+    std::copy(startNs, startNs + count, m_requestStartNs.begin());
+}
+
+void
+MoeTrafficPlan::SetGatewayAddress(uint32_t layer, Ipv4Address address)
+{
+    m_gatewayAddress.at(layer) = address;
+}
+
+void
+MoeTrafficPlan::SetExpertAddress(uint32_t layer, uint32_t expert, Ipv4Address address)
+{
+    m_expertAddress.at(static_cast<uint64_t>(layer) * m_experts + expert) = address;
+}
+
+uint32_t MoeTrafficPlan::GetNLayers() const { return m_layers; }
+uint32_t MoeTrafficPlan::GetNExperts() const { return m_experts; }
+uint32_t MoeTrafficPlan::GetTopK() const { return m_topK; }
+uint32_t MoeTrafficPlan::GetNRequests() const { return m_requests; }
+uint32_t MoeTrafficPlan::GetNTokens() const { return m_tokens; }
+uint32_t MoeTrafficPlan::GetMessageBytes() const { return m_messageBytes; }
+uint32_t MoeTrafficPlan::GetSegmentBytes() const { return m_segmentBytes; }
+uint16_t MoeTrafficPlan::GetPort() const { return m_port; }
+
+uint32_t
+MoeTrafficPlan::GetExpert(uint32_t request, uint32_t token, uint32_t layer, uint32_t slot) const
+{
+    return m_activations[((TokenIndex(request, token) * m_layers) + layer) * m_topK + slot];
+}
+
+Time
+MoeTrafficPlan::GetGatewayCompute(uint32_t layer) const
+{
+    return NanoSeconds(m_gatewayNs[layer]);
+}
+
+Time
+MoeTrafficPlan::GetExpertCompute(uint32_t layer, uint32_t expert) const
+{
+    return NanoSeconds(m_expertNs[static_cast<uint64_t>(layer) * m_experts + expert]);
+}
+
+Time
+MoeTrafficPlan::GetLmHeadCompute() const
+{
+    return NanoSeconds(m_lmHeadNs);
+}
+
+Time
+MoeTrafficPlan::GetRequestStart(uint32_t request) const
+{
+    return NanoSeconds(m_requestStartNs[request]);
+}
+
+Ipv4Address
+MoeTrafficPlan::GetGatewayAddress(uint32_t layer) const
+{
+    return m_gatewayAddress[layer];
+}
+
+Ipv4Address
+MoeTrafficPlan::GetExpertAddress(uint32_t layer, uint32_t expert) const
+{
+    return m_expertAddress[static_cast<uint64_t>(layer) * m_experts + expert];
+}
+
+uint64_t
+MoeTrafficPlan::TokenIndex(uint32_t request, uint32_t token) const
+{
+    return static_cast<uint64_t>(request) * m_tokens + token;
+}
+
+void
+MoeTrafficPlan::RecordTokenStart(uint32_t request, uint32_t token, Time t)
+{
+    m_tokenStartNs[TokenIndex(request, token)] = t.GetNanoSeconds();
+}
+
+void
+MoeTrafficPlan::RecordTokenEnd(uint32_t request, uint32_t token, Time t)
+{
+    m_tokenEndNs[TokenIndex(request, token)] = t.GetNanoSeconds();
+}
+
+void
+MoeTrafficPlan::RecordCombine(uint32_t request, uint32_t token, uint32_t layer, Time t)
+{
+    m_combineNs[TokenIndex(request, token) * m_layers + layer] = t.GetNanoSeconds();
+}
+
+void
+MoeTrafficPlan::CountPacketSent()
+{
+    ++m_packetsSent;
+}
+
+void
+MoeTrafficPlan::CountPacketReceived()
+{
+    ++m_packetsReceived;
+}
+
+void
+MoeTrafficPlan::CopyTokenStarts(int64_t* out, uint64_t count) const
+{
+    NS_ABORT_MSG_IF(count != m_tokenStartNs.size(), "CopyTokenStarts: wrong count");
+    std::copy(m_tokenStartNs.begin(), m_tokenStartNs.end(), out);
+}
+
+void
+MoeTrafficPlan::CopyTokenEnds(int64_t* out, uint64_t count) const
+{
+    NS_ABORT_MSG_IF(count != m_tokenEndNs.size(), "CopyTokenEnds: wrong count");
+    std::copy(m_tokenEndNs.begin(), m_tokenEndNs.end(), out);
+}
+
+void
+MoeTrafficPlan::CopyCombines(int64_t* out, uint64_t count) const
+{
+    NS_ABORT_MSG_IF(count != m_combineNs.size(), "CopyCombines: wrong count");
+    std::copy(m_combineNs.begin(), m_combineNs.end(), out);
+}
+
+uint64_t MoeTrafficPlan::GetPacketsSent() const { return m_packetsSent; }
+uint64_t MoeTrafficPlan::GetPacketsReceived() const { return m_packetsReceived; }
+
+} // namespace ns3

@@ -1,0 +1,100 @@
+/*
+ * Space-XNet: what the MoE token traffic does, shared by every MoeTokenApplication, and what it recorded.
+ */
+#ifndef SPACE_XNET_MOE_TRAFFIC_PLAN_H
+#define SPACE_XNET_MOE_TRAFFIC_PLAN_H
+
+#include "ns3/ipv4-address.h"
+#include "ns3/nstime.h"
+#include "ns3/object.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace ns3
+{
+
+/**
+ * @brief The model's placement, the activation trace, the compute times, and the per-token records.
+ *
+ * One plan is shared by every MoeTokenApplication of a run. Python fills it from numpy arrays
+ * (C-contiguous, the shapes given below), the applications read it and record into it, and Python
+ * copies the records back into numpy arrays after Simulator::Run. Times are integer nanoseconds;
+ * a record that was never reached stays -1.
+ */
+class MoeTrafficPlan : public Object
+{
+  public:
+    static TypeId GetTypeId();
+    MoeTrafficPlan();
+
+    /// Size the plan: L layers of E experts, top-k, R requests of T tokens each.
+    void Configure(uint32_t layers, uint32_t experts, uint32_t topK, uint32_t requests, uint32_t tokens);
+
+    /// Expert ids of every token: [R, T, L, k], each in [0, E).
+    void SetActivations(const int32_t* expertIds, uint64_t count);
+    /// Compute time of each gateway [L], of each expert [L, E], and of the LM head, ns.
+    void SetComputeTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount, int64_t lmHeadNs);
+    /// Start time of each request [R], ns.
+    void SetRequestStarts(const int64_t* startNs, uint32_t count);
+    void SetGatewayAddress(uint32_t layer, Ipv4Address address);
+    void SetExpertAddress(uint32_t layer, uint32_t expert, Ipv4Address address);
+
+    uint32_t GetNLayers() const;
+    uint32_t GetNExperts() const;
+    uint32_t GetTopK() const;
+    uint32_t GetNRequests() const;
+    uint32_t GetNTokens() const;
+    uint32_t GetMessageBytes() const;
+    uint32_t GetSegmentBytes() const;
+    uint16_t GetPort() const;
+    uint32_t GetExpert(uint32_t request, uint32_t token, uint32_t layer, uint32_t slot) const;
+    Time GetGatewayCompute(uint32_t layer) const;
+    Time GetExpertCompute(uint32_t layer, uint32_t expert) const;
+    Time GetLmHeadCompute() const;
+    Time GetRequestStart(uint32_t request) const;
+    Ipv4Address GetGatewayAddress(uint32_t layer) const;
+    Ipv4Address GetExpertAddress(uint32_t layer, uint32_t expert) const;
+
+    void RecordTokenStart(uint32_t request, uint32_t token, Time t);
+    void RecordTokenEnd(uint32_t request, uint32_t token, Time t);
+    /// Time the gateway after layer @p layer had all k expert outputs of the token.
+    void RecordCombine(uint32_t request, uint32_t token, uint32_t layer, Time t);
+    void CountPacketSent();
+    void CountPacketReceived();
+
+    /// Copy the records out: [R, T] token starts and ends, [R, T, L] combines, ns.
+    void CopyTokenStarts(int64_t* out, uint64_t count) const;
+    void CopyTokenEnds(int64_t* out, uint64_t count) const;
+    void CopyCombines(int64_t* out, uint64_t count) const;
+    uint64_t GetPacketsSent() const;
+    uint64_t GetPacketsReceived() const;
+
+  private:
+    uint64_t TokenIndex(uint32_t request, uint32_t token) const;
+
+    uint32_t m_layers;
+    uint32_t m_experts;
+    uint32_t m_topK;
+    uint32_t m_requests;
+    uint32_t m_tokens;
+    uint32_t m_messageBytes;
+    uint32_t m_segmentBytes;
+    uint16_t m_port;
+    std::vector<int32_t> m_activations;   //!< [R, T, L, k]
+    std::vector<int64_t> m_gatewayNs;      //!< [L]
+    std::vector<int64_t> m_expertNs;       //!< [L, E]
+    int64_t m_lmHeadNs;
+    std::vector<int64_t> m_requestStartNs; //!< [R]
+    std::vector<Ipv4Address> m_gatewayAddress; //!< [L]
+    std::vector<Ipv4Address> m_expertAddress;  //!< [L, E]
+    std::vector<int64_t> m_tokenStartNs;   //!< [R, T]
+    std::vector<int64_t> m_tokenEndNs;     //!< [R, T]
+    std::vector<int64_t> m_combineNs;      //!< [R, T, L]
+    uint64_t m_packetsSent;
+    uint64_t m_packetsReceived;
+};
+
+} // namespace ns3
+
+#endif /* SPACE_XNET_MOE_TRAFFIC_PLAN_H */

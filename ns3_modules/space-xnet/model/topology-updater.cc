@@ -1,0 +1,108 @@
+/*
+ * Space-XNet: replays precomputed ISL delays and routing steps at the snapshot times.
+ */
+#include "topology-updater.h"
+
+#include "ns3/abort.h"
+#include "ns3/log.h"
+#include "ns3/pointer.h"
+#include "ns3/simulator.h"
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("TopologyUpdater");
+NS_OBJECT_ENSURE_REGISTERED(TopologyUpdater);
+
+TypeId
+TopologyUpdater::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::TopologyUpdater")
+            .SetParent<Object>()
+            .SetGroupName("SpaceXNet")
+            .AddConstructor<TopologyUpdater>()
+            .AddAttribute("Table",
+                          "The ForwardingTable whose active step follows the schedule (may be null).",
+                          PointerValue(),
+                          MakePointerAccessor(&TopologyUpdater::m_table),
+                          MakePointerChecker<ForwardingTable>())
+            .AddTraceSource("Step",
+                            "A topology step was applied; the argument is its index.",
+                            MakeTraceSourceAccessor(&TopologyUpdater::m_stepTrace),
+                            "ns3::TracedValueCallback::Uint32");
+    return tid;
+}
+
+TopologyUpdater::TopologyUpdater() = default;
+
+void
+TopologyUpdater::DoDispose()
+{
+    m_channels.clear();
+    m_table = nullptr;
+    Object::DoDispose();
+}
+
+void
+TopologyUpdater::AddChannel(Ptr<PointToPointChannel> channel)
+{
+    m_channels.push_back(channel);
+}
+
+uint32_t
+TopologyUpdater::GetNLinks() const
+{
+    return m_channels.size();
+}
+
+void
+TopologyUpdater::SetSchedule(const int64_t* stepTimesNs,
+                             uint32_t numSteps,
+                             const int64_t* delaysNs,
+                             uint64_t count)
+{
+    NS_ABORT_MSG_IF(numSteps == 0, "TopologyUpdater needs at least one step");
+    NS_ABORT_MSG_IF(count != static_cast<uint64_t>(numSteps) * m_channels.size(),
+                    "delays have " << count << " entries, expected " << numSteps << " x "
+                                   << m_channels.size());
+    NS_ABORT_MSG_IF(stepTimesNs[0] != 0, "the first step must start at time 0");
+    for (uint32_t s = 1; s < numSteps; ++s)
+    {
+        NS_ABORT_MSG_IF(stepTimesNs[s] <= stepTimesNs[s - 1], "step times must increase");
+    }
+    m_stepTimesNs.assign(stepTimesNs, stepTimesNs + numSteps);
+    m_delaysNs.assign(delaysNs, delaysNs + count);
+}
+
+void
+TopologyUpdater::Start()
+{
+    NS_ABORT_MSG_IF(m_stepTimesNs.empty(), "TopologyUpdater::Start before SetSchedule");
+    ApplyStep(0);
+    for (uint32_t s = 1; s < m_stepTimesNs.size(); ++s)
+    {
+        Simulator::Schedule(NanoSeconds(m_stepTimesNs[s]) - Simulator::Now(),
+                            &TopologyUpdater::ApplyStep,
+                            this,
+                            s);
+    }
+}
+
+void
+TopologyUpdater::ApplyStep(uint32_t step)
+{
+    NS_LOG_FUNCTION(this << step);
+    const int64_t* delays = m_delaysNs.data() + static_cast<uint64_t>(step) * m_channels.size();
+    for (size_t link = 0; link < m_channels.size(); ++link)
+    {
+        m_channels[link]->SetAttribute("Delay", TimeValue(NanoSeconds(delays[link])));
+    }
+    if (m_table)
+    {
+        m_table->SetStep(step);
+    }
+    m_stepTrace(step);
+}
+
+} // namespace ns3

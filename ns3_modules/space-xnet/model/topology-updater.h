@@ -1,0 +1,64 @@
+/*
+ * Space-XNet: replays precomputed ISL delays and routing steps at the snapshot times.
+ */
+#ifndef SPACE_XNET_TOPOLOGY_UPDATER_H
+#define SPACE_XNET_TOPOLOGY_UPDATER_H
+
+#include "forwarding-table.h"
+
+#include "ns3/nstime.h"
+#include "ns3/object.h"
+#include "ns3/point-to-point-channel.h"
+#include "ns3/traced-callback.h"
+
+#include <vector>
+
+namespace ns3
+{
+
+/**
+ * @brief The ISL delay updater: at each snapshot time, sets every link's propagation delay and
+ * makes the snapshot's routing step active.
+ *
+ * Delays are piecewise constant over a snapshot. A new delay applies to packets that start
+ * transmitting after the change (PointToPointChannel reads its delay at transmission start), so a
+ * packet already on the wire keeps the delay it left with.
+ */
+class TopologyUpdater : public Object
+{
+  public:
+    static TypeId GetTypeId();
+    TopologyUpdater();
+
+    /// Add the channel of the next link; links are numbered in the order they are added.
+    void AddChannel(Ptr<PointToPointChannel> channel);
+    uint32_t GetNLinks() const;
+
+    /**
+     * @brief Set the schedule.
+     * @param stepTimesNs [steps] start time of each step, ns, strictly increasing, the first 0
+     * @param numSteps number of steps
+     * @param delaysNs C-contiguous [steps, links] propagation delay of each link in each step, ns
+     * @param count number of delay entries; must equal steps * links
+     */
+    void SetSchedule(const int64_t* stepTimesNs, uint32_t numSteps, const int64_t* delaysNs, uint64_t count);
+
+    /// Apply step 0 now and schedule every later step. Call once, before Simulator::Run.
+    void Start();
+
+  protected:
+    void DoDispose() override;
+
+  private:
+    void ApplyStep(uint32_t step);
+
+    Ptr<ForwardingTable> m_table;
+    std::vector<Ptr<PointToPointChannel>> m_channels;
+    std::vector<int64_t> m_stepTimesNs;
+    std::vector<int64_t> m_delaysNs; //!< [steps, links]
+    TracedCallback<uint32_t> m_stepTrace;
+};
+
+} // namespace ns3
+
+#endif /* SPACE_XNET_TOPOLOGY_UPDATER_H */
