@@ -33,6 +33,8 @@ APP_HEADER_BYTES = 16
 UDP_HEADER_BYTES = 8
 IPV4_HEADER_BYTES = 20
 PPP_HEADER_BYTES = 2
+#: Bytes each packet carries on the wire besides its application payload.
+PACKET_OVERHEAD_BYTES = APP_HEADER_BYTES + UDP_HEADER_BYTES + IPV4_HEADER_BYTES + PPP_HEADER_BYTES
 
 _Check = Callable[[Any], Optional[str]]
 
@@ -129,6 +131,12 @@ class LinkSpec:
     def segment_payload_bytes(self) -> int:
         """Application payload per packet: the MTU less the IPv4, UDP and application headers."""
         return self.mtu_bytes - IPV4_HEADER_BYTES - UDP_HEADER_BYTES - APP_HEADER_BYTES
+
+    def packet_sizes_bytes(self, message_bytes: int) -> list[int]:
+        """On-the-wire size of each packet a message of ``message_bytes`` is cut into."""
+        full, rest = divmod(message_bytes, self.segment_payload_bytes)
+        sizes = [self.segment_payload_bytes] * full + ([rest] if rest else [])
+        return [size + PACKET_OVERHEAD_BYTES for size in sizes]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@
 #include "ns3/ipv4.h"
 #include "ns3/pointer.h"
 #include "ns3/point-to-point-channel.h"
+#include "ns3/point-to-point-net-device.h"
+#include "ns3/queue.h"
 #include "ns3/traffic-control-helper.h"
 
 namespace ns3
@@ -82,6 +84,7 @@ IslNetworkHelper::Install(uint32_t numNodes,
                             static_cast<uint32_t>(b) >= numNodes || a == b,
                         "bad edge " << e << ": (" << a << ", " << b << ")");
         NetDeviceContainer devices = m_p2p.Install(nodes.Get(a), nodes.Get(b));
+        m_devices.Add(devices);
         Ipv4InterfaceContainer ifaces = addresses.Assign(devices);
         addresses.NewNetwork();
         tc.Uninstall(devices);
@@ -98,6 +101,7 @@ IslNetworkHelper::Install(uint32_t numNodes,
         }
         updater->AddChannel(DynamicCast<PointToPointChannel>(devices.Get(0)->GetChannel()));
     }
+    m_nodes.Add(nodes);
     return nodes;
 }
 
@@ -107,6 +111,30 @@ IslNetworkHelper::GetNodeAddress(Ptr<Node> node)
     Ptr<Ipv4> ipv4 = node->GetObject<Ipv4>();
     NS_ABORT_MSG_IF(!ipv4 || ipv4->GetNInterfaces() < 2, "node " << node->GetId() << " has no ISL");
     return ipv4->GetAddress(1, 0).GetLocal();
+}
+
+uint64_t
+IslNetworkHelper::GetRoutingDroppedPackets() const
+{
+    uint64_t dropped = 0;
+    for (auto it = m_nodes.Begin(); it != m_nodes.End(); ++it)
+    {
+        Ptr<ForwardingTableRouting> r =
+            DynamicCast<ForwardingTableRouting>((*it)->GetObject<Ipv4>()->GetRoutingProtocol());
+        dropped += r->GetDroppedPackets();
+    }
+    return dropped;
+}
+
+uint64_t
+IslNetworkHelper::GetQueueDroppedPackets() const
+{
+    uint64_t dropped = 0;
+    for (auto it = m_devices.Begin(); it != m_devices.End(); ++it)
+    {
+        dropped += DynamicCast<PointToPointNetDevice>(*it)->GetQueue()->GetTotalDroppedPackets();
+    }
+    return dropped;
 }
 
 } // namespace ns3

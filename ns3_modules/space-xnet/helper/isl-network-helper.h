@@ -8,6 +8,7 @@
 #include "topology-updater.h"
 
 #include "ns3/ipv4-routing-helper.h"
+#include "ns3/net-device-container.h"
 #include "ns3/node-container.h"
 #include "ns3/point-to-point-helper.h"
 
@@ -67,8 +68,15 @@ class IslNetworkHelper
     /// The address every other node uses to reach @p node (its first ISL interface).
     static Ipv4Address GetNodeAddress(Ptr<Node> node);
 
+    /// Packets dropped for want of a route, summed over the installed nodes.
+    uint64_t GetRoutingDroppedPackets() const;
+    /// Packets dropped by full device queues, summed over the installed devices.
+    uint64_t GetQueueDroppedPackets() const;
+
   private:
     PointToPointHelper m_p2p;
+    NodeContainer m_nodes;
+    NetDeviceContainer m_devices;
 };
 
 } // namespace ns3

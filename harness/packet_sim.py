@@ -1,0 +1,151 @@
+"""The packet simulation: one ns-3 run of a placed model over the time-varying ISL network.
+
+Python hands ns-3 whole arrays (links, per-snapshot delays and next-hop tables, the placement, the
+activation trace, compute times) and reads whole arrays back; every packet, hop, queue and compute
+job is handled in C++ (ns3_modules/space-xnet). Inputs are validated here, because an ns-3 fatal
+error would kill the process.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from .routes import Routes
+from .scenario import LinkSpec
+from .topology import Topology
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ComputeTimes:
+    """Compute time of every component for one token, ns."""
+
+    gateway_ns: np.ndarray  # [L] int64
+    expert_ns: np.ndarray   # [L, E] int64
+    lm_head_ns: int
+
+
+@dataclass(frozen=True)
+class PacketSimResult:
+    """What ns-3 recorded. Times are ns of simulated time; -1 where a token never got there."""
+
+    token_start_ns: np.ndarray  # [R, T] int64
+    token_end_ns: np.ndarray    # [R, T] int64
+    combine_ns: np.ndarray      # [R, T, L] int64: all k outputs of layer l reached gateway l+1 (mod L)
+    packets_sent: int
+    packets_received: int
+    packets_dropped_no_route: int
+    packets_dropped_queue: int
+
+    @property
+    def latency_ns(self) -> np.ndarray:
+        """[R, T] int64 per-token latency, -1 for tokens that did not complete."""
+        done = (self.token_end_ns >= 0) & (self.token_start_ns >= 0)
+        return np.where(done, self.token_end_ns - self.token_start_ns, -1)
+
+
+def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
+    """cppyy passes only C-contiguous arrays of the exact dtype as pointers."""
+    return np.ascontiguousarray(values, dtype=dtype)
+
+
+def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gateways: np.ndarray,
+                   experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
+                   request_starts_ns: np.ndarray, message_bytes: int, seed: int,
+                   stop_ns: int) -> PacketSimResult:
+    """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
+
+    ``activations`` is [R, T, L, k] expert ids; ``routes`` must cover every satellite of
+    ``gateways`` and ``experts`` as a destination and every snapshot of ``topology``.
+    """
+    num_layers, num_experts = experts.shape
+    requests, tokens, layers, top_k = activations.shape
+    _check_inputs(topology, routes, gateways, experts, activations, request_starts_ns, num_layers, layers)
+
+    from .ns3_runtime import load
+
+    ns3 = load()
+    ns3.RngSeedManager.SetSeed(1)
+    ns3.RngSeedManager.SetRun(seed + 1)
+    ns3.RngSeedManager.ResetNextStreamIndex()  # Simulator::Destroy does not reset the streams
+
+    steps = topology.num_snapshots
+    table = ns3.CreateObject[ns3.ForwardingTable]()
+    destinations = _c_array(routes.destinations, np.int32)
+    table.Configure(topology.num_nodes, steps, destinations, len(destinations))
+    next_hop = _c_array(routes.next_hop, np.int32)
+    table.SetTables(next_hop, next_hop.size)
+
+    updater = ns3.CreateObject[ns3.TopologyUpdater]()
+    updater.SetAttribute("Table", ns3.PointerValue(table))
+    network = ns3.IslNetworkHelper()
+    network.SetDeviceAttribute("DataRate", ns3.StringValue(f"{int(links.rate_bps)}bps"))
+    network.SetDeviceAttribute("Mtu", ns3.UintegerValue(links.mtu_bytes))
+    network.SetQueueAttribute("MaxSize", ns3.StringValue(f"{links.queue_packets}p"))
+    edges = _c_array(topology.edges, np.int32)
+    nodes = network.Install(topology.num_nodes, edges, topology.num_links, table, updater)
+    step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
+    delays = _c_array(topology.delay_ns, np.int64)
+    updater.SetSchedule(step_times_ns, steps, delays, delays.size)
+    updater.Start()
+
+    plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
+    plan.SetAttribute("MessageBytes", ns3.UintegerValue(message_bytes))
+    plan.SetAttribute("SegmentBytes", ns3.UintegerValue(links.segment_payload_bytes))
+    plan.Configure(layers, num_experts, top_k, requests, tokens)
+    act = _c_array(activations, np.int32)
+    plan.SetActivations(act, act.size)
+    expert_ns = _c_array(compute.expert_ns, np.int64)
+    plan.SetComputeTimes(_c_array(compute.gateway_ns, np.int64), expert_ns, expert_ns.size,
+                         int(compute.lm_head_ns))
+    plan.SetRequestStarts(_c_array(request_starts_ns, np.int64), requests)
+    placed = _c_array(experts, np.int32)
+    ns3.MoeTokenHelper(plan).Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
+
+    ns3.Simulator.Stop(ns3.NanoSeconds(int(stop_ns)))
+    ns3.Simulator.Run()
+
+    start = np.empty((requests, tokens), dtype=np.int64)
+    end = np.empty((requests, tokens), dtype=np.int64)
+    combine = np.empty((requests, tokens, layers), dtype=np.int64)
+    plan.CopyTokenStarts(start, start.size)
+    plan.CopyTokenEnds(end, end.size)
+    plan.CopyCombines(combine, combine.size)
+    result = PacketSimResult(
+        token_start_ns=start, token_end_ns=end, combine_ns=combine,
+        packets_sent=int(plan.GetPacketsSent()), packets_received=int(plan.GetPacketsReceived()),
+        packets_dropped_no_route=int(network.GetRoutingDroppedPackets()),
+        packets_dropped_queue=int(network.GetQueueDroppedPackets()))
+    ns3.Simulator.Destroy()
+    return result
+
+
+def _check_inputs(topology: Topology, routes: Routes, gateways: np.ndarray, experts: np.ndarray,
+                  activations: np.ndarray, request_starts_ns: np.ndarray, num_layers: int, layers: int) -> None:
+    """Catch what would be an ns-3 fatal error (which kills the process) as a Python exception."""
+    if layers != num_layers or gateways.shape != (num_layers,):
+        raise ValueError(f"activations have {layers} layers but the placement has {num_layers}")
+    if activations.min() < 0 or activations.max() >= experts.shape[1]:
+        raise ValueError("activation expert ids out of range")
+    components = np.concatenate([gateways, experts.ravel()])
+    if len(np.unique(components)) != len(components):
+        raise ValueError("two components share a satellite")
+    if components.min() < 0 or components.max() >= topology.num_nodes:
+        raise ValueError("a component names a satellite that does not exist")
+    if not np.isin(components, routes.destinations).all():
+        raise ValueError("routes do not cover every component as a destination")
+    if routes.next_hop.shape != (topology.num_snapshots, topology.num_nodes, len(routes.destinations)):
+        raise ValueError(f"next-hop tables have shape {routes.next_hop.shape}; expected "
+                         f"{(topology.num_snapshots, topology.num_nodes, len(routes.destinations))}")
+    if request_starts_ns.shape != (activations.shape[0],) or (request_starts_ns < 0).any():
+        raise ValueError("one non-negative start time per request is needed")
+    if topology.times_s[0] != 0 or (np.diff(topology.times_s) <= 0).any():
+        raise ValueError("snapshot times must start at 0 and increase")
+    degree = np.bincount(topology.edges.ravel(), minlength=topology.num_nodes)
+    if (degree == 0).any():
+        raise ValueError(f"satellite {int(np.argmin(degree))} has no ISL; every satellite needs one to get an address")
+
