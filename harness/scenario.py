@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+import re
+
 import yaml
 
 from .errors import ScenarioError
@@ -224,6 +226,21 @@ class Scenario:
 # Loading
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """SafeLoader that also reads YAML 1.2 floats such as ``1e9`` and ``10.0e9`` as numbers.
+
+    PyYAML follows YAML 1.1, where an exponent needs a dot and a sign (``1.0e+9``); without this,
+    ``rate_bps: 1e9`` would silently be the string '1e9'.
+    """
+
+
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)$"),
+    list("-+0123456789"),
+)
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file."""
     path = Path(path)
@@ -231,7 +248,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"scenario file '{path}' not found: check the path "
                             f"(shipped scenarios are in topologies/)")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=_YamlLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
