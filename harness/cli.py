@@ -1,4 +1,5 @@
-"""Command line: ``python -m harness run SCENARIO.yaml [--out DIR]``.
+"""Command line: ``python -m harness run SCENARIO.yaml [--out DIR]``,
+``python -m harness topology SCENARIO.yaml --out FILE.npz``.
 
 A user's mistake (a bad scenario, a missing file, an impossible placement) is printed as one line
 ``error: ...`` with exit code 1; ``--debug`` shows the traceback instead.
@@ -26,7 +27,31 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None,
                      help="results directory (default: results/<scenario name>)")
     run.set_defaults(handler=_run)
+    topo = commands.add_parser("topology", help="export the scenario's satellite positions and ISLs per snapshot")
+    topo.add_argument("scenario", type=Path, help="scenario YAML (see topologies/)")
+    topo.add_argument("--out", type=Path, required=True, help="output .npz file")
+    topo.set_defaults(handler=_topology)
     return parser
+
+
+def _topology(args: argparse.Namespace) -> int:
+    from . import traces
+    from .pipeline import build_constellation, build_topology
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.out.suffix != ".npz":
+        raise HarnessError(f"--out {args.out} must end in .npz (the export is a numpy .npz archive)")
+    if args.out.is_dir():
+        raise HarnessError(f"--out {args.out} is a directory; name a .npz file")
+    constellation = build_constellation(scenario)
+    topology = build_topology(scenario, constellation)
+    traces.write_topology_npz(args.out, traces.topology_npz_arrays(
+        constellation, topology, scenario_name=scenario.name, epoch_utc=scenario.constellation.epoch_utc))
+    down = 1.0 - float(topology.up.mean())
+    print(f"{topology.num_nodes} satellites, {topology.num_links} ISLs, {topology.num_snapshots} snapshots, "
+          f"{down:.1%} of link-snapshots down -> {args.out}")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -40,6 +40,7 @@ class PacketSimResult:
     packets_received: int
     packets_dropped_no_route: int
     packets_dropped_queue: int
+    packets_dropped_link_down: int
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -91,6 +92,9 @@ def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gatew
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
     delays = _c_array(topology.delay_ns, np.int64)
     updater.SetSchedule(step_times_ns, steps, delays, delays.size)
+    if links.drop_in_flight:
+        up = _c_array(topology.up, np.uint8)
+        updater.SetLinkStates(up, up.size)
     updater.Start()
 
     plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
@@ -119,7 +123,8 @@ def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gatew
         token_start_ns=start, token_end_ns=end, combine_ns=combine,
         packets_sent=int(plan.GetPacketsSent()), packets_received=int(plan.GetPacketsReceived()),
         packets_dropped_no_route=int(network.GetRoutingDroppedPackets()),
-        packets_dropped_queue=int(network.GetQueueDroppedPackets()))
+        packets_dropped_queue=int(network.GetQueueDroppedPackets()),
+        packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()))
     ns3.Simulator.Destroy()
     return result
 

@@ -21,7 +21,7 @@ from .constellation import Constellation, walker_constellation
 from .model import compute_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim
 from .placement import PlacementInput, place
-from .routes import shortest_delay_routes
+from .routes import shortest_delay_routes, unreachable_pairs
 from .scenario import Scenario
 from .topology import Topology, isl_topology, plus_grid_edges
 from .traces import StrategyTrace
@@ -52,9 +52,13 @@ def build_constellation(scenario: Scenario) -> Constellation:
 
 
 def build_topology(scenario: Scenario, constellation: Constellation) -> Topology:
-    c = scenario.constellation
+    c, links = scenario.constellation, scenario.links
     edges = plus_grid_edges(kind=c.kind, planes=c.planes, sats_per_plane=c.sats_per_plane, phasing=c.phasing)
-    return isl_topology(constellation, edges)
+    return isl_topology(constellation, edges, grazing_altitude_km=links.grazing_altitude_km,
+                        max_angular_rate_rad_s=links.max_angular_rate_rad_s,
+                        polar_cutoff_deg=links.polar_cutoff_deg,
+                        survival_probability=links.survival_probability,
+                        rng=rng_for(scenario.seed, "outages"))
 
 
 def build_activations(scenario: Scenario) -> activations_mod.ActivationTrace:
@@ -89,6 +93,12 @@ def run_scenario(scenario: Scenario) -> RunResult:
         clock = time.perf_counter()
         placement = place(name, inputs, rng_for(scenario.seed, f"placement:{name}"))
         routes = shortest_delay_routes(topology, np.sort(placement.components))
+        cut = unreachable_pairs(routes, placement.message_pairs())
+        if len(cut):
+            first = cut[0]
+            log.warning("%s: %d (snapshot, pair) combinations have no route, e.g. satellite %d cannot reach "
+                        "%d in snapshot %d (t = %.3f s); tokens crossing them stall", name, len(cut), first[1],
+                        first[2], first[0], topology.times_s[first[0]])
         result = run_packet_sim(topology=topology, routes=routes, links=scenario.links,
                                 gateways=placement.gateways, experts=placement.experts,
                                 activations=trace.experts, compute=compute,
@@ -99,7 +109,11 @@ def run_scenario(scenario: Scenario) -> RunResult:
         stats = latency_summary(result.latency_ns)
         stats.update(packets_sent=result.packets_sent, packets_received=result.packets_received,
                      packets_dropped_no_route=result.packets_dropped_no_route,
-                     packets_dropped_queue=result.packets_dropped_queue)
+                     packets_dropped_queue=result.packets_dropped_queue,
+                     packets_dropped_link_down=result.packets_dropped_link_down,
+                     unreachable_pair_snapshots=int(len(cut)),
+                     unreachable_examples=[{"snapshot": int(s), "time_s": float(topology.times_s[s]),
+                                            "from_sat": int(a), "to_sat": int(b)} for s, a, b in cut[:10]])
         summary["strategies"][name] = stats
         log.info("%s: %d/%d tokens completed (%.2f s)", name, stats["completed"], stats["tokens"],
                  time.perf_counter() - clock)

@@ -59,6 +59,15 @@ class Placement:
         """Every satellite that hosts a component: gateways first, then experts layer by layer."""
         return np.concatenate([self.gateways, self.experts.ravel()]).astype(np.int32)
 
+    def message_pairs(self) -> np.ndarray:
+        """[2 L E, 2] every (source, destination) satellite pair that can exchange a message:
+        gateway_l -> expert (l, e) and expert (l, e) -> gateway_{l+1 mod L}."""
+        layers, experts = self.experts.shape
+        gateway = np.repeat(self.gateways, experts)
+        next_gateway = np.repeat(np.roll(self.gateways, -1), experts)
+        expert = self.experts.ravel()
+        return np.concatenate([np.column_stack([gateway, expert]), np.column_stack([expert, next_gateway])])
+
     def validate(self, num_satellites: int) -> None:
         """Raise PlacementError unless every component sits on its own existing satellite."""
         used = self.components

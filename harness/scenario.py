@@ -90,7 +90,10 @@ class ConstellationSpec:
     kind: str = _spec("walker-delta", help="Walker pattern: planes spread over 360 deg (delta) or 180 deg (star)",
                       choices=("walker-delta", "walker-star"))
     planes: int = _spec(6, help="number of orbital planes P", check=_at_least(1))
-    sats_per_plane: int = _spec(8, help="satellites per plane S", check=_at_least(1))
+    sats_per_plane: Optional[int] = _spec(None, help="satellites per plane S (give this or 'satellites')",
+                                          check=_at_least(1))
+    satellites: Optional[int] = _spec(None, help="total satellites T = P x S (give this or 'sats_per_plane')",
+                                      check=_at_least(1))
     phasing: int = _spec(1, help="Walker phasing factor F, in [0, P-1]", check=_at_least(0))
     altitude_km: float = _spec(550.0, unit="km", help="circular orbit altitude above the equatorial radius",
                                check=_at_least(160.0))
@@ -128,6 +131,18 @@ class LinkSpec:
     mtu_bytes: int = _spec(1500, unit="B", help="IP MTU of every ISL device", check=_within(128, 65535))
     queue_packets: int = _spec(1000, unit="packets", help="drop-tail queue of every ISL device",
                                check=_at_least(1))
+    grazing_altitude_km: Optional[float] = _spec(80.0, unit="km", help="an ISL's line of sight must stay above "
+                                                 "this altitude (null: no line-of-sight rule)", check=_at_least(0.0))
+    max_angular_rate_rad_s: Optional[float] = _spec(None, unit="rad/s", help="an ISL exists only while its line of "
+                                                    "sight turns slower than this (the paper: 0.12; null: no limit)",
+                                                    check=_above(0.0))
+    polar_cutoff_deg: Optional[float] = _spec(None, unit="deg", help="cross-plane ISLs are off while an end is "
+                                              "above this latitude (null: never)", check=_within(1e-9, 90.0))
+    survival_probability: float = _spec(1.0, help="each ISL survives each snapshot with this probability "
+                                        "(independent, seeded; the paper: 0.95)", check=_within(0.0, 1.0))
+    drop_in_flight: bool = _spec(False, help="when a link goes down, lose the packets still queued or on the wire "
+                                 "on it (true) or let them arrive (false); routes avoid down links either way. "
+                                 "There is no retransmission: a lost packet stalls its request")
 
     @property
     def segment_payload_bytes(self) -> int:
@@ -262,7 +277,8 @@ def load_scenario(path: str | Path) -> Scenario:
 def scenario_from_dict(raw: Any, *, base_dir: str | Path = ".", source: str = "scenario") -> Scenario:
     """Validate a plain dict (as YAML gives it) into a :class:`Scenario`."""
     scenario = _build(Scenario, raw, source, "")
-    scenario = dataclasses.replace(scenario, base_dir=str(base_dir))
+    scenario = dataclasses.replace(scenario, base_dir=str(base_dir),
+                                   constellation=_resolve_shape(scenario.constellation, source))
     _check_consistency(scenario, source)
     return scenario
 
@@ -331,6 +347,23 @@ def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str)
     return value
 
 
+def _resolve_shape(c: ConstellationSpec, source: str) -> ConstellationSpec:
+    """Fill sats_per_plane from satellites (T) or the other way round, checking T = P x S."""
+    if c.sats_per_plane is None and c.satellites is None:
+        raise ScenarioError(f"{source}: the constellation needs 'constellation.sats_per_plane' or "
+                            f"'constellation.satellites'; give one")
+    if c.satellites is not None:
+        if c.satellites % c.planes:
+            raise ScenarioError(f"{source}: 'constellation.satellites' T = {c.satellites} is not divisible by "
+                                f"'constellation.planes' P = {c.planes}; a Walker i:T/P/F pattern needs T = P x S")
+        per_plane = c.satellites // c.planes
+        if c.sats_per_plane is not None and c.sats_per_plane != per_plane:
+            raise ScenarioError(f"{source}: 'constellation.satellites' {c.satellites} and 'sats_per_plane' "
+                                f"{c.sats_per_plane} disagree for {c.planes} planes; give only one")
+        return dataclasses.replace(c, sats_per_plane=per_plane)
+    return dataclasses.replace(c, satellites=c.planes * c.sats_per_plane)
+
+
 def _check_consistency(sc: Scenario, source: str) -> None:
     """Rules that tie several keys together."""
     from .placement import STRATEGIES  # the registry owns the valid names
@@ -339,6 +372,10 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     if c.phasing > c.planes - 1:
         raise ScenarioError(f"{source}: 'constellation.phasing' is {c.phasing}; it must be in [0, planes - 1] = "
                             f"[0, {c.planes - 1}]")
+    grazing = sc.links.grazing_altitude_km
+    if grazing is not None and grazing >= c.altitude_km:
+        raise ScenarioError(f"{source}: 'links.grazing_altitude_km' {grazing:g} must be below the orbit altitude "
+                            f"{c.altitude_km:g} km; lower it (default 80) or set null for no line-of-sight rule")
     m = sc.model
     if m.top_k > m.experts:
         raise ScenarioError(f"{source}: 'model.top_k' is {m.top_k} but the model has only {m.experts} experts per "

@@ -12,6 +12,9 @@ A results directory holds:
 - ``summary.json``: the scenario name and seed and, per strategy, token counts, mean / p50 / p95 /
   p99 latency in ns and packet counters.
 
+``python -m harness topology`` writes one ``.npz`` (numpy's zip of arrays, readable with
+``numpy.load`` or any zip + .npy reader), see :func:`topology_npz_arrays`.
+
 Results are written all at once, after the whole run succeeded: files are first written into a
 temporary folder next to the target, then moved into place, so a failed run leaves nothing
 half-written.
@@ -103,6 +106,56 @@ def write_results(out_dir: Path, files: dict[str, str]) -> None:
             staging.rename(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+#: Version of the topology export's layout; bumped when a field changes meaning.
+TOPOLOGY_FORMAT_VERSION = 1
+
+
+def topology_npz_arrays(constellation, topology, *, scenario_name: str, epoch_utc: str) -> dict[str, np.ndarray]:
+    """The arrays of a topology export, by name:
+
+    - ``format_version`` (int), ``scenario`` (str), ``epoch_utc`` (str, ISO 8601), ``frame`` (str:
+      "TEME", SGP4's true-equator mean-equinox frame of date, Earth-centred), ``units`` (str);
+    - ``times_s`` [S] float64: snapshot times after the epoch, s;
+    - ``positions_m`` [S, N, 3] and ``velocities_m_s`` [S, N, 3] float64, TEME;
+    - ``plane`` [N], ``slot`` [N] int32: satellite n is (plane, slot), n = plane * S + slot;
+    - ``edges`` [L, 2] int32: the ISLs as satellite pairs;
+    - ``length_m`` [S, L] float64, ``delay_ns`` [S, L] int64 (round(length / c));
+    - ``feasible`` [S, L] bool (line of sight, tracking, polar rules), ``up`` [S, L] bool
+      (feasible and not in an outage): the links the routes and the packet engine use.
+    """
+    return {
+        "format_version": np.array(TOPOLOGY_FORMAT_VERSION),
+        "scenario": np.array(scenario_name),
+        "epoch_utc": np.array(epoch_utc),
+        "frame": np.array("TEME"),
+        "units": np.array("positions_m: m; velocities_m_s: m/s; length_m: m; delay_ns: ns; times_s: s"),
+        "times_s": topology.times_s,
+        "positions_m": constellation.positions_m,
+        "velocities_m_s": constellation.velocities_m_s,
+        "plane": constellation.plane_of,
+        "slot": constellation.slot_of,
+        "edges": topology.edges,
+        "length_m": topology.length_m,
+        "delay_ns": topology.delay_ns,
+        "feasible": topology.feasible,
+        "up": topology.up,
+    }
+
+
+def write_topology_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write a topology export atomically (a temporary file renamed into place)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
         raise
 
 

@@ -52,10 +52,11 @@ def routes(num_nodes: int, destinations: list[int], next_hops: list[dict[tuple[i
 
 
 def run(topo: Topology, rts: Routes, *, gateway: int, expert: int, message_bytes: int, rate_bps: float,
-        starts_ns=(0,), stop_ns: int = 10**10):
+        starts_ns=(0,), stop_ns: int = 10**10, drop_in_flight: bool = False):
     compute = ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS)
     starts = np.array(starts_ns, dtype=np.int64)
-    return run_packet_sim(topology=topo, routes=rts, links=LinkSpec(rate_bps=rate_bps, mtu_bytes=1500),
+    return run_packet_sim(topology=topo, routes=rts, links=LinkSpec(rate_bps=rate_bps, mtu_bytes=1500,
+                                                                  drop_in_flight=drop_in_flight),
                           gateways=np.array([gateway]), experts=np.array([[expert]]),
                           activations=np.zeros((len(starts), 1, 1, 1), dtype=np.int32), compute=compute,
                           request_starts_ns=starts, message_bytes=message_bytes, seed=1, stop_ns=stop_ns)
@@ -164,3 +165,36 @@ def test_two_runs_in_one_process_give_identical_records():
     second = run(topo, rts, gateway=0, expert=2, message_bytes=8192, rate_bps=100e9, starts_ns=(0, 10))
     np.testing.assert_array_equal(first.token_end_ns, second.token_end_ns)
     np.testing.assert_array_equal(first.combine_ns, second.combine_ns)
+
+
+def test_a_link_going_down_loses_the_packets_still_in_flight_on_it_when_asked():
+    # One link of 10 ms; the gateway sends at 5 us; the link goes down at 5 ms (step 1), while the
+    # packets are on the wire: with drop_in_flight they are lost and counted, and the token stalls;
+    # without, they arrive as if the link had stayed up.
+    delay_ns = 10_000_000
+    topo = topology(2, [(0, 1)], [[delay_ns], [delay_ns]], interval_s=0.005)
+    topo = Topology(num_nodes=2, edges=topo.edges, times_s=topo.times_s, length_m=topo.length_m,
+                    delay_ns=topo.delay_ns, up=np.array([[True], [False]]))
+    rts = routes(2, [0, 1], [{(0, 1): 1, (1, 0): 0}, {(0, 1): 1, (1, 0): 0}])
+    kept = run(topo, rts, gateway=0, expert=1, message_bytes=8192, rate_bps=1e9, drop_in_flight=False)
+    assert kept.packets_dropped_link_down == 0 and kept.token_end_ns[0, 0] > 0
+    result = run(topo, rts, gateway=0, expert=1, message_bytes=8192, rate_bps=1e9, drop_in_flight=True)
+    packets = len(LinkSpec().packet_sizes_bytes(8192))
+    assert result.packets_sent == packets
+    assert result.packets_dropped_link_down == packets
+    assert result.packets_received == 0
+    assert result.token_end_ns[0, 0] == -1
+
+
+def test_a_link_that_is_up_again_delivers():
+    # Down in step 0 only: the token starts in step 1 and completes with the step-1 latency.
+    delay_ns = 1_000_000
+    topo = topology(2, [(0, 1)], [[delay_ns], [delay_ns]], interval_s=0.5)
+    topo = Topology(num_nodes=2, edges=topo.edges, times_s=topo.times_s, length_m=topo.length_m,
+                    delay_ns=topo.delay_ns, up=np.array([[False], [True]]))
+    rts = routes(2, [0, 1], [{}, {(0, 1): 1, (1, 0): 0}])
+    result = run(topo, rts, gateway=0, expert=1, message_bytes=1000, rate_bps=1e9, starts_ns=(500_000_000,),
+                 drop_in_flight=True)
+    assert result.packets_dropped_link_down == 0
+    assert result.latency_ns[0, 0] == GATEWAY_NS + 2 * ((1000 + PACKET_OVERHEAD_BYTES) * 8 + delay_ns) \
+        + EXPERT_NS + LM_HEAD_NS

@@ -237,3 +237,77 @@ def test_path_nodes_detects_a_corrupt_table():
     looping[0, 0, 0], looping[0, 1, 0] = 1, 0
     with pytest.raises(RuntimeError, match="does not lead"):
         path_nodes(replace(routes, next_hop=looping), 0, 0, 2)
+
+
+def test_native_engine_agrees_with_scipy_on_delays_hops_and_gives_valid_next_hops():
+    """The C++ engine against scipy's csgraph on a real constellation with outages."""
+    from datetime import datetime, timezone
+
+    from harness.constellation import walker_constellation
+    from harness.topology import Topology, isl_topology, plus_grid_edges
+
+    constellation = walker_constellation(
+        kind="walker-delta", planes=12, sats_per_plane=10, phasing=5, altitude_km=550.0,
+        inclination_deg=53.0, epoch_utc=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        snapshot_count=4, snapshot_interval_s=30.0)
+    edges = plus_grid_edges(kind="walker-delta", planes=12, sats_per_plane=10, phasing=5)
+    full = isl_topology(constellation, edges)
+    survived = np.random.default_rng(3).random(full.up.shape) < 0.8  # some nodes get cut off
+    topology = Topology(num_nodes=full.num_nodes, edges=full.edges, times_s=full.times_s,
+                        length_m=full.length_m, delay_ns=full.delay_ns, up=full.up & survived)
+    destinations = np.arange(0, 120, 7, dtype=np.int32)
+    native = shortest_delay_routes(topology, destinations, engine="native")
+    reference = shortest_delay_routes(topology, destinations, engine="scipy")
+    np.testing.assert_array_equal(native.delay_ns, reference.delay_ns)
+    np.testing.assert_array_equal(native.hops, reference.hops)
+    np.testing.assert_array_equal(native.next_hop < 0, reference.next_hop < 0)
+    assert (native.delay_ns < 0).any(), "the outages should cut some node off"
+    # Every next hop is a live neighbour on a shortest path: delay(n) = link + delay(next).
+    for s in range(topology.num_snapshots):
+        link_delay = {}
+        for (a, b), d, up in zip(topology.edges, topology.delay_ns[s], topology.up[s]):
+            if up:
+                link_delay[(a, b)] = link_delay[(b, a)] = d
+        for j, dest in enumerate(destinations):
+            for n in range(topology.num_nodes):
+                nxt = native.next_hop[s, n, j]
+                if nxt < 0 or n == dest:
+                    continue
+                assert native.delay_ns[s, n, j] == link_delay[(n, nxt)] + native.delay_ns[s, nxt, j]
+                assert native.hops[s, n, j] == 1 + native.hops[s, nxt, j]
+
+
+def test_path_delays_engines_agree():
+    from datetime import datetime, timezone
+
+    from harness.constellation import walker_constellation
+    from harness.topology import isl_topology, plus_grid_edges
+
+    constellation = walker_constellation(
+        kind="walker-star", planes=6, sats_per_plane=8, phasing=1, altitude_km=550.0,
+        inclination_deg=87.0, epoch_utc=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        snapshot_count=3, snapshot_interval_s=60.0)
+    topology = isl_topology(constellation, plus_grid_edges(kind="walker-star", planes=6, sats_per_plane=8,
+                                                           phasing=1))
+    sources = np.array([0, 5, 17, 40])
+    np.testing.assert_array_equal(path_delays_ns(topology, sources, engine="native"),
+                                  path_delays_ns(topology, sources, engine="scipy"))
+    with pytest.raises(ValueError, match="unknown routing engine"):
+        path_delays_ns(topology, sources, engine="fast")
+
+
+def test_a_cut_off_destination_is_reported_with_when():
+    # A 4-node ring; node 3 loses both its links in snapshot 1 only.
+    edges = np.array([[0, 1], [1, 2], [2, 3], [0, 3]], dtype=np.int32)
+    delays = np.full((3, 4), 1000, dtype=np.int64)
+    up = np.ones((3, 4), dtype=bool)
+    up[1, [2, 3]] = False
+    topology = Topology(num_nodes=4, edges=edges, times_s=np.array([0.0, 1.0, 2.0]),
+                        length_m=delays * 0.3, delay_ns=delays, up=up)
+    from harness.routes import unreachable_pairs
+
+    routes = shortest_delay_routes(topology, np.array([0, 3]))
+    cut = unreachable_pairs(routes, np.array([[0, 3], [3, 0], [1, 0]]))
+    assert cut.tolist() == [[1, 0, 3], [1, 3, 0]]
+    with pytest.raises(ValueError, match="not one of the routed destinations"):
+        unreachable_pairs(routes, np.array([[0, 2]]))

@@ -27,7 +27,7 @@ def base(**overrides) -> dict:
 def test_shipped_tiny_scenario_loads():
     sc = load_scenario(REPO / "topologies" / "tiny.yaml")
     assert sc.name == "tiny"
-    assert sc.constellation.num_satellites == 48
+    assert sc.constellation.num_satellites == 100
     assert sc.model.num_components == 20
     assert sc.model.hidden_bytes == 8192
 
@@ -38,6 +38,11 @@ def test_defaults_fill_missing_sections_and_objects_are_frozen():
     assert sc.strategies == ("space-xnet",)
     with pytest.raises(dataclasses.FrozenInstanceError):
         sc.seed = 3  # type: ignore[misc]
+
+
+def test_total_satellites_gives_satellites_per_plane():
+    sc = scenario_from_dict({"name": "w", "constellation": {"planes": 72, "satellites": 1584, "phasing": 39}})
+    assert sc.constellation.sats_per_plane == 22 and sc.constellation.num_satellites == 1584
 
 
 def test_integers_are_accepted_where_floats_are_expected():
@@ -65,6 +70,13 @@ def test_integers_are_accepted_where_floats_are_expected():
     (base(activations__kind="file"), ["activations.path"]),
     (base(activations__kind="file", activations__path="nope.npy"), ["not found", "activations.path"]),
     (base(links__mtu_bytes=100), ["mtu_bytes", "[128, 65535]"]),
+    ({"name": "t", "constellation": {"planes": 72, "satellites": 1580}}, ["1580", "not divisible", "72"]),
+    ({"name": "t", "constellation": {"planes": 72, "satellites": 1584, "sats_per_plane": 20}}, ["disagree"]),
+    ({"name": "t", "constellation": {"planes": 72}}, ["sats_per_plane", "satellites"]),
+    (base(links__max_angular_rate_rad_s=-0.12), ["max_angular_rate_rad_s", "> 0"]),
+    (base(links__grazing_altitude_km=600), ["grazing_altitude_km", "below the orbit altitude"]),
+    (base(links__survival_probability=1.5), ["survival_probability", "[0, 1]"]),
+    (base(links__polar_cutoff_deg=95), ["polar_cutoff_deg"]),
     ({"constellation": {}}, ["missing required key 'name'"]),
     ([1, 2], ["must be a mapping"]),
 ])

@@ -1,4 +1,7 @@
-"""Tests for harness.topology: +Grid links, link lengths and delays."""
+"""Tests for harness.topology: +Grid links, link lengths and delays.
+
+The feasibility rules and outages are tested in test_link_feasibility.py.
+"""
 
 from __future__ import annotations
 
@@ -193,10 +196,24 @@ def test_topology_shapes_and_dtypes(starlink_delta):
     np.testing.assert_array_equal(topology.edges, edges)
     np.testing.assert_array_equal(topology.times_s, c.times_s)
     assert topology.length_m.shape == topology.delay_ns.shape == topology.up.shape \
-        == (SAMPLES_PER_ORBIT, 3168)
+        == topology.feasible.shape == (SAMPLES_PER_ORBIT, 3168)
     assert topology.length_m.dtype == np.float64
     assert topology.delay_ns.dtype == np.int64
+    # The two-argument call applies no feasibility rule and no outage.
     assert topology.up.dtype == np.bool_ and topology.up.all()
+    assert topology.feasible.dtype == np.bool_ and topology.feasible.all()
+
+
+def test_topology_built_by_hand_defaults_feasible_to_up():
+    delay_ns = np.array([[10, 20], [30, 40]], dtype=np.int64)
+    up = np.array([[True, False], [True, True]])
+    fields = dict(num_nodes=3, edges=np.array([[0, 1], [1, 2]], dtype=np.int32),
+                  times_s=np.arange(2.0), length_m=delay_ns * 0.3, delay_ns=delay_ns)
+    topology = Topology(**fields, up=up)
+    np.testing.assert_array_equal(topology.feasible, up)
+    assert topology.feasible.dtype == np.bool_ and not np.shares_memory(topology.feasible, up)
+    with pytest.raises(ValueError, match="feasible"):
+        Topology(**fields, up=up, feasible=np.ones(2, dtype=bool))
 
 
 def test_lengths_are_distances_between_satellites(starlink_delta):

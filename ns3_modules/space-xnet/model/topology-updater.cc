@@ -5,6 +5,7 @@
 
 #include "ns3/abort.h"
 #include "ns3/log.h"
+#include "ns3/point-to-point-net-device.h"
 #include "ns3/pointer.h"
 #include "ns3/simulator.h"
 
@@ -40,6 +41,7 @@ void
 TopologyUpdater::DoDispose()
 {
     m_channels.clear();
+    m_linkModels.clear();
     m_table = nullptr;
     Object::DoDispose();
 }
@@ -76,6 +78,37 @@ TopologyUpdater::SetSchedule(const int64_t* stepTimesNs,
 }
 
 void
+TopologyUpdater::SetLinkStates(const uint8_t* up, uint64_t count)
+{
+    NS_ABORT_MSG_IF(m_stepTimesNs.empty(), "SetLinkStates before SetSchedule");
+    NS_ABORT_MSG_IF(count != m_stepTimesNs.size() * m_channels.size(),
+                    "link states have " << count << " entries, expected " << m_stepTimesNs.size() << " x "
+                                        << m_channels.size());
+    m_up.assign(up, up + count);
+    m_linkModels.clear();
+    for (const auto& channel : m_channels)
+    {
+        for (std::size_t side = 0; side < 2; ++side)
+        {
+            Ptr<LinkStateErrorModel> model = CreateObject<LinkStateErrorModel>();
+            channel->GetPointToPointDevice(side)->SetReceiveErrorModel(model);
+            m_linkModels.push_back(model);
+        }
+    }
+}
+
+uint64_t
+TopologyUpdater::GetLinkDownDroppedPackets() const
+{
+    uint64_t dropped = 0;
+    for (const auto& model : m_linkModels)
+    {
+        dropped += model->GetDroppedPackets();
+    }
+    return dropped;
+}
+
+void
 TopologyUpdater::Start()
 {
     NS_ABORT_MSG_IF(m_stepTimesNs.empty(), "TopologyUpdater::Start before SetSchedule");
@@ -97,6 +130,18 @@ TopologyUpdater::ApplyStep(uint32_t step)
     for (size_t link = 0; link < m_channels.size(); ++link)
     {
         m_channels[link]->SetAttribute("Delay", TimeValue(NanoSeconds(delays[link])));
+    }
+    if (!m_up.empty())
+    {
+        const uint8_t* up = m_up.data() + static_cast<uint64_t>(step) * m_channels.size();
+        for (size_t link = 0; link < m_channels.size(); ++link)
+        {
+            for (size_t side = 0; side < 2; ++side)
+            {
+                auto& model = m_linkModels[2 * link + side];
+                up[link] ? model->Disable() : model->Enable();
+            }
+        }
     }
     if (m_table)
     {

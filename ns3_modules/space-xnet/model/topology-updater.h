@@ -5,6 +5,7 @@
 #define SPACE_XNET_TOPOLOGY_UPDATER_H
 
 #include "forwarding-table.h"
+#include "link-state-error-model.h"
 
 #include "ns3/nstime.h"
 #include "ns3/object.h"
@@ -18,11 +19,14 @@ namespace ns3
 
 /**
  * @brief The ISL delay updater: at each snapshot time, sets every link's propagation delay and
- * makes the snapshot's routing step active.
+ * up/down state and makes the snapshot's routing step active.
  *
  * Delays are piecewise constant over a snapshot. A new delay applies to packets that start
  * transmitting after the change (PointToPointChannel reads its delay at transmission start), so a
- * packet already on the wire keeps the delay it left with.
+ * packet already on the wire keeps the delay it left with. A link that is down in a snapshot
+ * loses every packet whose reception completes during that snapshot (LinkStateErrorModel on
+ * both devices); routes avoid down links, so this only hits packets queued or in flight when
+ * the link went down.
  */
 class TopologyUpdater : public Object
 {
@@ -43,8 +47,18 @@ class TopologyUpdater : public Object
      */
     void SetSchedule(const int64_t* stepTimesNs, uint32_t numSteps, const int64_t* delaysNs, uint64_t count);
 
+    /**
+     * @brief Set which links are up in each step (optional: without it every link stays up).
+     * @param up C-contiguous [steps, links], nonzero for up; call after SetSchedule
+     * @param count number of entries; must equal steps * links
+     */
+    void SetLinkStates(const uint8_t* up, uint64_t count);
+
     /// Apply step 0 now and schedule every later step. Call once, before Simulator::Run.
     void Start();
+
+    /// Packets lost because their link went down while they were queued or on the wire.
+    uint64_t GetLinkDownDroppedPackets() const;
 
   protected:
     void DoDispose() override;
@@ -56,6 +70,8 @@ class TopologyUpdater : public Object
     std::vector<Ptr<PointToPointChannel>> m_channels;
     std::vector<int64_t> m_stepTimesNs;
     std::vector<int64_t> m_delaysNs; //!< [steps, links]
+    std::vector<uint8_t> m_up;       //!< [steps, links], empty: always up
+    std::vector<Ptr<LinkStateErrorModel>> m_linkModels; //!< [links, 2] receive models of both devices
     TracedCallback<uint32_t> m_stepTrace;
 };
 
