@@ -118,3 +118,17 @@ def test_exponent_floats_without_a_dot_or_sign_are_numbers(tmp_path):
     sc = load_scenario(scenario)
     assert sc.links.rate_bps == 1e9
     assert sc.compute.satellite_flops == 7.28e9
+
+
+def test_model_preset_fills_the_shape_and_explicit_keys_win():
+    sc = scenario_from_dict({"name": "p", "constellation": {"planes": 33, "sats_per_plane": 32},
+                             "model": {"preset": "llama-moe-3.5b-2of8"}})
+    m = sc.model
+    assert (m.layers, m.experts, m.top_k, m.hidden_size, m.ffn_size) == (32, 8, 2, 4096, 1376)
+    assert m.hidden_bytes == 8192 and m.num_components == 288
+    sc = scenario_from_dict({"name": "p", "constellation": {"planes": 33, "sats_per_plane": 32},
+                             "model": {"preset": "llama-moe-3.5b-4of16", "layers": 8}})
+    assert (sc.model.layers, sc.model.experts, sc.model.top_k, sc.model.ffn_size) == (8, 16, 4, 688)
+    with pytest.raises(ScenarioError, match="choose one of: llama-moe-3.5b-2of8"):
+        scenario_from_dict({"name": "p", "constellation": {"planes": 33, "sats_per_plane": 32},
+                            "model": {"preset": "gpt-5"}})
