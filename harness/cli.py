@@ -1,4 +1,5 @@
 """Command line: ``python -m harness run SCENARIO.yaml [--out DIR]``,
+``python -m harness analyze RESULTS_DIR [OTHER_DIR]``,
 ``python -m harness topology SCENARIO.yaml --out FILE.npz``.
 
 A user's mistake (a bad scenario, a missing file, an impossible placement) is printed as one line
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 from .errors import HarnessError
@@ -27,6 +29,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None,
                      help="results directory (default: results/<scenario name>)")
     run.set_defaults(handler=_run)
+    analyze = commands.add_parser("analyze", help="recompute summary.json and plots from a results directory, "
+                                  "or compare two")
+    analyze.add_argument("results", type=Path, help="a results directory of 'harness run'")
+    analyze.add_argument("other", type=Path, nargs="?", help="a second one to compare side by side")
+    analyze.set_defaults(handler=_analyze)
+    sweep = commands.add_parser("sweep", help="run a grid of scenario variations on Dask and collect them")
+    sweep.add_argument("sweep", type=Path, help="sweep YAML (see sweeps/)")
+    sweep.add_argument("--out", type=Path, default=None, help="output directory (default: results/sweep-<name>)")
+    sweep.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler "
+                       "(default: a local cluster)")
+    sweep.add_argument("--workers", type=int, default=None, help="local cluster workers (default: one per core)")
+    sweep.set_defaults(handler=_sweep)
+    ref = commands.add_parser("reference", help="print the scenario reference (Markdown) generated from the schema")
+    ref.set_defaults(handler=_reference)
     topo = commands.add_parser("topology", help="export the scenario's satellite positions and ISLs per snapshot")
     topo.add_argument("scenario", type=Path, help="scenario YAML (see topologies/)")
     topo.add_argument("--out", type=Path, required=True, help="output .npz file")
@@ -55,30 +71,97 @@ def _topology(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import traces
     from .analysis import format_summary_table
-    from .pipeline import run_scenario
+    from .pipeline import run_scenario, write_run
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     out_dir = args.out if args.out is not None else Path("results") / scenario.name
     if out_dir.exists() and not out_dir.is_dir():
         raise HarnessError(f"--out {out_dir} is a file; name a directory")
-    result = run_scenario(scenario)
-    traces.write_results(out_dir, {
-        "tokens.csv": traces.tokens_csv(result.traces),
-        "layers.csv": traces.layers_csv(result.traces),
-        "summary.json": traces.summary_json(result.summary),
-    })
-    print(format_summary_table(result.summary))
-    print(f"traces written to {out_dir}/ (tokens.csv, layers.csv, summary.json)")
+    clock = time.perf_counter()
+    progress = _Progress()
+    result = run_scenario(scenario, progress=progress)
+    progress.close()
+    summary = write_run(scenario, result, out_dir, Path(args.scenario).read_text())
+    print(format_summary_table(summary))
+    print(f"results in {out_dir}/ (tokens.csv, layers.csv, summary.json, plots/) after "
+          f"{time.perf_counter() - clock:.1f} s")
     return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from .analysis import format_comparison, format_summary_table
+    from .pipeline import analyze_directory
+
+    summaries = []
+    for directory in [args.results, *([args.other] if args.other else [])]:
+        if not directory.is_dir():
+            raise HarnessError(f"results directory '{directory}' not found; give the --out folder of a "
+                               f"'harness run'")
+        try:
+            summaries.append(analyze_directory(directory))
+        except FileNotFoundError as exc:
+            raise HarnessError(str(exc)) from None
+        print(f"{directory}:")
+        print(format_summary_table(summaries[-1]))
+    if len(summaries) == 2:
+        print()
+        print(format_comparison(summaries[0], summaries[1], args.results.name, args.other.name))
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import load_sweep, run_sweep, write_collection
+
+    sweep = load_sweep(args.sweep, args.out)
+    out = sweep.out_dir
+    try:
+        run_sweep(sweep, scheduler=args.scheduler, workers=args.workers)
+    except RuntimeError as exc:
+        write_collection(sweep)
+        raise HarnessError(f"{exc}; finished points are kept, rerun the same command to resume") from None
+    print(write_collection(sweep), end="")
+    print(f"sweep table and plot in {out}/ (sweep.csv, sweep.png)")
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from .reference import scenario_reference_markdown
+
+    sys.stdout.write(scenario_reference_markdown())
+    return 0
+
+
+class _Progress:
+    """One status line on a terminal (rewritten in place), or a log line every 10 s otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, strategy: str, now_s: float, horizon_s: float, done: int, total: int) -> None:
+        line = f"{strategy}: simulated {now_s:.1f} of {horizon_s:.0f} s, {done}/{total} tokens"
+        if self.tty:
+            sys.stderr.write("\r" + line.ljust(70))
+            sys.stderr.flush()
+            self.shown = True
+        elif time.monotonic() - self.last > 10:
+            self.last = time.monotonic()
+            log.info(line)
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for chatty in ("distributed", "matplotlib"):  # their INFO lines are about themselves, not the run
+        logging.getLogger(chatty).setLevel(logging.DEBUG if args.debug else logging.WARNING)
     try:
         return args.handler(args)
     except HarnessError as exc:

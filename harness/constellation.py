@@ -273,3 +273,23 @@ def walker_constellation(
         slot_of=slot_of,
         arg_latitude_rad=arg_latitude_rad,
     )
+
+
+def subsatellite_points_deg(constellation: Constellation, epoch_utc: datetime,
+                            snapshot: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Geocentric latitude and Earth-fixed longitude (degrees) of every satellite at a snapshot.
+
+    TEME's z axis is the Earth's rotation axis (to polar motion), so latitude is asin(z / r) and
+    the longitude is the TEME right ascension less the Greenwich mean sidereal angle at that
+    instant (skyfield's GMST, built-in time scale: nothing is downloaded). For maps, not navigation.
+    """
+    from datetime import timedelta
+
+    from skyfield.api import load
+
+    instant = epoch_utc + timedelta(seconds=float(constellation.times_s[snapshot]))
+    gmst_hours = load.timescale(builtin=True).from_datetime(instant).gmst
+    x, y, z = np.moveaxis(constellation.positions_m[snapshot], -1, 0)
+    lat = np.degrees(np.arcsin(z / np.sqrt(x * x + y * y + z * z)))
+    lon = np.degrees(np.arctan2(y, x)) - gmst_hours * 15.0
+    return lat, (lon + 180.0) % 360.0 - 180.0

@@ -9,7 +9,9 @@ error would kill the process.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -41,6 +43,8 @@ class PacketSimResult:
     packets_dropped_no_route: int
     packets_dropped_queue: int
     packets_dropped_link_down: int
+    packet_hops: int  # packet transmissions over all links: the engine's unit of work
+    run_wall_s: float  # wall time spent in Simulator::Run (setup excluded)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -57,11 +61,13 @@ def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
 def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gateways: np.ndarray,
                    experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                    request_starts_ns: np.ndarray, message_bytes: int, seed: int,
-                   stop_ns: int) -> PacketSimResult:
+                   stop_ns: int, progress: Optional[Callable[[int, int], None]] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` must cover every satellite of
     ``gateways`` and ``experts`` as a destination and every snapshot of ``topology``.
+    ``progress(now_ns, tokens_completed)`` is called between chunks of simulated time (one
+    snapshot interval each); the run stops early once every token has ended.
     """
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
@@ -75,27 +81,8 @@ def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gatew
     ns3.RngSeedManager.ResetNextStreamIndex()  # Simulator::Destroy does not reset the streams
 
     steps = topology.num_snapshots
-    table = ns3.CreateObject[ns3.ForwardingTable]()
-    destinations = _c_array(routes.destinations, np.int32)
-    table.Configure(topology.num_nodes, steps, destinations, len(destinations))
-    next_hop = _c_array(routes.next_hop, np.int32)
-    table.SetTables(next_hop, next_hop.size)
-
-    updater = ns3.CreateObject[ns3.TopologyUpdater]()
-    updater.SetAttribute("Table", ns3.PointerValue(table))
-    network = ns3.IslNetworkHelper()
-    network.SetDeviceAttribute("DataRate", ns3.StringValue(f"{int(links.rate_bps)}bps"))
-    network.SetDeviceAttribute("Mtu", ns3.UintegerValue(links.mtu_bytes))
-    network.SetQueueAttribute("MaxSize", ns3.StringValue(f"{links.queue_packets}p"))
-    edges = _c_array(topology.edges, np.int32)
-    nodes = network.Install(topology.num_nodes, edges, topology.num_links, table, updater)
+    nodes, network, updater = build_network(ns3, topology, routes, links)
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
-    delays = _c_array(topology.delay_ns, np.int64)
-    updater.SetSchedule(step_times_ns, steps, delays, delays.size)
-    if links.drop_in_flight:
-        up = _c_array(topology.up, np.uint8)
-        updater.SetLinkStates(up, up.size)
-    updater.Start()
 
     plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
     plan.SetAttribute("MessageBytes", ns3.UintegerValue(message_bytes))
@@ -110,8 +97,20 @@ def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gatew
     placed = _c_array(experts, np.int32)
     ns3.MoeTokenHelper(plan).Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
 
-    ns3.Simulator.Stop(ns3.NanoSeconds(int(stop_ns)))
-    ns3.Simulator.Run()
+    # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
+    # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
+    # boundaries only add stop events, so the packets' event order, and the records, do not change.
+    chunk_ns = int(step_times_ns[1]) if steps > 1 else int(stop_ns)
+    total_tokens = requests * tokens
+    now_ns = 0
+    clock = time.perf_counter()
+    while now_ns < stop_ns and plan.GetTokensCompleted() < total_tokens:
+        now_ns = min(now_ns + chunk_ns, int(stop_ns))
+        ns3.Simulator.Stop(ns3.NanoSeconds(now_ns) - ns3.Simulator.Now())
+        ns3.Simulator.Run()
+        if progress is not None:
+            progress(now_ns, int(plan.GetTokensCompleted()))
+    run_wall_s = time.perf_counter() - clock
 
     start = np.empty((requests, tokens), dtype=np.int64)
     end = np.empty((requests, tokens), dtype=np.int64)
@@ -124,9 +123,40 @@ def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gatew
         packets_sent=int(plan.GetPacketsSent()), packets_received=int(plan.GetPacketsReceived()),
         packets_dropped_no_route=int(network.GetRoutingDroppedPackets()),
         packets_dropped_queue=int(network.GetQueueDroppedPackets()),
-        packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()))
+        packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()),
+        packet_hops=int(network.GetPacketHops()), run_wall_s=run_wall_s)
     ns3.Simulator.Destroy()
     return result
+
+
+def build_network(ns3, topology: Topology, routes: Routes, links: LinkSpec):
+    """The ISL network in ns-3: nodes, links, table routing and the topology updater, started.
+
+    Returns (nodes, IslNetworkHelper, TopologyUpdater); keep the helper and updater referenced
+    while the simulation runs (their counters are read afterwards).
+    """
+    table = ns3.CreateObject[ns3.ForwardingTable]()
+    destinations = _c_array(routes.destinations, np.int32)
+    table.Configure(topology.num_nodes, topology.num_snapshots, destinations, len(destinations))
+    next_hop = _c_array(routes.next_hop, np.int32)
+    table.SetTables(next_hop, next_hop.size)
+
+    updater = ns3.CreateObject[ns3.TopologyUpdater]()
+    updater.SetAttribute("Table", ns3.PointerValue(table))
+    network = ns3.IslNetworkHelper()
+    network.SetDeviceAttribute("DataRate", ns3.StringValue(f"{int(links.rate_bps)}bps"))
+    network.SetDeviceAttribute("Mtu", ns3.UintegerValue(links.mtu_bytes))
+    network.SetQueueAttribute("MaxSize", ns3.StringValue(f"{links.queue_packets}p"))
+    edges = _c_array(topology.edges, np.int32)
+    nodes = network.Install(topology.num_nodes, edges, topology.num_links, table, updater)
+    step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
+    delays = _c_array(topology.delay_ns, np.int64)
+    updater.SetSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
+    if links.drop_in_flight:
+        up = _c_array(topology.up, np.uint8)
+        updater.SetLinkStates(up, up.size)
+    updater.Start()
+    return nodes, network, updater
 
 
 def _check_inputs(topology: Topology, routes: Routes, gateways: np.ndarray, experts: np.ndarray,

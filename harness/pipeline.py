@@ -12,12 +12,14 @@ import logging
 import time
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
 
 import numpy as np
 
 from . import activations as activations_mod
-from .analysis import latency_summary
-from .constellation import Constellation, walker_constellation
+from .analytic import analytic_latency
+from .constellation import Constellation, subsatellite_points_deg, walker_constellation
 from .model import compute_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim
 from .placement import PlacementInput, place
@@ -31,10 +33,43 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunResult:
-    """Every strategy's trace and the summary of a scenario run."""
+    """Every strategy's trace, and the satellites' map positions, of a scenario run."""
 
     traces: list[StrategyTrace]
-    summary: dict
+    lat_deg: np.ndarray  # [N] at the first snapshot
+    lon_deg: np.ndarray
+    plane_of: np.ndarray
+    slot_of: np.ndarray
+
+
+ProgressCallback = Callable[[str, float, float, int, int], None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a scenario's strategies share, built once before the strategy loop."""
+
+    constellation: Constellation
+    topology: Topology
+    trace: activations_mod.ActivationTrace
+    inputs: PlacementInput
+    compute: ComputeTimes
+    request_starts_ns: np.ndarray  # [R]
+    stop_ns: int
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    """Constellation, topology, activations, placement input, compute times and request starts."""
+    constellation = build_constellation(scenario)
+    topology = build_topology(scenario, constellation)
+    trace = build_activations(scenario)
+    inputs = PlacementInput(topology=topology, arg_latitude_rad=constellation.arg_latitude_rad,
+                            probabilities=trace.probabilities(), layers=scenario.model.layers,
+                            experts=scenario.model.experts)
+    gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
+    starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
+    return Prepared(constellation, topology, trace, inputs, ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
+                    starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)))
 
 
 def rng_for(seed: int, purpose: str) -> np.random.Generator:
@@ -71,24 +106,22 @@ def build_activations(scenario: Scenario) -> activations_mod.ActivationTrace:
                                            rng=rng_for(scenario.seed, "activations"))
 
 
-def run_scenario(scenario: Scenario) -> RunResult:
-    """Run every strategy of the scenario through ns-3 and summarise."""
-    clock = time.perf_counter()
-    constellation = build_constellation(scenario)
-    topology = build_topology(scenario, constellation)
-    trace = build_activations(scenario)
-    log.info("constellation %d satellites, %d ISLs, %d snapshots (%.2f s)", topology.num_nodes,
-             topology.num_links, topology.num_snapshots, time.perf_counter() - clock)
-    inputs = PlacementInput(topology=topology, arg_latitude_rad=constellation.arg_latitude_rad,
-                            probabilities=trace.probabilities(), layers=scenario.model.layers,
-                            experts=scenario.model.experts)
-    gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
-    compute = ComputeTimes(gateway_ns, expert_ns, lm_head_ns)
-    request_starts_ns = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s
-                                 * 1e9).astype(np.int64)
-    stop_ns = int(round(scenario.snapshots.horizon_s * 1e9))
+def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None) -> RunResult:
+    """Run every strategy of the scenario through ns-3 and through the analytic model.
 
-    traces, summary = [], {"scenario": scenario.name, "seed": scenario.seed, "strategies": {}}
+    ``progress(strategy, simulated_s, horizon_s, tokens_done, tokens_total)`` is called as the
+    packet simulation advances.
+    """
+    clock = time.perf_counter()
+    prep = prepare(scenario)
+    constellation, topology, trace, inputs = prep.constellation, prep.topology, prep.trace, prep.inputs
+    stop_ns = prep.stop_ns
+    log.info("constellation %d satellites, %d ISLs, %d snapshots, %.1f%% of link-snapshots down (%.2f s)",
+             topology.num_nodes, topology.num_links, topology.num_snapshots, 100 * (1 - topology.up.mean()),
+             time.perf_counter() - clock)
+    total_tokens = scenario.traffic.requests * scenario.traffic.tokens_per_request
+
+    traces = []
     for name in scenario.strategies:
         clock = time.perf_counter()
         placement = place(name, inputs, rng_for(scenario.seed, f"placement:{name}"))
@@ -99,26 +132,68 @@ def run_scenario(scenario: Scenario) -> RunResult:
             log.warning("%s: %d (snapshot, pair) combinations have no route, e.g. satellite %d cannot reach "
                         "%d in snapshot %d (t = %.3f s); tokens crossing them stall", name, len(cut), first[1],
                         first[2], first[0], topology.times_s[first[0]])
-        result = run_packet_sim(topology=topology, routes=routes, links=scenario.links,
-                                gateways=placement.gateways, experts=placement.experts,
-                                activations=trace.experts, compute=compute,
-                                request_starts_ns=request_starts_ns,
-                                message_bytes=scenario.model.hidden_bytes, seed=scenario.seed, stop_ns=stop_ns)
-        traces.append(StrategyTrace(name, result.token_start_ns, result.token_end_ns, result.combine_ns,
-                                    trace.experts, placement.gateways, placement.experts))
-        stats = latency_summary(result.latency_ns)
-        stats.update(packets_sent=result.packets_sent, packets_received=result.packets_received,
-                     packets_dropped_no_route=result.packets_dropped_no_route,
-                     packets_dropped_queue=result.packets_dropped_queue,
-                     packets_dropped_link_down=result.packets_dropped_link_down,
-                     unreachable_pair_snapshots=int(len(cut)),
-                     unreachable_examples=[{"snapshot": int(s), "time_s": float(topology.times_s[s]),
-                                            "from_sat": int(a), "to_sat": int(b)} for s, a, b in cut[:10]])
-        summary["strategies"][name] = stats
-        log.info("%s: %d/%d tokens completed (%.2f s)", name, stats["completed"], stats["tokens"],
-                 time.perf_counter() - clock)
-        if stats["completed"] < stats["tokens"]:
+        common = dict(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
+                      experts=placement.experts, activations=trace.experts, compute=prep.compute,
+                      request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
+        model = analytic_latency(**common)
+
+        def report(now_ns: int, done: int, name: str = name) -> None:
+            if progress is not None:
+                progress(name, now_ns / 1e9, stop_ns / 1e9, done, total_tokens)
+
+        result = run_packet_sim(**common, seed=scenario.seed, stop_ns=stop_ns, progress=report)
+        counters = dict(packets_sent=result.packets_sent, packets_received=result.packets_received,
+                        packets_dropped_no_route=result.packets_dropped_no_route,
+                        packets_dropped_queue=result.packets_dropped_queue,
+                        packets_dropped_link_down=result.packets_dropped_link_down,
+                        unreachable_pair_snapshots=int(len(cut)),
+                        unreachable_examples=[{"snapshot": int(s), "time_s": float(topology.times_s[s]),
+                                               "from_sat": int(a), "to_sat": int(b)} for s, a, b in cut[:10]])
+        traces.append(StrategyTrace(
+            strategy=name, token_start_ns=result.token_start_ns, token_end_ns=result.token_end_ns,
+            combine_ns=result.combine_ns, activations=trace.experts, gateways=placement.gateways,
+            experts=placement.experts, subnets=placement.subnets, analytic_ns=model.latency_ns,
+            compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
+            propagation_ns=model.propagation_ns, counters=counters))
+        completed = int((result.latency_ns >= 0).sum())
+        log.info("%s: %d/%d tokens completed (%.2f s)", name, completed, total_tokens, time.perf_counter() - clock)
+        if completed < total_tokens:
             log.warning("%s: %d tokens did not complete within the %.3f s horizon (snapshots.count x "
-                        "interval_s); lengthen it or send fewer tokens", name,
-                        stats["tokens"] - stats["completed"], scenario.snapshots.horizon_s)
-    return RunResult(traces, summary)
+                        "interval_s) or stalled on a lost packet; see summary.json", name,
+                        total_tokens - completed, scenario.snapshots.horizon_s)
+    lat, lon = subsatellite_points_deg(constellation, scenario.constellation.epoch)
+    return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of)
+
+
+def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_text: str) -> dict:
+    """Write a run's results directory (see harness/traces.py) and return its summary.
+
+    The summary and plots are made from the written files, read back, exactly as
+    ``python -m harness analyze`` makes them.
+    """
+    from . import traces as formats
+
+    with formats.staged_directory(out_dir) as staging:
+        formats.write_files(staging, {
+            "scenario.yaml": scenario_text,
+            "tokens.csv": formats.tokens_csv(result.traces),
+            "layers.csv": formats.layers_csv(result.traces),
+            "run.json": formats.run_json(scenario.name, scenario.seed, result.traces),
+            "placements.json": formats.placements_json(result.traces),
+            "satellites.csv": formats.satellites_csv(result.plane_of, result.slot_of, result.lat_deg,
+                                                     result.lon_deg),
+        })
+        summary = analyze_directory(staging)
+    return summary
+
+
+def analyze_directory(directory: Path) -> dict:
+    """Recompute summary.json and the plots of a results directory from its traces; write them."""
+    from . import traces as formats
+    from .analysis import summarize
+    from .plots import all_plots
+
+    results = formats.read_results(directory)
+    summary = summarize(results)
+    formats.write_files(directory, {"summary.json": formats.summary_json(summary), **all_plots(results)})
+    return summary

@@ -3,14 +3,25 @@
 A results directory holds:
 
 - ``tokens.csv``: one row per token: ``strategy, request, token, t_start_ns, t_end_ns,
-  latency_ns`` (simulated time in integer ns; ``t_end_ns`` and ``latency_ns`` are -1 for a token
-  that did not complete before the run's horizon);
+  latency_ns, analytic_ns, compute_ns, serialization_ns, propagation_ns``. Times are simulated
+  integer ns; ``t_end_ns`` and ``latency_ns`` are -1 for a token that did not complete before the
+  run's horizon. ``analytic_ns`` is the analytic model's latency of the token (no queueing) and the
+  last three split it into compute, transmission and propagation on the critical path (-1 where
+  the model has no route); ``latency_ns - analytic_ns`` is the queueing the packet engine saw.
 - ``layers.csv``: one row per token and layer: ``strategy, request, token, layer, gateway_sat,
   expert_0..expert_{k-1}, expert_sat_0..expert_sat_{k-1}, t_combine_ns`` where ``t_combine_ns``
   is when the gateway of the next layer (layer 0 after the last) had all k expert outputs of this
-  layer (-1 if never);
-- ``summary.json``: the scenario name and seed and, per strategy, token counts, mean / p50 / p95 /
-  p99 latency in ns and packet counters.
+  layer (-1 if never).
+- ``run.json``: the scenario's name and seed, and per strategy the packet counters and the pairs
+  of components that had no route in some snapshot.
+- ``placements.json``: per strategy, the satellite of every gateway and expert and the ring
+  subnet of every satellite (-1: none).
+- ``satellites.csv``: ``sat, plane, slot, lat_deg, lon_deg`` at the first snapshot (geocentric,
+  Earth-fixed), for maps.
+- ``summary.json``: derived from the files above by :func:`harness.analysis.summarize`, so
+  ``python -m harness analyze DIR`` rebuilds it exactly.
+- ``scenario.yaml``: a copy of the scenario file that was run.
+- ``plots/``: ``latency_cdf.png``, ``layer_latency.png``, ``placement_map.png``.
 
 ``python -m harness topology`` writes one ``.npz`` (numpy's zip of arrays, readable with
 ``numpy.load`` or any zip + .npy reader), see :func:`topology_npz_arrays`.
@@ -22,6 +33,7 @@ half-written.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -29,8 +41,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator, Optional
 
 import numpy as np
+
+TOKEN_COLUMNS = ("request", "token", "t_start_ns", "t_end_ns", "latency_ns", "analytic_ns", "compute_ns",
+                 "serialization_ns", "propagation_ns")
 
 
 @dataclass(frozen=True)
@@ -44,18 +60,32 @@ class StrategyTrace:
     activations: np.ndarray     # [R, T, L, k] expert ids
     gateways: np.ndarray        # [L] satellites
     experts: np.ndarray         # [L, E] satellites
+    subnets: np.ndarray         # [N] ring subnet of each satellite, -1 none
+    analytic_ns: np.ndarray     # [R, T] analytic latency, -1 where unroutable
+    compute_ns: np.ndarray      # [R, T] analytic critical-path compute
+    serialization_ns: np.ndarray  # [R, T] analytic critical-path transmission
+    propagation_ns: np.ndarray  # [R, T] analytic critical-path propagation
+    counters: dict              # packet counters and unreachable pairs of the run
+
+    @property
+    def latency_ns(self) -> np.ndarray:
+        done = (self.token_end_ns >= 0) & (self.token_start_ns >= 0)
+        return np.where(done, self.token_end_ns - self.token_start_ns, -1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
 
 
 def tokens_csv(traces: list[StrategyTrace]) -> str:
     out = io.StringIO()
-    out.write("strategy,request,token,t_start_ns,t_end_ns,latency_ns\n")
+    out.write("strategy," + ",".join(TOKEN_COLUMNS) + "\n")
     for tr in traces:
         requests, tokens = tr.token_start_ns.shape
         r, t = np.meshgrid(np.arange(requests), np.arange(tokens), indexing="ij")
-        done = (tr.token_end_ns >= 0) & (tr.token_start_ns >= 0)
-        latency = np.where(done, tr.token_end_ns - tr.token_start_ns, -1)
-        table = np.column_stack([r.ravel(), t.ravel(), tr.token_start_ns.ravel(), tr.token_end_ns.ravel(),
-                                 latency.ravel()])
+        table = np.column_stack([a.ravel() for a in (r, t, tr.token_start_ns, tr.token_end_ns, tr.latency_ns,
+                                                     tr.analytic_ns, tr.compute_ns, tr.serialization_ns,
+                                                     tr.propagation_ns)])
         _write_rows(out, tr.strategy, table)
     return out.getvalue()
 
@@ -63,10 +93,7 @@ def tokens_csv(traces: list[StrategyTrace]) -> str:
 def layers_csv(traces: list[StrategyTrace]) -> str:
     out = io.StringIO()
     top_k = traces[0].activations.shape[-1] if traces else 0
-    columns = (["strategy", "request", "token", "layer", "gateway_sat"]
-               + [f"expert_{j}" for j in range(top_k)] + [f"expert_sat_{j}" for j in range(top_k)]
-               + ["t_combine_ns"])
-    out.write(",".join(columns) + "\n")
+    out.write(",".join(layer_columns(top_k)) + "\n")
     for tr in traces:
         requests, tokens, layers, k = tr.activations.shape
         r, t, l = np.meshgrid(np.arange(requests), np.arange(tokens), np.arange(layers), indexing="ij")
@@ -79,6 +106,11 @@ def layers_csv(traces: list[StrategyTrace]) -> str:
     return out.getvalue()
 
 
+def layer_columns(top_k: int) -> list[str]:
+    return (["strategy", "request", "token", "layer", "gateway_sat"] + [f"expert_{j}" for j in range(top_k)]
+            + [f"expert_sat_{j}" for j in range(top_k)] + ["t_combine_ns"])
+
+
 def _write_rows(out: io.StringIO, strategy: str, table: np.ndarray) -> None:
     body = io.StringIO()
     np.savetxt(body, table.astype(np.int64), fmt="%d", delimiter=",")
@@ -86,21 +118,46 @@ def _write_rows(out: io.StringIO, strategy: str, table: np.ndarray) -> None:
     out.writelines(prefix + line + "\n" for line in body.getvalue().splitlines())
 
 
+def run_json(name: str, seed: int, traces: list[StrategyTrace]) -> str:
+    return _json({"scenario": name, "seed": seed, "strategies": {tr.strategy: tr.counters for tr in traces}})
+
+
+def placements_json(traces: list[StrategyTrace]) -> str:
+    return _json({tr.strategy: {"gateways": tr.gateways.tolist(), "experts": tr.experts.tolist(),
+                                "subnets": tr.subnets.tolist()} for tr in traces})
+
+
+def satellites_csv(plane: np.ndarray, slot: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray) -> str:
+    out = io.StringIO()
+    out.write("sat,plane,slot,lat_deg,lon_deg\n")
+    for n in range(len(plane)):
+        out.write(f"{n},{plane[n]},{slot[n]},{lat_deg[n]:.4f},{lon_deg[n]:.4f}\n")
+    return out.getvalue()
+
+
 def summary_json(summary: dict) -> str:
-    return json.dumps(summary, indent=2, sort_keys=False) + "\n"
+    return _json(summary)
 
 
-def write_results(out_dir: Path, files: dict[str, str]) -> None:
-    """Write ``files`` (name -> text) into ``out_dir`` all at once; nothing is left on failure."""
+def _json(value: dict) -> str:
+    return json.dumps(value, indent=2) + "\n"
+
+
+@contextlib.contextmanager
+def staged_directory(out_dir: Path) -> Iterator[Path]:
+    """A temporary folder next to ``out_dir`` to write results into; when the block succeeds, its
+    files move into ``out_dir`` (replacing files of the same name), and on failure it is removed,
+    so nothing is left half-written."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        for name, text in files.items():
-            (staging / name).write_text(text)
+        yield staging
         if out_dir.exists():
-            for name in files:
-                os.replace(staging / name, out_dir / name)
+            for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+                target = out_dir / path.relative_to(staging)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
             shutil.rmtree(staging)
         else:
             staging.rename(out_dir)
@@ -108,6 +165,79 @@ def write_results(out_dir: Path, files: dict[str, str]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
+
+def write_files(directory: Path, files: dict[str, str | bytes]) -> None:
+    """Write ``files`` (relative name -> text or bytes) into ``directory``, each one atomically
+    (a temporary file renamed over the target)."""
+    for name, content in files.items():
+        target = Path(directory) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(f".{target.name}.tmp")
+        if isinstance(content, bytes):
+            staging.write_bytes(content)
+        else:
+            staging.write_text(content)
+        os.replace(staging, target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True)
+class Results:
+    """A results directory read back: per strategy, the columns of tokens.csv and layers.csv."""
+
+    scenario: str
+    seed: int
+    tokens: dict[str, dict[str, np.ndarray]]   # strategy -> column -> [rows]
+    layers: dict[str, dict[str, np.ndarray]]   # strategy -> column -> [rows]
+    counters: dict[str, dict]                  # strategy -> run.json entry
+    placements: dict[str, dict]                # strategy -> placements.json entry
+    satellites: Optional[dict[str, np.ndarray]]
+
+
+def read_results(directory: Path) -> Results:
+    """Read a results directory written by ``python -m harness run``."""
+    directory = Path(directory)
+    for name in ("tokens.csv", "layers.csv", "run.json"):
+        if not (directory / name).is_file():
+            raise FileNotFoundError(f"{directory} has no {name}: is it a results directory of 'harness run'?")
+    run = json.loads((directory / "run.json").read_text())
+    placements = {}
+    if (directory / "placements.json").is_file():
+        placements = json.loads((directory / "placements.json").read_text())
+    satellites = _read_csv(directory / "satellites.csv", numeric_from=0) if (directory / "satellites.csv").is_file() \
+        else None
+    return Results(scenario=run["scenario"], seed=run["seed"],
+                   tokens=_by_strategy(directory / "tokens.csv"), layers=_by_strategy(directory / "layers.csv"),
+                   counters=run["strategies"], placements=placements,
+                   satellites=satellites[""] if satellites else None)
+
+
+def _read_csv(path: Path, numeric_from: int) -> dict[str, dict[str, np.ndarray]]:
+    """Columns of a CSV of integers (and floats), grouped by the first column unless numeric_from == 0."""
+    with open(path) as f:
+        header = f.readline().strip().split(",")
+        lines = [line.rstrip("\n").split(",") for line in f if line.strip()]
+    groups: dict[str, list[list[str]]] = {}
+    for cells in lines:
+        key = cells[0] if numeric_from == 1 else ""
+        groups.setdefault(key, []).append(cells[numeric_from:])
+    columns = header[numeric_from:]
+    out = {}
+    for key, rows in groups.items():
+        table = np.array(rows, dtype=np.float64 if numeric_from == 0 else np.int64)
+        out[key] = {name: table[:, i] for i, name in enumerate(columns)}
+    return out
+
+
+def _by_strategy(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    return _read_csv(path, numeric_from=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Topology export
 
 #: Version of the topology export's layout; bumped when a field changes meaning.
 TOPOLOGY_FORMAT_VERSION = 1
@@ -157,16 +287,3 @@ def write_topology_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     except BaseException:
         Path(staging).unlink(missing_ok=True)
         raise
-
-
-def read_tokens_csv(path: Path) -> dict[str, np.ndarray]:
-    """Per strategy, the [n, 5] int64 rows (request, token, t_start_ns, t_end_ns, latency_ns)."""
-    rows: dict[str, list[list[int]]] = {}
-    with open(path) as f:
-        header = f.readline().strip()
-        if header != "strategy,request,token,t_start_ns,t_end_ns,latency_ns":
-            raise ValueError(f"{path}: not a tokens.csv (header {header!r})")
-        for line in f:
-            name, *values = line.rstrip("\n").split(",")
-            rows.setdefault(name, []).append([int(v) for v in values])
-    return {name: np.array(v, dtype=np.int64) for name, v in rows.items()}

@@ -125,6 +125,8 @@ def test_multi_hop_route_follows_the_pushed_table_and_sums_its_hops(message_byte
     back_ns = message_ns(link, message_bytes, [2_000_000, 1_000_000])
     expected = GATEWAY_NS + out_ns + EXPERT_NS + back_ns
     assert result.combine_ns[0, 0, 0] - result.token_start_ns[0, 0] == expected
+    # Every packet crossed two links out and two back.
+    assert result.packet_hops == 4 * len(link.packet_sizes_bytes(message_bytes))
     # The shortest path both ways would have been faster: the table, not the delays, chose the route.
     assert expected > GATEWAY_NS + EXPERT_NS + 2 * message_ns(link, message_bytes, [2_000_000, 1_000_000])
 

@@ -137,4 +137,15 @@ IslNetworkHelper::GetQueueDroppedPackets() const
     return dropped;
 }
 
+uint64_t
+IslNetworkHelper::GetPacketHops() const
+{
+    uint64_t hops = 0;
+    for (auto it = m_devices.Begin(); it != m_devices.End(); ++it)
+    {
+        hops += DynamicCast<PointToPointNetDevice>(*it)->GetQueue()->GetTotalReceivedPackets();
+    }
+    return hops;
+}
+
 } // namespace ns3

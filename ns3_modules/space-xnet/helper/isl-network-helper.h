@@ -72,6 +72,8 @@ class IslNetworkHelper
     uint64_t GetRoutingDroppedPackets() const;
     /// Packets dropped by full device queues, summed over the installed devices.
     uint64_t GetQueueDroppedPackets() const;
+    /// Packets handed to a device for transmission, summed over devices: the packet-hops.
+    uint64_t GetPacketHops() const;
 
   private:
     PointToPointHelper m_p2p;

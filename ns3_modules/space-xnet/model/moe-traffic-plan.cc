@@ -53,7 +53,8 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_port(5000),
       m_lmHeadNs(0),
       m_packetsSent(0),
-      m_packetsReceived(0)
+      m_packetsReceived(0),
+      m_tokensCompleted(0)
 {
 }
 
@@ -78,6 +79,7 @@ MoeTrafficPlan::Configure(uint32_t layers, uint32_t experts, uint32_t topK, uint
     m_combineNs.assign(static_cast<uint64_t>(requests) * tokens * layers, -1);
     m_packetsSent = 0;
     m_packetsReceived = 0;
+    m_tokensCompleted = 0;
 }
 
 void
@@ -188,6 +190,7 @@ void
 MoeTrafficPlan::RecordTokenEnd(uint32_t request, uint32_t token, Time t)
 {
     m_tokenEndNs[TokenIndex(request, token)] = t.GetNanoSeconds();
+    ++m_tokensCompleted;
 }
 
 void
@@ -231,5 +234,6 @@ MoeTrafficPlan::CopyCombines(int64_t* out, uint64_t count) const
 
 uint64_t MoeTrafficPlan::GetPacketsSent() const { return m_packetsSent; }
 uint64_t MoeTrafficPlan::GetPacketsReceived() const { return m_packetsReceived; }
+uint64_t MoeTrafficPlan::GetTokensCompleted() const { return m_tokensCompleted; }
 
 } // namespace ns3

@@ -69,6 +69,8 @@ class MoeTrafficPlan : public Object
     void CopyCombines(int64_t* out, uint64_t count) const;
     uint64_t GetPacketsSent() const;
     uint64_t GetPacketsReceived() const;
+    /// Tokens that ended so far (of R * T).
+    uint64_t GetTokensCompleted() const;
 
   private:
     uint64_t TokenIndex(uint32_t request, uint32_t token) const;
@@ -93,6 +95,7 @@ class MoeTrafficPlan : public Object
     std::vector<int64_t> m_combineNs;      //!< [R, T, L]
     uint64_t m_packetsSent;
     uint64_t m_packetsReceived;
+    uint64_t m_tokensCompleted;
 };
 
 } // namespace ns3

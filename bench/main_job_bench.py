@@ -1,0 +1,124 @@
+"""Benchmark: the main job, and the packet engine's cost per packet-hop against raw ns-3.
+
+1. Runs ``python -m harness run``'s work for a scenario (default walker_1584, every strategy) in
+   this process: wall time and peak memory.
+2. Runs space-xnet's packet simulation alone and divides its wall time by its packet-hops (packet
+   transmissions over all links).
+3. In the same process, over the same ISL network and routing tables, plain ns-3 UDP flows
+   (ns-3's UdpClient -> UdpServer, 1456-byte payloads, between the same component satellites)
+   give raw ns-3's cost per packet-hop; the ratio is printed.
+
+    python bench/main_job_bench.py [SCENARIO] [--save FILE] [--baseline FILE] [--skip-main]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from harness import pipeline  # noqa: E402
+from harness.ns3_runtime import load  # noqa: E402
+from harness.packet_sim import build_network, run_packet_sim  # noqa: E402
+from harness.placement import place  # noqa: E402
+from harness.routes import shortest_delay_routes  # noqa: E402
+from harness.scenario import load_scenario  # noqa: E402
+
+#: Raw flows: packets per flow and the gap between a flow's packets (keeps queues short).
+RAW_PACKETS_PER_FLOW = 2000
+RAW_INTERVAL_US = 20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def raw_udp_cost(ns3, topology, routes, links, pairs: np.ndarray) -> tuple[float, int]:
+    """Wall seconds and packet-hops of plain UdpClient/UdpServer flows between ``pairs``."""
+    import cppyy
+
+    cppyy.include("ns3/udp-client-server-helper.h")
+    nodes, network, updater = build_network(ns3, topology, routes, links)
+    servers = set()
+    for port, (src, dst) in enumerate(pairs.tolist(), start=9000):
+        if dst not in servers:
+            ns3.UdpServerHelper(9).Install(nodes.Get(dst)).Start(ns3.Seconds(0))
+            servers.add(dst)
+        client = ns3.UdpClientHelper(ns3.IslNetworkHelper.GetNodeAddress(nodes.Get(dst)), 9)
+        client.SetAttribute("MaxPackets", ns3.UintegerValue(RAW_PACKETS_PER_FLOW))
+        client.SetAttribute("Interval", ns3.TimeValue(ns3.MicroSeconds(RAW_INTERVAL_US)))
+        client.SetAttribute("PacketSize", ns3.UintegerValue(links.segment_payload_bytes + 16))
+        client.Install(nodes.Get(src)).Start(ns3.Seconds(0))
+    ns3.Simulator.Stop(ns3.Seconds(1.0))
+    clock = time.perf_counter()
+    ns3.Simulator.Run()
+    wall = time.perf_counter() - clock
+    hops = int(network.GetPacketHops())
+    ns3.Simulator.Destroy()
+    return wall, hops
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", nargs="?", default=str(REPO / "topologies" / "walker_1584.yaml"))
+    parser.add_argument("--save", type=Path)
+    parser.add_argument("--baseline", type=Path)
+    parser.add_argument("--skip-main", action="store_true", help="only the per-packet-hop comparison")
+    args = parser.parse_args()
+    scenario = load_scenario(args.scenario)
+    ns3 = load()
+    figures: dict[str, float] = {}
+
+    if not args.skip_main:
+        clock = time.perf_counter()
+        pipeline.run_scenario(scenario)
+        figures["main_job_s"] = time.perf_counter() - clock
+        figures["main_job_peak_rss_mb"] = peak_rss_mb()
+
+    prep = pipeline.prepare(scenario)
+    topology = prep.topology
+    placement = place("space-xnet", prep.inputs, pipeline.rng_for(scenario.seed, "placement:space-xnet"))
+    routes = shortest_delay_routes(topology, np.sort(placement.components))
+    clock = time.perf_counter()
+    result = run_packet_sim(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
+                            experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
+                            request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes,
+                            seed=scenario.seed, stop_ns=prep.stop_ns)
+    figures["engine_setup_and_run_s"] = time.perf_counter() - clock
+    engine_wall = result.run_wall_s
+    figures["engine_run_s"] = engine_wall
+    figures["engine_packet_hops"] = result.packet_hops
+    figures["engine_us_per_packet_hop"] = engine_wall / result.packet_hops * 1e6
+
+    raw_wall, raw_hops = raw_udp_cost(ns3, topology, routes, scenario.links, placement.message_pairs()[:64])
+    figures["raw_ns3_run_s"] = raw_wall
+    figures["raw_ns3_packet_hops"] = raw_hops
+    figures["raw_ns3_us_per_packet_hop"] = raw_wall / raw_hops * 1e6
+    figures["engine_over_raw_ratio"] = figures["engine_us_per_packet_hop"] / figures["raw_ns3_us_per_packet_hop"]
+    figures["peak_rss_mb"] = peak_rss_mb()
+
+    print(f"scenario {scenario.name}: {topology.num_nodes} satellites, strategies {', '.join(scenario.strategies)}, "
+          f"{scenario.traffic.requests} x {scenario.traffic.tokens_per_request} tokens")
+    baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
+    for name, value in figures.items():
+        line = f"  {name:32s} {value:14.3f}"
+        if name in baseline and baseline[name]:
+            line += f"   x{value / baseline[name]:.2f} vs baseline"
+        print(line)
+    print("  (per packet-hop, Simulator::Run only: engine = the MoE token application with its compute and "
+          "combine logic; raw = ns-3's own UdpClient/UdpServer over the same network and routing tables)")
+    if args.save:
+        args.save.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Analytic token latency: what the packet engine records when nothing ever queues.
+
+The packet engine (:mod:`harness.packet_sim`, the ns-3 module ``space-xnet``) moves every packet.
+This module computes, with a loop over tokens and layers (vectorised over requests and the k
+experts of a layer, never per packet), the times ns-3 would record if no two messages ever shared a
+link at the same time and no satellite ever had two compute jobs at once. It is the reference the
+packet engine is checked against, and a fast estimate where queueing does not matter.
+
+The model, for token t of request r (the same steps as ``moe-token-application.cc``):
+
+- the token starts at the layer-0 gateway: token 0 at the request's start, token t+1 when token t
+  ends;
+- layer l: the gateway g_l computes (``gateway_ns[l]``), then sends the hidden state (a message of
+  ``message_bytes``) to each of the token's k experts; expert j's satellite x_j computes
+  (``expert_ns[l, e_j]``) once the whole message arrived and sends its output (same size) to the
+  gateway of layer (l+1) mod L. The combine ``combine_ns[r, t, l]`` is when the last of the k
+  outputs arrived. For l+1 < L that gateway then computes and dispatches layer l+1; after the last
+  layer, gateway 0 runs the LM head (``lm_head_ns``) and the token ends.
+- a message sent at time s uses the snapshot in force at s (the last ``topology.times_s`` <= s, in
+  whole ns as ns-3 schedules them) for its whole flight: its path has ``h = routes.hops`` links and
+  ``P = routes.delay_ns`` of propagation toward the destination's column, and it arrives at
+
+      s + sum_i tx(p_i) + (h - 1) * max_i tx(p_i) + P
+
+  where p_i are the packets' wire sizes (:meth:`LinkSpec.packet_sizes_bytes`) and tx(b) is ns-3's
+  per-packet transmission time: :func:`tx_time_ns`, b*8/R rounded to whole ns exactly as ns-3's
+  ``DataRate::CalculateBytesTxTime`` does (nearest ns, an exact half rounding down);
+- the critical path of layer l is the expert whose output arrived last (the first in slot order on
+  a tie). A token's latency splits exactly into compute (every gateway's compute, the critical
+  experts' compute and the LM head), serialisation (the ``sum + (h-1) max`` terms of the critical
+  messages) and propagation (their ``P``): ``compute + serialization + propagation == latency``.
+- requests are computed independently: the model has no contention between them;
+- a message whose destination is unreachable at its send snapshot (-1 in the tables) stalls its
+  request as in ns-3: that token keeps its start (and the combines of the layers it completed) but
+  its end is -1, and every later token of the request is -1 throughout;
+- with ``stop_ns`` (the packet simulation's stop time), every time after it becomes -1, as the
+  events would never have run.
+
+Where ns-3 can differ (ns-3 is never earlier than this model except for the snapshot effects):
+
+- queueing inside one layer of one token. The gateway's k dispatches leave one after the other
+  from one socket: when two first hops are the same interface, the later message waits for the
+  earlier one's packets. The k outputs converge on the next gateway: with destination-based routes
+  their paths, once merged, stay merged, so a later output can wait behind earlier ones on the
+  shared links. A message is held up by each other message of its phase about once (behind it,
+  packets of equal size then pipeline without further waits; only paths that part and meet again
+  could collide twice), so each phase adds up to (k-1) message serialisations S = sum_i tx(p_i)
+  to the layer's combine: at most 2 (k-1) S per layer, and in practice (k-1) S (a dispatch delay
+  staggers the outputs, which then no longer collide). On tiny.yaml (8192 B in 6 packets at
+  10 Gbit/s: S = 6776 ns; k = 2; 4 layers) the bound is 4 S = 27.1 us per token, on tokens of
+  0.5-0.7 s: ns-3 was later than the model by at most exactly 4 S (space-xnet places both experts
+  of a layer behind the same first hop), 5.7e-5 of the latency (tests/test_analytic.py).
+- a snapshot boundary crossed mid-message: ns-3 routes each packet at each node with the table in
+  force when it gets there and uses each link's delay in force when the packet starts transmitting
+  on it; this model keeps the send snapshot for the whole message. The difference is the change of
+  the path's delay over one snapshot (tens of ns when the route stays; up to the delay difference
+  between the old and the new route when it changes), either sign, and a message can be lost in
+  ns-3 (``links.drop_in_flight``) or stall where the model does not, or the other way round.
+- an event at exactly a snapshot time or at exactly ``stop_ns``: ns-3 orders simultaneous events
+  by when they were scheduled; the model takes the new snapshot, and keeps a time == ``stop_ns``.
+- several requests that overlap in time (request_spacing_s shorter than a request) share
+  satellites and links in ns-3; the model ignores that contention entirely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .packet_sim import ComputeTimes
+from .routes import Routes
+from .scenario import LinkSpec
+from .topology import Topology
+
+__all__ = ["AnalyticResult", "analytic_latency", "message_serialization_ns", "tx_time_ns"]
+
+
+@dataclass(frozen=True)
+class AnalyticResult:
+    """The times the packet engine would record without queueing; ns, -1 where never reached."""
+
+    token_start_ns: np.ndarray    # [R, T] int64
+    token_end_ns: np.ndarray      # [R, T] int64
+    combine_ns: np.ndarray        # [R, T, L] int64: all k outputs of layer l reached gateway l+1 (mod L)
+    compute_ns: np.ndarray        # [R, T] int64: compute on each token's critical path
+    serialization_ns: np.ndarray  # [R, T] int64: transmission (size / rate) on the critical path
+    propagation_ns: np.ndarray    # [R, T] int64: propagation (distance / c) on the critical path
+    # (the three parts are -1 where the token did not complete; otherwise they sum to its latency)
+
+    @property
+    def latency_ns(self) -> np.ndarray:
+        """[R, T] int64 per-token latency, -1 for tokens that did not complete."""
+        done = (self.token_end_ns >= 0) & (self.token_start_ns >= 0)
+        return np.where(done, self.token_end_ns - self.token_start_ns, -1)
+
+
+def tx_time_ns(wire_bytes: int, rate_bps: int) -> int:
+    """Transmission time of one packet of ``wire_bytes`` at ``rate_bps``, in whole ns, as ns-3.
+
+    ns-3 computes ``bits / rate`` in its 64.64 fixed-point type (the quotient truncated to 2^-64 s),
+    scales it to ns and rounds to the nearest ns (halves away from zero); the truncation makes an
+    exact half round down. Checked against ``ns3::DataRate::CalculateBytesTxTime`` for every size
+    up to 9000 B at a dozen rates (tests/test_analytic.py).
+    """
+    rate = int(rate_bps)
+    if rate <= 0:
+        raise ValueError(f"rate must be a positive whole number of bit/s, got {rate_bps}")
+    seconds_q64 = (int(wire_bytes) * 8 << 64) // rate
+    return int((seconds_q64 * 10**9 + (1 << 63)) >> 64)
+
+
+def message_serialization_ns(links: LinkSpec, message_bytes: int, hops: np.ndarray) -> np.ndarray:
+    """Serialisation part of a message's latency over ``hops`` links: sum tx + (h - 1) max tx."""
+    tx = [tx_time_ns(size, int(links.rate_bps)) for size in links.packet_sizes_bytes(message_bytes)]
+    hops = np.asarray(hops, dtype=np.int64)
+    return sum(tx) + (hops - 1) * max(tx)
+
+
+def analytic_latency(*, topology: Topology, routes: Routes, links: LinkSpec, gateways: np.ndarray,
+                     experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
+                     request_starts_ns: np.ndarray, message_bytes: int,
+                     stop_ns: int | None = None) -> AnalyticResult:
+    """Token times of a placement without queueing (see the module docstring for the model).
+
+    Takes the arguments of :func:`harness.packet_sim.run_packet_sim` (``activations`` is the
+    [R, T, L, k] expert ids); ``stop_ns``, when given, drops every time after it like the packet
+    simulation's stop.
+    """
+    gateways = np.asarray(gateways, dtype=np.int64)
+    experts = np.asarray(experts, dtype=np.int64)
+    activations = np.asarray(activations, dtype=np.int64)
+    starts = np.asarray(request_starts_ns, dtype=np.int64)
+    requests, tokens, layers, top_k = activations.shape
+    num_layers, num_experts = experts.shape
+    if layers != num_layers or gateways.shape != (num_layers,):
+        raise ValueError(f"activations have {layers} layers but the placement has {num_layers}")
+    if activations.size and (activations.min() < 0 or activations.max() >= num_experts):
+        raise ValueError("activation expert ids out of range")
+    if starts.shape != (requests,) or (starts < 0).any():
+        raise ValueError("one non-negative start time per request is needed")
+    components = np.concatenate([gateways, experts.ravel()])
+    if len(np.unique(components)) != len(components):
+        raise ValueError("two components share a satellite")
+    column_of = np.full(topology.num_nodes, -1, dtype=np.int64)
+    column_of[routes.destinations] = np.arange(len(routes.destinations))
+    if (column_of[components] < 0).any():
+        raise ValueError("routes do not cover every component as a destination")
+    steps_ns = np.round(np.asarray(topology.times_s) * 1e9).astype(np.int64)
+    if steps_ns[0] != 0 or (np.diff(steps_ns) <= 0).any():
+        raise ValueError("snapshot times must start at 0 and increase")
+
+    tx = [tx_time_ns(size, int(links.rate_bps)) for size in links.packet_sizes_bytes(message_bytes)]
+    tx_sum, tx_max = sum(tx), max(tx)
+    gateway_ns = np.asarray(compute.gateway_ns, dtype=np.int64)
+    expert_ns = np.asarray(compute.expert_ns, dtype=np.int64)
+    lm_head_ns = int(compute.lm_head_ns)
+
+    def message(send: np.ndarray, src: np.ndarray, dst: np.ndarray):
+        """(serialisation, propagation, reachable) of messages sent at ``send`` from src to dst."""
+        snap = np.searchsorted(steps_ns, send, side="right") - 1
+        col = column_of[dst]
+        hops = routes.hops[snap, src, col].astype(np.int64)
+        delay = routes.delay_ns[snap, src, col].astype(np.int64)
+        routed = routes.next_hop[snap, src, col] >= 0
+        if (routed & (hops < 1)).any():
+            raise ValueError("routes.hops is < 1 for a routed message between two distinct satellites: the "
+                             "hop and delay tables do not describe the next-hop table (build them with "
+                             "harness.routes.shortest_delay_routes)")
+        ok = routed & (hops >= 1) & (delay >= 0)
+        serial = np.where(ok, tx_sum + (hops - 1) * tx_max, 0)
+        return serial, np.where(ok, delay, 0), ok
+
+    shape = (requests, tokens)
+    token_start = np.full(shape, -1, dtype=np.int64)
+    token_end = np.full(shape, -1, dtype=np.int64)
+    combine = np.full((requests, tokens, layers), -1, dtype=np.int64)
+    compute_part = np.full(shape, -1, dtype=np.int64)
+    serial_part = np.full(shape, -1, dtype=np.int64)
+    prop_part = np.full(shape, -1, dtype=np.int64)
+
+    alive = np.ones(requests, dtype=bool)  # the request has not stalled
+    current = starts.copy()                # start of the request's next token
+    rows = np.arange(requests)
+    for t in range(tokens):
+        token_start[alive, t] = current[alive]
+        time = np.where(alive, current, 0) + gateway_ns[0]
+        comp = np.full(requests, gateway_ns[0], dtype=np.int64)
+        serial = np.zeros(requests, dtype=np.int64)
+        prop = np.zeros(requests, dtype=np.int64)
+        for l in range(layers):
+            chosen = activations[:, t, l, :]                      # [R, k] expert ids
+            sats = experts[l][chosen]                              # [R, k] their satellites
+            send = np.repeat(time[:, None], top_k, axis=1)
+            out_serial, out_prop, out_ok = message(send, np.full_like(sats, gateways[l]), sats)
+            work = expert_ns[l][chosen]
+            done = send + out_serial + out_prop + work
+            done = np.where(out_ok, done, 0)
+            back_serial, back_prop, back_ok = message(done, sats, np.full_like(sats, gateways[(l + 1) % layers]))
+            arrive = done + back_serial + back_prop
+            alive &= (out_ok & back_ok).all(axis=1)
+            critical = np.argmax(np.where(out_ok & back_ok, arrive, -1), axis=1)  # first slot on ties
+            time = np.where(alive, arrive[rows, critical], 0)
+            combine[alive, t, l] = time[alive]
+            comp += work[rows, critical]
+            serial += out_serial[rows, critical] + back_serial[rows, critical]
+            prop += out_prop[rows, critical] + back_prop[rows, critical]
+            if l + 1 < layers:
+                time = time + gateway_ns[l + 1]
+                comp += gateway_ns[l + 1]
+        time = time + lm_head_ns
+        comp += lm_head_ns
+        token_end[alive, t] = time[alive]
+        compute_part[alive, t] = comp[alive]
+        serial_part[alive, t] = serial[alive]
+        prop_part[alive, t] = prop[alive]
+        current = np.where(alive, time, current)
+
+    done = token_end >= 0
+    assert (compute_part + serial_part + prop_part == token_end - token_start)[done].all(), \
+        "the critical-path decomposition does not add up to the latency"
+
+    if stop_ns is not None:
+        late_end = done & (token_end > stop_ns)
+        for arr in (token_start, token_end, combine):
+            arr[arr > stop_ns] = -1
+        for arr in (compute_part, serial_part, prop_part):
+            arr[late_end] = -1
+    return AnalyticResult(token_start_ns=token_start, token_end_ns=token_end, combine_ns=combine,
+                          compute_ns=compute_part, serialization_ns=serial_part, propagation_ns=prop_part)

@@ -1,0 +1,253 @@
+"""Parameter sweeps: a grid over scenario keys, each point a ``harness run`` in its own process,
+scheduled on Dask (dask.distributed).
+
+A sweep file::
+
+    name: altitude
+    base: ../topologies/polar_1056.yaml      # the scenario every point starts from
+    set:                                     # optional: keys changed for every point
+      traffic.tokens_per_request: 4
+    grid:                                    # the swept keys and their values (cartesian product)
+      constellation.altitude_km: [450, 550, 750, 1000]
+      seed: [1, 2]
+
+Every point is validated before anything runs. Point i is written to ``OUT/points/NNN-<key=value,...>/``
+as an ordinary results directory; a point whose directory already has ``summary.json`` is done and
+is not run again, so an interrupted sweep resumes where it stopped. ``OUT/sweep.csv`` collects one
+row per point and strategy, and ``OUT/sweep.png`` plots mean latency against the first swept key,
+one line per strategy (and per value of the other keys).
+
+By default the points run on a local Dask cluster of one single-threaded worker per core;
+``--scheduler ADDRESS`` sends them to an existing cluster instead (its workers need the harness
+installed and the same files at the same paths).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import itertools
+import json
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from .errors import ScenarioError
+from .scenario import _YamlLoader, scenario_from_dict
+
+log = logging.getLogger(__name__)
+
+_SWEEP_KEYS = {"name", "base", "set", "grid"}
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One point of the grid: its values, its scenario and where its results go."""
+
+    index: int
+    values: dict[str, Any]
+    scenario: dict
+    out_dir: Path
+
+    @property
+    def done(self) -> bool:
+        return (self.out_dir / "summary.json").is_file()
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    keys: list[str]
+    points: list[SweepPoint]
+    base_dir: Path
+    out_dir: Path
+
+
+def _read_yaml(path: Path, what: str) -> Any:
+    if not path.is_file():
+        raise ScenarioError(f"{what} '{path}' not found: check the path")
+    try:
+        return yaml.load(path.read_text(), Loader=_YamlLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ScenarioError(f"{path}: YAML syntax error{where}; fix the file's syntax") from None
+
+
+def _set_key(raw: dict, dotted: str, value: Any, source: str) -> None:
+    *sections, key = dotted.split(".")
+    node = raw
+    for section in sections:
+        node = node.setdefault(section, {})
+        if not isinstance(node, dict):
+            raise ScenarioError(f"{source}: '{dotted}' goes through '{section}', which is not a section")
+    node[key] = value
+
+
+def _slug(values: dict[str, Any]) -> str:
+    text = ",".join(f"{k.split('.')[-1]}={v}" for k, v in values.items())
+    return "".join(c if c.isalnum() or c in "=,.-_" else "_" for c in text)[:120]
+
+
+def load_sweep(path: Path, out_dir: Optional[Path] = None) -> Sweep:
+    """Read a sweep file and validate every point's scenario (nothing runs yet). The results go to
+    ``out_dir``, by default ``results/sweep-<name>``."""
+    path = Path(path)
+    raw = _read_yaml(path, "sweep file")
+    source = str(path)
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: a sweep must be a mapping with keys {', '.join(sorted(_SWEEP_KEYS))}")
+    unknown = sorted(set(raw) - _SWEEP_KEYS)
+    if unknown:
+        raise ScenarioError(f"{source}: unknown key '{unknown[0]}'; allowed: {', '.join(sorted(_SWEEP_KEYS))}")
+    for key in ("name", "base", "grid"):
+        if key not in raw:
+            raise ScenarioError(f"{source}: missing required key '{key}'")
+    if out_dir is None:
+        out_dir = Path("results") / f"sweep-{raw['name']}"
+    grid = raw["grid"]
+    if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v for v in grid.values()):
+        raise ScenarioError(f"{source}: 'grid' must map scenario keys to non-empty lists of values")
+    base_path = (path.parent / raw["base"]).resolve()
+    base = _read_yaml(base_path, "base scenario")
+    for dotted, value in (raw.get("set") or {}).items():
+        _set_key(base, dotted, value, source)
+    keys = list(grid)
+    points = []
+    for index, combo in enumerate(itertools.product(*(grid[k] for k in keys))):
+        values = dict(zip(keys, combo))
+        scenario = copy.deepcopy(base)
+        for dotted, value in values.items():
+            _set_key(scenario, dotted, value, source)
+        scenario["name"] = f"{raw['name']}-{index:03d}"
+        # Validate now: a bad value (or a misspelt key) fails before any point runs.
+        scenario_from_dict(scenario, base_dir=base_path.parent, source=f"{source} point {index} ({_slug(values)})")
+        points.append(SweepPoint(index, values, scenario, Path(out_dir) / "points" / f"{index:03d}-{_slug(values)}"))
+    return Sweep(raw["name"], keys, points, base_path.parent, Path(out_dir))
+
+
+def run_point(scenario: dict, base_dir: str, out_dir: str) -> str:
+    """Run one point as its own process (``python -m harness run``); returns its results directory.
+
+    The scenario is written next to the results so that relative paths resolve against the base
+    scenario's folder via ``base_dir``; the child process validates it again.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scenario_file = out.parent / f".{out.name}.yaml"
+    text = yaml.safe_dump(_absolute_paths(scenario, Path(base_dir)), sort_keys=False)
+    scenario_file.write_text(text)
+    done = subprocess.run([sys.executable, "-m", "harness", "run", str(scenario_file), "--out", str(out)],
+                          capture_output=True, text=True, check=False)
+    scenario_file.unlink(missing_ok=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"point {out.name} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return str(out)
+
+
+def _absolute_paths(scenario: dict, base_dir: Path) -> dict:
+    scenario = copy.deepcopy(scenario)
+    activations = scenario.get("activations") or {}
+    if activations.get("path"):
+        activations["path"] = str((base_dir / activations["path"]).resolve())
+    return scenario
+
+
+def run_sweep(sweep: Sweep, scheduler: Optional[str] = None, workers: Optional[int] = None) -> list[SweepPoint]:
+    """Run the points that are not done on Dask; return the points that ran."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    todo = [p for p in sweep.points if not p.done]
+    log.info("sweep %s: %d points, %d done, %d to run", sweep.name, len(sweep.points),
+             len(sweep.points) - len(todo), len(todo))
+    if not todo:
+        return []
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        futures = {client.submit(run_point, p.scenario, str(sweep.base_dir), str(p.out_dir), pure=False): p
+                   for p in todo}
+        for count, future in enumerate(as_completed(futures), start=1):
+            point = futures[future]
+            future.result()  # re-raises a point's failure here
+            log.info("sweep %s: point %d done (%d/%d): %s", sweep.name, point.index, count, len(todo),
+                     _slug(point.values))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return todo
+
+
+def collect(sweep: Sweep) -> str:
+    """The sweep table as CSV: one row per finished point and strategy."""
+    out = io.StringIO()
+    out.write(",".join(["point", *sweep.keys, "strategy", "tokens", "completed", "mean_ns", "p50_ns", "p95_ns",
+                        "p99_ns"]) + "\n")
+    for point in sweep.points:
+        if not point.done:
+            continue
+        summary = json.loads((point.out_dir / "summary.json").read_text())
+        for name, stats in summary["strategies"].items():
+            cells = [point.index, *(point.values[k] for k in sweep.keys), name, stats["tokens"],
+                     stats["completed"], *(stats[f] if stats[f] is not None else "" for f in
+                                           ("mean_ns", "p50_ns", "p95_ns", "p99_ns"))]
+            out.write(",".join(str(c) for c in cells) + "\n")
+    return out.getvalue()
+
+
+def sweep_plot_png(sweep: Sweep, table_csv: str) -> bytes:
+    """Mean latency against the first swept key, one line per strategy and other keys' values."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = [line.split(",") for line in table_csv.strip().splitlines()[1:]]
+    x_key, others = sweep.keys[0], sweep.keys[1:]
+    col = {name: i for i, name in enumerate(["point", *sweep.keys, "strategy", "tokens", "completed", "mean_ns"])}
+    lines: dict[str, list[tuple[float, float]]] = {}
+    for r in rows:
+        if not r[col["mean_ns"]]:
+            continue
+        label = r[col["strategy"]] + "".join(f", {k.split('.')[-1]}={r[col[k]]}" for k in others)
+        try:
+            x = float(r[col[x_key]])
+        except ValueError:
+            x = float(sorted({row[col[x_key]] for row in rows}).index(r[col[x_key]]))
+        lines.setdefault(label, []).append((x, float(r[col["mean_ns"]]) / 1e9))
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for label, points in sorted(lines.items()):
+        xs, ys = np.array(sorted(points)).T
+        ax.plot(xs, ys, marker="o", label=label)
+    ax.set_xlabel(x_key)
+    ax.set_ylabel("mean per-token latency (s)")
+    ax.set_title(f"sweep {sweep.name}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def write_collection(sweep: Sweep) -> str:
+    from .traces import write_files
+
+    table = collect(sweep)
+    write_files(sweep.out_dir, {"sweep.csv": table, "sweep.png": sweep_plot_png(sweep, table)})
+    return table
+
