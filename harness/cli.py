@@ -28,7 +28,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path, help="scenario YAML (see topologies/)")
     run.add_argument("--out", type=Path, default=None,
                      help="results directory (default: results/<scenario name>)")
+    run.add_argument("--plan", type=Path, default=None,
+                     help="run this saved placement (from 'harness place') instead of the scenario's strategies")
     run.set_defaults(handler=_run)
+    placer = commands.add_parser("place", help="make a strategy's placement for a scenario and save it as JSON")
+    placer.add_argument("scenario", type=Path, help="scenario YAML")
+    placer.add_argument("--strategy", required=True, help="a strategy name (see docs/scenario-reference.md)")
+    placer.add_argument("--out", type=Path, required=True, help="plan file to write (.json)")
+    placer.set_defaults(handler=_place)
     analyze = commands.add_parser("analyze", help="recompute summary.json and plots from a results directory, "
                                   "or compare two")
     analyze.add_argument("results", type=Path, help="a results directory of 'harness run'")
@@ -76,17 +83,36 @@ def _run(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    if args.plan is not None and not args.plan.is_file():
+        raise HarnessError(f"plan file '{args.plan}' not found; make one with: python -m harness place "
+                           f"SCENARIO --strategy NAME --out PLAN.json")
     out_dir = args.out if args.out is not None else Path("results") / scenario.name
     if out_dir.exists() and not out_dir.is_dir():
         raise HarnessError(f"--out {out_dir} is a file; name a directory")
     clock = time.perf_counter()
     progress = _Progress()
-    result = run_scenario(scenario, progress=progress)
+    result = run_scenario(scenario, progress=progress, plan=args.plan)
     progress.close()
     summary = write_run(scenario, result, out_dir, Path(args.scenario).read_text())
     print(format_summary_table(summary))
     print(f"results in {out_dir}/ (tokens.csv, layers.csv, summary.json, plots/) after "
           f"{time.perf_counter() - clock:.1f} s")
+    return 0
+
+
+def _place(args: argparse.Namespace) -> int:
+    from .pipeline import prepare, rng_for
+    from .placement import STRATEGIES, place, save_plan
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.strategy not in STRATEGIES:
+        raise HarnessError(f"unknown strategy '{args.strategy}'; choose from: {', '.join(STRATEGIES)}")
+    prep = prepare(scenario)
+    placement = place(args.strategy, prep.inputs, rng_for(scenario.seed, f"placement:{args.strategy}"))
+    save_plan(placement, args.out)
+    print(f"{args.strategy}: {len(placement.components)} components on {prep.topology.num_nodes} satellites "
+          f"-> {args.out}")
     return 0
 
 

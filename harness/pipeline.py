@@ -22,7 +22,7 @@ from .analytic import analytic_latency
 from .constellation import Constellation, subsatellite_points_deg, walker_constellation
 from .model import compute_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim
-from .placement import PlacementInput, place
+from .placement import PlacementInput, load_plan, place
 from .routes import shortest_delay_routes, unreachable_pairs
 from .scenario import Scenario
 from .topology import Topology, isl_topology, plus_grid_edges
@@ -106,11 +106,13 @@ def build_activations(scenario: Scenario) -> activations_mod.ActivationTrace:
                                            rng=rng_for(scenario.seed, "activations"))
 
 
-def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None) -> RunResult:
+def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None,
+                 plan: Optional[Path] = None) -> RunResult:
     """Run every strategy of the scenario through ns-3 and through the analytic model.
 
     ``progress(strategy, simulated_s, horizon_s, tokens_done, tokens_total)`` is called as the
-    packet simulation advances.
+    packet simulation advances. With ``plan`` (a saved placement, see ``harness place``), that
+    placement is run instead of the scenario's strategies, tagged with the plan's strategy name.
     """
     clock = time.perf_counter()
     prep = prepare(scenario)
@@ -121,10 +123,14 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
              time.perf_counter() - clock)
     total_tokens = scenario.traffic.requests * scenario.traffic.tokens_per_request
 
+    fixed = None
+    if plan is not None:
+        fixed = load_plan(plan, num_satellites=topology.num_nodes, layers=scenario.model.layers,
+                          experts=scenario.model.experts)
     traces = []
-    for name in scenario.strategies:
+    for name in ([fixed.strategy] if fixed is not None else scenario.strategies):
         clock = time.perf_counter()
-        placement = place(name, inputs, rng_for(scenario.seed, f"placement:{name}"))
+        placement = fixed if fixed is not None else place(name, inputs, rng_for(scenario.seed, f"placement:{name}"))
         routes = shortest_delay_routes(topology, np.sort(placement.components))
         cut = unreachable_pairs(routes, placement.message_pairs())
         if len(cut):

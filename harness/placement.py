@@ -233,7 +233,7 @@ def load_plan(path: str | Path, *, num_satellites: int, layers: int, experts: in
     """Read and check a plan file for a model of ``layers`` x ``experts`` on ``num_satellites``."""
     path = Path(path)
     if not path.is_file():
-        raise PlacementError(f"plan file '{path}' not found; check the path (plans are written by save_plan)")
+        raise PlacementError(f"plan file '{path}' not found; check the path (make one with: python -m harness place SCENARIO --strategy NAME --out PLAN.json)")
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:

@@ -172,3 +172,20 @@ def test_outages_are_seeded_and_replayed(tmp_path):
     assert stats["packets_dropped_link_down"] == 0
     assert stats["packets_sent"] == (stats["packets_received"] + stats["packets_dropped_no_route"]
                                      + stats["packets_dropped_queue"] + stats["packets_dropped_link_down"])
+
+
+def test_a_saved_plan_is_run_as_is(tmp_path):
+    plan = tmp_path / "plan.json"
+    made = run_cli("place", str(TINY), "--strategy", "rand-intra", "--out", str(plan), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    saved = json.loads(plan.read_text())
+    done = run_cli("run", str(TINY), "--plan", str(plan), "--out", str(tmp_path / "r"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    placements = json.loads((tmp_path / "r" / "placements.json").read_text())
+    assert list(placements) == ["rand-intra"]
+    assert placements["rand-intra"]["gateways"] == saved["gateways"]
+    assert placements["rand-intra"]["experts"] == saved["experts"]
+    missing = run_cli("run", str(TINY), "--plan", str(tmp_path / "absent.json"), "--out", str(tmp_path / "x"),
+                      cwd=tmp_path)
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "harness place" in missing.stderr
+    assert not (tmp_path / "x").exists()
