@@ -15,8 +15,13 @@ The paper's strategies (arXiv 2605.00515):
 - ``rand-intra``: ring layer placement, gateway and experts at random inside their subnet;
 - ``rand-intra-cg``: as rand-intra, but the gateway at the subnet centre.
 
-The subnet centre is the member with the smallest mean shortest-path delay to the other members,
-averaged over :data:`CENTRE_SNAPSHOTS` evenly spaced snapshots; ties go to the lower satellite id.
+The gateways "at the subnet centre" (space-xnet and rand-intra-cg) minimise, together, each one's
+mean shortest-path delay to its subnet's members plus the delay of the ring of gateways, averaged
+over :data:`CENTRE_SNAPSHOTS` evenly spaced snapshots (:func:`subnet_centres`). In the paper's
+polar Walker star a subnet is an arc across the planes and this is the arc's middle; in a Walker
+delta a subnet wraps around the Earth, every member is about as central as any other, and picking
+each subnet's most central member alone would put consecutive gateways on opposite sides of the
+planet.
 
 space-xnet's expert placement minimises, with the gateways fixed, the objective
 
@@ -279,11 +284,12 @@ ENGINE = routes_mod.DEFAULT_ENGINE
 _CENTRE_SOURCES_PER_CALL = 256
 
 
-def subnet_centres(topology: Topology, subnets: np.ndarray, layers: int) -> np.ndarray:
-    """[L] satellite of each subnet with the smallest mean path delay to the other members."""
+def _member_delays(topology: Topology, members: list[np.ndarray]) -> list[np.ndarray]:
+    """Per layer, [m, N] mean (over the sampled snapshots) shortest delay from each member to
+    every satellite."""
     count = topology.num_snapshots
     picks = np.unique(np.linspace(0, count - 1, min(CENTRE_SNAPSHOTS, count)).round().astype(int))
-    members = [_members(subnets, layer) for layer in range(layers)]
+    layers = len(members)
     # Layers grouped so that one call computes the trees of many members (all of a group's layers).
     groups, group = [], []
     for layer in range(layers):
@@ -291,21 +297,57 @@ def subnet_centres(topology: Topology, subnets: np.ndarray, layers: int) -> np.n
         if sum(len(members[g]) for g in group) >= _CENTRE_SOURCES_PER_CALL or layer == layers - 1:
             groups.append(group)
             group = []
-    totals = [np.zeros(len(m)) for m in members]
+    totals = [np.zeros((len(m), topology.num_nodes)) for m in members]
     for s in picks:
         for group in groups:
             sources = np.concatenate([members[layer] for layer in group])
             delays = path_delays_ns(topology, sources, snapshot=int(s), engine=ENGINE)
             row = 0
             for layer in group:
-                m = members[layer]
-                # Same values and the same [m, m] reduction as one call per layer with m as sources.
-                totals[layer] += delays[row:row + len(m)][:, m].mean(axis=1)
-                row += len(m)
-    centres = np.empty(layers, dtype=np.int32)
-    for layer in range(layers):
-        centres[layer] = members[layer][int(np.argmin(totals[layer]))]  # argmin keeps the first (lowest id) on ties
-    return centres
+                totals[layer] += delays[row:row + len(members[layer])]
+                row += len(members[layer])
+    return [t / len(picks) for t in totals]
+
+
+def subnet_centres(topology: Topology, subnets: np.ndarray, layers: int) -> np.ndarray:
+    """[L] the gateway of each subnet: central in its subnet, and chained around the ring.
+
+    The gateways minimise sum_l [ m_l(gateway_l) + d(gateway_l, gateway_{l+1 mod L}) ], where
+    m_l(n) is n's mean path delay to the members of subnet l (how central n is) and d the path
+    delay between consecutive gateways, both averaged over :data:`CENTRE_SNAPSHOTS` snapshots; a
+    dynamic programme over the layers for every choice of gateway_0 finds the exact minimum (ties:
+    the lowest satellite ids). In the paper's Walker star a ring subnet is an arc across the planes
+    and every plane's ring is as long as any other, so the gateways are the arcs' middles; in a
+    Walker delta a subnet wraps around the Earth, every member is about as central as any other, and
+    the ring term keeps consecutive gateways next to each other instead of on opposite sides of the
+    planet.
+    """
+    members = [_members(subnets, layer) for layer in range(layers)]
+    delays = _member_delays(topology, members)
+    score = [delays[layer][:, members[layer]].mean(axis=1) for layer in range(layers)]
+    if layers == 1:
+        return members[0][[int(np.argmin(score[0]))]].astype(np.int32)
+
+    def step(layer: int) -> np.ndarray:
+        """[previous member, member]: ring delay from layer-1's member plus layer's centrality."""
+        prev = (layer - 1) % layers
+        return delays[prev][:, members[layer]] + score[layer][None, :]
+
+    first = len(members[0])
+    cost = np.where(np.eye(first, dtype=bool), score[0][:, None], np.inf)  # [start, current]
+    back = []
+    for layer in range(1, layers):
+        total = cost[:, :, None] + step(layer)[None, :, :]  # [start, previous, current]
+        back.append(np.argmin(total, axis=1))
+        cost = np.min(total, axis=1)
+    closing = cost + delays[layers - 1][:, members[0]].T  # [start, last]: the last gateway back to the start
+    start = int(np.argmin(closing.min(axis=1)))
+    chain = [int(np.argmin(closing[start]))]
+    for layer in range(layers - 1, 1, -1):
+        chain.append(int(back[layer - 1][start, chain[-1]]))
+    chain.append(start)
+    chain.reverse()  # member rows for layers 0 .. L-1
+    return np.array([members[layer][row] for layer, row in enumerate(chain)], dtype=np.int32)
 
 
 def _worker_threads() -> int:

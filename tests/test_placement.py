@@ -109,16 +109,46 @@ def test_space_xnet_experts_are_the_brute_force_optimum_of_its_objective(small):
     assert worst > best * 1.01
 
 
-def test_subnet_centre_has_the_smallest_mean_delay_to_its_members(small):
+def _brute_force_gateways(delays_by_snapshot, picks, subnets, layers):
+    """The definition of subnet_centres by exhaustion: the gateways minimising the sum over layers
+    of each one's mean delay to its subnet's members plus the delay to the next gateway."""
+    mean = delays_by_snapshot[picks].mean(axis=0)  # [N, N] over the sampled snapshots
+    members = [np.flatnonzero(subnets == layer) for layer in range(layers)]
+    centrality = np.zeros(len(mean))
+    for m in members:
+        centrality[m] = mean[m][:, m].mean(axis=1)
+    best, best_cost = None, np.inf
+    for ring in itertools.product(*members):
+        cost = sum(centrality[ring[l]] + mean[ring[l], ring[(l + 1) % layers]] for l in range(layers))
+        if cost < best_cost:  # strict: the first ring in product order wins a tie, as argmin does
+            best, best_cost = ring, cost
+    return np.array(best), best_cost, mean
+
+
+def test_subnet_centres_are_the_exhaustive_optimum_of_centrality_plus_ring(small):
     inp, delays = small
-    subnets = ring_subnets(inp.arg_latitude_rad, 2)
     count = inp.topology.num_snapshots
     picks = np.unique(np.linspace(0, count - 1, min(CENTRE_SNAPSHOTS, count)).round().astype(int))
-    centres = subnet_centres(inp.topology, subnets, 2)
-    for layer in range(2):
-        members = np.flatnonzero(subnets == layer)
-        score = delays[picks][:, members][:, :, members].mean(axis=2).sum(axis=0)
-        assert centres[layer] == members[np.flatnonzero(np.isclose(score, score.min(), rtol=1e-12))[0]]
+    for layers in (2, 3):
+        subnets = ring_subnets(inp.arg_latitude_rad, layers)
+        centres = subnet_centres(inp.topology, subnets, layers)
+        want, want_cost, mean = _brute_force_gateways(delays, picks, subnets, layers)
+        got_cost = sum(mean[centres[l]][subnets == l].mean() + mean[centres[l], centres[(l + 1) % layers]]
+                       for l in range(layers))
+        assert got_cost == pytest.approx(want_cost, rel=1e-12)
+        np.testing.assert_array_equal(centres, want)
+
+
+def test_polar_star_gateways_are_in_the_middle_planes():
+    """In a Walker star a ring subnet is an arc across the planes: its centre is the middle plane."""
+    constellation = walker_constellation(kind="walker-star", planes=9, sats_per_plane=12, phasing=1,
+                                         altitude_km=550.0, inclination_deg=87.0, epoch_utc=EPOCH,
+                                         snapshot_count=2, snapshot_interval_s=60.0)
+    topology = isl_topology(constellation, plus_grid_edges(kind="walker-star", planes=9, sats_per_plane=12,
+                                                           phasing=1))
+    subnets = ring_subnets(constellation.arg_latitude_rad, 4)
+    centres = subnet_centres(topology, subnets, 4)
+    assert constellation.plane_of[centres].tolist() == [4, 4, 4, 4]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,24 +201,15 @@ def test_space_xnet_beats_random_experts_behind_the_same_gateways(tiny):
         assert expected_latency_objective(tiny, sx) <= expected_latency_objective(tiny, cg)
 
 
-def _reference_centres(topology, subnets, layers):
-    """The straightforward per-layer, per-snapshot computation (the module's before its speed-up)."""
-    count = topology.num_snapshots
-    picks = np.unique(np.linspace(0, count - 1, min(CENTRE_SNAPSHOTS, count)).round().astype(int))
-    centres = np.empty(layers, dtype=np.int32)
-    for layer in range(layers):
-        members = np.flatnonzero(subnets == layer).astype(np.int32)
-        total = np.zeros(len(members))
-        for s in picks:
-            total += path_delays_ns(topology, members, snapshot=int(s))[:, members].mean(axis=1)
-        centres[layer] = members[int(np.argmin(total))]
-    return centres
-
-
-def test_fast_centres_and_expected_delays_equal_the_straightforward_computation_bit_for_bit(tiny):
+def test_centres_and_expected_delays_equal_the_straightforward_computation(tiny):
     rings = ring_subnets(tiny.arg_latitude_rad, tiny.layers)
     centres = subnet_centres(tiny.topology, rings, tiny.layers)
-    np.testing.assert_array_equal(centres, _reference_centres(tiny.topology, rings, tiny.layers))
+    count = tiny.topology.num_snapshots
+    picks = np.unique(np.linspace(0, count - 1, min(CENTRE_SNAPSHOTS, count)).round().astype(int))
+    delays = np.array([path_delays_ns(tiny.topology, np.arange(tiny.topology.num_nodes), snapshot=int(s))
+                       for s in range(count)])
+    want, want_cost, mean = _brute_force_gateways(delays, picks, rings, tiny.layers)
+    np.testing.assert_array_equal(centres, want)
     mean = path_delays_ns(tiny.topology, centres).mean(axis=0)
     np.testing.assert_array_equal(expected_path_delays_ns(tiny.topology, centres), mean + np.roll(mean, -1, axis=0))
 

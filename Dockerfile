@@ -1,0 +1,57 @@
+# The Space-XNet harness in a container: README.md's "Install", then a run with results in /results.
+#
+#   docker build -t space-xnet-harness .
+#   docker run --rm -v "$PWD/results:/results" space-xnet-harness            # walker_1584.yaml
+#   docker run --rm -v "$PWD/results:/results" space-xnet-harness \
+#       python -m harness run topologies/tiny.yaml --out /results
+#
+# BASE_IMAGE may be any Debian bookworm image: the official Python image (default), or a bare
+# bookworm root file system (debootstrap), for which Debian's Python 3.11 is installed below.
+# ci/container_check.sh builds and runs it with podman from a local debootstrap base.
+#
+# Only for a local build behind a TLS-intercepting proxy: pass the host's CA bundle as the build
+# secret "ca" (--secret id=ca,src=/etc/ssl/certs/ca-certificates.crt). pip uses it during the pip
+# step only; it is never stored in the image.
+
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
+
+ENV DEBIAN_FRONTEND=noninteractive \
+    LANG=C.UTF-8 \
+    PYTHONUNBUFFERED=1
+
+# CMake, a C++20 compiler and make build the C++ ns-3 module (and cppyy needs the C++ headers at
+# run time). A base without Python 3.11 (bare Debian bookworm) gets Debian's python3 (3.11).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends cmake g++ make \
+ && if ! command -v python3.11 >/dev/null; then \
+        apt-get install -y --no-install-recommends python3 python3-venv python3-dev; \
+    fi \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/*
+
+# README "Install", step 1: the venv. Putting its bin/ first on PATH is what activating it does.
+RUN python3.11 -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+WORKDIR /opt/space-xnet
+
+# README "Install", step 2, with only the files the install reads (pyproject.toml, README.md and
+# an empty package), so this slow layer (~70 MB ns3 wheel, cppyy, scipy...) is rebuilt only when
+# they change. The editable install maps `harness` to /opt/space-xnet/harness, filled in below.
+COPY pyproject.toml README.md ./
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+ && mkdir -p harness && touch harness/__init__.py \
+ && pip install --no-cache-dir --root-user-action=ignore -e ".[test]"
+
+COPY . .
+
+# Compile the C++ module now (and let cppyy set itself up), so that a container start does not:
+# the build cache is keyed by the sources' hash, which is the same at run time.
+ENV SPACEXNET_CACHE_DIR=/opt/space-xnet-cache
+RUN python -c "from harness.ns3_runtime import load; load()" \
+ && rm -rf "$SPACEXNET_CACHE_DIR"/*.log "$SPACEXNET_CACHE_DIR"/*.lock
+
+CMD ["python", "-m", "harness", "run", "topologies/walker_1584.yaml", "--out", "/results"]
