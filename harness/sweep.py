@@ -163,6 +163,9 @@ def run_sweep(sweep: Sweep, scheduler: Optional[str] = None, workers: Optional[i
     """Run the points that are not done on Dask; return the points that ran."""
     from dask.distributed import Client, LocalCluster, as_completed
 
+    if not log.isEnabledFor(logging.DEBUG):  # importing distributed configures its own INFO logging
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+
     todo = [p for p in sweep.points if not p.done]
     log.info("sweep %s: %d points, %d done, %d to run", sweep.name, len(sweep.points),
              len(sweep.points) - len(todo), len(todo))
