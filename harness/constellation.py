@@ -143,6 +143,20 @@ def _sgp4_epoch_days(epoch_utc: datetime) -> float:
     return elapsed.days + (elapsed.seconds + elapsed.microseconds * 1e-6) / _SECONDS_PER_DAY
 
 
+def walker_shape(kind: str, planes: object, sats_per_plane: object, phasing: object) -> tuple[int, int, int]:
+    """Validate a Walker pattern's kind, P, S and F; return (P, S, F) as ints."""
+    if kind not in WALKER_KINDS:
+        raise ValueError(
+            f"kind must be one of {sorted(WALKER_KINDS)}, got {kind!r}")
+    planes = _require_int("planes", planes, 1)
+    sats_per_plane = _require_int("sats_per_plane", sats_per_plane, 1)
+    phasing = _require_int("phasing", phasing, 0)
+    if phasing > planes - 1:
+        raise ValueError(
+            f"phasing must be in [0, planes-1] = [0, {planes - 1}], got {phasing}")
+    return planes, sats_per_plane, phasing
+
+
 def walker_constellation(
     *,
     kind: str,
@@ -185,15 +199,7 @@ def walker_constellation(
         ValueError: on an invalid argument, or if SGP4 reports an error for
             any satellite at any snapshot (e.g. an orbit that decays).
     """
-    if kind not in WALKER_KINDS:
-        raise ValueError(
-            f"kind must be one of {sorted(WALKER_KINDS)}, got {kind!r}")
-    planes = _require_int("planes", planes, 1)
-    sats_per_plane = _require_int("sats_per_plane", sats_per_plane, 1)
-    phasing = _require_int("phasing", phasing, 0)
-    if phasing > planes - 1:
-        raise ValueError(
-            f"phasing must be in [0, planes-1] = [0, {planes - 1}], got {phasing}")
+    planes, sats_per_plane, phasing = walker_shape(kind, planes, sats_per_plane, phasing)
     altitude_km = _require_finite("altitude_km", altitude_km)
     if altitude_km <= 0.0:
         raise ValueError(f"altitude_km must be > 0, got {altitude_km}")

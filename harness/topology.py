@@ -23,6 +23,7 @@ from .constellation import (
     Constellation,
     _require_finite,
     _require_int,
+    walker_shape,
 )
 
 __all__ = [
@@ -68,15 +69,7 @@ def plus_grid_edges(*, kind: str, planes: int, sats_per_plane: int, phasing: int
         ValueError: on an unknown kind, ``planes < 1``, ``sats_per_plane < 1``
             or ``phasing`` outside ``[0, planes-1]``.
     """
-    if kind not in WALKER_KINDS:
-        raise ValueError(
-            f"kind must be one of {sorted(WALKER_KINDS)}, got {kind!r}")
-    planes = _require_int("planes", planes, 1)
-    sats_per_plane = _require_int("sats_per_plane", sats_per_plane, 1)
-    phasing = _require_int("phasing", phasing, 0)
-    if phasing > planes - 1:
-        raise ValueError(
-            f"phasing must be in [0, planes-1] = [0, {planes - 1}], got {phasing}")
+    planes, sats_per_plane, phasing = walker_shape(kind, planes, sats_per_plane, phasing)
 
     plane, slot = np.meshgrid(np.arange(planes), np.arange(sats_per_plane), indexing="ij")
     sat_id = plane * sats_per_plane + slot  # [P, S]

@@ -22,6 +22,7 @@ from harness.placement import STRATEGIES, place
 from harness.routes import Routes, shortest_delay_routes
 from harness.scenario import PACKET_OVERHEAD_BYTES, LinkSpec, load_scenario
 from harness.topology import Topology
+from networks import routes, topology
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "topologies" / "tiny.yaml"
@@ -33,43 +34,7 @@ TOLERANCE = 1e-3
 
 
 # ---------------------------------------------------------------------------------------------
-# Hand-built networks (as in tests/test_packet_sim.py), with consistent delay and hop tables
-
-
-def topology(num_nodes: int, edges: list[tuple[int, int]], delays_ns: list[list[int]],
-             interval_s: float = 1.0) -> Topology:
-    delays = np.array(delays_ns, dtype=np.int64)
-    return Topology(num_nodes=num_nodes, edges=np.array(edges, dtype=np.int32),
-                    times_s=np.arange(len(delays)) * interval_s,
-                    length_m=delays * SPEED_OF_LIGHT_M_S / 1e9, delay_ns=delays,
-                    up=np.ones(delays.shape, dtype=bool))
-
-
-def routes(topo: Topology, destinations: list[int], next_hops: list[dict[tuple[int, int], int]]) -> Routes:
-    """Tables from {(node, destination): next node} per step, with the path delay and hop count of
-    every entry found by following the next hops over the step's link delays."""
-    steps, n = topo.num_snapshots, topo.num_nodes
-    table = np.full((steps, n, len(destinations)), -1, dtype=np.int32)
-    delay = np.full(table.shape, -1, dtype=np.int64)
-    hops = np.full(table.shape, -1, dtype=np.int16)
-    for s, entries in enumerate(next_hops):
-        link = {}
-        for (a, b), d in zip(topo.edges.tolist(), topo.delay_ns[s].tolist()):
-            link[a, b] = link[b, a] = d
-        for c, dest in enumerate(destinations):
-            table[s, dest, c] = dest
-            delay[s, dest, c] = hops[s, dest, c] = 0
-        for (node, dest), nxt in entries.items():
-            table[s, node, destinations.index(dest)] = nxt
-        for c, dest in enumerate(destinations):
-            for node in range(n):
-                walk, total, count = node, 0, 0
-                while walk != dest and table[s, walk, c] >= 0:
-                    total += link[walk, int(table[s, walk, c])]
-                    walk, count = int(table[s, walk, c]), count + 1
-                if walk == dest:
-                    delay[s, node, c], hops[s, node, c] = total, count
-    return Routes(destinations=np.array(destinations, dtype=np.int32), next_hop=table, delay_ns=delay, hops=hops)
+# Hand-built networks (tests/networks.py)
 
 
 def both(topo: Topology, rts: Routes, *, gateways, experts, activations, rate_bps: float,

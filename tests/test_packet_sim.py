@@ -16,39 +16,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from harness.analytic import tx_time_ns
 from harness.packet_sim import ComputeTimes, run_packet_sim
 from harness.routes import Routes
 from harness.scenario import PACKET_OVERHEAD_BYTES, LinkSpec
 from harness.topology import Topology
+from networks import routes, topology
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 GATEWAY_NS, EXPERT_NS, LM_HEAD_NS = 5_000, 7_000, 11_000
-#: ns-3 rounds each packet's transmission time to the nanosecond (DataRate -> Time); at a rate
-#: where bytes*8/R is not a whole number of ns, each packet on each hop may be off by up to 1 ns.
-TX_ROUNDING_NS_PER_PACKET_HOP = 1
-
-
-def topology(num_nodes: int, edges: list[tuple[int, int]], delays_ns: list[list[int]],
-             interval_s: float = 1.0) -> Topology:
-    delays = np.array(delays_ns, dtype=np.int64)
-    return Topology(num_nodes=num_nodes, edges=np.array(edges, dtype=np.int32),
-                    times_s=np.arange(len(delays)) * interval_s,
-                    length_m=delays * SPEED_OF_LIGHT_M_S / 1e9, delay_ns=delays,
-                    up=np.ones(delays.shape, dtype=bool))
-
-
-def routes(num_nodes: int, destinations: list[int], next_hops: list[dict[tuple[int, int], int]]) -> Routes:
-    """Tables from {(node, destination): next node} per step; a destination routes to itself."""
-    steps = len(next_hops)
-    table = np.full((steps, num_nodes, len(destinations)), -1, dtype=np.int32)
-    for s, hops in enumerate(next_hops):
-        for d, dest in enumerate(destinations):
-            table[s, dest, d] = dest
-        for (node, dest), nxt in hops.items():
-            table[s, node, destinations.index(dest)] = nxt
-    zeros = np.zeros(table.shape, dtype=np.int64)
-    return Routes(destinations=np.array(destinations, dtype=np.int32), next_hop=table, delay_ns=zeros,
-                  hops=zeros.astype(np.int16))
 
 
 def run(topo: Topology, rts: Routes, *, gateway: int, expert: int, message_bytes: int, rate_bps: float,
@@ -82,7 +58,7 @@ def test_lone_message_over_one_link_is_size_over_rate_plus_distance_over_c(messa
     delay_ns = round(distance_m / SPEED_OF_LIGHT_M_S * 1e9)
     rate_bps = 1e9  # 8 ns per byte: every packet's transmission time is a whole number of ns
     topo = topology(2, [(0, 1)], [[delay_ns]])
-    rts = routes(2, [0, 1], [{(0, 1): 1, (1, 0): 0}])
+    rts = routes(topo, [0, 1], [{(0, 1): 1, (1, 0): 0}])
     result = run(topo, rts, gateway=0, expert=1, message_bytes=message_bytes, rate_bps=rate_bps)
     wire_bytes = message_bytes + len(LinkSpec().packet_sizes_bytes(message_bytes)) * PACKET_OVERHEAD_BYTES
     one_message_ns = wire_bytes * 8 / rate_bps * 1e9 + delay_ns
@@ -93,16 +69,18 @@ def test_lone_message_over_one_link_is_size_over_rate_plus_distance_over_c(messa
     assert result.packets_dropped_no_route == 0 and result.packets_dropped_queue == 0
 
 
-def test_lone_message_at_100_gbps_within_rounding_of_the_analytic_latency():
+def test_lone_message_at_100_gbps_is_exact_with_ns3s_per_packet_rounding():
+    # At 100 Gbit/s a 1502-byte packet takes 120.16 ns: ns-3 rounds each packet's transmission time
+    # to the nearest ns (harness.analytic.tx_time_ns), so the message takes the sum of those.
     delay_ns = 4_530_000
     topo = topology(2, [(0, 1)], [[delay_ns]])
-    rts = routes(2, [0, 1], [{(0, 1): 1, (1, 0): 0}])
+    rts = routes(topo, [0, 1], [{(0, 1): 1, (1, 0): 0}])
     link = LinkSpec(rate_bps=100e9)
     result = run(topo, rts, gateway=0, expert=1, message_bytes=8192, rate_bps=link.rate_bps)
-    expected = GATEWAY_NS + 2 * message_ns(link, 8192, [delay_ns]) + EXPERT_NS
-    packets = len(link.packet_sizes_bytes(8192))
-    got = result.combine_ns[0, 0, 0] - result.token_start_ns[0, 0]
-    assert abs(got - expected) <= 2 * packets * TX_ROUNDING_NS_PER_PACKET_HOP
+    one_message_ns = sum(tx_time_ns(size, int(link.rate_bps)) for size in link.packet_sizes_bytes(8192)) + delay_ns
+    expected = GATEWAY_NS + 2 * one_message_ns + EXPERT_NS
+    assert result.combine_ns[0, 0, 0] - result.token_start_ns[0, 0] == expected
+    assert expected != GATEWAY_NS + 2 * message_ns(link, 8192, [delay_ns]) + EXPERT_NS  # rounding matters
 
 
 # A square 0-1-2-3-0 with the expert on 2: two 2-hop paths each way, the table picks which.
@@ -119,7 +97,7 @@ def test_multi_hop_route_follows_the_pushed_table_and_sums_its_hops(message_byte
     rate_bps = 1e9
     link = LinkSpec(rate_bps=rate_bps)
     topo = topology(4, SQUARE_EDGES, [SQUARE_DELAYS_NS])
-    rts = routes(4, [0, 2], [VIA_3_THEN_BACK_VIA_1])
+    rts = routes(topo, [0, 2], [VIA_3_THEN_BACK_VIA_1])
     result = run(topo, rts, gateway=0, expert=2, message_bytes=message_bytes, rate_bps=rate_bps)
     out_ns = message_ns(link, message_bytes, [4_000_000, 3_000_000])
     back_ns = message_ns(link, message_bytes, [2_000_000, 1_000_000])
@@ -138,7 +116,7 @@ def test_table_swap_at_a_step_boundary_reroutes_the_next_packets():
     link = LinkSpec(rate_bps=rate_bps)
     step1_delays = [1_500_000, 2_500_000, 3_500_000, 4_500_000]
     topo = topology(4, SQUARE_EDGES, [SQUARE_DELAYS_NS, step1_delays], interval_s=1.0)
-    rts = routes(4, [0, 2], [VIA_3_THEN_BACK_VIA_1, VIA_1_THEN_BACK_VIA_3])
+    rts = routes(topo, [0, 2], [VIA_3_THEN_BACK_VIA_1, VIA_1_THEN_BACK_VIA_3])
     result = run(topo, rts, gateway=0, expert=2, message_bytes=1000, rate_bps=rate_bps,
                  starts_ns=(0, 1_000_000_000))
     step0 = GATEWAY_NS + message_ns(link, 1000, [4_000_000, 3_000_000]) + EXPERT_NS \
@@ -152,7 +130,7 @@ def test_table_swap_at_a_step_boundary_reroutes_the_next_packets():
 def test_unreachable_destination_is_dropped_and_counted_not_lost():
     # Node 2 is the expert but no table entry leads there: the gateway cannot send.
     topo = topology(3, [(0, 1), (1, 2)], [[1_000_000, 1_000_000]])
-    rts = routes(3, [0, 2], [{(1, 0): 0, (2, 0): 1}])  # nothing routes toward 2
+    rts = routes(topo, [0, 2], [{(1, 0): 0, (2, 0): 1}])  # nothing routes toward 2
     result = run(topo, rts, gateway=0, expert=2, message_bytes=8192, rate_bps=1e9)
     assert result.token_end_ns[0, 0] == -1
     assert result.latency_ns[0, 0] == -1
@@ -162,7 +140,7 @@ def test_unreachable_destination_is_dropped_and_counted_not_lost():
 
 def test_two_runs_in_one_process_give_identical_records():
     topo = topology(4, SQUARE_EDGES, [SQUARE_DELAYS_NS])
-    rts = routes(4, [0, 2], [VIA_3_THEN_BACK_VIA_1])
+    rts = routes(topo, [0, 2], [VIA_3_THEN_BACK_VIA_1])
     first = run(topo, rts, gateway=0, expert=2, message_bytes=8192, rate_bps=100e9, starts_ns=(0, 10))
     second = run(topo, rts, gateway=0, expert=2, message_bytes=8192, rate_bps=100e9, starts_ns=(0, 10))
     np.testing.assert_array_equal(first.token_end_ns, second.token_end_ns)
@@ -177,7 +155,7 @@ def test_a_link_going_down_loses_the_packets_still_in_flight_on_it_when_asked():
     topo = topology(2, [(0, 1)], [[delay_ns], [delay_ns]], interval_s=0.005)
     topo = Topology(num_nodes=2, edges=topo.edges, times_s=topo.times_s, length_m=topo.length_m,
                     delay_ns=topo.delay_ns, up=np.array([[True], [False]]))
-    rts = routes(2, [0, 1], [{(0, 1): 1, (1, 0): 0}, {(0, 1): 1, (1, 0): 0}])
+    rts = routes(topo, [0, 1], [{(0, 1): 1, (1, 0): 0}, {(0, 1): 1, (1, 0): 0}])
     kept = run(topo, rts, gateway=0, expert=1, message_bytes=8192, rate_bps=1e9, drop_in_flight=False)
     assert kept.packets_dropped_link_down == 0 and kept.token_end_ns[0, 0] > 0
     result = run(topo, rts, gateway=0, expert=1, message_bytes=8192, rate_bps=1e9, drop_in_flight=True)
@@ -194,7 +172,7 @@ def test_a_link_that_is_up_again_delivers():
     topo = topology(2, [(0, 1)], [[delay_ns], [delay_ns]], interval_s=0.5)
     topo = Topology(num_nodes=2, edges=topo.edges, times_s=topo.times_s, length_m=topo.length_m,
                     delay_ns=topo.delay_ns, up=np.array([[False], [True]]))
-    rts = routes(2, [0, 1], [{}, {(0, 1): 1, (1, 0): 0}])
+    rts = routes(topo, [0, 1], [{}, {(0, 1): 1, (1, 0): 0}])
     result = run(topo, rts, gateway=0, expert=1, message_bytes=1000, rate_bps=1e9, starts_ns=(500_000_000,),
                  drop_in_flight=True)
     assert result.packets_dropped_link_down == 0
