@@ -22,7 +22,6 @@ from .constellation import (
     WALKER_KINDS,
     Constellation,
     _require_finite,
-    _require_int,
     walker_shape,
 )
 
