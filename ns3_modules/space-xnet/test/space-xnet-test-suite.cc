@@ -55,6 +55,36 @@ class MoeTokenHeaderTestCase : public TestCase
     }
 };
 
+/// The table answers per step, maps addresses to nodes, and reports what it does not know as -1.
+class ForwardingTableTestCase : public TestCase
+{
+  public:
+    ForwardingTableTestCase()
+        : TestCase("ForwardingTable steps, destinations and addresses")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        Ptr<ForwardingTable> table = CreateObject<ForwardingTable>();
+        int32_t destinations[] = {2};
+        table->Configure(3, 2, destinations, 1);
+        // [step, node, destination]: step 0 routes 0 -> 1 -> 2, step 1 routes 0 -> 2 directly
+        int32_t nextHop[] = {1, 2, 2, 2, -1, 2};
+        table->SetTables(nextHop, 6);
+        NS_TEST_ASSERT_MSG_EQ(table->GetNextHop(0, 2), 1, "step 0 goes via node 1");
+        table->SetStep(1);
+        NS_TEST_ASSERT_MSG_EQ(table->GetNextHop(0, 2), 2, "step 1 goes direct");
+        NS_TEST_ASSERT_MSG_EQ(table->GetNextHop(1, 2), -1, "unreachable in step 1");
+        NS_TEST_ASSERT_MSG_EQ(table->GetNextHop(0, 1), -1, "node 1 is not a destination");
+        NS_TEST_ASSERT_MSG_EQ(table->GetNextHop(7, 2), -1, "no such node");
+        table->AddAddress(Ipv4Address("10.0.0.6"), 2);
+        NS_TEST_ASSERT_MSG_EQ(table->GetNodeOfAddress(Ipv4Address("10.0.0.6")), 2, "address of node 2");
+        NS_TEST_ASSERT_MSG_EQ(table->GetNodeOfAddress(Ipv4Address("10.0.0.9")), -1, "unknown address");
+    }
+};
+
 /// One token through a 1-layer, 1-expert model on a 3-node chain: gateway 0 - relay 1 - expert 2.
 /// Every message crosses two hops both ways; the latency is known exactly.
 class ChainTokenTestCase : public TestCase
@@ -121,6 +151,7 @@ class SpaceXNetTestSuite : public TestSuite
         : TestSuite("space-xnet", Type::UNIT)
     {
         AddTestCase(new MoeTokenHeaderTestCase, Duration::QUICK);
+        AddTestCase(new ForwardingTableTestCase, Duration::QUICK);
         AddTestCase(new ChainTokenTestCase, Duration::QUICK);
     }
 };
