@@ -16,8 +16,8 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
 
-ENV DEBIAN_FRONTEND=noninteractive \
-    LANG=C.UTF-8 \
+ARG DEBIAN_FRONTEND=noninteractive
+ENV LANG=C.UTF-8 \
     PYTHONUNBUFFERED=1
 
 # CMake, a C++20 compiler and make build the C++ ns-3 module (and cppyy needs the C++ headers at
@@ -37,21 +37,23 @@ ENV VIRTUAL_ENV=/opt/venv \
 
 WORKDIR /opt/space-xnet
 
-# README "Install", step 2, with only the files the install reads (pyproject.toml, README.md and
-# an empty package), so this slow layer (~70 MB ns3 wheel, cppyy, scipy...) is rebuilt only when
-# they change. The editable install maps `harness` to /opt/space-xnet/harness, filled in below.
-COPY pyproject.toml README.md ./
+# README "Install", step 2. This slow layer (the ~70 MB ns3 wheel, cppyy built from source,
+# scipy...) sees only pyproject.toml, so it is rebuilt only when the dependencies change: the
+# package and README.md (pyproject's `readme`, metadata only) are empty stand-ins here, replaced
+# by the checkout below. The editable install maps `harness` to /opt/space-xnet/harness.
+COPY pyproject.toml ./
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
- && mkdir -p harness && touch harness/__init__.py \
+ && mkdir -p harness && touch harness/__init__.py README.md \
  && pip install --no-cache-dir --root-user-action=ignore -e ".[test]"
 
 COPY . .
 
-# Compile the C++ module now (and let cppyy set itself up), so that a container start does not:
-# the build cache is keyed by the sources' hash, which is the same at run time.
+# Compile the C++ module now, so that a container start does not: the build cache is keyed by
+# the sources' hash, which is the same at run time. Readable by all, for `run --user UID:GID`.
 ENV SPACEXNET_CACHE_DIR=/opt/space-xnet-cache
 RUN python -c "from harness.ns3_runtime import load; load()" \
- && rm -rf "$SPACEXNET_CACHE_DIR"/*.log "$SPACEXNET_CACHE_DIR"/*.lock
+ && rm -f "$SPACEXNET_CACHE_DIR"/*.log "$SPACEXNET_CACHE_DIR"/*.lock \
+ && chmod -R a+rX "$SPACEXNET_CACHE_DIR"
 
 CMD ["python", "-m", "harness", "run", "topologies/walker_1584.yaml", "--out", "/results"]

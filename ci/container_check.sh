@@ -92,7 +92,7 @@ else
   debootstrap --variant=minbase "$SUITE" "$rootfs" "$mirror" >"$STATE/debootstrap.log" 2>&1 \
     || { tail -20 "$STATE/debootstrap.log" >&2; die "debootstrap failed (see $STATE/debootstrap.log)"; }
   t1=$(now_ms)
-  tar -C "$rootfs" -c . | podman import - "$BASE" >/dev/null || die "podman import failed"
+  tar -C "$rootfs" -c . | podman import --quiet - "$BASE" >/dev/null || die "podman import failed"
   t2=$(now_ms)
   rm -rf "$rootfs"
   trap - EXIT
