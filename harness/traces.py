@@ -145,12 +145,14 @@ def _json(value: dict) -> str:
 
 @contextlib.contextmanager
 def staged_directory(out_dir: Path) -> Iterator[Path]:
-    """A temporary folder next to ``out_dir`` to write results into; when the block succeeds, its
-    files move into ``out_dir`` (replacing files of the same name), and on failure it is removed,
-    so nothing is left half-written."""
+    """A temporary folder to write results into (inside ``out_dir`` if it exists, else next to
+    it); when the block succeeds, its files move into ``out_dir`` (replacing files of the same
+    name), and on failure it is removed, so nothing is left half-written."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    # Stage on the same file system as the target, so that the final moves are renames: inside an
+    # existing out_dir (which may be a mount point, e.g. a container's /results), else beside it.
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir if out_dir.is_dir() else out_dir.parent))
     try:
         yield staging
         if out_dir.exists():

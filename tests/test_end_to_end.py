@@ -189,3 +189,16 @@ def test_a_saved_plan_is_run_as_is(tmp_path):
                       cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "harness place" in missing.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_results_go_into_an_existing_directory_and_replace_old_files(tmp_path):
+    # An existing --out (e.g. a mounted /results) is filled in place; no staging folder is left.
+    out = tmp_path / "mounted"
+    out.mkdir()
+    (out / "tokens.csv").write_text("old\n")
+    (out / "keep.txt").write_text("mine\n")
+    done = run_cli("run", str(TINY), "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (out / "tokens.csv").read_text().startswith("strategy,")
+    assert (out / "keep.txt").read_text() == "mine\n"
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
