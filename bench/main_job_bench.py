@@ -46,13 +46,15 @@ def raw_udp_cost(ns3, topology, routes, links, pairs: np.ndarray) -> tuple[float
     import cppyy
 
     cppyy.include("ns3/udp-client-server-helper.h")
+    cppyy.include("ns3/inet-socket-address.h")
     nodes, network, updater = build_network(ns3, topology, routes, links)
     servers = set()
     for port, (src, dst) in enumerate(pairs.tolist(), start=9000):
         if dst not in servers:
             ns3.UdpServerHelper(9).Install(nodes.Get(dst)).Start(ns3.Seconds(0))
             servers.add(dst)
-        client = ns3.UdpClientHelper(ns3.IslNetworkHelper.GetNodeAddress(nodes.Get(dst)), 9)
+        remote = ns3.InetSocketAddress(ns3.IslNetworkHelper.GetNodeAddress(nodes.Get(dst)), 9)
+        client = ns3.UdpClientHelper(remote.ConvertTo())
         client.SetAttribute("MaxPackets", ns3.UintegerValue(RAW_PACKETS_PER_FLOW))
         client.SetAttribute("Interval", ns3.TimeValue(ns3.MicroSeconds(RAW_INTERVAL_US)))
         client.SetAttribute("PacketSize", ns3.UintegerValue(links.segment_payload_bytes + 16))
