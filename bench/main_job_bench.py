@@ -13,9 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -24,7 +21,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
+from common import peak_rss_mb, report, scenario_parser  # noqa: E402
 from harness import pipeline  # noqa: E402
 from harness.ns3_runtime import load  # noqa: E402
 from harness.packet_sim import build_network, run_packet_sim  # noqa: E402
@@ -35,10 +34,6 @@ from harness.scenario import load_scenario  # noqa: E402
 #: Raw flows: packets per flow and the gap between a flow's packets (keeps queues short).
 RAW_PACKETS_PER_FLOW = 2000
 RAW_INTERVAL_US = 20
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def raw_udp_cost(ns3, topology, routes, links, pairs: np.ndarray) -> tuple[float, int]:
@@ -69,10 +64,7 @@ def raw_udp_cost(ns3, topology, routes, links, pairs: np.ndarray) -> tuple[float
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", nargs="?", default=str(REPO / "topologies" / "walker_1584.yaml"))
-    parser.add_argument("--save", type=Path)
-    parser.add_argument("--baseline", type=Path)
+    parser = scenario_parser(__doc__.splitlines()[0])
     parser.add_argument("--skip-main", action="store_true", help="only the per-packet-hop comparison")
     args = parser.parse_args()
     scenario = load_scenario(args.scenario)
@@ -109,16 +101,9 @@ def main() -> int:
 
     print(f"scenario {scenario.name}: {topology.num_nodes} satellites, strategies {', '.join(scenario.strategies)}, "
           f"{scenario.traffic.requests} x {scenario.traffic.tokens_per_request} tokens")
-    baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
-    for name, value in figures.items():
-        line = f"  {name:32s} {value:14.3f}"
-        if name in baseline and baseline[name]:
-            line += f"   x{value / baseline[name]:.2f} vs baseline"
-        print(line)
+    report(figures, args.save, args.baseline)
     print("  (per packet-hop, Simulator::Run only: engine = the MoE token application with its compute and "
           "combine logic; raw = ns-3's own UdpClient/UdpServer over the same network and routing tables)")
-    if args.save:
-        args.save.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 
 

@@ -14,9 +14,6 @@ snapshot (Hypatia's method) as the comparison.
 
 from __future__ import annotations
 
-import argparse
-import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -26,7 +23,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
+from common import peak_rss_mb, report, scenario_parser  # noqa: E402
 from harness import pipeline  # noqa: E402
 from harness.ns3_runtime import load  # noqa: E402
 from harness.placement import PlacementInput, place  # noqa: E402
@@ -34,15 +33,8 @@ from harness.routes import shortest_delay_routes  # noqa: E402
 from harness.scenario import load_scenario  # noqa: E402
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", nargs="?", default=str(REPO / "topologies" / "walker_1584.yaml"))
-    parser.add_argument("--save", type=Path)
-    parser.add_argument("--baseline", type=Path)
+    parser = scenario_parser(__doc__.splitlines()[0])
     parser.add_argument("--scipy", action="store_true", help="also time the scipy routing engine")
     args = parser.parse_args()
 
@@ -88,17 +80,10 @@ def main() -> int:
     print(f"scenario {scenario.name}: {topology.num_nodes} satellites, {topology.num_links} ISLs, "
           f"{topology.num_snapshots} snapshots, {len(destinations)} destinations, "
           f"{1 - topology.up.mean():.1%} of link-snapshots down")
-    baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
-    for name, value in figures.items():
-        line = f"  {name:42s} {value:10.3f}"
-        if name in baseline and baseline[name]:
-            line += f"   x{value / baseline[name]:.2f} vs baseline"
-        print(line)
+    report(figures, args.save, args.baseline)
     per_snapshot = figures["routes_s"] / topology.num_snapshots
     print(f"  routes per snapshot: {per_snapshot * 1e3:.1f} ms; networkx Floyd-Warshall per snapshot is "
           f"{figures['networkx_floyd_warshall_one_snapshot_s'] / per_snapshot:.0f}x that")
-    if args.save:
-        args.save.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 
 
