@@ -6,7 +6,8 @@
    transmissions over all links).
 3. In the same process, over the same ISL network and routing tables, plain ns-3 UDP flows
    (ns-3's UdpClient -> UdpServer, 1456-byte payloads, between the same component satellites)
-   give raw ns-3's cost per packet-hop; the ratio is printed.
+   give raw ns-3's cost per packet-hop; the ratio is printed. Both route with the run's
+   on-demand shortest paths (harness.routes.PathQuery), so the ratio includes their cost.
 
     python bench/main_job_bench.py [SCENARIO] [--save FILE] [--baseline FILE] [--skip-main]
 """
@@ -28,7 +29,6 @@ from harness import pipeline  # noqa: E402
 from harness.ns3_runtime import load  # noqa: E402
 from harness.packet_sim import build_network, run_packet_sim  # noqa: E402
 from harness.placement import place  # noqa: E402
-from harness.routes import shortest_delay_routes  # noqa: E402
 from harness.scenario import load_scenario  # noqa: E402
 
 #: Raw flows: packets per flow and the gap between a flow's packets (keeps queues short).
@@ -42,7 +42,7 @@ def raw_udp_cost(ns3, topology, routes, links, pairs: np.ndarray) -> tuple[float
 
     cppyy.include("ns3/udp-client-server-helper.h")
     cppyy.include("ns3/inet-socket-address.h")
-    nodes, network, updater = build_network(ns3, topology, routes, links)
+    nodes, network, updater, _table = build_network(ns3, topology, routes, links)
     servers = set()
     for port, (src, dst) in enumerate(pairs.tolist(), start=9000):
         if dst not in servers:
@@ -80,7 +80,7 @@ def main() -> int:
     prep = pipeline.prepare(scenario)
     topology = prep.topology
     placement = place("space-xnet", prep.inputs, pipeline.rng_for(scenario.seed, "placement:space-xnet"))
-    routes = shortest_delay_routes(topology, np.sort(placement.components))
+    routes = prep.paths  # the run's on-demand routes
     clock = time.perf_counter()
     result = run_packet_sim(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
                             experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
@@ -91,6 +91,7 @@ def main() -> int:
     figures["engine_run_s"] = engine_wall
     figures["engine_packet_hops"] = result.packet_hops
     figures["engine_us_per_packet_hop"] = engine_wall / result.packet_hops * 1e6
+    figures["engine_routing_nodes_settled"] = result.routing_nodes_settled
 
     raw_wall, raw_hops = raw_udp_cost(ns3, topology, routes, scenario.links, placement.message_pairs()[:64])
     figures["raw_ns3_run_s"] = raw_wall

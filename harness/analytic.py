@@ -17,8 +17,8 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   outputs arrived. For l+1 < L that gateway then computes and dispatches layer l+1; after the last
   layer, gateway 0 runs the LM head (``lm_head_ns``) and the token ends.
 - a message sent at time s uses the snapshot in force at s (the last ``topology.times_s`` <= s, in
-  whole ns as ns-3 schedules them) for its whole flight: its path has ``h = routes.hops`` links and
-  ``P = routes.delay_ns`` of propagation toward the destination's column, and it arrives at
+  whole ns as ns-3 schedules them) for its whole flight: its path (``routes.lookup``, the path the
+  packet engine's routing follows) has ``h`` links and ``P`` ns of propagation, and it arrives at
 
       s + sum_i tx(p_i) + (h - 1) * max_i tx(p_i) + P
 
@@ -69,7 +69,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .packet_sim import ComputeTimes
-from .routes import Routes
+from .routes import PathQuery, Routes
 from .scenario import LinkSpec
 from .topology import Topology
 
@@ -117,7 +117,7 @@ def message_serialization_ns(links: LinkSpec, message_bytes: int, hops: np.ndarr
     return sum(tx) + (hops - 1) * max(tx)
 
 
-def analytic_latency(*, topology: Topology, routes: Routes, links: LinkSpec, gateways: np.ndarray,
+def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: LinkSpec, gateways: np.ndarray,
                      experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                      request_starts_ns: np.ndarray, message_bytes: int,
                      stop_ns: int | None = None) -> AnalyticResult:
@@ -142,9 +142,7 @@ def analytic_latency(*, topology: Topology, routes: Routes, links: LinkSpec, gat
     components = np.concatenate([gateways, experts.ravel()])
     if len(np.unique(components)) != len(components):
         raise ValueError("two components share a satellite")
-    column_of = np.full(topology.num_nodes, -1, dtype=np.int64)
-    column_of[routes.destinations] = np.arange(len(routes.destinations))
-    if (column_of[components] < 0).any():
+    if isinstance(routes, Routes) and not np.isin(components, routes.destinations).all():
         raise ValueError("routes do not cover every component as a destination")
     steps_ns = np.round(np.asarray(topology.times_s) * 1e9).astype(np.int64)
     if steps_ns[0] != 0 or (np.diff(steps_ns) <= 0).any():
@@ -159,10 +157,8 @@ def analytic_latency(*, topology: Topology, routes: Routes, links: LinkSpec, gat
     def message(send: np.ndarray, src: np.ndarray, dst: np.ndarray):
         """(serialisation, propagation, reachable) of messages sent at ``send`` from src to dst."""
         snap = np.searchsorted(steps_ns, send, side="right") - 1
-        col = column_of[dst]
-        hops = routes.hops[snap, src, col].astype(np.int64)
-        delay = routes.delay_ns[snap, src, col].astype(np.int64)
-        routed = routes.next_hop[snap, src, col] >= 0
+        delay, hops = routes.lookup(snap, src, dst)
+        routed = delay >= 0
         if (routed & (hops < 1)).any():
             raise ValueError("routes.hops is < 1 for a routed message between two distinct satellites: the "
                              "hop and delay tables do not describe the next-hop table (build them with "

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .routes import Routes
+from .routes import PathQuery, Routes
 from .scenario import LinkSpec
 from .topology import Topology
 
@@ -44,6 +44,7 @@ class PacketSimResult:
     packets_dropped_queue: int
     packets_dropped_link_down: int
     packet_hops: int  # packet transmissions over all links: the engine's unit of work
+    routing_nodes_settled: int  # nodes settled by the on-demand shortest-path trees (0 with tables)
     run_wall_s: float  # wall time spent in Simulator::Run (setup excluded)
 
     @property
@@ -58,14 +59,16 @@ def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=dtype)
 
 
-def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gateways: np.ndarray,
+def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: LinkSpec, gateways: np.ndarray,
                    experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                    request_starts_ns: np.ndarray, message_bytes: int, seed: int,
                    stop_ns: int, progress: Optional[Callable[[int, int], None]] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
-    ``activations`` is [R, T, L, k] expert ids; ``routes`` must cover every satellite of
-    ``gateways`` and ``experts`` as a destination and every snapshot of ``topology``.
+    ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
+    hops computed in C++ on demand), or dense :class:`Routes` covering every satellite of
+    ``gateways`` and ``experts`` as a destination and every snapshot of ``topology`` (hand-built
+    routes in tests).
     ``progress(now_ns, tokens_completed)`` is called between chunks of simulated time (one
     snapshot interval each); the run stops early once every token has ended.
     """
@@ -81,7 +84,7 @@ def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gatew
     ns3.RngSeedManager.ResetNextStreamIndex()  # Simulator::Destroy does not reset the streams
 
     steps = topology.num_snapshots
-    nodes, network, updater = build_network(ns3, topology, routes, links)
+    nodes, network, updater, table = build_network(ns3, topology, routes, links)
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
 
     plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
@@ -124,22 +127,27 @@ def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gatew
         packets_dropped_no_route=int(network.GetRoutingDroppedPackets()),
         packets_dropped_queue=int(network.GetQueueDroppedPackets()),
         packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()),
-        packet_hops=int(network.GetPacketHops()), run_wall_s=run_wall_s)
+        packet_hops=int(network.GetPacketHops()),
+        routing_nodes_settled=int(table.GetNodesSettled()),
+        run_wall_s=run_wall_s)
     ns3.Simulator.Destroy()
     return result
 
 
-def build_network(ns3, topology: Topology, routes: Routes, links: LinkSpec):
+def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: LinkSpec):
     """The ISL network in ns-3: nodes, links, table routing and the topology updater, started.
 
-    Returns (nodes, IslNetworkHelper, TopologyUpdater); keep the helper and updater referenced
+    Returns (nodes, IslNetworkHelper, TopologyUpdater, ForwardingTable); keep them referenced
     while the simulation runs (their counters are read afterwards).
     """
     table = ns3.CreateObject[ns3.ForwardingTable]()
-    destinations = _c_array(routes.destinations, np.int32)
-    table.Configure(topology.num_nodes, topology.num_snapshots, destinations, len(destinations))
-    next_hop = _c_array(routes.next_hop, np.int32)
-    table.SetTables(next_hop, next_hop.size)
+    if isinstance(routes, PathQuery):
+        table.UseShortestPaths(routes.native)
+    else:
+        destinations = _c_array(routes.destinations, np.int32)
+        table.Configure(topology.num_nodes, topology.num_snapshots, destinations, len(destinations))
+        next_hop = _c_array(routes.next_hop, np.int32)
+        table.SetTables(next_hop, next_hop.size)
 
     updater = ns3.CreateObject[ns3.TopologyUpdater]()
     updater.SetAttribute("Table", ns3.PointerValue(table))
@@ -156,7 +164,7 @@ def build_network(ns3, topology: Topology, routes: Routes, links: LinkSpec):
         up = _c_array(topology.up, np.uint8)
         updater.SetLinkStates(up, up.size)
     updater.Start()
-    return nodes, network, updater
+    return nodes, network, updater, table
 
 
 def _check_inputs(topology: Topology, routes: Routes, gateways: np.ndarray, experts: np.ndarray,
@@ -171,11 +179,15 @@ def _check_inputs(topology: Topology, routes: Routes, gateways: np.ndarray, expe
         raise ValueError("two components share a satellite")
     if components.min() < 0 or components.max() >= topology.num_nodes:
         raise ValueError("a component names a satellite that does not exist")
-    if not np.isin(components, routes.destinations).all():
-        raise ValueError("routes do not cover every component as a destination")
-    if routes.next_hop.shape != (topology.num_snapshots, topology.num_nodes, len(routes.destinations)):
-        raise ValueError(f"next-hop tables have shape {routes.next_hop.shape}; expected "
-                         f"{(topology.num_snapshots, topology.num_nodes, len(routes.destinations))}")
+    if isinstance(routes, PathQuery):
+        if (routes.num_nodes, routes.num_snapshots) != (topology.num_nodes, topology.num_snapshots):
+            raise ValueError("the path query was built for another topology")
+    else:
+        if not np.isin(components, routes.destinations).all():
+            raise ValueError("routes do not cover every component as a destination")
+        if routes.next_hop.shape != (topology.num_snapshots, topology.num_nodes, len(routes.destinations)):
+            raise ValueError(f"next-hop tables have shape {routes.next_hop.shape}; expected "
+                             f"{(topology.num_snapshots, topology.num_nodes, len(routes.destinations))}")
     if request_starts_ns.shape != (activations.shape[0],) or (request_starts_ns < 0).any():
         raise ValueError("one non-negative start time per request is needed")
     if topology.times_s[0] != 0 or (np.diff(topology.times_s) <= 0).any():

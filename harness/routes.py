@@ -1,5 +1,17 @@
 """Shortest-propagation-delay routing over an ISL :class:`~harness.topology.Topology`.
 
+Two forms of the same routes:
+
+- :class:`PathQuery` (what a run uses): the per-snapshot link graph is handed to C++ once per
+  run, shared by every strategy; the packet simulation's routing and the analytic model ask it for
+  the paths they actually take, and it grows one shortest-path tree per (snapshot, destination)
+  only as far as those paths need (``lazy-shortest-paths.cc``). Nothing of size snapshots x nodes x
+  destinations is ever built: route state grows with the traffic.
+- :class:`Routes` from :func:`shortest_delay_routes`: dense ``[S, N, D]`` tables, computed by the
+  native C++ engine or by ``scipy.sparse.csgraph.dijkstra`` (the reference). The tests check that
+  the three agree on every delay and hop count, and that the lazy trees follow exactly the native
+  engine's next hops.
+
 For every snapshot, the links that are up form an undirected graph weighted
 by their integer propagation delay in nanoseconds.  Routing tables are
 computed with one multi-source Dijkstra call per snapshot (rooted at the
@@ -26,7 +38,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from .topology import Topology
 
-__all__ = ["Routes", "path_delays_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
+__all__ = ["PathQuery", "Routes", "path_delays_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +69,96 @@ class Routes:
     next_hop: np.ndarray
     delay_ns: np.ndarray
     hops: np.ndarray
+
+    def lookup(self, snapshots: np.ndarray, sources: np.ndarray,
+               destinations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(delay_ns, hops) int64 of each (snapshot, source, destination), -1 where unreachable
+        (every destination must be one of :attr:`destinations`)."""
+        column_of = np.full(self.next_hop.shape[1], -1, dtype=np.int64)
+        column_of[self.destinations] = np.arange(len(self.destinations))
+        col = column_of[np.asarray(destinations)]
+        if (col < 0).any():
+            raise ValueError("a destination is not one of the routed destinations")
+        routed = self.next_hop[snapshots, sources, col] >= 0
+        delay = np.where(routed, self.delay_ns[snapshots, sources, col], -1).astype(np.int64)
+        hops = np.where(routed, self.hops[snapshots, sources, col], -1).astype(np.int64)
+        return delay, hops
+
+
+class PathQuery:
+    """Shortest-delay paths of a topology, computed in C++ only where they are asked for.
+
+    One per run: the link graph of every snapshot (links up, their delays) is copied into C++
+    once, and every strategy's packet simulation and analytic model share it. Routes are the
+    native engine's exactly (same arcs, same tie order: fewest hops among equal delays, then CSR
+    order), so a run's traces do not depend on which form computed them.
+
+    Example::
+
+        paths = PathQuery(topology)
+        delay_ns, hops = paths.lookup(np.array([0]), np.array([3]), np.array([7]))
+    """
+
+    def __init__(self, topology: Topology):
+        from .ns3_runtime import load
+
+        if topology.num_nodes - 1 > np.iinfo(np.int16).max:
+            raise OverflowError("more than 32768 nodes: hop counts would not fit in int16")
+        if topology.delay_ns.size and topology.delay_ns.min() < 0:
+            raise ValueError("negative link delay")
+        self.num_nodes = topology.num_nodes
+        self.num_snapshots = topology.num_snapshots
+        self.hop_bits = _hop_bits(topology.num_nodes)
+        longest = int(topology.delay_ns.max(initial=0)) * max(1, topology.num_nodes - 1)
+        if longest << self.hop_bits >= 2**62:
+            raise OverflowError("link delays too long for exact packed path lengths")
+        ns3 = load()
+        edges = np.ascontiguousarray(topology.edges, dtype=np.int32)
+        delays = np.ascontiguousarray(topology.delay_ns, dtype=np.int64)
+        up = np.ascontiguousarray(topology.up, dtype=np.uint8)
+        if edges.size == 0:  # cppyy cannot pass an empty array as a pointer; nothing reads it
+            edges, delays, up = (np.zeros(2, np.int32), np.zeros(topology.num_snapshots, np.int64),
+                                 np.zeros(topology.num_snapshots, np.uint8))
+        self.native = ns3.ShortestPathQuery(topology.num_nodes, edges, topology.num_links,
+                                            topology.num_snapshots, delays, up, self.hop_bits)
+        self._labels: np.ndarray | None = None
+
+    def lookup(self, snapshots: np.ndarray, sources: np.ndarray,
+               destinations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(delay_ns, hops) int64 of the path of each (snapshot, source, destination), -1 where
+        the destination is unreachable; arrays broadcast together."""
+        snapshots, sources, destinations = np.broadcast_arrays(snapshots, sources, destinations)
+        shape = snapshots.shape
+        steps = np.ascontiguousarray(snapshots.ravel(), dtype=np.int32)
+        src = np.ascontiguousarray(sources.ravel(), dtype=np.int32)
+        dst = np.ascontiguousarray(destinations.ravel(), dtype=np.int32)
+        for name, ids, limit in (("snapshot", steps, self.num_snapshots), ("source", src, self.num_nodes),
+                                 ("destination", dst, self.num_nodes)):
+            if ids.size and (ids.min() < 0 or ids.max() >= limit):
+                raise ValueError(f"{name} out of range [0, {limit - 1}]")
+        delay = np.empty(steps.size, dtype=np.int64)
+        hops = np.empty(steps.size, dtype=np.int32)
+        if steps.size:
+            self.native.Query(steps.size, steps, src, dst, delay, hops)
+        return delay.reshape(shape), hops.astype(np.int64).reshape(shape)
+
+    def component_labels(self) -> np.ndarray:
+        """[S, N] int32: each node's connected component per snapshot (its smallest node id)."""
+        if self._labels is None:
+            labels = np.empty((self.num_snapshots, self.num_nodes), dtype=np.int32)
+            self.native.ComponentLabels(labels)
+            self._labels = labels
+        return self._labels
+
+    @property
+    def trees_grown(self) -> int:
+        """Shortest-path trees started by :meth:`lookup` so far."""
+        return int(self.native.GetTreesGrown())
+
+    @property
+    def nodes_settled(self) -> int:
+        """Nodes those trees settled: the query side's routing work."""
+        return int(self.native.GetNodesSettled())
 
 
 def _node_ids(name: str, values: object, num_nodes: int) -> np.ndarray:
@@ -282,11 +384,12 @@ def path_nodes(routes: Routes, snapshot: int, src: int, dst: int) -> list[int]:
         f"next_hop at snapshot {snapshot} does not lead from {src} to {dst}: {path[:20]}")
 
 
-def unreachable_pairs(routes: Routes, pairs: np.ndarray) -> np.ndarray:
+def unreachable_pairs(routes: Routes | PathQuery, pairs: np.ndarray) -> np.ndarray:
     """Which (source, destination) pairs have no route, when.
 
     Args:
-        routes: routes whose destinations include every pair's destination.
+        routes: a :class:`PathQuery` (connected components per snapshot), or dense routes whose
+            destinations include every pair's destination.
         pairs: ``[K, 2]`` (source node, destination node).
 
     Returns:
@@ -294,6 +397,11 @@ def unreachable_pairs(routes: Routes, pairs: np.ndarray) -> np.ndarray:
         destination cannot be reached from the source, sorted by snapshot then pair order.
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if isinstance(routes, PathQuery):
+        labels = routes.component_labels()
+        cut = labels[:, pairs[:, 0]] != labels[:, pairs[:, 1]]  # [S, K]
+        snapshot, k = np.nonzero(cut)
+        return np.column_stack([snapshot, pairs[k, 0], pairs[k, 1]]).astype(np.int64)
     column_of = np.full(routes.next_hop.shape[1], -1, dtype=np.int64)
     column_of[routes.destinations] = np.arange(len(routes.destinations))
     columns = column_of[pairs[:, 1]]

@@ -6,6 +6,7 @@
 
 #include "model/forwarding-table.h"
 #include "model/forwarding-table-routing.h"
+#include "model/lazy-shortest-paths.h"
 #include "model/link-state-error-model.h"
 #include "model/moe-token-application.h"
 #include "model/moe-token-header.h"

@@ -53,7 +53,36 @@ ForwardingTable::Configure(uint32_t numNodes,
         m_columnOfNode[destinations[d]] = static_cast<int32_t>(d);
     }
     m_nextHop.assign(static_cast<uint64_t>(numSteps) * numNodes * numDestinations, -1);
+    m_paths.reset();
     m_step = 0;
+}
+
+void
+ForwardingTable::UseShortestPaths(const ShortestPathQuery& query)
+{
+    std::shared_ptr<const StepGraph> graph = query.GetGraph();
+    m_numNodes = graph->GetNNodes();
+    m_numSteps = graph->GetNSteps();
+    m_numDestinations = 0;
+    m_columnOfNode.assign(m_numNodes, -1);
+    m_nextHop.clear();
+    m_nextHop.shrink_to_fit();
+    m_paths = std::make_unique<LazyShortestPaths>(graph);
+    m_step = 0;
+    m_paths->SetStep(0);
+    NS_LOG_INFO("next hops computed on demand: " << m_numNodes << " nodes, " << m_numSteps << " steps");
+}
+
+uint64_t
+ForwardingTable::GetTreesGrown() const
+{
+    return m_paths ? m_paths->GetTreesGrown() : 0;
+}
+
+uint64_t
+ForwardingTable::GetNodesSettled() const
+{
+    return m_paths ? m_paths->GetNodesSettled() : 0;
 }
 
 void
@@ -69,6 +98,10 @@ ForwardingTable::SetStep(uint32_t step)
 {
     NS_ABORT_MSG_IF(step >= m_numSteps, "step " << step << " out of range");
     m_step = step;
+    if (m_paths)
+    {
+        m_paths->SetStep(step);
+    }
 }
 
 uint32_t
@@ -83,6 +116,10 @@ ForwardingTable::GetNextHop(uint32_t node, uint32_t destNode) const
     if (node >= m_numNodes || destNode >= m_numNodes)
     {
         return -1;
+    }
+    if (m_paths)
+    {
+        return m_paths->NextHop(node, destNode);
     }
     int32_t column = m_columnOfNode[destNode];
     if (column < 0)

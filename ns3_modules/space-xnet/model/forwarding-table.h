@@ -4,11 +4,14 @@
 #ifndef SPACE_XNET_FORWARDING_TABLE_H
 #define SPACE_XNET_FORWARDING_TABLE_H
 
+#include "lazy-shortest-paths.h"
+
 #include "ns3/ipv4-address.h"
 #include "ns3/object.h"
 #include "ns3/traced-value.h"
 
 #include <cstdint>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -16,9 +19,13 @@ namespace ns3
 {
 
 /**
- * @brief Dense next-hop tables of every topology step, for every node toward every destination.
+ * @brief Next hops of every topology step, for every node toward every destination.
  *
- * Python computes shortest-delay routes per topology snapshot and pushes them here once, as a
+ * Two sources of next hops. By default (UseShortestPaths) they are computed in C++ on demand:
+ * shortest-delay paths of the active step's graph (fewest hops among equal delays), one tree per
+ * destination, grown only as far as the packets that ask need it and dropped at the next step, so
+ * route state grows with the traffic, not with nodes x destinations x steps. Alternatively
+ * (SetTables, used by hand-built tests and deliberately non-shortest routes), Python computes shortest-delay routes per topology snapshot and pushes them here once, as a
  * C-contiguous int32 array of shape [steps, nodes, destinations]: entry (s, n, d) is the node id
  * of n's next hop toward destination column d in step s, or -1 when d is unreachable from n. One
  * step is active at a time; TopologyUpdater switches steps at the snapshot times. The table also
@@ -50,6 +57,17 @@ class ForwardingTable : public Object
      */
     void SetTables(const int32_t* nextHop, uint64_t count);
 
+    /**
+     * @brief Compute next hops on demand from @p query's graph (see the class description).
+     * Replaces any pushed tables; every node is a possible destination.
+     */
+    void UseShortestPaths(const ShortestPathQuery& query);
+
+    /// Trees grown by UseShortestPaths routing so far (0 with pushed tables).
+    uint64_t GetTreesGrown() const;
+    /// Nodes settled by those trees so far: the routing's work.
+    uint64_t GetNodesSettled() const;
+
     /// Make step @p step the one that routes packets from now on.
     void SetStep(uint32_t step);
     uint32_t GetStep() const;
@@ -76,6 +94,7 @@ class ForwardingTable : public Object
     TracedValue<uint32_t> m_step;                      //!< active step
     std::vector<int32_t> m_columnOfNode;               //!< node id -> destination column or -1
     std::vector<int32_t> m_nextHop;                    //!< [steps, nodes, destinations]
+    mutable std::unique_ptr<LazyShortestPaths> m_paths; //!< on-demand routes, when used
     std::unordered_map<uint32_t, uint32_t> m_nodeOfAddress; //!< address (host order) -> node id
 };
 

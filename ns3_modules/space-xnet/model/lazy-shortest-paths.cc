@@ -1,0 +1,383 @@
+/*
+ * Space-XNet: shortest paths computed only as far as the traffic needs them.
+ */
+#include "lazy-shortest-paths.h"
+
+#include "ns3/abort.h"
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <numeric>
+
+namespace ns3
+{
+
+namespace
+{
+constexpr int64_t UNREACHED = std::numeric_limits<int64_t>::max();
+using HeapEntry = std::pair<int64_t, int32_t>;
+} // namespace
+
+StepGraph::StepGraph(uint32_t numNodes,
+                     const int32_t* edges,
+                     uint32_t numEdges,
+                     uint32_t numSteps,
+                     const int64_t* delayNs,
+                     const uint8_t* up,
+                     uint32_t hopBits)
+    : m_numNodes(numNodes),
+      m_numEdges(numEdges),
+      m_numSteps(numSteps),
+      m_hopBits(hopBits)
+{
+    NS_ABORT_MSG_IF(numNodes == 0 || numSteps == 0, "StepGraph needs nodes and steps");
+    NS_ABORT_MSG_IF(hopBits == 0 || hopBits > 30, "hopBits out of range: " << hopBits);
+    // Both directions: forward arcs of links 0..E-1, then the reverse arcs, stably sorted by
+    // (tail, head), as numpy's lexsort does in harness/routes.py.
+    std::vector<uint32_t> order(2 * static_cast<size_t>(numEdges));
+    std::iota(order.begin(), order.end(), 0);
+    auto tail = [&](uint32_t a) { return a < numEdges ? edges[2 * a] : edges[2 * (a - numEdges) + 1]; };
+    auto head = [&](uint32_t a) { return a < numEdges ? edges[2 * a + 1] : edges[2 * (a - numEdges)]; };
+    for (uint32_t a = 0; a < order.size(); ++a)
+    {
+        NS_ABORT_MSG_IF(tail(a) < 0 || static_cast<uint32_t>(tail(a)) >= numNodes,
+                        "link node id " << tail(a) << " out of range");
+    }
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+        return std::make_pair(tail(a), head(a)) < std::make_pair(tail(b), head(b));
+    });
+    m_tails.resize(order.size());
+    m_heads.resize(order.size());
+    m_linkOf.resize(order.size());
+    m_degreeStart.assign(numNodes + 1, 0);
+    for (size_t i = 0; i < order.size(); ++i)
+    {
+        m_tails[i] = tail(order[i]);
+        m_heads[i] = head(order[i]);
+        m_linkOf[i] = order[i] < numEdges ? order[i] : order[i] - numEdges;
+        ++m_degreeStart[m_tails[i] + 1];
+    }
+    std::partial_sum(m_degreeStart.begin(), m_degreeStart.end(), m_degreeStart.begin());
+    uint64_t cells = static_cast<uint64_t>(numSteps) * numEdges;
+    m_delayNs.assign(delayNs, delayNs + cells);
+    for (int64_t d : m_delayNs)
+    {
+        NS_ABORT_MSG_IF(d < 0, "negative link delay");
+    }
+    if (up != nullptr)
+    {
+        m_up.assign(up, up + cells);
+    }
+}
+
+uint32_t
+StepGraph::GetNNodes() const
+{
+    return m_numNodes;
+}
+
+uint32_t
+StepGraph::GetNSteps() const
+{
+    return m_numSteps;
+}
+
+uint32_t
+StepGraph::GetHopBits() const
+{
+    return m_hopBits;
+}
+
+void
+StepGraph::BuildCsr(uint32_t step,
+                    std::vector<int32_t>& indptr,
+                    std::vector<int32_t>& indices,
+                    std::vector<int64_t>& weights) const
+{
+    NS_ABORT_MSG_IF(step >= m_numSteps, "step " << step << " out of range");
+    const uint64_t row = static_cast<uint64_t>(step) * m_numEdges;
+    indptr.assign(m_numNodes + 1, 0);
+    indices.clear();
+    weights.clear();
+    indices.reserve(m_heads.size());
+    weights.reserve(m_heads.size());
+    for (uint32_t n = 0; n < m_numNodes; ++n)
+    {
+        for (int32_t a = m_degreeStart[n]; a < m_degreeStart[n + 1]; ++a)
+        {
+            uint32_t link = m_linkOf[a];
+            if (!m_up.empty() && !m_up[row + link])
+            {
+                continue;
+            }
+            indices.push_back(m_heads[a]);
+            weights.push_back((m_delayNs[row + link] << m_hopBits) + 1);
+        }
+        indptr[n + 1] = static_cast<int32_t>(indices.size());
+    }
+}
+
+void
+StepGraph::ComponentLabels(int32_t* labels) const
+{
+    std::vector<int32_t> parent(m_numNodes);
+    auto find = [&](int32_t x) {
+        while (parent[x] != x)
+        {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        return x;
+    };
+    for (uint32_t s = 0; s < m_numSteps; ++s)
+    {
+        std::iota(parent.begin(), parent.end(), 0);
+        const uint64_t row = static_cast<uint64_t>(s) * m_numEdges;
+        for (size_t a = 0; a < m_tails.size(); ++a)
+        {
+            if (!m_up.empty() && !m_up[row + m_linkOf[a]])
+            {
+                continue;
+            }
+            int32_t x = find(m_tails[a]);
+            int32_t y = find(m_heads[a]);
+            if (x != y)
+            {
+                // The smaller id becomes the root, so a component's label is its smallest node.
+                parent[std::max(x, y)] = std::min(x, y);
+            }
+        }
+        int32_t* out = labels + static_cast<uint64_t>(s) * m_numNodes;
+        for (uint32_t n = 0; n < m_numNodes; ++n)
+        {
+            out[n] = find(static_cast<int32_t>(n));
+        }
+    }
+}
+
+GrowingTree::GrowingTree(uint32_t numNodes, int32_t root)
+    : m_dist(numNodes, UNREACHED),
+      m_parent(numNodes, -1),
+      m_settled(numNodes, 0),
+      m_numSettled(0)
+{
+    m_dist[root] = 0;
+    m_parent[root] = root;
+    m_heap.emplace_back(0, root);
+}
+
+bool
+GrowingTree::Settle(uint32_t node,
+                    const std::vector<int32_t>& indptr,
+                    const std::vector<int32_t>& indices,
+                    const std::vector<int64_t>& weights)
+{
+    while (!m_settled[node] && !m_heap.empty())
+    {
+        std::pop_heap(m_heap.begin(), m_heap.end(), std::greater<HeapEntry>());
+        auto [d, u] = m_heap.back();
+        m_heap.pop_back();
+        if (d != m_dist[u])
+        {
+            continue; // a stale entry
+        }
+        m_settled[u] = 1;
+        ++m_numSettled;
+        for (int32_t k = indptr[u]; k < indptr[u + 1]; ++k)
+        {
+            int32_t v = indices[k];
+            int64_t candidate = d + weights[k];
+            if (candidate < m_dist[v])
+            {
+                m_dist[v] = candidate;
+                m_parent[v] = u;
+                m_heap.emplace_back(candidate, v);
+                std::push_heap(m_heap.begin(), m_heap.end(), std::greater<HeapEntry>());
+            }
+        }
+    }
+    return m_settled[node];
+}
+
+int32_t
+GrowingTree::Parent(uint32_t node) const
+{
+    return m_settled[node] ? m_parent[node] : -1;
+}
+
+int64_t
+GrowingTree::Packed(uint32_t node) const
+{
+    return m_settled[node] ? m_dist[node] : -1;
+}
+
+uint32_t
+GrowingTree::GetNSettled() const
+{
+    return m_numSettled;
+}
+
+LazyShortestPaths::LazyShortestPaths(std::shared_ptr<const StepGraph> graph)
+    : m_graph(std::move(graph)),
+      m_step(0),
+      m_built(false),
+      m_treesGrown(0),
+      m_settledBefore(0)
+{
+}
+
+void
+LazyShortestPaths::SetStep(uint32_t step)
+{
+    if (m_built && step == m_step)
+    {
+        return;
+    }
+    for (const auto& [dest, tree] : m_trees)
+    {
+        m_settledBefore += tree->GetNSettled();
+    }
+    m_trees.clear();
+    m_step = step;
+    m_built = false; // the CSR of the new step is built when first needed
+}
+
+uint32_t
+LazyShortestPaths::GetStep() const
+{
+    return m_step;
+}
+
+GrowingTree&
+LazyShortestPaths::TreeToward(uint32_t dest)
+{
+    if (!m_built)
+    {
+        m_graph->BuildCsr(m_step, m_indptr, m_indices, m_weights);
+        m_built = true;
+    }
+    auto it = m_trees.find(dest);
+    if (it == m_trees.end())
+    {
+        ++m_treesGrown;
+        it = m_trees.emplace(dest, std::make_unique<GrowingTree>(m_graph->GetNNodes(), dest)).first;
+    }
+    return *it->second;
+}
+
+int32_t
+LazyShortestPaths::NextHop(uint32_t node, uint32_t dest)
+{
+    if (node >= m_graph->GetNNodes() || dest >= m_graph->GetNNodes())
+    {
+        return -1;
+    }
+    GrowingTree& tree = TreeToward(dest);
+    // The graph is undirected: a node's parent in the tree rooted at dest is its next hop.
+    return tree.Settle(node, m_indptr, m_indices, m_weights) ? tree.Parent(node) : -1;
+}
+
+int64_t
+LazyShortestPaths::Packed(uint32_t node, uint32_t dest)
+{
+    if (node >= m_graph->GetNNodes() || dest >= m_graph->GetNNodes())
+    {
+        return -1;
+    }
+    GrowingTree& tree = TreeToward(dest);
+    return tree.Settle(node, m_indptr, m_indices, m_weights) ? tree.Packed(node) : -1;
+}
+
+uint64_t
+LazyShortestPaths::GetTreesGrown() const
+{
+    return m_treesGrown;
+}
+
+uint64_t
+LazyShortestPaths::GetNodesSettled() const
+{
+    uint64_t total = m_settledBefore;
+    for (const auto& [dest, tree] : m_trees)
+    {
+        total += tree->GetNSettled();
+    }
+    return total;
+}
+
+ShortestPathQuery::ShortestPathQuery(uint32_t numNodes,
+                                     const int32_t* edges,
+                                     uint32_t numEdges,
+                                     uint32_t numSteps,
+                                     const int64_t* delayNs,
+                                     const uint8_t* up,
+                                     uint32_t hopBits)
+    : m_graph(std::make_shared<StepGraph>(numNodes, edges, numEdges, numSteps, delayNs, up, hopBits)),
+      m_treesGrown(0),
+      m_nodesSettled(0)
+{
+}
+
+void
+ShortestPathQuery::Query(uint64_t count,
+                         const int32_t* steps,
+                         const int32_t* sources,
+                         const int32_t* destinations,
+                         int64_t* delayNs,
+                         int32_t* hops)
+{
+    const uint32_t n = m_graph->GetNNodes();
+    const uint32_t hopBits = m_graph->GetHopBits();
+    const int64_t hopMask = (int64_t{1} << hopBits) - 1;
+    // Grouped by (step, destination): one tree per group, grown as far as its farthest source.
+    std::vector<uint64_t> order(count);
+    std::iota(order.begin(), order.end(), 0);
+    for (uint64_t i = 0; i < count; ++i)
+    {
+        NS_ABORT_MSG_IF(steps[i] < 0 || static_cast<uint32_t>(steps[i]) >= m_graph->GetNSteps(),
+                        "query step " << steps[i] << " out of range");
+        NS_ABORT_MSG_IF(sources[i] < 0 || static_cast<uint32_t>(sources[i]) >= n ||
+                            destinations[i] < 0 || static_cast<uint32_t>(destinations[i]) >= n,
+                        "query node out of range");
+    }
+    std::sort(order.begin(), order.end(), [&](uint64_t a, uint64_t b) {
+        return std::make_pair(steps[a], destinations[a]) < std::make_pair(steps[b], destinations[b]);
+    });
+    LazyShortestPaths paths(m_graph);
+    for (uint64_t i : order)
+    {
+        paths.SetStep(static_cast<uint32_t>(steps[i]));
+        int64_t packed = paths.Packed(static_cast<uint32_t>(sources[i]), static_cast<uint32_t>(destinations[i]));
+        delayNs[i] = packed < 0 ? -1 : (packed >> hopBits);
+        hops[i] = packed < 0 ? -1 : static_cast<int32_t>(packed & hopMask);
+    }
+    m_treesGrown += paths.GetTreesGrown();
+    m_nodesSettled += paths.GetNodesSettled();
+}
+
+void
+ShortestPathQuery::ComponentLabels(int32_t* labels) const
+{
+    m_graph->ComponentLabels(labels);
+}
+
+std::shared_ptr<const StepGraph>
+ShortestPathQuery::GetGraph() const
+{
+    return m_graph;
+}
+
+uint64_t
+ShortestPathQuery::GetTreesGrown() const
+{
+    return m_treesGrown;
+}
+
+uint64_t
+ShortestPathQuery::GetNodesSettled() const
+{
+    return m_nodesSettled;
+}
+
+} // namespace ns3

@@ -1,0 +1,198 @@
+/*
+ * Space-XNet: shortest paths computed only as far as the traffic needs them.
+ */
+#ifndef SPACE_XNET_LAZY_SHORTEST_PATHS_H
+#define SPACE_XNET_LAZY_SHORTEST_PATHS_H
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace ns3
+{
+
+/**
+ * @brief The ISL graph of every topology step: fixed links, per-step delays and link states.
+ *
+ * Held once per run and shared (read-only) by the routing of the packet simulation and by the
+ * path queries of the analytic model. A step's graph is the links up in that step, both
+ * directions, in CSR order sorted by (node, neighbour) with a stable order for parallel links,
+ * weighted (delay_ns << hopBits) + 1: exactly the arcs of harness/routes.py's _csr_arcs, so that
+ * ties between equal paths are broken the same way as by ComputeShortestPathTrees.
+ */
+class StepGraph
+{
+  public:
+    /**
+     * @param numNodes N
+     * @param edges [E, 2] node ids of each link
+     * @param numEdges E
+     * @param numSteps S
+     * @param delayNs [S, E] propagation delay of each link in each step, ns, >= 0
+     * @param up [S, E] 1 where the link is up in that step; nullptr means always up
+     * @param hopBits bits of a packed path length that hold its hop count
+     */
+    StepGraph(uint32_t numNodes,
+              const int32_t* edges,
+              uint32_t numEdges,
+              uint32_t numSteps,
+              const int64_t* delayNs,
+              const uint8_t* up,
+              uint32_t hopBits);
+
+    uint32_t GetNNodes() const;
+    uint32_t GetNSteps() const;
+    uint32_t GetHopBits() const;
+
+    /// The CSR arcs of step @p step (indptr has N + 1 entries).
+    void BuildCsr(uint32_t step,
+                  std::vector<int32_t>& indptr,
+                  std::vector<int32_t>& indices,
+                  std::vector<int64_t>& weights) const;
+
+    /**
+     * @brief Connected components of every step.
+     * @param labels out [S, N]: the smallest node id of each node's component in each step
+     */
+    void ComponentLabels(int32_t* labels) const;
+
+  private:
+    uint32_t m_numNodes;
+    uint32_t m_numEdges;
+    uint32_t m_numSteps;
+    uint32_t m_hopBits;
+    std::vector<int32_t> m_tails;   //!< [2E] arc tails, both directions, in CSR order
+    std::vector<int32_t> m_heads;   //!< [2E] arc heads, in CSR order
+    std::vector<uint32_t> m_linkOf; //!< [2E] link index of each arc
+    std::vector<int32_t> m_degreeStart; //!< [N + 1] first arc of each node
+    std::vector<int64_t> m_delayNs; //!< [S, E]
+    std::vector<uint8_t> m_up;      //!< [S, E], empty when every link is always up
+};
+
+/**
+ * @brief Dijkstra from one root, run only until the nodes asked about are settled.
+ *
+ * The nodes are popped in exactly the order of a full run (a binary heap with lazy deletion, arcs
+ * relaxed in CSR order, strict improvements only), and a settled node's parent and distance never
+ * change afterwards, so every answer equals that of the complete tree.
+ */
+class GrowingTree
+{
+  public:
+    GrowingTree(uint32_t numNodes, int32_t root);
+
+    /**
+     * @brief Run until @p node is settled or nothing is left to settle.
+     * @return true when @p node is reachable (then Parent and Packed are final)
+     */
+    bool Settle(uint32_t node,
+                const std::vector<int32_t>& indptr,
+                const std::vector<int32_t>& indices,
+                const std::vector<int64_t>& weights);
+    /// Parent of a settled node (the root is its own parent).
+    int32_t Parent(uint32_t node) const;
+    /// Packed length (delay << hopBits | hops) of a settled node's path.
+    int64_t Packed(uint32_t node) const;
+    /// Nodes settled so far.
+    uint32_t GetNSettled() const;
+
+  private:
+    std::vector<int64_t> m_dist;
+    std::vector<int32_t> m_parent;
+    std::vector<uint8_t> m_settled;
+    std::vector<std::pair<int64_t, int32_t>> m_heap;
+    uint32_t m_numSettled;
+};
+
+/**
+ * @brief Shortest paths of one step toward any destination, grown on demand.
+ *
+ * Holds one GrowingTree per destination asked about in the active step; switching steps drops
+ * them. Memory is O(active destinations x N) for the current step only, and the work is only
+ * the part of each tree that the queries reach.
+ */
+class LazyShortestPaths
+{
+  public:
+    explicit LazyShortestPaths(std::shared_ptr<const StepGraph> graph);
+
+    /// Make @p step active (a no-op when it already is).
+    void SetStep(uint32_t step);
+    uint32_t GetStep() const;
+
+    /// Next node from @p node toward @p dest; @p dest itself at @p dest; -1 if unreachable.
+    int32_t NextHop(uint32_t node, uint32_t dest);
+    /// Packed length of the path from @p node to @p dest; -1 if unreachable.
+    int64_t Packed(uint32_t node, uint32_t dest);
+
+    /// Trees grown so far over every step (a measure of the routing work).
+    uint64_t GetTreesGrown() const;
+    /// Nodes settled so far over every tree and step.
+    uint64_t GetNodesSettled() const;
+
+  private:
+    GrowingTree& TreeToward(uint32_t dest);
+
+    std::shared_ptr<const StepGraph> m_graph;
+    uint32_t m_step;
+    bool m_built;
+    std::vector<int32_t> m_indptr;
+    std::vector<int32_t> m_indices;
+    std::vector<int64_t> m_weights;
+    std::unordered_map<uint32_t, std::unique_ptr<GrowingTree>> m_trees;
+    uint64_t m_treesGrown;
+    uint64_t m_settledBefore; //!< nodes settled by the trees of earlier steps
+};
+
+/**
+ * @brief Batched path queries over a StepGraph: delay and hop count of (step, source, destination)
+ * triples, as the analytic model and the reports need them. Python creates one per run.
+ */
+class ShortestPathQuery
+{
+  public:
+    /// Same arguments as StepGraph's constructor; the arrays are copied.
+    ShortestPathQuery(uint32_t numNodes,
+                      const int32_t* edges,
+                      uint32_t numEdges,
+                      uint32_t numSteps,
+                      const int64_t* delayNs,
+                      const uint8_t* up,
+                      uint32_t hopBits);
+
+    /**
+     * @brief Path of each query, as the routing of the packet simulation would follow it.
+     * @param count number of queries
+     * @param steps [count] topology step of each query
+     * @param sources [count] node ids
+     * @param destinations [count] node ids
+     * @param delayNs out [count] path delay, ns; -1 if unreachable
+     * @param hops out [count] links on the path; -1 if unreachable
+     */
+    void Query(uint64_t count,
+               const int32_t* steps,
+               const int32_t* sources,
+               const int32_t* destinations,
+               int64_t* delayNs,
+               int32_t* hops);
+
+    /// Connected components of every step: [S, N] smallest node id of each node's component.
+    void ComponentLabels(int32_t* labels) const;
+
+    /// The graph, to share with a ForwardingTable.
+    std::shared_ptr<const StepGraph> GetGraph() const;
+
+    uint64_t GetTreesGrown() const;
+    uint64_t GetNodesSettled() const;
+
+  private:
+    std::shared_ptr<const StepGraph> m_graph;
+    uint64_t m_treesGrown;
+    uint64_t m_nodesSettled;
+};
+
+} // namespace ns3
+
+#endif /* SPACE_XNET_LAZY_SHORTEST_PATHS_H */
