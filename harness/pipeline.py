@@ -19,11 +19,12 @@ import numpy as np
 
 from . import activations as activations_mod
 from .analytic import analytic_latency
+from .estimate import check_memory
 from .constellation import Constellation, subsatellite_points_deg, walker_constellation
 from .model import compute_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim
 from .placement import PlacementInput, load_plan, place
-from .routes import shortest_delay_routes, unreachable_pairs
+from .routes import PathQuery, unreachable_pairs
 from .scenario import Scenario
 from .topology import Topology, isl_topology, plus_grid_edges
 from .traces import StrategyTrace
@@ -53,13 +54,18 @@ class Prepared:
     topology: Topology
     trace: activations_mod.ActivationTrace
     inputs: PlacementInput
+    paths: PathQuery  # every strategy's routes, computed on demand in C++
     compute: ComputeTimes
     request_starts_ns: np.ndarray  # [R]
     stop_ns: int
 
 
 def prepare(scenario: Scenario) -> Prepared:
-    """Constellation, topology, activations, placement input, compute times and request starts."""
+    """Constellation, topology, activations, placement input, compute times and request starts.
+
+    Refuses (ScenarioError) a scenario whose estimated peak memory exceeds what is available,
+    before anything is allocated."""
+    check_memory(scenario)
     constellation = build_constellation(scenario)
     topology = build_topology(scenario, constellation)
     trace = build_activations(scenario)
@@ -68,7 +74,8 @@ def prepare(scenario: Scenario) -> Prepared:
                             experts=scenario.model.experts)
     gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
-    return Prepared(constellation, topology, trace, inputs, ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
+    return Prepared(constellation, topology, trace, inputs, PathQuery(topology),
+                    ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)))
 
 
@@ -131,7 +138,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
     for name in ([fixed.strategy] if fixed is not None else scenario.strategies):
         clock = time.perf_counter()
         placement = fixed if fixed is not None else place(name, inputs, rng_for(scenario.seed, f"placement:{name}"))
-        routes = shortest_delay_routes(topology, np.sort(placement.components))
+        routes = prep.paths
         cut = unreachable_pairs(routes, placement.message_pairs())
         if len(cut):
             first = cut[0]

@@ -55,7 +55,7 @@ from __future__ import annotations
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -84,6 +84,15 @@ class PlacementInput:
     probabilities: np.ndarray     # [L, E] activation probability of each expert
     layers: int
     experts: int
+    #: Results that several strategies share (the subnet centres), computed once per run.
+    shared: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def centres(self, subnets: np.ndarray) -> np.ndarray:
+        """:func:`subnet_centres` of ``subnets``, computed once for every strategy that asks."""
+        key = ("centres", subnets.tobytes())
+        if key not in self.shared:
+            self.shared[key] = subnet_centres(self.topology, subnets, self.layers)
+        return self.shared[key].copy()
 
 
 @dataclass(frozen=True)
@@ -418,7 +427,7 @@ def _random_experts(inp: PlacementInput, subnets: np.ndarray, gateways: np.ndarr
 def space_xnet(inp: PlacementInput, rng: np.random.Generator) -> Placement:
     subnets = ring_subnets(inp.arg_latitude_rad, inp.layers)
     _check_subnet_sizes(subnets, inp.layers, inp.experts)
-    gateways = subnet_centres(inp.topology, subnets, inp.layers)
+    gateways = inp.centres(subnets)
     experts = _experts_by_latency(inp, subnets, gateways)
     return Placement("space-xnet", gateways, experts, subnets)
 
@@ -441,7 +450,7 @@ def rand_intra(inp: PlacementInput, rng: np.random.Generator) -> Placement:
 def rand_intra_cg(inp: PlacementInput, rng: np.random.Generator) -> Placement:
     subnets = ring_subnets(inp.arg_latitude_rad, inp.layers)
     _check_subnet_sizes(subnets, inp.layers, inp.experts)
-    gateways = subnet_centres(inp.topology, subnets, inp.layers)
+    gateways = inp.centres(subnets)
     return Placement("rand-intra-cg", gateways, _random_experts(inp, subnets, gateways, rng), subnets)
 
 
