@@ -3,7 +3,9 @@
 Default FLOP counts (multiply-accumulate = 2 FLOP), from the model's dimensions, for one token:
 
 - gateway (attention projections + router): ``2 * 4 * hidden^2 + 2 * hidden * experts``
-  (Q, K, V and O projections; the score computation over the context is left out);
+  (Q, K, V and O projections; the score computation over the context is left out), plus
+  ``2 * 3 * hidden * shared_ffn_size`` for a model whose shared experts every token uses: they run
+  on the gateway's satellite, since sending the hidden state elsewhere would only add a round trip;
 - one expert (a SwiGLU FFN of three matrices): ``2 * 3 * hidden * ffn``;
 - LM head: ``2 * hidden * vocab``.
 
@@ -22,7 +24,10 @@ def gateway_flops(model: ModelSpec) -> float:
     """FLOP of one gateway (attention + router) for one token."""
     if model.gateway_flops is not None:
         return model.gateway_flops
-    return 2.0 * 4 * model.hidden_size**2 + 2.0 * model.hidden_size * model.experts
+    flops = 2.0 * 4 * model.hidden_size**2 + 2.0 * model.hidden_size * model.experts
+    if model.shared_ffn_size:
+        flops += 2.0 * 3 * model.hidden_size * model.shared_ffn_size
+    return flops
 
 
 def expert_flops(model: ModelSpec) -> float:
