@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _topology(args: argparse.Namespace) -> int:
     from . import traces
+    from .estimate import check_memory
     from .pipeline import build_constellation, build_topology
     from .scenario import load_scenario
 
@@ -67,6 +68,7 @@ def _topology(args: argparse.Namespace) -> int:
         raise HarnessError(f"--out {args.out} must end in .npz (the export is a numpy .npz archive)")
     if args.out.is_dir():
         raise HarnessError(f"--out {args.out} is a directory; name a .npz file")
+    check_memory(scenario)
     constellation = build_constellation(scenario)
     topology = build_topology(scenario, constellation)
     traces.write_topology_npz(args.out, traces.topology_npz_arrays(
