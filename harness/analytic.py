@@ -154,10 +154,10 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
     expert_ns = np.asarray(compute.expert_ns, dtype=np.int64)
     lm_head_ns = int(compute.lm_head_ns)
 
-    def message(send: np.ndarray, src: np.ndarray, dst: np.ndarray):
+    def message(send: np.ndarray, src: np.ndarray, dst: np.ndarray, root_at_source: bool = False):
         """(serialisation, propagation, reachable) of messages sent at ``send`` from src to dst."""
         snap = np.searchsorted(steps_ns, send, side="right") - 1
-        delay, hops = routes.lookup(snap, src, dst)
+        delay, hops = routes.lookup(snap, src, dst, root_at_source=root_at_source)
         routed = delay >= 0
         if (routed & (hops < 1)).any():
             raise ValueError("routes.hops is < 1 for a routed message between two distinct satellites: the "
@@ -188,7 +188,8 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
             chosen = activations[:, t, l, :]                      # [R, k] expert ids
             sats = experts[l][chosen]                              # [R, k] their satellites
             send = np.repeat(time[:, None], top_k, axis=1)
-            out_serial, out_prop, out_ok = message(send, np.full_like(sats, gateways[l]), sats)
+            # The k dispatches share their source: one shortest-path tree from the gateway.
+            out_serial, out_prop, out_ok = message(send, np.full_like(sats, gateways[l]), sats, root_at_source=True)
             work = expert_ns[l][chosen]
             done = send + out_serial + out_prop + work
             done = np.where(out_ok, done, 0)

@@ -70,10 +70,10 @@ class Routes:
     delay_ns: np.ndarray
     hops: np.ndarray
 
-    def lookup(self, snapshots: np.ndarray, sources: np.ndarray,
-               destinations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def lookup(self, snapshots: np.ndarray, sources: np.ndarray, destinations: np.ndarray,
+               root_at_source: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(delay_ns, hops) int64 of each (snapshot, source, destination), -1 where unreachable
-        (every destination must be one of :attr:`destinations`)."""
+        (every destination must be one of :attr:`destinations`; ``root_at_source`` is ignored)."""
         column_of = np.full(self.next_hop.shape[1], -1, dtype=np.int64)
         column_of[self.destinations] = np.arange(len(self.destinations))
         col = column_of[np.asarray(destinations)]
@@ -123,10 +123,14 @@ class PathQuery:
                                             topology.num_snapshots, delays, up, self.hop_bits)
         self._labels: np.ndarray | None = None
 
-    def lookup(self, snapshots: np.ndarray, sources: np.ndarray,
-               destinations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def lookup(self, snapshots: np.ndarray, sources: np.ndarray, destinations: np.ndarray,
+               root_at_source: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(delay_ns, hops) int64 of the path of each (snapshot, source, destination), -1 where
-        the destination is unreachable; arrays broadcast together."""
+        the destination is unreachable; arrays broadcast together.
+
+        The answers do not depend on ``root_at_source``, only the work does: one tree per
+        (snapshot, destination) by default, per (snapshot, source) with it (cheaper when many
+        queries share a source, as a gateway's k dispatches do)."""
         snapshots, sources, destinations = np.broadcast_arrays(snapshots, sources, destinations)
         shape = snapshots.shape
         steps = np.ascontiguousarray(snapshots.ravel(), dtype=np.int32)
@@ -139,7 +143,7 @@ class PathQuery:
         delay = np.empty(steps.size, dtype=np.int64)
         hops = np.empty(steps.size, dtype=np.int32)
         if steps.size:
-            self.native.Query(steps.size, steps, src, dst, delay, hops)
+            self.native.Query(steps.size, steps, src, dst, delay, hops, bool(root_at_source))
         return delay.reshape(shape), hops.astype(np.int64).reshape(shape)
 
     def component_labels(self) -> np.ndarray:

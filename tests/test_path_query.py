@@ -156,3 +156,16 @@ def test_on_demand_routes_give_the_dense_tables_traces(name, snapshots, strategi
         assert (lazy.packets_sent, lazy.packet_hops, lazy.packets_dropped_no_route) == \
             (by_table.packets_sent, by_table.packet_hops, by_table.packets_dropped_no_route)
         assert 0 < lazy.routing_nodes_settled and by_table.routing_nodes_settled == 0
+
+
+@pytest.mark.parametrize("make", [constellation_with_outages, lattice_of_ties])
+def test_trees_from_the_sources_give_the_same_answers(make):
+    topology = make()
+    paths = PathQuery(topology)
+    rng = np.random.default_rng(4)
+    s = rng.integers(0, topology.num_snapshots, 2000)
+    a, b = rng.integers(0, topology.num_nodes, (2, 2000))
+    by_destination = paths.lookup(s, a, b)
+    by_source = paths.lookup(s, a, b, root_at_source=True)
+    np.testing.assert_array_equal(by_destination[0], by_source[0])
+    np.testing.assert_array_equal(by_destination[1], by_source[1])

@@ -325,8 +325,13 @@ ShortestPathQuery::Query(uint64_t count,
                          const int32_t* sources,
                          const int32_t* destinations,
                          int64_t* delayNs,
-                         int32_t* hops)
+                         int32_t* hops,
+                         bool rootAtSource)
 {
+    if (rootAtSource)
+    {
+        std::swap(sources, destinations);
+    }
     const uint32_t n = m_graph->GetNNodes();
     const uint32_t hopBits = m_graph->GetHopBits();
     const int64_t hopMask = (int64_t{1} << hopBits) - 1;

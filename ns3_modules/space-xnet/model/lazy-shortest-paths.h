@@ -170,13 +170,17 @@ class ShortestPathQuery
      * @param destinations [count] node ids
      * @param delayNs out [count] path delay, ns; -1 if unreachable
      * @param hops out [count] links on the path; -1 if unreachable
+     * @param rootAtSource grow the trees from the sources instead of the destinations: the
+     *        answers are the same (the shortest packed length, delay then hops, is symmetric),
+     *        and one tree serves every query that shares a source (a gateway's k dispatches)
      */
     void Query(uint64_t count,
                const int32_t* steps,
                const int32_t* sources,
                const int32_t* destinations,
                int64_t* delayNs,
-               int32_t* hops);
+               int32_t* hops,
+               bool rootAtSource = false);
 
     /// Connected components of every step: [S, N] smallest node id of each node's component.
     void ComponentLabels(int32_t* labels) const;
