@@ -73,6 +73,10 @@ from .routes import PathQuery, Routes
 from .scenario import LinkSpec
 from .topology import Topology
 
+#: The IPv4 TTL the packet engine gives every packet (IslNetworkHelper::MAX_TTL): a longer path
+#: loses its packets in ns-3, and stalls its request here too.
+MAX_PATH_HOPS = 255
+
 __all__ = ["AnalyticResult", "analytic_latency", "message_serialization_ns", "tx_time_ns"]
 
 
@@ -163,7 +167,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
             raise ValueError("routes.hops is < 1 for a routed message between two distinct satellites: the "
                              "hop and delay tables do not describe the next-hop table (build them with "
                              "harness.routes.shortest_delay_routes)")
-        ok = routed & (hops >= 1) & (delay >= 0)
+        ok = routed & (hops >= 1) & (delay >= 0) & (hops <= MAX_PATH_HOPS)
         serial = np.where(ok, tx_sum + (hops - 1) * tx_max, 0)
         return serial, np.where(ok, delay, 0), ok
 

@@ -43,6 +43,7 @@ class PacketSimResult:
     packets_dropped_no_route: int
     packets_dropped_queue: int
     packets_dropped_link_down: int
+    packets_dropped_ttl: int  # paths longer than the IPv4 TTL (255 hops)
     packet_hops: int  # packet transmissions over all links: the engine's unit of work
     routing_nodes_settled: int  # nodes settled by the on-demand shortest-path trees (0 with tables)
     run_wall_s: float  # wall time spent in Simulator::Run (setup excluded)
@@ -127,6 +128,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         packets_dropped_no_route=int(network.GetRoutingDroppedPackets()),
         packets_dropped_queue=int(network.GetQueueDroppedPackets()),
         packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()),
+        packets_dropped_ttl=int(network.GetTtlExpiredPackets()),
         packet_hops=int(network.GetPacketHops()),
         routing_nodes_settled=int(table.GetNodesSettled()),
         run_wall_s=run_wall_s)

@@ -159,6 +159,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
                         packets_dropped_no_route=result.packets_dropped_no_route,
                         packets_dropped_queue=result.packets_dropped_queue,
                         packets_dropped_link_down=result.packets_dropped_link_down,
+                        packets_dropped_ttl=result.packets_dropped_ttl,
                         unreachable_pair_snapshots=int(len(cut)),
                         unreachable_examples=[{"snapshot": int(s), "time_s": float(topology.times_s[s]),
                                                "from_sat": int(a), "to_sat": int(b)} for s, a, b in cut[:10]])

@@ -169,7 +169,7 @@ def test_outages_are_seeded_and_replayed(tmp_path):
     assert 0.8 < topology.up.mean() < 0.97
     stats = first.traces[0].counters
     assert (first.traces[0].latency_ns > 0).all()
-    assert stats["packets_dropped_link_down"] == 0
+    assert stats["packets_dropped_link_down"] == 0 and stats["packets_dropped_ttl"] == 0
     assert stats["packets_sent"] == (stats["packets_received"] + stats["packets_dropped_no_route"]
                                      + stats["packets_dropped_queue"] + stats["packets_dropped_link_down"])
 

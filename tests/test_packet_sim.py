@@ -178,3 +178,23 @@ def test_a_link_that_is_up_again_delivers():
     assert result.packets_dropped_link_down == 0
     assert result.latency_ns[0, 0] == GATEWAY_NS + 2 * ((1000 + PACKET_OVERHEAD_BYTES) * 8 + delay_ns) \
         + EXPERT_NS + LM_HEAD_NS
+
+
+@pytest.mark.parametrize("hops, completes", [(100, True), (300, False)])
+def test_paths_up_to_255_hops_arrive_longer_ones_are_counted_as_ttl_drops(hops, completes):
+    """A large shell has paths longer than IPv4's usual 64 hops (an 80 x 80 Walker delta: up to 72);
+    packets may cross up to 255 links, and a longer path is a counted drop, never a silent one."""
+    from harness.routes import PathQuery
+
+    delay_ns = 1_000_000
+    topo = topology(hops + 1, [(i, i + 1) for i in range(hops)], [[delay_ns] * hops])
+    result = run(topo, PathQuery(topo), gateway=0, expert=hops, message_bytes=1000, rate_bps=1e9)
+    if completes:
+        wire = 1000 + PACKET_OVERHEAD_BYTES
+        one_way = wire * 8 + hops * delay_ns  # one packet: 8 ns per byte at 1 Gbit/s, store and forward
+        one_way += (hops - 1) * wire * 8
+        assert result.combine_ns[0, 0, 0] - result.token_start_ns[0, 0] == GATEWAY_NS + 2 * one_way + EXPERT_NS
+        assert result.packets_dropped_ttl == 0
+    else:
+        assert result.token_end_ns[0, 0] == -1
+        assert result.packets_dropped_ttl == 1 and result.packets_received == 0

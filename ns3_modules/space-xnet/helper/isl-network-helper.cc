@@ -7,6 +7,8 @@
 
 #include "ns3/abort.h"
 #include "ns3/internet-stack-helper.h"
+#include "ns3/ipv4-l3-protocol.h"
+#include "ns3/uinteger.h"
 #include "ns3/ipv4-address-helper.h"
 #include "ns3/ipv4.h"
 #include "ns3/pointer.h"
@@ -73,6 +75,14 @@ IslNetworkHelper::Install(uint32_t numNodes,
     ForwardingTableRoutingHelper routing(table);
     stack.SetRoutingHelper(routing);
     stack.Install(nodes);
+    for (uint32_t n = 0; n < numNodes; ++n)
+    {
+        // Paths across a large shell can be longer than IPv4's usual 64 hops (80 x 80 Walker delta:
+        // up to 72): allow the most a header can carry, and count what still expires.
+        Ptr<Ipv4L3Protocol> l3 = nodes.Get(n)->GetObject<Ipv4L3Protocol>();
+        l3->SetAttribute("DefaultTtl", UintegerValue(MAX_TTL));
+        l3->TraceConnectWithoutContext("Drop", MakeCallback(&IslNetworkHelper::CountIpDrop, this));
+    }
 
     Ipv4AddressHelper addresses("10.0.0.0", "255.255.255.252");
     TrafficControlHelper tc;
@@ -103,6 +113,25 @@ IslNetworkHelper::Install(uint32_t numNodes,
     }
     m_nodes.Add(nodes);
     return nodes;
+}
+
+void
+IslNetworkHelper::CountIpDrop(const Ipv4Header& header,
+                              Ptr<const Packet> packet,
+                              Ipv4L3Protocol::DropReason reason,
+                              Ptr<Ipv4> ipv4,
+                              uint32_t interface)
+{
+    if (reason == Ipv4L3Protocol::DROP_TTL_EXPIRED)
+    {
+        ++m_ttlExpired;
+    }
+}
+
+uint64_t
+IslNetworkHelper::GetTtlExpiredPackets() const
+{
+    return m_ttlExpired;
 }
 
 Ipv4Address

@@ -5,6 +5,8 @@
 #define SPACE_XNET_ISL_NETWORK_HELPER_H
 
 #include "forwarding-table.h"
+
+#include "ns3/ipv4-l3-protocol.h"
 #include "topology-updater.h"
 
 #include "ns3/ipv4-routing-helper.h"
@@ -74,8 +76,20 @@ class IslNetworkHelper
     uint64_t GetQueueDroppedPackets() const;
     /// Packets handed to a device for transmission, summed over devices: the packet-hops.
     uint64_t GetPacketHops() const;
+    /// Packets whose IPv4 TTL (MAX_TTL hops) ran out, summed over the installed nodes.
+    uint64_t GetTtlExpiredPackets() const;
+
+    /// The IPv4 TTL of every packet: the longest path a packet may take, in hops.
+    static constexpr uint8_t MAX_TTL = 255;
 
   private:
+    void CountIpDrop(const Ipv4Header& header,
+                     Ptr<const Packet> packet,
+                     Ipv4L3Protocol::DropReason reason,
+                     Ptr<Ipv4> ipv4,
+                     uint32_t interface);
+
+    uint64_t m_ttlExpired = 0;
     PointToPointHelper m_p2p;
     NodeContainer m_nodes;
     NetDeviceContainer m_devices;
