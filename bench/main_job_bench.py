@@ -1,7 +1,8 @@
 """Benchmark: the main job, and the packet engine's cost per packet-hop against raw ns-3.
 
 1. Runs ``python -m harness run``'s work for a scenario (default walker_1584, every strategy) in
-   this process: wall time and peak memory.
+   this process and the processes it forks for the strategies' simulations: wall time and the
+   peak of their summed resident memory.
 2. Runs space-xnet's packet simulation alone and divides its wall time by its packet-hops (packet
    transmissions over all links).
 3. In the same process, over the same ISL network and routing tables, plain ns-3 UDP flows
@@ -24,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import peak_rss_mb, report, scenario_parser  # noqa: E402
+from common import TreeRss, peak_rss_mb, report, scenario_parser  # noqa: E402
 from harness import pipeline  # noqa: E402
 from harness.ns3_runtime import load  # noqa: E402
 from harness.packet_sim import build_network, run_packet_sim  # noqa: E402
@@ -73,9 +74,10 @@ def main() -> int:
 
     if not args.skip_main:
         clock = time.perf_counter()
-        pipeline.run_scenario(scenario)
+        with TreeRss() as rss:
+            pipeline.run_scenario(scenario)
         figures["main_job_s"] = time.perf_counter() - clock
-        figures["main_job_peak_rss_mb"] = peak_rss_mb()
+        figures["main_job_peak_rss_mb"] = rss.peak_mb
 
     prep = pipeline.prepare(scenario)
     topology = prep.topology

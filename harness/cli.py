@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="results directory (default: results/<scenario name>)")
     run.add_argument("--plan", type=Path, default=None,
                      help="run this saved placement (from 'harness place') instead of the scenario's strategies")
+    run.add_argument("--jobs", type=_positive_int, default=None,
+                     help="strategies simulated at once, each in its own process (default: one per core); "
+                          "the traces do not depend on it")
     run.set_defaults(handler=_run)
     placer = commands.add_parser("place", help="make a strategy's placement for a scenario and save it as JSON")
     placer.add_argument("scenario", type=Path, help="scenario YAML")
@@ -55,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     topo.add_argument("--out", type=Path, required=True, help="output .npz file")
     topo.set_defaults(handler=_topology)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
 
 
 def _topology(args: argparse.Namespace) -> int:
@@ -93,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
         raise HarnessError(f"--out {out_dir} is a file; name a directory")
     clock = time.perf_counter()
     progress = _Progress()
-    result = run_scenario(scenario, progress=progress, plan=args.plan)
+    result = run_scenario(scenario, progress=progress, plan=args.plan, jobs=args.jobs)
     progress.close()
     summary = write_run(scenario, result, out_dir, Path(args.scenario).read_text())
     print(format_summary_table(summary))

@@ -70,8 +70,20 @@ class MemoryEstimate:
         return max(self.parts, key=self.parts.get)
 
 
-def estimate_memory(scenario: Scenario) -> MemoryEstimate:
-    """The run's estimated peak memory (see the module docstring for what is counted)."""
+def estimate_memory(scenario: Scenario, jobs: int | None = None) -> MemoryEstimate:
+    """The run's estimated peak memory (see the module docstring for what is counted).
+
+    ``jobs`` strategies are simulated at once, each in a forked process that shares the topology
+    and routes and holds its own ns-3 network, routing trees and records (default: as
+    harness.pipeline does, one per core, at most one per strategy)."""
+    if jobs is None:
+        import os
+
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:
+            cores = os.cpu_count() or 1
+        jobs = max(1, min(cores, len(scenario.strategies)))
     s = scenario.snapshots.count
     n = scenario.constellation.num_satellites
     links = 2 * n
@@ -87,9 +99,9 @@ def estimate_memory(scenario: Scenario) -> MemoryEstimate:
         "topology": TOPOLOGY_BYTES_PER_LINK_SNAPSHOT * s * links,
         "path graph": PATH_GRAPH_BYTES_PER_LINK_SNAPSHOT * s * links,
         "placement centres": 8 * n * n * 2 if centres else 0,
-        "ns-3 network": NS3_BYTES_PER_SAT * n,
-        "routing trees": TREE_BYTES_PER_NODE * n * active_trees,
-        "traces": tokens * m.layers * (8 * (4 + m.top_k) + 8 * m.experts),
+        "ns-3 network": jobs * NS3_BYTES_PER_SAT * n,
+        "routing trees": jobs * TREE_BYTES_PER_NODE * n * active_trees,
+        "traces": jobs * tokens * m.layers * (8 * (4 + m.top_k) + 8 * m.experts),
     }
     return MemoryEstimate(parts)
 
@@ -127,20 +139,20 @@ _KEY_FOR = {
     "topology": "snapshots.count or constellation.satellites",
     "path graph": "snapshots.count or constellation.satellites",
     "placement centres": "constellation.satellites (or drop space-xnet and rand-intra-cg from strategies)",
-    "ns-3 network": "constellation.satellites",
+    "ns-3 network": "constellation.satellites (or run fewer strategies at once: --jobs 1)",
     "routing trees": "traffic.requests or model.layers",
     "traces": "traffic.requests or traffic.tokens_per_request",
     "runtime": "nothing in the scenario (free memory on this machine)",
 }
 
 
-def check_memory(scenario: Scenario, available_bytes: int | None = None) -> MemoryEstimate:
+def check_memory(scenario: Scenario, available_bytes: int | None = None, jobs: int | None = None) -> MemoryEstimate:
     """Refuse a scenario whose estimated peak exceeds the memory available, in one line.
 
     Raises:
         ScenarioError: naming the estimate, what is available, the largest part and its key.
     """
-    estimate = estimate_memory(scenario)
+    estimate = estimate_memory(scenario, jobs)
     available = available_memory_bytes() if available_bytes is None else available_bytes
     if estimate.total_bytes > available:
         part = estimate.largest()

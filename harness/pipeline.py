@@ -9,8 +9,12 @@ seed give byte-identical traces whatever strategies are listed alongside.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import time
 import zlib
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -19,6 +23,7 @@ import numpy as np
 
 from . import activations as activations_mod
 from .analytic import analytic_latency
+from .errors import HarnessError
 from .estimate import check_memory
 from .constellation import Constellation, subsatellite_points_deg, walker_constellation
 from .model import compute_times_ns
@@ -114,69 +119,133 @@ def build_activations(scenario: Scenario) -> activations_mod.ActivationTrace:
 
 
 def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None,
-                 plan: Optional[Path] = None) -> RunResult:
+                 plan: Optional[Path] = None, jobs: Optional[int] = None) -> RunResult:
     """Run every strategy of the scenario through ns-3 and through the analytic model.
 
     ``progress(strategy, simulated_s, horizon_s, tokens_done, tokens_total)`` is called as the
     packet simulation advances. With ``plan`` (a saved placement, see ``harness place``), that
     placement is run instead of the scenario's strategies, tagged with the plan's strategy name.
+
+    The placements are made here, one after the other (strategies share work such as the subnet
+    centres); each strategy's analytic model and packet simulation then runs in a process of its
+    own, ``jobs`` at a time (default: one per core), forked from this one so that the topology and
+    routes are shared, not copied. ns-3 is single-threaded and every strategy's simulation is
+    independent and seeded, so the traces are the same, byte for byte, whatever ``jobs`` is.
     """
     clock = time.perf_counter()
     prep = prepare(scenario)
-    constellation, topology, trace, inputs = prep.constellation, prep.topology, prep.trace, prep.inputs
-    stop_ns = prep.stop_ns
+    constellation, topology, inputs = prep.constellation, prep.topology, prep.inputs
     log.info("constellation %d satellites, %d ISLs, %d snapshots, %.1f%% of link-snapshots down (%.2f s)",
              topology.num_nodes, topology.num_links, topology.num_snapshots, 100 * (1 - topology.up.mean()),
              time.perf_counter() - clock)
-    total_tokens = scenario.traffic.requests * scenario.traffic.tokens_per_request
 
-    fixed = None
     if plan is not None:
-        fixed = load_plan(plan, num_satellites=topology.num_nodes, layers=scenario.model.layers,
-                          experts=scenario.model.experts)
-    traces = []
-    for name in ([fixed.strategy] if fixed is not None else scenario.strategies):
-        clock = time.perf_counter()
-        placement = fixed if fixed is not None else place(name, inputs, rng_for(scenario.seed, f"placement:{name}"))
-        routes = prep.paths
-        cut = unreachable_pairs(routes, placement.message_pairs())
-        if len(cut):
-            first = cut[0]
-            log.warning("%s: %d (snapshot, pair) combinations have no route, e.g. satellite %d cannot reach "
-                        "%d in snapshot %d (t = %.3f s); tokens crossing them stall", name, len(cut), first[1],
-                        first[2], first[0], topology.times_s[first[0]])
-        common = dict(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
-                      experts=placement.experts, activations=trace.experts, compute=prep.compute,
-                      request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
-        model = analytic_latency(**common)
-
-        def report(now_ns: int, done: int, name: str = name) -> None:
-            if progress is not None:
-                progress(name, now_ns / 1e9, stop_ns / 1e9, done, total_tokens)
-
-        result = run_packet_sim(**common, seed=scenario.seed, stop_ns=stop_ns, progress=report)
-        counters = dict(packets_sent=result.packets_sent, packets_received=result.packets_received,
-                        packets_dropped_no_route=result.packets_dropped_no_route,
-                        packets_dropped_queue=result.packets_dropped_queue,
-                        packets_dropped_link_down=result.packets_dropped_link_down,
-                        packets_dropped_ttl=result.packets_dropped_ttl,
-                        unreachable_pair_snapshots=int(len(cut)),
-                        unreachable_examples=[{"snapshot": int(s), "time_s": float(topology.times_s[s]),
-                                               "from_sat": int(a), "to_sat": int(b)} for s, a, b in cut[:10]])
-        traces.append(StrategyTrace(
-            strategy=name, token_start_ns=result.token_start_ns, token_end_ns=result.token_end_ns,
-            combine_ns=result.combine_ns, activations=trace.experts, gateways=placement.gateways,
-            experts=placement.experts, subnets=placement.subnets, analytic_ns=model.latency_ns,
-            compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
-            propagation_ns=model.propagation_ns, counters=counters))
-        completed = int((result.latency_ns >= 0).sum())
-        log.info("%s: %d/%d tokens completed (%.2f s)", name, completed, total_tokens, time.perf_counter() - clock)
-        if completed < total_tokens:
-            log.warning("%s: %d tokens did not complete within the %.3f s horizon (snapshots.count x "
-                        "interval_s) or stalled on a lost packet; see summary.json", name,
-                        total_tokens - completed, scenario.snapshots.horizon_s)
+        placements = [load_plan(plan, num_satellites=topology.num_nodes, layers=scenario.model.layers,
+                                experts=scenario.model.experts)]
+    else:
+        placements = []
+        for name in scenario.strategies:
+            clock = time.perf_counter()
+            placements.append(place(name, inputs, rng_for(scenario.seed, f"placement:{name}")))
+            log.info("%s: placed (%.2f s)", name, time.perf_counter() - clock)
+    jobs = min(len(placements), available_cores() if jobs is None else max(1, jobs))
+    if jobs == 1:
+        traces = [_run_strategy(scenario, prep, placement, progress) for placement in placements]
+    else:
+        traces = _run_in_processes(scenario, prep, placements, progress, jobs)
     lat, lon = subsatellite_points_deg(constellation, scenario.constellation.epoch)
     return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of)
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optional[ProgressCallback]):
+    """One placement through the analytic model and ns-3: its trace."""
+    clock = time.perf_counter()
+    name, topology, stop_ns = placement.strategy, prep.topology, prep.stop_ns
+    total_tokens = scenario.traffic.requests * scenario.traffic.tokens_per_request
+    routes = prep.paths
+    cut = unreachable_pairs(routes, placement.message_pairs())
+    if len(cut):
+        first = cut[0]
+        log.warning("%s: %d (snapshot, pair) combinations have no route, e.g. satellite %d cannot reach "
+                    "%d in snapshot %d (t = %.3f s); tokens crossing them stall", name, len(cut), first[1],
+                    first[2], first[0], topology.times_s[first[0]])
+    common = dict(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
+                  experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
+                  request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
+    model = analytic_latency(**common)
+
+    def report(now_ns: int, done: int) -> None:
+        if progress is not None:
+            progress(name, now_ns / 1e9, stop_ns / 1e9, done, total_tokens)
+
+    result = run_packet_sim(**common, seed=scenario.seed, stop_ns=stop_ns, progress=report)
+    counters = dict(packets_sent=result.packets_sent, packets_received=result.packets_received,
+                    packets_dropped_no_route=result.packets_dropped_no_route,
+                    packets_dropped_queue=result.packets_dropped_queue,
+                    packets_dropped_link_down=result.packets_dropped_link_down,
+                    packets_dropped_ttl=result.packets_dropped_ttl,
+                    unreachable_pair_snapshots=int(len(cut)),
+                    unreachable_examples=[{"snapshot": int(s), "time_s": float(topology.times_s[s]),
+                                           "from_sat": int(a), "to_sat": int(b)} for s, a, b in cut[:10]])
+    completed = int((result.latency_ns >= 0).sum())
+    log.info("%s: %d/%d tokens completed (%.2f s)", name, completed, total_tokens, time.perf_counter() - clock)
+    if completed < total_tokens:
+        log.warning("%s: %d tokens did not complete within the %.3f s horizon (snapshots.count x "
+                    "interval_s) or stalled on a lost packet; see summary.json", name,
+                    total_tokens - completed, scenario.snapshots.horizon_s)
+    return StrategyTrace(
+        strategy=name, token_start_ns=result.token_start_ns, token_end_ns=result.token_end_ns,
+        combine_ns=result.combine_ns, activations=prep.trace.experts, gateways=placement.gateways,
+        experts=placement.experts, subnets=placement.subnets, analytic_ns=model.latency_ns,
+        compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
+        propagation_ns=model.propagation_ns, counters=counters)
+
+
+#: What forked strategy processes read: set by _run_in_processes just before it forks them.
+_FORKED: dict = {}
+
+
+def _strategy_in_child(index: int):
+    state = _FORKED
+    queue = state["queue"]
+
+    def progress(*args) -> None:
+        queue.put(args)
+
+    return _run_strategy(state["scenario"], state["prep"], state["placements"][index], progress)
+
+
+def _run_in_processes(scenario: Scenario, prep: Prepared, placements: list, progress: Optional[ProgressCallback],
+                      jobs: int) -> list:
+    """:func:`_run_strategy` of every placement in ``jobs`` forked processes, in placement order."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    _FORKED.update(scenario=scenario, prep=prep, placements=placements, queue=queue)
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            futures = [pool.submit(_strategy_in_child, i) for i in range(len(placements))]
+            while not all(f.done() for f in futures):
+                wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+                while not queue.empty():
+                    args = queue.get()
+                    if progress is not None:
+                        progress(*args)
+            try:
+                return [f.result() for f in futures]
+            except BrokenProcessPool:
+                raise HarnessError("a strategy's simulation process died (an ns-3 fatal error or the "
+                                   "out-of-memory killer); rerun with --jobs 1 to see its error") from None
+    finally:
+        _FORKED.clear()
+        queue.close()
 
 
 def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_text: str) -> dict:
