@@ -24,7 +24,10 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
 
   where p_i are the packets' wire sizes (:meth:`LinkSpec.packet_sizes_bytes`) and tx(b) is ns-3's
   per-packet transmission time: :func:`tx_time_ns`, b*8/R rounded to whole ns exactly as ns-3's
-  ``DataRate::CalculateBytesTxTime`` does (nearest ns, an exact half rounding down);
+  ``DataRate::CalculateBytesTxTime`` does (nearest ns, an exact half rounding down); with a relay
+  forwarding delay D (``links.relay_delay_us``) every packet waits D at each of the h - 1 relays,
+  which shifts the whole pipeline by (h - 1) D (counted in the serialisation part: both are
+  store-and-forward time);
 - the critical path of layer l is the expert whose output arrived last (the first in slot order on
   a tie). A token's latency splits exactly into compute (every gateway's compute, the critical
   experts' compute and the LM head), serialisation (the ``sum + (h-1) max`` terms of the critical
@@ -154,6 +157,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
 
     tx = [tx_time_ns(size, int(links.rate_bps)) for size in links.packet_sizes_bytes(message_bytes)]
     tx_sum, tx_max = sum(tx), max(tx)
+    relay_ns = links.relay_delay_ns
     gateway_ns = np.asarray(compute.gateway_ns, dtype=np.int64)
     expert_ns = np.asarray(compute.expert_ns, dtype=np.int64)
     lm_head_ns = int(compute.lm_head_ns)
@@ -168,7 +172,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                              "hop and delay tables do not describe the next-hop table (build them with "
                              "harness.routes.shortest_delay_routes)")
         ok = routed & (hops >= 1) & (delay >= 0) & (hops <= MAX_PATH_HOPS)
-        serial = np.where(ok, tx_sum + (hops - 1) * tx_max, 0)
+        serial = np.where(ok, tx_sum + (hops - 1) * (tx_max + relay_ns), 0)
         return serial, np.where(ok, delay, 0), ok
 
     shape = (requests, tokens)

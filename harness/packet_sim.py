@@ -157,6 +157,8 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
     network.SetDeviceAttribute("DataRate", ns3.StringValue(f"{int(links.rate_bps)}bps"))
     network.SetDeviceAttribute("Mtu", ns3.UintegerValue(links.mtu_bytes))
     network.SetQueueAttribute("MaxSize", ns3.StringValue(f"{links.queue_packets}p"))
+    if links.relay_delay_ns:
+        network.SetRoutingAttribute("RelayDelay", ns3.TimeValue(ns3.NanoSeconds(links.relay_delay_ns)))
     edges = _c_array(topology.edges, np.int32)
     nodes = network.Install(topology.num_nodes, edges, topology.num_links, table, updater)
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)

@@ -79,7 +79,7 @@ def prepare(scenario: Scenario) -> Prepared:
                             experts=scenario.model.experts)
     gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
-    return Prepared(constellation, topology, trace, inputs, PathQuery(topology),
+    return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)))
 

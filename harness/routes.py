@@ -38,7 +38,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from .topology import Topology
 
-__all__ = ["PathQuery", "Routes", "path_delays_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
+__all__ = ["METRICS", "PathQuery", "Routes", "path_delays_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,15 @@ class Routes:
         return delay, hops
 
 
+#: Routing metrics (scenario key ``routing.metric``): what a path minimises first, then second.
+METRICS = {"delay": "shortest propagation delay, ties toward fewer hops",
+           "hops": "fewest hops, ties toward shorter delay"}
+
+
 class PathQuery:
-    """Shortest-delay paths of a topology, computed in C++ only where they are asked for.
+    """Shortest paths of a topology, computed in C++ only where they are asked for.
+
+    ``metric`` (:data:`METRICS`): "delay" (the default) or "hops".
 
     One per run: the link graph of every snapshot (links up, their delays) is copied into C++
     once, and every strategy's packet simulation and analytic model share it. Routes are the
@@ -99,18 +106,27 @@ class PathQuery:
         delay_ns, hops = paths.lookup(np.array([0]), np.array([3]), np.array([7]))
     """
 
-    def __init__(self, topology: Topology):
+    def __init__(self, topology: Topology, metric: str = "delay"):
         from .ns3_runtime import load
 
+        if metric not in METRICS:
+            raise ValueError(f"unknown routing metric {metric!r}; choose from {', '.join(METRICS)}")
         if topology.num_nodes - 1 > np.iinfo(np.int16).max:
             raise OverflowError("more than 32768 nodes: hop counts would not fit in int16")
         if topology.delay_ns.size and topology.delay_ns.min() < 0:
             raise ValueError("negative link delay")
         self.num_nodes = topology.num_nodes
         self.num_snapshots = topology.num_snapshots
-        self.hop_bits = _hop_bits(topology.num_nodes)
+        self.metric = metric
+        # A packed path length: the leading term (delay or hops) above low_bits of the other one.
         longest = int(topology.delay_ns.max(initial=0)) * max(1, topology.num_nodes - 1)
-        if longest << self.hop_bits >= 2**62:
+        hop_bits = _hop_bits(topology.num_nodes)
+        if metric == "delay":
+            self.low_bits, highest = hop_bits, longest << hop_bits
+        else:
+            self.low_bits = max(1, longest.bit_length())
+            highest = topology.num_nodes << self.low_bits
+        if highest >= 2**62 or self.low_bits > 48:
             raise OverflowError("link delays too long for exact packed path lengths")
         ns3 = load()
         edges = np.ascontiguousarray(topology.edges, dtype=np.int32)
@@ -120,7 +136,8 @@ class PathQuery:
             edges, delays, up = (np.zeros(2, np.int32), np.zeros(topology.num_snapshots, np.int64),
                                  np.zeros(topology.num_snapshots, np.uint8))
         self.native = ns3.ShortestPathQuery(topology.num_nodes, edges, topology.num_links,
-                                            topology.num_snapshots, delays, up, self.hop_bits)
+                                            topology.num_snapshots, delays, up, self.low_bits,
+                                            metric == "hops")
         self._labels: np.ndarray | None = None
 
     def lookup(self, snapshots: np.ndarray, sources: np.ndarray, destinations: np.ndarray,

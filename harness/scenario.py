@@ -140,6 +140,8 @@ class LinkSpec:
                                               "above this latitude (null: never)", check=_within(1e-9, 90.0))
     survival_probability: float = _spec(1.0, help="each ISL survives each snapshot with this probability "
                                         "(independent, seeded; the paper: 0.95)", check=_within(0.0, 1.0))
+    relay_delay_us: float = _spec(0.0, unit="us", help="forwarding delay at every satellite a packet relays "
+                                  "through (not where it starts or ends)", check=_within(0.0, 1e6))
     drop_in_flight: bool = _spec(False, help="when a link goes down, lose the packets still queued or on the wire "
                                  "on it (true) or let them arrive (false); routes avoid down links either way. "
                                  "There is no retransmission: a lost packet stalls its request")
@@ -149,11 +151,24 @@ class LinkSpec:
         """Application payload per packet: the MTU less the IPv4, UDP and application headers."""
         return self.mtu_bytes - IPV4_HEADER_BYTES - UDP_HEADER_BYTES - APP_HEADER_BYTES
 
+    @property
+    def relay_delay_ns(self) -> int:
+        """The relay forwarding delay in whole ns."""
+        return int(round(self.relay_delay_us * 1000))
+
     def packet_sizes_bytes(self, message_bytes: int) -> list[int]:
         """On-the-wire size of each packet a message of ``message_bytes`` is cut into."""
         full, rest = divmod(message_bytes, self.segment_payload_bytes)
         sizes = [self.segment_payload_bytes] * full + ([rest] if rest else [])
         return [size + PACKET_OVERHEAD_BYTES for size in sizes]
+
+
+@dataclass(frozen=True)
+class RoutingSpec:
+    """How packets are routed over the ISLs."""
+
+    metric: str = _spec("delay", help="what a route minimises: 'delay' (propagation, ties toward fewer hops) or "
+                        "'hops' (ties toward shorter delay)", choices=("delay", "hops"))
 
 
 @dataclass(frozen=True)
@@ -270,6 +285,7 @@ class Scenario:
     constellation: ConstellationSpec = _section(ConstellationSpec)
     snapshots: SnapshotSpec = _section(SnapshotSpec)
     links: LinkSpec = _section(LinkSpec)
+    routing: RoutingSpec = _section(RoutingSpec)
     compute: ComputeSpec = _section(ComputeSpec)
     model: ModelSpec = _section(ModelSpec)
     traffic: TrafficSpec = _section(TrafficSpec)

@@ -23,6 +23,13 @@ namespace ns3
 ForwardingTableRoutingHelper::ForwardingTableRoutingHelper(Ptr<ForwardingTable> table)
     : m_table(table)
 {
+    m_factory.SetTypeId(ForwardingTableRouting::GetTypeId());
+}
+
+void
+ForwardingTableRoutingHelper::Set(std::string name, const AttributeValue& value)
+{
+    m_factory.Set(name, value);
 }
 
 ForwardingTableRoutingHelper*
@@ -34,7 +41,7 @@ ForwardingTableRoutingHelper::Copy() const
 Ptr<Ipv4RoutingProtocol>
 ForwardingTableRoutingHelper::Create(Ptr<Node> node) const
 {
-    Ptr<ForwardingTableRouting> routing = CreateObject<ForwardingTableRouting>();
+    Ptr<ForwardingTableRouting> routing = m_factory.Create<ForwardingTableRouting>();
     routing->SetAttribute("Table", PointerValue(m_table));
     routing->SetNodeIndex(node->GetId());
     return routing;
@@ -57,6 +64,12 @@ IslNetworkHelper::SetQueueAttribute(std::string name, const AttributeValue& valu
     m_p2p.SetQueue("ns3::DropTailQueue<Packet>", name, value);
 }
 
+void
+IslNetworkHelper::SetRoutingAttribute(std::string name, const AttributeValue& value)
+{
+    m_routingAttributes.emplace_back(name, value.Copy());
+}
+
 NodeContainer
 IslNetworkHelper::Install(uint32_t numNodes,
                           const int32_t* edges,
@@ -73,6 +86,10 @@ IslNetworkHelper::Install(uint32_t numNodes,
     InternetStackHelper stack;
     stack.SetIpv6StackInstall(false);
     ForwardingTableRoutingHelper routing(table);
+    for (const auto& [name, value] : m_routingAttributes)
+    {
+        routing.Set(name, *value);
+    }
     stack.SetRoutingHelper(routing);
     stack.Install(nodes);
     for (uint32_t n = 0; n < numNodes; ++n)

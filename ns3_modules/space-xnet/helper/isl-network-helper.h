@@ -7,6 +7,7 @@
 #include "forwarding-table.h"
 
 #include "ns3/ipv4-l3-protocol.h"
+#include "ns3/object-factory.h"
 #include "topology-updater.h"
 
 #include "ns3/ipv4-routing-helper.h"
@@ -28,9 +29,12 @@ class ForwardingTableRoutingHelper : public Ipv4RoutingHelper
     explicit ForwardingTableRoutingHelper(Ptr<ForwardingTable> table);
     ForwardingTableRoutingHelper* Copy() const override;
     Ptr<Ipv4RoutingProtocol> Create(Ptr<Node> node) const override;
+    /// Set an attribute of every ns3::ForwardingTableRouting created (RelayDelay, ...).
+    void Set(std::string name, const AttributeValue& value);
 
   private:
     Ptr<ForwardingTable> m_table;
+    ObjectFactory m_factory;
 };
 
 /**
@@ -51,6 +55,8 @@ class IslNetworkHelper
     void SetDeviceAttribute(std::string name, const AttributeValue& value);
     /// Set an attribute of every device's ns3::DropTailQueue (MaxSize).
     void SetQueueAttribute(std::string name, const AttributeValue& value);
+    /// Set an attribute of every node's ns3::ForwardingTableRouting (RelayDelay).
+    void SetRoutingAttribute(std::string name, const AttributeValue& value);
 
     /**
      * @brief Build the network.
@@ -83,6 +89,7 @@ class IslNetworkHelper
     static constexpr uint8_t MAX_TTL = 255;
 
   private:
+    std::vector<std::pair<std::string, Ptr<AttributeValue>>> m_routingAttributes;
     void CountIpDrop(const Ipv4Header& header,
                      Ptr<const Packet> packet,
                      Ipv4L3Protocol::DropReason reason,

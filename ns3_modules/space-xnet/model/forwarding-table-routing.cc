@@ -30,6 +30,12 @@ ForwardingTableRouting::GetTypeId()
                           PointerValue(),
                           MakePointerAccessor(&ForwardingTableRouting::m_table),
                           MakePointerChecker<ForwardingTable>())
+            .AddAttribute("RelayDelay",
+                          "Time a relaying node holds a packet before it forwards it (processing, "
+                          "switching); not applied where a packet starts or ends.",
+                          TimeValue(Seconds(0)),
+                          MakeTimeAccessor(&ForwardingTableRouting::m_relayDelay),
+                          MakeTimeChecker(Seconds(0)))
             .AddTraceSource("Drop",
                             "A packet was dropped because its destination is unknown or unreachable.",
                             MakeTraceSourceAccessor(&ForwardingTableRouting::m_dropTrace),
@@ -157,7 +163,14 @@ ForwardingTableRouting::RouteInput(Ptr<const Packet> p,
         }
         return true; // handled: dropped and counted
     }
-    ucb(route, p, header);
+    if (m_relayDelay.IsZero())
+    {
+        ucb(route, p, header);
+    }
+    else
+    {
+        Simulator::Schedule(m_relayDelay, [ucb, route, p, header]() { ucb(route, p, header); });
+    }
     return true;
 }
 

@@ -8,6 +8,7 @@
 
 #include "ns3/ipv4-routing-protocol.h"
 #include "ns3/ipv4.h"
+#include "ns3/nstime.h"
 #include "ns3/traced-callback.h"
 
 #include <vector>
@@ -82,6 +83,7 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
     uint32_t m_nodeIndex;
     std::vector<Neighbour> m_neighbours; //!< at most a handful: a linear scan beats a map
     uint64_t m_dropped;
+    Time m_relayDelay; //!< held at each relay before forwarding
     TracedCallback<Ptr<const Packet>, const Ipv4Header&> m_dropTrace;
 };
 

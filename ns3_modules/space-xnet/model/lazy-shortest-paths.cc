@@ -25,14 +25,16 @@ StepGraph::StepGraph(uint32_t numNodes,
                      uint32_t numSteps,
                      const int64_t* delayNs,
                      const uint8_t* up,
-                     uint32_t hopBits)
+                     uint32_t lowBits,
+                     bool hopsFirst)
     : m_numNodes(numNodes),
       m_numEdges(numEdges),
       m_numSteps(numSteps),
-      m_hopBits(hopBits)
+      m_lowBits(lowBits),
+      m_hopsFirst(hopsFirst)
 {
     NS_ABORT_MSG_IF(numNodes == 0 || numSteps == 0, "StepGraph needs nodes and steps");
-    NS_ABORT_MSG_IF(hopBits == 0 || hopBits > 30, "hopBits out of range: " << hopBits);
+    NS_ABORT_MSG_IF(lowBits == 0 || lowBits > 48, "lowBits out of range: " << lowBits);
     // Both directions: forward arcs of links 0..E-1, then the reverse arcs, stably sorted by
     // (tail, head), as numpy's lexsort does in harness/routes.py.
     std::vector<uint32_t> order(2 * static_cast<size_t>(numEdges));
@@ -83,10 +85,18 @@ StepGraph::GetNSteps() const
     return m_numSteps;
 }
 
-uint32_t
-StepGraph::GetHopBits() const
+int64_t
+StepGraph::DelayOf(int64_t packed) const
 {
-    return m_hopBits;
+    const int64_t low = packed & ((int64_t{1} << m_lowBits) - 1);
+    return m_hopsFirst ? low : packed >> m_lowBits;
+}
+
+int32_t
+StepGraph::HopsOf(int64_t packed) const
+{
+    const int64_t low = packed & ((int64_t{1} << m_lowBits) - 1);
+    return static_cast<int32_t>(m_hopsFirst ? packed >> m_lowBits : low);
 }
 
 void
@@ -112,7 +122,8 @@ StepGraph::BuildCsr(uint32_t step,
                 continue;
             }
             indices.push_back(m_heads[a]);
-            weights.push_back((m_delayNs[row + link] << m_hopBits) + 1);
+            const int64_t delay = m_delayNs[row + link];
+            weights.push_back(m_hopsFirst ? (int64_t{1} << m_lowBits) + delay : (delay << m_lowBits) + 1);
         }
         indptr[n + 1] = static_cast<int32_t>(indices.size());
     }
@@ -312,8 +323,9 @@ ShortestPathQuery::ShortestPathQuery(uint32_t numNodes,
                                      uint32_t numSteps,
                                      const int64_t* delayNs,
                                      const uint8_t* up,
-                                     uint32_t hopBits)
-    : m_graph(std::make_shared<StepGraph>(numNodes, edges, numEdges, numSteps, delayNs, up, hopBits)),
+                                     uint32_t lowBits,
+                                     bool hopsFirst)
+    : m_graph(std::make_shared<StepGraph>(numNodes, edges, numEdges, numSteps, delayNs, up, lowBits, hopsFirst)),
       m_treesGrown(0),
       m_nodesSettled(0)
 {
@@ -333,8 +345,6 @@ ShortestPathQuery::Query(uint64_t count,
         std::swap(sources, destinations);
     }
     const uint32_t n = m_graph->GetNNodes();
-    const uint32_t hopBits = m_graph->GetHopBits();
-    const int64_t hopMask = (int64_t{1} << hopBits) - 1;
     // Grouped by (step, destination): one tree per group, grown as far as its farthest source.
     std::vector<uint64_t> order(count);
     std::iota(order.begin(), order.end(), 0);
@@ -354,8 +364,8 @@ ShortestPathQuery::Query(uint64_t count,
     {
         paths.SetStep(static_cast<uint32_t>(steps[i]));
         int64_t packed = paths.Packed(static_cast<uint32_t>(sources[i]), static_cast<uint32_t>(destinations[i]));
-        delayNs[i] = packed < 0 ? -1 : (packed >> hopBits);
-        hops[i] = packed < 0 ? -1 : static_cast<int32_t>(packed & hopMask);
+        delayNs[i] = packed < 0 ? -1 : m_graph->DelayOf(packed);
+        hops[i] = packed < 0 ? -1 : m_graph->HopsOf(packed);
     }
     m_treesGrown += paths.GetTreesGrown();
     m_nodesSettled += paths.GetNodesSettled();

@@ -18,9 +18,13 @@ namespace ns3
  *
  * Held once per run and shared (read-only) by the routing of the packet simulation and by the
  * path queries of the analytic model. A step's graph is the links up in that step, both
- * directions, in CSR order sorted by (node, neighbour) with a stable order for parallel links,
- * weighted (delay_ns << hopBits) + 1: exactly the arcs of harness/routes.py's _csr_arcs, so that
- * ties between equal paths are broken the same way as by ComputeShortestPathTrees.
+ * directions, in CSR order sorted by (node, neighbour) with a stable order for parallel links.
+ *
+ * Two metrics, each a packed integer path length that Dijkstra minimises:
+ * - shortest delay, ties toward fewer hops: arcs weigh (delay_ns << lowBits) + 1, the path's
+ *   delay is in the high bits and its hop count in the low ones; exactly the arcs of
+ *   harness/routes.py's _csr_arcs, so ties are broken as by ComputeShortestPathTrees;
+ * - fewest hops, ties toward shorter delay (hopsFirst): arcs weigh (1 << lowBits) + delay_ns.
  */
 class StepGraph
 {
@@ -32,7 +36,9 @@ class StepGraph
      * @param numSteps S
      * @param delayNs [S, E] propagation delay of each link in each step, ns, >= 0
      * @param up [S, E] 1 where the link is up in that step; nullptr means always up
-     * @param hopBits bits of a packed path length that hold its hop count
+     * @param lowBits bits of a packed path length below the leading term: they hold the hop
+     *        count (delay metric) or the delay (hops metric), and must never overflow
+     * @param hopsFirst the metric: false for shortest delay, true for fewest hops
      */
     StepGraph(uint32_t numNodes,
               const int32_t* edges,
@@ -40,11 +46,15 @@ class StepGraph
               uint32_t numSteps,
               const int64_t* delayNs,
               const uint8_t* up,
-              uint32_t hopBits);
+              uint32_t lowBits,
+              bool hopsFirst = false);
 
     uint32_t GetNNodes() const;
     uint32_t GetNSteps() const;
-    uint32_t GetHopBits() const;
+    /// Delay in ns of a path of packed length @p packed.
+    int64_t DelayOf(int64_t packed) const;
+    /// Hop count of a path of packed length @p packed.
+    int32_t HopsOf(int64_t packed) const;
 
     /// The CSR arcs of step @p step (indptr has N + 1 entries).
     void BuildCsr(uint32_t step,
@@ -62,7 +72,8 @@ class StepGraph
     uint32_t m_numNodes;
     uint32_t m_numEdges;
     uint32_t m_numSteps;
-    uint32_t m_hopBits;
+    uint32_t m_lowBits;
+    bool m_hopsFirst;
     std::vector<int32_t> m_tails;   //!< [2E] arc tails, both directions, in CSR order
     std::vector<int32_t> m_heads;   //!< [2E] arc heads, in CSR order
     std::vector<uint32_t> m_linkOf; //!< [2E] link index of each arc
@@ -160,7 +171,8 @@ class ShortestPathQuery
                       uint32_t numSteps,
                       const int64_t* delayNs,
                       const uint8_t* up,
-                      uint32_t hopBits);
+                      uint32_t lowBits,
+                      bool hopsFirst = false);
 
     /**
      * @brief Path of each query, as the routing of the packet simulation would follow it.
@@ -171,7 +183,7 @@ class ShortestPathQuery
      * @param delayNs out [count] path delay, ns; -1 if unreachable
      * @param hops out [count] links on the path; -1 if unreachable
      * @param rootAtSource grow the trees from the sources instead of the destinations: the
-     *        answers are the same (the shortest packed length, delay then hops, is symmetric),
+     *        answers are the same (the shortest packed length is symmetric),
      *        and one tree serves every query that shares a source (a gateway's k dispatches)
      */
     void Query(uint64_t count,

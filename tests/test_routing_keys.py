@@ -1,0 +1,117 @@
+"""The routing choices the paper leaves unstated, as scenario keys: each checked to the nanosecond on
+a hand-built network, through real ns-3 and through the analytic model."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import scipy.sparse
+from scipy.sparse.csgraph import dijkstra
+
+from harness.analytic import analytic_latency, tx_time_ns
+from harness.packet_sim import ComputeTimes, run_packet_sim
+from harness.routes import METRICS, PathQuery
+from harness.scenario import LinkSpec, RoutingSpec, scenario_from_dict
+from networks import topology
+from test_path_query import constellation_with_outages
+
+GATEWAY_NS, EXPERT_NS, LM_HEAD_NS = 5_000, 7_000, 11_000
+MS = 1_000_000
+
+
+def one_token(topo, paths, links: LinkSpec, gateway: int, expert: int, message_bytes: int = 1000):
+    """(ns-3, analytic) combine - start of one token of a one-layer, one-expert model."""
+    common = dict(topology=topo, routes=paths, links=links, gateways=np.array([gateway]),
+                  experts=np.array([[expert]]), activations=np.zeros((1, 1, 1, 1), dtype=np.int32),
+                  compute=ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS),
+                  request_starts_ns=np.array([0]), message_bytes=message_bytes)
+    sim = run_packet_sim(**common, seed=1, stop_ns=10**10)
+    model = analytic_latency(**common)
+    return (int(sim.combine_ns[0, 0, 0] - sim.token_start_ns[0, 0]),
+            int(model.combine_ns[0, 0, 0] - model.token_start_ns[0, 0]))
+
+
+def message_ns(links: LinkSpec, message_bytes: int, delays_ns: list[int]) -> int:
+    """An idle path's message latency: sum tx + (h - 1) (max tx + relay) + propagation."""
+    tx = [tx_time_ns(size, int(links.rate_bps)) for size in links.packet_sizes_bytes(message_bytes)]
+    return sum(tx) + (len(delays_ns) - 1) * (max(tx) + links.relay_delay_ns) + sum(delays_ns)
+
+
+def test_metric_names_match_the_schema():
+    assert set(METRICS) == set(RoutingSpec.__dataclass_fields__["metric"].metadata["choices"])
+    assert scenario_from_dict({"name": "x", "constellation": {"planes": 6, "sats_per_plane": 8}}).routing.metric == "delay"
+
+
+# A triangle: 0 - 1 - 2 takes 2 ms over two hops, the direct link 0 - 2 takes 3 ms.
+TRIANGLE = ([(0, 1), (1, 2), (0, 2)], [[1 * MS, 1 * MS, 3 * MS]])
+
+
+@pytest.mark.parametrize("metric, path", [("delay", [1 * MS, 1 * MS]), ("hops", [3 * MS])])
+def test_hop_metric_takes_the_direct_link_that_the_delay_metric_avoids(metric, path):
+    topo = topology(3, *TRIANGLE)
+    paths = PathQuery(topo, metric)
+    delay, hops = paths.lookup(np.array([0]), np.array([0]), np.array([2]))
+    assert (int(delay[0]), int(hops[0])) == (sum(path), len(path))
+    links = LinkSpec(rate_bps=1e9)
+    expected = GATEWAY_NS + 2 * message_ns(links, 1000, path) + EXPERT_NS
+    assert one_token(topo, paths, links, gateway=0, expert=2) == (expected, expected)
+
+
+def test_hop_metric_breaks_ties_toward_shorter_delay():
+    # Two 2-hop paths from 0 to 3: via 1 (2 + 2 ms) or via 2 (1 + 1 ms); and a 3-hop path of 0.3 ms.
+    edges = [(0, 1), (1, 3), (0, 2), (2, 3), (0, 4), (4, 5), (5, 3)]
+    topo = topology(6, edges, [[2 * MS, 2 * MS, MS, MS, MS // 10, MS // 10, MS // 10]])
+    delay, hops = PathQuery(topo, "hops").lookup(np.array([0]), np.array([0]), np.array([3]))
+    assert (int(delay[0]), int(hops[0])) == (2 * MS, 2)
+    delay, hops = PathQuery(topo, "delay").lookup(np.array([0]), np.array([0]), np.array([3]))
+    assert (int(delay[0]), int(hops[0])) == (3 * MS // 10, 3)
+
+
+def test_hop_metric_agrees_with_scipy_on_a_constellation_with_outages():
+    topo = constellation_with_outages()
+    paths = PathQuery(topo, "hops")
+    n = topo.num_nodes
+    for s in range(topo.num_snapshots):
+        up = topo.up[s]
+        weight = float(1 << paths.low_bits) + topo.delay_ns[s, up].astype(np.float64)
+        graph = scipy.sparse.csr_matrix((weight, (topo.edges[up, 0], topo.edges[up, 1])), shape=(n, n))
+        packed = dijkstra(graph, directed=False)
+        reachable = np.isfinite(packed)
+        packed = np.where(reachable, packed, 0).astype(np.int64)
+        a, b = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        delay, hops = paths.lookup(np.full(a.size, s), a.ravel(), b.ravel())
+        np.testing.assert_array_equal(delay.reshape(n, n),
+                                      np.where(reachable, packed & ((1 << paths.low_bits) - 1), -1))
+        np.testing.assert_array_equal(hops.reshape(n, n), np.where(reachable, packed >> paths.low_bits, -1))
+
+
+@pytest.mark.parametrize("hops", [1, 2, 5])
+def test_relay_delay_adds_exactly_h_minus_1_delays_per_message_on_an_idle_path(hops):
+    relay_us = 7.5
+    link_ns = 2 * MS
+    topo = topology(hops + 1, [(i, i + 1) for i in range(hops)], [[link_ns] * hops])
+    paths = PathQuery(topo)
+    plain, relayed = LinkSpec(rate_bps=1e9), LinkSpec(rate_bps=1e9, relay_delay_us=relay_us)
+    base = one_token(topo, paths, plain, gateway=0, expert=hops, message_bytes=4000)
+    with_relay = one_token(topo, paths, relayed, gateway=0, expert=hops, message_bytes=4000)
+    assert base[0] == base[1] == GATEWAY_NS + 2 * message_ns(plain, 4000, [link_ns] * hops) + EXPERT_NS
+    # Two messages (out and back), each delayed 7.5 us at each of its h - 1 relays.
+    assert with_relay[0] == with_relay[1] == base[0] + 2 * (hops - 1) * 7_500
+
+
+def test_relay_delay_is_a_scenario_key_with_a_rule():
+    from harness.errors import ScenarioError
+
+    assert scenario_from_dict({"name": "x", "constellation": {"planes": 6, "sats_per_plane": 8}, "links": {"relay_delay_us": 2.5}}).links.relay_delay_ns == 2_500
+    with pytest.raises(ScenarioError, match="relay_delay_us"):
+        scenario_from_dict({"name": "x", "constellation": {"planes": 6, "sats_per_plane": 8}, "links": {"relay_delay_us": -1}})
+
+
+def test_default_keys_leave_the_engine_as_it_was():
+    """Defaults: delay metric, no relay delay (the traces' byte-identity is checked end to end by
+    tests/test_path_query.py and ../shared/tools/regress.py)."""
+    sc = scenario_from_dict({"name": "x", "constellation": {"planes": 6, "sats_per_plane": 8}})
+    assert (sc.routing.metric, sc.links.relay_delay_us) == ("delay", 0.0)
+    assert replace(sc.links, relay_delay_us=0.0).relay_delay_ns == 0
