@@ -179,19 +179,16 @@ GrowingTree::GrowingTree(uint32_t numNodes, int32_t root)
 }
 
 bool
-GrowingTree::Settle(uint32_t node,
-                    const std::vector<int32_t>& indptr,
-                    const std::vector<int32_t>& indices,
-                    const std::vector<int64_t>& weights)
+GrowingTree::Step(const int32_t* indptr, const int32_t* indices, const int64_t* weights)
 {
-    while (!m_settled[node] && !m_heap.empty())
+    while (!m_heap.empty())
     {
         std::pop_heap(m_heap.begin(), m_heap.end(), std::greater<HeapEntry>());
         auto [d, u] = m_heap.back();
         m_heap.pop_back();
         if (d != m_dist[u])
         {
-            continue; // a stale entry
+            continue; // a stale entry: u was reached by a shorter path since
         }
         m_settled[u] = 1;
         ++m_numSettled;
@@ -207,8 +204,26 @@ GrowingTree::Settle(uint32_t node,
                 std::push_heap(m_heap.begin(), m_heap.end(), std::greater<HeapEntry>());
             }
         }
+        return true;
+    }
+    return false;
+}
+
+bool
+GrowingTree::Settle(uint32_t node, const int32_t* indptr, const int32_t* indices, const int64_t* weights)
+{
+    while (!m_settled[node] && Step(indptr, indices, weights))
+    {
     }
     return m_settled[node];
+}
+
+void
+GrowingTree::SettleAll(const int32_t* indptr, const int32_t* indices, const int64_t* weights)
+{
+    while (Step(indptr, indices, weights))
+    {
+    }
 }
 
 int32_t
@@ -277,27 +292,30 @@ LazyShortestPaths::TreeToward(uint32_t dest)
     return *it->second;
 }
 
-int32_t
-LazyShortestPaths::NextHop(uint32_t node, uint32_t dest)
+const GrowingTree*
+LazyShortestPaths::Reach(uint32_t node, uint32_t dest)
 {
     if (node >= m_graph->GetNNodes() || dest >= m_graph->GetNNodes())
     {
-        return -1;
+        return nullptr;
     }
     GrowingTree& tree = TreeToward(dest);
+    return tree.Settle(node, m_indptr.data(), m_indices.data(), m_weights.data()) ? &tree : nullptr;
+}
+
+int32_t
+LazyShortestPaths::NextHop(uint32_t node, uint32_t dest)
+{
     // The graph is undirected: a node's parent in the tree rooted at dest is its next hop.
-    return tree.Settle(node, m_indptr, m_indices, m_weights) ? tree.Parent(node) : -1;
+    const GrowingTree* tree = Reach(node, dest);
+    return tree ? tree->Parent(node) : -1;
 }
 
 int64_t
 LazyShortestPaths::Packed(uint32_t node, uint32_t dest)
 {
-    if (node >= m_graph->GetNNodes() || dest >= m_graph->GetNNodes())
-    {
-        return -1;
-    }
-    GrowingTree& tree = TreeToward(dest);
-    return tree.Settle(node, m_indptr, m_indices, m_weights) ? tree.Packed(node) : -1;
+    const GrowingTree* tree = Reach(node, dest);
+    return tree ? tree->Packed(node) : -1;
 }
 
 uint64_t

@@ -98,10 +98,9 @@ class GrowingTree
      * @brief Run until @p node is settled or nothing is left to settle.
      * @return true when @p node is reachable (then Parent and Packed are final)
      */
-    bool Settle(uint32_t node,
-                const std::vector<int32_t>& indptr,
-                const std::vector<int32_t>& indices,
-                const std::vector<int64_t>& weights);
+    bool Settle(uint32_t node, const int32_t* indptr, const int32_t* indices, const int64_t* weights);
+    /// Run to the end: every node reachable from the root is then settled.
+    void SettleAll(const int32_t* indptr, const int32_t* indices, const int64_t* weights);
     /// Parent of a settled node (the root is its own parent).
     int32_t Parent(uint32_t node) const;
     /// Packed length (delay << hopBits | hops) of a settled node's path.
@@ -110,6 +109,9 @@ class GrowingTree
     uint32_t GetNSettled() const;
 
   private:
+    /// Pop the next node; false when nothing is left.
+    bool Step(const int32_t* indptr, const int32_t* indices, const int64_t* weights);
+
     std::vector<int64_t> m_dist;
     std::vector<int32_t> m_parent;
     std::vector<uint8_t> m_settled;
@@ -145,6 +147,8 @@ class LazyShortestPaths
 
   private:
     GrowingTree& TreeToward(uint32_t dest);
+    /// The tree toward @p dest, grown until @p node is settled; nullptr when it cannot be.
+    const GrowingTree* Reach(uint32_t node, uint32_t dest);
 
     std::shared_ptr<const StepGraph> m_graph;
     uint32_t m_step;

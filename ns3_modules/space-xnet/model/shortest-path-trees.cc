@@ -3,9 +3,12 @@
  */
 #include "shortest-path-trees.h"
 
+#include "lazy-shortest-paths.h"
+
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -16,52 +19,8 @@ namespace ns3
 namespace
 {
 
-/// Destinations per tile: one tile's rows fit in L2, and each node's writes are a contiguous run.
+/// Destinations per tile: each node's writes are a contiguous run of the tile's columns.
 constexpr uint32_t TILE = 32;
-constexpr int64_t UNREACHED = std::numeric_limits<int64_t>::max();
-
-/// Dijkstra from @p root into @p dist / @p parent (length N each).
-void
-TreeToward(const int32_t* indptr,
-           const int32_t* indices,
-           const int64_t* weights,
-           int32_t root,
-           int64_t* dist,
-           int32_t* parent,
-           uint32_t numNodes,
-           std::vector<std::pair<int64_t, int32_t>>& heap)
-{
-    using Entry = std::pair<int64_t, int32_t>;
-    std::fill(dist, dist + numNodes, UNREACHED);
-    std::fill(parent, parent + numNodes, -1);
-    dist[root] = 0;
-    parent[root] = root;
-    heap.clear();
-    heap.emplace_back(0, root);
-    // A binary heap with lazy deletion: a stale entry (no longer its node's distance) is skipped.
-    while (!heap.empty())
-    {
-        std::pop_heap(heap.begin(), heap.end(), std::greater<Entry>());
-        auto [d, u] = heap.back();
-        heap.pop_back();
-        if (d != dist[u])
-        {
-            continue;
-        }
-        for (int32_t k = indptr[u]; k < indptr[u + 1]; ++k)
-        {
-            int32_t v = indices[k];
-            int64_t candidate = d + weights[k];
-            if (candidate < dist[v])
-            {
-                dist[v] = candidate;
-                parent[v] = u;
-                heap.emplace_back(candidate, v);
-                std::push_heap(heap.begin(), heap.end(), std::greater<Entry>());
-            }
-        }
-    }
-}
 
 } // namespace
 
@@ -86,27 +45,25 @@ ComputeShortestPathTrees(uint32_t numNodes,
     numThreads = std::max(1u, std::min(numThreads, numTiles));
     const int64_t hopMask = (int64_t{1} << hopBits) - 1;
     auto work = [&](uint32_t firstTile) {
-        std::vector<int64_t> dist(static_cast<size_t>(TILE) * numNodes);
-        std::vector<int32_t> parent(static_cast<size_t>(TILE) * numNodes);
-        std::vector<std::pair<int64_t, int32_t>> heap;
-        heap.reserve(4 * static_cast<size_t>(numNodes));
+        std::vector<std::unique_ptr<GrowingTree>> trees(TILE);
         for (uint32_t tile = firstTile; tile < numTiles; tile += numThreads)
         {
             uint32_t first = tile * TILE;
             uint32_t count = std::min(TILE, numDestinations - first);
             for (uint32_t j = 0; j < count; ++j)
             {
-                TreeToward(indptr, indices, weights, destinations[first + j], &dist[j * numNodes],
-                           &parent[j * numNodes], numNodes, heap);
+                // The same Dijkstra as the on-demand routes, run to the end.
+                trees[j] = std::make_unique<GrowingTree>(numNodes, destinations[first + j]);
+                trees[j]->SettleAll(indptr, indices, weights);
             }
             for (uint32_t n = 0; n < numNodes; ++n)
             {
                 uint64_t at = static_cast<uint64_t>(n) * numDestinations + first;
                 for (uint32_t j = 0; j < count; ++j)
                 {
-                    int64_t d = dist[j * numNodes + n];
-                    bool reached = d != UNREACHED;
-                    nextHop[at + j] = parent[j * numNodes + n];
+                    int64_t d = trees[j]->Packed(n);
+                    bool reached = d >= 0;
+                    nextHop[at + j] = trees[j]->Parent(n);
                     delayNs[at + j] = reached ? (d >> hopBits) : -1;
                     hops[at + j] = reached ? static_cast<int16_t>(d & hopMask) : -1;
                 }
