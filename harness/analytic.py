@@ -33,7 +33,12 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   experts' compute and the LM head), serialisation (the ``sum + (h-1) max`` terms of the critical
   messages) and propagation (their ``P``): ``compute + serialization + propagation == latency``.
 - requests are computed independently: the model has no contention between them;
-- a message whose destination is unreachable at its send snapshot (-1 in the tables) stalls its
+- with ``no_route="wait"`` (``routing.no_route``), a message whose destination is unreachable at
+  its send snapshot waits at its source for the first later snapshot that connects the two (from
+  the routes' connected components), leaves at that snapshot's time and takes that snapshot's
+  path, as ns-3's routing releases held packets at the step change; the wait is its own part of
+  the latency (``wait_ns``);
+- otherwise, a message whose destination is unreachable at its send snapshot (-1 in the tables) stalls its
   request as in ns-3: that token keeps its start (and the combines of the layers it completed) but
   its end is -1, and every later token of the request is -1 throughout;
 - with ``stop_ns`` (the packet simulation's stop time), every time after it becomes -1, as the
@@ -93,7 +98,8 @@ class AnalyticResult:
     compute_ns: np.ndarray        # [R, T] int64: compute on each token's critical path
     serialization_ns: np.ndarray  # [R, T] int64: transmission (size / rate) on the critical path
     propagation_ns: np.ndarray    # [R, T] int64: propagation (distance / c) on the critical path
-    # (the three parts are -1 where the token did not complete; otherwise they sum to its latency)
+    wait_ns: np.ndarray           # [R, T] int64: held for want of a route (routing.no_route: wait)
+    # (the parts are -1 where the token did not complete; otherwise they sum to its latency)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -127,7 +133,7 @@ def message_serialization_ns(links: LinkSpec, message_bytes: int, hops: np.ndarr
 def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: LinkSpec, gateways: np.ndarray,
                      experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                      request_starts_ns: np.ndarray, message_bytes: int,
-                     stop_ns: int | None = None) -> AnalyticResult:
+                     stop_ns: int | None = None, no_route: str = "drop") -> AnalyticResult:
     """Token times of a placement without queueing (see the module docstring for the model).
 
     Takes the arguments of :func:`harness.packet_sim.run_packet_sim` (``activations`` is the
@@ -162,9 +168,25 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
     expert_ns = np.asarray(compute.expert_ns, dtype=np.int64)
     lm_head_ns = int(compute.lm_head_ns)
 
+    hold = no_route == "wait"
+    if hold and not isinstance(routes, PathQuery):
+        raise ValueError("routing.no_route 'wait' needs a PathQuery (its connected components)")
+
     def message(send: np.ndarray, src: np.ndarray, dst: np.ndarray, root_at_source: bool = False):
-        """(serialisation, propagation, reachable) of messages sent at ``send`` from src to dst."""
+        """(wait, serialisation, propagation, reachable) of messages sent at ``send`` from src to dst."""
         snap = np.searchsorted(steps_ns, send, side="right") - 1
+        wait = np.zeros(np.shape(send), dtype=np.int64)
+        if hold:
+            # Held at the source until the first later snapshot that connects it to dst.
+            labels = routes.component_labels()
+            cut = np.nonzero(labels[snap, src] != labels[snap, dst])
+            if cut[0].size:
+                a, b, s = src[cut], dst[cut], snap[cut]
+                later = (labels[:, a] == labels[:, b]) & (np.arange(len(steps_ns))[:, None] > s[None, :])
+                found = later.any(axis=0)
+                snap = snap.copy()
+                snap[cut] = np.where(found, np.argmax(later, axis=0), s)
+                wait[cut] = np.where(found, steps_ns[snap[cut]] - send[cut], 0)
         delay, hops = routes.lookup(snap, src, dst, root_at_source=root_at_source)
         routed = delay >= 0
         if (routed & (hops < 1)).any():
@@ -173,7 +195,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                              "harness.routes.shortest_delay_routes)")
         ok = routed & (hops >= 1) & (delay >= 0) & (hops <= MAX_PATH_HOPS)
         serial = np.where(ok, tx_sum + (hops - 1) * (tx_max + relay_ns), 0)
-        return serial, np.where(ok, delay, 0), ok
+        return np.where(ok, wait, 0), serial, np.where(ok, delay, 0), ok
 
     shape = (requests, tokens)
     token_start = np.full(shape, -1, dtype=np.int64)
@@ -182,6 +204,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
     compute_part = np.full(shape, -1, dtype=np.int64)
     serial_part = np.full(shape, -1, dtype=np.int64)
     prop_part = np.full(shape, -1, dtype=np.int64)
+    wait_part = np.full(shape, -1, dtype=np.int64)
 
     alive = np.ones(requests, dtype=bool)  # the request has not stalled
     current = starts.copy()                # start of the request's next token
@@ -192,17 +215,20 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
         comp = np.full(requests, gateway_ns[0], dtype=np.int64)
         serial = np.zeros(requests, dtype=np.int64)
         prop = np.zeros(requests, dtype=np.int64)
+        held = np.zeros(requests, dtype=np.int64)
         for l in range(layers):
             chosen = activations[:, t, l, :]                      # [R, k] expert ids
             sats = experts[l][chosen]                              # [R, k] their satellites
             send = np.repeat(time[:, None], top_k, axis=1)
             # The k dispatches share their source: one shortest-path tree from the gateway.
-            out_serial, out_prop, out_ok = message(send, np.full_like(sats, gateways[l]), sats, root_at_source=True)
+            out_wait, out_serial, out_prop, out_ok = message(send, np.full_like(sats, gateways[l]), sats,
+                                                             root_at_source=True)
             work = expert_ns[l][chosen]
-            done = send + out_serial + out_prop + work
+            done = send + out_wait + out_serial + out_prop + work
             done = np.where(out_ok, done, 0)
-            back_serial, back_prop, back_ok = message(done, sats, np.full_like(sats, gateways[(l + 1) % layers]))
-            arrive = done + back_serial + back_prop
+            back_wait, back_serial, back_prop, back_ok = message(done, sats,
+                                                                 np.full_like(sats, gateways[(l + 1) % layers]))
+            arrive = done + back_wait + back_serial + back_prop
             alive &= (out_ok & back_ok).all(axis=1)
             critical = np.argmax(np.where(out_ok & back_ok, arrive, -1), axis=1)  # first slot on ties
             time = np.where(alive, arrive[rows, critical], 0)
@@ -210,6 +236,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
             comp += work[rows, critical]
             serial += out_serial[rows, critical] + back_serial[rows, critical]
             prop += out_prop[rows, critical] + back_prop[rows, critical]
+            held += out_wait[rows, critical] + back_wait[rows, critical]
             if l + 1 < layers:
                 time = time + gateway_ns[l + 1]
                 comp += gateway_ns[l + 1]
@@ -219,17 +246,19 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
         compute_part[alive, t] = comp[alive]
         serial_part[alive, t] = serial[alive]
         prop_part[alive, t] = prop[alive]
+        wait_part[alive, t] = held[alive]
         current = np.where(alive, time, current)
 
     done = token_end >= 0
-    assert (compute_part + serial_part + prop_part == token_end - token_start)[done].all(), \
+    assert (compute_part + serial_part + prop_part + wait_part == token_end - token_start)[done].all(), \
         "the critical-path decomposition does not add up to the latency"
 
     if stop_ns is not None:
         late_end = done & (token_end > stop_ns)
         for arr in (token_start, token_end, combine):
             arr[arr > stop_ns] = -1
-        for arr in (compute_part, serial_part, prop_part):
+        for arr in (compute_part, serial_part, prop_part, wait_part):
             arr[late_end] = -1
     return AnalyticResult(token_start_ns=token_start, token_end_ns=token_end, combine_ns=combine,
-                          compute_ns=compute_part, serialization_ns=serial_part, propagation_ns=prop_part)
+                          compute_ns=compute_part, serialization_ns=serial_part, propagation_ns=prop_part,
+                          wait_ns=wait_part)

@@ -44,6 +44,8 @@ class PacketSimResult:
     packets_dropped_queue: int
     packets_dropped_link_down: int
     packets_dropped_ttl: int  # paths longer than the IPv4 TTL (255 hops)
+    packets_held_no_route: int  # held where they had no route (routing.no_route: wait)
+    held_no_route_ns: int       # the time they waited, summed
     packet_hops: int  # packet transmissions over all links: the engine's unit of work
     routing_nodes_settled: int  # nodes settled by the on-demand shortest-path trees (0 with tables)
     run_wall_s: float  # wall time spent in Simulator::Run (setup excluded)
@@ -63,7 +65,8 @@ def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
 def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: LinkSpec, gateways: np.ndarray,
                    experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                    request_starts_ns: np.ndarray, message_bytes: int, seed: int,
-                   stop_ns: int, progress: Optional[Callable[[int, int], None]] = None) -> PacketSimResult:
+                   stop_ns: int, progress: Optional[Callable[[int, int], None]] = None,
+                   no_route: str = "drop") -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
@@ -71,7 +74,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     ``gateways`` and ``experts`` as a destination and every snapshot of ``topology`` (hand-built
     routes in tests).
     ``progress(now_ns, tokens_completed)`` is called between chunks of simulated time (one
-    snapshot interval each); the run stops early once every token has ended.
+    snapshot interval each); the run stops early once every token has ended. ``no_route``:
+    "drop" a packet with no route where it is, or "wait" there for one (``routing.no_route``).
     """
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
@@ -85,7 +89,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     ns3.RngSeedManager.ResetNextStreamIndex()  # Simulator::Destroy does not reset the streams
 
     steps = topology.num_snapshots
-    nodes, network, updater, table = build_network(ns3, topology, routes, links)
+    nodes, network, updater, table = build_network(ns3, topology, routes, links, hold=no_route == "wait")
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
 
     plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
@@ -129,6 +133,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         packets_dropped_queue=int(network.GetQueueDroppedPackets()),
         packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()),
         packets_dropped_ttl=int(network.GetTtlExpiredPackets()),
+        packets_held_no_route=int(network.GetHeldPackets()), held_no_route_ns=int(network.GetHeldNs()),
         packet_hops=int(network.GetPacketHops()),
         routing_nodes_settled=int(table.GetNodesSettled()),
         run_wall_s=run_wall_s)
@@ -136,7 +141,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     return result
 
 
-def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: LinkSpec):
+def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: LinkSpec, hold: bool = False):
     """The ISL network in ns-3: nodes, links, table routing and the topology updater, started.
 
     Returns (nodes, IslNetworkHelper, TopologyUpdater, ForwardingTable); keep them referenced
@@ -157,6 +162,8 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
     network.SetDeviceAttribute("DataRate", ns3.StringValue(f"{int(links.rate_bps)}bps"))
     network.SetDeviceAttribute("Mtu", ns3.UintegerValue(links.mtu_bytes))
     network.SetQueueAttribute("MaxSize", ns3.StringValue(f"{links.queue_packets}p"))
+    if hold:
+        network.SetRoutingAttribute("HoldWithoutRoute", ns3.BooleanValue(True))
     if links.relay_delay_ns:
         network.SetRoutingAttribute("RelayDelay", ns3.TimeValue(ns3.NanoSeconds(links.relay_delay_ns)))
     edges = _c_array(topology.edges, np.int32)

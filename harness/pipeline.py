@@ -180,18 +180,21 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
     common = dict(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
                   experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
                   request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
-    model = analytic_latency(**common)
+    model = analytic_latency(**common, no_route=scenario.routing.no_route)
 
     def report(now_ns: int, done: int) -> None:
         if progress is not None:
             progress(name, now_ns / 1e9, stop_ns / 1e9, done, total_tokens)
 
-    result = run_packet_sim(**common, seed=scenario.seed, stop_ns=stop_ns, progress=report)
+    result = run_packet_sim(**common, seed=scenario.seed, stop_ns=stop_ns, progress=report,
+                            no_route=scenario.routing.no_route)
     counters = dict(packets_sent=result.packets_sent, packets_received=result.packets_received,
                     packets_dropped_no_route=result.packets_dropped_no_route,
                     packets_dropped_queue=result.packets_dropped_queue,
                     packets_dropped_link_down=result.packets_dropped_link_down,
                     packets_dropped_ttl=result.packets_dropped_ttl,
+                    **({"packets_held_no_route": result.packets_held_no_route,
+                        "held_no_route_ns": result.held_no_route_ns} if scenario.routing.no_route == "wait" else {}),
                     unreachable_pair_snapshots=int(len(cut)),
                     unreachable_examples=[{"snapshot": int(s), "time_s": float(topology.times_s[s]),
                                            "from_sat": int(a), "to_sat": int(b)} for s, a, b in cut[:10]])

@@ -169,6 +169,8 @@ class RoutingSpec:
 
     metric: str = _spec("delay", help="what a route minimises: 'delay' (propagation, ties toward fewer hops) or "
                         "'hops' (ties toward shorter delay)", choices=("delay", "hops"))
+    no_route: str = _spec("drop", help="a packet with no route where it is: 'drop' it (its request stalls) or "
+                          "'wait' there until a snapshot gives it one", choices=("drop", "wait"))
 
 
 @dataclass(frozen=True)

@@ -115,3 +115,44 @@ def test_default_keys_leave_the_engine_as_it_was():
     sc = scenario_from_dict({"name": "x", "constellation": {"planes": 6, "sats_per_plane": 8}})
     assert (sc.routing.metric, sc.links.relay_delay_us) == ("delay", 0.0)
     assert replace(sc.links, relay_delay_us=0.0).relay_delay_ns == 0
+
+
+def held_token(topo, no_route: str, message_bytes: int = 1000):
+    paths = PathQuery(topo)
+    common = dict(topology=topo, routes=paths, links=LinkSpec(rate_bps=1e9), gateways=np.array([0]),
+                  experts=np.array([[topo.num_nodes - 1]]), activations=np.zeros((1, 1, 1, 1), dtype=np.int32),
+                  compute=ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS),
+                  request_starts_ns=np.array([0]), message_bytes=message_bytes)
+    return (run_packet_sim(**common, seed=1, stop_ns=10**10, no_route=no_route),
+            analytic_latency(**common, no_route=no_route))
+
+
+def test_wait_holds_a_packet_at_its_source_until_the_snapshot_that_restores_its_route():
+    # One link, down in snapshot 0 (from 0 s), up in snapshot 1 (from 1 s).
+    topo = topology(2, [(0, 1)], [[3 * MS], [3 * MS]])
+    topo = replace(topo, up=np.array([[False], [True]]))
+    tx = tx_time_ns(1000 + 46, int(1e9))
+    sim, model = held_token(topo, "wait")
+    expected = 1_000_000_000 + 2 * (tx + 3 * MS) + EXPERT_NS  # sent at 1 s, not at 5 us
+    assert sim.combine_ns[0, 0, 0] == model.combine_ns[0, 0, 0] == expected
+    assert model.wait_ns[0, 0] == 1_000_000_000 - GATEWAY_NS
+    assert sim.packets_held_no_route == 1 and sim.held_no_route_ns == 1_000_000_000 - GATEWAY_NS
+    assert sim.packets_dropped_no_route == 0
+    dropped, stalled = held_token(topo, "drop")
+    assert dropped.token_end_ns[0, 0] == stalled.token_end_ns[0, 0] == -1
+    assert dropped.packets_dropped_no_route == 1 and dropped.packets_held_no_route == 0
+
+
+def test_wait_holds_a_packet_at_a_relay_whose_route_vanished_in_flight():
+    # 0 -(999.99 ms)- 1 -(1 ms)- 2; the link 1-2 is down in snapshot 1 only. A packet sent at 5 us
+    # reaches relay 1 just after 1 s, in snapshot 1: it waits there until 2 s, then goes on.
+    far = 999_990_000
+    topo = topology(3, [(0, 1), (1, 2)], [[far, MS]] * 3)
+    topo = replace(topo, up=np.array([[True, True], [True, False], [True, True]]))
+    tx = tx_time_ns(1000 + 46, int(1e9))
+    at_relay = GATEWAY_NS + tx + far
+    assert 1_000_000_000 < at_relay < 2_000_000_000
+    sim, _ = held_token(topo, "wait")
+    back = 2 * tx + MS + far
+    assert sim.combine_ns[0, 0, 0] == 2_000_000_000 + tx + MS + EXPERT_NS + back
+    assert sim.packets_held_no_route == 1 and sim.held_no_route_ns == 2_000_000_000 - at_relay

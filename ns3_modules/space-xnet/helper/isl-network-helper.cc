@@ -159,17 +159,36 @@ IslNetworkHelper::GetNodeAddress(Ptr<Node> node)
     return ipv4->GetAddress(1, 0).GetLocal();
 }
 
+template <typename Getter>
 uint64_t
-IslNetworkHelper::GetRoutingDroppedPackets() const
+IslNetworkHelper::SumOverRouting(Getter getter) const
 {
-    uint64_t dropped = 0;
+    uint64_t total = 0;
     for (auto it = m_nodes.Begin(); it != m_nodes.End(); ++it)
     {
         Ptr<ForwardingTableRouting> r =
             DynamicCast<ForwardingTableRouting>((*it)->GetObject<Ipv4>()->GetRoutingProtocol());
-        dropped += r->GetDroppedPackets();
+        total += ((*r).*getter)();
     }
-    return dropped;
+    return total;
+}
+
+uint64_t
+IslNetworkHelper::GetRoutingDroppedPackets() const
+{
+    return SumOverRouting(&ForwardingTableRouting::GetDroppedPackets);
+}
+
+uint64_t
+IslNetworkHelper::GetHeldPackets() const
+{
+    return SumOverRouting(&ForwardingTableRouting::GetHeldPackets);
+}
+
+uint64_t
+IslNetworkHelper::GetHeldNs() const
+{
+    return SumOverRouting(&ForwardingTableRouting::GetHeldNs);
 }
 
 uint64_t

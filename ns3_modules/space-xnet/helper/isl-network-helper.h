@@ -82,6 +82,10 @@ class IslNetworkHelper
     uint64_t GetQueueDroppedPackets() const;
     /// Packets handed to a device for transmission, summed over devices: the packet-hops.
     uint64_t GetPacketHops() const;
+    /// Packets held for want of a route (ForwardingTableRouting's HoldWithoutRoute), and the
+    /// total time they waited, ns, summed over the installed nodes.
+    uint64_t GetHeldPackets() const;
+    uint64_t GetHeldNs() const;
     /// Packets whose IPv4 TTL (MAX_TTL hops) ran out, summed over the installed nodes.
     uint64_t GetTtlExpiredPackets() const;
 
@@ -89,6 +93,10 @@ class IslNetworkHelper
     static constexpr uint8_t MAX_TTL = 255;
 
   private:
+    /// @p getter of every node's ForwardingTableRouting, summed.
+    template <typename Getter>
+    uint64_t SumOverRouting(Getter getter) const;
+
     std::vector<std::pair<std::string, Ptr<AttributeValue>>> m_routingAttributes;
     void CountIpDrop(const Ipv4Header& header,
                      Ptr<const Packet> packet,

@@ -3,6 +3,7 @@
  */
 #include "forwarding-table-routing.h"
 
+#include "ns3/boolean.h"
 #include "ns3/ipv4-route.h"
 #include "ns3/log.h"
 #include "ns3/output-stream-wrapper.h"
@@ -36,6 +37,12 @@ ForwardingTableRouting::GetTypeId()
                           TimeValue(Seconds(0)),
                           MakeTimeAccessor(&ForwardingTableRouting::m_relayDelay),
                           MakeTimeChecker(Seconds(0)))
+            .AddAttribute("HoldWithoutRoute",
+                          "Hold a packet that has no route where it is until a step change gives it "
+                          "one, instead of dropping it.",
+                          BooleanValue(false),
+                          MakeBooleanAccessor(&ForwardingTableRouting::m_holdWithoutRoute),
+                          MakeBooleanChecker())
             .AddTraceSource("Drop",
                             "A packet was dropped because its destination is unknown or unreachable.",
                             MakeTraceSourceAccessor(&ForwardingTableRouting::m_dropTrace),
@@ -45,7 +52,11 @@ ForwardingTableRouting::GetTypeId()
 
 ForwardingTableRouting::ForwardingTableRouting()
     : m_nodeIndex(0),
-      m_dropped(0)
+      m_dropped(0),
+      m_holdWithoutRoute(false),
+      m_stepConnected(false),
+      m_heldPackets(0),
+      m_heldNs(0)
 {
 }
 
@@ -54,6 +65,13 @@ ForwardingTableRouting::~ForwardingTableRouting() = default;
 void
 ForwardingTableRouting::DoDispose()
 {
+    if (m_stepConnected && m_table)
+    {
+        m_table->TraceDisconnectWithoutContext(
+            "Step",
+            MakeCallback(&ForwardingTableRouting::StepChanged, this));
+    }
+    m_held.clear();
     m_ipv4 = nullptr;
     m_table = nullptr;
     m_neighbours.clear();
@@ -76,6 +94,78 @@ uint64_t
 ForwardingTableRouting::GetDroppedPackets() const
 {
     return m_dropped;
+}
+
+uint64_t
+ForwardingTableRouting::GetHeldPackets() const
+{
+    return m_heldPackets;
+}
+
+uint64_t
+ForwardingTableRouting::GetHeldNs() const
+{
+    return m_heldNs;
+}
+
+Ptr<Ipv4Route>
+ForwardingTableRouting::LoopbackRoute(const Ipv4Header& header) const
+{
+    Ptr<Ipv4Route> route = Create<Ipv4Route>();
+    route->SetDestination(header.GetDestination());
+    route->SetGateway(Ipv4Address::GetLoopback());
+    // The source address the packet will carry: this node's first ISL interface.
+    route->SetSource(m_ipv4->GetAddress(m_neighbours.empty() ? 0 : m_neighbours.front().interface, 0).GetLocal());
+    route->SetOutputDevice(m_ipv4->GetNetDevice(0)); // interface 0 is the loopback
+    return route;
+}
+
+void
+ForwardingTableRouting::Forward(Ptr<Ipv4Route> route, const Held& held)
+{
+    if (!held.relay || m_relayDelay.IsZero())
+    {
+        held.forward(route, held.packet, held.header);
+        return;
+    }
+    UnicastForwardCallback ucb = held.forward;
+    Ptr<const Packet> p = held.packet;
+    Ipv4Header header = held.header;
+    Simulator::Schedule(m_relayDelay, [ucb, route, p, header]() { ucb(route, p, header); });
+}
+
+void
+ForwardingTableRouting::Hold(Ptr<const Packet> p,
+                             const Ipv4Header& header,
+                             const UnicastForwardCallback& ucb,
+                             bool relay)
+{
+    if (!m_stepConnected)
+    {
+        m_table->TraceConnectWithoutContext("Step", MakeCallback(&ForwardingTableRouting::StepChanged, this));
+        m_stepConnected = true;
+    }
+    NS_LOG_LOGIC("node " << m_nodeIndex << " holds a packet for " << header.GetDestination());
+    ++m_heldPackets;
+    m_held.push_back(Held{p, header, ucb, relay, Simulator::Now()});
+}
+
+void
+ForwardingTableRouting::StepChanged(uint32_t oldStep, uint32_t newStep)
+{
+    std::vector<Held> waiting;
+    waiting.swap(m_held);
+    for (const auto& held : waiting) // in arrival order: a message's packets stay in order
+    {
+        Ptr<Ipv4Route> route = Lookup(held.header.GetDestination());
+        if (!route)
+        {
+            m_held.push_back(held);
+            continue;
+        }
+        m_heldNs += (Simulator::Now() - held.since).GetNanoSeconds();
+        Forward(route, held);
+    }
 }
 
 Ptr<Ipv4Route>
@@ -121,6 +211,11 @@ ForwardingTableRouting::RouteOutput(Ptr<Packet> p,
                                     Socket::SocketErrno& sockerr)
 {
     Ptr<Ipv4Route> route = Lookup(header.GetDestination());
+    if (!route && m_holdWithoutRoute)
+    {
+        sockerr = Socket::ERROR_NOTERROR;
+        return LoopbackRoute(header); // held when it comes back through RouteInput
+    }
     if (!route)
     {
         sockerr = Socket::ERROR_NOROUTETOHOST;
@@ -154,6 +249,14 @@ ForwardingTableRouting::RouteInput(Ptr<const Packet> p,
         return false;
     }
     Ptr<Ipv4Route> route = Lookup(header.GetDestination());
+    // A packet sent from this node comes in through the loopback (interface 0) only when it was
+    // deferred by RouteOutput: it is at its source, not at a relay.
+    auto atRelay = [&]() { return m_ipv4->GetInterfaceForDevice(idev) != 0; };
+    if (!route && m_holdWithoutRoute)
+    {
+        Hold(p, header, ucb, atRelay());
+        return true;
+    }
     if (!route)
     {
         CountDrop(p, header);
@@ -166,11 +269,9 @@ ForwardingTableRouting::RouteInput(Ptr<const Packet> p,
     if (m_relayDelay.IsZero())
     {
         ucb(route, p, header);
+        return true;
     }
-    else
-    {
-        Simulator::Schedule(m_relayDelay, [ucb, route, p, header]() { ucb(route, p, header); });
-    }
+    Forward(route, Held{p, header, ucb, atRelay(), Simulator::Now()});
     return true;
 }
 

@@ -13,6 +13,8 @@
 
 #include <vector>
 
+#include "ns3/boolean.h"
+
 namespace ns3
 {
 
@@ -24,6 +26,12 @@ namespace ns3
  * packet whose destination is unknown or unreachable in the active step is dropped: the drop is
  * counted and fired on the "Drop" trace source, never lost silently. Routes are looked up per
  * packet, so a table swap applies to the very next packet sent or forwarded.
+ *
+ * With HoldWithoutRoute, a packet that has no route where it is (at its source, or at a relay
+ * after a step change) is held there instead, and sent on at the first step change that gives it
+ * one; the time it waited is counted. A locally sent packet is held by handing the socket a route
+ * to the loopback device, which brings the packet back through RouteInput (as ns-3's AODV defers
+ * its packets while it looks for a route).
  */
 class ForwardingTableRouting : public Ipv4RoutingProtocol
 {
@@ -43,6 +51,9 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
 
     /// Packets this node dropped for want of a route.
     uint64_t GetDroppedPackets() const;
+    /// Packets this node held for want of a route (HoldWithoutRoute), and the time they waited.
+    uint64_t GetHeldPackets() const;
+    uint64_t GetHeldNs() const;
 
     // Ipv4RoutingProtocol
     Ptr<Ipv4Route> RouteOutput(Ptr<Packet> p,
@@ -74,9 +85,25 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
         Ipv4Address address;
     };
 
+    /// A packet waiting at this node for a route to its destination.
+    struct Held
+    {
+        Ptr<const Packet> packet;
+        Ipv4Header header;
+        UnicastForwardCallback forward;
+        bool relay; //!< held at a relay (not at its source): the relay delay applies on release
+        Time since;
+    };
+
     /// @return the route toward @p destination in the active step, or nullptr.
     Ptr<Ipv4Route> Lookup(Ipv4Address destination) const;
     void CountDrop(Ptr<const Packet> p, const Ipv4Header& header);
+    /// A route to the loopback device: the socket sends, the packet comes back to RouteInput.
+    Ptr<Ipv4Route> LoopbackRoute(const Ipv4Header& header) const;
+    void Forward(Ptr<Ipv4Route> route, const Held& held);
+    void Hold(Ptr<const Packet> p, const Ipv4Header& header, const UnicastForwardCallback& ucb, bool relay);
+    /// The table's step changed: send on every held packet that has a route now.
+    void StepChanged(uint32_t oldStep, uint32_t newStep);
 
     Ptr<Ipv4> m_ipv4;
     Ptr<ForwardingTable> m_table;
@@ -84,6 +111,11 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
     std::vector<Neighbour> m_neighbours; //!< at most a handful: a linear scan beats a map
     uint64_t m_dropped;
     Time m_relayDelay; //!< held at each relay before forwarding
+    bool m_holdWithoutRoute;
+    bool m_stepConnected;
+    std::vector<Held> m_held;
+    uint64_t m_heldPackets;
+    uint64_t m_heldNs;
     TracedCallback<Ptr<const Packet>, const Ipv4Header&> m_dropTrace;
 };
 

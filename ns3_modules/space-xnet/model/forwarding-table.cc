@@ -97,11 +97,11 @@ void
 ForwardingTable::SetStep(uint32_t step)
 {
     NS_ABORT_MSG_IF(step >= m_numSteps, "step " << step << " out of range");
-    m_step = step;
     if (m_paths)
     {
-        m_paths->SetStep(step);
+        m_paths->SetStep(step); // first: the Step trace's sinks look routes up in the new step
     }
+    m_step = step;
 }
 
 uint32_t
