@@ -279,6 +279,11 @@ def load_trace(path: Path, *, requests: int, tokens: int, layers: int, experts: 
     if not path.is_file():
         raise TraceError(f"{path}: trace file not found; check the path (activations.path is relative "
                          f"to the scenario file)")
+    from .traces import MAX_DATA_BYTES
+
+    if path.stat().st_size > MAX_DATA_BYTES:
+        raise TraceError(f"{path}: the trace is {path.stat().st_size} bytes, more than {MAX_DATA_BYTES}; "
+                         f"keep only the requests and tokens the scenario needs")
     if suffix == ".npy":
         arr = _read_npy(path, want)
     else:
@@ -321,11 +326,9 @@ def _read_npy(path: Path, want: tuple[int, int, int, int, int]) -> np.ndarray:
 
 def _read_csv(path: Path, want: tuple[int, int, int, int, int]) -> np.ndarray:
     requests, tokens, layers, num_experts, top_k = want
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TraceError(f"{path}: cannot read the file as UTF-8 text ({_one_line(exc)}); "
-                         f"save it as a plain-text CSV") from None
+    from .traces import MAX_DATA_BYTES, read_text_file
+
+    text = read_text_file(path, "activation trace", TraceError, MAX_DATA_BYTES)
     lines = text.splitlines()
     if not lines or [c.strip().lower() for c in lines[0].split(",")] != list(_CSV_COLUMNS):
         first = lines[0] if lines else ""

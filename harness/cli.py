@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -77,18 +79,37 @@ def _topology(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = None):
+    """Everything ``harness run`` checks before it computes anything: the scenario, its activation
+    trace file, the plan file and the results directory. Returns (scenario, results directory);
+    raises HarnessError (one line) on any problem. The fuzz tests call this in-process."""
+    from . import traces
+    from .scenario import load_scenario
+
+    scenario = load_scenario(scenario_path)
+    if plan is not None:
+        from .placement import load_plan
+
+        if not Path(plan).is_file():
+            raise HarnessError(f"plan file '{plan}' not found; make one with: python -m harness place "
+                               f"SCENARIO --strategy NAME --out PLAN.json")
+        m = scenario.model
+        load_plan(plan, num_satellites=scenario.constellation.num_satellites, layers=m.layers, experts=m.experts)
+    if scenario.activations.kind == "file":
+        from .pipeline import build_activations
+
+        build_activations(scenario)  # reads and checks the whole trace against the scenario
+    out_dir = out if out is not None else traces.default_results_dir(scenario.name)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise HarnessError(f"--out {out_dir} is a file; name a directory")
+    return scenario, out_dir
+
+
 def _run(args: argparse.Namespace) -> int:
     from .analysis import format_summary_table
     from .pipeline import run_scenario, write_run
-    from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    if args.plan is not None and not args.plan.is_file():
-        raise HarnessError(f"plan file '{args.plan}' not found; make one with: python -m harness place "
-                           f"SCENARIO --strategy NAME --out PLAN.json")
-    out_dir = args.out if args.out is not None else Path("results") / scenario.name
-    if out_dir.exists() and not out_dir.is_dir():
-        raise HarnessError(f"--out {out_dir} is a file; name a directory")
+    scenario, out_dir = check_run(args.scenario, args.out, args.plan)
     clock = time.perf_counter()
     progress = _Progress()
     result = run_scenario(scenario, progress=progress, plan=args.plan)
@@ -102,12 +123,14 @@ def _run(args: argparse.Namespace) -> int:
 
 def _place(args: argparse.Namespace) -> int:
     from .pipeline import prepare, rng_for
-    from .placement import STRATEGIES, place, save_plan
-    from .scenario import load_scenario
+    from .placement import place, save_plan
+    from .scenario import check_strategy_fits, load_scenario
+    from .strategies import STRATEGY_NAMES
 
     scenario = load_scenario(args.scenario)
-    if args.strategy not in STRATEGIES:
-        raise HarnessError(f"unknown strategy '{args.strategy}'; choose from: {', '.join(STRATEGIES)}")
+    if args.strategy not in STRATEGY_NAMES:
+        raise HarnessError(f"unknown strategy '{args.strategy}'; choose from: {', '.join(STRATEGY_NAMES)}")
+    check_strategy_fits(scenario, args.strategy, str(args.scenario))
     prep = prepare(scenario)
     placement = place(args.strategy, prep.inputs, rng_for(scenario.seed, f"placement:{args.strategy}"))
     save_plan(placement, args.out)
@@ -122,13 +145,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     summaries = []
     for directory in [args.results, *([args.other] if args.other else [])]:
-        if not directory.is_dir():
-            raise HarnessError(f"results directory '{directory}' not found; give the --out folder of a "
-                               f"'harness run'")
-        try:
-            summaries.append(analyze_directory(directory))
-        except FileNotFoundError as exc:
-            raise HarnessError(str(exc)) from None
+        summaries.append(analyze_directory(directory))  # a strict reader: ResultsError names the file
         print(f"{directory}:")
         print(format_summary_table(summaries[-1]))
     if len(summaries) == 2:
@@ -182,8 +199,15 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so that staging directories are removed on the way out."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for chatty in ("distributed", "matplotlib"):  # their INFO lines are about themselves, not the run
@@ -193,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # always one line
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -176,6 +176,9 @@ class Placement:
         except json.JSONDecodeError as exc:
             raise PlacementError(f"{source}: malformed JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
                                  f"fix the file or write it again with save_plan") from None
+        except (ValueError, RecursionError):  # a number of 5000 digits, nesting too deep
+            raise PlacementError(f"{source}: malformed JSON (a number too long or nesting too deep); fix the file "
+                                 f"or write it again with save_plan") from None
         if not isinstance(raw, dict):
             raise PlacementError(f"{source}: a plan must be a JSON object with keys {', '.join(_PLAN_KEYS)}; "
                                  f"got {type(raw).__name__}")
@@ -236,13 +239,12 @@ def save_plan(placement: Placement, path: str | Path) -> None:
 
 def load_plan(path: str | Path, *, num_satellites: int, layers: int, experts: int) -> Placement:
     """Read and check a plan file for a model of ``layers`` x ``experts`` on ``num_satellites``."""
+    from .traces import read_text_file
+
     path = Path(path)
     if not path.is_file():
         raise PlacementError(f"plan file '{path}' not found; check the path (make one with: python -m harness place SCENARIO --strategy NAME --out PLAN.json)")
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlacementError(f"cannot read plan file '{path}': {exc}; check the file") from None
+    text = read_text_file(path, "plan file", PlacementError)
     placement = Placement.from_json(text, source=f"plan file '{path}'", num_satellites=num_satellites)
     placement.validate_for(num_satellites, layers, experts, source=f"plan file '{path}'")
     return placement
@@ -445,7 +447,8 @@ def rand_intra_cg(inp: PlacementInput, rng: np.random.Generator) -> Placement:
     return Placement("rand-intra-cg", gateways, _random_experts(inp, subnets, gateways, rng), subnets)
 
 
-#: The scenario's allowed strategy names and their implementations.
+#: The implementation of every strategy name of the registry (harness/strategies.py, which the schema
+#: checks names against without importing this module); tests/test_placement.py checks they agree.
 STRATEGIES: dict[str, Strategy] = {
     "space-xnet": space_xnet,
     "rand-place": rand_place,
