@@ -155,17 +155,19 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from .errors import SweepError
     from .sweep import load_sweep, run_sweep, write_collection
 
     sweep = load_sweep(args.sweep, args.out)
     out = sweep.out_dir
-    try:
-        run_sweep(sweep, scheduler=args.scheduler, workers=args.workers)
-    except RuntimeError as exc:
-        write_collection(sweep)
-        raise HarnessError(f"{exc}; finished points are kept, rerun the same command to resume") from None
+    failed = run_sweep(sweep, scheduler=args.scheduler, workers=args.workers)
     print(write_collection(sweep), end="")
     print(f"sweep table and plot in {out}/ (sweep.csv, sweep.png)")
+    if failed:
+        listed = ", ".join(f"{f['point']} ({f['signal'] or 'exit ' + str(f['returncode'])})" for f in failed[:10])
+        raise SweepError(f"{len(failed)} of {len(sweep.points)} points failed: {listed}"
+                         f"{' ...' if len(failed) > 10 else ''}; logs in {out}/logs/, details in {out}/failed.json; "
+                         f"rerun the same command to retry only the failed points")
     return 0
 
 
