@@ -124,13 +124,12 @@ def _run(args: argparse.Namespace) -> int:
 def _place(args: argparse.Namespace) -> int:
     from .pipeline import prepare, rng_for
     from .placement import place, save_plan
-    from .scenario import check_strategy_fits, load_scenario
+    from .scenario import load_scenario
     from .strategies import STRATEGY_NAMES
 
     scenario = load_scenario(args.scenario)
     if args.strategy not in STRATEGY_NAMES:
         raise HarnessError(f"unknown strategy '{args.strategy}'; choose from: {', '.join(STRATEGY_NAMES)}")
-    check_strategy_fits(scenario, args.strategy, str(args.scenario))
     prep = prepare(scenario)
     placement = place(args.strategy, prep.inputs, rng_for(scenario.seed, f"placement:{args.strategy}"))
     save_plan(placement, args.out)

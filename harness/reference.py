@@ -92,9 +92,9 @@ def scenario_reference_markdown() -> str:
               "`constellation.altitude_km` (SGP4's orbits dip up to ~7.5 km below the nominal altitude);",
               f"- `snapshots.count` x `snapshots.interval_s` and the last request's start at most "
               f"{schema.MAX_HORIZON_S:g} s;",
-              "- `model.top_k` <= `model.experts`; the model's layers x (1 + experts) components fit the "
-              "constellation, and for a ring strategy (space-xnet, rand-intra, rand-intra-cg) each of the "
-              "floor(N / layers) satellite subnets holds a gateway and the layer's experts;",
+              "- `model.top_k` <= `model.experts`; the model's layers x (1 + experts) components fit the N "
+              "satellites (which also makes every ring subnet, floor(N / layers) satellites or more, hold a "
+              "gateway and the layer's experts);",
               "- `links.mtu_bytes` leaves at least 64 payload bytes after the 44 header bytes;",
               f"- requests x tokens_per_request x layers x top_k at most {schema.MAX_ACTIVATIONS} activations;",
               f"- each component's compute time per token (FLOP / compute.satellite_flops) at most "

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .errors import ScenarioError
-from .strategies import RING_STRATEGIES, STRATEGY_NAMES
+from .strategies import STRATEGY_NAMES
 from .traces import YamlLoader, _show, read_yaml_file
 
 # Header bytes that every packet of a message carries besides its payload (see README "Packets").
@@ -453,7 +453,6 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         if name not in STRATEGY_NAMES:
             raise ScenarioError(f"{source}: unknown strategy {_show(name)} in 'strategies'; choose from: "
                                 f"{', '.join(STRATEGY_NAMES)}")
-        check_strategy_fits(sc, name, source)
     if len(set(sc.strategies)) != len(sc.strategies):
         raise ScenarioError(f"{source}: 'strategies' lists a strategy twice; list each once")
     if sc.links.segment_payload_bytes < 64:
@@ -492,13 +491,3 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     elif a.path is not None:
         raise ScenarioError(f"{source}: 'activations.path' is set but 'activations.kind' is 'synthetic'; "
                             f"set kind: file or remove path")
-
-
-def check_strategy_fits(sc: Scenario, name: str, source: str) -> None:
-    """Raise ScenarioError unless strategy ``name`` can place the scenario's model: a ring strategy cuts
-    the N satellites into L subnets of at least floor(N / L), each holding a gateway and E experts."""
-    m, n = sc.model, sc.constellation.num_satellites
-    if name in RING_STRATEGIES and n // m.layers < m.experts + 1:
-        raise ScenarioError(f"{source}: strategy '{name}' cuts the {n} satellites into {m.layers} ring subnets of "
-                            f"{n // m.layers} or more, but a layer needs {m.experts + 1} (1 gateway + {m.experts} "
-                            f"experts); add satellites, lower model.layers or model.experts, or use rand-place")

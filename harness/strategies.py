@@ -11,7 +11,3 @@ from __future__ import annotations
 #: Every strategy a scenario's ``strategies`` list (and ``harness place --strategy``) may name, in
 #: the order the reference lists them.
 STRATEGY_NAMES: tuple[str, ...] = ("space-xnet", "rand-place", "rand-intra", "rand-intra-cg")
-
-#: The strategies that cut the constellation into ring subnets of floor(N / L) or more satellites,
-#: so each subnet must hold a gateway and the layer's E experts (see harness/placement.py).
-RING_STRATEGIES: frozenset[str] = frozenset({"space-xnet", "rand-intra", "rand-intra-cg"})

@@ -232,6 +232,11 @@ def read_results(directory: Path) -> Results:
     if (directory / "placements.json").is_file():
         placements = _read_placements_json(directory / "placements.json", layers,
                                            None if satellites is None else len(satellites["sat"]))
+        for name, plan in placements.items():
+            if name in layers and len(plan["gateways"]) != int(layers[name]["layer"].max()) + 1:
+                raise ResultsError(f"{directory / 'layers.csv'}: strategy '{name}' has "
+                                   f"{int(layers[name]['layer'].max()) + 1} layers but placements.json has "
+                                   f"{len(plan['gateways'])} gateways; run the scenario again")
     return Results(scenario=run["scenario"], seed=run["seed"], tokens=tokens, layers=layers,
                    counters=run["strategies"], placements=placements, satellites=satellites)
 
