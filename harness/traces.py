@@ -443,7 +443,7 @@ def read_json_file(path: Path, what: str, error: type = HarnessError, max_bytes:
                     f"again") from None
 
 
-class YamlLoader(yaml.SafeLoader):
+class YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when PyYAML has it
     """SafeLoader that reads YAML 1.2 floats such as ``1e9`` and ``10.0e9`` as numbers, and refuses a
     key given twice in one mapping.
 
@@ -477,6 +477,10 @@ YamlLoader.add_implicit_resolver(
 def read_yaml_file(path: Path, what: str, error: type = HarnessError, max_bytes: int = MAX_CONFIG_BYTES) -> Any:
     """A YAML file's value (safe: plain data only), or ``error`` naming the line and column."""
     text = read_text_file(path, what, error, max_bytes)
+    depth = _flow_depth(text)
+    if depth > MAX_YAML_DEPTH:
+        raise error(f"{path}: the {what} nests [ ] or {{ }} {depth} deep, more than {MAX_YAML_DEPTH}; a "
+                    f"{what} is a shallow mapping: fix the file")
     try:
         return yaml.load(text, Loader=YamlLoader)
     except yaml.YAMLError as exc:
@@ -486,6 +490,22 @@ def read_yaml_file(path: Path, what: str, error: type = HarnessError, max_bytes:
         raise error(f"{path}: YAML syntax error{where}: {problem}; fix the file's syntax") from None
     except (ValueError, RecursionError, OverflowError) as exc:  # a 5000-digit number, nesting too deep
         raise error(f"{path}: the {what} cannot be read ({_one_line(exc)}); fix the file") from None
+
+
+#: Deepest [ ] / { } nesting a YAML file may have (PyYAML's parser is recursive and, in flow
+#: collections, quadratic in the depth).
+MAX_YAML_DEPTH = 32
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest nesting of [ ] and { } outside quoted strings and comments (approximate: enough to
+    refuse a nesting bomb before the parser sees it)."""
+    text = re.sub(r"'(?:[^']|'')*'|\"(?:[^\"\\]|\\.)*\"|#[^\n]*", "", text)
+    depth = deepest = 0
+    for c in re.sub(r"[^\[\]{}]", "", text):
+        depth = depth + 1 if c in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 _REPR = reprlib.Repr()
