@@ -83,7 +83,7 @@ def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = 
     """Everything ``harness run`` checks before it computes anything: the scenario, its activation
     trace file, the plan file and the results directory. Returns (scenario, results directory);
     raises HarnessError (one line) on any problem. The fuzz tests call this in-process."""
-    from . import traces
+    from .formats import default_results_dir
     from .scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
@@ -99,7 +99,7 @@ def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = 
         from .pipeline import build_activations
 
         build_activations(scenario)  # reads and checks the whole trace against the scenario
-    out_dir = out if out is not None else traces.default_results_dir(scenario.name)
+    out_dir = out if out is not None else default_results_dir(scenario.name)
     if out_dir.exists() and not out_dir.is_dir():
         raise HarnessError(f"--out {out_dir} is a file; name a directory")
     return scenario, out_dir

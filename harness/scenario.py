@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional
 
 from .errors import ScenarioError
 from .strategies import STRATEGY_NAMES
-from .traces import YamlLoader, _show, read_yaml_file
+from .formats.files import YamlLoader, read_yaml_file, show as _show
 
 # Header bytes that every packet of a message carries besides its payload (see README "Packets").
 APP_HEADER_BYTES = 16

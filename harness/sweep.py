@@ -42,7 +42,8 @@ import yaml
 
 from .errors import ResultsError, ScenarioError
 from .scenario import scenario_from_dict
-from .traces import _show, default_results_dir, read_json_file, read_yaml_file, write_files
+from .formats.files import default_results_dir, read_json_file, read_yaml_file, show as _show
+from .traces import write_files
 
 log = logging.getLogger(__name__)
 

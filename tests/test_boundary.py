@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import traces
+from harness import formats, traces
 from harness.cli import check_run, main
 from harness.errors import HarnessError, ResultsError, ScenarioError
 from harness.scenario import load_scenario
@@ -50,7 +50,7 @@ def test_a_hostile_name_gives_a_folder_inside_the_results_root(tmp_path, monkeyp
     if len(name) > 200:
         with pytest.raises(ScenarioError, match="at most 200"):
             check_run(tiny_with(tmp_path, name))
-        assert traces.safe_name(name) == folder
+        assert formats.safe_name(name) == folder
         return
     _, out = check_run(tiny_with(tmp_path, name))
     assert out == Path("results") / folder
@@ -136,7 +136,7 @@ def run_main(capsys, *argv: str) -> tuple[int, list[str]]:
     (b"name: t\nconstellation: {altitude_km: " + b"9" * 400 + b"}\n", ["altitude_km", "finite"]),
     (b"name: t\nconstellation: {altitude_km: .nan}\n", ["altitude_km", "finite"]),
     (b"name: t\nname: u\n", ["given twice"]),
-    (b"name: t\n" + b"[" * 5000, ["YAML"]),
+    (b"name: t\n" + b"[" * 5000, ["5000 deep"]),
     (b"name: t\nconstellation: {planes: 32768, sats_per_plane: 32768}\n", ["more than the 32768"]),
     (b"name: t\nconstellation: {sats_per_plane: 10, planes: 10}\nlinks: {grazing_altitude_km: 545}\n",
      ["grazing_altitude_km", "SGP4"]),
@@ -161,7 +161,7 @@ def test_bad_scenario_files_are_one_line_and_exit_1(tmp_path, capsys, content, w
 def test_an_oversized_scenario_file_is_refused_unread(tmp_path, capsys):
     path = tmp_path / "s.yaml"
     with open(path, "wb") as f:
-        f.write(b"name: t\n# " + b"x" * (traces.MAX_CONFIG_BYTES + 10) + b"\n")
+        f.write(b"name: t\n# " + b"x" * (formats.MAX_CONFIG_BYTES + 10) + b"\n")
     code, lines = run_main(capsys, "run", str(path))
     assert code == 1 and len(lines) == 1 and "more than the 1048576" in lines[0]
 
