@@ -88,9 +88,12 @@ def _values_for(hint: Any, f: dataclasses.Field) -> st.SearchStrategy:
     choices = list(f.metadata.get("choices") or ())
     any_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
                            st.text(max_size=40), st.sampled_from(HOSTILE_TEXT), st.sampled_from(EXTREME_NUMBERS))
-    options = [any_scalar, st.lists(any_scalar, max_size=4), st.dictionaries(st.text(max_size=8), any_scalar, max_size=3)]
+    extreme = st.sampled_from(EXTREME_NUMBERS)
+    huge = st.sampled_from([10**400, -(10**400), 2**64, 2**63, -(2**63) - 1, float("nan"), float("inf")])
+    options = [extreme, extreme, extreme, huge, any_scalar, st.lists(any_scalar, max_size=4),
+               st.dictionaries(st.text(max_size=8), any_scalar, max_size=3)]
     if near:
-        options.append(st.sampled_from(near))
+        options += [st.sampled_from(near)] * 2
     if choices:
         options.append(st.sampled_from(choices))
     if hint in (int, typing.Optional[int]):
@@ -105,7 +108,7 @@ def _values_for(hint: Any, f: dataclasses.Field) -> st.SearchStrategy:
 
 @st.composite
 def _mutation(draw: st.DrawFn, raw: dict) -> None:
-    kind = draw(st.sampled_from(["set", "set", "set", "set", "unknown", "delete", "section"]))
+    kind = draw(st.sampled_from(["set"] * 6 + ["unknown", "delete", "section"]))
     if kind == "set":
         path, hint, f = draw(st.sampled_from(KEYS))
         node = raw
@@ -147,7 +150,7 @@ def scenario_bytes(draw: st.DrawFn) -> bytes:
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         draw(_mutation(raw))
     data = _dump(raw)
-    damage = draw(st.sampled_from(["none"] * 6 + ["cut", "splice", "binary", "latin1", "bom", "random", "deep"]))
+    damage = draw(st.sampled_from(["none"] * 14 + ["cut", "splice", "binary", "latin1", "bom", "random", "deep"]))
     if damage == "cut":
         data = data[:draw(st.integers(min_value=0, max_value=len(data)))]
     elif damage == "splice":

@@ -17,7 +17,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scenario_fuzz import check_example, scenario_bytes
+import copy
+
+import pytest
+import yaml
+
+from scenario_fuzz import BASE, EXTREME_NUMBERS, HOSTILE_TEXT, KEYS, check_example, scenario_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 OUTCOMES: Counter = Counter()
@@ -30,6 +35,26 @@ FUZZ = settings(deadline=None, derandomize=True, database=None,
 def test_mutated_scenarios_are_valid_or_one_line_errors(data, default_out):
     with tempfile.TemporaryDirectory() as folder:
         OUTCOMES[check_example(data, Path(folder), default_out)] += 1
+
+
+HOSTILE_VALUES = [*EXTREME_NUMBERS, *HOSTILE_TEXT, None, True, [], {}, [1, "a"], {"a": None}]
+
+
+@pytest.mark.parametrize("path", [k[0] for k in KEYS], ids=".".join)
+def test_every_key_with_every_hostile_value(path, tmp_path):
+    # Systematic where the property above samples: each schema key gets each hostile value once.
+    outcomes = Counter()
+    for value in HOSTILE_VALUES:
+        raw = copy.deepcopy(BASE)
+        node = raw
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+        folder = tmp_path / f"v{len(outcomes)}-{sum(outcomes.values())}"
+        folder.mkdir()
+        outcomes[check_example(yaml.safe_dump(raw, allow_unicode=True).encode("utf-8", "surrogatepass"), folder,
+                               use_default_out=True, run_small=False)] += 1
+    assert outcomes["refused"] > 0, outcomes
 
 
 def test_the_fuzzer_reaches_both_outcomes():
