@@ -135,3 +135,15 @@ def test_a_crashing_point_is_recorded_the_others_complete_and_a_rerun_retries_on
     after = {p.parent.name: p.stat().st_mtime_ns for p in (out / "points").glob("*/summary.json")}
     assert len(after) == 3 and all(after[name] == mtime for name, mtime in finished.items())
     assert len((out / "sweep.csv").read_text().splitlines()) == 1 + 3
+
+
+def test_a_hostile_sweep_name_gives_a_folder_inside_the_results_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "sweep.yaml"
+    path.write_text(SWEEP.format(base=REPO / "topologies" / "tiny.yaml").replace("name: t", "name: '../../../x'"))
+    sweep = load_sweep(path)
+    assert sweep.out_dir == Path("results") / "sweep-x"
+    assert all(Path("results") in p.out_dir.parents for p in sweep.points)
+    path.write_text(SWEEP.format(base=REPO / "topologies" / "tiny.yaml").replace("name: t", "name: [1]"))
+    with pytest.raises(ScenarioError, match="'name' must be a non-empty string"):
+        load_sweep(path)
