@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -92,18 +94,39 @@ def _topology(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = None):
+    """Everything ``harness run`` checks before it computes anything: the scenario, its activation
+    trace file, the plan file and the results directory. Returns (scenario, results directory);
+    raises HarnessError (one line) on any problem. The fuzz tests call this in-process."""
+    from .estimate import check_memory
+    from .formats import default_results_dir
+    from .scenario import load_scenario
+
+    scenario = load_scenario(scenario_path)
+    check_memory(scenario)  # an oversized run is refused before anything is allocated
+    if plan is not None:
+        from .placement import load_plan
+
+        if not Path(plan).is_file():
+            raise HarnessError(f"plan file '{plan}' not found; make one with: python -m harness place "
+                               f"SCENARIO --strategy NAME --out PLAN.json")
+        m = scenario.model
+        load_plan(plan, num_satellites=scenario.constellation.num_satellites, layers=m.layers, experts=m.experts)
+    if scenario.activations.kind == "file":
+        from .pipeline import build_activations
+
+        build_activations(scenario)  # reads and checks the whole trace against the scenario
+    out_dir = out if out is not None else default_results_dir(scenario.name)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise HarnessError(f"--out {out_dir} is a file; name a directory")
+    return scenario, out_dir
+
+
 def _run(args: argparse.Namespace) -> int:
     from .analysis import format_summary_table
     from .pipeline import run_scenario, write_run
-    from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    if args.plan is not None and not args.plan.is_file():
-        raise HarnessError(f"plan file '{args.plan}' not found; make one with: python -m harness place "
-                           f"SCENARIO --strategy NAME --out PLAN.json")
-    out_dir = args.out if args.out is not None else Path("results") / scenario.name
-    if out_dir.exists() and not out_dir.is_dir():
-        raise HarnessError(f"--out {out_dir} is a file; name a directory")
+    scenario, out_dir = check_run(args.scenario, args.out, args.plan)
     clock = time.perf_counter()
     progress = _Progress()
     result = run_scenario(scenario, progress=progress, plan=args.plan, jobs=args.jobs)
@@ -117,12 +140,13 @@ def _run(args: argparse.Namespace) -> int:
 
 def _place(args: argparse.Namespace) -> int:
     from .pipeline import prepare, rng_for
-    from .placement import STRATEGIES, place, save_plan
+    from .placement import place, save_plan
     from .scenario import load_scenario
+    from .strategies import STRATEGY_NAMES
 
     scenario = load_scenario(args.scenario)
-    if args.strategy not in STRATEGIES:
-        raise HarnessError(f"unknown strategy '{args.strategy}'; choose from: {', '.join(STRATEGIES)}")
+    if args.strategy not in STRATEGY_NAMES:
+        raise HarnessError(f"unknown strategy '{args.strategy}'; choose from: {', '.join(STRATEGY_NAMES)}")
     prep = prepare(scenario)
     placement = place(args.strategy, prep.inputs, rng_for(scenario.seed, f"placement:{args.strategy}"))
     save_plan(placement, args.out)
@@ -137,13 +161,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     summaries = []
     for directory in [args.results, *([args.other] if args.other else [])]:
-        if not directory.is_dir():
-            raise HarnessError(f"results directory '{directory}' not found; give the --out folder of a "
-                               f"'harness run'")
-        try:
-            summaries.append(analyze_directory(directory))
-        except FileNotFoundError as exc:
-            raise HarnessError(str(exc)) from None
+        summaries.append(analyze_directory(directory))  # a strict reader: ResultsError names the file
         print(f"{directory}:")
         print(format_summary_table(summaries[-1]))
     if len(summaries) == 2:
@@ -153,17 +171,19 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from .errors import SweepError
     from .sweep import load_sweep, run_sweep, write_collection
 
     sweep = load_sweep(args.sweep, args.out)
     out = sweep.out_dir
-    try:
-        run_sweep(sweep, scheduler=args.scheduler, workers=args.workers)
-    except RuntimeError as exc:
-        write_collection(sweep)
-        raise HarnessError(f"{exc}; finished points are kept, rerun the same command to resume") from None
+    failed = run_sweep(sweep, scheduler=args.scheduler, workers=args.workers)
     print(write_collection(sweep), end="")
     print(f"sweep table and plot in {out}/ (sweep.csv, sweep.png)")
+    if failed:
+        listed = ", ".join(f"{f['point']} ({f['signal'] or 'exit ' + str(f['returncode'])})" for f in failed[:10])
+        raise SweepError(f"{len(failed)} of {len(sweep.points)} points failed: {listed}"
+                         f"{' ...' if len(failed) > 10 else ''}; logs in {out}/logs/, details in {out}/failed.json; "
+                         f"rerun the same command to retry only the failed points")
     return 0
 
 
@@ -197,8 +217,16 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so that staging directories are removed on the way out."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminated)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for chatty in ("distributed", "matplotlib"):  # their INFO lines are about themselves, not the run
@@ -208,8 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # always one line
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

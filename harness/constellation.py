@@ -113,25 +113,6 @@ def orbital_period_s(altitude_km: float) -> float:
     return 2.0 * math.pi * math.sqrt(semi_major_axis_km**3 / MU_EARTH_KM3_S2)
 
 
-def _require_int(name: str, value: object, minimum: int) -> int:
-    # bool is an int subclass, but True planes is certainly a caller bug.
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _require_finite(name: str, value: object) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return number
-
-
 def _sgp4_epoch_days(epoch_utc: datetime) -> float:
     """Days since 1949-12-31 00:00 UTC, the epoch convention of ``sgp4init``.
 
@@ -143,18 +124,13 @@ def _sgp4_epoch_days(epoch_utc: datetime) -> float:
     return elapsed.days + (elapsed.seconds + elapsed.microseconds * 1e-6) / _SECONDS_PER_DAY
 
 
-def walker_shape(kind: str, planes: object, sats_per_plane: object, phasing: object) -> tuple[int, int, int]:
-    """Validate a Walker pattern's kind, P, S and F; return (P, S, F) as ints."""
-    if kind not in WALKER_KINDS:
-        raise ValueError(
-            f"kind must be one of {sorted(WALKER_KINDS)}, got {kind!r}")
-    planes = _require_int("planes", planes, 1)
-    sats_per_plane = _require_int("sats_per_plane", sats_per_plane, 1)
-    phasing = _require_int("phasing", phasing, 0)
-    if phasing > planes - 1:
-        raise ValueError(
-            f"phasing must be in [0, planes-1] = [0, {planes - 1}], got {phasing}")
-    return planes, sats_per_plane, phasing
+def walker_shape(kind: str, planes: int, sats_per_plane: int, phasing: int) -> tuple[int, int, int]:
+    """A Walker pattern's (P, S, F) as ints. The rules (kind, P, S >= 1, F in [0, P-1]) are the
+    scenario schema's (harness/scenario.py); here they are only asserted."""
+    assert kind in WALKER_KINDS, kind
+    assert all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (planes, sats_per_plane, phasing))
+    assert planes >= 1 and sats_per_plane >= 1 and 0 <= phasing <= planes - 1, (planes, sats_per_plane, phasing)
+    return int(planes), int(sats_per_plane), int(phasing)
 
 
 def walker_constellation(
@@ -195,28 +171,19 @@ def walker_constellation(
         The :class:`Constellation` at ``times_s = arange(snapshot_count) *
         snapshot_interval_s``.
 
+    The arguments' rules are the scenario schema's (harness/scenario.py checks them once, with
+    errors that name the key); here they are only asserted.
+
     Raises:
-        ValueError: on an invalid argument, or if SGP4 reports an error for
-            any satellite at any snapshot (e.g. an orbit that decays).
+        ValueError: if SGP4 reports an error for any satellite at any
+            snapshot (e.g. an orbit that decays).
     """
     planes, sats_per_plane, phasing = walker_shape(kind, planes, sats_per_plane, phasing)
-    altitude_km = _require_finite("altitude_km", altitude_km)
-    if altitude_km <= 0.0:
-        raise ValueError(f"altitude_km must be > 0, got {altitude_km}")
-    inclination_deg = _require_finite("inclination_deg", inclination_deg)
-    if not 0.0 <= inclination_deg <= 180.0:
-        raise ValueError(
-            f"inclination_deg must be in [0, 180], got {inclination_deg}")
-    if not isinstance(epoch_utc, datetime):
-        raise ValueError(f"epoch_utc must be a datetime, got {epoch_utc!r}")
-    if epoch_utc.tzinfo is None or epoch_utc.utcoffset() is None:
-        # A naive datetime is ambiguous (local time? UTC?); refuse to guess.
-        raise ValueError("epoch_utc must be timezone-aware (e.g. tzinfo=timezone.utc)")
-    snapshot_count = _require_int("snapshot_count", snapshot_count, 1)
-    snapshot_interval_s = _require_finite("snapshot_interval_s", snapshot_interval_s)
-    if snapshot_interval_s <= 0.0:
-        raise ValueError(
-            f"snapshot_interval_s must be > 0, got {snapshot_interval_s}")
+    assert altitude_km > 0.0 and 0.0 <= inclination_deg <= 180.0, (altitude_km, inclination_deg)
+    # A naive datetime is ambiguous (local time? UTC?); the schema always gives an aware one.
+    assert isinstance(epoch_utc, datetime) and epoch_utc.utcoffset() is not None, epoch_utc
+    assert isinstance(snapshot_count, (int, np.integer)) and not isinstance(snapshot_count, bool), snapshot_count
+    assert snapshot_count >= 1 and 0.0 < snapshot_interval_s < math.inf, (snapshot_count, snapshot_interval_s)
 
     total = planes * sats_per_plane
     sat_ids = np.arange(total)

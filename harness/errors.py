@@ -24,3 +24,11 @@ class TraceError(HarnessError):
 
 class BuildError(HarnessError):
     """The C++ ns-3 module could not be built or loaded."""
+
+
+class ResultsError(HarnessError):
+    """A results directory (for ``harness analyze``) is missing a file or holds a malformed one."""
+
+
+class SweepError(HarnessError):
+    """A sweep file is malformed, or some of its points failed."""

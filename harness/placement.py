@@ -35,7 +35,8 @@ layers are independent, and inside a layer sorting p descending against c ascend
 (the rearrangement inequality), so the sort is the exact minimum over all assignments.
 
 A placement can be written to and read from a plan file (:meth:`Placement.to_json`,
-:func:`save_plan`, :func:`load_plan`): a JSON object
+:func:`save_plan`, :func:`load_plan`; the format and its strict reader are in
+harness/formats/plan.py): a JSON object
 
     {"format": "space-xnet-placement", "format_version": 1, "strategy": "...",
      "gateways": [L satellite ids], "experts": [[E satellite ids] x L], "subnets": [N] or null}
@@ -52,24 +53,20 @@ call per layer and snapshot (bench/placement_bench.py); what is left is ~12,700 
 
 from __future__ import annotations
 
-import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from . import routes as routes_mod
 from .errors import PlacementError
+from .formats.plan import PLAN_FORMAT, PLAN_FORMAT_VERSION, parse_plan, plan_json  # noqa: F401 (re-exported)
 from .routes import path_delays_ns
 from .topology import Topology
 
-#: The plan file's format name and the version this module writes and reads.
-PLAN_FORMAT = "space-xnet-placement"
-PLAN_FORMAT_VERSION = 1
-_PLAN_KEYS = ("format", "format_version", "strategy", "gateways", "experts", "subnets")
 
 #: Snapshots sampled (evenly spaced) to find each subnet's centre: all-pairs delays are costly.
 CENTRE_SNAPSHOTS = 4
@@ -164,14 +161,8 @@ class Placement:
                                  f"layer whose ring subnet holds it, or -1")
 
     def to_json(self) -> str:
-        """The plan file's text (see the module docstring); :meth:`from_json` reads it back."""
-        subnets = np.asarray(self.subnets)
-        plan = {"format": PLAN_FORMAT, "format_version": PLAN_FORMAT_VERSION, "strategy": self.strategy,
-                "gateways": np.asarray(self.gateways).astype(int).tolist(),
-                "experts": np.asarray(self.experts).astype(int).tolist(),
-                "subnets": subnets.astype(int).tolist() if subnets.size else None}
-        lines = [f'  "{key}": {json.dumps(plan[key])}' for key in _PLAN_KEYS]  # one key per line
-        return "{\n" + ",\n".join(lines) + "\n}\n"
+        """The plan file's text (format: harness/formats/plan.py); :meth:`from_json` reads it back."""
+        return plan_json(self.strategy, self.gateways, self.experts, self.subnets)
 
     @classmethod
     def from_json(cls, text: str, source: str = "plan", num_satellites: int | None = None) -> "Placement":
@@ -180,54 +171,7 @@ class Placement:
         A null ``subnets`` becomes -1 for each of ``num_satellites`` satellites when that is given,
         else an empty array. Shapes and ranges are checked by :meth:`validate_for`.
         """
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PlacementError(f"{source}: malformed JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
-                                 f"fix the file or write it again with save_plan") from None
-        if not isinstance(raw, dict):
-            raise PlacementError(f"{source}: a plan must be a JSON object with keys {', '.join(_PLAN_KEYS)}; "
-                                 f"got {type(raw).__name__}")
-        for key in _PLAN_KEYS:
-            if key not in raw:
-                raise PlacementError(f"{source}: missing key '{key}'; a plan needs {', '.join(_PLAN_KEYS)}")
-        unknown = sorted(set(raw) - set(_PLAN_KEYS))
-        if unknown:
-            raise PlacementError(f"{source}: unknown key '{unknown[0]}'; a plan has only {', '.join(_PLAN_KEYS)}")
-        if raw["format"] != PLAN_FORMAT:
-            raise PlacementError(f"{source}: 'format' is {raw['format']!r}, not {PLAN_FORMAT!r}; this is not a "
-                                 f"placement plan")
-        if raw["format_version"] != PLAN_FORMAT_VERSION or isinstance(raw["format_version"], bool):
-            raise PlacementError(f"{source}: 'format_version' is {raw['format_version']!r} but this harness reads "
-                                 f"version {PLAN_FORMAT_VERSION}; write the plan again with this harness")
-        if not isinstance(raw["strategy"], str) or not raw["strategy"]:
-            raise PlacementError(f"{source}: 'strategy' must be a non-empty string naming how the plan was made")
-        gateways = _id_list(raw["gateways"], "gateways", source)
-        rows = raw["experts"]
-        if not isinstance(rows, list):
-            raise PlacementError(f"{source}: 'experts' must be a list of L lists of E satellite ids")
-        experts = [_id_list(row, f"experts[{i}]", source) for i, row in enumerate(rows)]
-        if len({len(row) for row in experts}) > 1:
-            raise PlacementError(f"{source}: the rows of 'experts' have different lengths "
-                                 f"{sorted({len(row) for row in experts})}; every layer has the same E experts")
-        width = len(experts[0]) if experts else 0
-        if raw["subnets"] is None:
-            subnets = np.full(num_satellites or 0, -1, dtype=np.int32)
-        else:
-            subnets = _id_list(raw["subnets"], "subnets", source, allow_minus_one=True)
-        return cls(strategy=raw["strategy"], gateways=gateways,
-                   experts=np.array(experts, dtype=np.int32).reshape(len(experts), width), subnets=subnets)
-
-
-def _id_list(value: Any, key: str, source: str, allow_minus_one: bool = False) -> np.ndarray:
-    """A JSON list of satellite ids (whole numbers, not booleans) as int32."""
-    lowest = -1 if allow_minus_one else 0
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise PlacementError(f"{source}: '{key}' must be a list of whole numbers (satellite ids), got "
-                             f"{json.dumps(value)[:60]}")
-    if value and (min(value) < lowest or max(value) > np.iinfo(np.int32).max):
-        raise PlacementError(f"{source}: '{key}' holds {min(value)}; satellite ids are whole numbers >= {lowest}")
-    return np.array(value, dtype=np.int32)
+        return cls(**parse_plan(text, source, num_satellites))
 
 
 def save_plan(placement: Placement, path: str | Path) -> None:
@@ -245,13 +189,12 @@ def save_plan(placement: Placement, path: str | Path) -> None:
 
 def load_plan(path: str | Path, *, num_satellites: int, layers: int, experts: int) -> Placement:
     """Read and check a plan file for a model of ``layers`` x ``experts`` on ``num_satellites``."""
+    from .formats.files import read_text_file
+
     path = Path(path)
     if not path.is_file():
         raise PlacementError(f"plan file '{path}' not found; check the path (make one with: python -m harness place SCENARIO --strategy NAME --out PLAN.json)")
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlacementError(f"cannot read plan file '{path}': {exc}; check the file") from None
+    text = read_text_file(path, "plan file", PlacementError)
     placement = Placement.from_json(text, source=f"plan file '{path}'", num_satellites=num_satellites)
     placement.validate_for(num_satellites, layers, experts, source=f"plan file '{path}'")
     return placement
@@ -454,7 +397,8 @@ def rand_intra_cg(inp: PlacementInput, rng: np.random.Generator) -> Placement:
     return Placement("rand-intra-cg", gateways, _random_experts(inp, subnets, gateways, rng), subnets)
 
 
-#: The scenario's allowed strategy names and their implementations.
+#: The implementation of every strategy name of the registry (harness/strategies.py, which the schema
+#: checks names against without importing this module); tests/test_placement.py checks they agree.
 STRATEGIES: dict[str, Strategy] = {
     "space-xnet": space_xnet,
     "rand-place": rand_place,

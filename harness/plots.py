@@ -40,15 +40,16 @@ def latency_cdf_png(results: Results) -> bytes:
     ax.set_ylabel("fraction of tokens")
     ax.set_title(f"{results.scenario}: per-token latency CDF")
     ax.grid(alpha=0.3)
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:  # no token completed: no line, no legend
+        ax.legend()
     fig.tight_layout()
     return _png(fig)
 
 
 def layer_latency_png(results: Results) -> bytes:
     names = list(results.tokens)
-    means = {name: layer_durations_ns(results.tokens[name], results.layers[name]).mean(axis=0) / 1e6
-             for name in names}
+    durations = {name: layer_durations_ns(results.tokens[name], results.layers[name]) for name in names}
+    means = {name: (d.mean(axis=0) if len(d) else np.full(d.shape[1], np.nan)) / 1e6 for name, d in durations.items()}
     num_bars = len(next(iter(means.values()))) if means else 0
     fig, ax = plt.subplots(figsize=(max(7, num_bars * 0.35), 4.2))
     width = 0.8 / max(1, len(names))
@@ -61,7 +62,8 @@ def layer_latency_png(results: Results) -> bytes:
     ax.set_ylabel("mean time per token (ms)")
     ax.set_title(f"{results.scenario}: time per layer (gateway compute + experts + messages)")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     fig.tight_layout()
     return _png(fig)
 

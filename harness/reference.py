@@ -59,6 +59,9 @@ def _section_rows(cls: type, prefix: str) -> list[str]:
         text = meta["help"]
         if meta.get("choices"):
             text += "; one of: " + ", ".join(f"`{c}`" for c in meta["choices"])
+        rule = getattr(meta.get("check"), "rule", "")
+        if rule:
+            text += f"; allowed: {rule}"
         rows.append(f"| `{prefix}{f.name}` | {_type_name(hints[f.name])} | {meta.get('unit') or ''} | "
                     f"{_default(f)} | {text} |")
     return rows
@@ -79,8 +82,23 @@ def scenario_reference_markdown() -> str:
     lines += ["", "## Model presets", "", "`model.preset` fills these keys (keys given explicitly win):", ""]
     for name, values in schema.MODEL_PRESETS.items():
         lines.append(f"- `{name}`: " + ", ".join(f"{k} {v}" for k, v in values.items()))
-    from .placement import STRATEGIES
+    from .strategies import STRATEGY_NAMES
 
-    lines += ["", "## Strategies", "", "`strategies` picks from: " + ", ".join(f"`{n}`" for n in STRATEGIES)
+    lines += ["", "## Strategies", "", "`strategies` picks from: " + ", ".join(f"`{n}`" for n in STRATEGY_NAMES)
               + " (see `harness/placement.py`)."]
+    lines += ["", "## Rules across keys", "", "Checked when the scenario is read, before anything runs:", "",
+              f"- at most {schema.MAX_SATELLITES} satellites (planes x sats_per_plane); phasing in [0, planes - 1];",
+              f"- `links.grazing_altitude_km` at least {schema.SGP4_ALTITUDE_MARGIN_KM:g} km below "
+              "`constellation.altitude_km` (SGP4's orbits dip up to ~7.5 km below the nominal altitude);",
+              f"- `snapshots.count` x `snapshots.interval_s` and the last request's start at most "
+              f"{schema.MAX_HORIZON_S:g} s;",
+              "- `model.top_k` <= `model.experts`; the model's layers x (1 + experts) components fit the N "
+              "satellites (which also makes every ring subnet, floor(N / layers) satellites or more, hold a "
+              "gateway and the layer's experts);",
+              "- `links.mtu_bytes` leaves at least 64 payload bytes after the 44 header bytes;",
+              f"- requests x tokens_per_request x layers x top_k at most {schema.MAX_ACTIVATIONS} activations;",
+              f"- each component's compute time per token (FLOP / compute.satellite_flops) at most "
+              f"{schema.MAX_COMPUTE_S:g} s;",
+              "- `activations.path` names an existing file when `activations.kind` is `file`, and is unset otherwise;",
+              "- `strategies` names each strategy once."]
     return "\n".join(lines) + "\n"

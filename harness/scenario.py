@@ -24,11 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-import re
-
-import yaml
-
 from .errors import ScenarioError
+from .strategies import STRATEGY_NAMES
+from .formats.files import YamlLoader, read_yaml_file, show as _show
 
 # Header bytes that every packet of a message carries besides its payload (see README "Packets").
 APP_HEADER_BYTES = 16
@@ -57,22 +55,65 @@ def _section(cls: type) -> Any:
 
 
 def _at_least(lo: float) -> _Check:
-    return lambda v: None if v >= lo else f"must be >= {lo:g}"
+    return _rule(f">= {lo:g}", lambda v: None if v >= lo else f"must be >= {lo:g}")
 
 
-def _above(lo: float) -> _Check:
-    return lambda v: None if v > lo else f"must be > {lo:g}"
+def _rule(text: str, check: _Check) -> _Check:
+    check.rule = text  # type: ignore[attr-defined]  # shown by the reference (harness/reference.py)
+    return check
 
 
 def _within(lo: float, hi: float) -> _Check:
-    return lambda v: None if lo <= v <= hi else f"must be in [{lo:g}, {hi:g}]"
+    return _rule(f"[{_num(lo)}, {_num(hi)}]",
+                 lambda v: None if lo <= v <= hi else f"must be in [{_num(lo)}, {_num(hi)}]")
+
+
+def _range(lo: float, hi: float, *, open_low: bool = False) -> _Check:
+    """A value in [lo, hi] (or (lo, hi] with ``open_low``): every number key has a ceiling, so that
+    nothing downstream overflows a C integer or a float, or allocates an absurd array."""
+    low = "(" if open_low else "["
+    return _rule(f"{low}{_num(lo)}, {_num(hi)}]", lambda v: None if (v > lo if open_low else v >= lo) and v <= hi
+                 else f"must be in {low}{_num(lo)}, {_num(hi)}]")
+
+
+def _num(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+#: Ceilings of the boundary: the largest constellation the routes' int16 hop counts and the dense
+#: tables handle, and what the C++ side's uint32 counters hold. The work and memory estimate of a
+#: scenario (issue 9) refuses large runs that fit these but not the machine.
+MAX_SATELLITES = 32768
+MAX_COUNT = 1_000_000
+MAX_SEED = 2**63 - 2  # ns-3 RngSeedManager::SetRun(seed + 1) takes a uint64
+#: Largest activation table [R, T, L, k] the C++ plan holds (int32 entries; 2**28 = 1 GiB).
+MAX_ACTIVATIONS = 2**28
+#: Largest single compute time, s: every time is an int64 count of ns (< 9.2e9 s).
+MAX_COMPUTE_S = 1e8
+#: Longest simulated run (snapshots.count x interval_s), and latest request start, s.
+MAX_HORIZON_S = 1e8
+#: SGP4 places a satellite up to ~7.5 km below its nominal altitude_km (its mean elements are not
+#: osculating ones), so a grazing altitude must stay this far below the orbit.
+SGP4_ALTITUDE_MARGIN_KM = 10.0
 
 
 def _utc_instant(v: str) -> Optional[str]:
     try:
-        _parse_utc(v)
-    except ValueError:
+        stamp = _parse_utc(v)
+    except (ValueError, OverflowError):
         return "must be an ISO 8601 UTC instant such as '2026-01-01T00:00:00Z'"
+    if not 1957 <= stamp.year <= 2100:
+        return "must be between 1957 and 2100 (SGP4's epochs)"
+    return None
+
+
+def _name_problem(v: str) -> Optional[str]:
+    if not v.strip():
+        return "must not be empty"
+    if len(v) > 200:
+        return "must be at most 200 characters"
+    if any(ord(c) < 32 or ord(c) == 127 for c in v):
+        return "must not hold control characters (a NUL, a newline)"
     return None
 
 
@@ -89,14 +130,14 @@ class ConstellationSpec:
 
     kind: str = _spec("walker-delta", help="Walker pattern: planes spread over 360 deg (delta) or 180 deg (star)",
                       choices=("walker-delta", "walker-star"))
-    planes: int = _spec(6, help="number of orbital planes P", check=_at_least(1))
+    planes: int = _spec(6, help="number of orbital planes P", check=_range(1, MAX_SATELLITES))
     sats_per_plane: Optional[int] = _spec(None, help="satellites per plane S (give this or 'satellites')",
-                                          check=_at_least(1))
-    satellites: Optional[int] = _spec(None, help="total satellites T = P x S (give this or 'sats_per_plane')",
-                                      check=_at_least(1))
-    phasing: int = _spec(1, help="Walker phasing factor F, in [0, P-1]", check=_at_least(0))
+                                          check=_range(1, MAX_SATELLITES))
+    satellites: Optional[int] = _spec(None, help=f"total satellites T = P x S (give this or 'sats_per_plane'), "
+                                      f"at most {MAX_SATELLITES}", check=_range(1, MAX_SATELLITES))
+    phasing: int = _spec(1, help="Walker phasing factor F, in [0, P-1]", check=_range(0, MAX_SATELLITES))
     altitude_km: float = _spec(550.0, unit="km", help="circular orbit altitude above the equatorial radius",
-                               check=_at_least(160.0))
+                               check=_range(160.0, 100_000.0))
     inclination_deg: float = _spec(53.0, unit="deg", help="orbit inclination", check=_within(0.0, 180.0))
     epoch_utc: str = _spec("2026-01-01T00:00:00Z", unit="UTC", help="instant of the first snapshot",
                            check=_utc_instant)
@@ -114,9 +155,9 @@ class ConstellationSpec:
 class SnapshotSpec:
     """Topology snapshots: how many, and how far apart in time."""
 
-    count: int = _spec(10, help="number of topology snapshots (the paper used 200)", check=_at_least(1))
+    count: int = _spec(10, help="number of topology snapshots (the paper used 200)", check=_range(1, MAX_COUNT))
     interval_s: float = _spec(1.0, unit="s", help="time between snapshots; the simulation runs for count * interval_s",
-                              check=_above(0.0))
+                              check=_range(1e-6, 86_400.0))
 
     @property
     def horizon_s(self) -> float:
@@ -127,15 +168,17 @@ class SnapshotSpec:
 class LinkSpec:
     """Laser inter-satellite links as ns-3 point-to-point links."""
 
-    rate_bps: float = _spec(100e9, unit="bit/s", help="data rate of every ISL", check=_above(0.0))
+    rate_bps: float = _spec(100e9, unit="bit/s", help="data rate of every ISL (whole bit/s are used)",
+                            check=_range(1.0, 1e15))
     mtu_bytes: int = _spec(1500, unit="B", help="IP MTU of every ISL device", check=_within(128, 65535))
     queue_packets: int = _spec(1000, unit="packets", help="drop-tail queue of every ISL device",
-                               check=_at_least(1))
+                               check=_range(1, 10_000_000))
     grazing_altitude_km: Optional[float] = _spec(80.0, unit="km", help="an ISL's line of sight must stay above "
-                                                 "this altitude (null: no line-of-sight rule)", check=_at_least(0.0))
+                                                 "this altitude, below the orbit's (null: no line-of-sight rule)",
+                                                 check=_at_least(0.0))
     max_angular_rate_rad_s: Optional[float] = _spec(None, unit="rad/s", help="an ISL exists only while its line of "
                                                     "sight turns slower than this (the paper: 0.12; null: no limit)",
-                                                    check=_above(0.0))
+                                                    check=_range(0.0, 1e3, open_low=True))
     polar_cutoff_deg: Optional[float] = _spec(None, unit="deg", help="cross-plane ISLs are off while an end is "
                                               "above this latitude (null: never)", check=_within(1e-9, 90.0))
     survival_probability: float = _spec(1.0, help="each ISL survives each snapshot with this probability "
@@ -178,7 +221,7 @@ class ComputeSpec:
     """On-board compute."""
 
     satellite_flops: float = _spec(7.28e9, unit="FLOP/s", help="effective compute of every satellite",
-                                   check=_above(0.0))
+                                   check=_range(1.0, 1e18))
 
 
 #: Published models, by name: the shape keys a ``model.preset`` fills in (explicit keys win).
@@ -224,22 +267,23 @@ class ModelSpec:
 
     preset: Optional[str] = _spec(None, help="a published model whose shape fills the keys not given here",
                                   choices=tuple(MODEL_PRESETS))
-    layers: int = _spec(4, help="MoE layers L (one ring subnet each)", check=_at_least(1))
-    experts: int = _spec(4, help="experts per layer E", check=_at_least(1))
-    top_k: int = _spec(2, help="experts activated per token and layer k, in [1, E]", check=_at_least(1))
-    hidden_size: int = _spec(4096, help="hidden dimension", check=_at_least(1))
+    layers: int = _spec(4, help="MoE layers L (one ring subnet each)", check=_range(1, MAX_SATELLITES))
+    experts: int = _spec(4, help="experts per layer E", check=_range(1, MAX_SATELLITES))
+    top_k: int = _spec(2, help="experts activated per token and layer k, in [1, E]", check=_range(1, MAX_SATELLITES))
+    hidden_size: int = _spec(4096, help="hidden dimension (a message is hidden_size x bytes_per_element)",
+                             check=_range(1, 2**20))
     bytes_per_element: int = _spec(2, unit="B", help="bytes per hidden-state element (2 for bf16)",
                                    choices=(1, 2, 4))
-    ffn_size: int = _spec(1376, help="neurons of one expert's FFN", check=_at_least(1))
+    ffn_size: int = _spec(1376, help="neurons of one expert's FFN", check=_range(1, 2**24))
     shared_ffn_size: int = _spec(0, help="neurons of the always-active shared expert(s) of a layer, run at its "
-                                 "gateway (0: none)", check=_at_least(0))
-    vocab_size: int = _spec(32000, help="vocabulary size (LM head)", check=_at_least(1))
+                                 "gateway (0: none)", check=_range(0, 2**24))
+    vocab_size: int = _spec(32000, help="vocabulary size (LM head)", check=_range(1, 2**24))
     gateway_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token gateway work (attention + router); "
-                                           "default derived from the dimensions", check=_above(0.0))
+                                           "default derived from the dimensions", check=_range(0.0, 1e20, open_low=True))
     expert_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token work of one expert; default derived",
-                                          check=_above(0.0))
+                                          check=_range(0.0, 1e20, open_low=True))
     lm_head_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token LM head work; default derived",
-                                           check=_above(0.0))
+                                           check=_range(0.0, 1e20, open_low=True))
 
     @property
     def hidden_bytes(self) -> int:
@@ -256,10 +300,10 @@ class ModelSpec:
 class TrafficSpec:
     """The token streams pushed through the model."""
 
-    requests: int = _spec(2, help="concurrent requests (independent token streams)", check=_at_least(1))
-    tokens_per_request: int = _spec(8, help="tokens generated per request", check=_at_least(1))
+    requests: int = _spec(2, help="concurrent requests (independent token streams)", check=_range(1, MAX_COUNT))
+    tokens_per_request: int = _spec(8, help="tokens generated per request", check=_range(1, MAX_COUNT))
     request_spacing_s: float = _spec(0.0, unit="s", help="start of request r is r * request_spacing_s",
-                                     check=_at_least(0.0))
+                                     check=_range(0.0, 1e6))
 
 
 @dataclass(frozen=True)
@@ -270,7 +314,7 @@ class ActivationSpec:
     # Defaults: with 8 experts, skew 0.6 and stickiness 0.05 make a token repeat the previous
     # token's first choice 19 % of the time (Mixtral: 14-28 %, uniform: 12.5 %) and the hottest
     # expert carry 2x the mean load; see harness/activations.py for the formulas.
-    skew: float = _spec(0.6, help="Zipf exponent of per-layer expert popularity (0 = uniform)", check=_at_least(0.0))
+    skew: float = _spec(0.6, help="Zipf exponent of per-layer expert popularity (0 = uniform)", check=_range(0.0, 100.0))
     stickiness: float = _spec(0.05, help="probability that a token reuses the previous token's experts",
                               check=_within(0.0, 1.0))
     path: Optional[str] = _spec(None, help="trace file (.npy or .csv) when kind is 'file', relative to the scenario")
@@ -280,9 +324,10 @@ class ActivationSpec:
 class Scenario:
     """One scenario: constellation, links, model, traffic and the strategies to compare."""
 
-    name: str = _spec(help="scenario name, used in reports")
+    name: str = _spec(help="scenario name, used in reports and (sanitised: letters, digits, '.', '-', '_') as "
+                      "the default results directory results/<name>", check=_name_problem)
     seed: int = _spec(1, help="seed of every random choice (traces, random placements, ns-3 streams)",
-                      check=_at_least(0))
+                      check=_range(0, MAX_SEED))
     strategies: tuple = _spec(("space-xnet",), help="placement strategies to run, by name")
     constellation: ConstellationSpec = _section(ConstellationSpec)
     snapshots: SnapshotSpec = _section(SnapshotSpec)
@@ -303,34 +348,14 @@ class Scenario:
 # Loading
 
 
-class _YamlLoader(yaml.SafeLoader):
-    """SafeLoader that also reads YAML 1.2 floats such as ``1e9`` and ``10.0e9`` as numbers.
-
-    PyYAML follows YAML 1.1, where an exponent needs a dot and a sign (``1.0e+9``); without this,
-    ``rate_bps: 1e9`` would silently be the string '1e9'.
-    """
-
-
-_YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)$"),
-    list("-+0123456789"),
-)
+#: The strict YAML loader (harness/traces.py owns every on-disk format); kept under this name for callers.
+_YamlLoader = YamlLoader
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"scenario file '{path}' not found: check the path "
-                            f"(shipped scenarios are in topologies/)")
-    try:
-        raw = yaml.load(path.read_text(), Loader=_YamlLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{path}: YAML syntax error{where}: {problem}; fix the file's syntax") from None
+    raw = read_yaml_file(path, "scenario file", ScenarioError)
     if raw is None:
         raise ScenarioError(f"{path}: the file is empty; a scenario needs at least 'name'")
     return scenario_from_dict(raw, base_dir=path.parent, source=str(path))
@@ -352,9 +377,9 @@ def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
         raise ScenarioError(f"{source}: {where} must be a mapping of keys to values, got {type(raw).__name__}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-    unknown = sorted(set(raw) - set(fields))
+    unknown = sorted((k for k in raw if k not in fields), key=str)
     if unknown:
-        raise ScenarioError(f"{source}: unknown key '{prefix}{unknown[0]}'; allowed keys in {where}: "
+        raise ScenarioError(f"{source}: unknown key {_show(prefix + str(unknown[0]))}; allowed keys in {where}: "
                             f"{', '.join(fields)}")
     values = {}
     for name, f in fields.items():
@@ -377,7 +402,7 @@ def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str)
         return _build(hint, value, source, key + ".")
 
     def bad(expected: str) -> ScenarioError:
-        return ScenarioError(f"{source}: '{key}' must be {expected}, got {value!r}")
+        return ScenarioError(f"{source}: '{key}' must be {expected}, got {_show(value)}")
 
     if hint is bool:
         if not isinstance(value, bool):
@@ -386,9 +411,14 @@ def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str)
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad("a whole number")
     elif hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad("a finite number")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond a float's range
+            raise bad("a finite number") from None
+        if not math.isfinite(value):
+            raise bad("a finite number")
     elif hint is str:
         if not isinstance(value, str):
             raise bad("a string")
@@ -400,13 +430,13 @@ def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str)
         value = tuple(value)
     choices = f.metadata.get("choices") or ()
     if choices and value not in choices:
-        raise ScenarioError(f"{source}: '{key}' is {value!r}; choose one of: {', '.join(map(str, choices))}")
+        raise ScenarioError(f"{source}: '{key}' is {_show(value)}; choose one of: {', '.join(map(str, choices))}")
     check = f.metadata.get("check")
     if check is not None:
         problem = check(value)
         if problem:
             unit = f" {f.metadata['unit']}" if f.metadata.get("unit") else ""
-            raise ScenarioError(f"{source}: '{key}' is {value!r}{unit}; it {problem}")
+            raise ScenarioError(f"{source}: '{key}' is {_show(value)}{unit}; it {problem}")
     return value
 
 
@@ -415,8 +445,8 @@ def _apply_model_preset(raw: Any, source: str) -> Any:
     if not isinstance(raw, dict) or not isinstance(raw.get("model"), dict) or raw["model"].get("preset") is None:
         return raw
     name = raw["model"]["preset"]
-    if name not in MODEL_PRESETS:
-        raise ScenarioError(f"{source}: 'model.preset' is {name!r}; choose one of: {', '.join(MODEL_PRESETS)}")
+    if not isinstance(name, str) or name not in MODEL_PRESETS:
+        raise ScenarioError(f"{source}: 'model.preset' is {_show(name)}; choose one of: {', '.join(MODEL_PRESETS)}")
     return {**raw, "model": {**MODEL_PRESETS[name], **raw["model"]}}
 
 
@@ -438,17 +468,25 @@ def _resolve_shape(c: ConstellationSpec, source: str) -> ConstellationSpec:
 
 
 def _check_consistency(sc: Scenario, source: str) -> None:
-    """Rules that tie several keys together."""
-    from .placement import STRATEGIES  # the registry owns the valid names
-
+    """Rules that tie several keys together. Code downstream relies on them and does not check again."""
     c = sc.constellation
+    if c.num_satellites > MAX_SATELLITES:
+        raise ScenarioError(f"{source}: the constellation has {c.planes} x {c.sats_per_plane} = {c.num_satellites} "
+                            f"satellites, more than the {MAX_SATELLITES} the routing tables hold; lower "
+                            f"'constellation.planes' or 'constellation.sats_per_plane'")
     if c.phasing > c.planes - 1:
         raise ScenarioError(f"{source}: 'constellation.phasing' is {c.phasing}; it must be in [0, planes - 1] = "
                             f"[0, {c.planes - 1}]")
     grazing = sc.links.grazing_altitude_km
-    if grazing is not None and grazing >= c.altitude_km:
+    if grazing is not None and grazing >= c.altitude_km - SGP4_ALTITUDE_MARGIN_KM:
         raise ScenarioError(f"{source}: 'links.grazing_altitude_km' {grazing:g} must be below the orbit altitude "
-                            f"{c.altitude_km:g} km; lower it (default 80) or set null for no line-of-sight rule")
+                            f"{c.altitude_km:g} km less {SGP4_ALTITUDE_MARGIN_KM:g} km (SGP4's orbits dip that much "
+                            f"below the nominal altitude); lower it (default 80) or set null for no line-of-sight rule")
+    horizon_s = sc.snapshots.horizon_s
+    if horizon_s > MAX_HORIZON_S:
+        raise ScenarioError(f"{source}: the run lasts snapshots.count x snapshots.interval_s = {horizon_s:g} s, more "
+                            f"than {MAX_HORIZON_S:g} s (simulated time is int64 ns); lower 'snapshots.count' or "
+                            f"'snapshots.interval_s'")
     m = sc.model
     if m.top_k > m.experts:
         raise ScenarioError(f"{source}: 'model.top_k' is {m.top_k} but the model has only {m.experts} experts per "
@@ -458,21 +496,43 @@ def _check_consistency(sc: Scenario, source: str) -> None:
                             f"(1 gateway + {m.experts} experts)) but the constellation has {c.num_satellites}; "
                             f"add planes or satellites per plane, or shrink the model")
     for name in sc.strategies:
-        if name not in STRATEGIES:
-            raise ScenarioError(f"{source}: unknown strategy '{name}' in 'strategies'; choose from: "
-                                f"{', '.join(STRATEGIES)}")
+        if name not in STRATEGY_NAMES:
+            raise ScenarioError(f"{source}: unknown strategy {_show(name)} in 'strategies'; choose from: "
+                                f"{', '.join(STRATEGY_NAMES)}")
     if len(set(sc.strategies)) != len(sc.strategies):
         raise ScenarioError(f"{source}: 'strategies' lists a strategy twice; list each once")
     if sc.links.segment_payload_bytes < 64:
         raise ScenarioError(f"{source}: 'links.mtu_bytes' {sc.links.mtu_bytes} leaves no room for a payload after "
                             f"the {IPV4_HEADER_BYTES + UDP_HEADER_BYTES + APP_HEADER_BYTES} header bytes; use >= 128")
+    t = sc.traffic
+    entries = t.requests * t.tokens_per_request * m.layers * m.top_k
+    if entries > MAX_ACTIVATIONS:
+        raise ScenarioError(f"{source}: traffic.requests x traffic.tokens_per_request x model.layers x model.top_k "
+                            f"= {entries} activations, more than {MAX_ACTIVATIONS}; lower 'traffic.requests' or "
+                            f"'traffic.tokens_per_request'")
+    if (t.requests - 1) * t.request_spacing_s > MAX_HORIZON_S:
+        raise ScenarioError(f"{source}: the last request starts at {(t.requests - 1) * t.request_spacing_s:g} s, "
+                            f"beyond {MAX_HORIZON_S:g} s; lower 'traffic.request_spacing_s' or 'traffic.requests'")
+    from . import model as work  # the FLOP formulas (model.py imports this module, so not at the top)
+
+    for key, flops in (("gateway_flops", work.gateway_flops(m)), ("expert_flops", work.expert_flops(m)),
+                       ("lm_head_flops", work.lm_head_flops(m))):
+        if flops / sc.compute.satellite_flops > MAX_COMPUTE_S:
+            raise ScenarioError(f"{source}: one token's {key[:-6].replace('_', ' ')} work takes "
+                                f"{flops / sc.compute.satellite_flops:g} s at compute.satellite_flops, more than "
+                                f"{MAX_COMPUTE_S:g} s; raise 'compute.satellite_flops' or lower 'model.{key}' "
+                                f"or the model's dimensions")
     a = sc.activations
     if a.kind == "file":
         if not a.path:
             raise ScenarioError(f"{source}: 'activations.kind' is 'file' but 'activations.path' is not set; "
                                 f"name the trace file")
-        if not sc.resolve(a.path).is_file():
-            raise ScenarioError(f"{source}: activation trace '{sc.resolve(a.path)}' not found; fix "
+        try:
+            found = sc.resolve(a.path).is_file()
+        except (OSError, ValueError):  # a name too long, a NUL
+            found = False
+        if not found:
+            raise ScenarioError(f"{source}: activation trace {_show(str(sc.resolve(a.path)))} not found; fix "
                                 f"'activations.path' (it is relative to the scenario file)")
     elif a.path is not None:
         raise ScenarioError(f"{source}: 'activations.path' is set but 'activations.kind' is 'synthetic'; "

@@ -29,7 +29,9 @@ import io
 import itertools
 import json
 import logging
+import math
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -38,12 +40,18 @@ from typing import Any, Optional
 
 import yaml
 
-from .errors import ScenarioError
-from .scenario import _YamlLoader, scenario_from_dict
+from .errors import ResultsError, ScenarioError
+from .scenario import scenario_from_dict
+from .formats.files import default_results_dir, read_json_file, read_yaml_file, show as _show
+from .traces import write_files
 
 log = logging.getLogger(__name__)
 
 _SWEEP_KEYS = {"name", "base", "set", "grid"}
+#: Most points one sweep file may define.
+MAX_POINTS = 10_000
+#: Lines of a failed point's log kept in failed.json.
+LOG_TAIL_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -70,17 +78,13 @@ class Sweep:
 
 
 def _read_yaml(path: Path, what: str) -> Any:
-    if not path.is_file():
-        raise ScenarioError(f"{what} '{path}' not found: check the path")
-    try:
-        return yaml.load(path.read_text(), Loader=_YamlLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{path}: YAML syntax error{where}; fix the file's syntax") from None
+    return read_yaml_file(path, what, ScenarioError)
 
 
 def _set_key(raw: dict, dotted: str, value: Any, source: str) -> None:
+    if not isinstance(dotted, str) or not dotted:
+        raise ScenarioError(f"{source}: key {_show(dotted)} must be a dotted scenario key such as "
+                            f"'constellation.altitude_km'")
     *sections, key = dotted.split(".")
     node = raw
     for section in sections:
@@ -103,19 +107,29 @@ def load_sweep(path: Path, out_dir: Optional[Path] = None) -> Sweep:
     source = str(path)
     if not isinstance(raw, dict):
         raise ScenarioError(f"{source}: a sweep must be a mapping with keys {', '.join(sorted(_SWEEP_KEYS))}")
-    unknown = sorted(set(raw) - _SWEEP_KEYS)
+    unknown = sorted((k for k in raw if k not in _SWEEP_KEYS), key=str)
     if unknown:
-        raise ScenarioError(f"{source}: unknown key '{unknown[0]}'; allowed: {', '.join(sorted(_SWEEP_KEYS))}")
+        raise ScenarioError(f"{source}: unknown key {_show(unknown[0])}; allowed: {', '.join(sorted(_SWEEP_KEYS))}")
     for key in ("name", "base", "grid"):
         if key not in raw:
             raise ScenarioError(f"{source}: missing required key '{key}'")
+    for key in ("name", "base"):
+        if not isinstance(raw[key], str) or not raw[key].strip() or "\0" in raw[key]:
+            raise ScenarioError(f"{source}: '{key}' must be a non-empty string, got {_show(raw[key])}")
     if out_dir is None:
-        out_dir = Path("results") / f"sweep-{raw['name']}"
+        out_dir = default_results_dir(raw["name"], prefix="sweep-")
     grid = raw["grid"]
     if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v for v in grid.values()):
         raise ScenarioError(f"{source}: 'grid' must map scenario keys to non-empty lists of values")
+    if math.prod(len(v) for v in grid.values()) > MAX_POINTS:
+        raise ScenarioError(f"{source}: the grid has {math.prod(len(v) for v in grid.values())} points, more than "
+                            f"{MAX_POINTS}; split the sweep")
+    if not isinstance(raw.get("set") or {}, dict):
+        raise ScenarioError(f"{source}: 'set' must map scenario keys to values")
     base_path = (path.parent / raw["base"]).resolve()
     base = _read_yaml(base_path, "base scenario")
+    if not isinstance(base, dict):
+        raise ScenarioError(f"{base_path}: the base scenario must be a mapping of keys to values")
     for dotted, value in (raw.get("set") or {}).items():
         _set_key(base, dotted, value, source)
     keys = list(grid)
@@ -132,8 +146,10 @@ def load_sweep(path: Path, out_dir: Optional[Path] = None) -> Sweep:
     return Sweep(raw["name"], keys, points, base_path.parent, Path(out_dir))
 
 
-def run_point(scenario: dict, base_dir: str, out_dir: str) -> str:
-    """Run one point as its own process (``python -m harness run``); returns its results directory.
+def run_point(scenario: dict, base_dir: str, out_dir: str) -> dict:
+    """Run one point as its own process (``python -m harness run``) and return its outcome, never
+    raising for the point's own failure: ``{"ok": bool, "returncode": int, "signal": name or None,
+    "log_tail": [last lines of its stderr]}``. The whole log goes to ``OUT/logs/<point>.log``.
 
     The scenario is written next to the results so that relative paths resolve against the base
     scenario's folder via ``base_dir``; the child process validates it again.
@@ -143,12 +159,17 @@ def run_point(scenario: dict, base_dir: str, out_dir: str) -> str:
     scenario_file = out.parent / f".{out.name}.yaml"
     text = yaml.safe_dump(_absolute_paths(scenario, Path(base_dir)), sort_keys=False)
     scenario_file.write_text(text)
-    done = subprocess.run([sys.executable, "-m", "harness", "run", str(scenario_file), "--out", str(out)],
-                          capture_output=True, text=True, check=False)
-    scenario_file.unlink(missing_ok=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"point {out.name} failed: {done.stderr.strip().splitlines()[-1:]}")
-    return str(out)
+    try:
+        done = subprocess.run([sys.executable, "-m", "harness", "run", str(scenario_file), "--out", str(out)],
+                              capture_output=True, text=True, errors="replace", check=False)
+    finally:
+        scenario_file.unlink(missing_ok=True)
+    logs = out.parent.parent / "logs"
+    write_files(logs, {f"{out.name}.log": done.stderr})
+    code = done.returncode
+    return {"ok": code == 0, "returncode": code,
+            "signal": signal.Signals(-code).name if code < 0 and -code in signal.valid_signals() else None,
+            "log_tail": done.stderr.strip().splitlines()[-LOG_TAIL_LINES:]}
 
 
 def _absolute_paths(scenario: dict, base_dir: Path) -> dict:
@@ -159,8 +180,11 @@ def _absolute_paths(scenario: dict, base_dir: Path) -> dict:
     return scenario
 
 
-def run_sweep(sweep: Sweep, scheduler: Optional[str] = None, workers: Optional[int] = None) -> list[SweepPoint]:
-    """Run the points that are not done on Dask; return the points that ran."""
+def run_sweep(sweep: Sweep, scheduler: Optional[str] = None, workers: Optional[int] = None) -> list[dict]:
+    """Run the points that are not done on Dask, each in its own process, and return the failed ones
+    (also written to ``OUT/failed.json``): index, point, values, returncode, signal, log_tail. A
+    point that fails (an error, a signal such as SIGSEGV or SIGKILL, an ns-3 fatal error) does not
+    stop the others; run the sweep again to retry only the points without results."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     if not log.isEnabledFor(logging.DEBUG):  # importing distributed configures its own INFO logging
@@ -170,6 +194,7 @@ def run_sweep(sweep: Sweep, scheduler: Optional[str] = None, workers: Optional[i
     log.info("sweep %s: %d points, %d done, %d to run", sweep.name, len(sweep.points),
              len(sweep.points) - len(todo), len(todo))
     if not todo:
+        write_files(sweep.out_dir, {"failed.json": "[]\n"})
         return []
     cluster = None
     if scheduler is None:
@@ -178,19 +203,33 @@ def run_sweep(sweep: Sweep, scheduler: Optional[str] = None, workers: Optional[i
         client = Client(cluster)
     else:
         client = Client(scheduler)
+    failed = []
     try:
         futures = {client.submit(run_point, p.scenario, str(sweep.base_dir), str(p.out_dir), pure=False): p
                    for p in todo}
         for count, future in enumerate(as_completed(futures), start=1):
             point = futures[future]
-            future.result()  # re-raises a point's failure here
-            log.info("sweep %s: point %d done (%d/%d): %s", sweep.name, point.index, count, len(todo),
-                     _slug(point.values))
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker itself died (e.g. killed): the point failed
+                outcome = {"ok": False, "returncode": None, "signal": None,
+                           "log_tail": [f"{type(exc).__name__}: {exc}"]}
+            if outcome["ok"]:
+                log.info("sweep %s: point %d done (%d/%d): %s", sweep.name, point.index, count, len(todo),
+                         _slug(point.values))
+            else:
+                failed.append({"index": point.index, "point": point.out_dir.name, "values": point.values,
+                               **{k: outcome[k] for k in ("returncode", "signal", "log_tail")}})
+                log.warning("sweep %s: point %d FAILED (%d/%d, exit %s%s): %s", sweep.name, point.index, count,
+                            len(todo), outcome["returncode"], f", {outcome['signal']}" if outcome["signal"] else "",
+                            (outcome["log_tail"] or ["(no output)"])[-1])
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    return todo
+    failed.sort(key=lambda f: f["index"])
+    write_files(sweep.out_dir, {"failed.json": json.dumps(failed, indent=2, default=str) + "\n"})
+    return failed
 
 
 def collect(sweep: Sweep) -> str:
@@ -201,7 +240,10 @@ def collect(sweep: Sweep) -> str:
     for point in sweep.points:
         if not point.done:
             continue
-        summary = json.loads((point.out_dir / "summary.json").read_text())
+        summary = read_json_file(point.out_dir / "summary.json", "summary.json", ResultsError, 1 << 26)
+        if not isinstance(summary, dict) or not isinstance(summary.get("strategies"), dict):
+            raise ResultsError(f"{point.out_dir / 'summary.json'}: field 'strategies' is missing; remove the "
+                               f"point's directory and run the sweep again")
         for name, stats in summary["strategies"].items():
             cells = [point.index, *(point.values[k] for k in sweep.keys), name, stats["tokens"],
                      stats["completed"], *(stats[f] if stats[f] is not None else "" for f in
@@ -248,8 +290,6 @@ def sweep_plot_png(sweep: Sweep, table_csv: str) -> bytes:
 
 
 def write_collection(sweep: Sweep) -> str:
-    from .traces import write_files
-
     table = collect(sweep)
     write_files(sweep.out_dir, {"sweep.csv": table, "sweep.png": sweep_plot_png(sweep, table)})
     return table

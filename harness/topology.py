@@ -21,7 +21,6 @@ from .constellation import (
     SPEED_OF_LIGHT_M_S,
     WALKER_KINDS,
     Constellation,
-    _require_finite,
     walker_shape,
 )
 
@@ -64,9 +63,8 @@ def plus_grid_edges(*, kind: str, planes: int, sats_per_plane: int, phasing: int
         ``[L, 2]`` int32 array of satellite ids, each row ``(a, b)`` with
         ``a < b``, rows sorted lexicographically and unique.
 
-    Raises:
-        ValueError: on an unknown kind, ``planes < 1``, ``sats_per_plane < 1``
-            or ``phasing`` outside ``[0, planes-1]``.
+    The arguments' rules (known kind, ``planes, sats_per_plane >= 1``,
+    ``phasing`` in ``[0, planes-1]``) are the scenario schema's; here they are asserted.
     """
     planes, sats_per_plane, phasing = walker_shape(kind, planes, sats_per_plane, phasing)
 
@@ -345,39 +343,21 @@ def isl_topology(
     Raises:
         ValueError: if ``edges`` is not ``[L, 2]`` integers, names a satellite
             outside the constellation, links a satellite to itself, or repeats
-            a link; or if any other argument is out of range.
+            a link. The other arguments' rules are asserted only (the scenario
+            schema checks them).
     """
     num_nodes = constellation.num_satellites
     edges = _validated_edges(edges, num_nodes)
     positions_m = constellation.positions_m
 
-    if grazing_altitude_km is not None:
-        grazing_altitude_km = _require_finite("grazing_altitude_km", grazing_altitude_km)
-        # A beam cannot pass above the satellites at its ends, so a grazing
-        # layer at or above the lowest satellite is certainly a mistake.
-        lowest_altitude_km = float(
-            np.sqrt(_dot(positions_m, positions_m)).min()) / 1e3 - EARTH_RADIUS_KM
-        if not 0.0 <= grazing_altitude_km < lowest_altitude_km:
-            raise ValueError(
-                f"grazing_altitude_km must be in [0, {lowest_altitude_km:.3f}) (the lowest "
-                f"satellite altitude) or None, got {grazing_altitude_km}")
-    if max_angular_rate_rad_s is not None:
-        max_angular_rate_rad_s = _require_finite("max_angular_rate_rad_s", max_angular_rate_rad_s)
-        if max_angular_rate_rad_s <= 0.0:
-            raise ValueError(
-                f"max_angular_rate_rad_s must be > 0 or None, got {max_angular_rate_rad_s}")
-    if polar_cutoff_deg is not None:
-        polar_cutoff_deg = _require_finite("polar_cutoff_deg", polar_cutoff_deg)
-        if not 0.0 < polar_cutoff_deg <= 90.0:
-            raise ValueError(f"polar_cutoff_deg must be in (0, 90] or None, got {polar_cutoff_deg}")
-    survival_probability = _require_finite("survival_probability", survival_probability)
-    if not 0.0 <= survival_probability <= 1.0:
-        raise ValueError(
-            f"survival_probability must be in [0, 1], got {survival_probability}")
-    if survival_probability < 1.0 and not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"survival_probability={survival_probability} < 1 needs rng to be a "
-            f"numpy.random.Generator, got {rng!r}")
+    # The rules of these arguments are the scenario schema's (harness/scenario.py, which also keeps
+    # the grazing altitude clear of SGP4's lowest satellite); here they are only asserted.
+    assert grazing_altitude_km is None or 0.0 <= grazing_altitude_km < float(
+        np.sqrt(_dot(positions_m, positions_m)).min()) / 1e3 - EARTH_RADIUS_KM, "grazing above the lowest satellite"
+    assert max_angular_rate_rad_s is None or 0.0 < max_angular_rate_rad_s < math.inf, max_angular_rate_rad_s
+    assert polar_cutoff_deg is None or 0.0 < polar_cutoff_deg <= 90.0, polar_cutoff_deg
+    assert 0.0 <= survival_probability <= 1.0, survival_probability
+    assert survival_probability == 1.0 or isinstance(rng, np.random.Generator), "outages need a Generator"
 
     a, b = edges[:, 0], edges[:, 1]
     start_m, end_m = positions_m[:, a], positions_m[:, b]

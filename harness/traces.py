@@ -28,7 +28,13 @@ A results directory holds:
 
 Results are written all at once, after the whole run succeeded: files are first written into a
 temporary folder next to the target, then moved into place, so a failed run leaves nothing
-half-written.
+half-written. The default results directory is ``results/<name>`` with the scenario's name
+sanitised (:func:`harness.formats.default_results_dir`), so no name can point outside ``results/``.
+
+:func:`read_results` reads a results directory back strictly, through the readers of
+:mod:`harness.formats` (every on-disk format and its strict reader are there or here): a missing,
+oversized, binary or malformed file is a :class:`~harness.errors.ResultsError` whose one line names
+the file, the field and the fix.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import numpy as np
+
+from .errors import HarnessError, ResultsError
+from .formats.files import MAX_CONFIG_BYTES, MAX_DATA_BYTES, read_json_file, read_text_file, show as _show
 
 TOKEN_COLUMNS = ("request", "token", "t_start_ns", "t_end_ns", "latency_ns", "analytic_ns", "compute_ns",
                  "serialization_ns", "propagation_ns")
@@ -200,42 +209,182 @@ class Results:
 
 
 def read_results(directory: Path) -> Results:
-    """Read a results directory written by ``python -m harness run``."""
+    """Read a results directory written by ``python -m harness run``, strictly: a missing or
+    malformed file raises :class:`~harness.errors.ResultsError` naming the file, the field and the fix."""
     directory = Path(directory)
+    if not directory.is_dir():
+        raise ResultsError(f"results directory {_show(str(directory))} not found; give the --out folder of a "
+                           f"'harness run'")
     for name in ("tokens.csv", "layers.csv", "run.json"):
         if not (directory / name).is_file():
-            raise FileNotFoundError(f"{directory} has no {name}: is it a results directory of 'harness run'?")
-    run = json.loads((directory / "run.json").read_text())
+            raise ResultsError(f"{directory} has no {name}: is it a results directory of 'harness run'? "
+                               f"(run the scenario again to rewrite it)")
+    run = _read_run_json(directory / "run.json")
+    tokens = _read_tokens_csv(directory / "tokens.csv")
+    layers = _read_layers_csv(directory / "layers.csv", tokens)
+    satellites = None
+    if (directory / "satellites.csv").is_file():
+        satellites = _read_satellites_csv(directory / "satellites.csv")
     placements = {}
     if (directory / "placements.json").is_file():
-        placements = json.loads((directory / "placements.json").read_text())
-    satellites = _read_csv(directory / "satellites.csv", numeric_from=0) if (directory / "satellites.csv").is_file() \
-        else None
-    return Results(scenario=run["scenario"], seed=run["seed"],
-                   tokens=_by_strategy(directory / "tokens.csv"), layers=_by_strategy(directory / "layers.csv"),
-                   counters=run["strategies"], placements=placements,
-                   satellites=satellites[""] if satellites else None)
+        placements = _read_placements_json(directory / "placements.json", layers,
+                                           None if satellites is None else len(satellites["sat"]))
+        for name, plan in placements.items():
+            if name in layers and len(plan["gateways"]) != int(layers[name]["layer"].max()) + 1:
+                raise ResultsError(f"{directory / 'layers.csv'}: strategy '{name}' has "
+                                   f"{int(layers[name]['layer'].max()) + 1} layers but placements.json has "
+                                   f"{len(plan['gateways'])} gateways; run the scenario again")
+    return Results(scenario=run["scenario"], seed=run["seed"], tokens=tokens, layers=layers,
+                   counters=run["strategies"], placements=placements, satellites=satellites)
 
 
-def _read_csv(path: Path, numeric_from: int) -> dict[str, dict[str, np.ndarray]]:
-    """Columns of a CSV of integers (and floats), grouped by the first column unless numeric_from == 0."""
-    with open(path) as f:
-        header = f.readline().strip().split(",")
-        lines = [line.rstrip("\n").split(",") for line in f if line.strip()]
-    groups: dict[str, list[list[str]]] = {}
-    for cells in lines:
-        key = cells[0] if numeric_from == 1 else ""
-        groups.setdefault(key, []).append(cells[numeric_from:])
-    columns = header[numeric_from:]
+def _fail(path: Path, problem: str, error: type = ResultsError) -> HarnessError:
+    return error(f"{path}: {problem}")
+
+
+def _read_run_json(path: Path) -> dict:
+    fix = "run the scenario again to rewrite it"
+    run = read_json_file(path, "run.json", ResultsError, MAX_CONFIG_BYTES * 64)
+    if not isinstance(run, dict):
+        raise _fail(path, f"must be a JSON object with keys scenario, seed, strategies; {fix}")
+    for key, kind in (("scenario", str), ("seed", int), ("strategies", dict)):
+        if not isinstance(run.get(key), kind) or isinstance(run.get(key), bool):
+            raise _fail(path, f"field '{key}' is missing or not a {kind.__name__}; {fix}")
+    for name, counters in run["strategies"].items():
+        if not isinstance(counters, dict):
+            raise _fail(path, f"field 'strategies.{name}' must be an object of packet counters; {fix}")
+    return run
+
+
+def _csv_rows(path: Path, header: list[str], what: str, text: Optional[str] = None) -> list:
+    if text is None:
+        text = read_text_file(path, what, ResultsError, MAX_DATA_BYTES)
+    lines = text.splitlines()
+    if not lines or lines[0].strip().split(",") != header:
+        first = _show(lines[0] if lines else "")
+        raise _fail(path, f"line 1 is {first}, expected the header '{','.join(header)}'; the file is not one "
+                          f"'harness run' wrote: run the scenario again")
+    rows = []
+    for n, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        cells = line.split(",")
+        if len(cells) != len(header):
+            raise _fail(path, f"line {n} has {len(cells)} fields, the header {len(header)}; fix or remove that line")
+        rows.append((n, cells))
+    return rows
+
+
+def _int_table(path: Path, rows: list, columns: list[str], first: int) -> np.ndarray:
+    """The cells from column ``first`` on as int64, or ResultsError naming the line and column."""
+    try:  # fast path; on a bad cell, the loop below finds it and names it
+        with np.errstate(all="ignore"):
+            return np.array([cells[first:] for _, cells in rows], dtype=str).astype(np.int64).reshape(
+                len(rows), len(columns) - first)
+    except (ValueError, OverflowError):
+        pass
+    table = np.empty((len(rows), len(columns) - first), dtype=np.int64)
+    for i, (n, cells) in enumerate(rows):
+        for j, cell in enumerate(cells[first:]):
+            try:
+                value = int(cell)
+            except ValueError:
+                raise _fail(path, f"line {n}, column '{columns[first + j]}' is {_show(cell)}, not a whole "
+                                  f"number; fix or remove that line") from None
+            if not -(2**63) <= value < 2**63:
+                raise _fail(path, f"line {n}, column '{columns[first + j]}' is out of the int64 range; fix "
+                                  f"or remove that line")
+            table[i, j] = value
+    return table
+
+
+def _by_strategy(path: Path, rows: list, columns: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    table = _int_table(path, rows, columns, 1)
+    names = [cells[0] for _, cells in rows]
+    for n, cells in rows:
+        if not cells[0]:
+            raise _fail(path, f"line {n} has an empty strategy name; fix or remove that line")
     out = {}
-    for key, rows in groups.items():
-        table = np.array(rows, dtype=np.float64 if numeric_from == 0 else np.int64)
-        out[key] = {name: table[:, i] for i, name in enumerate(columns)}
+    for name in dict.fromkeys(names):
+        picked = table[[i for i, x in enumerate(names) if x == name]]
+        out[name] = {column: picked[:, i] for i, column in enumerate(columns[1:])}
     return out
 
 
-def _by_strategy(path: Path) -> dict[str, dict[str, np.ndarray]]:
-    return _read_csv(path, numeric_from=1)
+def _read_tokens_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    columns = ["strategy", *TOKEN_COLUMNS]
+    rows = _csv_rows(path, columns, "tokens.csv")
+    if not rows:
+        raise _fail(path, "has no token rows; run the scenario again")
+    tokens = _by_strategy(path, rows, columns)
+    for name, cols in tokens.items():
+        if (cols["request"] < 0).any() or (cols["token"] < 0).any():
+            raise _fail(path, f"strategy '{name}' has a negative request or token index; run the scenario again")
+        pairs = set(zip(cols["request"].tolist(), cols["token"].tolist()))
+        if len(pairs) != len(cols["request"]):
+            raise _fail(path, f"strategy '{name}' lists a (request, token) twice; remove the repeated line")
+    return tokens
+
+
+def _read_layers_csv(path: Path, tokens: dict) -> dict[str, dict[str, np.ndarray]]:
+    text = read_text_file(path, "layers.csv", ResultsError, MAX_DATA_BYTES)
+    top_k = (len(text.split("\n", 1)[0].strip().split(",")) - 6) // 2
+    columns = layer_columns(max(top_k, 1))
+    rows = _csv_rows(path, columns, "layers.csv", text)
+    layers = _by_strategy(path, rows, columns)
+    for name, cols in tokens.items():
+        if name not in layers:
+            raise _fail(path, f"has no rows of strategy '{name}' (tokens.csv has); run the scenario again")
+        got = layers[name]
+        num_layers = int(got["layer"].max()) + 1 if got["layer"].size else 0
+        if num_layers < 1 or (got["layer"] < 0).any() or len(got["layer"]) != len(cols["request"]) * num_layers:
+            raise _fail(path, f"strategy '{name}' needs one row per token of tokens.csv and layer 0..L-1; "
+                              f"run the scenario again")
+        order = np.lexsort((got["layer"], got["token"], got["request"]))
+        if not (got["layer"][order].reshape(-1, num_layers) == np.arange(num_layers)).all():
+            raise _fail(path, f"strategy '{name}' does not give every token each layer 0..{num_layers - 1} once; "
+                              f"run the scenario again")
+        keys = np.column_stack([got["request"][order], got["token"][order]])[::num_layers]
+        token_order = np.lexsort((cols["token"], cols["request"]))
+        if not (keys == np.column_stack([cols["request"][token_order], cols["token"][token_order]])).all():
+            raise _fail(path, f"strategy '{name}' has rows for tokens that tokens.csv does not list; run the "
+                              f"scenario again")
+    return layers
+
+
+def _read_satellites_csv(path: Path) -> dict[str, np.ndarray]:
+    columns = ["sat", "plane", "slot", "lat_deg", "lon_deg"]
+    rows = _csv_rows(path, columns, "satellites.csv")
+    try:
+        table = np.array([[float(c) for c in cells] for _, cells in rows], dtype=np.float64).reshape(-1, 5)
+    except ValueError:
+        raise _fail(path, "holds a value that is not a number; run the scenario again") from None
+    if not np.isfinite(table).all() or (table[:, 0] != np.arange(len(table))).any():
+        raise _fail(path, "column 'sat' must count 0, 1, 2, ... with finite values; run the scenario again")
+    return {name: table[:, i] for i, name in enumerate(columns)}
+
+
+def _read_placements_json(path: Path, layers: dict, num_satellites: Optional[int]) -> dict:
+    fix = "run the scenario again to rewrite it"
+    plans = read_json_file(path, "placements.json", ResultsError, MAX_DATA_BYTES)
+    if not isinstance(plans, dict):
+        raise _fail(path, f"must be a JSON object of strategy -> placement; {fix}")
+    for name, plan in plans.items():
+        if not isinstance(plan, dict) or set(plan) != {"gateways", "experts", "subnets"}:
+            raise _fail(path, f"field '{name}' must be an object with gateways, experts, subnets; {fix}")
+        for key in ("gateways", "experts", "subnets"):
+            try:
+                values = np.asarray(plan[key], dtype=np.int64)
+            except (TypeError, ValueError, OverflowError):
+                raise _fail(path, f"field '{name}.{key}' must hold whole numbers; {fix}") from None
+            want_dims = 2 if key == "experts" else 1
+            if values.ndim != want_dims or (num_satellites is not None and values.size
+                                            and (values.min() < -1 or values.max() >= num_satellites)):
+                raise _fail(path, f"field '{name}.{key}' has the wrong shape or a satellite outside the "
+                                  f"constellation of satellites.csv; {fix}")
+        if num_satellites is not None and len(plan["subnets"]) not in (0, num_satellites):
+            raise _fail(path, f"field '{name}.subnets' must have one entry per satellite of satellites.csv; {fix}")
+    return plans
 
 
 # ---------------------------------------------------------------------------------------------

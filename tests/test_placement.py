@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -334,3 +336,16 @@ def test_save_plan_to_a_missing_folder_is_a_placement_error(tiny, tmp_path):
     placement = place("space-xnet", tiny, np.random.default_rng(0))
     with pytest.raises(PlacementError, match="cannot write plan"):
         save_plan(placement, tmp_path / "no" / "such" / "plan.json")
+
+
+def test_the_strategy_registry_and_the_implementations_agree():
+    from harness.strategies import STRATEGY_NAMES
+
+    assert tuple(STRATEGIES) == STRATEGY_NAMES
+
+
+def test_the_schema_does_not_import_the_placement_code():
+    code = "import sys, harness.scenario, harness.reference; print('harness.placement' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.strip() == "False"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -90,3 +91,59 @@ def test_an_interrupted_sweep_resumes_without_redoing_finished_points(tmp_path):
     assert len(after) == 4
     for name, mtime in finished.items():
         assert after[name] == mtime, f"{name} was run again"
+
+
+# Installed through PYTHONPATH into every Python process of the sweep: the `harness run` child of the
+# point whose scenario file names CRASH_POINT dies of a real SIGSEGV before the harness starts, as an
+# ns-3 fatal error or a segfault in the C++ module would kill it. No hook in the harness itself.
+CRASH_HOOK = """
+import os, signal, sys
+_mark = os.environ.get("SPACEXNET_TEST_CRASH")
+if _mark and "run" in sys.argv and any(_mark in arg for arg in sys.argv):
+    os.kill(os.getpid(), signal.SIGSEGV)
+"""
+
+
+def test_a_crashing_point_is_recorded_the_others_complete_and_a_rerun_retries_only_it(tmp_path):
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(CRASH_HOOK)
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text(SWEEP.format(base=REPO / "topologies" / "tiny.yaml").replace("[550, 800]", "[550, 600, 650]")
+                          .replace("seed: [1, 2]", "seed: [1]"))
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), str(REPO)]),
+           "SPACEXNET_TEST_CRASH": "altitude_km=600"}
+    first = sweep_cli(str(sweep_file), "--out", str(out), "--workers", "2", cwd=REPO, env=env)
+    assert first.returncode == 1, first.stderr
+    last = first.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: 1 of 3 points failed: 001-altitude_km=600,seed=1 (SIGSEGV)"), last
+    assert "rerun the same command" in last
+    failed = json.loads((out / "failed.json").read_text())
+    assert [(f["index"], f["returncode"], f["signal"]) for f in failed] == [(1, -signal.SIGSEGV, "SIGSEGV")]
+    assert (out / "logs" / "001-altitude_km=600,seed=1.log").is_file()
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in (out / "points").glob("*/summary.json")}
+    assert sorted(finished) == ["000-altitude_km=550,seed=1", "002-altitude_km=650,seed=1"]
+    assert len((out / "sweep.csv").read_text().splitlines()) == 1 + 2
+    assert not [p for p in (out / "points").iterdir() if p.name.startswith(".")], "staging left behind"
+
+    env.pop("SPACEXNET_TEST_CRASH")
+    again = sweep_cli(str(sweep_file), "--out", str(out), "--workers", "2", cwd=REPO, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "2 done, 1 to run" in again.stderr
+    assert json.loads((out / "failed.json").read_text()) == []
+    after = {p.parent.name: p.stat().st_mtime_ns for p in (out / "points").glob("*/summary.json")}
+    assert len(after) == 3 and all(after[name] == mtime for name, mtime in finished.items())
+    assert len((out / "sweep.csv").read_text().splitlines()) == 1 + 3
+
+
+def test_a_hostile_sweep_name_gives_a_folder_inside_the_results_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "sweep.yaml"
+    path.write_text(SWEEP.format(base=REPO / "topologies" / "tiny.yaml").replace("name: t", "name: '../../../x'"))
+    sweep = load_sweep(path)
+    assert sweep.out_dir == Path("results") / "sweep-x"
+    assert all(Path("results") in p.out_dir.parents for p in sweep.points)
+    path.write_text(SWEEP.format(base=REPO / "topologies" / "tiny.yaml").replace("name: t", "name: [1]"))
+    with pytest.raises(ScenarioError, match="'name' must be a non-empty string"):
+        load_sweep(path)

@@ -1,0 +1,17 @@
+"""Every on-disk format of the harness and its strict reader, in one place.
+
+| file | format | written and read by |
+|---|---|---|
+| scenario YAML | the schema of :mod:`harness.scenario` | :func:`harness.scenario.load_scenario` (through :func:`read_yaml_file`) |
+| sweep YAML | ``name``, ``base``, ``set``, ``grid`` | :func:`harness.sweep.load_sweep` (through :func:`read_yaml_file`) |
+| placement plan (.json) | :mod:`harness.formats.plan` | :func:`plan.plan_json`, :func:`plan.parse_plan` |
+| activation trace (.npy, .csv) | :mod:`harness.formats.activation_trace` | :func:`activation_trace.write_trace`, :func:`activation_trace.read_trace` |
+| results directory | :mod:`harness.traces` | :func:`harness.traces.write_files`, :func:`harness.traces.read_results` |
+| topology export (.npz) | :mod:`harness.traces` | :func:`harness.traces.write_topology_npz` |
+
+Every reader is strict: a missing, oversized, binary, non-UTF-8 or malformed file is one line that
+names the file, the field and the fix (:mod:`harness.formats.files`), and nothing is unpickled.
+"""
+
+from .files import (MAX_CONFIG_BYTES, MAX_DATA_BYTES, RESULTS_ROOT, YamlLoader, default_results_dir,  # noqa: F401
+                    read_json_file, read_text_file, read_yaml_file, safe_name, show)

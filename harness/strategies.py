@@ -1,0 +1,13 @@
+"""The names of the placement strategies: the registry the schema checks ``strategies`` against.
+
+This module holds names only, so that :mod:`harness.scenario` can validate a scenario without
+importing the placement code (numpy routines, the routing engine). :data:`harness.placement.STRATEGIES`
+maps each of these names to its implementation; a test checks that the two agree, so a new
+strategy is added in both places.
+"""
+
+from __future__ import annotations
+
+#: Every strategy a scenario's ``strategies`` list (and ``harness place --strategy``) may name, in
+#: the order the reference lists them.
+STRATEGY_NAMES: tuple[str, ...] = ("space-xnet", "rand-place", "rand-intra", "rand-intra-cg")

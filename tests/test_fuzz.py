@@ -1,0 +1,81 @@
+"""Property-based fuzzing of the scenario boundary (hypothesis; bench/fuzz.py runs thousands more).
+
+Every mutated scenario either is valid (and, when small, goes through the pipeline up to the packet
+engine) or is refused with one line; it never raises anything else and never leaves an output
+directory. A few examples go through the real CLI, ns-3 included, in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import copy
+
+import pytest
+import yaml
+
+from scenario_fuzz import BASE, EXTREME_NUMBERS, HOSTILE_TEXT, KEYS, check_example, scenario_bytes
+
+REPO = Path(__file__).resolve().parents[1]
+OUTCOMES: Counter = Counter()
+FUZZ = settings(deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@settings(FUZZ, max_examples=300)
+@given(data=scenario_bytes(), default_out=st.booleans())
+def test_mutated_scenarios_are_valid_or_one_line_errors(data, default_out):
+    with tempfile.TemporaryDirectory() as folder:
+        OUTCOMES[check_example(data, Path(folder), default_out)] += 1
+
+
+HOSTILE_VALUES = [*EXTREME_NUMBERS, *HOSTILE_TEXT, None, True, [], {}, [1, "a"], {"a": None}]
+
+
+@pytest.mark.parametrize("path", [k[0] for k in KEYS], ids=".".join)
+def test_every_key_with_every_hostile_value(path, tmp_path):
+    # Systematic where the property above samples: each schema key gets each hostile value once.
+    outcomes = Counter()
+    for value in HOSTILE_VALUES:
+        raw = copy.deepcopy(BASE)
+        node = raw
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+        folder = tmp_path / f"v{len(outcomes)}-{sum(outcomes.values())}"
+        folder.mkdir()
+        outcomes[check_example(yaml.safe_dump(raw, allow_unicode=True).encode("utf-8", "surrogatepass"), folder,
+                               use_default_out=True, run_small=False)] += 1
+    assert outcomes["refused"] > 0, outcomes
+
+
+def test_the_fuzzer_reaches_both_outcomes():
+    # Run after the property above (file order): it must have seen valid scenarios run and refusals.
+    assert OUTCOMES["refused"] > 50 and OUTCOMES["valid-ran"] > 5, OUTCOMES
+
+
+@settings(FUZZ, max_examples=6)
+@given(data=scenario_bytes())
+def test_mutated_scenarios_through_the_cli_run_or_fail_with_one_line(data):
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        (folder / "scenario.yaml").write_bytes(data)
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        done = subprocess.run([sys.executable, "-m", "harness", "run", "scenario.yaml"], cwd=folder, env=env,
+                              capture_output=True, text=True, errors="replace", timeout=300, check=False)
+        made = sorted(p.name for p in folder.iterdir())
+        if done.returncode == 0:
+            assert made == ["results", "scenario.yaml"], made
+            assert len(list((folder / "results").iterdir())) == 1
+        else:
+            lines = done.stderr.strip().splitlines()
+            assert done.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), done.stderr[-2000:]
+            assert made == ["scenario.yaml"], made
