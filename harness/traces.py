@@ -8,6 +8,10 @@ A results directory holds:
   run's horizon. ``analytic_ns`` is the analytic model's latency of the token (no queueing) and the
   last three split it into compute, transmission and propagation on the critical path (-1 where
   the model has no route); ``latency_ns - analytic_ns`` is the queueing the packet engine saw.
+  With any of ``faults`` on (retransmission or satellite failures) three columns follow:
+  ``retransmissions`` (messages resent on behalf of the token), ``status`` (``completed``,
+  ``failed``, ``cancelled`` or ``unfinished``) and ``reason`` (words, empty when completed; see
+  :func:`harness.packet_sim.token_outcomes`). Without faults the file is as before.
 - ``layers.csv``: one row per token and layer: ``strategy, request, token, layer, gateway_sat,
   expert_0..expert_{k-1}, expert_sat_0..expert_sat_{k-1}, t_combine_ns`` where ``t_combine_ns``
   is when the gateway of the next layer (layer 0 after the last) had all k expert outputs of this
@@ -47,6 +51,9 @@ import numpy as np
 
 TOKEN_COLUMNS = ("request", "token", "t_start_ns", "t_end_ns", "latency_ns", "analytic_ns", "compute_ns",
                  "serialization_ns", "propagation_ns")
+#: tokens.csv columns present only when faults are on; the last two are text.
+FAULT_COLUMNS = ("retransmissions", "status", "reason")
+TEXT_COLUMNS = ("status", "reason")
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,9 @@ class StrategyTrace:
     serialization_ns: np.ndarray  # [R, T] analytic critical-path transmission
     propagation_ns: np.ndarray  # [R, T] analytic critical-path propagation
     counters: dict              # packet counters and unreachable pairs of the run
+    retransmissions: Optional[np.ndarray] = None  # [R, T] with faults on, else None
+    status: Optional[np.ndarray] = None           # [R, T] str, with faults on
+    reason: Optional[np.ndarray] = None           # [R, T] str, with faults on
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -79,14 +89,20 @@ class StrategyTrace:
 
 def tokens_csv(traces: list[StrategyTrace]) -> str:
     out = io.StringIO()
-    out.write("strategy," + ",".join(TOKEN_COLUMNS) + "\n")
+    faults = bool(traces) and traces[0].status is not None
+    out.write("strategy," + ",".join(TOKEN_COLUMNS + (FAULT_COLUMNS if faults else ())) + "\n")
     for tr in traces:
         requests, tokens = tr.token_start_ns.shape
         r, t = np.meshgrid(np.arange(requests), np.arange(tokens), indexing="ij")
         table = np.column_stack([a.ravel() for a in (r, t, tr.token_start_ns, tr.token_end_ns, tr.latency_ns,
                                                      tr.analytic_ns, tr.compute_ns, tr.serialization_ns,
                                                      tr.propagation_ns)])
-        _write_rows(out, tr.strategy, table)
+        if faults:
+            table = np.column_stack([table, tr.retransmissions.ravel()])
+            suffixes = [f",{st},{why}" for st, why in zip(tr.status.ravel(), tr.reason.ravel())]
+            _write_rows(out, tr.strategy, table, suffixes)
+        else:
+            _write_rows(out, tr.strategy, table)
     return out.getvalue()
 
 
@@ -111,11 +127,14 @@ def layer_columns(top_k: int) -> list[str]:
             + [f"expert_sat_{j}" for j in range(top_k)] + ["t_combine_ns"])
 
 
-def _write_rows(out: io.StringIO, strategy: str, table: np.ndarray) -> None:
+def _write_rows(out: io.StringIO, strategy: str, table: np.ndarray, suffixes: Optional[list[str]] = None) -> None:
     body = io.StringIO()
     np.savetxt(body, table.astype(np.int64), fmt="%d", delimiter=",")
     prefix = strategy + ","
-    out.writelines(prefix + line + "\n" for line in body.getvalue().splitlines())
+    lines = body.getvalue().splitlines()
+    if suffixes is not None:
+        lines = [line + suffix for line, suffix in zip(lines, suffixes)]
+    out.writelines(prefix + line + "\n" for line in lines)
 
 
 def run_json(name: str, seed: int, traces: list[StrategyTrace]) -> str:
@@ -227,10 +246,14 @@ def _read_csv(path: Path, numeric_from: int) -> dict[str, dict[str, np.ndarray]]
         key = cells[0] if numeric_from == 1 else ""
         groups.setdefault(key, []).append(cells[numeric_from:])
     columns = header[numeric_from:]
+    text = [i for i, name in enumerate(columns) if name in TEXT_COLUMNS]
     out = {}
     for key, rows in groups.items():
-        table = np.array(rows, dtype=np.float64 if numeric_from == 0 else np.int64)
-        out[key] = {name: table[:, i] for i, name in enumerate(columns)}
+        words = {i: np.array([row[i] for row in rows], dtype=str) for i in text}
+        numbers = [[v for i, v in enumerate(row) if i not in words] for row in rows]
+        table = np.array(numbers, dtype=np.float64 if numeric_from == 0 else np.int64)
+        numeric = [i for i in range(len(columns)) if i not in words]
+        out[key] = {columns[i]: words[i] if i in words else table[:, numeric.index(i)] for i in range(len(columns))}
     return out
 
 
