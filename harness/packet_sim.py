@@ -47,6 +47,7 @@ class PacketSimResult:
     run_wall_s: float  # wall time spent in Simulator::Run (setup excluded)
     retransmissions: np.ndarray = None  # [R, T] int64 messages resent on behalf of each token
     failures: np.ndarray = None         # [R, 6] int64 per request: code, token, layer, expert, kind, time ns
+    duplicates: int = 0                 # messages received whole more than once (needless retransmissions)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -192,7 +193,7 @@ def run_packet_sim(*, topology: Topology, routes: Routes, links: LinkSpec, gatew
         packets_dropped_queue=int(network.GetQueueDroppedPackets()),
         packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()),
         packet_hops=int(network.GetPacketHops()), run_wall_s=run_wall_s,
-        retransmissions=retransmissions, failures=failures)
+        retransmissions=retransmissions, failures=failures, duplicates=int(plan.GetDuplicates()))
     ns3.Simulator.Destroy()
     return result
 

@@ -188,6 +188,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
                                                "from_sat": int(a), "to_sat": int(b)} for s, a, b in cut[:10]])
         if faults:
             counters.update(messages_retransmitted=int(result.retransmissions.sum()),
+                            messages_duplicated=result.duplicates,
                             requests_failed=int((faults["status"] == "failed").any(axis=1).sum()),
                             satellites_failed=int((prep.satellite_fail_ns >= 0).sum())
                             if prep.satellite_fail_ns is not None else 0)

@@ -61,6 +61,7 @@ def test_a_message_lost_in_flight_is_resent_over_the_route_in_force_at_the_retry
     # The hidden state twice, the output once, and one ACK for each delivered message.
     assert result.packets_sent == 3 + 2
     assert result.failures[0, 0] == 0
+    assert result.duplicates == 0  # the retransmission was needed
 
 
 def test_without_retransmission_the_same_loss_stalls_the_request():
@@ -150,7 +151,7 @@ def test_tiny_with_retransmission_and_no_loss_only_adds_one_ack_per_message(tiny
     stats = json.loads((tmp_path / "out" / "summary.json").read_text())["strategies"]["space-xnet"]
     messages = sc.traffic.requests * sc.traffic.tokens_per_request * sc.model.layers * 2 * sc.model.top_k
     assert stats["packets_sent"] == healthy.counters["packets_sent"] + messages
-    assert stats["retransmissions"] == stats["messages_retransmitted"] == 0
+    assert stats["retransmissions"] == stats["messages_retransmitted"] == stats["messages_duplicated"] == 0
     assert stats["token_status"] == {"completed": 16, "failed": 0, "cancelled": 0, "unfinished": 0}
 
 

@@ -44,6 +44,7 @@ MoeTokenHelper::Install(NodeContainer nodes,
         app->TraceConnectWithoutContext("Tx", MakeCallback(&MoeTrafficPlan::NotifyPacketSent, m_plan));
         app->TraceConnectWithoutContext("Rx", MakeCallback(&MoeTrafficPlan::NotifyPacketReceived, m_plan));
         app->TraceConnectWithoutContext("Retransmit", MakeCallback(&MoeTrafficPlan::NotifyRetransmit, m_plan));
+        app->TraceConnectWithoutContext("Duplicate", MakeCallback(&MoeTrafficPlan::NotifyDuplicate, m_plan));
         n->AddApplication(app);
         apps.Add(app);
     };

@@ -66,6 +66,11 @@ MoeTokenApplication::GetTypeId()
                             "This component failed (request, token): a message exhausted its "
                             "retries or a component it needed was lost.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_requestFailedTrace),
+                            "ns3::MoeTokenApplication::RequestFailedTracedCallback")
+            .AddTraceSource("Duplicate",
+                            "A message of (request, token) arrived whole again after it had "
+                            "been received: a retransmission that was not needed.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_duplicateTrace),
                             "ns3::MoeTokenApplication::RequestFailedTracedCallback");
     return tid;
 }
@@ -383,6 +388,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
         SendAck(h);
         if (!m_delivered.insert(MessageKey(h)).second)
         {
+            m_duplicateTrace(request, token);
             return; // a retransmission of a message that was already whole (its ACK was late or lost)
         }
     }

@@ -120,6 +120,7 @@ class MoeTokenApplication : public Application
     TracedCallback<Ptr<const Packet>> m_txTrace;
     TracedCallback<uint32_t, uint32_t, uint32_t> m_retransmitTrace;
     TracedCallback<uint32_t, uint32_t> m_requestFailedTrace;
+    TracedCallback<uint32_t, uint32_t> m_duplicateTrace;
 };
 
 } // namespace ns3

@@ -73,6 +73,7 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_packetsSent(0),
       m_packetsReceived(0),
       m_retransmissionCount(0),
+      m_duplicates(0),
       m_tokensCompleted(0),
       m_tokensAbandoned(0)
 {
@@ -108,6 +109,7 @@ MoeTrafficPlan::Configure(uint32_t layers, uint32_t experts, uint32_t topK, uint
     m_packetsSent = 0;
     m_packetsReceived = 0;
     m_retransmissionCount = 0;
+    m_duplicates = 0;
     m_tokensCompleted = 0;
     m_tokensAbandoned = 0;
 }
@@ -326,7 +328,14 @@ MoeTrafficPlan::CopyFailures(int64_t* out, uint64_t count) const
     std::copy(m_failures.begin(), m_failures.end(), out);
 }
 
+void
+MoeTrafficPlan::NotifyDuplicate(uint32_t /* request */, uint32_t /* token */)
+{
+    ++m_duplicates;
+}
+
 uint64_t MoeTrafficPlan::GetRetransmissions() const { return m_retransmissionCount; }
+uint64_t MoeTrafficPlan::GetDuplicates() const { return m_duplicates; }
 uint64_t MoeTrafficPlan::GetTokensResolved() const { return m_tokensCompleted + m_tokensAbandoned; }
 
 void

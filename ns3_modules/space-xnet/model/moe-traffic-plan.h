@@ -99,6 +99,7 @@ class MoeTrafficPlan : public Object
     void NotifyPacketSent(Ptr<const Packet> packet);
     void NotifyPacketReceived(Ptr<const Packet> packet);
     void NotifyRetransmit(uint32_t request, uint32_t token, uint32_t attempt);
+    void NotifyDuplicate(uint32_t request, uint32_t token);
 
     /// Copy the records out: [R, T] token starts and ends, [R, T, L] combines, ns.
     void CopyTokenStarts(int64_t* out, uint64_t count) const;
@@ -111,6 +112,8 @@ class MoeTrafficPlan : public Object
     uint64_t GetPacketsSent() const;
     uint64_t GetPacketsReceived() const;
     uint64_t GetRetransmissions() const;
+    /// Messages received whole more than once (retransmissions that were not needed).
+    uint64_t GetDuplicates() const;
     /// Tokens that ended so far (of R * T).
     uint64_t GetTokensCompleted() const;
     /// Tokens that ended or will never end because their request failed (of R * T).
@@ -146,6 +149,7 @@ class MoeTrafficPlan : public Object
     uint64_t m_packetsSent;
     uint64_t m_packetsReceived;
     uint64_t m_retransmissionCount;
+    uint64_t m_duplicates;
     uint64_t m_tokensCompleted;
     uint64_t m_tokensAbandoned; //!< tokens of failed requests that never ended
 };
