@@ -174,3 +174,21 @@ def test_tiny_with_a_gateway_satellite_failing_reports_every_token(tiny_healthy)
         assert (trace.reason[r, open_tokens[1:]] == f"request failed at token {first}").all()
     assert trace.counters["requests_failed"] == sc.traffic.requests
     assert trace.counters["satellites_failed"] == 1
+
+
+def test_tiny_with_outages_stalls_without_retransmission_and_completes_with_it():
+    # tiny.yaml with 30 % of link-snapshots in an outage and packets lost in flight: without
+    # retransmission some request stalls; with a 1 s timeout every token completes.
+    sc = load_scenario(TINY)
+    lossy = dataclasses.replace(sc, links=dataclasses.replace(sc.links, survival_probability=0.7,
+                                                              drop_in_flight=True))
+    (stalled,) = pipeline.run_scenario(lossy).traces
+    assert (stalled.latency_ns < 0).any() and stalled.status is None
+    recovered_sc = dataclasses.replace(lossy, faults=FaultSpec(retransmit_timeout_ms=1000.0, max_retries=10))
+    (recovered,) = pipeline.run_scenario(recovered_sc).traces
+    c = recovered.counters
+    assert (recovered.latency_ns > 0).all() and (recovered.status == "completed").all()
+    assert c["messages_retransmitted"] == recovered.retransmissions.sum() > 0
+    assert c["messages_retransmitted"] > c["messages_duplicated"]  # some retransmissions were needed
+    lost = c["packets_dropped_link_down"] + c["packets_dropped_no_route"] + c["packets_dropped_queue"]
+    assert lost > 0 and c["packets_sent"] == c["packets_received"] + lost  # every packet accounted for
