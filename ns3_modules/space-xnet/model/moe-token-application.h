@@ -40,7 +40,9 @@ namespace ns3
  * acknowledged again but not processed twice. After MaxRetries retransmissions the request fails
  * (MoeTrafficPlan::MESSAGE_LOST). A component whose satellite has failed (the plan's failure
  * times) does no more work: the request that needed it fails (COMPONENT_LOST) when a message
- * would be sent to it, reaches it, or times out toward it, or when its compute would have ended.
+ * would be sent to it, reaches it, or times out toward it, or when its compute would have ended;
+ * a dead component whose own message is still unacknowledged fails that request too (it cannot
+ * resend, even if only the ACK was lost).
  */
 class MoeTokenApplication : public Application
 {
