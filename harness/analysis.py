@@ -86,6 +86,11 @@ def summarize(results: Results) -> dict:
         else:
             stats["share"] = None
             stats["analytic_agreement"] = None
+        if "status" in tokens:  # faults on: every token's outcome and its retransmissions
+            stats["token_status"] = {word: int((tokens["status"] == word).sum())
+                                     for word in ("completed", "failed", "cancelled", "unfinished")}
+            stats["retransmissions"] = int(tokens["retransmissions"].sum())
+            stats["tokens_with_retransmissions"] = int((tokens["retransmissions"] > 0).sum())
         stats.update(results.counters.get(name, {}))
         summary["strategies"][name] = stats
     reference = summary["strategies"].get(REFERENCE_STRATEGY)

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .routes import PathQuery, Routes
-from .scenario import LinkSpec
+from .scenario import FaultSpec, LinkSpec
 from .topology import Topology
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,64 @@ class PacketSimResult:
     packet_hops: int  # packet transmissions over all links: the engine's unit of work
     routing_nodes_settled: int  # nodes settled by the on-demand shortest-path trees (0 with tables)
     run_wall_s: float  # wall time spent in Simulator::Run (setup excluded)
+    retransmissions: np.ndarray = None  # [R, T] int64 messages resent on behalf of each token
+    failures: np.ndarray = None         # [R, 6] int64 per request: code, token, layer, expert, kind, time ns
+    duplicates: int = 0                 # messages received whole more than once (needless retransmissions)
 
     @property
     def latency_ns(self) -> np.ndarray:
         """[R, T] int64 per-token latency, -1 for tokens that did not complete."""
         done = (self.token_end_ns >= 0) & (self.token_start_ns >= 0)
         return np.where(done, self.token_end_ns - self.token_start_ns, -1)
+
+
+#: Fields of a request's failure record (MoeTrafficPlan::CopyFailures) and its codes.
+FAILURE_FIELDS = 6
+MESSAGE_LOST, COMPONENT_LOST = 1, 2
+
+
+def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.ndarray,
+                   retransmission: bool, stop_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """``[R, T]`` status and reason of every token, as words (no commas: they go into tokens.csv).
+
+    status is ``completed``; ``failed`` (the first unfinished token of a failed request; the reason
+    says which message was lost or which satellite's component was needed); ``cancelled`` (later
+    tokens of a failed request, never started); or ``unfinished`` (neither ended nor failed by the
+    horizon: without retransmission a lost packet stalls its request like this).
+    """
+    requests, tokens = result.token_end_ns.shape
+    layers = len(gateways)
+    status = np.full((requests, tokens), "completed", dtype=object)
+    reason = np.full((requests, tokens), "", dtype=object)
+    for r in range(requests):
+        code, _, layer, expert, kind, at_ns = (int(v) for v in result.failures[r])
+        open_tokens = np.flatnonzero(result.token_end_ns[r] < 0)
+        if len(open_tokens) == 0:
+            continue
+        first = int(open_tokens[0])
+        if code == 0:
+            status[r, open_tokens] = "unfinished"
+            reason[r, open_tokens] = (f"not ended by the {stop_ns / 1e9:g} s horizon" if retransmission else
+                                      f"not ended by the {stop_ns / 1e9:g} s horizon; without retransmission "
+                                      f"a lost packet stalls its request")
+            continue
+        if code == MESSAGE_LOST:
+            if kind == 0:
+                what = f"hidden state of layer {layer} to expert {expert} (sat {gateways[layer]} -> sat {experts[layer, expert]})"
+            else:
+                nxt = (layer + 1) % layers
+                what = (f"output of expert {expert} of layer {layer} to the gateway of layer {nxt} "
+                        f"(sat {experts[layer, expert]} -> sat {gateways[nxt]})")
+            text = f"message lost after all retries at {at_ns / 1e9:.6f} s: {what}"
+        else:
+            component = (f"gateway of layer {layer}" if kind == 0 else f"expert {expert} of layer {layer}")
+            sat = gateways[layer] if kind == 0 else experts[layer, expert]
+            text = f"satellite {sat} failed: lost the {component} at {at_ns / 1e9:.6f} s"
+        status[r, first] = "failed"
+        reason[r, first] = text
+        status[r, open_tokens[1:]] = "cancelled"
+        reason[r, open_tokens[1:]] = f"request failed at token {first}"
+    return status, reason
 
 
 def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
@@ -66,7 +118,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                    experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                    request_starts_ns: np.ndarray, message_bytes: int, seed: int,
                    stop_ns: int, progress: Optional[Callable[[int, int], None]] = None,
-                   no_route: str = "drop") -> PacketSimResult:
+                   no_route: str = "drop", faults: Optional[FaultSpec] = None,
+                   satellite_fail_ns: Optional[np.ndarray] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
@@ -74,8 +127,11 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     ``gateways`` and ``experts`` as a destination and every snapshot of ``topology`` (hand-built
     routes in tests).
     ``progress(now_ns, tokens_completed)`` is called between chunks of simulated time (one
-    snapshot interval each); the run stops early once every token has ended. ``no_route``:
-    "drop" a packet with no route where it is, or "wait" there for one (``routing.no_route``).
+    snapshot interval each); the run stops early once every token has ended or failed.
+    ``no_route``: "drop" a packet with no route where it is, or "wait" there for one
+    (``routing.no_route``). ``faults`` sets the retransmission timeout and retries;
+    ``satellite_fail_ns`` is ``[N]`` the instant each satellite goes dark (-1: never), whose
+    components then fail the tokens that need them.
     """
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
@@ -95,6 +151,10 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
     plan.SetAttribute("MessageBytes", ns3.UintegerValue(message_bytes))
     plan.SetAttribute("SegmentBytes", ns3.UintegerValue(links.segment_payload_bytes))
+    if faults is not None and faults.retransmit_timeout_ms is not None:
+        plan.SetAttribute("RetransmitTimeout",
+                          ns3.TimeValue(ns3.NanoSeconds(int(round(faults.retransmit_timeout_ms * 1e6)))))
+        plan.SetAttribute("MaxRetries", ns3.UintegerValue(faults.max_retries))
     plan.Configure(layers, num_experts, top_k, requests, tokens)
     act = _c_array(activations, np.int32)
     plan.SetActivations(act, act.size)
@@ -102,6 +162,10 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     plan.SetComputeTimes(_c_array(compute.gateway_ns, np.int64), expert_ns, expert_ns.size,
                          int(compute.lm_head_ns))
     plan.SetRequestStarts(_c_array(request_starts_ns, np.int64), requests)
+    if satellite_fail_ns is not None and (np.asarray(satellite_fail_ns) >= 0).any():
+        fail_ns = np.asarray(satellite_fail_ns, dtype=np.int64)
+        expert_fail = _c_array(fail_ns[experts], np.int64)
+        plan.SetFailureTimes(_c_array(fail_ns[gateways], np.int64), expert_fail, expert_fail.size)
     placed = _c_array(experts, np.int32)
     ns3.MoeTokenHelper(plan).Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
 
@@ -112,12 +176,12 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     total_tokens = requests * tokens
     now_ns = 0
     clock = time.perf_counter()
-    while now_ns < stop_ns and plan.GetTokensCompleted() < total_tokens:
+    while now_ns < stop_ns and plan.GetTokensResolved() < total_tokens:
         now_ns = min(now_ns + chunk_ns, int(stop_ns))
         ns3.Simulator.Stop(ns3.NanoSeconds(now_ns) - ns3.Simulator.Now())
         ns3.Simulator.Run()
         if progress is not None:
-            progress(now_ns, int(plan.GetTokensCompleted()))
+            progress(now_ns, int(plan.GetTokensResolved()))
     run_wall_s = time.perf_counter() - clock
 
     start = np.empty((requests, tokens), dtype=np.int64)
@@ -126,6 +190,10 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     plan.CopyTokenStarts(start, start.size)
     plan.CopyTokenEnds(end, end.size)
     plan.CopyCombines(combine, combine.size)
+    retransmissions = np.empty((requests, tokens), dtype=np.int64)
+    plan.CopyRetransmissions(retransmissions, retransmissions.size)
+    failures = np.empty((requests, FAILURE_FIELDS), dtype=np.int64)
+    plan.CopyFailures(failures, failures.size)
     result = PacketSimResult(
         token_start_ns=start, token_end_ns=end, combine_ns=combine,
         packets_sent=int(plan.GetPacketsSent()), packets_received=int(plan.GetPacketsReceived()),
@@ -135,8 +203,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         packets_dropped_ttl=int(network.GetTtlExpiredPackets()),
         packets_held_no_route=int(network.GetHeldPackets()), held_no_route_ns=int(network.GetHeldNs()),
         packet_hops=int(network.GetPacketHops()),
-        routing_nodes_settled=int(table.GetNodesSettled()),
-        run_wall_s=run_wall_s)
+        routing_nodes_settled=int(table.GetNodesSettled()), run_wall_s=run_wall_s,
+        retransmissions=retransmissions, failures=failures, duplicates=int(plan.GetDuplicates()))
     ns3.Simulator.Destroy()
     return result
 

@@ -27,11 +27,12 @@ from .errors import HarnessError
 from .estimate import check_memory
 from .constellation import Constellation, subsatellite_points_deg, walker_constellation
 from .model import compute_times_ns
-from .packet_sim import ComputeTimes, run_packet_sim
+from .packet_sim import ComputeTimes, run_packet_sim, token_outcomes
 from .placement import PlacementInput, load_plan, place
 from .routes import PathQuery, unreachable_pairs
 from .scenario import Scenario
-from .topology import Topology, isl_topology, plus_grid_edges
+from .topology import (Topology, failure_snapshots, isl_topology, plus_grid_edges, satellite_failure_times_s,
+                       with_failed_satellites)
 from .traces import StrategyTrace
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Prepared:
     compute: ComputeTimes
     request_starts_ns: np.ndarray  # [R]
     stop_ns: int
+    satellite_fail_ns: Optional[np.ndarray] = None  # [N] when each satellite goes dark, -1 never; None: no failures
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -72,16 +74,25 @@ def prepare(scenario: Scenario) -> Prepared:
     before anything is allocated."""
     check_memory(scenario)
     constellation = build_constellation(scenario)
-    topology = build_topology(scenario, constellation)
+    # Placement does not foresee satellite failures; routes and the packet engine see them.
+    healthy = build_topology(scenario, constellation, with_failures=False)
+    failed_from = satellite_failure_snapshots(scenario, healthy)
+    topology = healthy if failed_from is None else with_failed_satellites(healthy, failed_from)
+    fail_ns = None
+    if failed_from is not None:
+        times_ns = np.round(topology.times_s * 1e9).astype(np.int64)
+        fail_ns = np.where(failed_from < topology.num_snapshots,
+                           times_ns[np.minimum(failed_from, topology.num_snapshots - 1)], -1)
+        log.info("%d satellites fail during the run", int((fail_ns >= 0).sum()))
     trace = build_activations(scenario)
-    inputs = PlacementInput(topology=topology, arg_latitude_rad=constellation.arg_latitude_rad,
+    inputs = PlacementInput(topology=healthy, arg_latitude_rad=constellation.arg_latitude_rad,
                             probabilities=trace.probabilities(), layers=scenario.model.layers,
                             experts=scenario.model.experts)
     gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
-                    starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)))
+                    starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns)
 
 
 def rng_for(seed: int, purpose: str) -> np.random.Generator:
@@ -98,14 +109,28 @@ def build_constellation(scenario: Scenario) -> Constellation:
                                 snapshot_interval_s=scenario.snapshots.interval_s)
 
 
-def build_topology(scenario: Scenario, constellation: Constellation) -> Topology:
+def build_topology(scenario: Scenario, constellation: Constellation, with_failures: bool = True) -> Topology:
+    """The ISL topology; ``with_failures``: with the links of failed satellites down (faults section)."""
     c, links = scenario.constellation, scenario.links
     edges = plus_grid_edges(kind=c.kind, planes=c.planes, sats_per_plane=c.sats_per_plane, phasing=c.phasing)
-    return isl_topology(constellation, edges, grazing_altitude_km=links.grazing_altitude_km,
-                        max_angular_rate_rad_s=links.max_angular_rate_rad_s,
-                        polar_cutoff_deg=links.polar_cutoff_deg,
-                        survival_probability=links.survival_probability,
-                        rng=rng_for(scenario.seed, "outages"))
+    topology = isl_topology(constellation, edges, grazing_altitude_km=links.grazing_altitude_km,
+                            max_angular_rate_rad_s=links.max_angular_rate_rad_s,
+                            polar_cutoff_deg=links.polar_cutoff_deg,
+                            survival_probability=links.survival_probability,
+                            rng=rng_for(scenario.seed, "outages"))
+    failed_from = satellite_failure_snapshots(scenario, topology) if with_failures else None
+    return topology if failed_from is None else with_failed_satellites(topology, failed_from)
+
+
+def satellite_failure_snapshots(scenario: Scenario, topology: Topology) -> Optional[np.ndarray]:
+    """``[N]`` first snapshot of each satellite's failure (``num_snapshots``: never), or None when the
+    scenario schedules none. Drawn failures use their own Generator, so other draws do not shift."""
+    f = scenario.faults
+    if not f.satellite_failures and f.satellite_failure_rate_per_s <= 0:
+        return None
+    times_s = satellite_failure_times_s(topology.num_nodes, f.satellite_failures, f.satellite_failure_rate_per_s,
+                                        rng_for(scenario.seed, "satellite-failures"))
+    return failure_snapshots(topology.times_s, times_s)
 
 
 def build_activations(scenario: Scenario) -> activations_mod.ActivationTrace:
@@ -187,7 +212,13 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
             progress(name, now_ns / 1e9, stop_ns / 1e9, done, total_tokens)
 
     result = run_packet_sim(**common, seed=scenario.seed, stop_ns=stop_ns, progress=report,
-                            no_route=scenario.routing.no_route)
+                            no_route=scenario.routing.no_route, faults=scenario.faults,
+                            satellite_fail_ns=prep.satellite_fail_ns)
+    faults = {}
+    if scenario.faults.enabled:
+        status, reason = token_outcomes(result, placement.gateways, placement.experts,
+                                        scenario.faults.retransmit_timeout_ms is not None, stop_ns)
+        faults = dict(retransmissions=result.retransmissions, status=status, reason=reason)
     counters = dict(packets_sent=result.packets_sent, packets_received=result.packets_received,
                     packets_dropped_no_route=result.packets_dropped_no_route,
                     packets_dropped_queue=result.packets_dropped_queue,
@@ -198,18 +229,29 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
                     unreachable_pair_snapshots=int(len(cut)),
                     unreachable_examples=[{"snapshot": int(s), "time_s": float(topology.times_s[s]),
                                            "from_sat": int(a), "to_sat": int(b)} for s, a, b in cut[:10]])
+    if faults:
+        counters.update(messages_retransmitted=int(result.retransmissions.sum()),
+                        messages_duplicated=result.duplicates,
+                        requests_failed=int((faults["status"] == "failed").any(axis=1).sum()),
+                        satellites_failed=int((prep.satellite_fail_ns >= 0).sum())
+                        if prep.satellite_fail_ns is not None else 0)
     completed = int((result.latency_ns >= 0).sum())
     log.info("%s: %d/%d tokens completed (%.2f s)", name, completed, total_tokens, time.perf_counter() - clock)
-    if completed < total_tokens:
+    failed = 0
+    if faults:
+        failed = int(((faults["status"] == "failed") | (faults["status"] == "cancelled")).sum())
+        log.info("%s: %d messages retransmitted, %d tokens failed or cancelled (reasons in tokens.csv)",
+                 name, counters["messages_retransmitted"], failed)
+    if completed + failed < total_tokens:
         log.warning("%s: %d tokens did not complete within the %.3f s horizon (snapshots.count x "
                     "interval_s) or stalled on a lost packet; see summary.json", name,
-                    total_tokens - completed, scenario.snapshots.horizon_s)
+                    total_tokens - completed - failed, scenario.snapshots.horizon_s)
     return StrategyTrace(
         strategy=name, token_start_ns=result.token_start_ns, token_end_ns=result.token_end_ns,
         combine_ns=result.combine_ns, activations=prep.trace.experts, gateways=placement.gateways,
         experts=placement.experts, subnets=placement.subnets, analytic_ns=model.latency_ns,
         compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
-        propagation_ns=model.propagation_ns, counters=counters)
+        propagation_ns=model.propagation_ns, counters=counters, **faults)
 
 
 #: What forked strategy processes read: set by _run_in_processes just before it forks them.

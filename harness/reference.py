@@ -30,6 +30,8 @@ def _type_name(hint: typing.Any) -> str:
         return f"{_type_name(inner)} or null"
     if hint is tuple:
         return "list of names"
+    if hint is schema.SatelliteFailureList:
+        return "list of {satellite, time_s}"
     return {int: "integer", float: "number", str: "string", bool: "true/false"}.get(hint, getattr(hint, "__name__",
                                                                                                    str(hint)))
 
@@ -43,7 +45,7 @@ def _default(f: dataclasses.Field) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
-        return "[" + ", ".join(value) + "]"
+        return "[" + ", ".join(map(str, value)) + "]"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)

@@ -187,7 +187,7 @@ class LinkSpec:
                                   "through (not where it starts or ends)", check=_within(0.0, 1e6))
     drop_in_flight: bool = _spec(False, help="when a link goes down, lose the packets still queued or on the wire "
                                  "on it (true) or let them arrive (false); routes avoid down links either way. "
-                                 "There is no retransmission: a lost packet stalls its request")
+                                 "Without faults.retransmit_timeout_ms a lost packet stalls its request")
 
     @property
     def segment_payload_bytes(self) -> int:
@@ -320,6 +320,53 @@ class ActivationSpec:
     path: Optional[str] = _spec(None, help="trace file (.npy or .csv) when kind is 'file', relative to the scenario")
 
 
+class SatelliteFailureList(tuple):
+    """Satellites that go dark: a YAML list of ``{satellite: N, time_s: T}``, read into
+    ``((satellite, time_s), ...)``."""
+
+
+def _satellite_failures(value: Any, key: str) -> Optional[str]:
+    """The problem with a ``faults.satellite_failures`` value, or None."""
+    if not isinstance(value, list):
+        return "must be a list of {satellite: N, time_s: T} mappings"
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"satellite", "time_s"}:
+            return f"entry {i} must be a mapping with exactly the keys satellite and time_s, got {item!r}"
+        sat, t = item["satellite"], item["time_s"]
+        if isinstance(sat, bool) or not isinstance(sat, int) or sat < 0:
+            return f"entry {i}: satellite must be a whole number >= 0, got {sat!r}"
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+            return f"entry {i}: time_s must be a finite number >= 0, got {t!r}"
+    return None
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """Fault recovery and satellite failures (all off by default)."""
+
+    retransmit_timeout_ms: Optional[float] = _spec(None, unit="ms", help="application-level timeout of every "
+                                                   "message: the receiver acknowledges a whole message and the "
+                                                   "sender resends it, over the route in force then, when no "
+                                                   "acknowledgement came within this time (null: no "
+                                                   "acknowledgements, a lost packet stalls its request)",
+                                                   check=_within(1e-3, 1e6))
+    max_retries: int = _spec(3, help="retransmissions of one message before its request fails (with "
+                             "retransmit_timeout_ms set)", check=_within(0, 255))
+    satellite_failures: SatelliteFailureList = _spec(SatelliteFailureList(), unit="s",
+                                                     help="satellites that go dark at given times: a list of "
+                                                     "{satellite: N, time_s: T}; from the first snapshot at or "
+                                                     "after T on, their links are down and their components lost")
+    satellite_failure_rate_per_s: float = _spec(0.0, unit="1/s", help="each satellite also fails at a seeded, "
+                                                "exponentially distributed time of this rate (0: none), "
+                                                "aligned to snapshots as above", check=_range(0.0, 1e6))
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any fault handling is on (then tokens.csv carries retransmissions, status and reason)."""
+        return (self.retransmit_timeout_ms is not None or bool(self.satellite_failures)
+                or self.satellite_failure_rate_per_s > 0)
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One scenario: constellation, links, model, traffic and the strategies to compare."""
@@ -337,6 +384,7 @@ class Scenario:
     model: ModelSpec = _section(ModelSpec)
     traffic: TrafficSpec = _section(TrafficSpec)
     activations: ActivationSpec = _section(ActivationSpec)
+    faults: FaultSpec = _section(FaultSpec)
     base_dir: str = field(default=".", metadata={"internal": True})
 
     def resolve(self, relative: str) -> Path:
@@ -422,6 +470,11 @@ def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str)
     elif hint is str:
         if not isinstance(value, str):
             raise bad("a string")
+    elif hint is SatelliteFailureList:
+        problem = _satellite_failures(value, key)
+        if problem:
+            raise ScenarioError(f"{source}: '{key}' {problem}")
+        value = SatelliteFailureList((int(v["satellite"]), float(v["time_s"])) for v in value)
     elif hint is tuple:
         if isinstance(value, str):
             value = [value]
@@ -522,6 +575,10 @@ def _check_consistency(sc: Scenario, source: str) -> None:
                                 f"{flops / sc.compute.satellite_flops:g} s at compute.satellite_flops, more than "
                                 f"{MAX_COMPUTE_S:g} s; raise 'compute.satellite_flops' or lower 'model.{key}' "
                                 f"or the model's dimensions")
+    for sat, _ in sc.faults.satellite_failures:
+        if sat >= c.num_satellites:
+            raise ScenarioError(f"{source}: 'faults.satellite_failures' names satellite {sat} but the constellation "
+                                f"has {c.num_satellites} (0 to {c.num_satellites - 1}); fix the satellite number")
     a = sc.activations
     if a.kind == "file":
         if not a.path:

@@ -27,12 +27,15 @@ from .constellation import (
 __all__ = [
     "Topology",
     "cross_plane_mask",
+    "failure_snapshots",
     "geocentric_latitude_rad",
     "grazing_altitude_m",
     "isl_topology",
     "line_of_sight_max_length_m",
     "plus_grid_edges",
     "relative_angular_rate_rad_s",
+    "satellite_failure_times_s",
+    "with_failed_satellites",
 ]
 
 _EARTH_RADIUS_M = EARTH_RADIUS_KM * 1e3
@@ -425,3 +428,49 @@ def line_of_sight_max_length_m(altitude_km: float, grazing_altitude_km: float = 
     orbit_radius_km = EARTH_RADIUS_KM + altitude_km
     grazing_radius_km = EARTH_RADIUS_KM + grazing_altitude_km
     return 2.0 * math.sqrt(orbit_radius_km**2 - grazing_radius_km**2) * 1e3
+
+
+# ---------------------------------------------------------------------------------------------
+# Satellite failures
+
+
+def satellite_failure_times_s(num_satellites: int, explicit: tuple = (), rate_per_s: float = 0.0,
+                              rng: np.random.Generator | None = None) -> np.ndarray:
+    """``[N]`` float64 time at which each satellite goes dark, s (``inf``: never).
+
+    ``explicit`` is ``((satellite, time_s), ...)``; with ``rate_per_s > 0`` every satellite also
+    fails at an independent exponential time of that rate drawn from ``rng`` (one draw per
+    satellite, whatever ``explicit`` holds). A satellite named twice fails at the earliest time.
+
+    >>> satellite_failure_times_s(3, ((1, 2.5),)).tolist()
+    [inf, 2.5, inf]
+    """
+    times = np.full(num_satellites, np.inf)
+    if rate_per_s > 0:
+        times = rng.exponential(1.0 / rate_per_s, size=num_satellites)
+    for sat, t in explicit:
+        times[sat] = min(times[sat], t)
+    return times
+
+
+def failure_snapshots(times_s: np.ndarray, fail_times_s: np.ndarray) -> np.ndarray:
+    """``[N]`` int index of the first snapshot starting at or after each failure time (``len(times_s)``:
+    after the last snapshot, i.e. never within the run). Failures are aligned to snapshots so that a
+    satellite's links and its components go dark at the same instant."""
+    # A tolerance of 1 ns keeps a failure given at a snapshot's own time in that snapshot.
+    return np.searchsorted(times_s, np.asarray(fail_times_s) - 1e-9, side="left")
+
+
+def with_failed_satellites(topology: Topology, failed_from: np.ndarray) -> Topology:
+    """The topology with every link of a failed satellite down from its failure snapshot on.
+
+    ``failed_from`` is ``[N]`` snapshot index (``num_snapshots`` or more: never), as from
+    :func:`failure_snapshots`. ``feasible`` is unchanged: a dead satellite's links are down, not
+    geometrically impossible.
+    """
+    steps = np.arange(topology.num_snapshots)[:, None]
+    dead = steps >= np.asarray(failed_from)[None, :]  # [S, N]
+    a, b = topology.edges[:, 0], topology.edges[:, 1]
+    up = topology.up & ~dead[:, a] & ~dead[:, b]
+    return Topology(num_nodes=topology.num_nodes, edges=topology.edges, times_s=topology.times_s,
+                    length_m=topology.length_m, delay_ns=topology.delay_ns, up=up, feasible=topology.feasible)

@@ -8,6 +8,10 @@ A results directory holds:
   run's horizon. ``analytic_ns`` is the analytic model's latency of the token (no queueing) and the
   last three split it into compute, transmission and propagation on the critical path (-1 where
   the model has no route); ``latency_ns - analytic_ns`` is the queueing the packet engine saw.
+  With any of ``faults`` on (retransmission or satellite failures) three columns follow:
+  ``retransmissions`` (messages resent on behalf of the token), ``status`` (``completed``,
+  ``failed``, ``cancelled`` or ``unfinished``) and ``reason`` (words, empty when completed; see
+  :func:`harness.packet_sim.token_outcomes`). Without faults the file is as before.
 - ``layers.csv``: one row per token and layer: ``strategy, request, token, layer, gateway_sat,
   expert_0..expert_{k-1}, expert_sat_0..expert_sat_{k-1}, t_combine_ns`` where ``t_combine_ns``
   is when the gateway of the next layer (layer 0 after the last) had all k expert outputs of this
@@ -56,6 +60,9 @@ from .formats.files import MAX_CONFIG_BYTES, MAX_DATA_BYTES, read_json_file, rea
 
 TOKEN_COLUMNS = ("request", "token", "t_start_ns", "t_end_ns", "latency_ns", "analytic_ns", "compute_ns",
                  "serialization_ns", "propagation_ns")
+#: tokens.csv columns present only when faults are on; the last two are text.
+FAULT_COLUMNS = ("retransmissions", "status", "reason")
+TEXT_COLUMNS = ("status", "reason")
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,9 @@ class StrategyTrace:
     serialization_ns: np.ndarray  # [R, T] analytic critical-path transmission
     propagation_ns: np.ndarray  # [R, T] analytic critical-path propagation
     counters: dict              # packet counters and unreachable pairs of the run
+    retransmissions: Optional[np.ndarray] = None  # [R, T] with faults on, else None
+    status: Optional[np.ndarray] = None           # [R, T] str, with faults on
+    reason: Optional[np.ndarray] = None           # [R, T] str, with faults on
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -88,14 +98,20 @@ class StrategyTrace:
 
 def tokens_csv(traces: list[StrategyTrace]) -> str:
     out = io.StringIO()
-    out.write("strategy," + ",".join(TOKEN_COLUMNS) + "\n")
+    faults = bool(traces) and traces[0].status is not None
+    out.write("strategy," + ",".join(TOKEN_COLUMNS + (FAULT_COLUMNS if faults else ())) + "\n")
     for tr in traces:
         requests, tokens = tr.token_start_ns.shape
         r, t = np.meshgrid(np.arange(requests), np.arange(tokens), indexing="ij")
         table = np.column_stack([a.ravel() for a in (r, t, tr.token_start_ns, tr.token_end_ns, tr.latency_ns,
                                                      tr.analytic_ns, tr.compute_ns, tr.serialization_ns,
                                                      tr.propagation_ns)])
-        _write_rows(out, tr.strategy, table)
+        if faults:
+            table = np.column_stack([table, tr.retransmissions.ravel()])
+            suffixes = [f",{st},{why}" for st, why in zip(tr.status.ravel(), tr.reason.ravel())]
+            _write_rows(out, tr.strategy, table, suffixes)
+        else:
+            _write_rows(out, tr.strategy, table)
     return out.getvalue()
 
 
@@ -120,11 +136,14 @@ def layer_columns(top_k: int) -> list[str]:
             + [f"expert_sat_{j}" for j in range(top_k)] + ["t_combine_ns"])
 
 
-def _write_rows(out: io.StringIO, strategy: str, table: np.ndarray) -> None:
+def _write_rows(out: io.StringIO, strategy: str, table: np.ndarray, suffixes: Optional[list[str]] = None) -> None:
     body = io.StringIO()
     np.savetxt(body, table.astype(np.int64), fmt="%d", delimiter=",")
     prefix = strategy + ","
-    out.writelines(prefix + line + "\n" for line in body.getvalue().splitlines())
+    lines = body.getvalue().splitlines()
+    if suffixes is not None:
+        lines = [line + suffix for line, suffix in zip(lines, suffixes)]
+    out.writelines(prefix + line + "\n" for line in lines)
 
 
 def run_json(name: str, seed: int, traces: list[StrategyTrace]) -> str:
@@ -312,11 +331,21 @@ def _by_strategy(path: Path, rows: list, columns: list[str]) -> dict[str, dict[s
 
 
 def _read_tokens_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    text = read_text_file(path, "tokens.csv", ResultsError, MAX_DATA_BYTES)
     columns = ["strategy", *TOKEN_COLUMNS]
-    rows = _csv_rows(path, columns, "tokens.csv")
+    if text.split("\n", 1)[0].strip().split(",") == columns + list(FAULT_COLUMNS):
+        columns += FAULT_COLUMNS  # a run with faults on
+    rows = _csv_rows(path, columns, "tokens.csv", text)
     if not rows:
         raise _fail(path, "has no token rows; run the scenario again")
-    tokens = _by_strategy(path, rows, columns)
+    words = [i for i, name in enumerate(columns) if name in TEXT_COLUMNS]
+    numeric = [name for i, name in enumerate(columns) if i not in words]
+    tokens = _by_strategy(path, [(n, [c for i, c in enumerate(cells) if i not in words]) for n, cells in rows],
+                          numeric)
+    for name in tokens:
+        picked = [cells for _, cells in rows if cells[0] == name]
+        for i in words:
+            tokens[name][columns[i]] = np.array([cells[i] for cells in picked], dtype=str)
     for name, cols in tokens.items():
         if (cols["request"] < 0).any() or (cols["token"] < 0).any():
             raise _fail(path, f"strategy '{name}' has a negative request or token index; run the scenario again")

@@ -7,6 +7,7 @@
 #include "moe-token-application.h"
 
 #include "ns3/abort.h"
+#include "ns3/callback.h"
 #include "ns3/enum.h"
 #include "ns3/pointer.h"
 #include "ns3/uinteger.h"
@@ -39,6 +40,11 @@ MoeTokenHelper::Install(NodeContainer nodes,
         app->SetAttribute("Role", EnumValue(role));
         app->SetAttribute("Layer", UintegerValue(layer));
         app->SetAttribute("Expert", UintegerValue(expert));
+        // The plan counts through the application's trace sources, the ns-3 way.
+        app->TraceConnectWithoutContext("Tx", MakeCallback(&MoeTrafficPlan::NotifyPacketSent, m_plan));
+        app->TraceConnectWithoutContext("Rx", MakeCallback(&MoeTrafficPlan::NotifyPacketReceived, m_plan));
+        app->TraceConnectWithoutContext("Retransmit", MakeCallback(&MoeTrafficPlan::NotifyRetransmit, m_plan));
+        app->TraceConnectWithoutContext("Duplicate", MakeCallback(&MoeTrafficPlan::NotifyDuplicate, m_plan));
         n->AddApplication(app);
         apps.Add(app);
     };

@@ -13,8 +13,10 @@ namespace ns3
 {
 
 /**
- * @brief Puts one MoeTokenApplication on each satellite of a placement and tells the plan
- * where every component lives.
+ * @brief Puts one MoeTokenApplication on each satellite of a placement, tells the plan where
+ * every component lives, and connects the plan's counters (packets sent and received,
+ * retransmissions per token, duplicates) to each application's Tx, Rx, Retransmit and Duplicate
+ * trace sources.
  */
 class MoeTokenHelper
 {

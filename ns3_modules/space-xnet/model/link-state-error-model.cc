@@ -3,9 +3,13 @@
  */
 #include "link-state-error-model.h"
 
+#include "ns3/log.h"
+#include "ns3/packet.h"
+
 namespace ns3
 {
 
+NS_LOG_COMPONENT_DEFINE("LinkStateErrorModel");
 NS_OBJECT_ENSURE_REGISTERED(LinkStateErrorModel);
 
 TypeId
@@ -38,6 +42,7 @@ LinkStateErrorModel::DoCorrupt(Ptr<Packet> p)
         return false;
     }
     ++m_dropped;
+    NS_LOG_LOGIC("link down: packet " << p->GetUid() << " lost in flight");
     return true;
 }
 

@@ -4,6 +4,7 @@
 #include "moe-token-application.h"
 
 #include "ns3/abort.h"
+#include "ns3/callback.h"
 #include "ns3/enum.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/log.h"
@@ -53,9 +54,24 @@ MoeTokenApplication::GetTypeId()
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_rxTrace),
                             "ns3::Packet::TracedCallback")
             .AddTraceSource("Tx",
-                            "A packet of a message was sent.",
+                            "A packet of a message (or an ACK) was sent.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_txTrace),
-                            "ns3::Packet::TracedCallback");
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("Retransmit",
+                            "A message of (request, token) was resent after its timeout; the "
+                            "third argument is the new attempt number.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_retransmitTrace),
+                            "ns3::MoeTokenApplication::RetransmitTracedCallback")
+            .AddTraceSource("RequestFailed",
+                            "This component failed (request, token): a message exhausted its "
+                            "retries or a component it needed was lost.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_requestFailedTrace),
+                            "ns3::MoeTokenApplication::RequestFailedTracedCallback")
+            .AddTraceSource("Duplicate",
+                            "A message of (request, token) arrived whole again after it had "
+                            "been received: a retransmission that was not needed.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_duplicateTrace),
+                            "ns3::MoeTokenApplication::RequestFailedTracedCallback");
     return tid;
 }
 
@@ -71,6 +87,12 @@ MoeTokenApplication::~MoeTokenApplication() = default;
 void
 MoeTokenApplication::DoDispose()
 {
+    for (auto& [key, pending] : m_pending)
+    {
+        pending.timer.Cancel();
+    }
+    m_pending.clear();
+    m_delivered.clear();
     m_socket = nullptr;
     m_plan = nullptr;
     Application::DoDispose();
@@ -119,8 +141,18 @@ MoeTokenApplication::RunCompute(Time duration, std::function<void()> done)
 void
 MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
 {
+    NS_LOG_FUNCTION(this << request << token);
+    if (m_plan->IsRequestFailed(request) || FailIfDown(request, token))
+    {
+        return;
+    }
     m_plan->RecordTokenStart(request, token, Simulator::Now());
-    RunCompute(m_plan->GetGatewayCompute(0), [this, request, token]() { SendToExperts(request, token); });
+    RunCompute(m_plan->GetGatewayCompute(0), [this, request, token]() {
+        if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+        {
+            SendToExperts(request, token);
+        }
+    });
 }
 
 void
@@ -131,10 +163,10 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
     header.m_token = token;
     header.m_layer = m_layer;
     header.m_kind = MoeTokenHeader::HIDDEN_STATE;
-    for (uint32_t slot = 0; slot < m_plan->GetTopK(); ++slot)
+    for (uint32_t slot = 0; slot < m_plan->GetTopK() && !m_plan->IsRequestFailed(request); ++slot)
     {
         header.m_expert = m_plan->GetExpert(request, token, m_layer, slot);
-        SendMessage(m_plan->GetExpertAddress(m_layer, header.m_expert), header);
+        SendMessage(EXPERT, m_layer, header.m_expert, header);
     }
 }
 
@@ -148,12 +180,13 @@ MoeTokenApplication::SendOutput(uint32_t request, uint32_t token)
     header.m_expert = m_expert;
     header.m_kind = MoeTokenHeader::EXPERT_OUTPUT;
     uint32_t next = (m_layer + 1) % m_plan->GetNLayers();
-    SendMessage(m_plan->GetGatewayAddress(next), header);
+    SendMessage(GATEWAY, next, 0, header);
 }
 
 void
 MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
 {
+    NS_LOG_FUNCTION(this << request << token);
     m_plan->RecordTokenEnd(request, token, Simulator::Now());
     if (token + 1 < m_plan->GetNTokens())
     {
@@ -161,22 +194,157 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
     }
 }
 
+Ipv4Address
+MoeTokenApplication::AddressOf(uint32_t role, uint32_t layer, uint32_t expert) const
+{
+    return role == GATEWAY ? m_plan->GetGatewayAddress(layer) : m_plan->GetExpertAddress(layer, expert);
+}
+
+uint64_t
+MoeTokenApplication::MessageKey(const MoeTokenHeader& h) const
+{
+    // (request, token, layer, expert, kind) packed densely; kind is 0 or 1 for a message.
+    return (((static_cast<uint64_t>(h.m_request) * m_plan->GetNTokens() + h.m_token) * m_plan->GetNLayers() +
+             h.m_layer) *
+                m_plan->GetNExperts() +
+            h.m_expert) *
+               2 +
+           h.m_kind;
+}
+
 void
-MoeTokenApplication::SendMessage(Ipv4Address destination, const MoeTokenHeader& header)
+MoeTokenApplication::SendMessage(uint32_t role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header)
+{
+    if (m_plan->IsComponentDown(role, layer, expert))
+    {
+        Fail(header.m_request, header.m_token, MoeTrafficPlan::COMPONENT_LOST, layer, expert, role);
+        return;
+    }
+    SendSegments(AddressOf(role, layer, expert), header);
+    Time timeout = m_plan->GetRetransmitTimeout();
+    if (timeout.IsStrictlyPositive())
+    {
+        uint64_t key = MessageKey(header);
+        Pending& p = m_pending[key];
+        p.header = header;
+        p.role = role;
+        p.layer = layer;
+        p.expert = expert;
+        p.timer = Simulator::Schedule(timeout, &MoeTokenApplication::HandleTimeout, this, key);
+    }
+}
+
+void
+MoeTokenApplication::SendSegments(Ipv4Address destination, const MoeTokenHeader& header)
 {
     uint32_t bytes = m_plan->GetMessageBytes();
     uint32_t segment = m_plan->GetSegmentBytes();
     MoeTokenHeader h = header;
     h.m_segments = static_cast<uint16_t>((bytes + segment - 1) / segment);
+    NS_LOG_LOGIC("send " << h << " to " << destination);
     InetSocketAddress to(destination, m_plan->GetPort());
     for (uint32_t offset = 0; offset < bytes; offset += segment)
     {
         Ptr<Packet> p = Create<Packet>(std::min(segment, bytes - offset));
         p->AddHeader(h);
         m_txTrace(p);
-        m_plan->CountPacketSent();
         m_socket->SendTo(p, 0, to);
     }
+}
+
+void
+MoeTokenApplication::SendAck(const MoeTokenHeader& message)
+{
+    MoeTokenHeader ack = message;
+    ack.m_kind = MoeTokenHeader::ACK;
+    ack.m_segments = 1;
+    Ipv4Address sender = message.m_kind == MoeTokenHeader::HIDDEN_STATE
+                             ? m_plan->GetGatewayAddress(message.m_layer)
+                             : m_plan->GetExpertAddress(message.m_layer, message.m_expert);
+    Ptr<Packet> p = Create<Packet>(0);
+    p->AddHeader(ack);
+    m_txTrace(p);
+    m_socket->SendTo(p, 0, InetSocketAddress(sender, m_plan->GetPort()));
+}
+
+void
+MoeTokenApplication::HandleAck(const MoeTokenHeader& ack)
+{
+    // A gateway sends only hidden states and an expert only outputs: the role names the message.
+    MoeTokenHeader message = ack;
+    message.m_kind = m_role == GATEWAY ? MoeTokenHeader::HIDDEN_STATE : MoeTokenHeader::EXPERT_OUTPUT;
+    auto it = m_pending.find(MessageKey(message));
+    if (it == m_pending.end())
+    {
+        return; // a late ACK of a message already acknowledged
+    }
+    NS_LOG_LOGIC("acknowledged " << message);
+    it->second.timer.Cancel();
+    m_pending.erase(it);
+}
+
+void
+MoeTokenApplication::HandleTimeout(uint64_t key)
+{
+    auto it = m_pending.find(key);
+    NS_ASSERT(it != m_pending.end());
+    Pending& p = it->second;
+    uint32_t request = p.header.m_request;
+    uint32_t token = p.header.m_token;
+    if (m_plan->IsRequestFailed(request) || FailIfDown(request, token))
+    {
+        m_pending.erase(it);
+        return;
+    }
+    if (m_plan->IsComponentDown(p.role, p.layer, p.expert))
+    {
+        uint32_t role = p.role;
+        uint32_t layer = p.layer;
+        uint32_t expert = p.expert;
+        m_pending.erase(it);
+        Fail(request, token, MoeTrafficPlan::COMPONENT_LOST, layer, expert, role);
+        return;
+    }
+    if (p.header.m_attempt >= m_plan->GetMaxRetries())
+    {
+        MoeTokenHeader h = p.header;
+        m_pending.erase(it);
+        Fail(request, token, MoeTrafficPlan::MESSAGE_LOST, h.m_layer, h.m_expert, h.m_kind);
+        return;
+    }
+    ++p.header.m_attempt;
+    NS_LOG_INFO("timeout: resend " << p.header);
+    m_retransmitTrace(request, token, p.header.m_attempt);
+    SendSegments(AddressOf(p.role, p.layer, p.expert), p.header);
+    p.timer = Simulator::Schedule(m_plan->GetRetransmitTimeout(), &MoeTokenApplication::HandleTimeout, this, key);
+}
+
+void
+MoeTokenApplication::Fail(uint32_t request,
+                          uint32_t token,
+                          MoeTrafficPlan::FailureCode code,
+                          uint32_t layer,
+                          uint32_t expert,
+                          uint32_t kind)
+{
+    if (m_plan->IsRequestFailed(request))
+    {
+        return;
+    }
+    NS_LOG_INFO("request " << request << " token " << token << " failed (code " << code << ")");
+    m_plan->RecordRequestFailure(request, token, code, layer, expert, kind, Simulator::Now());
+    m_requestFailedTrace(request, token);
+}
+
+bool
+MoeTokenApplication::FailIfDown(uint32_t request, uint32_t token)
+{
+    if (!m_plan->IsComponentDown(m_role, m_layer, m_expert))
+    {
+        return false;
+    }
+    Fail(request, token, MoeTrafficPlan::COMPONENT_LOST, m_layer, m_role == GATEWAY ? 0 : m_expert, m_role);
+    return true;
 }
 
 void
@@ -187,17 +355,15 @@ MoeTokenApplication::HandleRead(Ptr<Socket> socket)
     while ((p = socket->RecvFrom(from)))
     {
         m_rxTrace(p);
-        m_plan->CountPacketReceived();
         MoeTokenHeader h;
         p->RemoveHeader(h);
-        // One key per message: (request, token, layer, expert, kind) packed densely.
-        uint64_t key = (((static_cast<uint64_t>(h.m_request) * m_plan->GetNTokens() + h.m_token) *
-                             m_plan->GetNLayers() +
-                         h.m_layer) *
-                            m_plan->GetNExperts() +
-                        h.m_expert) *
-                           2 +
-                       h.m_kind;
+        if (h.m_kind == MoeTokenHeader::ACK)
+        {
+            HandleAck(h);
+            continue;
+        }
+        // Segments count per attempt: a message is whole when every segment of one transmission came.
+        uint64_t key = MessageKey(h) * 256 + h.m_attempt;
         uint32_t& got = m_segments[key];
         if (++got == h.m_segments)
         {
@@ -212,11 +378,29 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
 {
     uint32_t request = h.m_request;
     uint32_t token = h.m_token;
+    NS_LOG_LOGIC("received " << h);
+    if (m_plan->IsRequestFailed(request) || FailIfDown(request, token))
+    {
+        return;
+    }
+    if (m_plan->GetRetransmitTimeout().IsStrictlyPositive())
+    {
+        SendAck(h);
+        if (!m_delivered.insert(MessageKey(h)).second)
+        {
+            m_duplicateTrace(request, token);
+            return; // a retransmission of a message that was already whole (its ACK was late or lost)
+        }
+    }
     if (h.m_kind == MoeTokenHeader::HIDDEN_STATE)
     {
         NS_ABORT_MSG_IF(m_role != EXPERT, "a hidden state reached a gateway");
-        RunCompute(m_plan->GetExpertCompute(m_layer, m_expert),
-                   [this, request, token]() { SendOutput(request, token); });
+        RunCompute(m_plan->GetExpertCompute(m_layer, m_expert), [this, request, token]() {
+            if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+            {
+                SendOutput(request, token);
+            }
+        });
         return;
     }
     NS_ABORT_MSG_IF(m_role != GATEWAY, "an expert output reached an expert");
@@ -231,12 +415,21 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     if (m_layer == 0)
     {
         // The ring closes here: the last layer's outputs feed the LM head, which ends the token.
-        RunCompute(m_plan->GetLmHeadCompute(), [this, request, token]() { FinishToken(request, token); });
+        RunCompute(m_plan->GetLmHeadCompute(), [this, request, token]() {
+            if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+            {
+                FinishToken(request, token);
+            }
+        });
     }
     else
     {
-        RunCompute(m_plan->GetGatewayCompute(m_layer),
-                   [this, request, token]() { SendToExperts(request, token); });
+        RunCompute(m_plan->GetGatewayCompute(m_layer), [this, request, token]() {
+            if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+            {
+                SendToExperts(request, token);
+            }
+        });
     }
 }
 

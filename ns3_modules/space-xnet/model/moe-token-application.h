@@ -8,12 +8,14 @@
 #include "moe-traffic-plan.h"
 
 #include "ns3/application.h"
+#include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/socket.h"
 #include "ns3/traced-callback.h"
 
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace ns3
 {
@@ -30,6 +32,17 @@ namespace ns3
  * Messages are cut into packets of at most SegmentBytes payload plus a 16-byte MoeTokenHeader; a
  * message is complete when all its segments arrived. Compute is first-come first-served: a
  * satellite runs one job at a time, so concurrent requests queue for it.
+ *
+ * With the plan's RetransmitTimeout non-zero, the receiver of a complete message acknowledges it
+ * (a header-only ACK to the sender component) and the sender resends the whole message, with the
+ * next attempt number, when no ACK came within the timeout; the packets take the route in force at
+ * the retry. Segments count per attempt, and a duplicate of a message already complete is
+ * acknowledged again but not processed twice. After MaxRetries retransmissions the request fails
+ * (MoeTrafficPlan::MESSAGE_LOST). A component whose satellite has failed (the plan's failure
+ * times) does no more work: the request that needed it fails (COMPONENT_LOST) when a message
+ * would be sent to it, reaches it, or times out toward it, or when its compute would have ended;
+ * a dead component whose own message is still unacknowledged fails that request too (it cannot
+ * resend, even if only the ACK was lost).
  */
 class MoeTokenApplication : public Application
 {
@@ -39,6 +52,15 @@ class MoeTokenApplication : public Application
         GATEWAY = 0,
         EXPERT = 1,
     };
+
+    /**
+     * TracedCallback signature of a retransmission.
+     * @param request, token the token whose message is resent
+     * @param attempt the attempt number of the new transmission (1 for the first retransmission)
+     */
+    typedef void (*RetransmitTracedCallback)(uint32_t request, uint32_t token, uint32_t attempt);
+    /// TracedCallback signature of a request failure detected by this component, at (request, token).
+    typedef void (*RequestFailedTracedCallback)(uint32_t request, uint32_t token);
 
     static TypeId GetTypeId();
     MoeTokenApplication();
@@ -57,7 +79,21 @@ class MoeTokenApplication : public Application
     void SendToExperts(uint32_t request, uint32_t token);
     void SendOutput(uint32_t request, uint32_t token);
     void FinishToken(uint32_t request, uint32_t token);
-    void SendMessage(Ipv4Address destination, const MoeTokenHeader& header);
+    /// Send a message to @p destination (role 0 gateway / 1 expert, layer, expert); with
+    /// retransmission on, keep it until acknowledged.
+    void SendMessage(uint32_t role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header);
+    void SendSegments(Ipv4Address destination, const MoeTokenHeader& header);
+    void SendAck(const MoeTokenHeader& message);
+    void HandleAck(const MoeTokenHeader& ack);
+    void HandleTimeout(uint64_t key);
+    /// Fail @p request at @p token; fires RequestFailed.
+    void Fail(uint32_t request, uint32_t token, MoeTrafficPlan::FailureCode code, uint32_t layer,
+              uint32_t expert, uint32_t kind);
+    /// True when this component is dark; then the request is failed (COMPONENT_LOST).
+    bool FailIfDown(uint32_t request, uint32_t token);
+    /// Dense key of a message: (request, token, layer, expert, kind).
+    uint64_t MessageKey(const MoeTokenHeader& h) const;
+    Ipv4Address AddressOf(uint32_t role, uint32_t layer, uint32_t expert) const;
     /// Queue a compute job of duration @p duration, FIFO; @p done runs when it ends.
     void RunCompute(Time duration, std::function<void()> done);
 
@@ -69,8 +105,24 @@ class MoeTokenApplication : public Application
     Time m_busyUntil;                                  //!< end of the last queued compute job
     std::unordered_map<uint64_t, uint32_t> m_segments; //!< message key -> segments received
     std::unordered_map<uint64_t, uint32_t> m_combines; //!< (request, token) -> expert outputs received
+
+    /// A message sent and not yet acknowledged (retransmission on only).
+    struct Pending
+    {
+        MoeTokenHeader header; //!< attempt = the latest transmission
+        uint32_t role;         //!< destination component
+        uint32_t layer;
+        uint32_t expert;
+        EventId timer;
+    };
+
+    std::unordered_map<uint64_t, Pending> m_pending; //!< message key -> unacknowledged message
+    std::unordered_set<uint64_t> m_delivered;         //!< keys of messages received whole
     TracedCallback<Ptr<const Packet>> m_rxTrace;
     TracedCallback<Ptr<const Packet>> m_txTrace;
+    TracedCallback<uint32_t, uint32_t, uint32_t> m_retransmitTrace;
+    TracedCallback<uint32_t, uint32_t> m_requestFailedTrace;
+    TracedCallback<uint32_t, uint32_t> m_duplicateTrace;
 };
 
 } // namespace ns3

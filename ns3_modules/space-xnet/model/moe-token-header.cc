@@ -30,6 +30,7 @@ MoeTokenHeader::MoeTokenHeader()
       m_layer(0),
       m_expert(0),
       m_kind(HIDDEN_STATE),
+      m_attempt(0),
       m_segments(0)
 {
 }
@@ -48,7 +49,7 @@ MoeTokenHeader::Serialize(Buffer::Iterator start) const
     start.WriteHtonU16(m_layer);
     start.WriteHtonU16(m_expert);
     start.WriteU8(m_kind);
-    start.WriteU8(0);
+    start.WriteU8(m_attempt);
     start.WriteHtonU16(m_segments);
 }
 
@@ -60,7 +61,7 @@ MoeTokenHeader::Deserialize(Buffer::Iterator start)
     m_layer = start.ReadNtohU16();
     m_expert = start.ReadNtohU16();
     m_kind = start.ReadU8();
-    start.ReadU8();
+    m_attempt = start.ReadU8();
     m_segments = start.ReadNtohU16();
     return GetSerializedSize();
 }
@@ -69,8 +70,9 @@ void
 MoeTokenHeader::Print(std::ostream& os) const
 {
     os << "request=" << m_request << " token=" << m_token << " layer=" << m_layer
-       << " expert=" << m_expert << " kind=" << (m_kind == HIDDEN_STATE ? "hidden" : "output")
-       << " segments=" << m_segments;
+       << " expert=" << m_expert << " kind="
+       << (m_kind == HIDDEN_STATE ? "hidden" : (m_kind == EXPERT_OUTPUT ? "output" : "ack"))
+       << " attempt=" << static_cast<uint32_t>(m_attempt) << " segments=" << m_segments;
 }
 
 } // namespace ns3

@@ -20,8 +20,8 @@ namespace ns3
  * | 4     | token    | token index inside the request                              |
  * | 2     | layer    | MoE layer the message belongs to                            |
  * | 2     | expert   | expert index inside the layer                               |
- * | 1     | kind     | 0: hidden state gateway -> expert; 1: expert output -> next gateway |
- * | 1     | reserved | 0                                                           |
+ * | 1     | kind     | 0: hidden state gateway -> expert; 1: expert output -> next gateway; 2: ack |
+ * | 1     | attempt  | 0 for the first transmission, n for the n-th retransmission |
  * | 2     | segments | number of packets the message was cut into                  |
  */
 class MoeTokenHeader : public Header
@@ -31,6 +31,8 @@ class MoeTokenHeader : public Header
     {
         HIDDEN_STATE = 0,
         EXPERT_OUTPUT = 1,
+        /// Acknowledges a whole message (retransmission on only); the other fields name it.
+        ACK = 2,
     };
 
     static TypeId GetTypeId();
@@ -47,6 +49,7 @@ class MoeTokenHeader : public Header
     uint16_t m_layer;
     uint16_t m_expert;
     uint8_t m_kind;
+    uint8_t m_attempt; //!< retransmission number of the message (0: first transmission)
     uint16_t m_segments;
 };
 

@@ -4,7 +4,9 @@
 #include "moe-traffic-plan.h"
 
 #include "ns3/abort.h"
+#include "ns3/log.h"
 #include "ns3/nstime.h"
+#include "ns3/simulator.h"
 #include "ns3/uinteger.h"
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 namespace ns3
 {
 
+NS_LOG_COMPONENT_DEFINE("MoeTrafficPlan");
 NS_OBJECT_ENSURE_REGISTERED(MoeTrafficPlan);
 
 TypeId
@@ -38,7 +41,20 @@ MoeTrafficPlan::GetTypeId()
                           "UDP port every MoeTokenApplication listens on.",
                           UintegerValue(5000),
                           MakeUintegerAccessor(&MoeTrafficPlan::m_port),
-                          MakeUintegerChecker<uint16_t>(1));
+                          MakeUintegerChecker<uint16_t>(1))
+            .AddAttribute("RetransmitTimeout",
+                          "Application-level retransmission timeout of every message, from its "
+                          "(re)transmission to its acknowledgement. Zero: messages are not "
+                          "acknowledged and a lost packet stalls its request.",
+                          TimeValue(Time(0)),
+                          MakeTimeAccessor(&MoeTrafficPlan::m_retransmitTimeout),
+                          MakeTimeChecker(Time(0)))
+            .AddAttribute("MaxRetries",
+                          "Retransmissions of a message before its request fails "
+                          "(with a RetransmitTimeout only).",
+                          UintegerValue(3),
+                          MakeUintegerAccessor(&MoeTrafficPlan::m_maxRetries),
+                          MakeUintegerChecker<uint32_t>(0, 255));
     return tid;
 }
 
@@ -52,9 +68,14 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_segmentBytes(1456),
       m_port(5000),
       m_lmHeadNs(0),
+      m_retransmitTimeout(0),
+      m_maxRetries(3),
       m_packetsSent(0),
       m_packetsReceived(0),
-      m_tokensCompleted(0)
+      m_retransmissionCount(0),
+      m_duplicates(0),
+      m_tokensCompleted(0),
+      m_tokensAbandoned(0)
 {
 }
 
@@ -77,9 +98,84 @@ MoeTrafficPlan::Configure(uint32_t layers, uint32_t experts, uint32_t topK, uint
     m_tokenStartNs.assign(static_cast<uint64_t>(requests) * tokens, -1);
     m_tokenEndNs.assign(static_cast<uint64_t>(requests) * tokens, -1);
     m_combineNs.assign(static_cast<uint64_t>(requests) * tokens * layers, -1);
+    m_gatewayFailNs.assign(layers, -1);
+    m_expertFailNs.assign(static_cast<uint64_t>(layers) * experts, -1);
+    m_retransmissions.assign(static_cast<uint64_t>(requests) * tokens, 0);
+    m_failures.assign(static_cast<uint64_t>(requests) * FAILURE_FIELDS, -1);
+    for (uint32_t r = 0; r < requests; ++r)
+    {
+        m_failures[r * FAILURE_FIELDS] = NOT_FAILED;
+    }
     m_packetsSent = 0;
     m_packetsReceived = 0;
+    m_retransmissionCount = 0;
+    m_duplicates = 0;
     m_tokensCompleted = 0;
+    m_tokensAbandoned = 0;
+}
+
+void
+MoeTrafficPlan::SetFailureTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount)
+{
+    NS_ABORT_MSG_IF(expertCount != m_expertFailNs.size(), "expert failure times: wrong count");
+    std::copy(gatewayNs, gatewayNs + m_layers, m_gatewayFailNs.begin());
+    std::copy(expertNs, expertNs + expertCount, m_expertFailNs.begin());
+}
+
+Time
+MoeTrafficPlan::GetRetransmitTimeout() const
+{
+    return m_retransmitTimeout;
+}
+
+uint32_t
+MoeTrafficPlan::GetMaxRetries() const
+{
+    return m_maxRetries;
+}
+
+bool
+MoeTrafficPlan::IsComponentDown(uint32_t role, uint32_t layer, uint32_t expert) const
+{
+    int64_t at = role == 0 ? m_gatewayFailNs[layer] : m_expertFailNs[static_cast<uint64_t>(layer) * m_experts + expert];
+    return at >= 0 && Simulator::Now().GetNanoSeconds() >= at;
+}
+
+bool
+MoeTrafficPlan::IsRequestFailed(uint32_t request) const
+{
+    return m_failures[static_cast<uint64_t>(request) * FAILURE_FIELDS] != NOT_FAILED;
+}
+
+void
+MoeTrafficPlan::RecordRequestFailure(uint32_t request,
+                                     uint32_t token,
+                                     FailureCode code,
+                                     uint32_t layer,
+                                     uint32_t expert,
+                                     uint32_t kind,
+                                     Time t)
+{
+    if (IsRequestFailed(request))
+    {
+        return;
+    }
+    NS_LOG_INFO("request " << request << " fails at token " << token << ": code " << code << " layer "
+                           << layer << " expert " << expert << " kind " << kind);
+    int64_t* f = &m_failures[static_cast<uint64_t>(request) * FAILURE_FIELDS];
+    f[0] = code;
+    f[1] = token;
+    f[2] = layer;
+    f[3] = expert;
+    f[4] = kind;
+    f[5] = t.GetNanoSeconds();
+    for (uint32_t k = token; k < m_tokens; ++k)
+    {
+        if (m_tokenEndNs[TokenIndex(request, k)] < 0)
+        {
+            ++m_tokensAbandoned;
+        }
+    }
 }
 
 void
@@ -200,16 +296,47 @@ MoeTrafficPlan::RecordCombine(uint32_t request, uint32_t token, uint32_t layer, 
 }
 
 void
-MoeTrafficPlan::CountPacketSent()
+MoeTrafficPlan::NotifyPacketSent(Ptr<const Packet> /* packet */)
 {
     ++m_packetsSent;
 }
 
 void
-MoeTrafficPlan::CountPacketReceived()
+MoeTrafficPlan::NotifyPacketReceived(Ptr<const Packet> /* packet */)
 {
     ++m_packetsReceived;
 }
+
+void
+MoeTrafficPlan::NotifyRetransmit(uint32_t request, uint32_t token, uint32_t /* attempt */)
+{
+    ++m_retransmissions[TokenIndex(request, token)];
+    ++m_retransmissionCount;
+}
+
+void
+MoeTrafficPlan::CopyRetransmissions(int64_t* out, uint64_t count) const
+{
+    NS_ABORT_MSG_IF(count != m_retransmissions.size(), "CopyRetransmissions: wrong count");
+    std::copy(m_retransmissions.begin(), m_retransmissions.end(), out);
+}
+
+void
+MoeTrafficPlan::CopyFailures(int64_t* out, uint64_t count) const
+{
+    NS_ABORT_MSG_IF(count != m_failures.size(), "CopyFailures: wrong count");
+    std::copy(m_failures.begin(), m_failures.end(), out);
+}
+
+void
+MoeTrafficPlan::NotifyDuplicate(uint32_t /* request */, uint32_t /* token */)
+{
+    ++m_duplicates;
+}
+
+uint64_t MoeTrafficPlan::GetRetransmissions() const { return m_retransmissionCount; }
+uint64_t MoeTrafficPlan::GetDuplicates() const { return m_duplicates; }
+uint64_t MoeTrafficPlan::GetTokensResolved() const { return m_tokensCompleted + m_tokensAbandoned; }
 
 void
 MoeTrafficPlan::CopyTokenStarts(int64_t* out, uint64_t count) const

@@ -7,6 +7,7 @@
 #include "ns3/ipv4-address.h"
 #include "ns3/nstime.h"
 #include "ns3/object.h"
+#include "ns3/packet.h"
 
 #include <cstdint>
 #include <vector>
@@ -25,6 +26,18 @@ namespace ns3
 class MoeTrafficPlan : public Object
 {
   public:
+    /// Why a request failed (RecordRequestFailure); 0 means it did not.
+    enum FailureCode : int64_t
+    {
+        NOT_FAILED = 0,
+        /// A message was not acknowledged after MaxRetries retransmissions.
+        MESSAGE_LOST = 1,
+        /// A component the token needed sat on a satellite that had failed.
+        COMPONENT_LOST = 2,
+    };
+    /// Fields of one request's failure record, in CopyFailures order.
+    static constexpr uint32_t FAILURE_FIELDS = 6;
+
     static TypeId GetTypeId();
     MoeTrafficPlan();
 
@@ -39,6 +52,13 @@ class MoeTrafficPlan : public Object
     void SetRequestStarts(const int64_t* startNs, uint32_t count);
     void SetGatewayAddress(uint32_t layer, Ipv4Address address);
     void SetExpertAddress(uint32_t layer, uint32_t expert, Ipv4Address address);
+    /**
+     * @brief When each component goes dark with its satellite, ns (-1: never; the default).
+     * @param gatewayNs [L]
+     * @param expertNs C-contiguous [L, E]
+     * @param expertCount L * E
+     */
+    void SetFailureTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount);
 
     uint32_t GetNLayers() const;
     uint32_t GetNExperts() const;
@@ -55,22 +75,49 @@ class MoeTrafficPlan : public Object
     Time GetRequestStart(uint32_t request) const;
     Ipv4Address GetGatewayAddress(uint32_t layer) const;
     Ipv4Address GetExpertAddress(uint32_t layer, uint32_t expert) const;
+    /// Application-level retransmission timeout; zero: no acknowledgements, no retransmission.
+    Time GetRetransmitTimeout() const;
+    uint32_t GetMaxRetries() const;
+    /// Whether the gateway of @p layer (role 0) or expert (@p layer, @p expert) (role 1) is dark now.
+    bool IsComponentDown(uint32_t role, uint32_t layer, uint32_t expert) const;
+    bool IsRequestFailed(uint32_t request) const;
 
     void RecordTokenStart(uint32_t request, uint32_t token, Time t);
     void RecordTokenEnd(uint32_t request, uint32_t token, Time t);
     /// Time the gateway after layer @p layer had all k expert outputs of the token.
     void RecordCombine(uint32_t request, uint32_t token, uint32_t layer, Time t);
-    void CountPacketSent();
-    void CountPacketReceived();
+    /**
+     * @brief Fail a request at @p token (the first failure wins; later calls are ignored).
+     * @param code MESSAGE_LOST or COMPONENT_LOST
+     * @param layer, expert, kind for MESSAGE_LOST the message (kind: MoeTokenHeader::Kind); for
+     *        COMPONENT_LOST the lost component (kind: 0 gateway, 1 expert)
+     */
+    void RecordRequestFailure(uint32_t request, uint32_t token, FailureCode code, uint32_t layer,
+                              uint32_t expert, uint32_t kind, Time t);
+
+    /// Trace sinks (connected by MoeTokenHelper to every application's trace sources).
+    void NotifyPacketSent(Ptr<const Packet> packet);
+    void NotifyPacketReceived(Ptr<const Packet> packet);
+    void NotifyRetransmit(uint32_t request, uint32_t token, uint32_t attempt);
+    void NotifyDuplicate(uint32_t request, uint32_t token);
 
     /// Copy the records out: [R, T] token starts and ends, [R, T, L] combines, ns.
     void CopyTokenStarts(int64_t* out, uint64_t count) const;
     void CopyTokenEnds(int64_t* out, uint64_t count) const;
     void CopyCombines(int64_t* out, uint64_t count) const;
+    /// [R, T] messages retransmitted on behalf of each token.
+    void CopyRetransmissions(int64_t* out, uint64_t count) const;
+    /// [R, FAILURE_FIELDS]: code, token, layer, expert, kind, time ns (all -1 but code = 0 if none).
+    void CopyFailures(int64_t* out, uint64_t count) const;
     uint64_t GetPacketsSent() const;
     uint64_t GetPacketsReceived() const;
+    uint64_t GetRetransmissions() const;
+    /// Messages received whole more than once (retransmissions that were not needed).
+    uint64_t GetDuplicates() const;
     /// Tokens that ended so far (of R * T).
     uint64_t GetTokensCompleted() const;
+    /// Tokens that ended or will never end because their request failed (of R * T).
+    uint64_t GetTokensResolved() const;
 
   private:
     uint64_t TokenIndex(uint32_t request, uint32_t token) const;
@@ -93,9 +140,18 @@ class MoeTrafficPlan : public Object
     std::vector<int64_t> m_tokenStartNs;   //!< [R, T]
     std::vector<int64_t> m_tokenEndNs;     //!< [R, T]
     std::vector<int64_t> m_combineNs;      //!< [R, T, L]
+    std::vector<int64_t> m_gatewayFailNs;  //!< [L], -1 never
+    std::vector<int64_t> m_expertFailNs;   //!< [L, E], -1 never
+    std::vector<int64_t> m_retransmissions; //!< [R, T]
+    std::vector<int64_t> m_failures;       //!< [R, FAILURE_FIELDS]
+    Time m_retransmitTimeout;
+    uint32_t m_maxRetries;
     uint64_t m_packetsSent;
     uint64_t m_packetsReceived;
+    uint64_t m_retransmissionCount;
+    uint64_t m_duplicates;
     uint64_t m_tokensCompleted;
+    uint64_t m_tokensAbandoned; //!< tokens of failed requests that never ended
 };
 
 } // namespace ns3

@@ -9,13 +9,18 @@
 #include "moe-traffic-plan.h"
 #include "topology-updater.h"
 
+#include "ns3/callback.h"
 #include "ns3/data-rate.h"
+#include "ns3/ipv4.h"
 #include "ns3/packet.h"
+#include "ns3/point-to-point-net-device.h"
 #include "ns3/pointer.h"
 #include "ns3/simulator.h"
 #include "ns3/string.h"
 #include "ns3/test.h"
 #include "ns3/uinteger.h"
+
+#include <vector>
 
 using namespace ns3;
 
@@ -144,6 +149,295 @@ class ChainTokenTestCase : public TestCase
     }
 };
 
+/**
+ * A two-satellite model on one link, gateway on node 0 and its single expert on node 1, 1 Gbit/s,
+ * one 1000-byte packet per message; compute: gateway 5 us, expert 7 us, LM head 11 us. The
+ * link's delay and state follow @p stepTimes / @p delays / @p up (up may be null: always up).
+ */
+struct TwoNodeModel
+{
+    static constexpr int64_t G = 5000;
+    static constexpr int64_t E = 7000;
+    static constexpr int64_t H = 11000;
+    static constexpr int64_t TX = 1046 * 8; //!< 1000 + 46 header bytes at 1 Gbit/s, ns
+
+    Ptr<ForwardingTable> table;
+    Ptr<TopologyUpdater> updater;
+    Ptr<MoeTrafficPlan> plan;
+    IslNetworkHelper net;
+    NodeContainer nodes;
+
+    TwoNodeModel(const std::vector<int64_t>& stepTimes,
+                 const std::vector<int64_t>& delays,
+                 const std::vector<uint8_t>& up,
+                 const std::vector<int64_t>& requestStarts,
+                 Time retransmitTimeout = Time(0),
+                 uint32_t maxRetries = 3)
+    {
+        uint32_t steps = stepTimes.size();
+        int32_t edges[] = {0, 1};
+        int32_t destinations[] = {0, 1};
+        std::vector<int32_t> nextHop; // [step, node, destination]: always over the one link
+        for (uint32_t s = 0; s < steps; ++s)
+        {
+            nextHop.insert(nextHop.end(), {0, 1, 0, 1});
+        }
+        table = CreateObject<ForwardingTable>();
+        table->Configure(2, steps, destinations, 2);
+        table->SetTables(nextHop.data(), nextHop.size());
+        updater = CreateObject<TopologyUpdater>();
+        updater->SetAttribute("Table", PointerValue(table));
+        net.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
+        net.SetDeviceAttribute("Mtu", UintegerValue(1500));
+        nodes = net.Install(2, edges, 1, table, updater);
+        updater->SetSchedule(stepTimes.data(), steps, delays.data(), delays.size());
+        if (!up.empty())
+        {
+            updater->SetLinkStates(up.data(), up.size());
+        }
+        updater->Start();
+
+        plan = CreateObject<MoeTrafficPlan>();
+        plan->SetAttribute("MessageBytes", UintegerValue(1000));
+        plan->SetAttribute("RetransmitTimeout", TimeValue(retransmitTimeout));
+        plan->SetAttribute("MaxRetries", UintegerValue(maxRetries));
+        uint32_t requests = requestStarts.size();
+        plan->Configure(1, 1, 1, requests, 1);
+        std::vector<int32_t> act(requests, 0);
+        plan->SetActivations(act.data(), act.size());
+        int64_t gw[] = {G};
+        int64_t ex[] = {E};
+        plan->SetComputeTimes(gw, ex, 1, H);
+        plan->SetRequestStarts(requestStarts.data(), requests);
+        MoeTokenHelper helper(plan);
+        int32_t gateways[] = {0};
+        int32_t experts[] = {1};
+        helper.Install(nodes, gateways, experts, 1);
+    }
+
+    std::vector<int64_t> Ends() const
+    {
+        std::vector<int64_t> end(plan->GetNRequests());
+        plan->CopyTokenEnds(end.data(), end.size());
+        return end;
+    }
+};
+
+/// TopologyUpdater switches a link's delay at a step time; a packet already on the wire keeps the
+/// delay it left with, a packet that starts transmitting afterwards gets the new one.
+class TopologyUpdaterDelaySwitchTestCase : public TestCase
+{
+  public:
+    TopologyUpdaterDelaySwitchTestCase()
+        : TestCase("TopologyUpdater switches the delay at the step time")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        using M = TwoNodeModel;
+        const int64_t d0 = 1000000; // 1 ms until 10 ms, then 3 ms
+        const int64_t d1 = 3000000;
+        // Requests at 0 (all in step 0), 9 ms (out in step 0, back in step 1), 20 ms (all in step 1).
+        M m({0, 10000000}, {d0, d1}, {}, {0, 9000000, 20000000});
+        uint32_t steps = 0;
+        m.updater->TraceConnectWithoutContext("Step", MakeBoundCallback(+[](uint32_t* n, uint32_t) { ++*n; }, &steps));
+        Simulator::Run();
+        std::vector<int64_t> end = m.Ends();
+        NS_TEST_ASSERT_MSG_EQ(end[0], M::G + M::TX + d0 + M::E + M::TX + d0 + M::H, "all in step 0");
+        NS_TEST_ASSERT_MSG_EQ(end[1], 9000000 + M::G + M::TX + d0 + M::E + M::TX + d1 + M::H,
+                              "hidden state left in step 0, output in step 1");
+        NS_TEST_ASSERT_MSG_EQ(end[2], 20000000 + M::G + M::TX + d1 + M::E + M::TX + d1 + M::H, "all in step 1");
+        NS_TEST_ASSERT_MSG_EQ(steps, 1u, "the Step trace fires at the switch (step 0 is applied by Start)");
+        Simulator::Destroy();
+    }
+};
+
+/// A packet whose reception completes while its link is down is lost (LinkStateErrorModel);
+/// without retransmission its token never ends.
+class LinkStateInFlightLossTestCase : public TestCase
+{
+  public:
+    LinkStateInFlightLossTestCase()
+        : TestCase("LinkStateErrorModel loses a packet in flight when its link goes down")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        using M = TwoNodeModel;
+        const int64_t d = 5000000; // 5 ms; the link is down from 3 ms to 20 ms
+        M m({0, 3000000, 20000000}, {d, d, d}, {1, 0, 1}, {0});
+        uint32_t phyDrops = 0;
+        Ptr<NetDevice> expertSide;
+        for (uint32_t i = 0; i < m.nodes.Get(1)->GetNDevices(); ++i)
+        {
+            if (DynamicCast<PointToPointNetDevice>(m.nodes.Get(1)->GetDevice(i)))
+            {
+                expertSide = m.nodes.Get(1)->GetDevice(i);
+            }
+        }
+        expertSide->TraceConnectWithoutContext(
+            "PhyRxDrop",
+            MakeBoundCallback(+[](uint32_t* n, Ptr<const Packet>) { ++*n; }, &phyDrops));
+        Simulator::Run();
+        NS_TEST_ASSERT_MSG_EQ(m.Ends()[0], -1, "the token stalls on the lost hidden state");
+        NS_TEST_ASSERT_MSG_EQ(m.updater->GetLinkDownDroppedPackets(), 1u, "one packet lost on the down link");
+        NS_TEST_ASSERT_MSG_EQ(phyDrops, 1u, "reported by the device's PhyRxDrop trace");
+        NS_TEST_ASSERT_MSG_EQ(m.plan->GetPacketsSent(), 1u, "one packet sent");
+        NS_TEST_ASSERT_MSG_EQ(m.plan->GetPacketsReceived(), 0u, "none received");
+        Simulator::Destroy();
+    }
+};
+
+/// ForwardingTableRouting drops what it has no next hop for, at the source (RouteOutput) and in
+/// transit (RouteInput), counts it and fires its Drop trace.
+class ForwardingTableRoutingDropTestCase : public TestCase
+{
+  public:
+    ForwardingTableRoutingDropTestCase()
+        : TestCase("ForwardingTableRouting drops and reports packets without a route")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        // Chain 0 - 1 - 2; destinations 0 and 2. Step 0: node 1 has no next hop toward 2 (transit
+        // drop). Step 1 (from 10 ms): node 0 has none either (drop at the source).
+        int32_t edges[] = {0, 1, 1, 2};
+        int32_t destinations[] = {0, 2};
+        // [step, node, destination column]
+        int32_t nextHop[] = {0, 1, 0, -1, 1, 2, /* step 1 */ 0, -1, 0, -1, 1, 2};
+        Ptr<ForwardingTable> table = CreateObject<ForwardingTable>();
+        table->Configure(3, 2, destinations, 2);
+        table->SetTables(nextHop, 12);
+        Ptr<TopologyUpdater> updater = CreateObject<TopologyUpdater>();
+        updater->SetAttribute("Table", PointerValue(table));
+        IslNetworkHelper net;
+        net.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
+        NodeContainer nodes = net.Install(3, edges, 2, table, updater);
+        int64_t stepTimes[] = {0, 10000000};
+        int64_t delays[] = {1000000, 1000000, 1000000, 1000000};
+        updater->SetSchedule(stepTimes, 2, delays, 4);
+        updater->Start();
+
+        Ptr<MoeTrafficPlan> plan = CreateObject<MoeTrafficPlan>();
+        plan->SetAttribute("MessageBytes", UintegerValue(3000)); // 3 packets per message
+        plan->Configure(1, 1, 1, 2, 1);
+        int32_t act[] = {0, 0};
+        plan->SetActivations(act, 2);
+        int64_t gw[] = {5000};
+        int64_t ex[] = {7000};
+        plan->SetComputeTimes(gw, ex, 1, 11000);
+        int64_t starts[] = {0, 20000000}; // one request per step
+        plan->SetRequestStarts(starts, 2);
+        MoeTokenHelper helper(plan);
+        int32_t gateways[] = {0};
+        int32_t experts[] = {2};
+        helper.Install(nodes, gateways, experts, 1);
+
+        std::vector<uint32_t> drops(3, 0);
+        for (uint32_t n = 0; n < 3; ++n)
+        {
+            Ptr<Ipv4RoutingProtocol> routing = nodes.Get(n)->GetObject<Ipv4>()->GetRoutingProtocol();
+            routing->TraceConnectWithoutContext(
+                "Drop",
+                MakeBoundCallback(+[](uint32_t* c, Ptr<const Packet>, const Ipv4Header&) { ++*c; }, &drops[n]));
+        }
+        Simulator::Run();
+        NS_TEST_ASSERT_MSG_EQ(drops[1], 3u, "step 0: the relay drops the 3 packets of the hidden state");
+        NS_TEST_ASSERT_MSG_EQ(drops[0], 3u, "step 1: the source drops the 3 packets of the hidden state");
+        NS_TEST_ASSERT_MSG_EQ(drops[2], 0u, "the expert's node drops nothing");
+        NS_TEST_ASSERT_MSG_EQ(net.GetRoutingDroppedPackets(), 6u, "the helper sums the routing drops");
+        int64_t end[2];
+        plan->CopyTokenEnds(end, 2);
+        NS_TEST_ASSERT_MSG_EQ(end[0], -1, "request 0 stalls");
+        NS_TEST_ASSERT_MSG_EQ(end[1], -1, "request 1 stalls");
+        Simulator::Destroy();
+    }
+};
+
+/// A message lost in flight is resent after the timeout, over the route in force then; the
+/// token's latency is exact; with too few retries the request fails with a reason.
+class RetransmissionTestCase : public TestCase
+{
+  public:
+    RetransmissionTestCase()
+        : TestCase("MoeTokenApplication retransmits lost messages and fails after MaxRetries")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        using M = TwoNodeModel;
+        const int64_t d = 5000000;  // 5 ms; the link is down from 3 ms to 20 ms
+        const int64_t T = 12000000; // 12 ms timeout, above the 10.01 ms round trip
+        {
+            // Attempt 0 leaves at G and attempt 1 at G + T: both arrive while the link is down.
+            // Attempt 2 leaves at G + 2T > 20 ms and gets through.
+            M m({0, 3000000, 20000000}, {d, d, d}, {1, 0, 1}, {0}, NanoSeconds(T), 3);
+            std::vector<uint32_t> attempts;
+            for (uint32_t i = 0; i < 2; ++i)
+            {
+                m.nodes.Get(i)->GetApplication(0)->TraceConnectWithoutContext(
+                    "Retransmit",
+                    MakeBoundCallback(+[](std::vector<uint32_t>* a, uint32_t, uint32_t, uint32_t attempt) {
+                        a->push_back(attempt);
+                    },
+                                 &attempts));
+            }
+            Simulator::Run();
+            NS_TEST_ASSERT_MSG_EQ(m.Ends()[0], M::G + 2 * T + M::TX + d + M::E + M::TX + d + M::H,
+                                  "latency: two timeouts, then the exact path");
+            NS_TEST_ASSERT_MSG_EQ(attempts.size(), 2u, "two retransmissions");
+            NS_TEST_ASSERT_MSG_EQ(attempts.back(), 2u, "the last is attempt 2");
+            NS_TEST_ASSERT_MSG_EQ(m.plan->GetRetransmissions(), 2u, "counted by the plan's sink");
+            int64_t perToken[1];
+            m.plan->CopyRetransmissions(perToken, 1);
+            NS_TEST_ASSERT_MSG_EQ(perToken[0], 2, "counted per token");
+            NS_TEST_ASSERT_MSG_EQ(m.updater->GetLinkDownDroppedPackets(), 2u, "two copies lost");
+            // 3 copies of the hidden state, 1 output, 2 ACKs.
+            NS_TEST_ASSERT_MSG_EQ(m.plan->GetPacketsSent(), 6u, "packets sent");
+            NS_TEST_ASSERT_MSG_EQ(m.plan->GetTokensResolved(), 1u, "resolved");
+            NS_TEST_ASSERT_MSG_EQ(m.plan->IsRequestFailed(0), false, "not failed");
+            Simulator::Destroy();
+        }
+        {
+            // One retry only: attempt 1 is lost too, and at G + 2T the request fails.
+            M m({0, 3000000, 20000000}, {d, d, d}, {1, 0, 1}, {0}, NanoSeconds(T), 1);
+            Simulator::Run();
+            NS_TEST_ASSERT_MSG_EQ(m.Ends()[0], -1, "the token does not end");
+            int64_t f[MoeTrafficPlan::FAILURE_FIELDS];
+            m.plan->CopyFailures(f, MoeTrafficPlan::FAILURE_FIELDS);
+            NS_TEST_ASSERT_MSG_EQ(f[0], MoeTrafficPlan::MESSAGE_LOST, "failure code");
+            NS_TEST_ASSERT_MSG_EQ(f[1], 0, "at token 0");
+            NS_TEST_ASSERT_MSG_EQ(f[4], MoeTokenHeader::HIDDEN_STATE, "the hidden state was lost");
+            NS_TEST_ASSERT_MSG_EQ(f[5], M::G + 2 * T, "failed at the second timeout");
+            NS_TEST_ASSERT_MSG_EQ(m.plan->GetTokensResolved(), 1u, "a failed token is resolved");
+            Simulator::Destroy();
+        }
+        {
+            // The expert's satellite fails at 1 ms, before the hidden state arrives: the request
+            // fails when the message reaches it (no retransmission needed to notice).
+            M m({0}, {d}, {}, {0});
+            int64_t gwFail[] = {-1};
+            int64_t exFail[] = {1000000};
+            m.plan->SetFailureTimes(gwFail, exFail, 1);
+            Simulator::Run();
+            int64_t f[MoeTrafficPlan::FAILURE_FIELDS];
+            m.plan->CopyFailures(f, MoeTrafficPlan::FAILURE_FIELDS);
+            NS_TEST_ASSERT_MSG_EQ(f[0], MoeTrafficPlan::COMPONENT_LOST, "component lost");
+            NS_TEST_ASSERT_MSG_EQ(f[4], 1, "an expert");
+            NS_TEST_ASSERT_MSG_EQ(f[5], M::G + M::TX + d, "when the hidden state reached it");
+            Simulator::Destroy();
+        }
+    }
+};
+
 class SpaceXNetTestSuite : public TestSuite
 {
   public:
@@ -153,6 +447,10 @@ class SpaceXNetTestSuite : public TestSuite
         AddTestCase(new MoeTokenHeaderTestCase, Duration::QUICK);
         AddTestCase(new ForwardingTableTestCase, Duration::QUICK);
         AddTestCase(new ChainTokenTestCase, Duration::QUICK);
+        AddTestCase(new TopologyUpdaterDelaySwitchTestCase, Duration::QUICK);
+        AddTestCase(new LinkStateInFlightLossTestCase, Duration::QUICK);
+        AddTestCase(new ForwardingTableRoutingDropTestCase, Duration::QUICK);
+        AddTestCase(new RetransmissionTestCase, Duration::QUICK);
     }
 };
 
