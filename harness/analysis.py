@@ -80,6 +80,8 @@ def summarize(results: Results) -> dict:
                 "propagation": round(float(tokens["propagation_ns"][modelled].sum()) / total, 6),
                 "queueing": round(float(queueing.sum()) / total, 6),
             }
+            if "route_wait_ns" in tokens:  # routing.no_route 'wait'
+                stats["share"]["route_wait"] = round(float(tokens["route_wait_ns"][modelled].sum()) / total, 6)
             relative = np.abs(queueing) / tokens["analytic_ns"][modelled]
             stats["analytic_agreement"] = {"max_relative_difference": round(float(relative.max()), 9),
                                            "mean_relative_difference": round(float(relative.mean()), 9)}

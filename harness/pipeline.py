@@ -251,7 +251,8 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
         combine_ns=result.combine_ns, activations=prep.trace.experts, gateways=placement.gateways,
         experts=placement.experts, subnets=placement.subnets, analytic_ns=model.latency_ns,
         compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
-        propagation_ns=model.propagation_ns, counters=counters, **faults)
+        propagation_ns=model.propagation_ns, counters=counters, **faults,
+        route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None)
 
 
 #: What forked strategy processes read: set by _run_in_processes just before it forks them.

@@ -60,6 +60,9 @@ from .formats.files import MAX_CONFIG_BYTES, MAX_DATA_BYTES, read_json_file, rea
 
 TOKEN_COLUMNS = ("request", "token", "t_start_ns", "t_end_ns", "latency_ns", "analytic_ns", "compute_ns",
                  "serialization_ns", "propagation_ns")
+#: tokens.csv column present only with routing.no_route 'wait': the analytic critical path's time
+#: held for want of a route.
+WAIT_COLUMNS = ("route_wait_ns",)
 #: tokens.csv columns present only when faults are on; the last two are text.
 FAULT_COLUMNS = ("retransmissions", "status", "reason")
 TEXT_COLUMNS = ("status", "reason")
@@ -85,6 +88,7 @@ class StrategyTrace:
     retransmissions: Optional[np.ndarray] = None  # [R, T] with faults on, else None
     status: Optional[np.ndarray] = None           # [R, T] str, with faults on
     reason: Optional[np.ndarray] = None           # [R, T] str, with faults on
+    route_wait_ns: Optional[np.ndarray] = None    # [R, T] analytic time held for a route, with no_route 'wait'
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -99,13 +103,17 @@ class StrategyTrace:
 def tokens_csv(traces: list[StrategyTrace]) -> str:
     out = io.StringIO()
     faults = bool(traces) and traces[0].status is not None
-    out.write("strategy," + ",".join(TOKEN_COLUMNS + (FAULT_COLUMNS if faults else ())) + "\n")
+    wait = bool(traces) and traces[0].route_wait_ns is not None
+    out.write("strategy," + ",".join(TOKEN_COLUMNS + (WAIT_COLUMNS if wait else ())
+                                     + (FAULT_COLUMNS if faults else ())) + "\n")
     for tr in traces:
         requests, tokens = tr.token_start_ns.shape
         r, t = np.meshgrid(np.arange(requests), np.arange(tokens), indexing="ij")
         table = np.column_stack([a.ravel() for a in (r, t, tr.token_start_ns, tr.token_end_ns, tr.latency_ns,
                                                      tr.analytic_ns, tr.compute_ns, tr.serialization_ns,
                                                      tr.propagation_ns)])
+        if wait:
+            table = np.column_stack([table, tr.route_wait_ns.ravel()])
         if faults:
             table = np.column_stack([table, tr.retransmissions.ravel()])
             suffixes = [f",{st},{why}" for st, why in zip(tr.status.ravel(), tr.reason.ravel())]
@@ -332,9 +340,11 @@ def _by_strategy(path: Path, rows: list, columns: list[str]) -> dict[str, dict[s
 
 def _read_tokens_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
     text = read_text_file(path, "tokens.csv", ResultsError, MAX_DATA_BYTES)
+    header = text.split("\n", 1)[0].strip().split(",")
     columns = ["strategy", *TOKEN_COLUMNS]
-    if text.split("\n", 1)[0].strip().split(",") == columns + list(FAULT_COLUMNS):
-        columns += FAULT_COLUMNS  # a run with faults on
+    for optional in (WAIT_COLUMNS, FAULT_COLUMNS):  # with routing.no_route 'wait'; with faults on
+        if header[len(columns):len(columns) + len(optional)] == list(optional):
+            columns += optional
     rows = _csv_rows(path, columns, "tokens.csv", text)
     if not rows:
         raise _fail(path, "has no token rows; run the scenario again")

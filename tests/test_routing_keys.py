@@ -156,3 +156,29 @@ def test_wait_holds_a_packet_at_a_relay_whose_route_vanished_in_flight():
     back = 2 * tx + MS + far
     assert sim.combine_ns[0, 0, 0] == 2_000_000_000 + tx + MS + EXPERT_NS + back
     assert sim.packets_held_no_route == 1 and sim.held_no_route_ns == 2_000_000_000 - at_relay
+
+
+def test_wait_end_to_end_completes_where_drop_stalls_and_reports_the_wait(tmp_path):
+    """tiny.yaml with 40 % of the links down in every snapshot: with 'drop' nothing completes, with
+    'wait' every token does, and tokens.csv carries the analytic route_wait_ns."""
+    from harness import pipeline
+    from harness.scenario import load_scenario
+    from harness.traces import read_results
+
+    base = load_scenario("topologies/tiny.yaml")
+    base = replace(base, snapshots=replace(base.snapshots, interval_s=0.5, count=120))
+    outage = replace(base.links, survival_probability=0.6)
+    for no_route in ("drop", "wait"):
+        scenario = replace(base, links=outage, routing=replace(base.routing, no_route=no_route))
+        result = pipeline.run_scenario(scenario, jobs=1)
+        summary = pipeline.write_run(scenario, result, tmp_path / no_route, "name: tiny\n")
+        stats = summary["strategies"]["space-xnet"]
+        if no_route == "drop":
+            assert stats["packets_dropped_no_route"] > 0 and "packets_held_no_route" not in stats
+            continue
+        assert stats["packets_dropped_no_route"] == 0 and stats["packets_held_no_route"] > 0
+        tokens = read_results(tmp_path / no_route).tokens["space-xnet"]
+        assert (tokens["latency_ns"] > 0).all()
+        assert (tokens["route_wait_ns"] > 0).any() and stats["share"]["route_wait"] > 0
+        assert (tokens["compute_ns"] + tokens["serialization_ns"] + tokens["propagation_ns"]
+                + tokens["route_wait_ns"] == tokens["analytic_ns"]).all()
