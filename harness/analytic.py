@@ -32,6 +32,11 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   a tie). A token's latency splits exactly into compute (every gateway's compute, the critical
   experts' compute and the LM head), serialisation (the ``sum + (h-1) max`` terms of the critical
   messages) and propagation (their ``P``): ``compute + serialization + propagation == latency``.
+- with ``combine="own-gateway"`` (``model.combine``) the k outputs go back to gateway g_l, and the
+  combine is when the combined state, one message sent by g_l once the last output arrived, reached
+  g_{l+1}; with ``dispatch="sequential"`` (``model.dispatch``) the hidden state goes from g_l to the
+  token's first expert, from each expert to the next (slot order) after it computed, and from the
+  last to the combining gateway: the legs and the experts' compute add up;
 - requests are computed independently: the model has no contention between them;
 - with ``no_route="wait"`` (``routing.no_route``), a message whose destination is unreachable at
   its send snapshot waits at its source for the first later snapshot that connects the two (from
@@ -133,7 +138,8 @@ def message_serialization_ns(links: LinkSpec, message_bytes: int, hops: np.ndarr
 def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: LinkSpec, gateways: np.ndarray,
                      experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                      request_starts_ns: np.ndarray, message_bytes: int,
-                     stop_ns: int | None = None, no_route: str = "drop") -> AnalyticResult:
+                     stop_ns: int | None = None, no_route: str = "drop", combine: str = "next-gateway",
+                     dispatch: str = "parallel") -> AnalyticResult:
     """Token times of a placement without queueing (see the module docstring for the model).
 
     Takes the arguments of :func:`harness.packet_sim.run_packet_sim` (``activations`` is the
@@ -169,6 +175,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
     lm_head_ns = int(compute.lm_head_ns)
 
     hold = no_route == "wait"
+    own_gateway, sequential = combine == "own-gateway", dispatch == "sequential"
     if hold and not isinstance(routes, PathQuery):
         raise ValueError("routing.no_route 'wait' needs a PathQuery (its connected components)")
 
@@ -219,24 +226,46 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
         for l in range(layers):
             chosen = activations[:, t, l, :]                      # [R, k] expert ids
             sats = experts[l][chosen]                              # [R, k] their satellites
-            send = np.repeat(time[:, None], top_k, axis=1)
-            # The k dispatches share their source: one shortest-path tree from the gateway.
-            out_wait, out_serial, out_prop, out_ok = message(send, np.full_like(sats, gateways[l]), sats,
-                                                             root_at_source=True)
             work = expert_ns[l][chosen]
-            done = send + out_wait + out_serial + out_prop + work
-            done = np.where(out_ok, done, 0)
-            back_wait, back_serial, back_prop, back_ok = message(done, sats,
-                                                                 np.full_like(sats, gateways[(l + 1) % layers]))
-            arrive = done + back_wait + back_serial + back_prop
-            alive &= (out_ok & back_ok).all(axis=1)
-            critical = np.argmax(np.where(out_ok & back_ok, arrive, -1), axis=1)  # first slot on ties
-            time = np.where(alive, arrive[rows, critical], 0)
+            nxt = gateways[(l + 1) % layers]
+            combiner = gateways[l] if own_gateway else nxt
+            if sequential:
+                # gateway -> e_1 -> ... -> e_k -> combiner: every leg and every expert in series.
+                at, src = time.copy(), np.full(requests, gateways[l])
+                for j in range(top_k):
+                    w, se, pr, ok = message(at, src, sats[:, j])
+                    alive &= ok
+                    at = np.where(alive, at + w + se + pr + work[:, j], 0)
+                    comp += work[:, j]
+                    serial, prop, held = serial + se, prop + pr, held + w
+                    src = sats[:, j]
+                w, se, pr, ok = message(at, src, np.full(requests, combiner))
+                alive &= ok
+                time = np.where(alive, at + w + se + pr, 0)
+                serial, prop, held = serial + se, prop + pr, held + w
+            else:
+                send = np.repeat(time[:, None], top_k, axis=1)
+                # The k dispatches share their source: one shortest-path tree from the gateway.
+                out_wait, out_serial, out_prop, out_ok = message(send, np.full_like(sats, gateways[l]), sats,
+                                                                 root_at_source=True)
+                done = send + out_wait + out_serial + out_prop + work
+                done = np.where(out_ok, done, 0)
+                back_wait, back_serial, back_prop, back_ok = message(done, sats, np.full_like(sats, combiner))
+                arrive = done + back_wait + back_serial + back_prop
+                alive &= (out_ok & back_ok).all(axis=1)
+                critical = np.argmax(np.where(out_ok & back_ok, arrive, -1), axis=1)  # first slot on ties
+                time = np.where(alive, arrive[rows, critical], 0)
+                comp += work[rows, critical]
+                serial += out_serial[rows, critical] + back_serial[rows, critical]
+                prop += out_prop[rows, critical] + back_prop[rows, critical]
+                held += out_wait[rows, critical] + back_wait[rows, critical]
+            if combiner != nxt:
+                # Combined at the own gateway: one more message, on to the next layer's gateway.
+                w, se, pr, ok = message(time, np.full(requests, gateways[l]), np.full(requests, nxt))
+                alive &= ok
+                time = np.where(alive, time + w + se + pr, 0)
+                serial, prop, held = serial + se, prop + pr, held + w
             combine[alive, t, l] = time[alive]
-            comp += work[rows, critical]
-            serial += out_serial[rows, critical] + back_serial[rows, critical]
-            prop += out_prop[rows, critical] + back_prop[rows, critical]
-            held += out_wait[rows, critical] + back_wait[rows, critical]
             if l + 1 < layers:
                 time = time + gateway_ns[l + 1]
                 comp += gateway_ns[l + 1]

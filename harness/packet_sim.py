@@ -118,7 +118,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                    experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                    request_starts_ns: np.ndarray, message_bytes: int, seed: int,
                    stop_ns: int, progress: Optional[Callable[[int, int], None]] = None,
-                   no_route: str = "drop", faults: Optional[FaultSpec] = None,
+                   no_route: str = "drop", combine: str = "next-gateway", dispatch: str = "parallel",
+                   faults: Optional[FaultSpec] = None,
                    satellite_fail_ns: Optional[np.ndarray] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
@@ -129,7 +130,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     ``progress(now_ns, tokens_completed)`` is called between chunks of simulated time (one
     snapshot interval each); the run stops early once every token has ended or failed.
     ``no_route``: "drop" a packet with no route where it is, or "wait" there for one
-    (``routing.no_route``). ``faults`` sets the retransmission timeout and retries;
+    (``routing.no_route``); ``combine`` and ``dispatch``: ``model.combine``, ``model.dispatch``. ``faults`` sets the retransmission timeout and retries;
     ``satellite_fail_ns`` is ``[N]`` the instant each satellite goes dark (-1: never), whose
     components then fail the tokens that need them.
     """
@@ -151,6 +152,10 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
     plan.SetAttribute("MessageBytes", ns3.UintegerValue(message_bytes))
     plan.SetAttribute("SegmentBytes", ns3.UintegerValue(links.segment_payload_bytes))
+    if combine == "own-gateway":
+        plan.SetAttribute("CombineAtOwnGateway", ns3.BooleanValue(True))
+    if dispatch == "sequential":
+        plan.SetAttribute("SequentialDispatch", ns3.BooleanValue(True))
     if faults is not None and faults.retransmit_timeout_ms is not None:
         plan.SetAttribute("RetransmitTimeout",
                           ns3.TimeValue(ns3.NanoSeconds(int(round(faults.retransmit_timeout_ms * 1e6)))))

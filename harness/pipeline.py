@@ -87,7 +87,8 @@ def prepare(scenario: Scenario) -> Prepared:
     trace = build_activations(scenario)
     inputs = PlacementInput(topology=healthy, arg_latitude_rad=constellation.arg_latitude_rad,
                             probabilities=trace.probabilities(), layers=scenario.model.layers,
-                            experts=scenario.model.experts)
+                            experts=scenario.model.experts, subnets=scenario.placement.subnets,
+                            plane_of=constellation.plane_of)
     gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
@@ -205,14 +206,16 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
     common = dict(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
                   experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
                   request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
-    model = analytic_latency(**common, no_route=scenario.routing.no_route)
+    shape = dict(no_route=scenario.routing.no_route, combine=scenario.model.combine,
+                 dispatch=scenario.model.dispatch)
+    model = analytic_latency(**common, **shape)
 
     def report(now_ns: int, done: int) -> None:
         if progress is not None:
             progress(name, now_ns / 1e9, stop_ns / 1e9, done, total_tokens)
 
-    result = run_packet_sim(**common, seed=scenario.seed, stop_ns=stop_ns, progress=report,
-                            no_route=scenario.routing.no_route, faults=scenario.faults,
+    result = run_packet_sim(**common, seed=scenario.seed, stop_ns=stop_ns, progress=report, **shape,
+                            faults=scenario.faults,
                             satellite_fail_ns=prep.satellite_fail_ns)
     faults = {}
     if scenario.faults.enabled:

@@ -81,6 +81,10 @@ class PlacementInput:
     probabilities: np.ndarray     # [L, E] activation probability of each expert
     layers: int
     experts: int
+    #: How the ring subnets are cut (placement.subnets): "arcs" of argument of latitude, or whole
+    #: orbital "planes" in ring order (needs plane_of).
+    subnets: str = "arcs"
+    plane_of: np.ndarray | None = None  # [N] orbital plane of each satellite
     #: Results that several strategies share (the subnet centres), computed once per run.
     shared: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -215,6 +219,33 @@ def ring_subnets(arg_latitude_rad: np.ndarray, layers: int) -> np.ndarray:
     subnet = np.empty(n, dtype=np.int32)
     subnet[order] = (np.arange(n) * layers) // n
     return subnet
+
+
+def plane_subnets(plane_of: np.ndarray, layers: int) -> np.ndarray:
+    """Cut the constellation into ``layers`` groups of whole orbital planes, in ring order.
+
+    Planes are taken in order of their index (of RAAN) and cut into ``layers`` contiguous groups
+    whose plane counts differ by at most one, so subnet l+1 is the next group of planes and the last
+    closes the ring to the first. Each subnet is then a closed ring of satellites (or several), where
+    "centre" means nothing geometric: the gateways are chosen, like the arcs' centres, as the
+    members of least mean delay to their subnet chained into the shortest ring of gateways
+    (:func:`subnet_centres`). Returns [N] int32 subnet index.
+    """
+    planes = int(plane_of.max()) + 1
+    if planes < layers:
+        raise PlacementError(f"placement.subnets 'planes' needs a plane per layer, but the constellation has "
+                             f"{planes} planes for {layers} layers; use 'arcs' or more planes")
+    return ((plane_of.astype(np.int64) * layers) // planes).astype(np.int32)
+
+
+def _subnets(inp: PlacementInput) -> np.ndarray:
+    """The ring subnets of ``inp`` (placement.subnets), checked to hold a layer each."""
+    if inp.subnets == "planes":
+        subnets = plane_subnets(inp.plane_of, inp.layers)
+    else:
+        subnets = ring_subnets(inp.arg_latitude_rad, inp.layers)
+    _check_subnet_sizes(subnets, inp.layers, inp.experts)
+    return subnets
 
 
 def _members(subnets: np.ndarray, layer: int) -> np.ndarray:
@@ -368,8 +399,7 @@ def _random_experts(inp: PlacementInput, subnets: np.ndarray, gateways: np.ndarr
 
 
 def space_xnet(inp: PlacementInput, rng: np.random.Generator) -> Placement:
-    subnets = ring_subnets(inp.arg_latitude_rad, inp.layers)
-    _check_subnet_sizes(subnets, inp.layers, inp.experts)
+    subnets = _subnets(inp)
     gateways = inp.centres(subnets)
     experts = _experts_by_latency(inp, subnets, gateways)
     return Placement("space-xnet", gateways, experts, subnets)
@@ -384,15 +414,13 @@ def rand_place(inp: PlacementInput, rng: np.random.Generator) -> Placement:
 
 
 def rand_intra(inp: PlacementInput, rng: np.random.Generator) -> Placement:
-    subnets = ring_subnets(inp.arg_latitude_rad, inp.layers)
-    _check_subnet_sizes(subnets, inp.layers, inp.experts)
+    subnets = _subnets(inp)
     gateways = np.array([rng.choice(_members(subnets, layer)) for layer in range(inp.layers)], dtype=np.int32)
     return Placement("rand-intra", gateways, _random_experts(inp, subnets, gateways, rng), subnets)
 
 
 def rand_intra_cg(inp: PlacementInput, rng: np.random.Generator) -> Placement:
-    subnets = ring_subnets(inp.arg_latitude_rad, inp.layers)
-    _check_subnet_sizes(subnets, inp.layers, inp.experts)
+    subnets = _subnets(inp)
     gateways = inp.centres(subnets)
     return Placement("rand-intra-cg", gateways, _random_experts(inp, subnets, gateways, rng), subnets)
 

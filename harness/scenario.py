@@ -217,6 +217,15 @@ class RoutingSpec:
 
 
 @dataclass(frozen=True)
+class PlacementSpec:
+    """How the constellation is cut into the layers' ring subnets."""
+
+    subnets: str = _spec("arcs", help="'arcs': equal arcs of argument of latitude, one slot of every plane per "
+                         "layer in a polar star; 'planes': whole orbital planes in ring order",
+                         choices=("arcs", "planes"))
+
+
+@dataclass(frozen=True)
 class ComputeSpec:
     """On-board compute."""
 
@@ -278,6 +287,12 @@ class ModelSpec:
     shared_ffn_size: int = _spec(0, help="neurons of the always-active shared expert(s) of a layer, run at its "
                                  "gateway (0: none)", check=_range(0, 2**24))
     vocab_size: int = _spec(32000, help="vocabulary size (LM head)", check=_range(1, 2**24))
+    combine: str = _spec("next-gateway", help="where a layer's k expert outputs are combined: at the 'next-gateway' "
+                         "(they go straight on) or the 'own-gateway' (which forwards one combined state)",
+                         choices=("next-gateway", "own-gateway"))
+    dispatch: str = _spec("parallel", help="how a token reaches its k experts: all at once ('parallel') or one "
+                          "after another ('sequential': gateway -> e1 -> ... -> ek -> combining gateway)",
+                          choices=("parallel", "sequential"))
     gateway_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token gateway work (attention + router); "
                                            "default derived from the dimensions", check=_range(0.0, 1e20, open_low=True))
     expert_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token work of one expert; default derived",
@@ -380,6 +395,7 @@ class Scenario:
     snapshots: SnapshotSpec = _section(SnapshotSpec)
     links: LinkSpec = _section(LinkSpec)
     routing: RoutingSpec = _section(RoutingSpec)
+    placement: PlacementSpec = _section(PlacementSpec)
     compute: ComputeSpec = _section(ComputeSpec)
     model: ModelSpec = _section(ModelSpec)
     traffic: TrafficSpec = _section(TrafficSpec)
@@ -548,6 +564,14 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: the model needs {m.num_components} satellites ({m.layers} layers x "
                             f"(1 gateway + {m.experts} experts)) but the constellation has {c.num_satellites}; "
                             f"add planes or satellites per plane, or shrink the model")
+    if sc.placement.subnets == "planes":
+        if c.planes < m.layers:
+            raise ScenarioError(f"{source}: 'placement.subnets' is 'planes' but the constellation has {c.planes} "
+                                f"planes for {m.layers} layers; use 'arcs' or at least {m.layers} planes")
+        smallest = (c.planes // m.layers) * c.sats_per_plane
+        if smallest < 1 + m.experts:
+            raise ScenarioError(f"{source}: with 'placement.subnets' 'planes' a layer gets {smallest} satellites but "
+                                f"needs {1 + m.experts} (1 gateway + {m.experts} experts); use 'arcs' or larger planes")
     for name in sc.strategies:
         if name not in STRATEGY_NAMES:
             raise ScenarioError(f"{source}: unknown strategy {_show(name)} in 'strategies'; choose from: "

@@ -182,3 +182,61 @@ def test_wait_end_to_end_completes_where_drop_stalls_and_reports_the_wait(tmp_pa
         assert (tokens["route_wait_ns"] > 0).any() and stats["share"]["route_wait"] > 0
         assert (tokens["compute_ns"] + tokens["serialization_ns"] + tokens["propagation_ns"]
                 + tokens["route_wait_ns"] == tokens["analytic_ns"]).all()
+
+
+def model_token(topo, gateways, experts, activations, *, combine="next-gateway", dispatch="parallel", faults=None):
+    """(ns-3, analytic) latency of one token, and the ns-3 result."""
+    from harness.scenario import FaultSpec  # noqa: F401 (faults is a FaultSpec or None)
+
+    layers, num_experts = np.shape(experts)
+    common = dict(topology=topo, routes=PathQuery(topo), links=LinkSpec(rate_bps=1e9), gateways=np.array(gateways),
+                  experts=np.array(experts), activations=np.array(activations, dtype=np.int32)[None, None],
+                  compute=ComputeTimes(np.full(layers, GATEWAY_NS), np.full((layers, num_experts), EXPERT_NS),
+                                       LM_HEAD_NS),
+                  request_starts_ns=np.array([0]), message_bytes=4000)
+    sim = run_packet_sim(**common, seed=1, stop_ns=10**10, combine=combine, dispatch=dispatch, faults=faults)
+    model = analytic_latency(**common, combine=combine, dispatch=dispatch)
+    return int(sim.latency_ns[0, 0]), int(model.latency_ns[0, 0]), sim
+
+
+def test_own_gateway_combine_adds_the_leg_from_the_own_gateway_to_the_next():
+    # A ring 0 - 1 - 2 - 3 - 0 of equal links: layer 0 = gateway 0 + expert 1, layer 1 = gateway 2 + expert 3.
+    topo = topology(4, [(0, 1), (1, 2), (2, 3), (3, 0)], [[MS] * 4])
+    links = LinkSpec(rate_bps=1e9)
+    one, two = message_ns(links, 4000, [MS]), message_ns(links, 4000, [MS, MS])
+    args = (topo, [0, 2], [[1], [3]], [[0], [0]])
+    plain = GATEWAY_NS + 2 * one + EXPERT_NS + GATEWAY_NS + 2 * one + EXPERT_NS + LM_HEAD_NS
+    assert model_token(*args)[:2] == (plain, plain)
+    # Each layer: out to the expert and back to its own gateway (1 hop each), then 2 hops on.
+    own = plain + 2 * two
+    assert model_token(*args, combine="own-gateway")[:2] == (own, own)
+
+
+def test_sequential_dispatch_sums_the_legs_and_the_experts():
+    # A triangle: gateway 0, experts 0 and 1 of the one layer on satellites 1 and 2.
+    topo = topology(3, [(0, 1), (1, 2), (0, 2)], [[MS, 2 * MS, 5 * MS // 2]])
+    links = LinkSpec(rate_bps=1e9)
+    m = lambda *d: message_ns(links, 4000, list(d))  # noqa: E731
+    args = (topo, [0], [[1, 2]], [[0, 1]])  # the token activates expert 0, then expert 1
+    parallel = GATEWAY_NS + max(m(MS) + EXPERT_NS + m(MS), m(5 * MS // 2) + EXPERT_NS + m(5 * MS // 2)) + LM_HEAD_NS
+    assert model_token(*args)[:2] == (parallel, parallel)
+    sequential = GATEWAY_NS + m(MS) + EXPERT_NS + m(2 * MS) + EXPERT_NS + m(5 * MS // 2) + LM_HEAD_NS
+    assert model_token(*args, dispatch="sequential")[:2] == (sequential, sequential)
+    # Both keys: the chain ends at the own gateway, which is also the next (one layer): no extra leg.
+    assert model_token(*args, dispatch="sequential", combine="own-gateway")[:2] == (sequential, sequential)
+
+
+@pytest.mark.parametrize("combine, dispatch", [("own-gateway", "parallel"), ("next-gateway", "sequential"),
+                                               ("own-gateway", "sequential")])
+def test_acknowledgements_find_the_sender_of_every_message_kind(combine, dispatch):
+    """With retransmission on and nothing lost, no message is resent: every ACK went to its sender."""
+    from harness.scenario import FaultSpec
+
+    topo = topology(6, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 0)], [[MS] * 6])
+    args = (topo, [0, 2], [[1, 3], [4, 5]], [[0, 1], [1, 0]])
+    plain = model_token(*args, combine=combine, dispatch=dispatch)
+    resent = model_token(*args, combine=combine, dispatch=dispatch,
+                         faults=FaultSpec(retransmit_timeout_ms=1000.0, max_retries=1))
+    assert int(resent[2].retransmissions.sum()) == 0 and resent[2].duplicates == 0
+    # The ACKs (46 B, 368 ns at 1 Gbit/s) share the links: at most a few of them delay the token.
+    assert 0 <= resent[0] - plain[0] <= 4 * tx_time_ns(46, int(1e9))

@@ -163,7 +163,9 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
     header.m_token = token;
     header.m_layer = m_layer;
     header.m_kind = MoeTokenHeader::HIDDEN_STATE;
-    for (uint32_t slot = 0; slot < m_plan->GetTopK() && !m_plan->IsRequestFailed(request); ++slot)
+    // In sequential dispatch only the first expert hears from the gateway; it passes the state on.
+    uint32_t slots = m_plan->GetSequentialDispatch() ? 1 : m_plan->GetTopK();
+    for (uint32_t slot = 0; slot < slots && !m_plan->IsRequestFailed(request); ++slot)
     {
         header.m_expert = m_plan->GetExpert(request, token, m_layer, slot);
         SendMessage(EXPERT, m_layer, header.m_expert, header);
@@ -179,8 +181,25 @@ MoeTokenApplication::SendOutput(uint32_t request, uint32_t token)
     header.m_layer = m_layer;
     header.m_expert = m_expert;
     header.m_kind = MoeTokenHeader::EXPERT_OUTPUT;
-    uint32_t next = (m_layer + 1) % m_plan->GetNLayers();
-    SendMessage(GATEWAY, next, 0, header);
+    if (m_plan->GetSequentialDispatch())
+    {
+        uint32_t k = m_plan->GetTopK();
+        uint32_t slot = 0;
+        while (slot < k && m_plan->GetExpert(request, token, m_layer, slot) != m_expert)
+        {
+            ++slot;
+        }
+        if (slot + 1 < k)
+        {
+            // Not the last of the chain: the hidden state goes on to the token's next expert.
+            header.m_kind = MoeTokenHeader::HIDDEN_STATE;
+            header.m_expert = m_plan->GetExpert(request, token, m_layer, slot + 1);
+            SendMessage(EXPERT, m_layer, header.m_expert, header);
+            return;
+        }
+    }
+    uint32_t combiner = m_plan->GetCombineAtOwnGateway() ? m_layer : (m_layer + 1) % m_plan->GetNLayers();
+    SendMessage(GATEWAY, combiner, 0, header);
 }
 
 void
@@ -203,12 +222,12 @@ MoeTokenApplication::AddressOf(uint32_t role, uint32_t layer, uint32_t expert) c
 uint64_t
 MoeTokenApplication::MessageKey(const MoeTokenHeader& h) const
 {
-    // (request, token, layer, expert, kind) packed densely; kind is 0 or 1 for a message.
+    // (request, token, layer, expert, kind) packed densely; a message's kind is 0, 1 or 3.
     return (((static_cast<uint64_t>(h.m_request) * m_plan->GetNTokens() + h.m_token) * m_plan->GetNLayers() +
              h.m_layer) *
                 m_plan->GetNExperts() +
             h.m_expert) *
-               2 +
+               4 +
            h.m_kind;
 }
 
@@ -257,10 +276,31 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
 {
     MoeTokenHeader ack = message;
     ack.m_kind = MoeTokenHeader::ACK;
-    ack.m_segments = 1;
-    Ipv4Address sender = message.m_kind == MoeTokenHeader::HIDDEN_STATE
-                             ? m_plan->GetGatewayAddress(message.m_layer)
-                             : m_plan->GetExpertAddress(message.m_layer, message.m_expert);
+    ack.m_segments = message.m_kind; // an ACK's segments field names the kind it acknowledges
+    Ipv4Address sender;
+    if (message.m_kind == MoeTokenHeader::HIDDEN_STATE)
+    {
+        // From the gateway, or in a sequential chain from the token's previous expert.
+        uint32_t slot = 0;
+        while (m_plan->GetSequentialDispatch() && slot < m_plan->GetTopK() &&
+               m_plan->GetExpert(message.m_request, message.m_token, message.m_layer, slot) != message.m_expert)
+        {
+            ++slot;
+        }
+        sender = m_plan->GetSequentialDispatch() && slot > 0 && slot < m_plan->GetTopK()
+                     ? m_plan->GetExpertAddress(
+                           message.m_layer,
+                           m_plan->GetExpert(message.m_request, message.m_token, message.m_layer, slot - 1))
+                     : m_plan->GetGatewayAddress(message.m_layer);
+    }
+    else if (message.m_kind == MoeTokenHeader::COMBINED_STATE)
+    {
+        sender = m_plan->GetGatewayAddress(message.m_layer);
+    }
+    else
+    {
+        sender = m_plan->GetExpertAddress(message.m_layer, message.m_expert);
+    }
     Ptr<Packet> p = Create<Packet>(0);
     p->AddHeader(ack);
     m_txTrace(p);
@@ -270,9 +310,8 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
 void
 MoeTokenApplication::HandleAck(const MoeTokenHeader& ack)
 {
-    // A gateway sends only hidden states and an expert only outputs: the role names the message.
     MoeTokenHeader message = ack;
-    message.m_kind = m_role == GATEWAY ? MoeTokenHeader::HIDDEN_STATE : MoeTokenHeader::EXPERT_OUTPUT;
+    message.m_kind = static_cast<uint8_t>(ack.m_segments); // the kind it acknowledges
     auto it = m_pending.find(MessageKey(message));
     if (it == m_pending.end())
     {
@@ -404,13 +443,27 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
         return;
     }
     NS_ABORT_MSG_IF(m_role != GATEWAY, "an expert output reached an expert");
-    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
-    uint32_t& got = m_combines[key];
-    if (++got < m_plan->GetTopK())
+    if (h.m_kind == MoeTokenHeader::EXPERT_OUTPUT)
     {
-        return;
+        uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
+        uint32_t& got = m_combines[key];
+        // A sequential chain delivers one output (its last expert's), parallel dispatch k.
+        if (++got < (m_plan->GetSequentialDispatch() ? 1 : m_plan->GetTopK()))
+        {
+            return;
+        }
+        m_combines.erase(key);
+        uint32_t next = (m_layer + 1) % m_plan->GetNLayers();
+        if (m_plan->GetCombineAtOwnGateway() && h.m_layer == m_layer && next != m_layer)
+        {
+            // Combined here, at the layer's own gateway: one message on to the next gateway.
+            MoeTokenHeader combined = h;
+            combined.m_kind = MoeTokenHeader::COMBINED_STATE;
+            combined.m_expert = 0;
+            SendMessage(GATEWAY, next, 0, combined);
+            return;
+        }
     }
-    m_combines.erase(key);
     m_plan->RecordCombine(request, token, h.m_layer, Simulator::Now());
     if (m_layer == 0)
     {

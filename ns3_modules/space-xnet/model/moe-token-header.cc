@@ -71,7 +71,10 @@ MoeTokenHeader::Print(std::ostream& os) const
 {
     os << "request=" << m_request << " token=" << m_token << " layer=" << m_layer
        << " expert=" << m_expert << " kind="
-       << (m_kind == HIDDEN_STATE ? "hidden" : (m_kind == EXPERT_OUTPUT ? "output" : "ack"))
+       << (m_kind == HIDDEN_STATE    ? "hidden"
+           : m_kind == EXPERT_OUTPUT ? "output"
+           : m_kind == ACK           ? "ack"
+                                     : "combined")
        << " attempt=" << static_cast<uint32_t>(m_attempt) << " segments=" << m_segments;
 }
 

@@ -20,9 +20,9 @@ namespace ns3
  * | 4     | token    | token index inside the request                              |
  * | 2     | layer    | MoE layer the message belongs to                            |
  * | 2     | expert   | expert index inside the layer                               |
- * | 1     | kind     | 0: hidden state gateway -> expert; 1: expert output -> next gateway; 2: ack |
+ * | 1     | kind     | 0: hidden state to an expert; 1: expert output to the combining gateway; 2: ack; 3: combined state to the next gateway |
  * | 1     | attempt  | 0 for the first transmission, n for the n-th retransmission |
- * | 2     | segments | number of packets the message was cut into                  |
+ * | 2     | segments | number of packets the message was cut into (an ack: the kind it acknowledges) |
  */
 class MoeTokenHeader : public Header
 {
@@ -33,6 +33,8 @@ class MoeTokenHeader : public Header
         EXPERT_OUTPUT = 1,
         /// Acknowledges a whole message (retransmission on only); the other fields name it.
         ACK = 2,
+        /// A layer's combined expert outputs, from its gateway to the next one (combine at the own gateway).
+        COMBINED_STATE = 3,
     };
 
     static TypeId GetTypeId();

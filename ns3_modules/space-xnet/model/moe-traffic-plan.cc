@@ -54,7 +54,22 @@ MoeTrafficPlan::GetTypeId()
                           "(with a RetransmitTimeout only).",
                           UintegerValue(3),
                           MakeUintegerAccessor(&MoeTrafficPlan::m_maxRetries),
-                          MakeUintegerChecker<uint32_t>(0, 255));
+                          MakeUintegerChecker<uint32_t>(0, 255))
+            .AddAttribute("CombineAtOwnGateway",
+                          "Experts send their outputs back to their own layer's gateway, which "
+                          "combines them and forwards one message to the next layer's gateway "
+                          "(false: the outputs go straight to the next layer's gateway).",
+                          BooleanValue(false),
+                          MakeBooleanAccessor(&MoeTrafficPlan::m_combineAtOwnGateway),
+                          MakeBooleanChecker())
+            .AddAttribute("SequentialDispatch",
+                          "A token's k experts are reached one after another: the hidden state goes "
+                          "from the gateway to the first expert, from each expert to the next, and "
+                          "from the last to the combining gateway (false: the gateway sends to all k "
+                          "at once).",
+                          BooleanValue(false),
+                          MakeBooleanAccessor(&MoeTrafficPlan::m_sequentialDispatch),
+                          MakeBooleanChecker());
     return tid;
 }
 
@@ -70,6 +85,8 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_lmHeadNs(0),
       m_retransmitTimeout(0),
       m_maxRetries(3),
+      m_combineAtOwnGateway(false),
+      m_sequentialDispatch(false),
       m_packetsSent(0),
       m_packetsReceived(0),
       m_retransmissionCount(0),
@@ -120,6 +137,18 @@ MoeTrafficPlan::SetFailureTimes(const int64_t* gatewayNs, const int64_t* expertN
     NS_ABORT_MSG_IF(expertCount != m_expertFailNs.size(), "expert failure times: wrong count");
     std::copy(gatewayNs, gatewayNs + m_layers, m_gatewayFailNs.begin());
     std::copy(expertNs, expertNs + expertCount, m_expertFailNs.begin());
+}
+
+bool
+MoeTrafficPlan::GetCombineAtOwnGateway() const
+{
+    return m_combineAtOwnGateway;
+}
+
+bool
+MoeTrafficPlan::GetSequentialDispatch() const
+{
+    return m_sequentialDispatch;
 }
 
 Time

@@ -4,6 +4,7 @@
 #ifndef SPACE_XNET_MOE_TRAFFIC_PLAN_H
 #define SPACE_XNET_MOE_TRAFFIC_PLAN_H
 
+#include "ns3/boolean.h"
 #include "ns3/ipv4-address.h"
 #include "ns3/nstime.h"
 #include "ns3/object.h"
@@ -77,6 +78,10 @@ class MoeTrafficPlan : public Object
     Ipv4Address GetExpertAddress(uint32_t layer, uint32_t expert) const;
     /// Application-level retransmission timeout; zero: no acknowledgements, no retransmission.
     Time GetRetransmitTimeout() const;
+    /// Experts send their outputs to their own layer's gateway, which forwards the combined state.
+    bool GetCombineAtOwnGateway() const;
+    /// A token's k experts are reached one after another (gateway -> e_1 -> ... -> e_k -> combiner).
+    bool GetSequentialDispatch() const;
     uint32_t GetMaxRetries() const;
     /// Whether the gateway of @p layer (role 0) or expert (@p layer, @p expert) (role 1) is dark now.
     bool IsComponentDown(uint32_t role, uint32_t layer, uint32_t expert) const;
@@ -146,6 +151,8 @@ class MoeTrafficPlan : public Object
     std::vector<int64_t> m_failures;       //!< [R, FAILURE_FIELDS]
     Time m_retransmitTimeout;
     uint32_t m_maxRetries;
+    bool m_combineAtOwnGateway;
+    bool m_sequentialDispatch;
     uint64_t m_packetsSent;
     uint64_t m_packetsReceived;
     uint64_t m_retransmissionCount;
