@@ -20,7 +20,8 @@ log = logging.getLogger("harness")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m harness",
+    invoked = "space-xnet" if Path(sys.argv[0]).name == "space-xnet" else "python -m harness"  # the same command
+    parser = argparse.ArgumentParser(prog=invoked,
                                      description="Packet-level MoE-on-LEO-constellation harness (ns-3).")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", required=True)
