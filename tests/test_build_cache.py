@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -85,3 +86,32 @@ def test_missing_sources_name_the_reinstall(monkeypatch, tmp_path):
     monkeypatch.setattr(ns3_build, "_source_candidates", lambda: (tmp_path / "_cxx", tmp_path / "ns3_modules"))
     with pytest.raises(BuildError, match="are missing from the harness .*pip install --force-reinstall"):
         ns3_build.source_root()
+
+
+def doctor(cwd: Path, **env_changes: str):
+    import subprocess
+    import sys
+
+    env = {**os.environ, **env_changes}
+    return subprocess.run([sys.executable, "-m", "harness", "doctor"], capture_output=True, text=True, cwd=cwd,
+                          env=env, check=False)
+
+
+def test_doctor_reports_the_toolchain_and_loads_the_module(tmp_path):
+    done = doctor(REPO)
+    assert done.returncode == 0, done.stderr
+    report = dict(line.split(None, 1) for line in done.stdout.splitlines()
+                  if not line.startswith(("ok:", "C++", "build", "stale")))  # the one-word labels
+    assert report["ns-3"].startswith(ns3_build.ns3_version())
+    assert report["compiler"].startswith(ns3_build.compiler_version())
+    assert f"{ns3_build.source_root()} (a checkout's" in done.stdout
+    assert f"{ns3_build.build_dir()} (built)" in done.stdout
+    assert report["module"].startswith("loads")
+
+
+def test_doctor_without_a_compiler_fails_with_one_line(tmp_path):
+    done = doctor(tmp_path, CXX=str(tmp_path / "no-such-c++"))
+    assert done.returncode == 1
+    assert re.search(r"^compiler +FAILED$", done.stdout, re.M), done.stdout
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: no C++ compiler") and "apt-get install g++" in line
