@@ -37,22 +37,29 @@ ENV VIRTUAL_ENV=/opt/venv \
 
 WORKDIR /opt/space-xnet
 
-# README "Install", step 2. This slow layer (the ~70 MB ns3 wheel, cppyy built from source,
-# scipy...) sees only pyproject.toml, so it is rebuilt only when the dependencies change: the
-# package and README.md (pyproject's `readme`, metadata only) are empty stand-ins here, replaced
-# by the checkout below. The editable install maps `harness` to /opt/space-xnet/harness.
+# README "Install", step 2, in two passes of the same command. This slow first pass (the ~70 MB
+# ns3 wheel, cppyy built from source, scipy...) sees only pyproject.toml, so it is rebuilt only when
+# the dependencies change: the package, its C++ sources and README.md (pyproject's `readme`,
+# metadata only) are empty stand-ins here. The second pass, after the checkout is copied, replaces
+# the stand-in with the real package (pip always reinstalls a local directory; the dependencies are
+# already satisfied). The installed package carries its C++ sources (harness/_cxx/).
 COPY pyproject.toml ./
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
- && mkdir -p harness && touch harness/__init__.py README.md \
- && pip install --no-cache-dir --root-user-action=ignore -e ".[test]"
+ && mkdir -p harness ns3_modules && touch harness/__init__.py ns3_modules/CMakeLists.txt README.md \
+ && pip install --no-cache-dir --root-user-action=ignore ".[test]" \
+ && rm -rf harness ns3_modules README.md
 
 COPY . .
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+ && pip install --no-cache-dir --root-user-action=ignore ".[test]"
 
-# Compile the C++ module now, so that a container start does not: the build cache is keyed by
-# the sources' hash, which is the same at run time. Readable by all, for `run --user UID:GID`.
+# Compile the C++ module now, so that a container start does not: `doctor` (run outside the
+# checkout, so it sees the installed package) builds it into the cache, keyed by the sources' hash,
+# which is the same at run time, and loads it. Readable by all, for `run --user UID:GID`.
 ENV SPACEXNET_CACHE_DIR=/opt/space-xnet-cache
-RUN python -c "from harness.ns3_runtime import load; load()" \
+RUN cd / && space-xnet doctor \
  && rm -f "$SPACEXNET_CACHE_DIR"/*.log "$SPACEXNET_CACHE_DIR"/*.lock \
  && chmod -R a+rX "$SPACEXNET_CACHE_DIR"
 

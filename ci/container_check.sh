@@ -5,12 +5,16 @@
 # image's layers are cached, so a rerun on an unchanged checkout takes seconds.
 #
 #   sudo bash ci/container_check.sh
+#   bash ci/container_check.sh --print-mirror     # only say which Debian mirror debootstrap would use
 #
-# Needs root (apt-get, rootful podman) and Debian's package mirror. Settings (environment):
+# Needs root (apt-get, rootful podman) and a Debian package mirror: the bookworm mirror of this
+# machine's apt configuration, or DEBIAN_MIRROR; with neither it stops (no mirror host is built in).
+# Settings (environment):
 #   CONTAINER_CHECK_DIR  state: containers.conf, logs, results   (/var/tmp/space-xnet-container)
 #   BASE_IMAGE_LOCAL     name of the debootstrap base image        (localhost/bookworm-minbase)
 #   IMAGE                name of the harness image                 (localhost/space-xnet-harness:check)
 #   DEBIAN_MIRROR        mirror for debootstrap                    (apt's bookworm mirror)
+#   APT_ETC              where apt's sources are read               (/etc/apt)
 #   CA_BUNDLE            CA bundle that pip in the build trusts    (/etc/ssl/certs/ca-certificates.crt)
 #                        passed as a build secret, never stored in the image; empty: none
 set -euo pipefail
@@ -20,6 +24,7 @@ STATE=${CONTAINER_CHECK_DIR:-/var/tmp/space-xnet-container}
 BASE=${BASE_IMAGE_LOCAL:-localhost/bookworm-minbase}
 IMAGE=${IMAGE:-localhost/space-xnet-harness:check}
 CA_BUNDLE=${CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}
+APT_ETC=${APT_ETC:-/etc/apt}
 SUITE=bookworm
 TOKENS=16  # tiny.yaml: 2 requests of 8 tokens, one strategy
 
@@ -27,6 +32,41 @@ log() { printf '[container-check] %s\n' "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 now_ms() { date +%s%3N; }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
+
+# The Debian mirror for debootstrap: DEBIAN_MIRROR, else apt's bookworm source (deb822 stanzas in
+# sources.list.d/*.sources, then one-line entries). No host is built in: with neither, stop.
+debian_mirror() {
+  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
+  local found
+  # deb822 stanzas (sources.list.d/*.sources), then one-line entries (sources.list, *.list).
+  found=$(cat "$APT_ETC"/sources.list.d/*.sources 2>/dev/null | awk -v suite="$SUITE" '
+    BEGIN { RS = ""; FS = "\n" }
+    { types = ""; uris = ""; suites = ""
+      for (i = 1; i <= NF; i++) {
+        if ($i ~ /^Types:/)  { types = " " substr($i, 7) " " }
+        if ($i ~ /^URIs:/)   { uris = substr($i, 6) }
+        if ($i ~ /^Suites:/) { suites = " " substr($i, 8) " " }
+      }
+      gsub(/[ \t]+/, " ", types); gsub(/[ \t]+/, " ", suites)
+      if (types ~ / deb / && suites ~ (" " suite " ") && uris != "") { split(uris, u, " "); print u[1]; exit }
+    }')
+  if [ -z "$found" ]; then
+    found=$(cat "$APT_ETC"/sources.list "$APT_ETC"/sources.list.d/*.list 2>/dev/null | awk -v suite="$SUITE" '
+      $1 == "deb" { i = 2; if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+                    if ($(i + 1) == suite) { print $i; exit } }')
+  fi
+  if [ -z "$found" ]; then
+    log "FAIL: no Debian mirror for debootstrap: set DEBIAN_MIRROR to a Debian mirror's URL (apt's sources in $APT_ETC have no '$SUITE' deb entry)"
+    return 1
+  fi
+  echo "$found"
+}
+
+if [ "${1:-}" = --print-mirror ]; then
+  debian_mirror || exit 1
+  exit 0
+fi
+[ $# -eq 0 ] || die "unknown argument '$1': the only option is --print-mirror"
 
 [ "$(id -u)" -eq 0 ] || die "run as root: it installs packages with apt-get and runs rootful podman"
 [ -f "$REPO/Dockerfile" ] || die "no Dockerfile in $REPO"
@@ -57,34 +97,11 @@ sed -e "s/nofile=[0-9]*:[0-9]*/nofile=$nofile:$nofile/" -e "s/nproc=[0-9]*:[0-9]
 export CONTAINERS_CONF="$STATE/containers.conf"
 
 # 3. The base image: a minimal Debian bookworm from the mirror apt uses (no registry needed).
-debian_mirror() {
-  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
-  local found
-  # deb822 stanzas (sources.list.d/*.sources), then one-line entries (sources.list, *.list).
-  found=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v suite="$SUITE" '
-    BEGIN { RS = ""; FS = "\n" }
-    { types = ""; uris = ""; suites = ""
-      for (i = 1; i <= NF; i++) {
-        if ($i ~ /^Types:/)  { types = " " substr($i, 7) " " }
-        if ($i ~ /^URIs:/)   { uris = substr($i, 6) }
-        if ($i ~ /^Suites:/) { suites = " " substr($i, 8) " " }
-      }
-      gsub(/[ \t]+/, " ", types); gsub(/[ \t]+/, " ", suites)
-      if (types ~ / deb / && suites ~ (" " suite " ") && uris != "") { split(uris, u, " "); print u[1]; exit }
-    }')
-  if [ -z "$found" ]; then
-    found=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk -v suite="$SUITE" '
-      $1 == "deb" { i = 2; if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
-                    if ($(i + 1) == suite) { print $i; exit } }')
-  fi
-  echo "${found:-http://deb.debian.org/debian}"
-}
-
 base_note="cached"
 if podman image exists "$BASE"; then
   log "base image $BASE exists: skipping debootstrap"
 else
-  mirror=$(debian_mirror)
+  mirror=$(debian_mirror) || exit 1
   rootfs=$(mktemp -d "$STATE/rootfs.XXXXXX")
   trap 'rm -rf "$rootfs"' EXIT
   log "debootstrap --variant=minbase $SUITE from $mirror"
@@ -120,16 +137,26 @@ if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
 fi
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 
-# 5. tiny.yaml in the image, results in a mounted host directory, no network.
+# 5. tiny.yaml in the image, results in a mounted host directory, no network. It runs the installed
+#    package's console script from outside the image's checkout (/opt/space-xnet), and must not
+#    compile: the image holds the module's build.
 out="$STATE/results-tiny"
 rm -rf "$out"
 mkdir -p "$out"
 log "running topologies/tiny.yaml in $IMAGE (results: $out)"
 t0=$(now_ms)
-podman run --rm --network none -v "$out:/results" "$IMAGE" \
-  python -m harness run topologies/tiny.yaml --out /results >"$STATE/run.log" 2>&1 \
+podman run --rm --network none -v "$out:/results" -w /tmp "$IMAGE" \
+  space-xnet run /opt/space-xnet/topologies/tiny.yaml --out /results >"$STATE/run.log" 2>&1 \
   || { tail -30 "$STATE/run.log" >&2; die "the tiny run failed in the container (see $STATE/run.log)"; }
 run_ms=$(( $(now_ms) - t0 ))
+! grep -q "compiling the ns-3 module" "$STATE/run.log" \
+  || die "the run in the container compiled the ns-3 module: the image's build does not match (see $STATE/run.log)"
+where=$(podman run --rm --network none -w /tmp "$IMAGE" python -c "import harness; print(harness.__file__)") \
+  || die "the harness does not import in the container"
+case "$where" in
+  /opt/venv/*) ;;
+  *) die "the container imports the harness from $where, not the venv's installed package" ;;
+esac
 
 # 6. The trace: tokens.csv's header and one row per token, summary.json's counts.
 podman run --rm -i --network none -v "$out:/results:ro" -e TOKENS="$TOKENS" "$IMAGE" python - <<'EOF' \
@@ -170,5 +197,5 @@ echo "container check passed"
 echo "  base image  $BASE ($base_note)"
 echo "  image build $(secs "$build_ms") s  ($IMAGE)"
 echo "  image size  $(awk -v b="$size" 'BEGIN { printf "%.0f MB", b / 1e6 }')"
-echo "  tiny run    $(secs "$run_ms") s  (container start to exit)"
+echo "  tiny run    $(secs "$run_ms") s  (container start to exit; harness from $where)"
 echo "  total       $(secs "$total_ms") s"

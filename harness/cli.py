@@ -1,6 +1,6 @@
 """Command line: ``python -m harness run SCENARIO.yaml [--out DIR]``,
 ``python -m harness analyze RESULTS_DIR [OTHER_DIR]``,
-``python -m harness topology SCENARIO.yaml --out FILE.npz``.
+``python -m harness topology SCENARIO.yaml --out FILE.npz``, ``python -m harness doctor``.
 
 A user's mistake (a bad scenario, a missing file, an impossible placement) is printed as one line
 ``error: ...`` with exit code 1; ``--debug`` shows the traceback instead.
@@ -22,7 +22,8 @@ log = logging.getLogger("harness")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m harness",
+    invoked = "space-xnet" if Path(sys.argv[0]).name == "space-xnet" else "python -m harness"  # the same command
+    parser = argparse.ArgumentParser(prog=invoked,
                                      description="Packet-level MoE-on-LEO-constellation harness (ns-3).")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -59,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     topo.add_argument("scenario", type=Path, help="scenario YAML (see topologies/)")
     topo.add_argument("--out", type=Path, required=True, help="output .npz file")
     topo.set_defaults(handler=_topology)
+    doctor = commands.add_parser("doctor", help="report ns-3, the compiler and the module's build, and load it "
+                                 "(compiling it first if needed)")
+    doctor.set_defaults(handler=_doctor)
     return parser
 
 
@@ -70,6 +74,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import run
+
+    run(lambda line: print(line, flush=True))
+    print("ok: the harness is ready")
+    return 0
 
 
 def _topology(args: argparse.Namespace) -> int:

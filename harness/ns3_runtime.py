@@ -51,7 +51,7 @@ def load():
     libcppyy.AddSmartPtrType("Ptr")  # ns-3's smart pointer, as the ns3 wheel's own loader does
     cppyy.add_library_path(str(prefix / "lib64"))
     cppyy.add_include_path(str(prefix / "include"))
-    module_dir = ns3_build.source_root() / "ns3_modules" / "space-xnet"
+    module_dir = ns3_build.source_root() / ns3_build.MODULE_FOLDER
     for sub in ("", "model", "helper"):
         cppyy.add_include_path(str(module_dir / sub))
     for module in ns3_build.NS3_MODULES:

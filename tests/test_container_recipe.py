@@ -154,7 +154,10 @@ def venv_creation(command: list[str]) -> tuple[list[str], str] | None:
 
 
 def install_steps(commands: list[list[str]]) -> dict:
-    pips = [p for p in map(pip_install, commands) if p is not None]
+    """The venv and pip install commands; a pip install repeated (the Dockerfile's second pass of
+    the same command, after its dependency layer) counts once."""
+    pips = list(dict.fromkeys(tuple(p) for p in map(pip_install, commands) if p is not None))
+    pips = [list(p) for p in pips]
     venvs = [v for v in map(venv_creation, commands) if v is not None]
     return {"pip": pips, "venv": [v[0] for v in venvs], "venv_paths": [v[1] for v in venvs]}
 
@@ -226,13 +229,26 @@ def test_base_image_is_a_build_argument_defaulting_to_python_slim(dockerfile_tex
 
 
 def test_module_is_compiled_at_build_time_into_the_image(dockerfile_text):
+    """``doctor`` builds and loads the module, run from outside the checkout (the WORKDIR), so that
+    it sees the installed package, after the checkout is copied and installed."""
     instructions = dockerfile_instructions(dockerfile_text)
     env_at = [i for i, (k, rest) in enumerate(instructions) if k == "ENV" and "SPACEXNET_CACHE_DIR=" in rest]
     load_at = [i for i, (k, rest) in enumerate(instructions)
-               if k == "RUN" and "harness.ns3_runtime" in rest and "load()" in rest]
+               if k == "RUN" and re.search(r"\bcd /\S* && (space-xnet|python -m harness) doctor\b", rest)]
     copy_at = [i for i, (k, rest) in enumerate(instructions) if k == "COPY" and rest.split()[0] == "."]
     assert env_at and load_at and copy_at, (env_at, load_at, copy_at)
     assert env_at[0] < load_at[0] and copy_at[0] < load_at[0]
+    installs_after_copy = [i for i, (k, rest) in enumerate(instructions)
+                           if k == "RUN" and copy_at[0] < i < load_at[0] and "pip install" in rest]
+    assert installs_after_copy, "the copied checkout is installed before the module is compiled"
+
+
+def test_readme_and_image_install_the_package_not_an_editable_link(readme_text, dockerfile_text):
+    """A user's install (and the image's) is ``pip install .``: the package, with its C++ sources,
+    in site-packages. An editable install is for working on the harness (README, .ci/run)."""
+    for commands in (shell_commands(readme_install_block(readme_text)), dockerfile_commands(dockerfile_text)):
+        pips = install_steps(commands)["pip"]
+        assert pips and not any("-e" in p or "--editable" in p for p in pips), pips
 
 
 def test_no_local_certificates_or_indexes_are_baked_in(dockerfile_text):
@@ -305,3 +321,64 @@ def test_a_change_to_the_real_readme_pip_line_is_reported(readme_text, dockerfil
     assert pip_lines
     changed = readme_text.replace(pip_lines[0], pip_lines[0] + " numpy")
     assert install_differences(changed, dockerfile_text) != []
+
+
+# --- no package-mirror host in the repository ---------------------------------------------------
+
+CONTAINER_CHECK = ROOT / "ci" / "container_check.sh"
+MIRROR_HOST = re.compile(r"\b(deb|ftp[0-9]*|archive|security|httpredir|cdn)(\.[a-z]{2})?\.(debian|ubuntu)\.(org|net|com)\b")
+
+
+def test_no_debian_mirror_host_is_written_in_the_repository():
+    places = ["README.md", "Dockerfile", ".dockerignore", "pyproject.toml", ".ci", "ci", "harness", "ns3_modules",
+              "tests", "bench", "docs", "topologies", "sweeps"]
+    files = [f for place in places if (ROOT / place).exists()
+             for f in ([ROOT / place] if (ROOT / place).is_file() else (ROOT / place).rglob("*"))
+             if f.is_file() and "__pycache__" not in f.parts and f.suffix not in {".png", ".npz", ".so", ".pyc"}]
+    assert CONTAINER_CHECK in files and README in files and DOCKERFILE in files
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in files
+             for m in MIRROR_HOST.finditer(p.read_text(errors="replace"))]
+    assert found == []
+
+
+def print_mirror(apt_etc: Path, mirror: str | None = None):
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "DEBIAN_MIRROR"}
+    env["APT_ETC"] = str(apt_etc)
+    if mirror is not None:
+        env["DEBIAN_MIRROR"] = mirror
+    return subprocess.run(["bash", str(CONTAINER_CHECK), "--print-mirror"], capture_output=True, text=True,
+                          env=env, check=False)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"sources.list.d/debian.sources": "Types: deb\nURIs: http://mirror.example.net/debian\nSuites: bookworm "
+      "bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://security.example.net/debian-security\n"
+      "Suites: bookworm-security\n"}, "http://mirror.example.net/debian"),
+    ({"sources.list": "# a comment\ndeb-src http://src.example.org/debian bookworm main\n"
+      "deb [arch=amd64 signed-by=/k.gpg] http://one.example.org/debian bookworm main\n"},
+     "http://one.example.org/debian"),
+    ({"sources.list.d/other.list": "deb http://old.example.org/debian bullseye main\n"
+      "deb http://two.example.org/debian bookworm main contrib\n"}, "http://two.example.org/debian"),
+])
+def test_container_check_takes_the_mirror_from_apt(tmp_path, files, expected):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    done = print_mirror(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == expected
+    override = print_mirror(tmp_path, "http://chosen.example.com/debian")
+    assert override.stdout.strip() == "http://chosen.example.com/debian"
+
+
+def test_container_check_without_a_mirror_stops_with_one_clear_line(tmp_path):
+    (tmp_path / "sources.list").write_text("deb http://old.example.org/debian bullseye main\n")
+    done = print_mirror(tmp_path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert "no Debian mirror" in line and "DEBIAN_MIRROR" in line
+    assert print_mirror(tmp_path, "http://chosen.example.com/debian").returncode == 0
