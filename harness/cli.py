@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
                        "(default: a local cluster)")
     sweep.add_argument("--workers", type=int, default=None, help="local cluster workers (default: one per core)")
     sweep.set_defaults(handler=_sweep)
+    paper = commands.add_parser("paper", help="compare a sweep's settings with the paper's four numbers "
+                                "(writes OUT/paper.csv)")
+    paper.add_argument("out", type=Path, help="the --out folder of a finished sweep (sweeps/paper_assumptions.yaml)")
+    paper.add_argument("--rows", type=_positive_int, default=10, help="settings to print, closest first")
+    paper.set_defaults(handler=_paper)
     ref = commands.add_parser("reference", help="print the scenario reference (Markdown) generated from the schema")
     ref.set_defaults(handler=_reference)
     topo = commands.add_parser("topology", help="export the scenario's satellite positions and ISLs per snapshot")
@@ -164,6 +169,17 @@ def _place(args: argparse.Namespace) -> int:
     save_plan(placement, args.out)
     print(f"{args.strategy}: {len(placement.components)} components on {prep.topology.num_nodes} satellites "
           f"-> {args.out}")
+    return 0
+
+
+def _paper(args: argparse.Namespace) -> int:
+    from .paper import compare_sweep, format_table, paper_csv
+    from .traces import write_files
+
+    comparisons = compare_sweep(args.out)
+    write_files(args.out, {"paper.csv": paper_csv(comparisons)})
+    print(format_table(comparisons, args.rows))
+    print(f"{len(comparisons)} settings compared -> {args.out / 'paper.csv'}")
     return 0
 
 
