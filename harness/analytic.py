@@ -87,7 +87,8 @@ from .scenario import LinkSpec
 from .topology import Topology
 
 #: The IPv4 TTL the packet engine gives every packet (IslNetworkHelper::MAX_TTL): a longer path
-#: loses its packets in ns-3, and stalls its request here too.
+#: loses its packets in ns-3, and stalls its request here too. (A packet held at its source by
+#: routing.no_route 'wait' spends one unit more, passing its own node's forwarding once: 254 hops.)
 MAX_PATH_HOPS = 255
 
 __all__ = ["AnalyticResult", "analytic_latency", "message_serialization_ns", "tx_time_ns"]

@@ -111,7 +111,7 @@ def _topology(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = None):
+def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = None, jobs: int | None = None):
     """Everything ``harness run`` checks before it computes anything: the scenario, its activation
     trace file, the plan file and the results directory. Returns (scenario, results directory);
     raises HarnessError (one line) on any problem. The fuzz tests call this in-process."""
@@ -120,7 +120,7 @@ def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = 
     from .scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
-    check_memory(scenario)  # an oversized run is refused before anything is allocated
+    check_memory(scenario, jobs=1 if plan is not None else jobs)  # refused before anything is allocated
     if plan is not None:
         from .placement import load_plan
 
@@ -143,7 +143,7 @@ def _run(args: argparse.Namespace) -> int:
     from .analysis import format_summary_table
     from .pipeline import run_scenario, write_run
 
-    scenario, out_dir = check_run(args.scenario, args.out, args.plan)
+    scenario, out_dir = check_run(args.scenario, args.out, args.plan, args.jobs)
     clock = time.perf_counter()
     progress = _Progress()
     result = run_scenario(scenario, progress=progress, plan=args.plan, jobs=args.jobs)

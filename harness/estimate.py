@@ -84,6 +84,7 @@ def estimate_memory(scenario: Scenario, jobs: int | None = None) -> MemoryEstima
         except AttributeError:
             cores = os.cpu_count() or 1
         jobs = max(1, min(cores, len(scenario.strategies)))
+    jobs = min(jobs, len(scenario.strategies))
     s = scenario.snapshots.count
     n = scenario.constellation.num_satellites
     links = 2 * n

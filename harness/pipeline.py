@@ -272,6 +272,14 @@ def _strategy_in_child(index: int):
     return _run_strategy(state["scenario"], state["prep"], state["placements"][index], progress)
 
 
+def _drain(queue, progress: Optional[ProgressCallback]) -> None:
+    """Pass the progress reports the strategies' processes queued on to ``progress``."""
+    while not queue.empty():
+        args = queue.get()
+        if progress is not None:
+            progress(*args)
+
+
 def _run_in_processes(scenario: Scenario, prep: Prepared, placements: list, progress: Optional[ProgressCallback],
                       jobs: int) -> list:
     """:func:`_run_strategy` of every placement in ``jobs`` forked processes, in placement order."""
@@ -281,12 +289,11 @@ def _run_in_processes(scenario: Scenario, prep: Prepared, placements: list, prog
     try:
         with ProcessPoolExecutor(jobs, mp_context=context) as pool:
             futures = [pool.submit(_strategy_in_child, i) for i in range(len(placements))]
-            while not all(f.done() for f in futures):
-                wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
-                while not queue.empty():
-                    args = queue.get()
-                    if progress is not None:
-                        progress(*args)
+            running = set(futures)
+            while running:
+                _, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(queue, progress)
+            _drain(queue, progress)
             try:
                 return [f.result() for f in futures]
             except BrokenProcessPool:

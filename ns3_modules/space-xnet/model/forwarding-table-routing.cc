@@ -128,10 +128,33 @@ ForwardingTableRouting::Forward(Ptr<Ipv4Route> route, const Held& held)
         held.forward(route, held.packet, held.header);
         return;
     }
-    UnicastForwardCallback ucb = held.forward;
-    Ptr<const Packet> p = held.packet;
-    Ipv4Header header = held.header;
-    Simulator::Schedule(m_relayDelay, [ucb, route, p, header]() { ucb(route, p, header); });
+    Simulator::Schedule(m_relayDelay, &ForwardingTableRouting::ForwardAfterRelay, this, held);
+}
+
+void
+ForwardingTableRouting::ForwardAfterRelay(Held held)
+{
+    // The route in force when the relay is done with the packet (a step may have changed meanwhile).
+    Ptr<Ipv4Route> route = Lookup(held.header.GetDestination());
+    if (route)
+    {
+        held.forward(route, held.packet, held.header);
+    }
+    else if (m_holdWithoutRoute)
+    {
+        Hold(held.packet, held.header, held.forward, false); // the relay delay is spent
+    }
+    else
+    {
+        CountDrop(held.packet, held.header);
+    }
+}
+
+bool
+ForwardingTableRouting::CanHold(const Ipv4Header& header) const
+{
+    // Only a packet for a known node can wait for a route to it.
+    return m_holdWithoutRoute && m_table->GetNodeOfAddress(header.GetDestination()) >= 0;
 }
 
 void
@@ -211,7 +234,7 @@ ForwardingTableRouting::RouteOutput(Ptr<Packet> p,
                                     Socket::SocketErrno& sockerr)
 {
     Ptr<Ipv4Route> route = Lookup(header.GetDestination());
-    if (!route && m_holdWithoutRoute)
+    if (!route && CanHold(header))
     {
         sockerr = Socket::ERROR_NOTERROR;
         return LoopbackRoute(header); // held when it comes back through RouteInput
@@ -252,7 +275,7 @@ ForwardingTableRouting::RouteInput(Ptr<const Packet> p,
     // A packet sent from this node comes in through the loopback (interface 0) only when it was
     // deferred by RouteOutput: it is at its source, not at a relay.
     auto atRelay = [&]() { return m_ipv4->GetInterfaceForDevice(idev) != 0; };
-    if (!route && m_holdWithoutRoute)
+    if (!route && CanHold(header))
     {
         Hold(p, header, ucb, atRelay());
         return true;

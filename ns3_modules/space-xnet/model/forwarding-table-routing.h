@@ -100,7 +100,11 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
     void CountDrop(Ptr<const Packet> p, const Ipv4Header& header);
     /// A route to the loopback device: the socket sends, the packet comes back to RouteInput.
     Ptr<Ipv4Route> LoopbackRoute(const Ipv4Header& header) const;
+    /// Send a packet on: at once, or at a relay after RelayDelay (with the route then in force).
     void Forward(Ptr<Ipv4Route> route, const Held& held);
+    void ForwardAfterRelay(Held held);
+    /// Whether a packet without a route may wait (HoldWithoutRoute, and a known destination).
+    bool CanHold(const Ipv4Header& header) const;
     void Hold(Ptr<const Packet> p, const Ipv4Header& header, const UnicastForwardCallback& ucb, bool relay);
     /// The table's step changed: send on every held packet that has a route now.
     void StepChanged(uint32_t oldStep, uint32_t newStep);

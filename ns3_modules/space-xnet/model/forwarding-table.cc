@@ -31,6 +31,7 @@ ForwardingTable::ForwardingTable()
     : m_numNodes(0),
       m_numSteps(0),
       m_numDestinations(0),
+      m_activeStep(0),
       m_step(0)
 {
 }
@@ -54,6 +55,7 @@ ForwardingTable::Configure(uint32_t numNodes,
     }
     m_nextHop.assign(static_cast<uint64_t>(numSteps) * numNodes * numDestinations, -1);
     m_paths.reset();
+    m_activeStep = 0;
     m_step = 0;
 }
 
@@ -68,6 +70,7 @@ ForwardingTable::UseShortestPaths(const ShortestPathQuery& query)
     m_nextHop.clear();
     m_nextHop.shrink_to_fit();
     m_paths = std::make_unique<LazyShortestPaths>(graph);
+    m_activeStep = 0;
     m_step = 0;
     m_paths->SetStep(0);
     NS_LOG_INFO("next hops computed on demand: " << m_numNodes << " nodes, " << m_numSteps << " steps");
@@ -97,9 +100,12 @@ void
 ForwardingTable::SetStep(uint32_t step)
 {
     NS_ABORT_MSG_IF(step >= m_numSteps, "step " << step << " out of range");
+    // The new step is in force before the Step trace fires (TracedValue calls its sinks before it
+    // stores the value): its sinks, such as held packets, look routes up in the new step.
+    m_activeStep = step;
     if (m_paths)
     {
-        m_paths->SetStep(step); // first: the Step trace's sinks look routes up in the new step
+        m_paths->SetStep(step);
     }
     m_step = step;
 }
@@ -107,7 +113,7 @@ ForwardingTable::SetStep(uint32_t step)
 uint32_t
 ForwardingTable::GetStep() const
 {
-    return m_step;
+    return m_activeStep;
 }
 
 int32_t
@@ -126,7 +132,7 @@ ForwardingTable::GetNextHop(uint32_t node, uint32_t destNode) const
     {
         return -1;
     }
-    uint64_t index = (static_cast<uint64_t>(m_step.Get()) * m_numNodes + node) * m_numDestinations + column;
+    uint64_t index = (static_cast<uint64_t>(m_activeStep) * m_numNodes + node) * m_numDestinations + column;
     return m_nextHop[index];
 }
 

@@ -91,7 +91,8 @@ class ForwardingTable : public Object
     uint32_t m_numNodes;
     uint32_t m_numSteps;
     uint32_t m_numDestinations;
-    TracedValue<uint32_t> m_step;                      //!< active step
+    uint32_t m_activeStep;                             //!< active step, set before m_step fires
+    TracedValue<uint32_t> m_step;                      //!< active step, traced
     std::vector<int32_t> m_columnOfNode;               //!< node id -> destination column or -1
     std::vector<int32_t> m_nextHop;                    //!< [steps, nodes, destinations]
     mutable std::unique_ptr<LazyShortestPaths> m_paths; //!< on-demand routes, when used
