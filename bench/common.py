@@ -29,11 +29,12 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _rss_mb(pid: int) -> float:
+def _memory_mb(pid: int, field: str) -> float:
+    """A field (kB) of /proc/PID/smaps_rollup, in MB: Rss, or Pss (shared pages split among sharers)."""
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -41,20 +42,25 @@ def _rss_mb(pid: int) -> float:
 
 
 class TreeRss:
-    """Peak of the summed resident memory of this process and every process it forked (the
-    strategies' simulations run in forked processes), sampled every 50 ms. Pages the forks share
-    with this process are counted in each, so the figure is an upper bound."""
+    """Peak memory of this process and every process it forked (the strategies' simulations run in
+    forked processes), sampled every 250 ms: ``peak_mb``, the summed proportional set size (a page
+    the forks share with this process counts once, split among them: the memory the run really
+    holds), and ``peak_rss_sum_mb``, the summed resident sets (shared pages counted in every
+    process: an upper bound)."""
 
     def __init__(self) -> None:
         self.peak_mb = 0.0
+        self.peak_rss_sum_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         me = os.getpid()
         while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, sum(_rss_mb(p) for p in [me] + _descendants(me)))
-            self._stop.wait(0.05)
+            tree = [me] + _descendants(me)
+            self.peak_mb = max(self.peak_mb, sum(_memory_mb(p, "Pss") for p in tree))
+            self.peak_rss_sum_mb = max(self.peak_rss_sum_mb, sum(_memory_mb(p, "Rss") for p in tree))
+            self._stop.wait(0.25)
 
     def __enter__(self) -> "TreeRss":
         self._thread.start()
@@ -63,7 +69,6 @@ class TreeRss:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak_mb = max(self.peak_mb, peak_rss_mb())
 
 
 def scenario_parser(description: str) -> argparse.ArgumentParser:

@@ -2,7 +2,8 @@
 
 1. Runs ``python -m harness run``'s work for a scenario (default walker_1584, every strategy) in
    this process and the processes it forks for the strategies' simulations: wall time and the
-   peak of their summed resident memory.
+   peak of their summed proportional set size (PSS: pages shared by the forks counted once), with
+   the summed resident sets (shared pages counted in each) as an upper bound.
 2. Runs space-xnet's packet simulation alone and divides its wall time by its packet-hops (packet
    transmissions over all links).
 3. In the same process, over the same ISL network and routing tables, plain ns-3 UDP flows
@@ -77,7 +78,9 @@ def main() -> int:
         with TreeRss() as rss:
             pipeline.run_scenario(scenario)
         figures["main_job_s"] = time.perf_counter() - clock
-        figures["main_job_peak_rss_mb"] = rss.peak_mb
+        figures["main_job_peak_pss_mb"] = rss.peak_mb
+        figures["main_job_peak_rss_sum_mb"] = rss.peak_rss_sum_mb
+        figures["main_job_parent_peak_rss_mb"] = peak_rss_mb()
 
     prep = pipeline.prepare(scenario)
     topology = prep.topology

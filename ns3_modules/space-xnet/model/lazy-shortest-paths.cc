@@ -175,6 +175,25 @@ GrowingTree::GrowingTree(uint32_t numNodes, int32_t root)
 {
     m_dist[root] = 0;
     m_parent[root] = root;
+    m_touched.push_back(root);
+    m_heap.emplace_back(0, root);
+}
+
+void
+GrowingTree::Reset(int32_t root)
+{
+    for (int32_t v : m_touched)
+    {
+        m_dist[v] = UNREACHED;
+        m_parent[v] = -1;
+        m_settled[v] = 0;
+    }
+    m_touched.clear();
+    m_heap.clear();
+    m_numSettled = 0;
+    m_dist[root] = 0;
+    m_parent[root] = root;
+    m_touched.push_back(root);
     m_heap.emplace_back(0, root);
 }
 
@@ -198,6 +217,10 @@ GrowingTree::Step(const int32_t* indptr, const int32_t* indices, const int64_t* 
             int64_t candidate = d + weights[k];
             if (candidate < m_dist[v])
             {
+                if (m_dist[v] == UNREACHED)
+                {
+                    m_touched.push_back(v);
+                }
                 m_dist[v] = candidate;
                 m_parent[v] = u;
                 m_heap.emplace_back(candidate, v);
@@ -248,6 +271,7 @@ LazyShortestPaths::LazyShortestPaths(std::shared_ptr<const StepGraph> graph)
     : m_graph(std::move(graph)),
       m_step(0),
       m_built(false),
+      m_treeOf(m_graph->GetNNodes()),
       m_treesGrown(0),
       m_settledBefore(0)
 {
@@ -260,11 +284,12 @@ LazyShortestPaths::SetStep(uint32_t step)
     {
         return;
     }
-    for (const auto& [dest, tree] : m_trees)
+    for (uint32_t dest : m_active)
     {
-        m_settledBefore += tree->GetNSettled();
+        m_settledBefore += m_treeOf[dest]->GetNSettled();
+        m_spare.push_back(std::move(m_treeOf[dest])); // reused by the next steps' trees
     }
-    m_trees.clear();
+    m_active.clear();
     m_step = step;
     m_built = false; // the CSR of the new step is built when first needed
 }
@@ -283,13 +308,23 @@ LazyShortestPaths::TreeToward(uint32_t dest)
         m_graph->BuildCsr(m_step, m_indptr, m_indices, m_weights);
         m_built = true;
     }
-    auto it = m_trees.find(dest);
-    if (it == m_trees.end())
+    std::unique_ptr<GrowingTree>& tree = m_treeOf[dest];
+    if (!tree)
     {
         ++m_treesGrown;
-        it = m_trees.emplace(dest, std::make_unique<GrowingTree>(m_graph->GetNNodes(), dest)).first;
+        if (m_spare.empty())
+        {
+            tree = std::make_unique<GrowingTree>(m_graph->GetNNodes(), dest);
+        }
+        else
+        {
+            tree = std::move(m_spare.back());
+            m_spare.pop_back();
+            tree->Reset(dest);
+        }
+        m_active.push_back(dest);
     }
-    return *it->second;
+    return *tree;
 }
 
 const GrowingTree*
@@ -328,9 +363,9 @@ uint64_t
 LazyShortestPaths::GetNodesSettled() const
 {
     uint64_t total = m_settledBefore;
-    for (const auto& [dest, tree] : m_trees)
+    for (uint32_t dest : m_active)
     {
-        total += tree->GetNSettled();
+        total += m_treeOf[dest]->GetNSettled();
     }
     return total;
 }
@@ -344,8 +379,7 @@ ShortestPathQuery::ShortestPathQuery(uint32_t numNodes,
                                      uint32_t lowBits,
                                      bool hopsFirst)
     : m_graph(std::make_shared<StepGraph>(numNodes, edges, numEdges, numSteps, delayNs, up, lowBits, hopsFirst)),
-      m_treesGrown(0),
-      m_nodesSettled(0)
+      m_paths(m_graph)
 {
 }
 
@@ -377,16 +411,13 @@ ShortestPathQuery::Query(uint64_t count,
     std::sort(order.begin(), order.end(), [&](uint64_t a, uint64_t b) {
         return std::make_pair(steps[a], destinations[a]) < std::make_pair(steps[b], destinations[b]);
     });
-    LazyShortestPaths paths(m_graph);
     for (uint64_t i : order)
     {
-        paths.SetStep(static_cast<uint32_t>(steps[i]));
-        int64_t packed = paths.Packed(static_cast<uint32_t>(sources[i]), static_cast<uint32_t>(destinations[i]));
+        m_paths.SetStep(static_cast<uint32_t>(steps[i]));
+        int64_t packed = m_paths.Packed(static_cast<uint32_t>(sources[i]), static_cast<uint32_t>(destinations[i]));
         delayNs[i] = packed < 0 ? -1 : m_graph->DelayOf(packed);
         hops[i] = packed < 0 ? -1 : m_graph->HopsOf(packed);
     }
-    m_treesGrown += paths.GetTreesGrown();
-    m_nodesSettled += paths.GetNodesSettled();
 }
 
 void
@@ -404,13 +435,13 @@ ShortestPathQuery::GetGraph() const
 uint64_t
 ShortestPathQuery::GetTreesGrown() const
 {
-    return m_treesGrown;
+    return m_paths.GetTreesGrown();
 }
 
 uint64_t
 ShortestPathQuery::GetNodesSettled() const
 {
-    return m_nodesSettled;
+    return m_paths.GetNodesSettled();
 }
 
 } // namespace ns3

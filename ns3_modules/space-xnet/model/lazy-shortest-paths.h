@@ -94,6 +94,9 @@ class GrowingTree
   public:
     GrowingTree(uint32_t numNodes, int32_t root);
 
+    /// Start again from @p root, reusing the arrays: only the nodes the last run touched are reset.
+    void Reset(int32_t root);
+
     /**
      * @brief Run until @p node is settled or nothing is left to settle.
      * @return true when @p node is reachable (then Parent and Packed are final)
@@ -116,6 +119,7 @@ class GrowingTree
     std::vector<int32_t> m_parent;
     std::vector<uint8_t> m_settled;
     std::vector<std::pair<int64_t, int32_t>> m_heap;
+    std::vector<int32_t> m_touched; //!< nodes given a distance, to reset in O(touched)
     uint32_t m_numSettled;
 };
 
@@ -156,7 +160,9 @@ class LazyShortestPaths
     std::vector<int32_t> m_indptr;
     std::vector<int32_t> m_indices;
     std::vector<int64_t> m_weights;
-    std::unordered_map<uint32_t, std::unique_ptr<GrowingTree>> m_trees;
+    std::vector<std::unique_ptr<GrowingTree>> m_treeOf; //!< [N] the active step's tree toward each node
+    std::vector<uint32_t> m_active;                      //!< destinations with a tree in the active step
+    std::vector<std::unique_ptr<GrowingTree>> m_spare;   //!< trees of earlier steps, to reuse
     uint64_t m_treesGrown;
     uint64_t m_settledBefore; //!< nodes settled by the trees of earlier steps
 };
@@ -209,8 +215,9 @@ class ShortestPathQuery
 
   private:
     std::shared_ptr<const StepGraph> m_graph;
-    uint64_t m_treesGrown;
-    uint64_t m_nodesSettled;
+    /// Kept across calls: consecutive calls mostly ask about the same step, whose trees then serve
+    /// again (a tree's answers do not depend on how far it had grown).
+    LazyShortestPaths m_paths;
 };
 
 } // namespace ns3
