@@ -272,6 +272,13 @@ def _strategy_in_child(index: int):
     return _run_strategy(state["scenario"], state["prep"], state["placements"][index], progress)
 
 
+def _packet_work(prep: Prepared, placement) -> int:
+    """Hops of all of a placement's message paths at the first snapshot: its simulation's cost, roughly."""
+    pairs = placement.message_pairs()
+    _, hops = prep.paths.lookup(np.zeros(len(pairs), dtype=np.int64), pairs[:, 0], pairs[:, 1])
+    return int(np.maximum(hops, 0).sum())
+
+
 def _drain(queue, progress: Optional[ProgressCallback]) -> None:
     """Pass the progress reports the strategies' processes queued on to ``progress``."""
     while not queue.empty():
@@ -288,7 +295,11 @@ def _run_in_processes(scenario: Scenario, prep: Prepared, placements: list, prog
     _FORKED.update(scenario=scenario, prep=prep, placements=placements, queue=queue)
     try:
         with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            futures = [pool.submit(_strategy_in_child, i) for i in range(len(placements))]
+            # Longest first (the hops its messages cross, at the first snapshot: the packet engine's
+            # work), so that the processes finish together; the results keep the placements' order.
+            futures = [None] * len(placements)
+            for i in sorted(range(len(placements)), key=lambda i: -_packet_work(prep, placements[i])):
+                futures[i] = pool.submit(_strategy_in_child, i)
             running = set(futures)
             while running:
                 _, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
