@@ -10,6 +10,7 @@ A sweep file::
     grid:                                    # the swept keys and their values (cartesian product)
       constellation.altitude_km: [450, 550, 750, 1000]
       seed: [1, 2]
+    report: paper                            # optional: also OUT/paper.csv (harness/paper.py)
 
 Every point is validated before anything runs. Point i is written to ``OUT/points/NNN-<key=value,...>/``
 as an ordinary results directory; a point whose directory already has ``summary.json`` is done and
@@ -47,7 +48,9 @@ from .traces import write_files
 
 log = logging.getLogger(__name__)
 
-_SWEEP_KEYS = {"name", "base", "set", "grid"}
+_SWEEP_KEYS = {"name", "base", "set", "grid", "report"}
+#: Extra tables a sweep file may ask for (``report``), written next to sweep.csv.
+REPORTS = ("paper",)
 #: Most points one sweep file may define.
 MAX_POINTS = 10_000
 #: Lines of a failed point's log kept in failed.json.
@@ -75,6 +78,7 @@ class Sweep:
     points: list[SweepPoint]
     base_dir: Path
     out_dir: Path
+    report: Optional[str] = None  # "paper": also OUT/paper.csv (harness/paper.py)
 
 
 def _read_yaml(path: Path, what: str) -> Any:
@@ -124,6 +128,8 @@ def load_sweep(path: Path, out_dir: Optional[Path] = None) -> Sweep:
     if math.prod(len(v) for v in grid.values()) > MAX_POINTS:
         raise ScenarioError(f"{source}: the grid has {math.prod(len(v) for v in grid.values())} points, more than "
                             f"{MAX_POINTS}; split the sweep")
+    if raw.get("report") is not None and raw["report"] not in REPORTS:
+        raise ScenarioError(f"{source}: 'report' is {_show(raw['report'])}; choose one of: {', '.join(REPORTS)}")
     if not isinstance(raw.get("set") or {}, dict):
         raise ScenarioError(f"{source}: 'set' must map scenario keys to values")
     base_path = (path.parent / raw["base"]).resolve()
@@ -143,7 +149,7 @@ def load_sweep(path: Path, out_dir: Optional[Path] = None) -> Sweep:
         # Validate now: a bad value (or a misspelt key) fails before any point runs.
         scenario_from_dict(scenario, base_dir=base_path.parent, source=f"{source} point {index} ({_slug(values)})")
         points.append(SweepPoint(index, values, scenario, Path(out_dir) / "points" / f"{index:03d}-{_slug(values)}"))
-    return Sweep(raw["name"], keys, points, base_path.parent, Path(out_dir))
+    return Sweep(raw["name"], keys, points, base_path.parent, Path(out_dir), raw.get("report"))
 
 
 def run_point(scenario: dict, base_dir: str, out_dir: str) -> dict:
@@ -292,5 +298,11 @@ def sweep_plot_png(sweep: Sweep, table_csv: str) -> bytes:
 def write_collection(sweep: Sweep) -> str:
     table = collect(sweep)
     write_files(sweep.out_dir, {"sweep.csv": table, "sweep.png": sweep_plot_png(sweep, table)})
+    if sweep.report == "paper":
+        from .paper import compare_sweep, format_table, paper_csv
+
+        comparisons = compare_sweep(sweep.out_dir)
+        write_files(sweep.out_dir, {"paper.csv": paper_csv(comparisons)})
+        log.info("against the paper, closest settings first (all in paper.csv):\n%s", format_table(comparisons, 5))
     return table
 

@@ -52,3 +52,31 @@ def test_cli_writes_paper_csv_and_refuses_a_folder_without_a_sweep(tmp_path):
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "sweep.csv" in done.stderr
     with pytest.raises(ResultsError):
         compare_sweep(empty)
+
+
+def test_a_sweep_with_report_paper_writes_paper_csv(tmp_path):
+    """One point of tiny.yaml with the paper's four strategies, through the real sweep (Dask, one
+    worker): sweep.csv and paper.csv; a report the sweep does not know is refused in one line."""
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(f"""
+name: p
+base: {REPO / "topologies" / "tiny.yaml"}
+report: paper
+set:
+  strategies: [space-xnet, rand-intra-cg, rand-intra, rand-place]
+  traffic.tokens_per_request: 2
+  traffic.requests: 1
+grid:
+  model.combine: [own-gateway]
+""")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "harness", "sweep", str(sweep), "--out", str(out), "--workers", "1"],
+                          capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = (out / "paper.csv").read_text().splitlines()
+    assert rows[0].startswith("point,model.combine,rand-place_s") and rows[1].startswith("paper,")
+    assert rows[2].startswith("0,own-gateway,")
+    sweep.write_text(sweep.read_text().replace("report: paper", "report: nature"))
+    done = subprocess.run([sys.executable, "-m", "harness", "sweep", str(sweep), "--out", str(out)],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 1 and "'report'" in done.stderr and done.stderr.count("\n") == 1
