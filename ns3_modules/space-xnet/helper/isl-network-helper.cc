@@ -101,8 +101,11 @@ IslNetworkHelper::Install(uint32_t numNodes,
         l3->TraceConnectWithoutContext("Drop", MakeCallback(&IslNetworkHelper::CountIpDrop, this));
     }
 
-    Ipv4AddressHelper addresses("10.0.0.0", "255.255.255.252");
-    TrafficControlHelper tc;
+    // Link e is the /30 network 10.0.0.0 + 4e: a gets .1, b gets .2 of it (what Ipv4AddressHelper
+    // would assign, network after network). The addresses are set directly: the helper's global
+    // collision check walks every earlier allocation, O(links^2), about a second per network here.
+    NS_ABORT_MSG_IF(static_cast<uint64_t>(numEdges) * 4 > (1u << 24), "too many links for 10.0.0.0/8");
+    const Ipv4Mask mask("255.255.255.252");
     for (uint32_t e = 0; e < numEdges; ++e)
     {
         int32_t a = edges[2 * e];
@@ -112,20 +115,26 @@ IslNetworkHelper::Install(uint32_t numNodes,
                         "bad edge " << e << ": (" << a << ", " << b << ")");
         NetDeviceContainer devices = m_p2p.Install(nodes.Get(a), nodes.Get(b));
         m_devices.Add(devices);
-        Ipv4InterfaceContainer ifaces = addresses.Assign(devices);
-        addresses.NewNetwork();
-        tc.Uninstall(devices);
-        table->AddAddress(ifaces.GetAddress(0), a);
-        table->AddAddress(ifaces.GetAddress(1), b);
+        const uint32_t network = 0x0A000000u + 4 * e;
+        Ipv4Address address[2] = {Ipv4Address(network + 1), Ipv4Address(network + 2)};
         for (int side = 0; side < 2; ++side)
         {
-            Ptr<Ipv4> ipv4 = ifaces.Get(side).first;
-            uint32_t iface = ifaces.Get(side).second;
+            Ptr<Ipv4> ipv4 = nodes.Get(side == 0 ? a : b)->GetObject<Ipv4>();
+            int32_t iface = ipv4->GetInterfaceForDevice(devices.Get(side));
+            if (iface < 0)
+            {
+                iface = static_cast<int32_t>(ipv4->AddInterface(devices.Get(side)));
+            }
+            ipv4->AddAddress(iface, Ipv4InterfaceAddress(address[side], mask));
+            ipv4->SetMetric(iface, 1);
+            ipv4->SetUp(iface);
             Ptr<ForwardingTableRouting> r = DynamicCast<ForwardingTableRouting>(ipv4->GetRoutingProtocol());
             NS_ABORT_MSG_IF(!r, "node does not route with ForwardingTableRouting");
             r->SetNodeIndex(nodes.Get(side == 0 ? a : b)->GetId() - firstId);
-            r->AddNeighbour(side == 0 ? b : a, iface, ifaces.GetAddress(side == 0 ? 1 : 0));
+            r->AddNeighbour(side == 0 ? b : a, iface, address[1 - side]);
         }
+        table->AddAddress(address[0], a);
+        table->AddAddress(address[1], b);
         updater->AddChannel(DynamicCast<PointToPointChannel>(devices.Get(0)->GetChannel()));
     }
     m_nodes.Add(nodes);
