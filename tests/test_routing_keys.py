@@ -109,14 +109,6 @@ def test_relay_delay_is_a_scenario_key_with_a_rule():
         scenario_from_dict({"name": "x", "constellation": {"planes": 6, "sats_per_plane": 8}, "links": {"relay_delay_us": -1}})
 
 
-def test_default_keys_leave_the_engine_as_it_was():
-    """Defaults: delay metric, no relay delay (the traces' byte-identity is checked end to end by
-    tests/test_path_query.py and ../shared/tools/regress.py)."""
-    sc = scenario_from_dict({"name": "x", "constellation": {"planes": 6, "sats_per_plane": 8}})
-    assert (sc.routing.metric, sc.links.relay_delay_us) == ("delay", 0.0)
-    assert replace(sc.links, relay_delay_us=0.0).relay_delay_ns == 0
-
-
 def held_token(topo, no_route: str, message_bytes: int = 1000):
     paths = PathQuery(topo)
     common = dict(topology=topo, routes=paths, links=LinkSpec(rate_bps=1e9), gateways=np.array([0]),
@@ -288,3 +280,21 @@ def test_analytic_model_follows_every_key_within_a_thousandth_of_ns3(name):
         first = int(np.argmax(relative > 1e-3)) if (relative > 1e-3).any() else len(relative)
         assert (relative[:first] <= 1e-3).all()
         assert first == len(relative) or crossed[first], f"{name} {trace.strategy}: token {first} differs"
+
+
+def test_wait_with_dense_tables_releases_at_the_restoring_step_not_one_later():
+    """A held packet is looked up in the step that just began (ns-3's TracedValue fires its sinks
+    before it stores the new value, so the table must switch first): with pushed tables too."""
+    from networks import routes as dense_routes
+
+    topo = topology(2, [(0, 1)], [[3 * MS], [3 * MS], [3 * MS]])
+    topo = replace(topo, up=np.array([[False], [True], [True]]))
+    tables = dense_routes(topo, [0, 1], [{}, {(0, 1): 1, (1, 0): 0}, {(0, 1): 1, (1, 0): 0}])
+    common = dict(topology=topo, links=LinkSpec(rate_bps=1e9), gateways=np.array([0]), experts=np.array([[1]]),
+                  activations=np.zeros((1, 1, 1, 1), dtype=np.int32),
+                  compute=ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS),
+                  request_starts_ns=np.array([0]), message_bytes=1000)
+    tx = tx_time_ns(1000 + 46, int(1e9))
+    for rts in (tables, PathQuery(topo)):
+        sim = run_packet_sim(**common, routes=rts, seed=1, stop_ns=10**10, no_route="wait")
+        assert sim.combine_ns[0, 0, 0] == 1_000_000_000 + 2 * (tx + 3 * MS) + EXPERT_NS
