@@ -147,7 +147,7 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
         return;
     }
     m_plan->RecordTokenStart(request, token, Simulator::Now());
-    RunCompute(m_plan->GetGatewayCompute(0), [this, request, token]() {
+    RunCompute(GatewayWork(request, token), [this, request, token]() {
         if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
         {
             SendToExperts(request, token);
@@ -158,6 +158,11 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
 void
 MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
 {
+    if (m_plan->IsPrefill(request, token))
+    {
+        SendPrefillToExperts(request, token);
+        return;
+    }
     MoeTokenHeader header;
     header.m_request = request;
     header.m_token = token;
@@ -256,15 +261,15 @@ MoeTokenApplication::SendMessage(uint32_t role, uint32_t layer, uint32_t expert,
 void
 MoeTokenApplication::SendSegments(Ipv4Address destination, const MoeTokenHeader& header)
 {
-    uint32_t bytes = m_plan->GetMessageBytes();
+    uint64_t bytes = MessageBytes(header);
     uint32_t segment = m_plan->GetSegmentBytes();
     MoeTokenHeader h = header;
     h.m_segments = static_cast<uint16_t>((bytes + segment - 1) / segment);
     NS_LOG_LOGIC("send " << h << " to " << destination);
     InetSocketAddress to(destination, m_plan->GetPort());
-    for (uint32_t offset = 0; offset < bytes; offset += segment)
+    for (uint64_t offset = 0; offset < bytes; offset += segment)
     {
-        Ptr<Packet> p = Create<Packet>(std::min(segment, bytes - offset));
+        Ptr<Packet> p = Create<Packet>(static_cast<uint32_t>(std::min<uint64_t>(segment, bytes - offset)));
         p->AddHeader(h);
         m_txTrace(p);
         m_socket->SendTo(p, 0, to);
@@ -434,7 +439,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     if (h.m_kind == MoeTokenHeader::HIDDEN_STATE)
     {
         NS_ABORT_MSG_IF(m_role != EXPERT, "a hidden state reached a gateway");
-        RunCompute(m_plan->GetExpertCompute(m_layer, m_expert), [this, request, token]() {
+        RunCompute(ExpertWork(request, token), [this, request, token]() {
             if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
             {
                 SendOutput(request, token);
@@ -448,7 +453,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
         uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
         uint32_t& got = m_combines[key];
         // A sequential chain delivers one output (its last expert's), parallel dispatch k.
-        if (++got < (m_plan->GetSequentialDispatch() ? 1 : m_plan->GetTopK()))
+        if (++got < ExpectedOutputs(request, token, h.m_layer))
         {
             return;
         }
@@ -477,12 +482,76 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     }
     else
     {
-        RunCompute(m_plan->GetGatewayCompute(m_layer), [this, request, token]() {
+        RunCompute(GatewayWork(request, token), [this, request, token]() {
             if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
             {
                 SendToExperts(request, token);
             }
         });
+    }
+}
+
+// ---- Prefill ----------------------------------------------------------------------------------
+
+Time
+MoeTokenApplication::GatewayWork(uint32_t request, uint32_t token) const
+{
+    Time one = m_plan->GetGatewayCompute(m_layer);
+    return m_plan->IsPrefill(request, token)
+               ? NanoSeconds(one.GetNanoSeconds() * static_cast<int64_t>(m_plan->GetPromptTokens(request)))
+               : one;
+}
+
+Time
+MoeTokenApplication::ExpertWork(uint32_t request, uint32_t token) const
+{
+    Time one = m_plan->GetExpertCompute(m_layer, m_expert);
+    return m_plan->IsPrefill(request, token)
+               ? NanoSeconds(one.GetNanoSeconds() *
+                             static_cast<int64_t>(m_plan->GetPrefillTokens(request, m_layer, m_expert)))
+               : one;
+}
+
+uint32_t
+MoeTokenApplication::ExpectedOutputs(uint32_t request, uint32_t token, uint32_t layer) const
+{
+    if (m_plan->IsPrefill(request, token))
+    {
+        return m_plan->GetPrefillExperts(request, layer);
+    }
+    return m_plan->GetSequentialDispatch() ? 1 : m_plan->GetTopK();
+}
+
+uint64_t
+MoeTokenApplication::MessageBytes(const MoeTokenHeader& h) const
+{
+    uint64_t one = m_plan->GetMessageBytes();
+    if (!m_plan->IsPrefill(h.m_request, h.m_token))
+    {
+        return one;
+    }
+    if (h.m_kind == MoeTokenHeader::COMBINED_STATE)
+    {
+        return one * m_plan->GetPromptTokens(h.m_request);
+    }
+    return one * m_plan->GetPrefillTokens(h.m_request, h.m_layer, h.m_expert);
+}
+
+void
+MoeTokenApplication::SendPrefillToExperts(uint32_t request, uint32_t token)
+{
+    MoeTokenHeader header;
+    header.m_request = request;
+    header.m_token = token;
+    header.m_layer = m_layer;
+    header.m_kind = MoeTokenHeader::HIDDEN_STATE;
+    for (uint32_t e = 0; e < m_plan->GetNExperts() && !m_plan->IsRequestFailed(request); ++e)
+    {
+        if (m_plan->GetPrefillTokens(request, m_layer, e) > 0)
+        {
+            header.m_expert = e;
+            SendMessage(EXPERT, m_layer, e, header);
+        }
     }
 }
 

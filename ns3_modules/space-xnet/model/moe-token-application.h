@@ -94,6 +94,20 @@ class MoeTokenApplication : public Application
     /// Dense key of a message: (request, token, layer, expert, kind).
     uint64_t MessageKey(const MoeTokenHeader& h) const;
     Ipv4Address AddressOf(uint32_t role, uint32_t layer, uint32_t expert) const;
+    /// @name Prefill (the plan's IsPrefill): work and message sizes that scale with the prompt.
+    /// @{
+    /// This gateway's compute for (request, token): the prompt's tokens times one token's in prefill.
+    Time GatewayWork(uint32_t request, uint32_t token) const;
+    /// This expert's compute: the prompt tokens routed to it times one token's in prefill.
+    Time ExpertWork(uint32_t request, uint32_t token) const;
+    /// Expert outputs a gateway waits for: k, one in a sequential chain, or in prefill every
+    /// expert of the layer that got a prompt token.
+    uint32_t ExpectedOutputs(uint32_t request, uint32_t token, uint32_t layer) const;
+    /// Payload bytes of a message: one hidden state, or in prefill the hidden states it carries.
+    uint64_t MessageBytes(const MoeTokenHeader& header) const;
+    /// Prefill dispatch: the hidden states of the prompt tokens routed to each expert, one message each.
+    void SendPrefillToExperts(uint32_t request, uint32_t token);
+    /// @}
     /// Queue a compute job of duration @p duration, FIFO; @p done runs when it ends.
     void RunCompute(Time duration, std::function<void()> done);
 

@@ -299,6 +299,55 @@ MoeTrafficPlan::GetExpertAddress(uint32_t layer, uint32_t expert) const
     return m_expertAddress[static_cast<uint64_t>(layer) * m_experts + expert];
 }
 
+// ---- Prefill ----------------------------------------------------------------------------------
+
+void
+MoeTrafficPlan::SetPrefill(const int32_t* tokenCounts, uint64_t count, const int32_t* promptTokens, uint32_t requests)
+{
+    uint64_t perRequest = static_cast<uint64_t>(m_layers) * m_experts;
+    NS_ABORT_MSG_IF(requests != m_requests || count != requests * perRequest, "SetPrefill: wrong count");
+    m_prefillTokens.assign(tokenCounts, tokenCounts + count);
+    m_promptTokens.assign(promptTokens, promptTokens + requests);
+    m_prefillExperts.assign(static_cast<uint64_t>(requests) * m_layers, 0);
+    for (uint64_t rl = 0; rl < static_cast<uint64_t>(requests) * m_layers; ++rl)
+    {
+        int32_t sum = 0;
+        for (uint32_t e = 0; e < m_experts; ++e)
+        {
+            int32_t n = m_prefillTokens[rl * m_experts + e];
+            NS_ABORT_MSG_IF(n < 0, "SetPrefill: negative token count");
+            sum += n;
+            m_prefillExperts[rl] += n > 0 ? 1 : 0;
+        }
+        NS_ABORT_MSG_IF(sum != static_cast<int64_t>(m_promptTokens[rl / m_layers]) * m_topK,
+                        "SetPrefill: a layer's expert token counts must sum to prompt tokens x top-k");
+    }
+}
+
+bool
+MoeTrafficPlan::IsPrefill(uint32_t request, uint32_t token) const
+{
+    return token == 0 && !m_promptTokens.empty() && m_promptTokens[request] > 0;
+}
+
+uint32_t
+MoeTrafficPlan::GetPromptTokens(uint32_t request) const
+{
+    return m_promptTokens.empty() ? 0 : m_promptTokens[request];
+}
+
+uint32_t
+MoeTrafficPlan::GetPrefillTokens(uint32_t request, uint32_t layer, uint32_t expert) const
+{
+    return m_prefillTokens[(static_cast<uint64_t>(request) * m_layers + layer) * m_experts + expert];
+}
+
+uint32_t
+MoeTrafficPlan::GetPrefillExperts(uint32_t request, uint32_t layer) const
+{
+    return m_prefillExperts[static_cast<uint64_t>(request) * m_layers + layer];
+}
+
 uint64_t
 MoeTrafficPlan::TokenIndex(uint32_t request, uint32_t token) const
 {

@@ -61,6 +61,31 @@ class MoeTrafficPlan : public Object
      */
     void SetFailureTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount);
 
+    /**
+     * @name Prefill (serving): token 0 of a request is its prompt's pass through every layer.
+     * Gateway compute scales with the prompt's tokens, a message to (or from) an expert carries the
+     * hidden states of the prompt tokens routed to it, the expert computes once per such token, and
+     * the gateway waits for the outputs of every expert that got at least one token. The LM head
+     * runs once (for the last prompt token): the pass ends with the request's first output token.
+     * Requests with 0 prompt tokens start decoding at once, as without prefill.
+     * @{
+     */
+    /**
+     * @param tokenCounts C-contiguous [R, L, E]: prompt tokens of request r routed to expert e of layer l
+     * @param count R * L * E
+     * @param promptTokens [R] prompt tokens of each request
+     * @param requests R
+     */
+    void SetPrefill(const int32_t* tokenCounts, uint64_t count, const int32_t* promptTokens, uint32_t requests);
+    /// Whether (request, token) is a prefill pass.
+    bool IsPrefill(uint32_t request, uint32_t token) const;
+    uint32_t GetPromptTokens(uint32_t request) const;
+    /// Prompt tokens of @p request that layer @p layer routes to @p expert.
+    uint32_t GetPrefillTokens(uint32_t request, uint32_t layer, uint32_t expert) const;
+    /// Experts of @p layer that get at least one of @p request's prompt tokens.
+    uint32_t GetPrefillExperts(uint32_t request, uint32_t layer) const;
+    /// @}
+
     uint32_t GetNLayers() const;
     uint32_t GetNExperts() const;
     uint32_t GetTopK() const;
@@ -153,6 +178,9 @@ class MoeTrafficPlan : public Object
     uint32_t m_maxRetries;
     bool m_combineAtOwnGateway;
     bool m_sequentialDispatch;
+    std::vector<int32_t> m_prefillTokens;  //!< [R, L, E] prompt tokens per expert; empty: no prefill
+    std::vector<int32_t> m_prefillExperts; //!< [R, L] experts with at least one prompt token
+    std::vector<int32_t> m_promptTokens;   //!< [R]
     uint64_t m_packetsSent;
     uint64_t m_packetsReceived;
     uint64_t m_retransmissionCount;
