@@ -123,7 +123,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                    satellite_fail_ns: Optional[np.ndarray] = None,
                    replica_gateways: Optional[np.ndarray] = None, replica_experts: Optional[np.ndarray] = None,
                    replica_of: Optional[np.ndarray] = None, prompt_tokens: Optional[np.ndarray] = None,
-                   prefill_counts: Optional[np.ndarray] = None) -> PacketSimResult:
+                   prefill_counts: Optional[np.ndarray] = None, memory: Optional[ComputeTimes] = None,
+                   max_batch: int = 1) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
@@ -136,6 +137,13 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     (``routing.no_route``); ``combine`` and ``dispatch``: ``model.combine``, ``model.dispatch``. ``faults`` sets the retransmission timeout and retries;
     ``satellite_fail_ns`` is ``[N]`` the instant each satellite goes dark (-1: never), whose
     components then fail the tokens that need them.
+
+    Serving (harness/traffic/): ``replica_gateways`` ``[P, L]`` and ``replica_experts`` ``[P, L, E]``
+    place P replicas on disjoint satellites and ``replica_of`` ``[R]`` names each request's (then
+    ``gateways`` and ``experts`` are replica 0's); ``prompt_tokens`` ``[R]`` and ``prefill_counts``
+    ``[R, L, E]`` (prompt tokens per expert) make token 0 of each request with a prompt its prefill.
+    ``memory`` (weight-read times, the roofline's memory side) and ``max_batch`` (a gateway's batch
+    of decode steps) are ``compute.memory_bytes_per_s`` and ``serving.max_batch``.
     """
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
@@ -175,7 +183,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                                           activations[idx], compute, request_starts_ns[idx], message_bytes,
                                           combine, dispatch, faults, satellite_fail_ns,
                                           None if prompt_tokens is None else prompt_tokens[idx],
-                                          None if prefill_counts is None else prefill_counts[idx])))
+                                          None if prefill_counts is None else prefill_counts[idx],
+                                          memory, max_batch)))
 
     # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
     # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
@@ -226,7 +235,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
 def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.ndarray, activations: np.ndarray,
                compute: ComputeTimes, request_starts_ns: np.ndarray, message_bytes: int, combine: str,
                dispatch: str, faults: Optional[FaultSpec], satellite_fail_ns: Optional[np.ndarray],
-               prompt_tokens: Optional[np.ndarray], prefill_counts: Optional[np.ndarray]):
+               prompt_tokens: Optional[np.ndarray], prefill_counts: Optional[np.ndarray],
+               memory: Optional[ComputeTimes] = None, max_batch: int = 1):
     """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``."""
     requests, tokens, layers, top_k = activations.shape
     num_experts = experts.shape[1]
@@ -248,6 +258,12 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
     plan.SetComputeTimes(_c_array(compute.gateway_ns, np.int64), expert_ns, expert_ns.size,
                          int(compute.lm_head_ns))
     plan.SetRequestStarts(_c_array(request_starts_ns, np.int64), requests)
+    if max_batch > 1:
+        plan.SetAttribute("MaxBatch", ns3.UintegerValue(max_batch))
+    if memory is not None:
+        memory_expert_ns = _c_array(memory.expert_ns, np.int64)
+        plan.SetMemoryTimes(_c_array(memory.gateway_ns, np.int64), memory_expert_ns, memory_expert_ns.size,
+                            int(memory.lm_head_ns))
     if prefill_counts is not None:
         counts = _c_array(prefill_counts, np.int32)
         plan.SetPrefill(counts, counts.size, _c_array(prompt_tokens, np.int32), requests)

@@ -30,7 +30,7 @@ from .analytic import analytic_latency
 from .errors import HarnessError
 from .estimate import check_memory
 from .constellation import Constellation, subsatellite_points_deg, walker_constellation
-from .model import compute_times_ns
+from .model import compute_times_ns, memory_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim, token_outcomes
 from .placement import PlacementInput, load_plan, place
 from .routes import PathQuery, unreachable_pairs
@@ -71,6 +71,7 @@ class Prepared:
     satellite_fail_ns: Optional[np.ndarray] = None  # [N] when each satellite goes dark, -1 never; None: no failures
     requests: Optional[traffic.Requests] = None  # serving runs (a serving section): the traffic step's requests
     prefill_counts: Optional[np.ndarray] = None  # [R, L, E] prompt tokens per expert, with serving.prefill
+    memory: Optional[ComputeTimes] = None  # weight-read times (roofline), with compute.memory_bytes_per_s
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -105,13 +106,16 @@ def prepare(scenario: Scenario) -> Prepared:
                             probabilities=probabilities, layers=scenario.model.layers,
                             experts=scenario.model.experts, subnets=scenario.placement.subnets,
                             plane_of=constellation.plane_of)
+    memory = None
+    if scenario.compute.memory_bytes_per_s is not None:
+        memory = ComputeTimes(*memory_times_ns(scenario.model, scenario.compute.memory_bytes_per_s))
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     if requests is not None:
         starts = requests.arrival_ns
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
-                    requests, counts)
+                    requests, counts, memory)
 
 
 def rng_for(seed: int, purpose: str) -> np.random.Generator:
@@ -243,8 +247,13 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
         log.warning("%s: %d (snapshot, pair) combinations have no route, e.g. satellite %d cannot reach "
                     "%d in snapshot %d (t = %.3f s); tokens crossing them stall", name, len(cut), first[1],
                     first[2], first[0], topology.times_s[first[0]])
+    compute = prep.compute
+    if prep.memory is not None:  # one token a job: the roofline is max(compute, weight read) per component
+        compute = ComputeTimes(np.maximum(compute.gateway_ns, prep.memory.gateway_ns),
+                               np.maximum(compute.expert_ns, prep.memory.expert_ns),
+                               max(compute.lm_head_ns, prep.memory.lm_head_ns))
     common = dict(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
-                  experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
+                  experts=placement.experts, activations=prep.trace.experts, compute=compute,
                   request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
     shape = dict(no_route=scenario.routing.no_route, combine=scenario.model.combine,
                  dispatch=scenario.model.dispatch)
@@ -256,7 +265,7 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
         serving = dict(replica_gateways=np.stack([p.gateways for p in replicas]),
                        replica_experts=np.stack([p.experts for p in replicas]), replica_of=req.replica,
                        prompt_tokens=req.prompt_tokens if prep.prefill_counts is not None else None,
-                       prefill_counts=prep.prefill_counts)
+                       prefill_counts=prep.prefill_counts, max_batch=scenario.serving.max_batch)
     else:
         model = analytic_latency(**common, **shape)
 
@@ -264,8 +273,10 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
         if progress is not None:
             progress(name, now_ns / 1e9, stop_ns / 1e9, done, total_tokens)
 
-    result = run_packet_sim(**common, seed=scenario.seed, stop_ns=stop_ns, progress=report, **shape,
-                            faults=scenario.faults,
+    # ns-3 gets the FLOPs side and the memory side apart: a batch or a prefill of n tokens takes
+    # max(n x compute, memory), not n x max(compute, memory).
+    result = run_packet_sim(**{**common, "compute": prep.compute}, memory=prep.memory, seed=scenario.seed,
+                            stop_ns=stop_ns, progress=report, **shape, faults=scenario.faults,
                             satellite_fail_ns=prep.satellite_fail_ns, **serving)
     faults = {}
     if scenario.faults.enabled:

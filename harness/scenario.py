@@ -231,6 +231,12 @@ class ComputeSpec:
 
     satellite_flops: float = _spec(7.28e9, unit="FLOP/s", help="effective compute of every satellite",
                                    check=_range(1.0, 1e18))
+    memory_bytes_per_s: Optional[float] = _spec(None, unit="B/s", help="memory bandwidth of every satellite: "
+                                                "with it, a compute job of n tokens takes max(n x FLOPs / "
+                                                "satellite_flops, weight bytes / this) (roofline; the weights "
+                                                "of a component are its per-token FLOPs / 2 elements of "
+                                                "model.bytes_per_element). null: FLOPs only",
+                                                check=_range(1.0, 1e18))
 
 
 #: Published models, by name: the shape keys a ``model.preset`` fills in (explicit keys win).
@@ -367,6 +373,9 @@ class ServingSpec:
                           "the request is then the prefill pass, whose LM head gives the first output token)")
     replicas: int = _spec(1, help="copies of the model on disjoint satellites; replica r is the strategy placed "
                           "again without the satellites of replicas < r", check=_range(1, 64))
+    max_batch: int = _spec(1, help="continuous batching: a gateway runs up to this many waiting decode steps "
+                           "(attention, or the LM head) as one job; it helps only with compute.memory_bytes_per_s "
+                           "(roofline), FLOPs alone scale with the batch. 1: no batching", check=_range(1, 65536))
     replica_policy: str = _spec("round-robin", help="which replica a request goes to: 'round-robin' or "
                                 "'least-outstanding-work' (the replica whose queued work, drained at its "
                                 "bottleneck satellite's rate, ends first)",

@@ -171,3 +171,36 @@ def test_shipped_serving_scenarios_load():
     for name in ("serving_polar_1056.yaml", "serving_ttft_polar_1056.yaml"):
         sc = load_scenario(REPO / "topologies" / name)
         assert sc.serving.enabled and sc.serving.prefill
+
+
+@pytest.mark.parametrize("max_batch", [1, 2])
+def test_gateway_batching_under_the_roofline_to_the_nanosecond(max_batch):
+    # One layer, one expert one hop away; three requests of one token at t = 0. Roofline: the
+    # gateway's attention takes max(n x 5 us, 20 us) for a batch of n, the LM head max(n x 11 us,
+    # 30 us): memory-bound, so a batch of two costs what one step does.
+    topo = topology(2, [(0, 1)], [[1_000_000]])
+    rts = routes(topo, [0, 1], [{(0, 1): 1, (1, 0): 0}])
+    memory = ComputeTimes(np.array([20_000]), np.array([[0]]), 30_000)
+    result = run_packet_sim(topology=topo, routes=rts, links=LinkSpec(rate_bps=RATE_BPS),
+                            gateways=np.array([0]), experts=np.array([[1]]),
+                            activations=np.zeros((3, 1, 1, 1), dtype=np.int32),
+                            compute=ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS),
+                            request_starts_ns=np.zeros(3, dtype=np.int64), message_bytes=MESSAGE_BYTES, seed=1,
+                            stop_ns=10**10, memory=memory, max_batch=max_batch)
+    tx, m = tx_ns(MESSAGE_BYTES), tx_ns(MESSAGE_BYTES) + 1_000_000  # one message over the link
+    if max_batch == 2:
+        # r0's attention alone [0, 20 us] (the others were not queued yet when it started); r1 and
+        # r2 together [20, 40 us]. Their hidden states share the link: r2's leaves tx after r1's;
+        # the expert runs r1 [40 us + m, 47 us + m], r2 from 40 us + m + tx = 48.368 us + m (when its
+        # message is whole, after r1 finished), 7 us.
+        # LM heads: r0 alone at its combine (27 us + 2m) for 30 us; r1 and r2 have both combined
+        # (47 us + 2m, 55.368 us + 2m) when it ends, so they run as one batch of 30 us.
+        combine = [27_000 + 2 * m, 47_000 + 2 * m, 40_000 + tx + EXPERT_NS + 2 * m]
+        end = [57_000 + 2 * m, 87_000 + 2 * m, 87_000 + 2 * m]
+    else:
+        # One step a job: attention r0 [0, 20], r1 [20, 40], r2 [40, 60] us; the expert is free for
+        # each; LM heads one after the other, 30 us each, from r0's combine on.
+        combine = [27_000 + 2 * m, 47_000 + 2 * m, 67_000 + 2 * m]
+        end = [57_000 + 2 * m, 87_000 + 2 * m, 117_000 + 2 * m]
+    assert result.combine_ns[:, 0, 0].tolist() == combine
+    assert result.token_end_ns[:, 0].tolist() == end

@@ -78,7 +78,8 @@ MoeTokenApplication::GetTypeId()
 MoeTokenApplication::MoeTokenApplication()
     : m_role(GATEWAY),
       m_layer(0),
-      m_expert(0)
+      m_expert(0),
+      m_batchRunning(false)
 {
 }
 
@@ -147,7 +148,7 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
         return;
     }
     m_plan->RecordTokenStart(request, token, Simulator::Now());
-    RunCompute(GatewayWork(request, token), [this, request, token]() {
+    RunStep(ATTENTION, request, token, [this, request, token]() {
         if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
         {
             SendToExperts(request, token);
@@ -473,7 +474,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     if (m_layer == 0)
     {
         // The ring closes here: the last layer's outputs feed the LM head, which ends the token.
-        RunCompute(m_plan->GetLmHeadCompute(), [this, request, token]() {
+        RunStep(LM_HEAD, request, token, [this, request, token]() {
             if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
             {
                 FinishToken(request, token);
@@ -482,7 +483,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     }
     else
     {
-        RunCompute(GatewayWork(request, token), [this, request, token]() {
+        RunStep(ATTENTION, request, token, [this, request, token]() {
             if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
             {
                 SendToExperts(request, token);
@@ -496,20 +497,17 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
 Time
 MoeTokenApplication::GatewayWork(uint32_t request, uint32_t token) const
 {
-    Time one = m_plan->GetGatewayCompute(m_layer);
-    return m_plan->IsPrefill(request, token)
-               ? NanoSeconds(one.GetNanoSeconds() * static_cast<int64_t>(m_plan->GetPromptTokens(request)))
-               : one;
+    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPromptTokens(request) : 1;
+    return MoeTrafficPlan::Roofline(m_plan->GetGatewayCompute(m_layer), m_plan->GetGatewayMemory(m_layer), tokens);
 }
 
 Time
 MoeTokenApplication::ExpertWork(uint32_t request, uint32_t token) const
 {
-    Time one = m_plan->GetExpertCompute(m_layer, m_expert);
-    return m_plan->IsPrefill(request, token)
-               ? NanoSeconds(one.GetNanoSeconds() *
-                             static_cast<int64_t>(m_plan->GetPrefillTokens(request, m_layer, m_expert)))
-               : one;
+    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPrefillTokens(request, m_layer, m_expert) : 1;
+    return MoeTrafficPlan::Roofline(m_plan->GetExpertCompute(m_layer, m_expert),
+                                    m_plan->GetExpertMemory(m_layer, m_expert),
+                                    tokens);
 }
 
 uint32_t
@@ -553,6 +551,64 @@ MoeTokenApplication::SendPrefillToExperts(uint32_t request, uint32_t token)
             SendMessage(EXPERT, m_layer, e, header);
         }
     }
+}
+
+// ---- Batching ---------------------------------------------------------------------------------
+
+void
+MoeTokenApplication::RunStep(StepKind kind, uint32_t request, uint32_t token, std::function<void()> done)
+{
+    if (m_plan->GetMaxBatch() <= 1 || m_plan->IsPrefill(request, token))
+    {
+        Time work = kind == LM_HEAD
+                        ? MoeTrafficPlan::Roofline(m_plan->GetLmHeadCompute(), m_plan->GetLmHeadMemory(), 1)
+                        : GatewayWork(request, token);
+        RunCompute(work, std::move(done));
+        return;
+    }
+    m_steps.push_back(Step{kind, std::move(done)});
+    if (!m_batchRunning)
+    {
+        StartBatch();
+    }
+}
+
+void
+MoeTokenApplication::StartBatch()
+{
+    if (m_steps.empty())
+    {
+        m_batchRunning = false;
+        return;
+    }
+    StepKind kind = m_steps.front().kind;
+    auto batch = std::make_shared<std::vector<std::function<void()>>>();
+    for (auto it = m_steps.begin(); it != m_steps.end() && batch->size() < m_plan->GetMaxBatch();)
+    {
+        if (it->kind == kind)
+        {
+            batch->push_back(std::move(it->done));
+            it = m_steps.erase(it);
+        }
+        else
+        {
+            ++it;
+        }
+    }
+    Time work = kind == LM_HEAD
+                    ? MoeTrafficPlan::Roofline(m_plan->GetLmHeadCompute(), m_plan->GetLmHeadMemory(), batch->size())
+                    : MoeTrafficPlan::Roofline(m_plan->GetGatewayCompute(m_layer),
+                                               m_plan->GetGatewayMemory(m_layer),
+                                               batch->size());
+    NS_LOG_LOGIC("batch of " << batch->size() << " steps, " << work);
+    m_batchRunning = true;
+    RunCompute(work, [this, batch]() {
+        for (auto& done : *batch)
+        {
+            done();
+        }
+        StartBatch();
+    });
 }
 
 } // namespace ns3

@@ -13,7 +13,9 @@
 #include "ns3/socket.h"
 #include "ns3/traced-callback.h"
 
+#include <deque>
 #include <functional>
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -108,6 +110,19 @@ class MoeTokenApplication : public Application
     /// Prefill dispatch: the hidden states of the prompt tokens routed to each expert, one message each.
     void SendPrefillToExperts(uint32_t request, uint32_t token);
     /// @}
+    /// @name Batching (the plan's MaxBatch > 1): a gateway's decode steps wait in a queue and run
+    /// in batches of up to MaxBatch steps of one kind (attention, or the LM head), one job each.
+    /// @{
+    enum StepKind
+    {
+        ATTENTION = 0,
+        LM_HEAD = 1,
+    };
+    /// Run a gateway's decode step: at once as its own job (MaxBatch 1, or a prefill), or batched.
+    void RunStep(StepKind kind, uint32_t request, uint32_t token, std::function<void()> done);
+    /// Start the next batch from the queue's head (its kind, up to MaxBatch steps of that kind).
+    void StartBatch();
+    /// @}
     /// Queue a compute job of duration @p duration, FIFO; @p done runs when it ends.
     void RunCompute(Time duration, std::function<void()> done);
 
@@ -119,6 +134,16 @@ class MoeTokenApplication : public Application
     Time m_busyUntil;                                  //!< end of the last queued compute job
     std::unordered_map<uint64_t, uint32_t> m_segments; //!< message key -> segments received
     std::unordered_map<uint64_t, uint32_t> m_combines; //!< (request, token) -> expert outputs received
+
+    /// A decode step waiting for a batch.
+    struct Step
+    {
+        StepKind kind;
+        std::function<void()> done;
+    };
+
+    std::deque<Step> m_steps; //!< waiting decode steps, in arrival order
+    bool m_batchRunning;      //!< a batch is queued or running on this satellite
 
     /// A message sent and not yet acknowledged (retransmission on only).
     struct Pending

@@ -69,7 +69,13 @@ MoeTrafficPlan::GetTypeId()
                           "at once).",
                           BooleanValue(false),
                           MakeBooleanAccessor(&MoeTrafficPlan::m_sequentialDispatch),
-                          MakeBooleanChecker());
+                          MakeBooleanChecker())
+            .AddAttribute("MaxBatch",
+                          "Most decode steps a gateway runs as one batched job (continuous "
+                          "batching); 1: every step is a job of its own.",
+                          UintegerValue(1),
+                          MakeUintegerAccessor(&MoeTrafficPlan::m_maxBatch),
+                          MakeUintegerChecker<uint32_t>(1, 65536));
     return tid;
 }
 
@@ -87,6 +93,8 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_maxRetries(3),
       m_combineAtOwnGateway(false),
       m_sequentialDispatch(false),
+      m_lmHeadMemNs(0),
+      m_maxBatch(1),
       m_packetsSent(0),
       m_packetsReceived(0),
       m_retransmissionCount(0),
@@ -347,6 +355,39 @@ MoeTrafficPlan::GetPrefillExperts(uint32_t request, uint32_t layer) const
 {
     return m_prefillExperts[static_cast<uint64_t>(request) * m_layers + layer];
 }
+
+// ---- Roofline and batching ---------------------------------------------------------------------
+
+void
+MoeTrafficPlan::SetMemoryTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount,
+                               int64_t lmHeadNs)
+{
+    NS_ABORT_MSG_IF(expertCount != static_cast<uint64_t>(m_layers) * m_experts, "SetMemoryTimes: wrong count");
+    m_gatewayMemNs.assign(gatewayNs, gatewayNs + m_layers);
+    m_expertMemNs.assign(expertNs, expertNs + expertCount);
+    m_lmHeadMemNs = lmHeadNs;
+}
+
+Time
+MoeTrafficPlan::Roofline(Time compute, Time memory, uint64_t tokens)
+{
+    return std::max(NanoSeconds(compute.GetNanoSeconds() * static_cast<int64_t>(tokens)), memory);
+}
+
+Time
+MoeTrafficPlan::GetGatewayMemory(uint32_t layer) const
+{
+    return NanoSeconds(m_gatewayMemNs.empty() ? 0 : m_gatewayMemNs[layer]);
+}
+
+Time
+MoeTrafficPlan::GetExpertMemory(uint32_t layer, uint32_t expert) const
+{
+    return NanoSeconds(m_expertMemNs.empty() ? 0 : m_expertMemNs[static_cast<uint64_t>(layer) * m_experts + expert]);
+}
+
+Time MoeTrafficPlan::GetLmHeadMemory() const { return NanoSeconds(m_lmHeadMemNs); }
+uint32_t MoeTrafficPlan::GetMaxBatch() const { return m_maxBatch; }
 
 uint64_t
 MoeTrafficPlan::TokenIndex(uint32_t request, uint32_t token) const

@@ -86,6 +86,23 @@ class MoeTrafficPlan : public Object
     uint32_t GetPrefillExperts(uint32_t request, uint32_t layer) const;
     /// @}
 
+    /**
+     * @name Roofline and batching (serving): a compute job of n tokens takes
+     * max(n x compute time, memory time), the memory time being the component's weights read once
+     * at the memory bandwidth; a gateway runs up to MaxBatch waiting decode steps (attention, or
+     * the LM head) as one job. All memory times 0 (the default): FLOPs only.
+     * @{
+     */
+    /// Weight-read time of each gateway [L], each expert [L, E] and the LM head, ns.
+    void SetMemoryTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount, int64_t lmHeadNs);
+    /// A job of @p tokens tokens: max(tokens x @p compute, @p memory).
+    static Time Roofline(Time compute, Time memory, uint64_t tokens);
+    Time GetGatewayMemory(uint32_t layer) const;
+    Time GetExpertMemory(uint32_t layer, uint32_t expert) const;
+    Time GetLmHeadMemory() const;
+    uint32_t GetMaxBatch() const;
+    /// @}
+
     uint32_t GetNLayers() const;
     uint32_t GetNExperts() const;
     uint32_t GetTopK() const;
@@ -181,6 +198,10 @@ class MoeTrafficPlan : public Object
     std::vector<int32_t> m_prefillTokens;  //!< [R, L, E] prompt tokens per expert; empty: no prefill
     std::vector<int32_t> m_prefillExperts; //!< [R, L] experts with at least one prompt token
     std::vector<int32_t> m_promptTokens;   //!< [R]
+    std::vector<int64_t> m_gatewayMemNs;   //!< [L] weight-read time; empty: FLOPs only
+    std::vector<int64_t> m_expertMemNs;    //!< [L, E]
+    int64_t m_lmHeadMemNs;
+    uint32_t m_maxBatch;
     uint64_t m_packetsSent;
     uint64_t m_packetsReceived;
     uint64_t m_retransmissionCount;
