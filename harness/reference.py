@@ -87,7 +87,7 @@ def scenario_reference_markdown() -> str:
     from .strategies import STRATEGY_NAMES
 
     lines += ["", "## Strategies", "", "`strategies` picks from: " + ", ".join(f"`{n}`" for n in STRATEGY_NAMES)
-              + " (see `harness/placement.py`)."]
+              + " (see `harness/placement/`)."]
     lines += ["", "## Rules across keys", "", "Checked when the scenario is read, before anything runs:", "",
               f"- at most {schema.MAX_SATELLITES} satellites (planes x sats_per_plane); phasing in [0, planes - 1];",
               f"- `links.grazing_altitude_km` at least {schema.SGP4_ALTITUDE_MARGIN_KM:g} km below "

@@ -1,10 +1,11 @@
-"""Placement strategies (harness/placement.py): optimality, definitions, ring subnets, plan files.
+"""Placement strategies (harness/placement/): optimality, definitions, ring subnets, plan files.
 
 Distances here are computed independently with networkx's Dijkstra, not with harness.routes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import subprocess
@@ -349,3 +350,44 @@ def test_the_schema_does_not_import_the_placement_code():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------------------------
+# Satellites held by another model replica (PlacementInput.unavailable)
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_every_strategy_leaves_unavailable_satellites_alone(tiny, strategy):
+    first = place(strategy, tiny, np.random.default_rng(3))
+    mask = np.zeros(tiny.topology.num_nodes, dtype=bool)
+    mask[first.components] = True
+    second_inp = dataclasses.replace(tiny, unavailable=mask, shared={})
+    second = place(strategy, second_inp, np.random.default_rng(3))
+    assert not mask[second.components].any()  # disjoint from the first replica
+    second.validate_for(tiny.topology.num_nodes, tiny.layers, tiny.experts)
+    if strategy != "rand-place":  # the same ring cut, the taken satellites in no subnet
+        rings = ring_subnets(tiny.arg_latitude_rad, tiny.layers)
+        np.testing.assert_array_equal(second.subnets, np.where(mask, -1, rings))
+        for layer in range(tiny.layers):
+            assert rings[second.gateways[layer]] == layer and (rings[second.experts[layer]] == layer).all()
+
+
+def test_an_all_false_mask_changes_nothing(tiny):
+    mask = np.zeros(tiny.topology.num_nodes, dtype=bool)
+    for strategy in STRATEGIES:
+        plain = place(strategy, tiny, np.random.default_rng(5))
+        masked = place(strategy, dataclasses.replace(tiny, unavailable=mask, shared={}), np.random.default_rng(5))
+        np.testing.assert_array_equal(plain.components, masked.components)
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_subnet_left_too_small_by_the_mask_is_one_error(tiny, strategy):
+    rings = ring_subnets(tiny.arg_latitude_rad, tiny.layers)
+    mask = rings == 0  # layer 0's whole subnet is taken
+    if strategy == "rand-place":
+        mask = np.ones(tiny.topology.num_nodes, dtype=bool)
+        mask[: tiny.layers * (1 + tiny.experts) - 1] = False  # one satellite short
+    with pytest.raises(PlacementError) as err:
+        place(strategy, dataclasses.replace(tiny, unavailable=mask, shared={}), np.random.default_rng(0))
+    text = str(err.value)
+    assert "\n" not in text and ("free satellites" in text) and "replicas" in text

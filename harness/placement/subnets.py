@@ -1,0 +1,212 @@
+"""The subnets shared by the ring strategies: the ring cut (arcs or planes), each subnet's centre
+(the gateways), and the expected path delays gateway_l -> satellite -> gateway_{l+1} that the
+sorted expert placement ranks satellites by. See the package docstring for the physics and the
+speed notes."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .. import routes as routes_mod
+from ..errors import PlacementError
+from ..routes import path_delays_ns
+from ..topology import Topology
+from .types import Placement, PlacementInput
+
+
+#: Snapshots sampled (evenly spaced) to find each subnet's centre: all-pairs delays are costly.
+CENTRE_SNAPSHOTS = 4
+
+
+def ring_subnets(arg_latitude_rad: np.ndarray, layers: int) -> np.ndarray:
+    """Cut the constellation along the orbiting direction into ``layers`` arcs of equal size.
+
+    Satellites are ordered by argument of latitude (ties by id) and cut into ``layers`` contiguous
+    groups whose sizes differ by at most one, so subnet l+1 follows subnet l along the orbit and the
+    last closes the ring to the first. Returns [N] int32 subnet index.
+    """
+    n = len(arg_latitude_rad)
+    order = np.lexsort((np.arange(n), arg_latitude_rad))
+    subnet = np.empty(n, dtype=np.int32)
+    subnet[order] = (np.arange(n) * layers) // n
+    return subnet
+
+
+def plane_subnets(plane_of: np.ndarray, layers: int) -> np.ndarray:
+    """Cut the constellation into ``layers`` groups of whole orbital planes, in ring order.
+
+    Planes are taken in order of their index (of RAAN) and cut into ``layers`` contiguous groups
+    whose plane counts differ by at most one, so subnet l+1 is the next group of planes and the last
+    closes the ring to the first. Each subnet is then a closed ring of satellites (or several), where
+    "centre" means nothing geometric: the gateways are chosen, like the arcs' centres, as the
+    members of least mean delay to their subnet chained into the shortest ring of gateways
+    (:func:`subnet_centres`). Returns [N] int32 subnet index.
+    """
+    planes = int(plane_of.max()) + 1
+    if planes < layers:
+        raise PlacementError(f"placement.subnets 'planes' needs a plane per layer, but the constellation has "
+                             f"{planes} planes for {layers} layers; use 'arcs' or more planes")
+    return ((plane_of.astype(np.int64) * layers) // planes).astype(np.int32)
+
+
+def _subnets(inp: PlacementInput) -> np.ndarray:
+    """The ring subnets of ``inp`` (placement.subnets), checked to hold a layer each.
+
+    Satellites marked in ``inp.unavailable`` (e.g. held by another model replica) are cut out of
+    the ring like every other satellite, so the replicas share one cut, but then belong to no
+    subnet (-1): no strategy will put anything on them.
+    """
+    if inp.subnets == "planes":
+        subnets = plane_subnets(inp.plane_of, inp.layers)
+    else:
+        subnets = ring_subnets(inp.arg_latitude_rad, inp.layers)
+    if inp.unavailable is not None:
+        subnets = np.where(inp.unavailable, -1, subnets).astype(np.int32)
+    _check_subnet_sizes(subnets, inp.layers, inp.experts, masked=inp.unavailable is not None)
+    return subnets
+
+
+def _members(subnets: np.ndarray, layer: int) -> np.ndarray:
+    return np.flatnonzero(subnets == layer).astype(np.int32)
+
+
+def _check_subnet_sizes(subnets: np.ndarray, layers: int, experts: int, *, masked: bool = False) -> None:
+    sizes = np.bincount(subnets[subnets >= 0], minlength=layers)
+    smallest = int(sizes.min())
+    if smallest < experts + 1:
+        if masked:
+            raise PlacementError(f"with the unavailable satellites left out, subnet {int(np.argmin(sizes))} has only "
+                                 f"{smallest} free satellites but a layer needs {experts + 1} (1 gateway + {experts} "
+                                 f"experts); use fewer model replicas or a larger constellation")
+        raise PlacementError(f"ring subnets hold only {smallest} satellites but a layer needs {experts + 1} "
+                             f"(1 gateway + {experts} experts); use a larger constellation or fewer layers")
+
+
+def free_satellites(inp: PlacementInput) -> np.ndarray:
+    """[n] int32 ids of the satellites a placement may use (all but ``inp.unavailable``)."""
+    n = inp.topology.num_nodes
+    if inp.unavailable is None:
+        return np.arange(n, dtype=np.int32)
+    return np.flatnonzero(~inp.unavailable).astype(np.int32)
+
+
+#: Shortest-path engine of the placement's path delays (harness.routes.ENGINES).
+ENGINE = routes_mod.DEFAULT_ENGINE
+#: Sources per call when the centres are computed: whole layers are grouped up to at least this
+#: many, so that the native engine's tiles of 32 trees keep every core busy while the [sources, N]
+#: delay tables stay small.
+_CENTRE_SOURCES_PER_CALL = 256
+
+
+def _member_delays(topology: Topology, members: list[np.ndarray]) -> list[np.ndarray]:
+    """Per layer, [m, N] mean (over the sampled snapshots) shortest delay from each member to
+    every satellite."""
+    count = topology.num_snapshots
+    picks = np.unique(np.linspace(0, count - 1, min(CENTRE_SNAPSHOTS, count)).round().astype(int))
+    layers = len(members)
+    # Layers grouped so that one call computes the trees of many members (all of a group's layers).
+    groups, group = [], []
+    for layer in range(layers):
+        group.append(layer)
+        if sum(len(members[g]) for g in group) >= _CENTRE_SOURCES_PER_CALL or layer == layers - 1:
+            groups.append(group)
+            group = []
+    totals = [np.zeros((len(m), topology.num_nodes)) for m in members]
+    for s in picks:
+        for group in groups:
+            sources = np.concatenate([members[layer] for layer in group])
+            delays = path_delays_ns(topology, sources, snapshot=int(s), engine=ENGINE)
+            row = 0
+            for layer in group:
+                totals[layer] += delays[row:row + len(members[layer])]
+                row += len(members[layer])
+    return [t / len(picks) for t in totals]
+
+
+def subnet_centres(topology: Topology, subnets: np.ndarray, layers: int) -> np.ndarray:
+    """[L] the gateway of each subnet: central in its subnet, and chained around the ring.
+
+    The gateways minimise sum_l [ m_l(gateway_l) + d(gateway_l, gateway_{l+1 mod L}) ], where
+    m_l(n) is n's mean path delay to the members of subnet l (how central n is) and d the path
+    delay between consecutive gateways, both averaged over :data:`CENTRE_SNAPSHOTS` snapshots; a
+    dynamic programme over the layers for every choice of gateway_0 finds the exact minimum (ties:
+    the lowest satellite ids). In the paper's Walker star a ring subnet is an arc across the planes
+    and every plane's ring is as long as any other, so the gateways are the arcs' middles; in a
+    Walker delta a subnet wraps around the Earth, every member is about as central as any other, and
+    the ring term keeps consecutive gateways next to each other instead of on opposite sides of the
+    planet.
+    """
+    members = [_members(subnets, layer) for layer in range(layers)]
+    delays = _member_delays(topology, members)
+    score = [delays[layer][:, members[layer]].mean(axis=1) for layer in range(layers)]
+    if layers == 1:
+        return members[0][[int(np.argmin(score[0]))]].astype(np.int32)
+
+    def step(layer: int) -> np.ndarray:
+        """[previous member, member]: ring delay from layer-1's member plus layer's centrality."""
+        prev = (layer - 1) % layers
+        return delays[prev][:, members[layer]] + score[layer][None, :]
+
+    first = len(members[0])
+    cost = np.where(np.eye(first, dtype=bool), score[0][:, None], np.inf)  # [start, current]
+    back = []
+    for layer in range(1, layers):
+        total = cost[:, :, None] + step(layer)[None, :, :]  # [start, previous, current]
+        back.append(np.argmin(total, axis=1))
+        cost = np.min(total, axis=1)
+    closing = cost + delays[layers - 1][:, members[0]].T  # [start, last]: the last gateway back to the start
+    start = int(np.argmin(closing.min(axis=1)))
+    chain = [int(np.argmin(closing[start]))]
+    for layer in range(layers - 1, 1, -1):
+        chain.append(int(back[layer - 1][start, chain[-1]]))
+    chain.append(start)
+    chain.reverse()  # member rows for layers 0 .. L-1
+    return np.array([members[layer][row] for layer, row in enumerate(chain)], dtype=np.int32)
+
+
+def _worker_threads() -> int:
+    """Threads for independent per-snapshot shortest-path calls: the cores, when the engine can run
+    without Python's GIL (the native one, told so here), else 1."""
+    if ENGINE != "native":
+        return 1
+    from ..ns3_runtime import load
+
+    load().ComputeShortestPathTrees.__release_gil__ = True  # it touches no Python object
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def expected_path_delays_ns(topology: Topology, gateways: np.ndarray) -> np.ndarray:
+    """[L, N] mean over snapshots of delay(gateway_l -> n) + delay(n -> gateway_{l+1})."""
+    gateways = np.asarray(gateways)
+    count = topology.num_snapshots
+
+    def partial_sum(snapshots: np.ndarray) -> np.ndarray:
+        total = np.zeros((len(gateways), topology.num_nodes))
+        for s in snapshots:
+            total += path_delays_ns(topology, gateways, snapshot=int(s), engine=ENGINE)
+        return total
+
+    # The delays are whole ns far below 2**53, so these float sums are exact whatever their order:
+    # the mean is the one of the [S, L, N] array, bit for bit, without holding that array.
+    chunks = [c for c in np.array_split(np.arange(count), min(count, _worker_threads())) if c.size]
+    if len(chunks) == 1:
+        total = partial_sum(chunks[0])
+    else:
+        with ThreadPoolExecutor(len(chunks)) as pool:
+            total = sum(pool.map(partial_sum, chunks))
+    mean = total / count
+    return mean + np.roll(mean, -1, axis=0)
+
+
+def expected_latency_objective(inp: PlacementInput, placement: Placement) -> float:
+    """space-xnet's objective J (module docstring) of ``placement``, in ns: the activation-weighted
+    expected path latency gateway_l -> expert -> gateway_{l+1}, summed over layers and experts."""
+    cost = expected_path_delays_ns(inp.topology, placement.gateways)
+    layers = np.arange(inp.layers)[:, None]
+    return float((inp.probabilities * cost[layers, placement.experts]).sum())

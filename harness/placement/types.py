@@ -1,0 +1,156 @@
+"""The placement's types: what a strategy sees (:class:`PlacementInput`), what it returns
+(:class:`Placement`), and the plan file that stores a placement (:func:`save_plan`, :func:`load_plan`;
+the format itself is harness/formats/plan.py)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import PlacementError
+from ..formats.plan import parse_plan, plan_json
+from ..topology import Topology
+
+
+@dataclass(frozen=True)
+class PlacementInput:
+    """What a strategy may look at."""
+
+    topology: Topology
+    arg_latitude_rad: np.ndarray  # [N] argument of latitude of each satellite at the epoch
+    probabilities: np.ndarray     # [L, E] activation probability of each expert
+    layers: int
+    experts: int
+    #: How the ring subnets are cut (placement.subnets): "arcs" of argument of latitude, or whole
+    #: orbital "planes" in ring order (needs plane_of).
+    subnets: str = "arcs"
+    plane_of: np.ndarray | None = None  # [N] orbital plane of each satellite
+    #: [N] bool, True for a satellite this placement may not use (e.g. it already holds a component
+    #: of another model replica), or None: every satellite is free. Every strategy respects it.
+    unavailable: np.ndarray | None = None
+    #: Results that several strategies share (the subnet centres), computed once per run.
+    shared: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def centres(self, subnets: np.ndarray) -> np.ndarray:
+        """:func:`subnet_centres` of ``subnets``, computed once for every strategy that asks."""
+        from .subnets import subnet_centres
+
+        key = ("centres", subnets.tobytes())
+        if key not in self.shared:
+            self.shared[key] = subnet_centres(self.topology, subnets, self.layers)
+        return self.shared[key].copy()
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where every model component lives."""
+
+    strategy: str
+    gateways: np.ndarray  # [L] int32 satellite of each layer's gateway
+    experts: np.ndarray   # [L, E] int32 satellite of each expert
+    subnets: np.ndarray   # [N] int32 layer whose subnet the satellite belongs to; -1 outside any ring subnet
+
+    @property
+    def components(self) -> np.ndarray:
+        """Every satellite that hosts a component: gateways first, then experts layer by layer."""
+        return np.concatenate([self.gateways, self.experts.ravel()]).astype(np.int32)
+
+    def message_pairs(self) -> np.ndarray:
+        """[2 L E, 2] every (source, destination) satellite pair that can exchange a message:
+        gateway_l -> expert (l, e) and expert (l, e) -> gateway_{l+1 mod L}."""
+        layers, experts = self.experts.shape
+        gateway = np.repeat(self.gateways, experts)
+        next_gateway = np.repeat(np.roll(self.gateways, -1), experts)
+        expert = self.experts.ravel()
+        return np.concatenate([np.column_stack([gateway, expert]), np.column_stack([expert, next_gateway])])
+
+    def validate(self, num_satellites: int) -> None:
+        """Raise PlacementError unless every component sits on its own existing satellite."""
+        used = self.components
+        if used.min() < 0 or used.max() >= num_satellites:
+            raise PlacementError(f"placement '{self.strategy}' names a satellite outside 0..{num_satellites - 1}")
+        if len(np.unique(used)) != len(used):
+            raise PlacementError(f"placement '{self.strategy}' puts two components on one satellite; "
+                                 f"each satellite hosts at most one")
+
+    def validate_for(self, num_satellites: int, layers: int, experts: int, *, source: str | None = None) -> None:
+        """Raise PlacementError (one line: the problem and the fix) unless this placement fits a model
+        of ``layers`` x ``experts`` on a constellation of ``num_satellites``: the right shapes, every
+        satellite in range, one component per satellite, subnets [N] (or empty) in -1..L-1."""
+        who = source or f"placement '{self.strategy}'"
+        gateways, placed = np.asarray(self.gateways), np.asarray(self.experts)
+        if gateways.ndim != 1 or placed.ndim != 2 or placed.shape[0] != gateways.shape[0]:
+            raise PlacementError(f"{who}: gateways must be a list of L satellites and experts a list of L lists "
+                                 f"of E satellites (got shapes {list(gateways.shape)} and {list(placed.shape)}); "
+                                 f"fix the plan")
+        if placed.shape != (layers, experts):
+            raise PlacementError(f"{who} is for a model of {placed.shape[0]} layers x {placed.shape[1]} experts "
+                                 f"but this model has {layers} x {experts}; use a plan made for this model or "
+                                 f"set model.layers / model.experts to match")
+        names = [f"the gateway of layer {layer}" for layer in range(layers)] + [
+            f"expert {e} of layer {layer}" for layer in range(layers) for e in range(experts)]
+        used = self.components
+        outside = np.flatnonzero((used < 0) | (used >= num_satellites))
+        if outside.size:
+            i = int(outside[0])
+            raise PlacementError(f"{who} puts {names[i]} on satellite {int(used[i])}, outside 0..{num_satellites - 1} "
+                                 f"of this constellation; use a plan made for this constellation")
+        order = np.argsort(used, kind="stable")
+        same = np.flatnonzero(used[order][1:] == used[order][:-1])
+        if same.size:
+            first, second = int(order[same[0]]), int(order[same[0] + 1])
+            raise PlacementError(f"{who} puts {names[first]} and {names[second]} both on satellite "
+                                 f"{int(used[first])}; each satellite hosts at most one component: move one")
+        subnets = np.asarray(self.subnets)
+        if subnets.ndim != 1 or subnets.size not in (0, num_satellites):
+            raise PlacementError(f"{who} has {subnets.size} subnet entries but the constellation has "
+                                 f"{num_satellites} satellites; give one layer index (or -1) per satellite, or null")
+        if subnets.size and (subnets.min() < -1 or subnets.max() >= layers):
+            raise PlacementError(f"{who} has a subnet index outside -1..{layers - 1}; a satellite's subnet is the "
+                                 f"layer whose ring subnet holds it, or -1")
+
+    def to_json(self) -> str:
+        """The plan file's text (format: harness/formats/plan.py); :meth:`from_json` reads it back."""
+        return plan_json(self.strategy, self.gateways, self.experts, self.subnets)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "plan", num_satellites: int | None = None) -> "Placement":
+        """Parse a plan file's text; PlacementError (naming ``source``) if it is malformed.
+
+        A null ``subnets`` becomes -1 for each of ``num_satellites`` satellites when that is given,
+        else an empty array. Shapes and ranges are checked by :meth:`validate_for`.
+        """
+        return cls(**parse_plan(text, source, num_satellites))
+
+
+def save_plan(placement: Placement, path: str | Path) -> None:
+    """Write ``placement`` as a plan file (atomically: a reader never sees half a file)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(placement.to_json())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise PlacementError(f"cannot write plan '{path}': {exc.strerror or exc}; check the folder exists and is "
+                             f"writable") from None
+
+
+def load_plan(path: str | Path, *, num_satellites: int, layers: int, experts: int) -> Placement:
+    """Read and check a plan file for a model of ``layers`` x ``experts`` on ``num_satellites``."""
+    from ..formats.files import read_text_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise PlacementError(f"plan file '{path}' not found; check the path (make one with: python -m harness place SCENARIO --strategy NAME --out PLAN.json)")
+    text = read_text_file(path, "plan file", PlacementError)
+    placement = Placement.from_json(text, source=f"plan file '{path}'", num_satellites=num_satellites)
+    placement.validate_for(num_satellites, layers, experts, source=f"plan file '{path}'")
+    return placement
+
+
+Strategy = Callable[[PlacementInput, np.random.Generator], Placement]
