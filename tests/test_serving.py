@@ -141,6 +141,9 @@ def test_least_outstanding_work_balances_by_queued_work():
     work = np.array([100, 10, 10], dtype=np.int64)
     assert POLICIES["least-outstanding-work"](arrival, work, 2).tolist() == [0, 1, 1]
     assert POLICIES["round-robin"](arrival, work, 2).tolist() == [0, 1, 0]
+    # Arrivals far apart find every replica idle: the tie goes to the replica given less work so far.
+    spaced = np.array([0, 10**6, 2 * 10**6], dtype=np.int64)
+    assert POLICIES["least-outstanding-work"](spaced, np.array([5, 3, 1]), 2).tolist() == [0, 1, 1]
 
 
 def test_bottleneck_work_counts_prompt_and_lm_head():

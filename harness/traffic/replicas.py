@@ -24,12 +24,16 @@ def round_robin(arrival_ns: np.ndarray, work_ns: np.ndarray, replicas: int) -> n
 
 
 def least_outstanding_work(arrival_ns: np.ndarray, work_ns: np.ndarray, replicas: int) -> np.ndarray:
-    """Each request to the replica with the least work still queued at its arrival (ties: lowest index)."""
+    """Each request to the replica with the least work still queued at its arrival; ties (e.g. every
+    replica idle) to the one given the least work so far, then the lowest index."""
     free_at = np.zeros(replicas, dtype=np.int64)  # when each replica's bottleneck runs out of work
+    given = np.zeros(replicas, dtype=np.int64)    # work assigned so far
     out = np.empty(len(arrival_ns), dtype=np.int32)
     for i, (arrive, work) in enumerate(zip(arrival_ns.tolist(), work_ns.tolist())):
-        chosen = int(np.argmin(np.maximum(free_at - arrive, 0)))
+        queued = np.maximum(free_at - arrive, 0)
+        chosen = int(np.lexsort((np.arange(replicas), given, queued))[0])
         free_at[chosen] = max(int(free_at[chosen]), arrive) + work
+        given[chosen] += work
         out[i] = chosen
     return out
 
