@@ -207,3 +207,117 @@ def test_gateway_batching_under_the_roofline_to_the_nanosecond(max_batch):
         end = [57_000 + 2 * m, 87_000 + 2 * m, 117_000 + 2 * m]
     assert result.combine_ns[:, 0, 0].tolist() == combine
     assert result.token_end_ns[:, 0].tolist() == end
+
+
+def tiny_serving(tmp_path: Path, serving: str, extra: str = "") -> Path:
+    text = (REPO / "topologies" / "tiny.yaml").read_text().replace("name: tiny", "name: tiny-serving")
+    path = tmp_path / "serving.yaml"
+    path.write_text(text + extra + "serving:\n" + serving)
+    return path
+
+
+def test_tiny_serving_run_end_to_end_two_replicas_prefill(tmp_path):
+    # tiny.yaml with Poisson arrivals, uniform prompts, prefill, two replicas: every request
+    # completes on its replica's satellites, requests.csv agrees with tokens.csv, the analytic model
+    # is marked not applicable, and `analyze` rebuilds the same summary from the files.
+    import json
+
+    from harness.cli import main
+    from harness.formats.requests import read_requests_csv
+
+    scenario = tiny_serving(tmp_path, "  arrivals: poisson\n  rate_per_s: 4\n  prefill: true\n"
+                                      "  prompt: {kind: uniform, low: 2, high: 20}\n  replicas: 2\n")
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out)]) == 0
+    req = read_requests_csv(out / "requests.csv")["space-xnet"]
+    assert (req["status"] == "completed").all()
+    assert sorted(set(req["replica"].tolist())) == [0, 1]  # round robin over 2 requests
+    assert ((2 <= req["prompt_tokens"]) & (req["prompt_tokens"] <= 20)).all()
+    tokens = np.loadtxt(out / "tokens.csv", delimiter=",", skiprows=1, usecols=range(1, 10), dtype=np.int64)
+    ends = tokens[:, 3].reshape(2, 8)
+    assert (req["first_token_ns"] == ends[:, 0]).all() and (req["ttft_ns"] == ends[:, 0] - req["arrival_ns"]).all()
+    assert (req["tpot_ns"] == np.round((ends[:, -1] - ends[:, 0]) / 7)).all()
+    assert (tokens[tokens[:, 1] == 0, 2] == req["arrival_ns"]).all()  # token 0, the prefill, starts at arrival
+    assert (tokens[:, 5] == -1).all()  # analytic_ns: not applicable
+    summary = json.loads((out / "summary.json").read_text())
+    stats = summary["strategies"]["space-xnet"]
+    assert stats["analytic_agreement"] is None and stats["share"] is None
+    assert stats["serving"]["completed"] == 2 and "not applicable" in stats["serving"]["analytic_model"]
+    assert (out / "plots" / "ttft_tpot_cdf.png").is_file() and (out / "plots" / "utilisation_map.png").is_file()
+    # The two replicas' placements share no satellite (layers.csv: each request on its replica's).
+    layers = np.loadtxt(out / "layers.csv", delimiter=",", skiprows=1, usecols=(1, 4), dtype=np.int64)
+    gw_of = {r: set(layers[layers[:, 0] == r, 1].tolist()) for r in (0, 1)}
+    assert not gw_of[0] & gw_of[1]
+    before = (out / "summary.json").read_text()
+    assert main(["analyze", str(out)]) == 0
+    assert (out / "summary.json").read_text() == before
+
+
+def test_prefill_with_own_gateway_combine_and_retransmission_completes(tmp_path):
+    from harness.cli import main
+    from harness.formats.requests import read_requests_csv
+
+    scenario = tiny_serving(tmp_path, "  prefill: true\n  prompt: {kind: fixed, tokens: 12}\n",
+                            extra="faults:\n  retransmit_timeout_ms: 500\n")
+    scenario.write_text(scenario.read_text().replace("  ffn_size: 1376\n", "  ffn_size: 1376\n  combine: own-gateway\n"))
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out)]) == 0
+    req = read_requests_csv(out / "requests.csv")["space-xnet"]
+    assert (req["status"] == "completed").all() and (req["prompt_tokens"] == 12).all()
+
+
+def test_poisson_arrivals_are_seeded_and_have_the_rate():
+    from harness.traffic.arrivals import ARRIVALS
+
+    sc = scenario_from_dict({**BASE, "traffic": {"requests": 20_000},
+                             "serving": {"arrivals": "poisson", "rate_per_s": 50.0}})
+    a, _ = ARRIVALS["poisson"](sc, np.random.default_rng(1))
+    b, _ = ARRIVALS["poisson"](sc, np.random.default_rng(1))
+    assert (a == b).all() and (np.diff(a) >= 0).all()
+    # Mean gap 1 / rate = 20 ms; the standard error of 20,000 exponential gaps is 0.7 %: 3 % is 4 sigma.
+    assert abs(np.diff(a).mean() / 20e6 - 1) < 0.03
+
+
+def test_arrivals_file_is_read_strictly(tmp_path):
+    from harness.formats.requests import read_arrivals_csv
+
+    good = tmp_path / "a.csv"
+    good.write_text("time_s,prompt_tokens\n0.5,10\n1.25,0\n")
+    times, prompts = read_arrivals_csv(good, requests=2)
+    assert times.tolist() == [0.5, 1.25] and prompts.tolist() == [10, 0]
+    for text, words in (("time_s,prompt\n0,1\n0,1\n", "header"), ("time_s,prompt_tokens\n0,1\n", "has 1 requests"),
+                        ("time_s,prompt_tokens\n2,1\n1,1\n", "sort the file"),
+                        ("time_s,prompt_tokens\n0,x\n0,1\n", "line 2")):
+        good.write_text(text)
+        with pytest.raises(ScenarioError, match=words):
+            read_arrivals_csv(good, requests=2)
+
+
+def test_prefill_counts_sum_to_prompt_times_top_k():
+    rng = np.random.default_rng(5)
+    trace = rng.integers(0, 8, size=(3, 10, 4, 2)).astype(np.int32)
+    prompts = np.array([10, 4, 0])
+    counts = prefill_counts(trace, prompts, num_experts=8)
+    assert (counts.sum(axis=2) == prompts[:, None] * 2).all()
+    # Request 1's prompt is its last 4 prompt positions (right-aligned against the decode tokens).
+    assert (counts[1, 0] == np.bincount(trace[1, 6:, 0].ravel(), minlength=8)).all()
+
+
+def test_sweep_table_gets_serving_columns(tmp_path):
+    import json
+
+    from harness.sweep import SERVING_COLUMNS, collect, load_sweep
+
+    sweep_file = tmp_path / "s.yaml"
+    sweep_file.write_text(f"name: s\nbase: {REPO / 'topologies' / 'tiny.yaml'}\ngrid:\n  serving.rate_per_s: [1.0]\n"
+                          f"set:\n  serving.arrivals: poisson\n")
+    sweep = load_sweep(sweep_file, tmp_path / "out")
+    point = sweep.points[0]
+    point.out_dir.mkdir(parents=True)
+    serving = {"throughput_tokens_per_s": 1.5, "steady_throughput_tokens_per_s": 2.5,
+               "ttft": {"p50_ns": 1, "p95_ns": 2, "p99_ns": 3}, "tpot": {"p50_ns": 4, "p95_ns": 5, "p99_ns": 6}}
+    stats = {"tokens": 4, "completed": 4, "mean_ns": 7, "p50_ns": 7, "p95_ns": 7, "p99_ns": 7, "serving": serving}
+    (point.out_dir / "summary.json").write_text(json.dumps({"strategies": {"space-xnet": stats}}))
+    header, row = collect(sweep).strip().splitlines()
+    assert header.endswith(",".join(SERVING_COLUMNS))
+    assert row.endswith(",1.5,2.5,1,3,4,6")
