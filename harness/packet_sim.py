@@ -124,7 +124,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                    replica_gateways: Optional[np.ndarray] = None, replica_experts: Optional[np.ndarray] = None,
                    replica_of: Optional[np.ndarray] = None, prompt_tokens: Optional[np.ndarray] = None,
                    prefill_counts: Optional[np.ndarray] = None, memory: Optional[ComputeTimes] = None,
-                   max_batch: int = 1) -> PacketSimResult:
+                   max_batch: int = 1, output_tokens: Optional[np.ndarray] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
@@ -143,7 +143,9 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     ``gateways`` and ``experts`` are replica 0's); ``prompt_tokens`` ``[R]`` and ``prefill_counts``
     ``[R, L, E]`` (prompt tokens per expert) make token 0 of each request with a prompt its prefill.
     ``memory`` (weight-read times, the roofline's memory side) and ``max_batch`` (a gateway's batch
-    of decode steps) are ``compute.memory_bytes_per_s`` and ``serving.max_batch``.
+    of decode steps) are ``compute.memory_bytes_per_s`` and ``serving.max_batch``. ``output_tokens``
+    ``[R]`` (each in [1, T]) ends request r after its first ``output_tokens[r]`` tokens (the others
+    stay -1).
     """
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
@@ -158,6 +160,9 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         if replica_of is None or replica_of.shape != (requests,) or not (
                 (0 <= replica_of) & (replica_of < len(replica_gateways))).all():
             raise ValueError("replica_of must give every request a replica in [0, replicas)")
+    if output_tokens is not None and (np.shape(output_tokens) != (requests,) or np.min(output_tokens) < 1
+                                      or np.max(output_tokens) > tokens):
+        raise ValueError(f"output_tokens must give every request a count in [1, {tokens}]")
 
     from .ns3_runtime import load
 
@@ -184,13 +189,14 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                                           combine, dispatch, faults, satellite_fail_ns,
                                           None if prompt_tokens is None else prompt_tokens[idx],
                                           None if prefill_counts is None else prefill_counts[idx],
-                                          memory, max_batch)))
+                                          memory, max_batch,
+                                          None if output_tokens is None else output_tokens[idx])))
 
     # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
     # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
     # boundaries only add stop events, so the packets' event order, and the records, do not change.
     chunk_ns = int(step_times_ns[1]) if steps > 1 else int(stop_ns)
-    total_tokens = requests * tokens
+    total_tokens = requests * tokens if output_tokens is None else int(np.sum(output_tokens))
     now_ns = 0
     clock = time.perf_counter()
     def resolved() -> int:
@@ -236,7 +242,8 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                compute: ComputeTimes, request_starts_ns: np.ndarray, message_bytes: int, combine: str,
                dispatch: str, faults: Optional[FaultSpec], satellite_fail_ns: Optional[np.ndarray],
                prompt_tokens: Optional[np.ndarray], prefill_counts: Optional[np.ndarray],
-               memory: Optional[ComputeTimes] = None, max_batch: int = 1):
+               memory: Optional[ComputeTimes] = None, max_batch: int = 1,
+               output_tokens: Optional[np.ndarray] = None):
     """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``."""
     requests, tokens, layers, top_k = activations.shape
     num_experts = experts.shape[1]
@@ -258,6 +265,8 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
     plan.SetComputeTimes(_c_array(compute.gateway_ns, np.int64), expert_ns, expert_ns.size,
                          int(compute.lm_head_ns))
     plan.SetRequestStarts(_c_array(request_starts_ns, np.int64), requests)
+    if output_tokens is not None:
+        plan.SetRequestTokens(_c_array(output_tokens, np.int32), requests)
     if max_batch > 1:
         plan.SetAttribute("MaxBatch", ns3.UintegerValue(max_batch))
     if memory is not None:

@@ -240,6 +240,8 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
     placement = replicas[0]
     name, topology, stop_ns = placement.strategy, prep.topology, prep.stop_ns
     total_tokens = scenario.traffic.requests * scenario.traffic.tokens_per_request
+    if prep.requests is not None:
+        total_tokens = int(prep.requests.output_tokens.sum())
     routes = prep.paths
     cut = unreachable_pairs(routes, np.concatenate([p.message_pairs() for p in replicas]))
     if len(cut):
@@ -265,7 +267,8 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
         serving = dict(replica_gateways=np.stack([p.gateways for p in replicas]),
                        replica_experts=np.stack([p.experts for p in replicas]), replica_of=req.replica,
                        prompt_tokens=req.prompt_tokens if prep.prefill_counts is not None else None,
-                       prefill_counts=prep.prefill_counts, max_batch=scenario.serving.max_batch)
+                       prefill_counts=prep.prefill_counts, max_batch=scenario.serving.max_batch,
+                       output_tokens=req.output_tokens)
     else:
         model = analytic_latency(**common, **shape)
 
@@ -337,7 +340,7 @@ def _serving_records(scenario: Scenario, prep: Prepared, serving: dict, result) 
     busy = satellite_busy_ns(prep.topology.num_nodes, serving["replica_gateways"], serving["replica_experts"],
                              req.replica, prep.trace.experts, result.token_end_ns, prep.compute, req.prompt_tokens,
                              prep.prefill_counts)
-    return dict(table=table, status=status, busy_ns=busy, replica=req.replica,
+    return dict(table=table, status=status, busy_ns=busy, replica=req.replica, output_tokens=req.output_tokens,
                 replica_gateways=serving["replica_gateways"], replica_experts=serving["replica_experts"])
 
 

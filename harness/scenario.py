@@ -348,7 +348,8 @@ class LengthSpec:
     kind: str = _spec("fixed", help="'fixed' (tokens), 'uniform' (whole numbers in [low, high]) or 'lognormal' "
                       "(median x exp(sigma x N(0,1)), rounded, clipped to [low, high])",
                       choices=("fixed", "uniform", "lognormal"))
-    tokens: int = _spec(0, help="the length when kind is 'fixed'", check=_range(0, 65536))
+    tokens: int = _spec(0, help="the length when kind is 'fixed' (serving.output: 0 means "
+                        "traffic.tokens_per_request)", check=_range(0, 65536))
     low: int = _spec(1, help="smallest length (uniform, lognormal)", check=_range(0, 65536))
     high: int = _spec(512, help="largest length (uniform, lognormal)", check=_range(0, 65536))
     median: float = _spec(128.0, help="median length (lognormal)", check=_range(0.0, 65536.0, open_low=True))
@@ -365,10 +366,12 @@ class ServingSpec:
                           choices=("fixed", "poisson", "file"))
     rate_per_s: Optional[float] = _spec(None, unit="1/s", help="mean arrival rate of the Poisson arrivals",
                                         check=_range(0.0, 1e6, open_low=True))
-    arrivals_path: Optional[str] = _spec(None, help="CSV 'time_s,prompt_tokens' (one request per line, header "
-                                         "first) when arrivals is 'file', relative to the scenario; its prompt "
-                                         "lengths replace serving.prompt")
+    arrivals_path: Optional[str] = _spec(None, help="CSV 'time_s,prompt_tokens' or 'time_s,prompt_tokens,"
+                                         "output_tokens' (one request per line, header first) when arrivals is "
+                                         "'file', relative to the scenario; its lengths replace serving.prompt "
+                                         "(and serving.output)")
     prompt: LengthSpec = _section(LengthSpec)
+    output: LengthSpec = _section(LengthSpec)
     prefill: bool = _spec(False, help="run each request's prompt through every layer before decoding (token 0 of "
                           "the request is then the prefill pass, whose LM head gives the first output token)")
     replicas: int = _spec(1, help="copies of the model on disjoint satellites; replica r is the strategy placed "
@@ -712,7 +715,16 @@ def _check_serving(sc: Scenario, source: str) -> None:
                                 f"layer's burst ({m.top_k} x {segments} packets for {longest} prompt tokens): packets "
                                 f"would be dropped and the request stall; raise queue_packets to at least "
                                 f"{m.top_k * segments}")
-    elif v.arrivals != "file" and (p.kind != "fixed" or p.tokens):
+    o, most = v.output, sc.traffic.tokens_per_request
+    if o.kind == "fixed" and o.tokens > most:
+        raise ScenarioError(f"{source}: 'serving.output.tokens' {o.tokens} is above 'traffic.tokens_per_request' "
+                            f"{most} (the activation trace's decode length, the longest output); raise "
+                            f"tokens_per_request or lower the output (0: tokens_per_request)")
+    if o.kind != "fixed" and not 1 <= o.low <= o.high <= most:
+        raise ScenarioError(f"{source}: 'serving.output' draws lengths in [low, high] = [{o.low}, {o.high}], which "
+                            f"must lie in [1, traffic.tokens_per_request = {most}] (the longest output); set "
+                            f"serving.output.low/high or raise tokens_per_request")
+    if v.arrivals != "file" and not v.prefill and (p.kind != "fixed" or p.tokens):
         raise ScenarioError(f"{source}: 'serving.prompt' is set but 'serving.prefill' is false, so prompts would "
                             f"do nothing; set prefill: true or remove prompt")
     if v.replicas * m.num_components > sc.constellation.num_satellites:

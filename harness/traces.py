@@ -116,13 +116,22 @@ def tokens_csv(traces: list[StrategyTrace]) -> str:
                                                      tr.propagation_ns)])
         if wait:
             table = np.column_stack([table, tr.route_wait_ns.ravel()])
+        keep = _kept_tokens(tr)
         if faults:
             table = np.column_stack([table, tr.retransmissions.ravel()])
-            suffixes = [f",{st},{why}" for st, why in zip(tr.status.ravel(), tr.reason.ravel())]
-            _write_rows(out, tr.strategy, table, suffixes)
+            suffixes = [f",{st},{why}" for st, why, k in zip(tr.status.ravel(), tr.reason.ravel(), keep) if k]
+            _write_rows(out, tr.strategy, table[keep], suffixes)
         else:
-            _write_rows(out, tr.strategy, table)
+            _write_rows(out, tr.strategy, table[keep])
     return out.getvalue()
+
+
+def _kept_tokens(tr: StrategyTrace) -> np.ndarray:
+    """``[R x T]`` bool: the tokens a request runs (serving runs: its first output_tokens[r]; else all)."""
+    requests, tokens = tr.token_start_ns.shape
+    if tr.serving is None:
+        return np.ones(requests * tokens, dtype=bool)
+    return (np.arange(tokens)[None, :] < np.asarray(tr.serving["output_tokens"])[:, None]).ravel()
 
 
 def layers_csv(traces: list[StrategyTrace]) -> str:
@@ -143,7 +152,7 @@ def layers_csv(traces: list[StrategyTrace]) -> str:
             expert_sats = tr.experts[layer[:, None], expert_ids]
         table = np.column_stack([r.ravel(), t.ravel(), layer, gateway_sats, expert_ids, expert_sats,
                                  tr.combine_ns.ravel()])
-        _write_rows(out, tr.strategy, table)
+        _write_rows(out, tr.strategy, table[np.repeat(_kept_tokens(tr), layers)])
     return out.getvalue()
 
 

@@ -271,8 +271,8 @@ def test_poisson_arrivals_are_seeded_and_have_the_rate():
 
     sc = scenario_from_dict({**BASE, "traffic": {"requests": 20_000},
                              "serving": {"arrivals": "poisson", "rate_per_s": 50.0}})
-    a, _ = ARRIVALS["poisson"](sc, np.random.default_rng(1))
-    b, _ = ARRIVALS["poisson"](sc, np.random.default_rng(1))
+    a, _, _ = ARRIVALS["poisson"](sc, np.random.default_rng(1))
+    b, _, _ = ARRIVALS["poisson"](sc, np.random.default_rng(1))
     assert (a == b).all() and (np.diff(a) >= 0).all()
     # Mean gap 1 / rate = 20 ms; the standard error of 20,000 exponential gaps is 0.7 %: 3 % is 4 sigma.
     assert abs(np.diff(a).mean() / 20e6 - 1) < 0.03
@@ -283,8 +283,13 @@ def test_arrivals_file_is_read_strictly(tmp_path):
 
     good = tmp_path / "a.csv"
     good.write_text("time_s,prompt_tokens\n0.5,10\n1.25,0\n")
-    times, prompts = read_arrivals_csv(good, requests=2)
-    assert times.tolist() == [0.5, 1.25] and prompts.tolist() == [10, 0]
+    times, prompts, outputs = read_arrivals_csv(good, requests=2)
+    assert times.tolist() == [0.5, 1.25] and prompts.tolist() == [10, 0] and outputs is None
+    good.write_text("time_s,prompt_tokens,output_tokens\n0.5,10,3\n1.25,0,8\n")
+    assert read_arrivals_csv(good, requests=2, max_output=8)[2].tolist() == [3, 8]
+    good.write_text("time_s,prompt_tokens,output_tokens\n0.5,10,3\n1.25,0,9\n")
+    with pytest.raises(ScenarioError, match="output_tokens must be in"):
+        read_arrivals_csv(good, requests=2, max_output=8)
     for text, words in (("time_s,prompt\n0,1\n0,1\n", "header"), ("time_s,prompt_tokens\n0,1\n", "has 1 requests"),
                         ("time_s,prompt_tokens\n2,1\n1,1\n", "sort the file"),
                         ("time_s,prompt_tokens\n0,x\n0,1\n", "line 2")):
@@ -321,3 +326,32 @@ def test_sweep_table_gets_serving_columns(tmp_path):
     header, row = collect(sweep).strip().splitlines()
     assert header.endswith(",".join(SERVING_COLUMNS))
     assert row.endswith(",1.5,2.5,1,3,4,6")
+
+
+def test_output_lengths_end_requests_early_and_leave_them_out_of_the_traces(tmp_path):
+    # Uniform output lengths in [2, 8] (traffic.tokens_per_request 8 is the longest): each request
+    # ends after its own count, tokens.csv and layers.csv list only those tokens, and TPOT divides
+    # by its own count - 1.
+    from harness.cli import main
+    from harness.formats.requests import read_requests_csv
+
+    scenario = tiny_serving(tmp_path, "  arrivals: poisson\n  rate_per_s: 10\n  output: {kind: uniform, low: 2, high: 8}\n")
+    text = scenario.read_text().replace("requests: 2", "requests: 6")
+    scenario.write_text(text)
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out)]) == 0
+    req = read_requests_csv(out / "requests.csv")["space-xnet"]
+    assert (req["status"] == "completed").all()
+    lengths = req["output_tokens"]
+    assert ((2 <= lengths) & (lengths <= 8)).all() and len(set(lengths.tolist())) > 1
+    tokens = np.loadtxt(out / "tokens.csv", delimiter=",", skiprows=1, usecols=range(1, 10), dtype=np.int64)
+    assert len(tokens) == lengths.sum()
+    assert np.bincount(tokens[:, 0], minlength=6).tolist() == lengths.tolist()
+    assert (tokens[:, 3] >= 0).all()
+    for r in range(6):
+        ends = tokens[tokens[:, 0] == r, 3]
+        assert req["tpot_ns"][r] == round((ends[-1] - ends[0]) / (lengths[r] - 1))
+    layers = np.loadtxt(out / "layers.csv", delimiter=",", skiprows=1, usecols=(1,), dtype=np.int64)
+    assert len(layers) == 4 * lengths.sum()
+    with pytest.raises(ScenarioError, match="serving.output"):
+        scenario_from_dict({**BASE, "serving": {"output": {"kind": "uniform", "low": 1, "high": 9}}})

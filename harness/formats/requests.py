@@ -1,8 +1,9 @@
 """Serving formats: the arrivals file a scenario names, and a run's requests.csv.
 
-- arrivals CSV (``serving.arrivals_path``): a header ``time_s,prompt_tokens`` then one line per
-  request, times in seconds from the run's start, non-decreasing, exactly ``traffic.requests``
-  lines.
+- arrivals CSV (``serving.arrivals_path``): a header ``time_s,prompt_tokens`` (or
+  ``time_s,prompt_tokens,output_tokens``) then one line per request, times in seconds from the
+  run's start, non-decreasing, exactly ``traffic.requests`` lines; output tokens in [1,
+  ``traffic.tokens_per_request``].
 - ``requests.csv`` (results directory, serving runs): one row per request and strategy:
   ``strategy, request, replica, arrival_ns, prompt_tokens, output_tokens, first_token_ns, end_ns,
   ttft_ns, tpot_ns, e2e_ns, status``. ``first_token_ns`` is when token 0 (the prefill pass, with
@@ -28,33 +29,43 @@ REQUEST_COLUMNS = ("request", "replica", "arrival_ns", "prompt_tokens", "output_
 MAX_PROMPT_TOKENS = 65536
 
 
-def read_arrivals_csv(path: Path, *, requests: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(time_s float64[R], prompt_tokens int32[R])`` of an arrivals file, or ScenarioError naming the line."""
+def read_arrivals_csv(path: Path, *, requests: int, max_output: int = 1 << 30):
+    """``(time_s float64[R], prompt_tokens int32[R], output_tokens int32[R] or None)`` of an arrivals
+    file, or ScenarioError naming the line."""
     text = read_text_file(path, "arrivals file", ScenarioError, MAX_DATA_BYTES)
     lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not lines or tuple(c.strip() for c in lines[0][1].split(",")) != ARRIVALS_HEADER:
-        raise ScenarioError(f"{path}: line 1 must be the header '{','.join(ARRIVALS_HEADER)}'; add it")
+    header = tuple(c.strip() for c in lines[0][1].split(",")) if lines else ()
+    if header not in (ARRIVALS_HEADER, ARRIVALS_HEADER + ("output_tokens",)):
+        raise ScenarioError(f"{path}: line 1 must be the header '{','.join(ARRIVALS_HEADER)}' or "
+                            f"'{','.join(ARRIVALS_HEADER)},output_tokens'; add it")
+    width = len(header)
     rows = lines[1:]
     if len(rows) != requests:
         raise ScenarioError(f"{path}: has {len(rows)} requests but 'traffic.requests' is {requests}; make them agree")
     times = np.empty(len(rows))
     prompts = np.empty(len(rows), dtype=np.int32)
+    outputs = np.empty(len(rows), dtype=np.int32)
     for i, (n, line) in enumerate(rows):
         cells = line.split(",")
         try:
-            if len(cells) != 2:
+            if len(cells) != width:
                 raise ValueError
             t, p = float(cells[0]), int(cells[1])
+            o = int(cells[2]) if width == 3 else 1
         except ValueError:
-            raise ScenarioError(f"{path}: line {n} is {show(line)}; expected 'time_s,prompt_tokens' (a number "
-                                f"of seconds and a whole number of tokens)") from None
+            raise ScenarioError(f"{path}: line {n} is {show(line)}; expected '{','.join(header)}' (a number "
+                                f"of seconds and whole numbers of tokens)") from None
+        if not 1 <= o <= max_output:
+            raise ScenarioError(f"{path}: line {n}: output_tokens must be in [1, {max_output}] "
+                                f"(traffic.tokens_per_request); fix that line or raise tokens_per_request")
+        outputs[i] = o
         if not (np.isfinite(t) and 0 <= t <= 1e8) or not 0 <= p <= MAX_PROMPT_TOKENS:
             raise ScenarioError(f"{path}: line {n}: time_s must be in [0, 1e8] and prompt_tokens in "
                                 f"[0, {MAX_PROMPT_TOKENS}]; fix that line")
         if i and t < times[i - 1]:
             raise ScenarioError(f"{path}: line {n}: time {t:g} s is before the previous line's; sort the file by time")
         times[i], prompts[i] = t, p
-    return times, prompts
+    return times, prompts, (outputs if width == 3 else None)
 
 
 def requests_csv(rows: dict[str, np.ndarray | list], order: list[str]) -> str:

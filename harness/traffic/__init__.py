@@ -60,12 +60,17 @@ def build_requests(scenario: Scenario, gateway_ns: np.ndarray, lm_head_ns: int) 
     from ..pipeline import rng_for
 
     v, t = scenario.serving, scenario.traffic
-    arrival_ns, prompts = ARRIVALS[v.arrivals](scenario, rng_for(scenario.seed, "traffic:arrivals"))
+    arrival_ns, prompts, outputs = ARRIVALS[v.arrivals](scenario, rng_for(scenario.seed, "traffic:arrivals"))
     if prompts is None:
         prompts = LENGTHS[v.prompt.kind](v.prompt, t.requests, rng_for(scenario.seed, "traffic:prompt"))
     if not v.prefill:
         prompts = np.zeros(t.requests, dtype=np.int32)
-    output = np.full(t.requests, t.tokens_per_request, dtype=np.int32)
+    if outputs is None:
+        if v.output.kind == "fixed":
+            outputs = np.full(t.requests, v.output.tokens or t.tokens_per_request, dtype=np.int32)
+        else:
+            outputs = LENGTHS[v.output.kind](v.output, t.requests, rng_for(scenario.seed, "traffic:output"))
+    output = np.asarray(outputs, dtype=np.int32)
     work = bottleneck_work_ns(prompts, output, gateway_ns, lm_head_ns, v.prefill)
     replica = POLICIES[v.replica_policy](arrival_ns, work, v.replicas)
     return Requests(arrival_ns, prompts.astype(np.int32), output, replica)

@@ -21,7 +21,8 @@ def request_table(arrival_ns: np.ndarray, replica: np.ndarray, prompt_tokens: np
     last = np.asarray(output_tokens) - 1
     end = token_end_ns[np.arange(requests), last]
     first = token_end_ns[:, 0]
-    done = (token_end_ns[np.arange(requests)[:, None], np.arange(token_end_ns.shape[1])] >= 0).all(axis=1)
+    runs = np.arange(token_end_ns.shape[1])[None, :] < np.asarray(output_tokens)[:, None]  # the tokens it has
+    done = ((token_end_ns >= 0) | ~runs).all(axis=1)
     ttft = np.where(first >= 0, first - arrival_ns, -1)
     gaps = np.where(last > 0, last, 1)
     tpot = np.where(done & (last > 0), np.round((end - first) / gaps), -1).astype(np.int64)

@@ -213,7 +213,7 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
 {
     NS_LOG_FUNCTION(this << request << token);
     m_plan->RecordTokenEnd(request, token, Simulator::Now());
-    if (token + 1 < m_plan->GetNTokens())
+    if (token + 1 < m_plan->GetRequestTokens(request))
     {
         StartToken(request, token + 1);
     }

@@ -206,7 +206,7 @@ MoeTrafficPlan::RecordRequestFailure(uint32_t request,
     f[3] = expert;
     f[4] = kind;
     f[5] = t.GetNanoSeconds();
-    for (uint32_t k = token; k < m_tokens; ++k)
+    for (uint32_t k = token; k < GetRequestTokens(request); ++k)
     {
         if (m_tokenEndNs[TokenIndex(request, k)] < 0)
         {
@@ -330,6 +330,23 @@ MoeTrafficPlan::SetPrefill(const int32_t* tokenCounts, uint64_t count, const int
         NS_ABORT_MSG_IF(sum != static_cast<int64_t>(m_promptTokens[rl / m_layers]) * m_topK,
                         "SetPrefill: a layer's expert token counts must sum to prompt tokens x top-k");
     }
+}
+
+void
+MoeTrafficPlan::SetRequestTokens(const int32_t* tokens, uint32_t count)
+{
+    NS_ABORT_MSG_IF(count != m_requests, "SetRequestTokens: wrong count");
+    m_requestTokens.assign(tokens, tokens + count);
+    for (int32_t n : m_requestTokens)
+    {
+        NS_ABORT_MSG_IF(n < 1 || static_cast<uint32_t>(n) > m_tokens, "SetRequestTokens: a count outside [1, T]");
+    }
+}
+
+uint32_t
+MoeTrafficPlan::GetRequestTokens(uint32_t request) const
+{
+    return m_requestTokens.empty() ? m_tokens : m_requestTokens[request];
 }
 
 bool

@@ -77,6 +77,10 @@ class MoeTrafficPlan : public Object
      * @param requests R
      */
     void SetPrefill(const int32_t* tokenCounts, uint64_t count, const int32_t* promptTokens, uint32_t requests);
+    /// Output tokens of each request [R] (each in [1, T]); without: T each.
+    void SetRequestTokens(const int32_t* tokens, uint32_t count);
+    /// Tokens @p request runs: its output tokens.
+    uint32_t GetRequestTokens(uint32_t request) const;
     /// Whether (request, token) is a prefill pass.
     bool IsPrefill(uint32_t request, uint32_t token) const;
     uint32_t GetPromptTokens(uint32_t request) const;
@@ -198,6 +202,7 @@ class MoeTrafficPlan : public Object
     std::vector<int32_t> m_prefillTokens;  //!< [R, L, E] prompt tokens per expert; empty: no prefill
     std::vector<int32_t> m_prefillExperts; //!< [R, L] experts with at least one prompt token
     std::vector<int32_t> m_promptTokens;   //!< [R]
+    std::vector<int32_t> m_requestTokens;  //!< [R] output tokens; empty: T each
     std::vector<int64_t> m_gatewayMemNs;   //!< [L] weight-read time; empty: FLOPs only
     std::vector<int64_t> m_expertMemNs;    //!< [L, E]
     int64_t m_lmHeadMemNs;
