@@ -52,6 +52,7 @@ class PacketSimResult:
     retransmissions: np.ndarray = None  # [R, T] int64 messages resent on behalf of each token
     failures: np.ndarray = None         # [R, 6] int64 per request: code, token, layer, expert, kind, time ns
     duplicates: int = 0                 # messages received whole more than once (needless retransmissions)
+    busy_ns: np.ndarray = None          # [N] compute time of the jobs each satellite finished
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -233,9 +234,19 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         packet_hops=int(network.GetPacketHops()),
         routing_nodes_settled=int(table.GetNodesSettled()), run_wall_s=run_wall_s,
         retransmissions=retransmissions, failures=failures,
-        duplicates=sum(int(plan.GetDuplicates()) for _, plan in plans))
+        duplicates=sum(int(plan.GetDuplicates()) for _, plan in plans), busy_ns=_busy(plans, topology.num_nodes))
     ns3.Simulator.Destroy()
     return result
+
+
+def _busy(plans: list, num_nodes: int) -> np.ndarray:
+    """[N] compute time the satellites spent on finished jobs, over every replica's plan."""
+    busy = np.zeros(num_nodes, dtype=np.int64)
+    for _, plan in plans:
+        part = np.empty(num_nodes, dtype=np.int64)
+        plan.CopyBusy(part, num_nodes)
+        busy += part
+    return busy
 
 
 def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.ndarray, activations: np.ndarray,

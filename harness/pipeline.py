@@ -332,15 +332,12 @@ def _not_modelled(shape: tuple) -> SimpleNamespace:
 
 def _serving_records(scenario: Scenario, prep: Prepared, serving: dict, result) -> dict:
     """requests.csv's table and the satellites' busy time of a serving run."""
-    from .traffic.report import request_table, satellite_busy_ns
+    from .traffic.report import request_table
 
     req = prep.requests
     table, status = request_table(req.arrival_ns, req.replica, req.prompt_tokens, req.output_tokens,
                                   result.token_end_ns)
-    busy = satellite_busy_ns(prep.topology.num_nodes, serving["replica_gateways"], serving["replica_experts"],
-                             req.replica, prep.trace.experts, result.token_end_ns, prep.compute, req.prompt_tokens,
-                             prep.prefill_counts)
-    return dict(table=table, status=status, busy_ns=busy, replica=req.replica, output_tokens=req.output_tokens,
+    return dict(table=table, status=status, busy_ns=result.busy_ns, replica=req.replica, output_tokens=req.output_tokens,
                 replica_gateways=serving["replica_gateways"], replica_experts=serving["replica_experts"])
 
 

@@ -16,7 +16,7 @@ from harness.traffic import bottleneck_work_ns
 from harness.traffic.lengths import LENGTHS
 from harness.traffic.prefill import prefill_counts
 from harness.traffic.replicas import POLICIES
-from harness.traffic.report import request_table
+from harness.traffic.report import request_table, satellite_busy_ns
 from networks import routes, topology
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,6 +86,14 @@ def test_two_replicas_pipeline_ideally_ttft_and_tpot_to_the_nanosecond():
     decode_packets = requests * (tokens - 1) * 2 * 2 * len(LinkSpec().packet_sizes_bytes(MESSAGE_BYTES))
     assert result.packets_sent == 2 * 2 * per_message + decode_packets  # 2 experts x (out + back)
     assert result.packets_dropped_queue == 0
+    # The engine's busy time per satellite (its ComputeDone trace) is the work of every pass.
+    compute = ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS, EXPERT_NS]]), LM_HEAD_NS)
+    expected_busy = satellite_busy_ns(6, gateways, experts, replica_of, activations, result.token_end_ns, compute,
+                                      prompts, counts)
+    assert result.busy_ns.tolist() == expected_busy.tolist()
+    p0, p1 = prompts.tolist()
+    assert expected_busy[0] == p0 * GATEWAY_NS + LM_HEAD_NS + (tokens - 1) * (GATEWAY_NS + LM_HEAD_NS)
+    assert expected_busy[4] == p1 * EXPERT_NS + (tokens - 1) * EXPERT_NS
 
 
 def test_one_replica_pipelines_two_requests_behind_its_gateway():

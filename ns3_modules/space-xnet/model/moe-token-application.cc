@@ -67,6 +67,10 @@ MoeTokenApplication::GetTypeId()
                             "retries or a component it needed was lost.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_requestFailedTrace),
                             "ns3::MoeTokenApplication::RequestFailedTracedCallback")
+            .AddTraceSource("ComputeDone",
+                            "A compute job ended: the satellite (node id) and the job's duration.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_computeTrace),
+                            "ns3::MoeTokenApplication::ComputeTracedCallback")
             .AddTraceSource("Duplicate",
                             "A message of (request, token) arrived whole again after it had "
                             "been received: a retransmission that was not needed.",
@@ -136,7 +140,10 @@ MoeTokenApplication::RunCompute(Time duration, std::function<void()> done)
 {
     Time start = std::max(Simulator::Now(), m_busyUntil);
     m_busyUntil = start + duration;
-    Simulator::Schedule(m_busyUntil - Simulator::Now(), std::move(done));
+    Simulator::Schedule(m_busyUntil - Simulator::Now(), [this, duration, done = std::move(done)]() {
+        m_computeTrace(GetNode()->GetId(), duration);
+        done();
+    });
 }
 
 void

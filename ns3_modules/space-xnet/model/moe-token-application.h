@@ -63,6 +63,8 @@ class MoeTokenApplication : public Application
     typedef void (*RetransmitTracedCallback)(uint32_t request, uint32_t token, uint32_t attempt);
     /// TracedCallback signature of a request failure detected by this component, at (request, token).
     typedef void (*RequestFailedTracedCallback)(uint32_t request, uint32_t token);
+    /// TracedCallback signature of a compute job that ended: the satellite's node id and the job's duration.
+    typedef void (*ComputeTracedCallback)(uint32_t node, Time duration);
 
     static TypeId GetTypeId();
     MoeTokenApplication();
@@ -162,6 +164,7 @@ class MoeTokenApplication : public Application
     TracedCallback<uint32_t, uint32_t, uint32_t> m_retransmitTrace;
     TracedCallback<uint32_t, uint32_t> m_requestFailedTrace;
     TracedCallback<uint32_t, uint32_t> m_duplicateTrace;
+    TracedCallback<uint32_t, Time> m_computeTrace;
 };
 
 } // namespace ns3

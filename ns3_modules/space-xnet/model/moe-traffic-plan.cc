@@ -470,6 +470,25 @@ MoeTrafficPlan::NotifyDuplicate(uint32_t /* request */, uint32_t /* token */)
     ++m_duplicates;
 }
 
+void
+MoeTrafficPlan::NotifyCompute(uint32_t node, Time duration)
+{
+    if (node >= m_busyNs.size())
+    {
+        m_busyNs.resize(node + 1, 0);
+    }
+    m_busyNs[node] += duration.GetNanoSeconds();
+}
+
+void
+MoeTrafficPlan::CopyBusy(int64_t* out, uint64_t count) const
+{
+    for (uint64_t i = 0; i < count; ++i)
+    {
+        out[i] = i < m_busyNs.size() ? m_busyNs[i] : 0;
+    }
+}
+
 uint64_t MoeTrafficPlan::GetRetransmissions() const { return m_retransmissionCount; }
 uint64_t MoeTrafficPlan::GetDuplicates() const { return m_duplicates; }
 uint64_t MoeTrafficPlan::GetTokensResolved() const { return m_tokensCompleted + m_tokensAbandoned; }

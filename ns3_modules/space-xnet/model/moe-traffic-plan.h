@@ -151,6 +151,10 @@ class MoeTrafficPlan : public Object
     void NotifyPacketReceived(Ptr<const Packet> packet);
     void NotifyRetransmit(uint32_t request, uint32_t token, uint32_t attempt);
     void NotifyDuplicate(uint32_t request, uint32_t token);
+    /// A compute job of @p duration ended on satellite @p node.
+    void NotifyCompute(uint32_t node, Time duration);
+    /// Compute time each satellite (node id) spent in jobs that ended, ns: [count] (0 for the others).
+    void CopyBusy(int64_t* out, uint64_t count) const;
 
     /// Copy the records out: [R, T] token starts and ends, [R, T, L] combines, ns.
     void CopyTokenStarts(int64_t* out, uint64_t count) const;
@@ -203,6 +207,7 @@ class MoeTrafficPlan : public Object
     std::vector<int32_t> m_prefillExperts; //!< [R, L] experts with at least one prompt token
     std::vector<int32_t> m_promptTokens;   //!< [R]
     std::vector<int32_t> m_requestTokens;  //!< [R] output tokens; empty: T each
+    std::vector<int64_t> m_busyNs;         //!< [node] compute time of the jobs that ended
     std::vector<int64_t> m_gatewayMemNs;   //!< [L] weight-read time; empty: FLOPs only
     std::vector<int64_t> m_expertMemNs;    //!< [L, E]
     int64_t m_lmHeadMemNs;
