@@ -1,0 +1,211 @@
+"""Constellations read from TLE files: satellites propagated with SGP4, planes and slots inferred.
+
+Satellite ``n`` is the ``n``-th element set of the file. Its plane and slot are inferred from the
+mean elements at the constellation's epoch (each set's own mean elements moved there by SGP4's
+secular rates):
+
+* satellites whose inclinations agree within ``plane_tolerance_deg`` and whose ascending nodes
+  (RAAN) lie within ``plane_tolerance_deg`` of a neighbour's form a plane; planes are numbered by
+  inclination group, then RAAN ascending from 0 deg;
+* inside a plane, slots follow the argument of latitude ascending from 0 deg.
+
+A sidecar ``plane,slot`` file may give the assignment instead. The +Grid ISLs of the inferred grid
+(:func:`grid_edges`) are the ring of each plane, ``(p, s) - (p+1, s)`` between consecutive planes,
+and, when the planes go round the whole equator with equal sizes, a seam ``(P-1, s) - (0, s+k)``
+whose shift ``k`` pairs slot 0 of the last plane with the nearest satellite of plane 0 in argument
+of latitude (a tie goes to the smaller shift). For a Walker delta ``i: T/P/F`` with ``F <= 1``
+this is the grid of :func:`harness.topology.plus_grid_edges`; Hypatia's Kuiper and Starlink shells
+(odd planes shifted half a slot) get their own unshifted seam.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+import numpy as np
+from sgp4.api import SatrecArray
+
+from .constellation import Constellation
+from .formats.tle import TleRecord
+
+__all__ = ["Grid", "grid_edges", "infer_grid", "tle_constellation", "tle_epoch_utc"]
+
+log = logging.getLogger(__name__)
+
+_SECONDS_PER_DAY = 86_400.0
+_JD_UNIX_EPOCH = 2440587.5
+#: Arguments of latitude closer than this are a tie (TLE angles carry 4 decimals of a degree).
+_TIE_DEG = 1e-3
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Planes and slots of a constellation, and what its +Grid lacks.
+
+    Attributes:
+        plane_of, slot_of: ``[N]`` int32.
+        raan_deg: ``[P]`` mean RAAN of each plane at the epoch, degrees.
+        sizes: ``[P]`` satellites in each plane.
+        seam_shift: slot shift of the seam links, or None when there is no seam.
+    """
+
+    plane_of: np.ndarray
+    slot_of: np.ndarray
+    raan_deg: np.ndarray
+    sizes: np.ndarray
+    seam_shift: Optional[int]
+
+    @property
+    def planes(self) -> int:
+        return int(len(self.sizes))
+
+    @property
+    def regular(self) -> bool:
+        """Every plane has the same number of satellites."""
+        return bool((self.sizes == self.sizes[0]).all())
+
+    def describe(self, edges: np.ndarray) -> str:
+        """One line: the grid, and how many satellites lack a cross-plane or any +Grid neighbour."""
+        n = len(self.plane_of)
+        cross = self.plane_of[edges[:, 0]] != self.plane_of[edges[:, 1]]
+        with_cross = np.zeros(n, bool)
+        with_cross[edges[cross].ravel()] = True
+        linked = np.zeros(n, bool)
+        linked[edges.ravel()] = True
+        shape = (f"{self.planes} planes x {int(self.sizes[0])} satellites" if self.regular else
+                 f"{self.planes} planes of {int(self.sizes.min())} to {int(self.sizes.max())} satellites (irregular)")
+        seam = "no seam" if self.seam_shift is None else f"seam shift {self.seam_shift}"
+        return (f"{n} satellites: {shape}, {seam}, {len(edges)} ISLs; {int((~with_cross).sum())} satellites "
+                f"without a cross-plane neighbour, {int((~linked).sum())} without any ISL")
+
+
+def tle_epoch_utc(records: list[TleRecord]) -> datetime:
+    """The newest epoch of the element sets (UTC, to the microsecond)."""
+    jd = max(r.satrec().jdsatepoch + r.satrec().jdsatepochF for r in records)
+    seconds = round((jd - _JD_UNIX_EPOCH) * _SECONDS_PER_DAY * 1e6) / 1e6
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=seconds)
+
+
+def _mean_elements_deg(satrecs: list, epoch_utc: datetime) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inclination, RAAN and argument of latitude (deg, [0, 360)) of every set at ``epoch_utc``:
+    the elements at each set's epoch moved by SGP4's secular rates (J2 node and perigee drift)."""
+    get = lambda name: np.array([getattr(s, name) for s in satrecs], dtype=np.float64)  # noqa: E731
+    target_jd = (epoch_utc - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() / _SECONDS_PER_DAY
+    minutes = ((target_jd + _JD_UNIX_EPOCH - get("jdsatepoch")) - get("jdsatepochF")) * 1440.0
+    raan = np.degrees(get("nodeo") + get("nodedot") * minutes) % 360.0
+    arg_lat = np.degrees(get("argpo") + get("mo") + (get("argpdot") + get("mdot")) * minutes) % 360.0
+    return np.degrees(get("inclo")), raan, arg_lat
+
+
+def _clusters(values_deg: np.ndarray, tolerance_deg: float, circular: bool) -> np.ndarray:
+    """Label of each value: sorted values split where a gap exceeds the tolerance (round the circle
+    when ``circular``), labels ordered by the group's smallest value in [0, 360)."""
+    order = np.argsort(values_deg, kind="stable")
+    sorted_v = values_deg[order]
+    breaks = np.flatnonzero(np.diff(sorted_v) > tolerance_deg) + 1
+    label_sorted = np.zeros(len(values_deg), dtype=np.int64)
+    label_sorted[breaks] = 1
+    label_sorted = np.cumsum(label_sorted)
+    if circular and len(breaks) and sorted_v[0] + 360.0 - sorted_v[-1] <= tolerance_deg:
+        label_sorted[label_sorted == label_sorted[-1]] = 0  # the group across 0 deg is one
+    labels = np.empty_like(label_sorted)
+    labels[order] = label_sorted
+    return np.unique(labels, return_inverse=True)[1]
+
+
+def infer_grid(records: list[TleRecord], epoch_utc: datetime, plane_tolerance_deg: float = 1.0,
+               assignment: Optional[tuple[np.ndarray, np.ndarray]] = None) -> tuple[Grid, np.ndarray]:
+    """The constellation's planes and slots (see the module doc), and ``[N]`` argument of latitude
+    (rad) at ``epoch_utc``. ``assignment``: a given ``(plane_of, slot_of)`` instead of inferring."""
+    satrecs = [r.satrec() for r in records]
+    inclination, raan, arg_lat = _mean_elements_deg(satrecs, epoch_utc)
+    if assignment is None:
+        group = _clusters(inclination, plane_tolerance_deg, circular=False)
+        node = _clusters(raan, plane_tolerance_deg, circular=True)
+        key = group * (node.max() + 1) + node
+        plane_of = np.unique(key, return_inverse=True)[1]
+        # Within a plane, slots by argument of latitude; lexsort sorts by the last key first.
+        order = np.lexsort((arg_lat, plane_of))
+        sizes = np.bincount(plane_of)
+        start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        slot_of = np.empty(len(records), dtype=np.int64)
+        slot_of[order] = np.arange(len(records)) - np.repeat(start, sizes)
+    else:
+        plane_of, slot_of = (np.asarray(a, dtype=np.int64) for a in assignment)
+        sizes = np.bincount(plane_of)
+    planes = len(sizes)
+    raan_rad = np.radians(raan)
+    plane_raan = np.degrees(np.arctan2(np.bincount(plane_of, np.sin(raan_rad), planes),
+                                       np.bincount(plane_of, np.cos(raan_rad), planes))) % 360.0
+    seam_shift = None
+    gaps = np.diff(np.concatenate([plane_raan, [plane_raan[0] + 360.0]]))
+    if planes >= 3 and (sizes == sizes[0]).all() and sizes[0] >= 1 and gaps[-1] < 1.5 * np.median(gaps[:-1]):
+        last0 = arg_lat[(plane_of == planes - 1) & (slot_of == 0)][0]
+        first = np.full(sizes[0], np.nan)
+        first[slot_of[plane_of == 0]] = arg_lat[plane_of == 0]
+        distance = np.abs((first - last0 + 180.0) % 360.0 - 180.0)
+        seam_shift = int(np.flatnonzero(distance <= distance.min() + _TIE_DEG)[0])
+    grid = Grid(plane_of.astype(np.int32), slot_of.astype(np.int32), plane_raan, sizes, seam_shift)
+    return grid, np.radians(arg_lat)
+
+
+def grid_edges(grid: Grid) -> np.ndarray:
+    """``[L, 2]`` int32 +Grid ISLs of the grid (see the module doc), rows ``a < b``, sorted, unique."""
+    n = len(grid.plane_of)
+    width = int(grid.sizes.max())
+    table = np.full((grid.planes, width), -1, dtype=np.int64)
+    table[grid.plane_of, grid.slot_of] = np.arange(n)
+    pairs = []
+    for p in range(grid.planes):  # per plane, not per satellite: a ring of the plane's slots in order
+        ring = table[p][table[p] >= 0]
+        if len(ring) >= 2:
+            pairs.append(np.column_stack([ring, np.roll(ring, -1)]))
+    rungs = np.stack([table[:-1], table[1:]], axis=-1).reshape(-1, 2)
+    pairs.append(rungs)
+    if grid.seam_shift is not None:
+        pairs.append(np.column_stack([table[-1], np.roll(table[0], -grid.seam_shift)]))
+    edges = np.concatenate(pairs)
+    edges = edges[(edges >= 0).all(axis=1)]
+    edges = np.sort(edges, axis=1)
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    return np.unique(edges, axis=0).astype(np.int32)
+
+
+def tle_constellation(records: list[TleRecord], grid: Grid, arg_latitude_rad: np.ndarray, *,
+                      epoch_utc: datetime, snapshot_count: int, snapshot_interval_s: float) -> Constellation:
+    """Propagate every element set with SGP4 (WGS72, improved mode) to ``epoch_utc + times_s``.
+
+    Raises:
+        ValueError: if SGP4 fails for a satellite at a snapshot (a decayed orbit).
+    """
+    satrecs = [r.satrec() for r in records]
+    times_s = np.arange(snapshot_count, dtype=np.float64) * snapshot_interval_s
+    # Times as the first set's epoch (whole and fraction, as SGP4 stores it) plus an offset that is
+    # exactly 0 when the constellation starts at that epoch, so a TLE shell propagates like the
+    # Walker builder's (harness/constellation.py) to the last bit.
+    start = (epoch_utc - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() / _SECONDS_PER_DAY
+    first = satrecs[0]
+    offset_days = (math.floor(start) + _JD_UNIX_EPOCH - first.jdsatepoch) + (start - math.floor(start) - first.jdsatepochF)
+    jd_whole = np.full(snapshot_count, first.jdsatepoch)
+    jd_fraction = first.jdsatepochF + offset_days + times_s / _SECONDS_PER_DAY
+    errors, positions_km, velocities_km_s = SatrecArray(satrecs).sgp4(jd_whole, jd_fraction)
+    if np.any(errors):
+        sat, snap = np.argwhere(errors)[0]
+        raise ValueError(f"SGP4 error code {int(errors[sat, snap])} for satellite {int(sat)} (TLE at line "
+                         f"{records[sat].line_number}) at t = {times_s[snap]:g} s; is the epoch far from the TLEs'?")
+    sizes = grid.sizes
+    return Constellation(
+        planes=grid.planes,
+        sats_per_plane=int(sizes.max()),
+        times_s=times_s,
+        positions_m=np.ascontiguousarray(positions_km.transpose(1, 0, 2)) * 1e3,
+        velocities_m_s=np.ascontiguousarray(velocities_km_s.transpose(1, 0, 2)) * 1e3,
+        plane_of=grid.plane_of,
+        slot_of=grid.slot_of,
+        arg_latitude_rad=arg_latitude_rad,
+        total=len(records),
+    )
