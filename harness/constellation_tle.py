@@ -32,7 +32,7 @@ from sgp4.api import SatrecArray
 from .constellation import Constellation
 from .formats.tle import TleRecord
 
-__all__ = ["Grid", "grid_edges", "infer_grid", "tle_constellation", "tle_epoch_utc"]
+__all__ = ["Grid", "grid_edges", "infer_grid", "load_tle_grid", "tle_constellation", "tle_edges", "tle_epoch_utc"]
 
 log = logging.getLogger(__name__)
 
@@ -209,3 +209,72 @@ def tle_constellation(records: list[TleRecord], grid: Grid, arg_latitude_rad: np
         arg_latitude_rad=arg_latitude_rad,
         total=len(records),
     )
+
+
+def load_tle_grid(scenario, epoch_utc: Optional[datetime]) -> tuple[list[TleRecord], Grid, np.ndarray, datetime]:
+    """A ``kind: tle`` scenario's element sets, grid, ``[N]`` argument of latitude (rad) at the epoch,
+    and the epoch (``epoch_utc``, or when None the newest TLE epoch). Files are
+    read strictly (:mod:`harness.formats.tle`); problems raise ScenarioError naming file and line."""
+    from .errors import ScenarioError
+    from .formats.tle import read_slots_file, read_tle_file
+
+    c = scenario.constellation
+    tle_path = scenario.resolve(c.tle_file)
+    records = read_tle_file(tle_path)
+    lowest_km = min(r.satrec().altp for r in records) * 6378.135
+    grazing = scenario.links.grazing_altitude_km
+    if grazing is not None and grazing >= lowest_km - 10.0:
+        raise ScenarioError(f"{tle_path}: the lowest perigee is {lowest_km:.0f} km, too close to "
+                            f"'links.grazing_altitude_km' {grazing:g}; lower it or set null")
+    epoch = tle_epoch_utc(records) if epoch_utc is None else epoch_utc
+    assignment = read_slots_file(scenario.resolve(c.slots_file), len(records)) if c.slots_file else None
+    grid, arg_latitude_rad = infer_grid(records, epoch, c.plane_tolerance_deg, assignment)
+    return records, grid, arg_latitude_rad, epoch
+
+
+def tle_edges(scenario, grid: Grid, count: int) -> np.ndarray:
+    """The scenario's ISLs: its ``isl_file`` when given, else the grid's +Grid."""
+    from .formats.tle import read_isl_file
+
+    isl_file = scenario.constellation.isl_file
+    return read_isl_file(scenario.resolve(isl_file), count) if isl_file else grid_edges(grid)
+
+
+def build_tle_constellation(scenario) -> Constellation:
+    """The constellation of a ``kind: tle`` scenario over its snapshots (logs the inferred grid)."""
+    c = scenario.constellation
+    records, grid, arg_latitude_rad, epoch = load_tle_grid(scenario, c.epoch)
+    log.info("TLE constellation %s: %s", c.tle_file, grid.describe(tle_edges(scenario, grid, len(records))))
+    return tle_constellation(records, grid, arg_latitude_rad, epoch_utc=epoch, snapshot_count=scenario.snapshots.count,
+                             snapshot_interval_s=scenario.snapshots.interval_s)
+
+
+def build_tle_edges(scenario) -> np.ndarray:
+    """The ISLs of a ``kind: tle`` scenario: its ``isl_file``, else +Grid of the grid."""
+    records, grid, _, _ = load_tle_grid(scenario, scenario.constellation.epoch)
+    return tle_edges(scenario, grid, len(records))
+
+
+def shell_tles(name: str, *, planes: int, sats_per_plane: int, inclination_deg: float, mean_motion_rev_day: float,
+               epoch_utc: datetime, eccentricity: float = 1e-7, arg_perigee_deg: float = 0.0,
+               half_slot_on_odd_planes: bool = True) -> list[tuple[str, str, str]]:
+    """``(name, line1, line2)`` TLEs of one shell in Hypatia's convention (satgenpy's
+    ``generate_tles_from_scratch_with_sgp``): plane ``o`` at RAAN ``360 o / P``, satellite ``j`` at mean
+    anomaly ``360 j / S`` plus half a slot on odd planes, satellite ``o S + j`` named ``"<name> <id>"``;
+    written by sgp4's TLE exporter (angles to 1e-4 deg, mean motion to 1e-8 rev/day) at ``epoch_utc``."""
+    from sgp4.api import WGS72, Satrec
+
+    from .formats.tle import export_tle
+
+    epoch_days = (epoch_utc - datetime(1949, 12, 31, tzinfo=timezone.utc)) / timedelta(days=1)
+    out = []
+    for o in range(planes):
+        shift = 360.0 / (2.0 * sats_per_plane) if (half_slot_on_odd_planes and o % 2 == 1) else 0.0
+        for j in range(sats_per_plane):
+            sat = Satrec()
+            sat.sgp4init(WGS72, "i", o * sats_per_plane + j + 1, epoch_days, 0.0, 0.0, 0.0, eccentricity,
+                         math.radians(arg_perigee_deg), math.radians(inclination_deg),
+                         math.radians(shift + j * 360.0 / sats_per_plane), mean_motion_rev_day * 2.0 * math.pi / 1440.0,
+                         math.radians(o * 360.0 / planes))
+            out.append((f"{name} {o * sats_per_plane + j}", *export_tle(sat)))
+    return out

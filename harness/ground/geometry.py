@@ -27,6 +27,8 @@ from typing import Callable
 
 import numpy as np
 
+from .names import GROUND_CONVENTIONS
+
 __all__ = ["CONVENTIONS", "Convention", "elevation_rad", "satellites_ecef_m", "site_positions_m",
            "site_up_vectors", "slant_range_m"]
 
@@ -148,3 +150,5 @@ def max_gsl_length_m(altitude_km: float, min_elevation_deg: float, earth_radius_
     """Hypatia's maximum GSL length for a shell: ``altitude / sin(min elevation)`` (its
     ``sqrt((h / tan e)^2 + h^2)``, a flat-Earth cone), metres. Not used by the harness's own rules."""
     return altitude_km * 1e3 / math.sin(math.radians(min_elevation_deg))
+
+assert tuple(CONVENTIONS) == GROUND_CONVENTIONS, "the schema's names (ground/names.py) and the registry must agree"

@@ -18,6 +18,8 @@ from typing import Callable
 
 import numpy as np
 
+from .names import GSL_RULE_NAMES
+
 __all__ = ["GSL_RULES", "GslRule", "gsl_candidates"]
 
 
@@ -53,3 +55,5 @@ def gsl_candidates(rule: str, range_m: np.ndarray, elevation_rad: np.ndarray, *,
     """``[S, N]`` bool: the satellites a site may link to at each snapshot under ``rule``."""
     return GSL_RULES[rule].candidates(range_m, elevation_rad, min_elevation_deg=min_elevation_deg,
                                       max_gsl_length_m=max_gsl_length_m)
+
+assert tuple(GSL_RULES) == GSL_RULE_NAMES, "the schema's names (ground/names.py) and the registry must agree"
