@@ -411,7 +411,7 @@ def _sites(value: Any) -> Optional[str]:
         names.add(item["name"])
         for key, lo, hi in (("lat_deg", -90.0, 90.0), ("lon_deg", -180.0, 360.0), ("alt_m", -500.0, 100_000.0)):
             v = item.get(key, 0.0)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:  # NaN fails too
                 return f"entry {i} ({item['name']}): {key} must be a number in [{lo:g}, {hi:g}], got {_show(v)}"
     return None
 
