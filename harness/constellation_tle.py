@@ -85,7 +85,7 @@ class Grid:
 
 def tle_epoch_utc(records: list[TleRecord]) -> datetime:
     """The newest epoch of the element sets (UTC, to the microsecond)."""
-    jd = max(r.satrec().jdsatepoch + r.satrec().jdsatepochF for r in records)
+    jd = max(r.satrec.jdsatepoch + r.satrec.jdsatepochF for r in records)
     seconds = round((jd - _JD_UNIX_EPOCH) * _SECONDS_PER_DAY * 1e6) / 1e6
     return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=seconds)
 
@@ -121,7 +121,7 @@ def infer_grid(records: list[TleRecord], epoch_utc: datetime, plane_tolerance_de
                assignment: Optional[tuple[np.ndarray, np.ndarray]] = None) -> tuple[Grid, np.ndarray]:
     """The constellation's planes and slots (see the module doc), and ``[N]`` argument of latitude
     (rad) at ``epoch_utc``. ``assignment``: a given ``(plane_of, slot_of)`` instead of inferring."""
-    satrecs = [r.satrec() for r in records]
+    satrecs = [r.satrec for r in records]
     inclination, raan, arg_lat = _mean_elements_deg(satrecs, epoch_utc)
     if assignment is None:
         group = _clusters(inclination, plane_tolerance_deg, circular=False)
@@ -182,7 +182,7 @@ def tle_constellation(records: list[TleRecord], grid: Grid, arg_latitude_rad: np
     Raises:
         ValueError: if SGP4 fails for a satellite at a snapshot (a decayed orbit).
     """
-    satrecs = [r.satrec() for r in records]
+    satrecs = [r.satrec for r in records]
     times_s = np.arange(snapshot_count, dtype=np.float64) * snapshot_interval_s
     # Times as the first set's epoch (whole and fraction, as SGP4 stores it) plus an offset that is
     # exactly 0 when the constellation starts at that epoch, so a TLE shell propagates like the
@@ -221,7 +221,7 @@ def load_tle_grid(scenario, epoch_utc: Optional[datetime]) -> tuple[list[TleReco
     c = scenario.constellation
     tle_path = scenario.resolve(c.tle_file)
     records = read_tle_file(tle_path)
-    lowest_km = min(r.satrec().altp for r in records) * 6378.135
+    lowest_km = min(r.satrec.altp for r in records) * 6378.135
     grazing = scenario.links.grazing_altitude_km
     if grazing is not None and grazing >= lowest_km - 10.0:
         raise ScenarioError(f"{tle_path}: the lowest perigee is {lowest_km:.0f} km, too close to "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
@@ -47,8 +48,9 @@ class TleRecord:
     line2: str
     line_number: int  # 1-based line of line 1 in the file
 
+    @cached_property
     def satrec(self) -> Satrec:
-        """The SGP4 record (WGS72 constants, as TLEs are fitted with)."""
+        """The SGP4 record (WGS72 constants, as TLEs are fitted with), parsed once."""
         return Satrec.twoline2rv(self.line1, self.line2, WGS72)
 
 
