@@ -189,7 +189,8 @@ def tle_constellation(records: list[TleRecord], grid: Grid, arg_latitude_rad: np
     # Walker builder's (harness/constellation.py) to the last bit.
     start = (epoch_utc - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() / _SECONDS_PER_DAY
     first = satrecs[0]
-    offset_days = (math.floor(start) + _JD_UNIX_EPOCH - first.jdsatepoch) + (start - math.floor(start) - first.jdsatepochF)
+    whole_days = math.floor(start)
+    offset_days = (whole_days + _JD_UNIX_EPOCH - first.jdsatepoch) + (start - whole_days - first.jdsatepochF)
     jd_whole = np.full(snapshot_count, first.jdsatepoch)
     jd_fraction = first.jdsatepochF + offset_days + times_s / _SECONDS_PER_DAY
     errors, positions_km, velocities_km_s = SatrecArray(satrecs).sgp4(jd_whole, jd_fraction)

@@ -403,7 +403,8 @@ def _sites(value: Any) -> Optional[str]:
     for i, item in enumerate(value):
         if not isinstance(item, dict) or not {"name", "lat_deg", "lon_deg"} <= set(item) <= {"name", "lat_deg",
                                                                                            "lon_deg", "alt_m"}:
-            return f"entry {i} must be a mapping with keys name, lat_deg, lon_deg and optionally alt_m, got {_show(item)}"
+            return (f"entry {i} must be a mapping with keys name, lat_deg, lon_deg and optionally alt_m, "
+                    f"got {_show(item)}")
         if not isinstance(item["name"], str) or _name_problem(item["name"]):
             return f"entry {i}: name must be a non-empty string, got {_show(item['name'])}"
         if item["name"] in names:

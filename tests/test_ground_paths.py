@@ -49,7 +49,8 @@ def _reference(scenario, a: int, b: int) -> np.ndarray:
     gsl = []
     for i in (a, b):
         rng = slant_range_m(sats, sites[i])
-        ok = gsl_candidates(g.gsl_rule, rng, elevation_rad(sats, sites[i], up[i]), min_elevation_deg=g.min_elevation_deg,
+        ok = gsl_candidates(g.gsl_rule, rng, elevation_rad(sats, sites[i], up[i]),
+                            min_elevation_deg=g.min_elevation_deg,
                             max_gsl_length_m=None if g.max_gsl_length_km is None else g.max_gsl_length_km * 1e3)
         gsl.append(np.where(ok, rng, np.inf))
     n = constellation.num_satellites

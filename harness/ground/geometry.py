@@ -59,7 +59,8 @@ def _skyfield_rotation(epoch_utc: datetime, times_s: np.ndarray, utc_as_ut1: boo
 def _newcomb_rotation(epoch_utc: datetime, times_s: np.ndarray) -> np.ndarray:
     """``[S, 3, 3]`` rotation by XEphem's sidereal time (Newcomb's formula at 0h UT, advanced at
     1.0027379093 sidereal days per day; UTC as UT)."""
-    days = (epoch_utc - datetime(1899, 12, 31, tzinfo=timezone.utc)) / timedelta(days=1) + np.asarray(times_s) / _SECONDS_PER_DAY
+    start_days = (epoch_utc - datetime(1899, 12, 31, tzinfo=timezone.utc)) / timedelta(days=1)
+    days = start_days + np.asarray(times_s) / _SECONDS_PER_DAY
     day0 = np.floor(days)
     centuries = (day0 - 0.5) / 36525.0
     reference = (6.6460656 + 2400.051262 * centuries + 0.00002581 * centuries**2) / 24.0
