@@ -7,15 +7,19 @@ secular rates):
 * satellites whose inclinations agree within ``plane_tolerance_deg`` and whose ascending nodes
   (RAAN) lie within ``plane_tolerance_deg`` of a neighbour's form a plane; planes are numbered by
   inclination group, then RAAN ascending from 0 deg;
-* inside a plane, slots follow the argument of latitude ascending from 0 deg.
+* inside a plane, slots follow the argument of latitude. Where slot 0 is depends on
+  ``slot_numbering`` (:data:`SLOT_NUMBERINGS`): ``chained`` (the default) makes slot 0 of plane
+  ``p+1`` the satellite level with or just ahead of plane ``p``'s slot 0, which is how a Walker
+  pattern numbers its slots whatever its phasing F; ``from-node`` counts every plane from its
+  ascending node (argument of latitude 0 deg up), as Hypatia's TLE generator numbers them.
 
 A sidecar ``plane,slot`` file may give the assignment instead. The +Grid ISLs of the inferred grid
 (:func:`grid_edges`) are the ring of each plane, ``(p, s) - (p+1, s)`` between consecutive planes,
-and, when the planes go round the whole equator with equal sizes, a seam ``(P-1, s) - (0, s+k)``
-whose shift ``k`` pairs slot 0 of the last plane with the nearest satellite of plane 0 in argument
-of latitude (a tie goes to the smaller shift). For a Walker delta ``i: T/P/F`` with ``F <= 1``
-this is the grid of :func:`harness.topology.plus_grid_edges`; Hypatia's Kuiper and Starlink shells
-(odd planes shifted half a slot) get their own unshifted seam.
+and, when the planes go round the whole equator with equal sizes, a seam ``(P-1, s) - (0, s+k)``.
+Its shift ``k`` follows the numbering: ``chained``, the satellite of plane 0 level with or just ahead
+of the last plane's slot 0 (for a Walker delta ``i: T/P/F``, ``k = F``: the grid of
+:func:`harness.topology.plus_grid_edges`, for every F); ``from-node``, the nearest one (a tie goes
+to the smaller shift: Hypatia's unshifted seam for its shells with odd planes half a slot ahead).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from sgp4.api import SatrecArray
 from .constellation import Constellation
 from .formats.tle import TleRecord
 
-__all__ = ["Grid", "grid_edges", "infer_grid", "load_tle_grid", "tle_constellation", "tle_edges", "tle_epoch_utc"]
+__all__ = ["SLOT_NUMBERINGS", "Grid", "grid_edges", "infer_grid", "load_tle_grid", "tle_constellation", "tle_edges", "tle_epoch_utc"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,8 @@ _SECONDS_PER_DAY = 86_400.0
 _JD_UNIX_EPOCH = 2440587.5
 #: Arguments of latitude closer than this are a tie (TLE angles carry 4 decimals of a degree).
 _TIE_DEG = 1e-3
+#: Slot numberings (scenario key ``constellation.slot_numbering``), see the module doc.
+SLOT_NUMBERINGS = ("chained", "from-node")
 
 
 @dataclass(frozen=True)
@@ -117,10 +123,30 @@ def _clusters(values_deg: np.ndarray, tolerance_deg: float, circular: bool) -> n
     return np.unique(labels, return_inverse=True)[1]
 
 
+def _lead_deg(arg_lat_deg: np.ndarray, reference_deg: float) -> np.ndarray:
+    """How far ahead of ``reference_deg`` each argument of latitude is, in [-tie, 360 - tie)."""
+    return (arg_lat_deg - reference_deg + _TIE_DEG) % 360.0 - _TIE_DEG
+
+
+def _chained_slots(plane_of: np.ndarray, slot_of: np.ndarray, sizes: np.ndarray, arg_lat: np.ndarray) -> np.ndarray:
+    """Slots renumbered so that each plane's slot 0 is level with or just ahead of the previous
+    plane's slot 0 (``slot_of``: numbered from each plane's node)."""
+    out = slot_of.copy()
+    reference = arg_lat[(plane_of == 0) & (slot_of == 0)][0]
+    for p in range(1, len(sizes)):  # per plane (a chain), not per satellite
+        members = np.flatnonzero(plane_of == p)
+        first = int(np.argmin(_lead_deg(arg_lat[members], reference)))
+        out[members] = (slot_of[members] - slot_of[members[first]]) % sizes[p]
+        reference = arg_lat[members[first]]
+    return out
+
+
 def infer_grid(records: list[TleRecord], epoch_utc: datetime, plane_tolerance_deg: float = 1.0,
-               assignment: Optional[tuple[np.ndarray, np.ndarray]] = None) -> tuple[Grid, np.ndarray]:
+               assignment: Optional[tuple[np.ndarray, np.ndarray]] = None,
+               slot_numbering: str = "chained") -> tuple[Grid, np.ndarray]:
     """The constellation's planes and slots (see the module doc), and ``[N]`` argument of latitude
     (rad) at ``epoch_utc``. ``assignment``: a given ``(plane_of, slot_of)`` instead of inferring."""
+    assert slot_numbering in SLOT_NUMBERINGS, slot_numbering
     satrecs = [r.satrec for r in records]
     inclination, raan, arg_lat = _mean_elements_deg(satrecs, epoch_utc)
     if assignment is None:
@@ -134,6 +160,8 @@ def infer_grid(records: list[TleRecord], epoch_utc: datetime, plane_tolerance_de
         start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         slot_of = np.empty(len(records), dtype=np.int64)
         slot_of[order] = np.arange(len(records)) - np.repeat(start, sizes)
+        if slot_numbering == "chained":
+            slot_of = _chained_slots(plane_of, slot_of, sizes, arg_lat)
     else:
         plane_of, slot_of = (np.asarray(a, dtype=np.int64) for a in assignment)
         sizes = np.bincount(plane_of)
@@ -147,8 +175,11 @@ def infer_grid(records: list[TleRecord], epoch_utc: datetime, plane_tolerance_de
         last0 = arg_lat[(plane_of == planes - 1) & (slot_of == 0)][0]
         first = np.full(sizes[0], np.nan)
         first[slot_of[plane_of == 0]] = arg_lat[plane_of == 0]
-        distance = np.abs((first - last0 + 180.0) % 360.0 - 180.0)
-        seam_shift = int(np.flatnonzero(distance <= distance.min() + _TIE_DEG)[0])
+        if slot_numbering == "chained":
+            seam_shift = int(np.argmin(_lead_deg(first, last0)))
+        else:
+            distance = np.abs((first - last0 + 180.0) % 360.0 - 180.0)
+            seam_shift = int(np.flatnonzero(distance <= distance.min() + _TIE_DEG)[0])
     grid = Grid(plane_of.astype(np.int32), slot_of.astype(np.int32), plane_raan, sizes, seam_shift)
     return grid, np.radians(arg_lat)
 
@@ -229,7 +260,7 @@ def load_tle_grid(scenario, epoch_utc: Optional[datetime]) -> tuple[list[TleReco
                             f"'links.grazing_altitude_km' {grazing:g}; lower it or set null")
     epoch = tle_epoch_utc(records) if epoch_utc is None else epoch_utc
     assignment = read_slots_file(scenario.resolve(c.slots_file), len(records)) if c.slots_file else None
-    grid, arg_latitude_rad = infer_grid(records, epoch, c.plane_tolerance_deg, assignment)
+    grid, arg_latitude_rad = infer_grid(records, epoch, c.plane_tolerance_deg, assignment, c.slot_numbering)
     return records, grid, arg_latitude_rad, epoch
 
 

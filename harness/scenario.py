@@ -150,6 +150,10 @@ class ConstellationSpec:
                                     "instead of +Grid")
     plane_tolerance_deg: float = _spec(1.0, unit="deg", help="kind tle: satellites whose inclinations and RAANs agree "
                                        "within this share a plane", check=_range(1e-6, 90.0))
+    slot_numbering: str = _spec("chained", help="kind tle: slot 0 of each plane is level with or just ahead of the "
+                                "previous plane's ('chained', a Walker pattern's numbering for any phasing) or the first "
+                                "satellite past its ascending node ('from-node', Hypatia's); +Grid links equal slots",
+                                choices=("chained", "from-node"))
 
     @property
     def num_satellites(self) -> int:
@@ -602,7 +606,7 @@ def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
 def _resolve_shape(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
     """Fill sats_per_plane from satellites (T) or the other way round, checking T = P x S."""
     c = sc.constellation
-    for key in ("tle_file", "slots_file", "isl_file"):
+    for key in ("tle_file", "slots_file", "isl_file"):  # slot_numbering and plane_tolerance_deg: harmless
         if getattr(c, key) is not None:
             raise ScenarioError(f"{source}: 'constellation.{key}' is set but 'constellation.kind' is {c.kind!r}; "
                                 f"set kind: tle or remove {key}")

@@ -24,8 +24,10 @@ EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 TLE_ROUNDING_M = 1e-3
 
 
-def walker_tles(planes: int, per_plane: int, phasing: int, altitude_km: float, inclination_deg: float):
-    """The TLEs of the Walker delta shell harness.constellation builds (same elements), plane-major."""
+def walker_tles(planes: int, per_plane: int, phasing: int, altitude_km: float, inclination_deg: float,
+                spread_deg: float = 360.0):
+    """The TLEs of the Walker shell harness.constellation builds (same elements), plane-major;
+    ``spread_deg`` 360 for a delta, 180 for a star."""
     from harness.constellation import _sgp4_epoch_days, orbital_period_s
 
     total = planes * per_plane
@@ -36,7 +38,7 @@ def walker_tles(planes: int, per_plane: int, phasing: int, altitude_km: float, i
             sat = Satrec()
             sat.sgp4init(WGS72, "i", p * per_plane + s + 1, _sgp4_epoch_days(EPOCH), 0, 0, 0, 0.0, 0.0,
                          math.radians(inclination_deg), 2 * math.pi * ((s / per_plane + p * phasing / total) % 1.0),
-                         mean_motion, math.radians(p * 360.0 / planes))
+                         mean_motion, math.radians(p * spread_deg / planes))
             out.append((f"W {p * per_plane + s}", *export_tle(sat)))
     return out
 
@@ -72,6 +74,29 @@ def test_synthetic_tle_equals_the_walker_shell(tmp_path, tiny_tle):
     np.testing.assert_array_equal(t_topo.edges, w_topo.edges)  # +Grid with the F = 1 seam
     assert np.abs(t_topo.length_m - w_topo.length_m).max() < TLE_ROUNDING_M
     np.testing.assert_array_equal(t_topo.up, w_topo.up)
+
+
+@pytest.mark.parametrize("kind, planes, per_plane, phasing, inclination", [
+    ("walker-delta", 72, 22, 39, 53.0),  # walker_1584.yaml's shell: F = 39, more than half of P
+    ("walker-delta", 10, 10, 7, 53.0),
+    ("walker-star", 32, 33, 1, 87.0),    # polar_1056.yaml's shell: no seam
+])
+def test_chained_numbering_gives_the_walker_grid_for_any_phasing(tmp_path, kind, planes, per_plane, phasing,
+                                                                 inclination):
+    from harness.topology import WALKER_KINDS, plus_grid_edges
+
+    write_tle_file(tmp_path / "w.tle", walker_tles(planes, per_plane, phasing, 550.0, inclination, WALKER_KINDS[kind]))
+    tles = read_tle_file(tmp_path / "w.tle")
+    grid, _ = infer_grid(tles, tle_epoch_utc(tles))
+    ids = np.arange(planes * per_plane)
+    np.testing.assert_array_equal(grid.plane_of, ids // per_plane)
+    np.testing.assert_array_equal(grid.slot_of, ids % per_plane)
+    assert grid.seam_shift == (phasing % per_plane if kind == "walker-delta" else None)
+    expected = plus_grid_edges(kind=kind, planes=planes, sats_per_plane=per_plane, phasing=phasing)
+    np.testing.assert_array_equal(grid_edges(grid), expected)
+    if phasing > 1:  # numbered from each node instead, the slots of later planes wrap: another grid
+        node_grid, _ = infer_grid(tles, tle_epoch_utc(tles), slot_numbering="from-node")
+        assert not np.array_equal(grid_edges(node_grid), expected)
 
 
 def test_shuffled_file_gives_the_same_grid(tmp_path):
