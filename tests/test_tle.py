@@ -175,6 +175,10 @@ def test_schema_rules_for_tle_keys(tmp_path, tiny_tle):
         scenario_from_dict({"name": "x", "constellation": {"kind": "tle", "tle_file": str(tiny_tle), "planes": 10}})
     with pytest.raises(ScenarioError, match="not found"):
         scenario_from_dict({"name": "x", "constellation": {"kind": "tle", "tle_file": "missing.tle"}})
+    (tmp_path / "isl.txt").write_text("0 1\n1 100\n")
+    with pytest.raises(ScenarioError, match=r"isl.txt: line 2: satellite 100 does not exist"):
+        scenario_from_dict({"name": "x", "constellation": {"kind": "tle", "tle_file": str(tiny_tle),
+                                                           "isl_file": str(tmp_path / "isl.txt")}})
     with pytest.raises(ScenarioError, match="'ground.max_gsl_length_km' is not set"):
         scenario_from_dict({"name": "x", "constellation": {"planes": 6, "sats_per_plane": 8},
                             "ground": {"gsl_rule": "max_length"}})
