@@ -62,7 +62,8 @@ class Constellation:
     """Satellite states over the snapshots.
 
     Satellite ``n`` is slot ``slot_of[n]`` of plane ``plane_of[n]``, with
-    ``n = plane * sats_per_plane + slot``.  Arrays are meant to be treated
+    ``n = plane * sats_per_plane + slot`` for a Walker shell (a TLE constellation,
+    :mod:`harness.constellation_tle`, keeps the file's order).  Arrays are meant to be treated
     as read-only.
 
     Attributes:
