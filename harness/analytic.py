@@ -37,6 +37,13 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   g_{l+1}; with ``dispatch="sequential"`` (``model.dispatch``) the hidden state goes from g_l to the
   token's first expert, from each expert to the next (slot order) after it computed, and from the
   last to the combining gateway: the legs and the experts' compute add up;
+- with tensor-parallel gateways (``shards``: [L, H] helper satellites, -1 padded), layer l's
+  attention at gateway g_l, started at time a, is split over g_l and its H_l helpers: g_l
+  computes its shard (``shard_compute_ns``: ``gateway_ns[l] / (1 + H_l)``, nearest ns) from a,
+  and sends the hidden state (one message) to every helper at a; a helper computes its shard once
+  the message arrived and sends its partial output (one message) back; the attention ends when
+  the own shard and the last partial output are done (the own shard first on a tie, then the
+  first helper), and the critical path runs through that part;
 - requests are computed independently: the model has no contention between them;
 - with ``no_route="wait"`` (``routing.no_route``), a message whose destination is unreachable at
   its send snapshot waits at its source for the first later snapshot that connects the two (from
@@ -140,7 +147,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                      experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                      request_starts_ns: np.ndarray, message_bytes: int,
                      stop_ns: int | None = None, no_route: str = "drop", combine: str = "next-gateway",
-                     dispatch: str = "parallel") -> AnalyticResult:
+                     dispatch: str = "parallel", shards: np.ndarray | None = None) -> AnalyticResult:
     """Token times of a placement without queueing (see the module docstring for the model).
 
     Takes the arguments of :func:`harness.packet_sim.run_packet_sim` (``activations`` is the
@@ -205,6 +212,39 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
         serial = np.where(ok, tx_sum + (hops - 1) * (tx_max + relay_ns), 0)
         return np.where(ok, wait, 0), serial, np.where(ok, delay, 0), ok
 
+    if shards is not None:
+        from .packet_sim import shard_compute_ns
+
+        shards = np.asarray(shards, dtype=np.int64)
+        helper_count = (shards >= 0).sum(axis=1)
+        shard_ns = shard_compute_ns(gateway_ns, helper_count)
+
+    def attention(l: int, start: np.ndarray, alive: np.ndarray):
+        """(end, compute, serialisation, propagation, wait) of layer l's attention from ``start``,
+        and the requests still alive: the gateway alone, or its tensor-parallel shards."""
+        if shards is None or helper_count[l] == 0:
+            zeros = [np.zeros(requests, dtype=np.int64) for _ in range(3)]
+            return (start + gateway_ns[l], np.full(requests, gateway_ns[l], dtype=np.int64), *zeros, alive)
+        own = start + shard_ns[l]
+        helpers = shards[l, : helper_count[l]]
+        send = np.repeat(start[:, None], len(helpers), axis=1)
+        src = np.full_like(send, gateways[l])
+        dst = np.broadcast_to(helpers, send.shape).copy()
+        out_w, out_s, out_p, out_ok = message(send, src, dst, root_at_source=True)
+        done = np.where(out_ok, send + out_w + out_s + out_p + shard_ns[l], 0)
+        back_w, back_s, back_p, back_ok = message(done, dst, src)
+        arrive = np.where(out_ok & back_ok, done + back_w + back_s + back_p, -1)
+        alive = alive & (out_ok & back_ok).all(axis=1)
+        parts = np.concatenate([own[:, None], arrive], axis=1)  # own shard first: it wins ties
+        critical = np.argmax(parts, axis=1)
+        end = parts[rows, critical]
+        helper = np.maximum(critical - 1, 0)
+        via = critical > 0
+        serial = np.where(via, out_s[rows, helper] + back_s[rows, helper], 0)
+        prop = np.where(via, out_p[rows, helper] + back_p[rows, helper], 0)
+        wait = np.where(via, out_w[rows, helper] + back_w[rows, helper], 0)
+        return end, np.full(requests, shard_ns[l]), serial, prop, wait, alive
+
     shape = (requests, tokens)
     token_start = np.full(shape, -1, dtype=np.int64)
     token_end = np.full(shape, -1, dtype=np.int64)
@@ -219,11 +259,8 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
     rows = np.arange(requests)
     for t in range(tokens):
         token_start[alive, t] = current[alive]
-        time = np.where(alive, current, 0) + gateway_ns[0]
-        comp = np.full(requests, gateway_ns[0], dtype=np.int64)
-        serial = np.zeros(requests, dtype=np.int64)
-        prop = np.zeros(requests, dtype=np.int64)
-        held = np.zeros(requests, dtype=np.int64)
+        time, comp, serial, prop, held, alive = attention(0, np.where(alive, current, 0), alive)
+        time = np.where(alive, time, 0)
         for l in range(layers):
             chosen = activations[:, t, l, :]                      # [R, k] expert ids
             sats = experts[l][chosen]                              # [R, k] their satellites
@@ -268,8 +305,9 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                 serial, prop, held = serial + se, prop + pr, held + w
             combine[alive, t, l] = time[alive]
             if l + 1 < layers:
-                time = time + gateway_ns[l + 1]
-                comp += gateway_ns[l + 1]
+                end, c, se, pr, w, alive = attention(l + 1, time, alive)
+                time = np.where(alive, end, 0)
+                comp, serial, prop, held = comp + c, serial + se, prop + pr, held + w
         time = time + lm_head_ns
         comp += lm_head_ns
         token_end[alive, t] = time[alive]

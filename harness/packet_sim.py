@@ -109,6 +109,29 @@ def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.nd
     return status, reason
 
 
+def shard_compute_ns(gateway_ns: np.ndarray, helpers: np.ndarray) -> np.ndarray:
+    """[L] int64 compute of one attention shard of each layer, ns: the gateway's compute split
+    evenly over the gateway and its ``helpers`` (rounded to the nearest ns; the gateway alone when 0)."""
+    gateway_ns = np.asarray(gateway_ns, dtype=np.int64)
+    return np.round(gateway_ns / (1 + np.asarray(helpers, dtype=np.int64))).astype(np.int64)
+
+
+def _check_shards(shards: np.ndarray, gateways: np.ndarray, num_nodes: int) -> None:
+    """Shards [L, H]: each layer's helpers first (then -1), distinct, not its own gateway, in range."""
+    shards = np.asarray(shards)
+    if shards.ndim != 2 or shards.shape[0] != len(gateways):
+        raise ValueError(f"shards must be [L, H] with L = {len(gateways)}")
+    used = shards >= 0
+    if (np.diff(used.astype(np.int8), axis=1) > 0).any():
+        raise ValueError("a layer's helper shards must come first, then -1")
+    if (shards[used] >= num_nodes).any():
+        raise ValueError("a shard names a satellite that does not exist")
+    for layer in range(len(gateways)):
+        helpers = shards[layer][used[layer]]
+        if len(np.unique(helpers)) != len(helpers) or (helpers == gateways[layer]).any():
+            raise ValueError(f"layer {layer}'s shards repeat a satellite or include its own gateway")
+
+
 def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
     """cppyy passes only C-contiguous arrays of the exact dtype as pointers."""
     return np.ascontiguousarray(values, dtype=dtype)
@@ -120,7 +143,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                    stop_ns: int, progress: Optional[Callable[[int, int], None]] = None,
                    no_route: str = "drop", combine: str = "next-gateway", dispatch: str = "parallel",
                    faults: Optional[FaultSpec] = None,
-                   satellite_fail_ns: Optional[np.ndarray] = None) -> PacketSimResult:
+                   satellite_fail_ns: Optional[np.ndarray] = None,
+                   shards: Optional[np.ndarray] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
@@ -137,6 +161,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
     _check_inputs(topology, routes, gateways, experts, activations, request_starts_ns, num_layers, layers)
+    if shards is not None:
+        _check_shards(shards, gateways, topology.num_nodes)
 
     from .ns3_runtime import load
 
@@ -171,8 +197,15 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         fail_ns = np.asarray(satellite_fail_ns, dtype=np.int64)
         expert_fail = _c_array(fail_ns[experts], np.int64)
         plan.SetFailureTimes(_c_array(fail_ns[gateways], np.int64), expert_fail, expert_fail.size)
+    if shards is not None:
+        helpers = _c_array((np.asarray(shards) >= 0).sum(axis=1), np.int32)
+        plan.SetShards(helpers, _c_array(shard_compute_ns(compute.gateway_ns, helpers), np.int64), layers)
     placed = _c_array(experts, np.int32)
-    ns3.MoeTokenHelper(plan).Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
+    helper = ns3.MoeTokenHelper(plan)
+    helper.Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
+    if shards is not None and int(helpers.max()) > 0:
+        shard_nodes = _c_array(np.asarray(shards)[:, :int(helpers.max())], np.int32)
+        helper.InstallShards(nodes, shard_nodes, shard_nodes.size)
 
     # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
     # has ended (the topology updater's events would otherwise run on to the horizon). The chunk

@@ -29,6 +29,7 @@ from .constellation import Constellation, subsatellite_points_deg, walker_conste
 from .model import compute_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim, token_outcomes
 from .placement import PlacementInput, load_plan, place
+from .placement.resources import check_memory as check_satellite_memory
 from .routes import PathQuery, unreachable_pairs
 from .scenario import Scenario
 from .topology import (Topology, failure_snapshots, isl_topology, plus_grid_edges, satellite_failure_times_s,
@@ -85,11 +86,12 @@ def prepare(scenario: Scenario) -> Prepared:
                            times_ns[np.minimum(failed_from, topology.num_snapshots - 1)], -1)
         log.info("%d satellites fail during the run", int((fail_ns >= 0).sum()))
     trace = build_activations(scenario)
+    gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
     inputs = PlacementInput(topology=healthy, arg_latitude_rad=constellation.arg_latitude_rad,
                             probabilities=trace.probabilities(), layers=scenario.model.layers,
                             experts=scenario.model.experts, subnets=scenario.placement.subnets,
-                            plane_of=constellation.plane_of)
-    gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
+                            plane_of=constellation.plane_of, gateway_ns=gateway_ns,
+                            max_shards=scenario.placement.max_shards)
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
@@ -174,6 +176,8 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
             clock = time.perf_counter()
             placements.append(place(name, inputs, rng_for(scenario.seed, f"placement:{name}")))
             log.info("%s: placed (%.2f s)", name, time.perf_counter() - clock)
+    for placement in placements:  # every satellite's weights and KV cache fit its memory, or one error line
+        check_placement_memory(scenario, placement, topology.num_nodes)
     jobs = min(len(placements), available_cores() if jobs is None else max(1, jobs))
     if jobs == 1:
         traces = [_run_strategy(scenario, prep, placement, progress) for placement in placements]
@@ -181,6 +185,15 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
         traces = _run_in_processes(scenario, prep, placements, progress, jobs)
     lat, lon = subsatellite_points_deg(constellation, scenario.constellation.epoch)
     return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of)
+
+
+def check_placement_memory(scenario: Scenario, placement, num_satellites: int) -> np.ndarray:
+    """[N] bytes each satellite holds under ``placement`` (harness/placement/resources.py);
+    PlacementError naming the satellite and the overflow if one exceeds compute.memory_gb."""
+    return check_satellite_memory(placement, scenario.model, memory_gb=scenario.compute.memory_gb,
+                        weight_bytes=scenario.compute.weight_bytes,
+                        context_tokens=scenario.traffic.requests * scenario.traffic.tokens_per_request,
+                        num_satellites=num_satellites)
 
 
 def available_cores() -> int:
@@ -207,7 +220,7 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
                   experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
                   request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
     shape = dict(no_route=scenario.routing.no_route, combine=scenario.model.combine,
-                 dispatch=scenario.model.dispatch)
+                 dispatch=scenario.model.dispatch, shards=placement.shards)
     model = analytic_latency(**common, **shape)
 
     def report(now_ns: int, done: int) -> None:

@@ -223,6 +223,9 @@ class PlacementSpec:
     subnets: str = _spec("arcs", help="'arcs': equal arcs of argument of latitude, one slot of every plane per "
                          "layer in a polar star; 'planes': whole orbital planes in ring order",
                          choices=("arcs", "planes"))
+    max_shards: int = _spec(8, help="tensor-parallel strategies (space-xnet-tp, compact-tp): the most satellites "
+                            "one layer's attention is split over, its gateway included (1: never split)",
+                            check=_range(1, 64))
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,11 @@ class ComputeSpec:
 
     satellite_flops: float = _spec(7.28e9, unit="FLOP/s", help="effective compute of every satellite",
                                    check=_range(1.0, 1e18))
+    memory_gb: float = _spec(8.0, unit="GB", help="memory of every satellite (the paper's board class: 8 GB); the "
+                             "weights and KV cache of the components a satellite holds must fit (10^9 B per GB)",
+                             check=_range(1e-6, 1e6))
+    weight_bytes: int = _spec(2, unit="B", help="bytes per model weight in satellite memory (2: bf16)",
+                              check=_range(1, 8))
 
 
 #: Published models, by name: the shape keys a ``model.preset`` fills in (explicit keys win).

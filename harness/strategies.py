@@ -10,4 +10,5 @@ from __future__ import annotations
 
 #: Every strategy a scenario's ``strategies`` list (and ``harness place --strategy``) may name, in
 #: the order the reference lists them.
-STRATEGY_NAMES: tuple[str, ...] = ("space-xnet", "rand-place", "rand-intra", "rand-intra-cg")
+STRATEGY_NAMES: tuple[str, ...] = ("space-xnet", "rand-place", "rand-intra", "rand-intra-cg", "compact",
+                                   "space-xnet-tp", "compact-tp")

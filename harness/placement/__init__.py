@@ -66,7 +66,9 @@ import numpy as np
 
 from ..errors import PlacementError
 from ..formats.plan import PLAN_FORMAT, PLAN_FORMAT_VERSION, parse_plan, plan_json  # noqa: F401 (re-exported)
+from .compact import compact
 from .paper import rand_intra, rand_intra_cg, rand_place, space_xnet
+from .tensor_parallel import compact_tp, space_xnet_tp
 from .subnets import (  # noqa: F401 (re-exported)
     CENTRE_SNAPSHOTS,
     ENGINE,
@@ -86,6 +88,9 @@ STRATEGIES: dict[str, Strategy] = {
     "rand-place": rand_place,
     "rand-intra": rand_intra,
     "rand-intra-cg": rand_intra_cg,
+    "compact": compact,
+    "space-xnet-tp": space_xnet_tp,
+    "compact-tp": compact_tp,
 }
 
 

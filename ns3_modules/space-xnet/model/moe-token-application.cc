@@ -38,14 +38,15 @@ MoeTokenApplication::GetTypeId()
                           EnumValue(MoeTokenApplication::GATEWAY),
                           MakeEnumAccessor<Role>(&MoeTokenApplication::m_role),
                           MakeEnumChecker(MoeTokenApplication::GATEWAY, "Gateway",
-                                          MoeTokenApplication::EXPERT, "Expert"))
+                                          MoeTokenApplication::EXPERT, "Expert",
+                                          MoeTokenApplication::SHARD, "Shard"))
             .AddAttribute("Layer",
                           "The MoE layer of the component.",
                           UintegerValue(0),
                           MakeUintegerAccessor(&MoeTokenApplication::m_layer),
                           MakeUintegerChecker<uint32_t>())
             .AddAttribute("Expert",
-                          "The expert index inside its layer (experts only).",
+                          "The expert index inside its layer (experts), or the shard index (shards).",
                           UintegerValue(0),
                           MakeUintegerAccessor(&MoeTokenApplication::m_expert),
                           MakeUintegerChecker<uint32_t>())
@@ -103,10 +104,10 @@ MoeTokenApplication::StartApplication()
 {
     NS_ABORT_MSG_IF(!m_plan, "MoeTokenApplication needs a Plan");
     m_socket = Socket::CreateSocket(GetNode(), UdpSocketFactory::GetTypeId());
-    NS_ABORT_MSG_IF(m_socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), m_plan->GetPort())) != 0,
+    uint16_t port = m_plan->GetComponentPort(m_role, m_layer, m_role == GATEWAY ? 0 : m_expert);
+    NS_ABORT_MSG_IF(m_socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), port)) != 0,
                     "cannot bind the MoE port");
     m_socket->SetRecvCallback(MakeCallback(&MoeTokenApplication::HandleRead, this));
-    m_busyUntil = Simulator::Now();
     if (m_role == GATEWAY && m_layer == 0)
     {
         for (uint32_t r = 0; r < m_plan->GetNRequests(); ++r)
@@ -133,9 +134,11 @@ MoeTokenApplication::StopApplication()
 void
 MoeTokenApplication::RunCompute(Time duration, std::function<void()> done)
 {
-    Time start = std::max(Simulator::Now(), m_busyUntil);
-    m_busyUntil = start + duration;
-    Simulator::Schedule(m_busyUntil - Simulator::Now(), std::move(done));
+    // One queue per satellite: components that share it (co-located shards) wait for each other.
+    Time& busyUntil = m_plan->NodeBusyUntil(GetNode()->GetId());
+    Time start = std::max(Simulator::Now(), busyUntil);
+    busyUntil = start + duration;
+    Simulator::Schedule(busyUntil - Simulator::Now(), std::move(done));
 }
 
 void
@@ -147,11 +150,81 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
         return;
     }
     m_plan->RecordTokenStart(request, token, Simulator::Now());
-    RunCompute(m_plan->GetGatewayCompute(0), [this, request, token]() {
+    RunAttention(request, token);
+}
+
+void
+MoeTokenApplication::RunAttention(uint32_t request, uint32_t token)
+{
+    if (m_plan->GetNHelpers(m_layer) > 0)
+    {
+        RunShardedAttention(request, token);
+        return;
+    }
+    RunCompute(m_plan->GetGatewayCompute(m_layer), [this, request, token]() {
         if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
         {
             SendToExperts(request, token);
         }
+    });
+}
+
+void
+MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token)
+{
+    MoeTokenHeader header;
+    header.m_request = request;
+    header.m_token = token;
+    header.m_layer = m_layer;
+    header.m_kind = MoeTokenHeader::SHARD_SCATTER;
+    for (uint32_t i = 0; i < m_plan->GetNHelpers(m_layer); ++i)
+    {
+        header.m_expert = i;
+        SendMessage(SHARD, m_layer, i, header);
+    }
+    RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() { ShardPartDone(request, token); });
+}
+
+void
+MoeTokenApplication::ShardPartDone(uint32_t request, uint32_t token)
+{
+    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
+    uint32_t& done = m_shardParts[key];
+    if (++done <= m_plan->GetNHelpers(m_layer))
+    {
+        return; // the own shard and every helper's gather: 1 + H parts
+    }
+    m_shardParts.erase(key);
+    if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+    {
+        SendToExperts(request, token);
+    }
+}
+
+void
+MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
+{
+    uint32_t request = h.m_request;
+    uint32_t token = h.m_token;
+    if (h.m_kind == MoeTokenHeader::SHARD_GATHER)
+    {
+        NS_ABORT_MSG_IF(m_role != GATEWAY, "a shard's partial output reached a non-gateway");
+        ShardPartDone(request, token);
+        return;
+    }
+    NS_ABORT_MSG_IF(m_role != SHARD, "a scatter reached a non-shard");
+    RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() {
+        if (m_plan->IsRequestFailed(request))
+        {
+            return;
+        }
+        MoeTokenHeader gather;
+        gather.m_request = request;
+        gather.m_token = token;
+        gather.m_layer = m_layer;
+        gather.m_expert = m_expert;
+        gather.m_kind = MoeTokenHeader::SHARD_GATHER;
+        SendMessage(GATEWAY, m_layer, 0, gather);
     });
 }
 
@@ -216,18 +289,24 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
 Ipv4Address
 MoeTokenApplication::AddressOf(uint32_t role, uint32_t layer, uint32_t expert) const
 {
+    if (role == SHARD)
+    {
+        return m_plan->GetShardAddress(layer, expert);
+    }
     return role == GATEWAY ? m_plan->GetGatewayAddress(layer) : m_plan->GetExpertAddress(layer, expert);
 }
 
 uint64_t
 MoeTokenApplication::MessageKey(const MoeTokenHeader& h) const
 {
-    // (request, token, layer, expert, kind) packed densely; a message's kind is 0, 1 or 3.
+    // (request, token, layer, expert or shard index, kind) packed densely; a message's kind is
+    // 0, 1, 3, 4 or 5.
+    uint64_t slots = std::max(m_plan->GetNExperts(), m_plan->GetMaxHelpers());
     return (((static_cast<uint64_t>(h.m_request) * m_plan->GetNTokens() + h.m_token) * m_plan->GetNLayers() +
              h.m_layer) *
-                m_plan->GetNExperts() +
+                slots +
             h.m_expert) *
-               4 +
+               8 +
            h.m_kind;
 }
 
@@ -239,7 +318,8 @@ MoeTokenApplication::SendMessage(uint32_t role, uint32_t layer, uint32_t expert,
         Fail(header.m_request, header.m_token, MoeTrafficPlan::COMPONENT_LOST, layer, expert, role);
         return;
     }
-    SendSegments(AddressOf(role, layer, expert), header);
+    SendSegments(AddressOf(role, layer, expert), m_plan->GetComponentPort(role, layer, role == GATEWAY ? 0 : expert),
+                 header);
     Time timeout = m_plan->GetRetransmitTimeout();
     if (timeout.IsStrictlyPositive())
     {
@@ -254,14 +334,14 @@ MoeTokenApplication::SendMessage(uint32_t role, uint32_t layer, uint32_t expert,
 }
 
 void
-MoeTokenApplication::SendSegments(Ipv4Address destination, const MoeTokenHeader& header)
+MoeTokenApplication::SendSegments(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header)
 {
     uint32_t bytes = m_plan->GetMessageBytes();
     uint32_t segment = m_plan->GetSegmentBytes();
     MoeTokenHeader h = header;
     h.m_segments = static_cast<uint16_t>((bytes + segment - 1) / segment);
     NS_LOG_LOGIC("send " << h << " to " << destination);
-    InetSocketAddress to(destination, m_plan->GetPort());
+    InetSocketAddress to(destination, port);
     for (uint32_t offset = 0; offset < bytes; offset += segment)
     {
         Ptr<Packet> p = Create<Packet>(std::min(segment, bytes - offset));
@@ -278,6 +358,7 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     ack.m_kind = MoeTokenHeader::ACK;
     ack.m_segments = message.m_kind; // an ACK's segments field names the kind it acknowledges
     Ipv4Address sender;
+    uint16_t port = m_plan->GetPort(); // the paper's components: one per satellite, on the base port
     if (message.m_kind == MoeTokenHeader::HIDDEN_STATE)
     {
         // From the gateway, or in a sequential chain from the token's previous expert.
@@ -297,6 +378,16 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     {
         sender = m_plan->GetGatewayAddress(message.m_layer);
     }
+    else if (message.m_kind == MoeTokenHeader::SHARD_SCATTER)
+    {
+        sender = m_plan->GetGatewayAddress(message.m_layer);
+        port = m_plan->GetComponentPort(GATEWAY, message.m_layer, 0);
+    }
+    else if (message.m_kind == MoeTokenHeader::SHARD_GATHER)
+    {
+        sender = m_plan->GetShardAddress(message.m_layer, message.m_expert);
+        port = m_plan->GetComponentPort(SHARD, message.m_layer, message.m_expert);
+    }
     else
     {
         sender = m_plan->GetExpertAddress(message.m_layer, message.m_expert);
@@ -304,7 +395,7 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     Ptr<Packet> p = Create<Packet>(0);
     p->AddHeader(ack);
     m_txTrace(p);
-    m_socket->SendTo(p, 0, InetSocketAddress(sender, m_plan->GetPort()));
+    m_socket->SendTo(p, 0, InetSocketAddress(sender, port));
 }
 
 void
@@ -354,7 +445,9 @@ MoeTokenApplication::HandleTimeout(uint64_t key)
     ++p.header.m_attempt;
     NS_LOG_INFO("timeout: resend " << p.header);
     m_retransmitTrace(request, token, p.header.m_attempt);
-    SendSegments(AddressOf(p.role, p.layer, p.expert), p.header);
+    SendSegments(AddressOf(p.role, p.layer, p.expert),
+                 m_plan->GetComponentPort(p.role, p.layer, p.role == GATEWAY ? 0 : p.expert),
+                 p.header);
     p.timer = Simulator::Schedule(m_plan->GetRetransmitTimeout(), &MoeTokenApplication::HandleTimeout, this, key);
 }
 
@@ -431,6 +524,11 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
             return; // a retransmission of a message that was already whole (its ACK was late or lost)
         }
     }
+    if (h.m_kind == MoeTokenHeader::SHARD_SCATTER || h.m_kind == MoeTokenHeader::SHARD_GATHER)
+    {
+        HandleShardMessage(h);
+        return;
+    }
     if (h.m_kind == MoeTokenHeader::HIDDEN_STATE)
     {
         NS_ABORT_MSG_IF(m_role != EXPERT, "a hidden state reached a gateway");
@@ -477,12 +575,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     }
     else
     {
-        RunCompute(m_plan->GetGatewayCompute(m_layer), [this, request, token]() {
-            if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
-            {
-                SendToExperts(request, token);
-            }
-        });
+        RunAttention(request, token);
     }
 }
 

@@ -35,6 +35,10 @@ class MoeTokenHeader : public Header
         ACK = 2,
         /// A layer's combined expert outputs, from its gateway to the next one (combine at the own gateway).
         COMBINED_STATE = 3,
+        /// Tensor-parallel gateway: the hidden state, from a layer's gateway to one of its attention shards.
+        SHARD_SCATTER = 4,
+        /// Tensor-parallel gateway: a shard's partial attention output, back to its gateway.
+        SHARD_GATHER = 5,
     };
 
     static TypeId GetTypeId();

@@ -92,7 +92,8 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_retransmissionCount(0),
       m_duplicates(0),
       m_tokensCompleted(0),
-      m_tokensAbandoned(0)
+      m_tokensAbandoned(0),
+      m_maxHelpers(0)
 {
 }
 
@@ -110,6 +111,12 @@ MoeTrafficPlan::Configure(uint32_t layers, uint32_t experts, uint32_t topK, uint
     m_gatewayNs.assign(layers, 0);
     m_expertNs.assign(static_cast<uint64_t>(layers) * experts, 0);
     m_requestStartNs.assign(requests, 0);
+    m_helpers.assign(layers, 0);
+    m_shardNs.assign(layers, 0);
+    m_maxHelpers = 0;
+    m_shardAddress.clear();
+    m_componentPort.assign(static_cast<uint64_t>(layers) * (1 + experts), 0);
+    m_nodeBusyUntil.clear();
     m_gatewayAddress.assign(layers, Ipv4Address());
     m_expertAddress.assign(static_cast<uint64_t>(layers) * experts, Ipv4Address());
     m_tokenStartNs.assign(static_cast<uint64_t>(requests) * tokens, -1);
@@ -166,6 +173,10 @@ MoeTrafficPlan::GetMaxRetries() const
 bool
 MoeTrafficPlan::IsComponentDown(uint32_t role, uint32_t layer, uint32_t expert) const
 {
+    if (role == 2)
+    {
+        return false; // attention shards do not fail (the schema keeps faults off with them)
+    }
     int64_t at = role == 0 ? m_gatewayFailNs[layer] : m_expertFailNs[static_cast<uint64_t>(layer) * m_experts + expert];
     return at >= 0 && Simulator::Now().GetNanoSeconds() >= at;
 }
@@ -246,6 +257,72 @@ void
 MoeTrafficPlan::SetExpertAddress(uint32_t layer, uint32_t expert, Ipv4Address address)
 {
     m_expertAddress.at(static_cast<uint64_t>(layer) * m_experts + expert) = address;
+}
+
+void
+MoeTrafficPlan::SetShards(const int32_t* helpers, const int64_t* shardNs, uint32_t layers)
+{
+    NS_ABORT_MSG_IF(layers != m_layers, "shards: one entry per layer");
+    m_maxHelpers = 0;
+    for (uint32_t l = 0; l < layers; ++l)
+    {
+        NS_ABORT_MSG_IF(helpers[l] < 0 || shardNs[l] < 0, "shards: negative count or time");
+        m_helpers[l] = helpers[l];
+        m_shardNs[l] = shardNs[l];
+        m_maxHelpers = std::max(m_maxHelpers, static_cast<uint32_t>(helpers[l]));
+    }
+    m_shardAddress.assign(static_cast<uint64_t>(m_layers) * m_maxHelpers, Ipv4Address());
+    m_componentPort.assign(static_cast<uint64_t>(m_layers) * (1 + m_experts + m_maxHelpers), 0);
+}
+
+void
+MoeTrafficPlan::SetShardAddress(uint32_t layer, uint32_t index, Ipv4Address address)
+{
+    m_shardAddress.at(static_cast<uint64_t>(layer) * m_maxHelpers + index) = address;
+}
+
+uint32_t MoeTrafficPlan::GetNHelpers(uint32_t layer) const { return m_helpers.at(layer); }
+uint32_t MoeTrafficPlan::GetMaxHelpers() const { return m_maxHelpers; }
+Time MoeTrafficPlan::GetShardCompute(uint32_t layer) const { return NanoSeconds(m_shardNs.at(layer)); }
+
+Ipv4Address
+MoeTrafficPlan::GetShardAddress(uint32_t layer, uint32_t index) const
+{
+    return m_shardAddress.at(static_cast<uint64_t>(layer) * m_maxHelpers + index);
+}
+
+static uint64_t
+ComponentSlot(uint32_t role, uint32_t layer, uint32_t index, uint32_t layers, uint32_t experts, uint32_t helpers)
+{
+    // Gateways [L], then experts [L, E], then shards [L, H].
+    if (role == 0)
+    {
+        return layer;
+    }
+    if (role == 1)
+    {
+        return layers + static_cast<uint64_t>(layer) * experts + index;
+    }
+    return layers + static_cast<uint64_t>(layers) * experts + static_cast<uint64_t>(layer) * helpers + index;
+}
+
+uint16_t
+MoeTrafficPlan::GetComponentPort(uint32_t role, uint32_t layer, uint32_t index) const
+{
+    uint16_t port = m_componentPort.at(ComponentSlot(role, layer, index, m_layers, m_experts, m_maxHelpers));
+    return port ? port : m_port;
+}
+
+void
+MoeTrafficPlan::SetComponentPort(uint32_t role, uint32_t layer, uint32_t index, uint16_t port)
+{
+    m_componentPort.at(ComponentSlot(role, layer, index, m_layers, m_experts, m_maxHelpers)) = port;
+}
+
+Time&
+MoeTrafficPlan::NodeBusyUntil(uint32_t node)
+{
+    return m_nodeBusyUntil[node]; // zero at first: no job queued yet
 }
 
 uint32_t MoeTrafficPlan::GetNLayers() const { return m_layers; }

@@ -11,6 +11,7 @@
 #include "ns3/packet.h"
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 namespace ns3
@@ -60,6 +61,29 @@ class MoeTrafficPlan : public Object
      * @param expertCount L * E
      */
     void SetFailureTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount);
+
+    /**
+     * @name Tensor-parallel gateways and co-located components (placement strategies beyond the paper)
+     * A layer's attention may be split over its gateway and H_l helper satellites (shards); each
+     * shard, the gateway's own included, computes for GetShardCompute(layer). Components that
+     * share a satellite listen on distinct ports and share its first-come first-served compute.
+     * @{
+     */
+    /// Size the shard tables: @p helpers [L] helper shards per layer (0: the layer is not split),
+    /// @p shardNs [L] compute of one shard, ns. Call after Configure.
+    void SetShards(const int32_t* helpers, const int64_t* shardNs, uint32_t layers);
+    void SetShardAddress(uint32_t layer, uint32_t index, Ipv4Address address);
+    uint32_t GetNHelpers(uint32_t layer) const;
+    /// The most helpers of any layer (0 without tensor parallelism).
+    uint32_t GetMaxHelpers() const;
+    Time GetShardCompute(uint32_t layer) const;
+    Ipv4Address GetShardAddress(uint32_t layer, uint32_t index) const;
+    /// UDP port of a component (role 0 gateway, 1 expert, 2 shard); the Port attribute unless set.
+    uint16_t GetComponentPort(uint32_t role, uint32_t layer, uint32_t index) const;
+    void SetComponentPort(uint32_t role, uint32_t layer, uint32_t index, uint16_t port);
+    /// End of the last compute job queued on satellite @p node (shared by its components).
+    Time& NodeBusyUntil(uint32_t node);
+    /** @} */
 
     uint32_t GetNLayers() const;
     uint32_t GetNExperts() const;
@@ -159,6 +183,12 @@ class MoeTrafficPlan : public Object
     uint64_t m_duplicates;
     uint64_t m_tokensCompleted;
     uint64_t m_tokensAbandoned; //!< tokens of failed requests that never ended
+    std::vector<int32_t> m_helpers;               //!< [L] helper shards per layer
+    std::vector<int64_t> m_shardNs;               //!< [L]
+    uint32_t m_maxHelpers;
+    std::vector<Ipv4Address> m_shardAddress;      //!< [L, m_maxHelpers]
+    std::vector<uint16_t> m_componentPort;        //!< [L + L E + L H], 0: the Port attribute
+    std::unordered_map<uint32_t, Time> m_nodeBusyUntil;
 };
 
 } // namespace ns3
