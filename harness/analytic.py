@@ -43,7 +43,10 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   and sends the hidden state (one message) to every helper at a; a helper computes its shard once
   the message arrived and sends its partial output (one message) back; the attention ends when
   the own shard and the last partial output are done (the own shard first on a tie, then the
-  first helper), and the critical path runs through that part;
+  first helper), and the critical path runs through that part. For l >= 1 (with parallel dispatch
+  and the combine at the next gateway) there is no scatter: every expert of layer l-1 sends its
+  output to g_l and to each helper of layer l, a helper starts once its k outputs arrived, and the
+  critical path runs through the output that arrived last at the critical shard;
 - requests are computed independently: the model has no contention between them;
 - with ``no_route="wait"`` (``routing.no_route``), a message whose destination is unreachable at
   its send snapshot waits at its source for the first later snapshot that connects the two (from
@@ -245,6 +248,37 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
         wait = np.where(via, out_w[rows, helper] + back_w[rows, helper], 0)
         return end, np.full(requests, shard_ns[l]), serial, prop, wait, alive
 
+    def direct(l: int) -> bool:
+        """Layer l's shards take the expert outputs of layer l-1 themselves (no scatter)."""
+        return (shards is not None and 0 < l < layers and helper_count[l] > 0 and not own_gateway
+                and not sequential)
+
+    def direct_attention(l: int, at_gateway: np.ndarray, done: np.ndarray, sats: np.ndarray, base, via_gateway,
+                         alive: np.ndarray):
+        """Layer l's sharded attention when the k outputs of layer l-1 (finished at ``done`` [R, k] on
+        ``sats``, their critical-path parts so far ``base``: compute, serialisation, propagation,
+        wait, each [R, k]) go to the gateway (all in at ``at_gateway``, parts ``via_gateway``) and
+        straight to every helper. Returns (end, the layer's parts from the dispatch on, alive)."""
+        helpers = shards[l, : helper_count[l]]
+        own_end = at_gateway + shard_ns[l]
+        ends = [own_end]
+        parts = [tuple(v + (shard_ns[l] if i == 0 else 0) for i, v in enumerate(via_gateway))]
+        for helper in helpers:
+            w, se, pr, ok = message(done, sats, np.full_like(sats, helper))
+            arrive = np.where(ok, done + w + se + pr, -1)
+            alive = alive & ok.all(axis=1)
+            j = np.argmax(arrive, axis=1)  # the output that completes the shard's input (first on ties)
+            ready = arrive[rows, j] + shard_ns[l]
+            bw, bs, bp, bok = message(ready, np.full(requests, helper), np.full(requests, gateways[l]))
+            alive = alive & bok
+            ends.append(np.where(bok, ready + bw + bs + bp, -1))
+            parts.append((base[0][rows, j] + shard_ns[l], base[1][rows, j] + se[rows, j] + bs,
+                          base[2][rows, j] + pr[rows, j] + bp, base[3][rows, j] + w[rows, j] + bw))
+        ends = np.stack(ends, axis=1)
+        critical = np.argmax(ends, axis=1)  # own shard first on ties, then helpers in order
+        chosen = tuple(np.stack([p[i] for p in parts], axis=1)[rows, critical] for i in range(4))
+        return ends[rows, critical], chosen, alive
+
     shape = (requests, tokens)
     token_start = np.full(shape, -1, dtype=np.int64)
     token_end = np.full(shape, -1, dtype=np.int64)
@@ -293,6 +327,16 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                 alive &= (out_ok & back_ok).all(axis=1)
                 critical = np.argmax(np.where(out_ok & back_ok, arrive, -1), axis=1)  # first slot on ties
                 time = np.where(alive, arrive[rows, critical], 0)
+                if direct(l + 1):
+                    # The next layer's shards get the k outputs straight from the experts.
+                    base = (work, out_serial, out_prop, out_wait)
+                    via_gateway = tuple(b[rows, critical] + x[rows, critical] for b, x in
+                                        zip(base, (np.zeros_like(work), back_serial, back_prop, back_wait)))
+                    end, parts, alive = direct_attention(l + 1, time, done, sats, base, via_gateway, alive)
+                    combine[alive, t, l] = time[alive]
+                    time = np.where(alive, end, 0)
+                    comp, serial, prop, held = comp + parts[0], serial + parts[1], prop + parts[2], held + parts[3]
+                    continue
                 comp += work[rows, critical]
                 serial += out_serial[rows, critical] + back_serial[rows, critical]
                 prop += out_prop[rows, critical] + back_prop[rows, critical]

@@ -10,19 +10,20 @@ inside the layer: a shard holding h of the H heads computes its heads' attention
 the output projection (and keeps those heads' KV cache), and the layer's output is the sum of the
 shards' partial outputs. With m shards (the gateway and m - 1 helpers):
 
-- the gateway sends the hidden state (one message, hidden_size x bytes) to each helper: the
-  scatter;
+- each helper needs the layer's input hidden state: for layer 0 the gateway (which has just run
+  the LM head and starts the next token) sends it to each helper, the scatter; for l >= 1 the
+  experts of layer l-1 send their outputs to the helpers as well as to the gateway, and each helper
+  sums the k outputs itself, so no scatter leg delays the shards;
 - every shard computes gateway_ns / m (the router's 2 x hidden x E FLOP are counted in, split too:
   a simplification worth 0.05 % of the work);
 - each helper sends its partial output (the same size) back: the gather; the gateway sums them
   and dispatches to the experts once its own shard and every partial output are done.
 
-So the attention takes gateway_ns / m + max over helpers of (round trip to it), instead of
-gateway_ns. A helper is worth adding only while the compute it saves exceeds the extra round
-trip: for each layer the helpers are the satellites of least mean round trip from its gateway
-(over :data:`~harness.placement.subnets.CENTRE_SNAPSHOTS` snapshots), and m (at most
-``placement.max_shards``) minimises gateway_ns / m + the round trip to the (m-1)-th nearest
-helper. An 8 KiB message is ~0.7 us at 100 Gbit/s, so the round trip is propagation: in the polar
+So the attention takes gateway_ns / m plus the latest helper's lag (its extra input delay and
+its gather), instead of gateway_ns. A helper is worth adding only while the compute it saves
+exceeds that lag: :func:`choose_shards` ranks the candidates by it (mean delays over
+:data:`~harness.placement.subnets.CENTRE_SNAPSHOTS` snapshots) and picks m (at most
+``placement.max_shards``) per layer. An 8 KiB message is ~0.7 us at 100 Gbit/s, so the round trip is propagation: in the polar
 star a ring subnet runs across the planes, whose neighbours are 0.25-2.2 ms apart (less near the
 poles), while an intra-plane hop is 4.5 ms.
 
@@ -31,7 +32,8 @@ gateway's own ring subnet; ``compact-tp`` keeps the compact placement (:mod:`.co
 them from any satellite. A helper may sit on an expert's satellite: within one token the expert
 works only after the attention is over, so they do not wait for each other (concurrent requests
 share that satellite's first-come first-served queue, as the packet engine models). A helper never
-sits on a gateway, and no satellite is a helper of two layers.
+sits on a gateway or on an expert of the layer before (whose output it receives directly), and no
+satellite is a helper of two layers.
 """
 
 from __future__ import annotations
@@ -47,23 +49,38 @@ from .types import Placement, PlacementInput
 def choose_shards(inp: PlacementInput, placement: Placement, candidates: np.ndarray) -> np.ndarray:
     """[L, H] helper satellites (-1 padded) of each layer, chosen among ``candidates`` ([L, N] bool).
 
-    Layers are served in order; each takes its nearest free candidates (mean round trip from its
-    gateway; ties: lower id) and keeps as many as make gateway_ns / m + round trip smallest.
+    A helper's cost is how much later than the gateway's own shard its partial output is back: for
+    layer 0 (whose gateway scatters the new token's state) the round trip 2 d(g, n); for l >= 1
+    (the experts of layer l-1 send their outputs to the shards directly) d(n, g) plus the
+    activation-weighted mean of d(expert, n) - d(expert, g) over the experts of layer l-1, at least
+    0 (all delays: means over the sampled snapshots). Layers are served in order; each takes its
+    cheapest free candidates (ties: lower id) and keeps the m - 1 of them that make
+    gateway_ns / m + the (m-1)-th cost smallest (m <= placement.max_shards).
     """
     if inp.gateway_ns is None:
         raise PlacementError("tensor-parallel strategies need the gateways' compute times (PlacementInput.gateway_ns)")
-    gateways = placement.gateways
+    gateways, experts = placement.gateways, placement.experts
     delays = mean_delays_ns(inp, gateways)  # [L, N]
+    from_experts = mean_delays_ns(inp, experts.ravel()).reshape(inp.layers, inp.experts, -1)  # [L, E, N]
+    weights = inp.probabilities / np.maximum(inp.probabilities.sum(axis=1, keepdims=True), 1e-300)
     taken = np.zeros(inp.topology.num_nodes, dtype=bool)
     taken[gateways] = True
     rows = []
     for layer in range(inp.layers):
-        pool = np.flatnonzero(candidates[layer] & ~taken)
-        round_trip = 2.0 * delays[layer, pool]
-        order = np.lexsort((pool, round_trip))[: max(0, inp.max_shards - 1)]
+        usable = candidates[layer] & ~taken
+        if layer > 0:  # the experts of layer l-1 send to these helpers: never to their own satellite
+            usable[experts[layer - 1]] = False
+        pool = np.flatnonzero(usable)
+        if layer == 0 or inp.layers == 1:
+            cost = 2.0 * delays[layer, pool]
+        else:
+            prev = layer - 1
+            detour = from_experts[prev][:, pool] - from_experts[prev][:, gateways[layer]][:, None]  # [E, n]
+            cost = np.maximum(delays[layer, pool] + weights[prev] @ detour, 0.0)
+        order = np.lexsort((pool, cost))[: max(0, inp.max_shards - 1)]
         work = float(inp.gateway_ns[layer])
         shards = np.arange(1, len(order) + 2)  # m = 1 .. 1 + helpers available
-        finish = work / shards + np.concatenate([[0.0], round_trip[order]])
+        finish = work / shards + np.concatenate([[0.0], cost[order]])
         m = int(shards[int(np.argmin(finish))])
         helpers = pool[order[: m - 1]]
         taken[helpers] = True

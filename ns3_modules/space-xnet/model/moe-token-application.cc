@@ -150,15 +150,23 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
         return;
     }
     m_plan->RecordTokenStart(request, token, Simulator::Now());
-    RunAttention(request, token);
+    RunAttention(request, token, false);
+}
+
+bool
+MoeTokenApplication::DirectShardInput(uint32_t layer) const
+{
+    return layer > 0 && m_plan->GetNHelpers(layer) > 0 && !m_plan->GetCombineAtOwnGateway() &&
+           !m_plan->GetSequentialDispatch();
 }
 
 void
-MoeTokenApplication::RunAttention(uint32_t request, uint32_t token)
+MoeTokenApplication::RunAttention(uint32_t request, uint32_t token, bool combined)
 {
     if (m_plan->GetNHelpers(m_layer) > 0)
     {
-        RunShardedAttention(request, token);
+        // After a combine, the shards got the expert outputs themselves when DirectShardInput.
+        RunShardedAttention(request, token, !(combined && DirectShardInput(m_layer)));
         return;
     }
     RunCompute(m_plan->GetGatewayCompute(m_layer), [this, request, token]() {
@@ -170,14 +178,14 @@ MoeTokenApplication::RunAttention(uint32_t request, uint32_t token)
 }
 
 void
-MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token)
+MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token, bool scatter)
 {
     MoeTokenHeader header;
     header.m_request = request;
     header.m_token = token;
     header.m_layer = m_layer;
     header.m_kind = MoeTokenHeader::SHARD_SCATTER;
-    for (uint32_t i = 0; i < m_plan->GetNHelpers(m_layer); ++i)
+    for (uint32_t i = 0; scatter && i < m_plan->GetNHelpers(m_layer); ++i)
     {
         header.m_expert = i;
         SendMessage(SHARD, m_layer, i, header);
@@ -213,6 +221,17 @@ MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
         return;
     }
     NS_ABORT_MSG_IF(m_role != SHARD, "a scatter reached a non-shard");
+    if (h.m_kind == MoeTokenHeader::SHARD_INPUT)
+    {
+        // The k expert outputs of the layer before, combined here: the shard's input.
+        uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
+        uint32_t& got = m_combines[key];
+        if (++got < m_plan->GetTopK())
+        {
+            return;
+        }
+        m_combines.erase(key);
+    }
     RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() {
         if (m_plan->IsRequestFailed(request))
         {
@@ -273,6 +292,15 @@ MoeTokenApplication::SendOutput(uint32_t request, uint32_t token)
     }
     uint32_t combiner = m_plan->GetCombineAtOwnGateway() ? m_layer : (m_layer + 1) % m_plan->GetNLayers();
     SendMessage(GATEWAY, combiner, 0, header);
+    if (DirectShardInput(combiner))
+    {
+        // Tensor-parallel next layer: every one of its shards needs the combined state too.
+        header.m_kind = MoeTokenHeader::SHARD_INPUT;
+        for (uint32_t i = 0; i < m_plan->GetNHelpers(combiner) && !m_plan->IsRequestFailed(request); ++i)
+        {
+            SendMessage(SHARD, combiner, i, header);
+        }
+    }
 }
 
 void
@@ -382,6 +410,10 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     {
         sender = m_plan->GetGatewayAddress(message.m_layer);
         port = m_plan->GetComponentPort(GATEWAY, message.m_layer, 0);
+    }
+    else if (message.m_kind == MoeTokenHeader::SHARD_INPUT)
+    {
+        sender = m_plan->GetExpertAddress(message.m_layer, message.m_expert);
     }
     else if (message.m_kind == MoeTokenHeader::SHARD_GATHER)
     {
@@ -524,7 +556,8 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
             return; // a retransmission of a message that was already whole (its ACK was late or lost)
         }
     }
-    if (h.m_kind == MoeTokenHeader::SHARD_SCATTER || h.m_kind == MoeTokenHeader::SHARD_GATHER)
+    if (h.m_kind == MoeTokenHeader::SHARD_SCATTER || h.m_kind == MoeTokenHeader::SHARD_GATHER ||
+        h.m_kind == MoeTokenHeader::SHARD_INPUT)
     {
         HandleShardMessage(h);
         return;
@@ -575,7 +608,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     }
     else
     {
-        RunAttention(request, token);
+        RunAttention(request, token, true);
     }
 }
 

@@ -100,14 +100,18 @@ class MoeTokenApplication : public Application
     void RunCompute(Time duration, std::function<void()> done);
     /// A gateway's attention + router for (request, token), then the dispatch to the experts:
     /// on its own, or split over its helper shards (RunShardedAttention).
-    void RunAttention(uint32_t request, uint32_t token);
+    void RunAttention(uint32_t request, uint32_t token, bool combined);
 
     /// @name Tensor-parallel gateway (the plan's shards)
     /// The gateway scatters the hidden state to its H helpers and computes its own shard; each
     /// helper computes its shard and gathers its partial output back; once all H gathers and its
     /// own shard are done, the gateway dispatches to the experts.
     /// @{
-    void RunShardedAttention(uint32_t request, uint32_t token);
+    void RunShardedAttention(uint32_t request, uint32_t token, bool scatter);
+    /// Whether the experts of the layer before @p layer send their outputs straight to its shards
+    /// (so its gateway does not scatter): with helpers, for l >= 1, parallel dispatch and the
+    /// combine at the next gateway.
+    bool DirectShardInput(uint32_t layer) const;
     /// One part (own shard or a gather) of (request, token) is done; dispatch after the last.
     void ShardPartDone(uint32_t request, uint32_t token);
     /// A scatter (at a shard) or a gather (at a gateway) arrived whole.

@@ -39,6 +39,9 @@ class MoeTokenHeader : public Header
         SHARD_SCATTER = 4,
         /// Tensor-parallel gateway: a shard's partial attention output, back to its gateway.
         SHARD_GATHER = 5,
+        /// Tensor-parallel gateway: an expert's output, straight to one attention shard of the next
+        /// layer (which combines the k outputs itself: no scatter from the gateway).
+        SHARD_INPUT = 6,
     };
 
     static TypeId GetTypeId();
