@@ -139,6 +139,40 @@ def tx_time_ns(wire_bytes: int, rate_bps: int) -> int:
     return int((seconds_q64 * 10**9 + (1 << 63)) >> 64)
 
 
+def _queue_on_shared_satellites(arrived: np.ndarray, sats: np.ndarray, work: np.ndarray):
+    """([R, k] done times, [R, k] the slot whose job ends where each one's begins, or -1) of the k
+    experts' compute when several share a satellite: first come first served, slot order on a tie
+    (the gateway sends slot 0 first)."""
+    done = np.empty_like(arrived)
+    after = np.full(arrived.shape, -1, dtype=np.int64)
+    rows = np.arange(arrived.shape[0])
+    for j in range(arrived.shape[1]):
+        start = arrived[:, j].copy()
+        for i in range(j):
+            queued = (sats[:, i] == sats[:, j]) & (done[:, i] > start)
+            start = np.where(queued, done[:, i], start)
+            after[:, j] = np.where(queued, i, after[:, j])
+        done[:, j] = start + work[:, j]
+    del rows
+    return done, after
+
+
+def _through_queue(after: np.ndarray, work, serial, prop, wait):
+    """Each slot's critical-path parts up to its compute's end ([R, k] each): its own message and
+    compute, or, when it waited behind slot ``after``, that slot's parts plus its own compute."""
+    work, serial, prop, wait = (np.array(a, copy=True) for a in (work, serial, prop, wait))
+    rows = np.arange(work.shape[0])
+    for j in range(work.shape[1]):
+        behind = after[:, j] >= 0
+        if behind.any():
+            i = np.where(behind, after[:, j], 0)
+            work[:, j] = np.where(behind, work[rows, i] + work[:, j], work[:, j])
+            serial[:, j] = np.where(behind, serial[rows, i], serial[:, j])
+            prop[:, j] = np.where(behind, prop[rows, i], prop[:, j])
+            wait[:, j] = np.where(behind, wait[rows, i], wait[:, j])
+    return work, serial, prop, wait
+
+
 def message_serialization_ns(links: LinkSpec, message_bytes: int, hops: np.ndarray) -> np.ndarray:
     """Serialisation part of a message's latency over ``hops`` links: sum tx + (h - 1) max tx."""
     tx = [tx_time_ns(size, int(links.rate_bps)) for size in links.packet_sizes_bytes(message_bytes)]
@@ -170,8 +204,9 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
     if starts.shape != (requests,) or (starts < 0).any():
         raise ValueError("one non-negative start time per request is needed")
     components = np.concatenate([gateways, experts.ravel()])
-    if len(np.unique(components)) != len(components):
-        raise ValueError("two components share a satellite")
+    # Experts may share a satellite (its compute queue is first-come first-served); a gateway may not.
+    if len(np.unique(gateways)) != len(gateways) or np.isin(gateways, experts).any():
+        raise ValueError("two components share a satellite: a gateway needs a satellite of its own")
     if isinstance(routes, Routes) and not np.isin(components, routes.destinations).all():
         raise ValueError("routes do not cover every component as a destination")
     steps_ns = np.round(np.asarray(topology.times_s) * 1e9).astype(np.int64)
@@ -320,13 +355,17 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                 # The k dispatches share their source: one shortest-path tree from the gateway.
                 out_wait, out_serial, out_prop, out_ok = message(send, np.full_like(sats, gateways[l]), sats,
                                                                  root_at_source=True)
-                done = send + out_wait + out_serial + out_prop + work
+                arrived = np.where(out_ok, send + out_wait + out_serial + out_prop, 0)
+                done, own_start = _queue_on_shared_satellites(arrived, sats, work)
                 done = np.where(out_ok, done, 0)
                 back_wait, back_serial, back_prop, back_ok = message(done, sats, np.full_like(sats, combiner))
                 arrive = done + back_wait + back_serial + back_prop
                 alive &= (out_ok & back_ok).all(axis=1)
                 critical = np.argmax(np.where(out_ok & back_ok, arrive, -1), axis=1)  # first slot on ties
                 time = np.where(alive, arrive[rows, critical], 0)
+                # An expert that waited for another on its satellite: its path runs through that one.
+                work, out_serial, out_prop, out_wait = _through_queue(own_start, work, out_serial, out_prop,
+                                                                     out_wait)
                 if direct(l + 1):
                     # The next layer's shards get the k outputs straight from the experts.
                     base = (work, out_serial, out_prop, out_wait)

@@ -292,8 +292,9 @@ def _check_inputs(topology: Topology, routes: Routes, gateways: np.ndarray, expe
     if activations.min() < 0 or activations.max() >= experts.shape[1]:
         raise ValueError("activation expert ids out of range")
     components = np.concatenate([gateways, experts.ravel()])
-    if len(np.unique(components)) != len(components):
-        raise ValueError("two components share a satellite")
+    # Experts may share a satellite (its compute queue is first-come first-served); a gateway may not.
+    if len(np.unique(gateways)) != len(gateways) or np.isin(gateways, experts).any():
+        raise ValueError("two components share a satellite: a gateway needs a satellite of its own")
     if components.min() < 0 or components.max() >= topology.num_nodes:
         raise ValueError("a component names a satellite that does not exist")
     if isinstance(routes, PathQuery):

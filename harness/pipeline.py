@@ -90,7 +90,7 @@ def prepare(scenario: Scenario) -> Prepared:
     inputs = PlacementInput(topology=healthy, arg_latitude_rad=constellation.arg_latitude_rad,
                             probabilities=trace.probabilities(), layers=scenario.model.layers,
                             experts=scenario.model.experts, subnets=scenario.placement.subnets,
-                            plane_of=constellation.plane_of, gateway_ns=gateway_ns,
+                            plane_of=constellation.plane_of, gateway_ns=gateway_ns, expert_ns=expert_ns,
                             max_shards=scenario.placement.max_shards)
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
@@ -268,7 +268,7 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
         experts=placement.experts, subnets=placement.subnets, analytic_ns=model.latency_ns,
         compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
         propagation_ns=model.propagation_ns, counters=counters, **faults,
-        route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None)
+        route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None, shards=placement.shards)
 
 
 #: What forked strategy processes read: set by _run_in_processes just before it forks them.

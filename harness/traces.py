@@ -89,6 +89,7 @@ class StrategyTrace:
     status: Optional[np.ndarray] = None           # [R, T] str, with faults on
     reason: Optional[np.ndarray] = None           # [R, T] str, with faults on
     route_wait_ns: Optional[np.ndarray] = None    # [R, T] analytic time held for a route, with no_route 'wait'
+    shards: Optional[np.ndarray] = None           # [L, H] helper shards of tensor-parallel layers (-1 padded)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -159,8 +160,13 @@ def run_json(name: str, seed: int, traces: list[StrategyTrace]) -> str:
 
 
 def placements_json(traces: list[StrategyTrace]) -> str:
-    return _json({tr.strategy: {"gateways": tr.gateways.tolist(), "experts": tr.experts.tolist(),
-                                "subnets": tr.subnets.tolist()} for tr in traces})
+    def entry(tr: StrategyTrace) -> dict:
+        plan = {"gateways": tr.gateways.tolist(), "experts": tr.experts.tolist(), "subnets": tr.subnets.tolist()}
+        if tr.shards is not None:  # [L] lists of each layer's helper shards (tensor-parallel strategies)
+            plan["shards"] = [[int(v) for v in row if v >= 0] for row in np.asarray(tr.shards)]
+        return plan
+
+    return _json({tr.strategy: entry(tr) for tr in traces})
 
 
 def satellites_csv(plane: np.ndarray, slot: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray) -> str:
@@ -409,8 +415,14 @@ def _read_placements_json(path: Path, layers: dict, num_satellites: Optional[int
     if not isinstance(plans, dict):
         raise _fail(path, f"must be a JSON object of strategy -> placement; {fix}")
     for name, plan in plans.items():
-        if not isinstance(plan, dict) or set(plan) != {"gateways", "experts", "subnets"}:
-            raise _fail(path, f"field '{name}' must be an object with gateways, experts, subnets; {fix}")
+        if not isinstance(plan, dict) or set(plan) - {"shards"} != {"gateways", "experts", "subnets"}:
+            raise _fail(path, f"field '{name}' must be an object with gateways, experts, subnets (and shards); {fix}")
+        shards = plan.get("shards", [])
+        if not isinstance(shards, list) or not all(
+                isinstance(row, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 and
+                                              (num_satellites is None or v < num_satellites) for v in row)
+                for row in shards):
+            raise _fail(path, f"field '{name}.shards' must be lists of satellite ids of the constellation; {fix}")
         for key in ("gateways", "experts", "subnets"):
             try:
                 values = np.asarray(plan[key], dtype=np.int64)

@@ -1,4 +1,4 @@
-"""The strategies beyond the paper (harness/placement/compact.py, tensor_parallel.py) and the
+"""The strategies beyond the paper (harness/placement/compact_subnets.py, tensor_parallel.py) and the
 resource model (harness/placement/resources.py), on the shipped full-size scenarios and real ns-3.
 
 - One request (no contention, which the analytic model leaves out): every token's latency from
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 #: Largest relative difference allowed between ns-3's and the model's latency of any token (as
 #: tests/test_analytic.py: the must-show of issue 10 asks for 0.1 %).
 TOLERANCE = 1e-3
-NEW = ("compact", "space-xnet-tp", "compact-tp")
+NEW = ("compact", "space-xnet-tp", "compact-tp", "space-xnet-packed-tp", "compact-packed-tp")
 #: One request of 8 tokens; snapshots enough to cover it (polar: under 1.2 s a token, delta: under 3 s).
 ONE_REQUEST = {"polar_1056": 14, "walker_1584": 26}
 

@@ -66,9 +66,9 @@ import numpy as np
 
 from ..errors import PlacementError
 from ..formats.plan import PLAN_FORMAT, PLAN_FORMAT_VERSION, parse_plan, plan_json  # noqa: F401 (re-exported)
-from .compact import compact
+from .compact_subnets import compact
 from .paper import rand_intra, rand_intra_cg, rand_place, space_xnet
-from .tensor_parallel import compact_tp, space_xnet_tp
+from .tensor_parallel import compact_packed_tp, compact_tp, space_xnet_packed_tp, space_xnet_tp
 from .subnets import (  # noqa: F401 (re-exported)
     CENTRE_SNAPSHOTS,
     ENGINE,
@@ -91,6 +91,8 @@ STRATEGIES: dict[str, Strategy] = {
     "compact": compact,
     "space-xnet-tp": space_xnet_tp,
     "compact-tp": compact_tp,
+    "space-xnet-packed-tp": space_xnet_packed_tp,
+    "compact-packed-tp": compact_packed_tp,
 }
 
 

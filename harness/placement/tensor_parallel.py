@@ -1,5 +1,6 @@
 """Tensor-parallel gateways: a layer's attention split by heads over its gateway and a few nearby
-satellites (strategies ``space-xnet-tp`` and ``compact-tp``).
+satellites (strategies ``space-xnet-tp`` and ``compact-tp``), and the same with each layer's
+experts packed on one satellite (``space-xnet-packed-tp``, ``compact-packed-tp``).
 
 Why. On polar_1056 a token spends 65 % of its 1.19 s computing, and most of that is the gateways'
 attention: 134 MFLOP, 18.4 ms per layer on one 7.28 GFLOP/s satellite, 0.59 s per token, while
@@ -28,12 +29,21 @@ star a ring subnet runs across the planes, whose neighbours are 0.25-2.2 ms apar
 poles), while an intra-plane hop is 4.5 ms.
 
 Where the shards go. ``space-xnet-tp`` keeps space-xnet's placement and takes the helpers from the
-gateway's own ring subnet; ``compact-tp`` keeps the compact placement (:mod:`.compact`) and takes
+gateway's own ring subnet; ``compact-tp`` keeps the compact placement (:mod:`.compact_subnets`) and takes
 them from any satellite. A helper may sit on an expert's satellite: within one token the expert
 works only after the attention is over, so they do not wait for each other (concurrent requests
 share that satellite's first-come first-served queue, as the packet engine models). A helper never
 sits on a gateway or on an expert of the layer before (whose output it receives directly), and no
 satellite is a helper of two layers.
+
+Packed experts. The resource model lets one satellite hold several experts of a layer (8 x 34 MB
+for LLaMA-MoE-3.5B is far below an 8 GB board). Packed on the few satellites of least expected
+path delay gateway_l -> n -> gateway_{l+1}, every token's experts are a short detour away, at the
+price of computing two experts one after the other when both sit on one board (first come, first
+served: 2 x 4.6 ms instead of 4.6 ms). Where the spread experts' paths are long, as in a Walker
+delta (a hop is 4.8-6.6 ms), the detour saved is worth more than the extra compute; where the
+second-best spot is nearly as good, as across the planes of a polar star, two boards with the hot
+experts dealt apart avoid most of it (:func:`pack_experts` picks the count per layer).
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import PlacementError
-from .compact import best_compact, mean_delays_ns
+from .compact_subnets import best_compact, mean_delays_ns
 from .paper import space_xnet
 from .types import Placement, PlacementInput
 
@@ -114,3 +124,74 @@ def compact_tp(inp: PlacementInput, rng: np.random.Generator) -> Placement:
     candidates = np.broadcast_to(_free(inp)[None, :], (inp.layers, inp.topology.num_nodes))
     shards = choose_shards(inp, base, candidates)
     return Placement("compact-tp", base.gateways, base.experts, base.subnets, shards)
+
+
+#: The most satellites one layer's experts are packed on (packed strategies).
+MAX_BOARDS = 4
+
+
+def pack_experts(inp: PlacementInput, placement: Placement, candidates: np.ndarray) -> np.ndarray:
+    """[L, E] each layer's experts packed on b satellites ("boards", 1 <= b <= :data:`MAX_BOARDS`).
+
+    The boards of layer l are the b free candidates ([L, N] bool; not a gateway, not another
+    layer's board) of least expected path delay c(n) = d(gateway_l, n) + d(n, gateway_{l+1}) (ties:
+    lower id); experts, hottest first, are dealt to them in turn, so the hot ones sit apart. b
+    minimises the expected critical path of a token's top-2 experts, treating the experts as chosen
+    independently with their activation probabilities: E[max(c(board_i), c(board_j)) + (expert_ns if
+    both on one board)], the second expert waiting for the first on a shared board.
+    """
+    if inp.expert_ns is None:
+        raise PlacementError("packed strategies need the experts' compute times (PlacementInput.expert_ns)")
+    gateways = placement.gateways
+    delays = mean_delays_ns(inp, gateways)
+    cost = delays + np.roll(delays, -1, axis=0)
+    taken = np.zeros(inp.topology.num_nodes, dtype=bool)
+    taken[gateways] = True
+    experts = np.empty((inp.layers, inp.experts), dtype=np.int32)
+    for layer in range(inp.layers):
+        pool = np.flatnonzero(candidates[layer] & ~taken)
+        if pool.size == 0:
+            raise PlacementError(f"no free satellite left for the experts of layer {layer}; use fewer model "
+                                 f"replicas or another strategy")
+        spots = pool[np.lexsort((pool, cost[layer, pool]))[:MAX_BOARDS]]
+        p = inp.probabilities[layer]
+        hot = np.lexsort((np.arange(inp.experts), -p))
+        pair = np.outer(p, p)
+        np.fill_diagonal(pair, 0.0)
+        pair /= max(pair.sum(), 1e-300)
+        best, best_cost = None, np.inf
+        for boards in range(1, len(spots) + 1):
+            sat = np.empty(inp.experts, dtype=np.int64)
+            sat[hot] = spots[np.arange(inp.experts) % boards]
+            c = cost[layer, sat]
+            same = sat[:, None] == sat[None, :]
+            expected = float((pair * (np.maximum(c[:, None], c[None, :]) + same * float(inp.expert_ns[layer].max()))).sum())
+            if expected < best_cost:
+                best, best_cost = sat, expected
+        experts[layer] = best
+        taken[np.unique(best)] = True
+    return experts
+
+
+def space_xnet_packed_tp(inp: PlacementInput, rng: np.random.Generator) -> Placement:
+    """space-xnet's ring subnets and gateways, each layer's experts packed on one satellite of its
+    subnet, the attention split over helpers from the subnet."""
+    base = space_xnet(inp, rng)
+    layers = np.arange(inp.layers)[:, None]
+    candidates = (base.subnets[None, :] == layers) & _free(inp)[None, :]
+    experts = pack_experts(inp, base, candidates)
+    packed = Placement("space-xnet-packed-tp", base.gateways, experts, base.subnets)
+    return Placement(packed.strategy, packed.gateways, experts, base.subnets, choose_shards(inp, packed, candidates))
+
+
+def compact_packed_tp(inp: PlacementInput, rng: np.random.Generator) -> Placement:
+    """The compact loop of gateways, each layer's experts packed on one satellite beside the path
+    to the next gateway, the attention split over helpers from any satellite."""
+    base = best_compact(inp).placement("compact-packed-tp")
+    candidates = np.broadcast_to(_free(inp)[None, :], (inp.layers, inp.topology.num_nodes))
+    experts = pack_experts(inp, base, candidates)
+    subnets = np.full(inp.topology.num_nodes, -1, dtype=np.int32)
+    subnets[base.gateways] = np.arange(inp.layers)
+    subnets[experts] = np.arange(inp.layers)[:, None]
+    packed = Placement(base.strategy, base.gateways, experts, subnets)
+    return Placement(packed.strategy, packed.gateways, experts, subnets, choose_shards(inp, packed, candidates))

@@ -35,6 +35,8 @@ class PlacementInput:
     #: [L] int64 compute of each layer's gateway (attention + router), ns: what tensor-parallel
     #: strategies weigh against the round trip to a shard. None: those strategies refuse.
     gateway_ns: np.ndarray | None = None
+    #: [L, E] int64 compute of each expert, ns (what packed placements weigh against the detours).
+    expert_ns: np.ndarray | None = None
     #: placement.max_shards: the most satellites one layer's attention is split over.
     max_shards: int = 8
     #: Results that several strategies share (the subnet centres), computed once per run.
@@ -87,9 +89,9 @@ class Placement:
         used = self.components
         if used.min() < 0 or used.max() >= num_satellites:
             raise PlacementError(f"placement '{self.strategy}' names a satellite outside 0..{num_satellites - 1}")
-        if len(np.unique(used)) != len(used):
-            raise PlacementError(f"placement '{self.strategy}' puts two components on one satellite; "
-                                 f"each satellite hosts at most one")
+        if len(np.unique(self.gateways)) != len(self.gateways) or np.isin(self.gateways, self.experts).any():
+            raise PlacementError(f"placement '{self.strategy}' puts a gateway and another component on one "
+                                 f"satellite; a gateway needs a satellite of its own")
         self._validate_shards(num_satellites, f"placement '{self.strategy}'")
 
     def _validate_shards(self, num_satellites: int, who: str) -> None:
@@ -135,10 +137,11 @@ class Placement:
                                  f"of this constellation; use a plan made for this constellation")
         order = np.argsort(used, kind="stable")
         same = np.flatnonzero(used[order][1:] == used[order][:-1])
+        same = same[order[same] < layers]  # experts may share a satellite; a gateway may not
         if same.size:
             first, second = int(order[same[0]]), int(order[same[0] + 1])
             raise PlacementError(f"{who} puts {names[first]} and {names[second]} both on satellite "
-                                 f"{int(used[first])}; each satellite hosts at most one component: move one")
+                                 f"{int(used[first])}; a gateway needs a satellite of its own: move one")
         self._validate_shards(num_satellites, who)
         subnets = np.asarray(self.subnets)
         if subnets.ndim != 1 or subnets.size not in (0, num_satellites):
