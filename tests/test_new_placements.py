@@ -155,12 +155,17 @@ def test_the_cli_refuses_an_overflowing_placement_with_one_line_and_writes_nothi
                          capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 1
     lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: placement 'space-xnet' does not fit satellite ")
-    assert "but has 0.1 GB" in lines[0] and "raise compute.memory_gb" in lines[0]
+    errors = [line for line in lines if line.startswith("error:")]
+    assert errors == lines[-1:], "one error line, last, after the progress log"
+    assert errors[0].startswith("error: placement 'space-xnet' does not fit satellite ")
+    assert "but has 0.1 GB" in errors[0] and "raise compute.memory_gb" in errors[0]
+    assert "Traceback" not in run.stderr
     assert not out.exists()
 
 
 def test_tensor_parallel_strategies_with_faults_are_one_schema_error():
     with pytest.raises(ScenarioError, match="strategy 'space-xnet-tp' splits attention over shards"):
         scenario_from_dict({"name": "f", "strategies": ["space-xnet-tp"],
+                            "constellation": {"kind": "walker-delta", "planes": 10, "sats_per_plane": 10},
+                            "model": {"layers": 4, "experts": 4, "top_k": 2},
                             "faults": {"retransmit_timeout_ms": 50}})
