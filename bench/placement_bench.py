@@ -85,7 +85,7 @@ def run(snapshots: int, interval_s: float, repeat: int) -> dict:
             target = TARGET_S.get(strategy, ALL_TARGET_S)
             verdict = "" if target is None else (f"  (target < {target:g} s: "
                                                  f"{'met' if best < target else 'MISSED'})")
-            print(f"  {strategy:14s} {best:8.3f} s  (best of {repeat}){verdict}")
+            print(f"  {strategy:22s} {best:8.3f} s  (best of {repeat}){verdict}")
     return {"placement_s": results, "peak_rss_mb": _peak_rss_mb(), "snapshots": snapshots,
             "interval_s": interval_s, "python": platform.python_version(), "machine": platform.machine()}
 
