@@ -169,3 +169,85 @@ def test_tensor_parallel_strategies_with_faults_are_one_schema_error():
                             "constellation": {"kind": "walker-delta", "planes": 10, "sats_per_plane": 10},
                             "model": {"layers": 4, "experts": 4, "top_k": 2},
                             "faults": {"retransmit_timeout_ms": 50}})
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-built networks: the new message patterns to the nanosecond, the formula and ns-3
+
+
+def _both(topo, rts, *, gateways, experts, activations, rate_bps, shards=None, message_bytes=8192):
+    """(ns-3 result, analytic result) of the same inputs (as tests/test_analytic.py's ``both``)."""
+    from harness.analytic import analytic_latency
+    from harness.packet_sim import ComputeTimes, run_packet_sim
+    from harness.scenario import LinkSpec
+
+    experts = np.array(experts, dtype=np.int32)
+    layers, num_experts = experts.shape
+    compute = ComputeTimes(np.full(layers, 5_000), np.full((layers, num_experts), 7_000), 11_000)
+    kwargs = dict(topology=topo, routes=rts, links=LinkSpec(rate_bps=rate_bps, mtu_bytes=1500),
+                  gateways=np.array(gateways, dtype=np.int32), experts=experts,
+                  activations=np.array(activations, dtype=np.int32), compute=compute,
+                  request_starts_ns=np.array([0], dtype=np.int64), message_bytes=message_bytes,
+                  shards=None if shards is None else np.array(shards, dtype=np.int32))
+    return run_packet_sim(**kwargs, seed=1, stop_ns=10**10), analytic_latency(**kwargs)
+
+
+def _message_ns(rate_bps: float, delay_ns: int, message_bytes: int = 8192) -> int:
+    """One message over one idle link: the packets' transmission times (whole ns at 1 Gbit/s) plus
+    the propagation delay."""
+    from harness.scenario import LinkSpec
+
+    return sum(round(size * 8 / rate_bps * 1e9) for size in LinkSpec(rate_bps=rate_bps).packet_sizes_bytes(
+        message_bytes)) + delay_ns
+
+
+def test_tensor_parallel_scatter_direct_input_and_gather_equal_the_hand_formula_and_ns3():
+    from networks import routes, topology
+
+    # Layer 0: gateway 0, expert 1, helper 5 (scattered to from 0); layer 1: gateway 2, expert 3,
+    # helper 4, which takes expert 1's output straight over its own link and gathers to 2. Every
+    # message has a link to itself, so nothing queues and the model is ns-3 to the ns.
+    edges = [(0, 1), (1, 2), (2, 3), (0, 3), (1, 4), (2, 4), (0, 5)]
+    delays = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 1_500_000, 1_500_000, 300_000]
+    topo = topology(6, edges, [delays])
+    nxt = {(0, 5): 5, (5, 0): 0, (0, 1): 1, (1, 2): 2, (1, 4): 4, (4, 2): 2, (2, 3): 3, (3, 0): 0}
+    rts = routes(topo, [0, 1, 2, 3, 4, 5], [nxt])
+    ns, model = _both(topo, rts, gateways=[0, 2], experts=[[1], [3]], activations=np.zeros((1, 2, 2, 1)),
+                      rate_bps=1e9, shards=[[5], [4]])
+    d = dict(zip(edges, delays))
+    m = {pair: _message_ns(1e9, d[pair]) for pair in edges}
+    shard = 2_500  # 5 us of attention over the gateway and one helper
+    attention0 = m[0, 5] + shard + m[0, 5]                  # the helper's part is the later one
+    expert0_done = attention0 + m[0, 1] + 7_000
+    combine0 = expert0_done + m[1, 2]                       # at gateway 2
+    attention1 = expert0_done + m[1, 4] + shard + m[2, 4]   # 3 ms via the helper > 2 ms to the gateway
+    assert attention1 > combine0 + shard
+    combine1 = attention1 + m[2, 3] + 7_000 + m[0, 3]       # back at gateway 0
+    token = combine1 + 11_000
+    assert model.combine_ns[0, 0].tolist() == [combine0, combine1]
+    assert model.latency_ns[0].tolist() == [token, token]
+    assert model.compute_ns[0, 0] == 2 * shard + 2 * 7_000 + 11_000
+    assert model.propagation_ns[0, 0] == 2 * 300_000 + 1_000_000 + 3_000_000 + 3_000_000 + 4_000_000
+    for name in ("token_start_ns", "token_end_ns", "combine_ns"):
+        np.testing.assert_array_equal(getattr(model, name), getattr(ns, name))
+
+
+def test_experts_sharing_a_satellite_compute_one_after_the_other_as_in_ns3():
+    from networks import routes, topology
+
+    # One layer: gateway 0, both experts on satellite 1 (top-2). At 100 Gbit/s the second hidden
+    # state arrives 0.7 us after the first, while the first expert still computes for 7 us: the
+    # second waits for it (first come, first served), then both outputs go back to gateway 0.
+    topo = topology(2, [(0, 1)], [[1_000_000]])
+    rts = routes(topo, [0, 1], [{(0, 1): 1, (1, 0): 0}])
+    ns, model = _both(topo, rts, gateways=[0], experts=[[1, 1]], activations=[[[[0, 1]], [[1, 0]]]],
+                      rate_bps=100e9)
+    from harness.analytic import message_serialization_ns
+    from harness.scenario import LinkSpec
+
+    hop = message_serialization_ns(LinkSpec(rate_bps=100e9), 8192, 1) + 1_000_000
+    token = 5_000 + hop + 7_000 + 7_000 + hop + 11_000
+    assert model.latency_ns[0].tolist() == [token, token]
+    assert model.compute_ns[0].tolist() == [5_000 + 14_000 + 11_000] * 2
+    for name in ("token_start_ns", "token_end_ns", "combine_ns"):
+        np.testing.assert_array_equal(getattr(model, name), getattr(ns, name))
