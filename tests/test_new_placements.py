@@ -251,3 +251,22 @@ def test_experts_sharing_a_satellite_compute_one_after_the_other_as_in_ns3():
     assert model.compute_ns[0].tolist() == [5_000 + 14_000 + 11_000] * 2
     for name in ("token_start_ns", "token_end_ns", "combine_ns"):
         np.testing.assert_array_equal(getattr(model, name), getattr(ns, name))
+
+
+def test_a_saved_tensor_parallel_plan_runs_and_its_results_read_back_with_the_shards(tmp_path):
+    """harness place -> run --plan -> analyze: placements.json lists the shards, the reader takes
+    them, and the placement map (which marks them) is drawn again."""
+    from harness.traces import read_results
+
+    plan, out = tmp_path / "plan.json", tmp_path / "out"
+    tiny = str(REPO / "topologies" / "tiny.yaml")
+    for args in (["place", tiny, "--strategy", "space-xnet-packed-tp", "--out", str(plan)],
+                 ["run", tiny, "--plan", str(plan), "--out", str(out)], ["analyze", str(out)]):
+        run = subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, cwd=REPO)
+        assert run.returncode == 0, run.stderr[-500:]
+    saved = load_plan(plan, num_satellites=100, layers=4, experts=4)
+    assert saved.shards is not None and (saved.shards >= 0).any()
+    results = read_results(out)
+    shards = results.placements["space-xnet-packed-tp"]["shards"]
+    assert shards == [[int(v) for v in row if v >= 0] for row in saved.shards]
+    assert (out / "plots" / "placement_map.png").stat().st_size > 0

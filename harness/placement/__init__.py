@@ -7,7 +7,11 @@ one model component per satellite.
 
 The package: :mod:`.types` (PlacementInput, Placement, plan files), :mod:`.subnets` (the ring cut,
 the subnet centres and the expected path delays the ring strategies share), :mod:`.paper` (the
-paper's four strategies), and this registry.
+paper's four strategies), :mod:`.compact_subnets` (``compact``: layers on compact clusters chained
+into a short loop), :mod:`.tensor_parallel` (``space-xnet-tp``, ``compact-tp`` and the packed
+``space-xnet-packed-tp``, ``compact-packed-tp``: attention split over shards, experts packed on a
+few satellites), :mod:`.resources` (the memory each satellite must hold, checked against
+``compute.memory_gb``), and this registry. Each module's docstring gives the physics.
 
 Model replicas: ``PlacementInput.unavailable`` ([N] bool) marks satellites another replica already
 uses; every strategy leaves them out (the ring cut stays the same, the marked satellites just

@@ -31,6 +31,8 @@ Works for any Walker shape whose satellite ids follow ``p * S + s`` (plane p, sl
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ..errors import PlacementError
@@ -65,7 +67,6 @@ def mean_delays_ns(inp: PlacementInput, sources: np.ndarray) -> np.ndarray:
     count = topology.num_snapshots
     picks = np.unique(np.linspace(0, count - 1, min(CENTRE_SNAPSHOTS, count)).round().astype(int))
     _worker_threads()  # marks the native engine GIL-free, so that the calls below may overlap
-    from concurrent.futures import ThreadPoolExecutor
 
     def one(s: int) -> np.ndarray:
         return path_delays_ns(topology, sources, snapshot=int(s), engine=ENGINE)
