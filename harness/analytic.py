@@ -47,6 +47,9 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   and the combine at the next gateway) there is no scatter: every expert of layer l-1 sends its
   output to g_l and to each helper of layer l, a helper starts once its k outputs arrived, and the
   critical path runs through the output that arrived last at the critical shard;
+- with expert replicas (``replicas`` [L, E, R], ``replica_choice`` [S, L, E]), a hidden state sent
+  at time s to expert e goes to the copy ``replica_choice`` names for the snapshot in force at s
+  (0: the expert itself), as the packet engine looks it up at the dispatch;
 - requests are computed independently: the model has no contention between them;
 - with ``no_route="wait"`` (``routing.no_route``), a message whose destination is unreachable at
   its send snapshot waits at its source for the first later snapshot that connects the two (from
@@ -184,7 +187,8 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                      experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                      request_starts_ns: np.ndarray, message_bytes: int,
                      stop_ns: int | None = None, no_route: str = "drop", combine: str = "next-gateway",
-                     dispatch: str = "parallel", shards: np.ndarray | None = None) -> AnalyticResult:
+                     dispatch: str = "parallel", shards: np.ndarray | None = None,
+                     replicas: np.ndarray | None = None, replica_choice: np.ndarray | None = None) -> AnalyticResult:
     """Token times of a placement without queueing (see the module docstring for the model).
 
     Takes the arguments of :func:`harness.packet_sim.run_packet_sim` (``activations`` is the
@@ -283,6 +287,18 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
         wait = np.where(via, out_w[rows, helper] + back_w[rows, helper], 0)
         return end, np.full(requests, shard_ns[l]), serial, prop, wait, alive
 
+    if replicas is not None:
+        copies = np.concatenate([experts[:, :, None], np.asarray(replicas, dtype=np.int64)], axis=2)  # [L, E, 1+R]
+        choice = np.asarray(replica_choice, dtype=np.int64)
+
+    def expert_sats(l: int, chosen: np.ndarray, send: np.ndarray) -> np.ndarray:
+        """Satellites of layer l's experts ``chosen`` ([R, k] or [R]) for hidden states sent at ``send``."""
+        if replicas is None:
+            return experts[l][chosen]
+        snap = np.searchsorted(steps_ns, send, side="right") - 1
+        snap = np.broadcast_to(snap.reshape(snap.shape + (1,) * (chosen.ndim - snap.ndim)), chosen.shape)
+        return copies[l, chosen, choice[snap, l, chosen]]
+
     def direct(l: int) -> bool:
         """Layer l's shards take the expert outputs of layer l-1 themselves (no scatter)."""
         return (shards is not None and 0 < l < layers and helper_count[l] > 0 and not own_gateway
@@ -332,7 +348,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
         time = np.where(alive, time, 0)
         for l in range(layers):
             chosen = activations[:, t, l, :]                      # [R, k] expert ids
-            sats = experts[l][chosen]                              # [R, k] their satellites
+            sats = expert_sats(l, chosen, time)                    # [R, k] their satellites (or copies)
             work = expert_ns[l][chosen]
             nxt = gateways[(l + 1) % layers]
             combiner = gateways[l] if own_gateway else nxt
@@ -340,6 +356,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                 # gateway -> e_1 -> ... -> e_k -> combiner: every leg and every expert in series.
                 at, src = time.copy(), np.full(requests, gateways[l])
                 for j in range(top_k):
+                    sats[:, j] = expert_sats(l, chosen[:, j], at)  # each leg picks its copy when sent
                     w, se, pr, ok = message(at, src, sats[:, j])
                     alive &= ok
                     at = np.where(alive, at + w + se + pr + work[:, j], 0)

@@ -144,7 +144,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                    no_route: str = "drop", combine: str = "next-gateway", dispatch: str = "parallel",
                    faults: Optional[FaultSpec] = None,
                    satellite_fail_ns: Optional[np.ndarray] = None,
-                   shards: Optional[np.ndarray] = None) -> PacketSimResult:
+                   shards: Optional[np.ndarray] = None, replicas: Optional[np.ndarray] = None,
+                   replica_choice: Optional[np.ndarray] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
@@ -163,6 +164,16 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     _check_inputs(topology, routes, gateways, experts, activations, request_starts_ns, num_layers, layers)
     if shards is not None:
         _check_shards(shards, gateways, topology.num_nodes)
+    if replicas is not None:
+        replicas = np.asarray(replicas)
+        if (replica_choice is None or np.shape(replica_choice) != (topology.num_snapshots, num_layers, num_experts)
+                or replicas.ndim != 3 or replicas.shape[:2] != experts.shape or (replicas >= topology.num_nodes).any()
+                or np.isin(replicas[replicas >= 0], gateways).any()):
+            raise ValueError("replicas must be [L, E, R] satellites (not gateways) with a [S, L, E] replica_choice")
+        picked = np.take_along_axis(np.concatenate([experts[:, :, None], replicas], axis=2)[None],
+                                    np.asarray(replica_choice)[..., None].astype(np.int64), axis=3)
+        if (np.asarray(replica_choice) < 0).any() or (picked < 0).any():
+            raise ValueError("replica_choice names a copy that does not exist")
 
     from .ns3_runtime import load
 
@@ -200,12 +211,18 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     if shards is not None:
         helpers = _c_array((np.asarray(shards) >= 0).sum(axis=1), np.int32)
         plan.SetShards(helpers, _c_array(shard_compute_ns(compute.gateway_ns, helpers), np.int64), layers)
+    if replicas is not None:
+        choice = _c_array(replica_choice, np.int32)
+        plan.SetReplicas(choice, choice.size, step_times_ns, steps, int(replicas.shape[2]))
     placed = _c_array(experts, np.int32)
     helper = ns3.MoeTokenHelper(plan)
     helper.Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
     if shards is not None and int(helpers.max()) > 0:
         shard_nodes = _c_array(np.asarray(shards)[:, :int(helpers.max())], np.int32)
         helper.InstallShards(nodes, shard_nodes, shard_nodes.size)
+    if replicas is not None and replicas.shape[2] > 0:
+        copies = _c_array(replicas, np.int32)
+        helper.InstallReplicas(nodes, copies, copies.size)
 
     # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
     # has ended (the topology updater's events would otherwise run on to the horizon). The chunk

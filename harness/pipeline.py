@@ -29,6 +29,7 @@ from .constellation import Constellation, subsatellite_points_deg, walker_conste
 from .model import compute_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim, token_outcomes
 from .placement import PlacementInput, load_plan, place
+from .placement.replicas import replica_choice
 from .placement.resources import check_memory as check_satellite_memory
 from .routes import PathQuery, unreachable_pairs
 from .scenario import Scenario
@@ -91,7 +92,8 @@ def prepare(scenario: Scenario) -> Prepared:
                             probabilities=trace.probabilities(), layers=scenario.model.layers,
                             experts=scenario.model.experts, subnets=scenario.placement.subnets,
                             plane_of=constellation.plane_of, gateway_ns=gateway_ns, expert_ns=expert_ns,
-                            max_shards=scenario.placement.max_shards)
+                            max_shards=scenario.placement.max_shards,
+                            max_replicas=scenario.placement.max_replicas)
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
@@ -220,7 +222,9 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
                   experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
                   request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
     shape = dict(no_route=scenario.routing.no_route, combine=scenario.model.combine,
-                 dispatch=scenario.model.dispatch, shards=placement.shards)
+                 dispatch=scenario.model.dispatch, shards=placement.shards, replicas=placement.replicas,
+                 replica_choice=None if placement.replicas is None else
+                 replica_choice(topology, placement.gateways, placement.experts, placement.replicas))
     model = analytic_latency(**common, **shape)
 
     def report(now_ns: int, done: int) -> None:
@@ -268,7 +272,8 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
         experts=placement.experts, subnets=placement.subnets, analytic_ns=model.latency_ns,
         compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
         propagation_ns=model.propagation_ns, counters=counters, **faults,
-        route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None, shards=placement.shards)
+        route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None, shards=placement.shards,
+        replicas=placement.replicas)
 
 
 #: What forked strategy processes read: set by _run_in_processes just before it forks them.

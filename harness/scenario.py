@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .errors import ScenarioError
-from .strategies import STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
+from .strategies import REPLICA_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
 from .formats.files import YamlLoader, read_yaml_file, show as _show
 
 # Header bytes that every packet of a message carries besides its payload (see README "Packets").
@@ -226,6 +226,8 @@ class PlacementSpec:
     max_shards: int = _spec(8, help="tensor-parallel strategies (space-xnet-tp, compact-tp): the most satellites "
                             "one layer's attention is split over, its gateway included (1: never split)",
                             check=_range(1, 64))
+    max_replicas: int = _spec(2, help="replica strategies (space-xnet-replicas): the most copies of one expert, "
+                              "besides the expert itself", check=_range(1, 16))
 
 
 @dataclass(frozen=True)
@@ -584,11 +586,11 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         if name not in STRATEGY_NAMES:
             raise ScenarioError(f"{source}: unknown strategy {_show(name)} in 'strategies'; choose from: "
                                 f"{', '.join(STRATEGY_NAMES)}")
-    sharded = [name for name in sc.strategies if name in TENSOR_PARALLEL_STRATEGIES]
+    sharded = [name for name in sc.strategies if name in TENSOR_PARALLEL_STRATEGIES + REPLICA_STRATEGIES]
     if sharded and sc.faults.enabled:
-        raise ScenarioError(f"{source}: strategy '{sharded[0]}' splits attention over shards, which the 'faults' "
-                            f"section does not model (no retransmission or failure of a shard); drop the faults "
-                            f"section or that strategy")
+        raise ScenarioError(f"{source}: strategy '{sharded[0]}' splits attention over shards or copies experts, "
+                            f"which the 'faults' section does not model (no retransmission or failure of a shard "
+                            f"or copy); drop the faults section or that strategy")
     if len(set(sc.strategies)) != len(sc.strategies):
         raise ScenarioError(f"{source}: 'strategies' lists a strategy twice; list each once")
     if sc.links.segment_payload_bytes < 64:

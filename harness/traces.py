@@ -90,6 +90,7 @@ class StrategyTrace:
     reason: Optional[np.ndarray] = None           # [R, T] str, with faults on
     route_wait_ns: Optional[np.ndarray] = None    # [R, T] analytic time held for a route, with no_route 'wait'
     shards: Optional[np.ndarray] = None           # [L, H] helper shards of tensor-parallel layers (-1 padded)
+    replicas: Optional[np.ndarray] = None         # [L, E, R] copies of each expert (-1 padded)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -164,6 +165,8 @@ def placements_json(traces: list[StrategyTrace]) -> str:
         plan = {"gateways": tr.gateways.tolist(), "experts": tr.experts.tolist(), "subnets": tr.subnets.tolist()}
         if tr.shards is not None:  # [L] lists of each layer's helper shards (tensor-parallel strategies)
             plan["shards"] = [[int(v) for v in row if v >= 0] for row in np.asarray(tr.shards)]
+        if tr.replicas is not None:  # [L] lists of [E] lists of each expert's copies
+            plan["replicas"] = [[[int(v) for v in c if v >= 0] for c in row] for row in np.asarray(tr.replicas)]
         return plan
 
     return _json({tr.strategy: entry(tr) for tr in traces})
@@ -415,8 +418,15 @@ def _read_placements_json(path: Path, layers: dict, num_satellites: Optional[int
     if not isinstance(plans, dict):
         raise _fail(path, f"must be a JSON object of strategy -> placement; {fix}")
     for name, plan in plans.items():
-        if not isinstance(plan, dict) or set(plan) - {"shards"} != {"gateways", "experts", "subnets"}:
-            raise _fail(path, f"field '{name}' must be an object with gateways, experts, subnets (and shards); {fix}")
+        if not isinstance(plan, dict) or set(plan) - {"shards", "replicas"} != {"gateways", "experts", "subnets"}:
+            raise _fail(path, f"field '{name}' must be an object with gateways, experts, subnets (and shards, "
+                              f"replicas); {fix}")
+        copies = [c for row in plan.get("replicas", []) if isinstance(row, list) for c in row]
+        if not isinstance(plan.get("replicas", []), list) or not all(
+                isinstance(c, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 and
+                                            (num_satellites is None or v < num_satellites) for v in c)
+                for c in copies):
+            raise _fail(path, f"field '{name}.replicas' must be lists of lists of satellite ids; {fix}")
         shards = plan.get("shards", [])
         if not isinstance(shards, list) or not all(
                 isinstance(row, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 and

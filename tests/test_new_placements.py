@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 #: Largest relative difference allowed between ns-3's and the model's latency of any token (as
 #: tests/test_analytic.py: the must-show of issue 10 asks for 0.1 %).
 TOLERANCE = 1e-3
-NEW = ("compact", "space-xnet-tp", "compact-tp", "space-xnet-packed-tp", "compact-packed-tp")
+NEW = ("compact", "space-xnet-tp", "compact-tp", "space-xnet-packed-tp", "compact-packed-tp", "space-xnet-replicas")
 #: One request of 8 tokens; snapshots enough to cover it (polar: under 1.2 s a token, delta: under 3 s).
 ONE_REQUEST = {"polar_1056": 14, "walker_1584": 26}
 
@@ -270,3 +270,32 @@ def test_a_saved_tensor_parallel_plan_runs_and_its_results_read_back_with_the_sh
     shards = results.placements["space-xnet-packed-tp"]["shards"]
     assert shards == [[int(v) for v in row if v >= 0] for row in saved.shards]
     assert (out / "plots" / "placement_map.png").stat().st_size > 0
+
+
+def test_a_token_goes_to_the_copy_nearest_in_the_snapshot_in_force_as_in_ns3():
+    from harness.analytic import analytic_latency
+    from harness.packet_sim import ComputeTimes, run_packet_sim
+    from harness.placement.replicas import replica_choice
+    from harness.scenario import LinkSpec
+    from networks import routes, topology
+
+    # Gateway 0; its one expert on satellite 1, a copy on 2. Snapshot 0: 1 is 1 ms away, 2 is 5 ms;
+    # snapshot 1 (from t = 1 s): the other way round. Request 0 starts in snapshot 0 and uses the
+    # expert, request 1 starts in snapshot 1 and uses the copy; a tie would keep the expert.
+    topo = topology(3, [(0, 1), (0, 2)], [[1_000_000, 5_000_000], [5_000_000, 1_000_000]])
+    rts = routes(topo, [0, 1, 2], [{(0, 1): 1, (1, 0): 0, (0, 2): 2, (2, 0): 0}] * 2)
+    gateways, experts, copies = np.array([0]), np.array([[1]]), np.array([[[2]]])
+    choice = replica_choice(topo, gateways, experts, copies)
+    assert choice[:, 0, 0].tolist() == [0, 1]
+    compute = ComputeTimes(np.array([5_000]), np.array([[7_000]]), 11_000)
+    kwargs = dict(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9, mtu_bytes=1500), gateways=gateways,
+                  experts=experts, activations=np.zeros((2, 2, 1, 1), dtype=np.int32), compute=compute,
+                  request_starts_ns=np.array([0, 1_000_000_000]), message_bytes=8192, replicas=copies,
+                  replica_choice=choice)
+    ns, model = run_packet_sim(**kwargs, seed=1, stop_ns=3 * 10**9), analytic_latency(**kwargs)
+    token = 5_000 + 2 * _message_ns(1e9, 1_000_000) + 7_000 + 11_000  # 1 ms each way: the near copy
+    assert model.latency_ns.tolist() == [[token, token], [token, token]]
+    for name in ("token_start_ns", "token_end_ns", "combine_ns"):
+        np.testing.assert_array_equal(getattr(model, name), getattr(ns, name))
+    tie = replica_choice(topology(3, [(0, 1), (0, 2)], [[2_000_000, 2_000_000]]), gateways, experts, copies)
+    assert tie.tolist() == [[[0]]]

@@ -188,8 +188,15 @@ def test_every_strategy_keeps_one_component_per_satellite_and_its_definition(tin
         for layer in range(layers):  # gateway and experts of layer l inside subnet l
             assert rings[placement.gateways[layer]] == layer
             assert (rings[placement.experts[layer]] == layer).all()
-    if strategy in ("space-xnet", "rand-intra-cg", "space-xnet-tp", "space-xnet-packed-tp"):
+    if strategy in ("space-xnet", "rand-intra-cg", "space-xnet-tp", "space-xnet-packed-tp", "space-xnet-replicas"):
         np.testing.assert_array_equal(placement.gateways, subnet_centres(inp.topology, rings, layers))
+    if strategy == "space-xnet-replicas":  # space-xnet's components, copies on idle satellites of the subnet
+        base = place("space-xnet", inp, np.random.default_rng(0))
+        np.testing.assert_array_equal(placement.components, base.components)
+        copies = placement.replicas[placement.replicas >= 0]
+        assert copies.size and not np.isin(copies, placement.components).any() and len(np.unique(copies)) == copies.size
+        layer_of = np.nonzero(placement.replicas >= 0)[0]
+        np.testing.assert_array_equal(rings[copies], layer_of)
     if strategy == "space-xnet-tp":  # space-xnet's components, helpers from the gateway's own subnet
         base = place("space-xnet", inp, np.random.default_rng(0))
         np.testing.assert_array_equal(placement.components, base.components)

@@ -24,12 +24,13 @@ PLAN_FORMAT = "space-xnet-placement"
 PLAN_FORMAT_VERSION = 1
 _PLAN_KEYS = ("format", "format_version", "strategy", "gateways", "experts", "subnets")
 #: Keys a plan may add (written only when used, so the paper's plans keep their bytes): "shards",
-#: [L] lists of the helper satellites of each layer's tensor-parallel attention.
-_OPTIONAL_KEYS = ("shards",)
+#: [L] lists of the helper satellites of each layer's tensor-parallel attention; "replicas", [L]
+#: lists of [E] lists of the satellites holding copies of each expert.
+_OPTIONAL_KEYS = ("shards", "replicas")
 
 
 def plan_json(strategy: str, gateways: np.ndarray, experts: np.ndarray, subnets: np.ndarray,
-              shards: Optional[np.ndarray] = None) -> str:
+              shards: Optional[np.ndarray] = None, replicas: Optional[np.ndarray] = None) -> str:
     """The text of a plan file (``shards``: [L, H] helper satellites, -1 padded, or None)."""
     subnets = np.asarray(subnets)
     plan = {"format": PLAN_FORMAT, "format_version": PLAN_FORMAT_VERSION, "strategy": strategy,
@@ -40,6 +41,9 @@ def plan_json(strategy: str, gateways: np.ndarray, experts: np.ndarray, subnets:
     if shards is not None:
         plan["shards"] = [[int(v) for v in row if v >= 0] for row in np.asarray(shards)]
         keys = keys + ("shards",)
+    if replicas is not None:
+        plan["replicas"] = [[[int(v) for v in copies if v >= 0] for copies in row] for row in np.asarray(replicas)]
+        keys = keys + ("replicas",)
     lines = [f'  "{key}": {json.dumps(plan[key])}' for key in keys]  # one key per line
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
@@ -102,6 +106,19 @@ def parse_plan(text: str, source: str = "plan", num_satellites: Optional[int] = 
         for i, row in enumerate(helpers):
             table[i, : len(row)] = row
         out["shards"] = table
+    if "replicas" in raw:
+        rows = raw["replicas"]
+        if not isinstance(rows, list) or len(rows) != len(gateways) or not all(
+                isinstance(row, list) and len(row) == width for row in rows):
+            raise PlacementError(f"{source}: 'replicas' must be a list of L = {len(gateways)} lists of E lists of "
+                                 f"satellite ids (the copies of each expert, [] for none)")
+        copies = [[_id_list(c, f"replicas[{i}][{e}]", source) for e, c in enumerate(row)] for i, row in enumerate(rows)]
+        depth = max((len(c) for row in copies for c in row), default=0)
+        table = np.full((len(copies), width, depth), -1, dtype=np.int32)
+        for i, row in enumerate(copies):
+            for e, c in enumerate(row):
+                table[i, e, : len(c)] = c
+        out["replicas"] = table
     return out
 
 

@@ -9,7 +9,8 @@ attention, the KV cache of the scenario's requests:
   tokens (``traffic.requests x traffic.tokens_per_request``); a model with shared experts keeps
   their ``3 x hidden x shared_ffn_size`` weights on the gateway too; the gateway of layer 0 also
   holds the LM head, ``hidden x vocab``;
-- an expert: ``3 x hidden x ffn`` weights (a SwiGLU FFN);
+- an expert: ``3 x hidden x ffn`` weights (a SwiGLU FFN), and as much for each of its copies
+  (expert replicas) on the copy's satellite;
 - a tensor-parallel layer's attention is split over its 1 + H shards: each (the gateway included)
   holds 1 / (1 + H) of the attention weights and of the KV cache (its heads), and the gateway
   keeps the router (and the LM head, shared experts).
@@ -59,6 +60,12 @@ def memory_use_bytes(placement: Placement, model, *, weight_bytes: int, context_
             use[sat] += share
             what[sat].append(f"attention shard {i + 1} of layer {layer}")
     np.add.at(use, placement.experts.ravel(), expert_w)
+    if placement.replicas is not None:  # every copy of an expert holds its weights too
+        layer, e, r = np.nonzero(np.asarray(placement.replicas) >= 0)
+        copy = np.asarray(placement.replicas)[layer, e, r]
+        np.add.at(use, copy, expert_w)
+        for l, ex, sat in zip(layer.tolist(), e.tolist(), copy.tolist()):
+            what[sat].append(f"copy of expert {ex} of layer {l}")
     for layer, row in enumerate(placement.experts.tolist()):
         for e, sat in enumerate(row):
             what[sat].append(f"expert {e} of layer {layer}")

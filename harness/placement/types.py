@@ -39,6 +39,8 @@ class PlacementInput:
     expert_ns: np.ndarray | None = None
     #: placement.max_shards: the most satellites one layer's attention is split over.
     max_shards: int = 8
+    #: placement.max_replicas: the most copies of one expert (replica strategies).
+    max_replicas: int = 2
     #: Results that several strategies share (the subnet centres), computed once per run.
     shared: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -64,6 +66,9 @@ class Placement:
     #: every gateway computes its attention alone. A helper may share its satellite with another
     #: component (the resource model counts both).
     shards: np.ndarray | None = None
+    #: [L, E, R] int32 copies of each expert on other satellites (-1 padded), or None; a token goes
+    #: to the copy of least delay in the snapshot in force (harness/placement/replicas.py).
+    replicas: np.ndarray | None = None
 
     @property
     def components(self) -> np.ndarray:
@@ -78,6 +83,11 @@ class Placement:
         next_gateway = np.repeat(np.roll(self.gateways, -1), experts)
         expert = self.experts.ravel()
         pairs = [np.column_stack([gateway, expert]), np.column_stack([expert, next_gateway])]
+        if self.replicas is not None:  # gateway_l -> copy and copy -> gateway_{l+1}
+            layer, e, r = np.nonzero(np.asarray(self.replicas) >= 0)
+            copy = np.asarray(self.replicas)[layer, e, r]
+            nxt = np.roll(self.gateways, -1)
+            pairs += [np.column_stack([self.gateways[layer], copy]), np.column_stack([copy, nxt[layer]])]
         if self.shards is not None:  # scatter gateway_l -> helper and gather helper -> gateway_l
             layer, index = np.nonzero(np.asarray(self.shards) >= 0)
             helper = np.asarray(self.shards)[layer, index]
@@ -93,6 +103,22 @@ class Placement:
             raise PlacementError(f"placement '{self.strategy}' puts a gateway and another component on one "
                                  f"satellite; a gateway needs a satellite of its own")
         self._validate_shards(num_satellites, f"placement '{self.strategy}'")
+        self._validate_replicas(num_satellites, f"placement '{self.strategy}'")
+
+    def _validate_replicas(self, num_satellites: int, who: str) -> None:
+        """Replicas: [L, E, R], satellite ids or -1, in range, never on a gateway or its own expert."""
+        if self.replicas is None:
+            return
+        copies = np.asarray(self.replicas)
+        if copies.ndim != 3 or copies.shape[:2] != np.asarray(self.experts).shape:
+            raise PlacementError(f"{who}: replicas must be one list of copies per expert of every layer")
+        used = copies >= 0
+        if (copies < -1).any() or (copies >= num_satellites).any():
+            raise PlacementError(f"{who} puts an expert copy outside 0..{num_satellites - 1}; use a plan made for "
+                                 f"this constellation")
+        if np.isin(copies[used], self.gateways).any() or (copies == np.asarray(self.experts)[:, :, None]).any():
+            raise PlacementError(f"{who} puts an expert copy on a gateway or on its own expert's satellite; "
+                                 f"move it")
 
     def _validate_shards(self, num_satellites: int, who: str) -> None:
         """Helper shards: [L, H], each layer's first then -1, in range, distinct, not the own gateway."""
@@ -143,6 +169,7 @@ class Placement:
             raise PlacementError(f"{who} puts {names[first]} and {names[second]} both on satellite "
                                  f"{int(used[first])}; a gateway needs a satellite of its own: move one")
         self._validate_shards(num_satellites, who)
+        self._validate_replicas(num_satellites, who)
         subnets = np.asarray(self.subnets)
         if subnets.ndim != 1 or subnets.size not in (0, num_satellites):
             raise PlacementError(f"{who} has {subnets.size} subnet entries but the constellation has "
@@ -153,7 +180,7 @@ class Placement:
 
     def to_json(self) -> str:
         """The plan file's text (format: harness/formats/plan.py); :meth:`from_json` reads it back."""
-        return plan_json(self.strategy, self.gateways, self.experts, self.subnets, self.shards)
+        return plan_json(self.strategy, self.gateways, self.experts, self.subnets, self.shards, self.replicas)
 
     @classmethod
     def from_json(cls, text: str, source: str = "plan", num_satellites: int | None = None) -> "Placement":

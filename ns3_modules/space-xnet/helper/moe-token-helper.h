@@ -51,9 +51,18 @@ class MoeTokenHelper
      */
     ApplicationContainer InstallShards(NodeContainer nodes, const int32_t* shardNodes, uint64_t shardCount);
 
+    /**
+     * @brief Install the copies of experts (expert replicas; after Install and the plan's SetReplicas).
+     * @param replicaNodes C-contiguous [L, E, R] satellite of copy r + 1 of each expert, -1 for none,
+     *        R = the plan's GetMaxReplicas()
+     * @param replicaCount L * E * R
+     */
+    ApplicationContainer InstallReplicas(NodeContainer nodes, const int32_t* replicaNodes, uint64_t replicaCount);
+
   private:
-    /// Create, configure, connect and add one application.
-    Ptr<MoeTokenApplication> InstallOne(Ptr<Node> node, uint32_t role, uint32_t layer, uint32_t index);
+    /// Create, configure, connect and add one application (@p copy: an expert's replica, or 0).
+    Ptr<MoeTokenApplication> InstallOne(Ptr<Node> node, uint32_t role, uint32_t layer, uint32_t index,
+                                        uint32_t copy = 0);
 
     Ptr<MoeTrafficPlan> m_plan;
     std::map<uint32_t, uint16_t> m_appsOnNode; //!< node id -> MoE applications installed on it

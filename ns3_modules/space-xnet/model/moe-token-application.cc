@@ -50,6 +50,11 @@ MoeTokenApplication::GetTypeId()
                           UintegerValue(0),
                           MakeUintegerAccessor(&MoeTokenApplication::m_expert),
                           MakeUintegerChecker<uint32_t>())
+            .AddAttribute("Copy",
+                          "Experts only: 0 for the expert itself, r >= 1 for its replica r.",
+                          UintegerValue(0),
+                          MakeUintegerAccessor(&MoeTokenApplication::m_copy),
+                          MakeUintegerChecker<uint32_t>())
             .AddTraceSource("Rx",
                             "A packet of a message arrived.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_rxTrace),
@@ -79,7 +84,8 @@ MoeTokenApplication::GetTypeId()
 MoeTokenApplication::MoeTokenApplication()
     : m_role(GATEWAY),
       m_layer(0),
-      m_expert(0)
+      m_expert(0),
+      m_copy(0)
 {
 }
 
@@ -104,7 +110,8 @@ MoeTokenApplication::StartApplication()
 {
     NS_ABORT_MSG_IF(!m_plan, "MoeTokenApplication needs a Plan");
     m_socket = Socket::CreateSocket(GetNode(), UdpSocketFactory::GetTypeId());
-    uint16_t port = m_plan->GetComponentPort(m_role, m_layer, m_role == GATEWAY ? 0 : m_expert);
+    uint16_t port = m_copy > 0 ? m_plan->GetReplicaPort(m_layer, m_expert, m_copy)
+                               : m_plan->GetComponentPort(m_role, m_layer, m_role == GATEWAY ? 0 : m_expert);
     NS_ABORT_MSG_IF(m_socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), port)) != 0,
                     "cannot bind the MoE port");
     m_socket->SetRecvCallback(MakeCallback(&MoeTokenApplication::HandleRead, this));
@@ -171,6 +178,19 @@ MoeTokenApplication::RunAttention(uint32_t request, uint32_t token, bool combine
 }
 
 void
+MoeTokenApplication::SendToExpert(uint32_t layer, uint32_t expert, const MoeTokenHeader& header)
+{
+    uint32_t copy = m_plan->GetExpertCopy(layer, expert, Simulator::Now());
+    if (copy == 0)
+    {
+        SendMessage(EXPERT, layer, expert, header);
+        return;
+    }
+    // A replica: no acknowledgement or failure model (the schema keeps faults off with replicas).
+    SendSegments(m_plan->GetReplicaAddress(layer, expert, copy), m_plan->GetReplicaPort(layer, expert, copy), header);
+}
+
+void
 MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
 {
     MoeTokenHeader header;
@@ -183,7 +203,7 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
     for (uint32_t slot = 0; slot < slots && !m_plan->IsRequestFailed(request); ++slot)
     {
         header.m_expert = m_plan->GetExpert(request, token, m_layer, slot);
-        SendMessage(EXPERT, m_layer, header.m_expert, header);
+        SendToExpert(m_layer, header.m_expert, header);
     }
 }
 
@@ -209,7 +229,7 @@ MoeTokenApplication::SendOutput(uint32_t request, uint32_t token)
             // Not the last of the chain: the hidden state goes on to the token's next expert.
             header.m_kind = MoeTokenHeader::HIDDEN_STATE;
             header.m_expert = m_plan->GetExpert(request, token, m_layer, slot + 1);
-            SendMessage(EXPERT, m_layer, header.m_expert, header);
+            SendToExpert(m_layer, header.m_expert, header);
             return;
         }
     }

@@ -101,6 +101,9 @@ class MoeTokenApplication : public Application
     /// A gateway's attention + router for (request, token), then the dispatch to the experts:
     /// on its own, or split over its helper shards (RunShardedAttention).
     void RunAttention(uint32_t request, uint32_t token, bool combined);
+    /// Send a hidden state to expert (@p layer, @p expert), or to the copy of it the plan's
+    /// replica lookup names for this instant (expert replicas).
+    void SendToExpert(uint32_t layer, uint32_t expert, const MoeTokenHeader& header);
 
     /// @name Tensor-parallel gateway (the plan's shards)
     /// The gateway scatters the hidden state to its H helpers and computes its own shard; each
@@ -123,6 +126,7 @@ class MoeTokenApplication : public Application
     Role m_role;
     uint32_t m_layer;
     uint32_t m_expert;
+    uint32_t m_copy; //!< expert replicas: 0 for the expert itself, r >= 1 for its copy r
     Ptr<Socket> m_socket;
     std::unordered_map<uint64_t, uint32_t> m_segments; //!< message key -> segments received
     std::unordered_map<uint64_t, uint32_t> m_combines; //!< (request, token) -> expert outputs received

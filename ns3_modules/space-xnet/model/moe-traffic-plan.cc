@@ -93,7 +93,8 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_duplicates(0),
       m_tokensCompleted(0),
       m_tokensAbandoned(0),
-      m_maxHelpers(0)
+      m_maxHelpers(0),
+      m_maxReplicas(0)
 {
 }
 
@@ -115,7 +116,11 @@ MoeTrafficPlan::Configure(uint32_t layers, uint32_t experts, uint32_t topK, uint
     m_shardNs.assign(layers, 0);
     m_maxHelpers = 0;
     m_shardAddress.clear();
-    m_componentPort.assign(static_cast<uint64_t>(layers) * (1 + experts), 0);
+    m_maxReplicas = 0;
+    m_replicaChoice.clear();
+    m_replicaStepNs.clear();
+    m_replicaAddress.clear();
+    ResizePorts();
     m_nodeBusyUntil.clear();
     m_gatewayAddress.assign(layers, Ipv4Address());
     m_expertAddress.assign(static_cast<uint64_t>(layers) * experts, Ipv4Address());
@@ -272,7 +277,72 @@ MoeTrafficPlan::SetShards(const int32_t* helpers, const int64_t* shardNs, uint32
         m_maxHelpers = std::max(m_maxHelpers, static_cast<uint32_t>(helpers[l]));
     }
     m_shardAddress.assign(static_cast<uint64_t>(m_layers) * m_maxHelpers, Ipv4Address());
-    m_componentPort.assign(static_cast<uint64_t>(m_layers) * (1 + m_experts + m_maxHelpers), 0);
+    ResizePorts();
+}
+
+void
+MoeTrafficPlan::ResizePorts()
+{
+    // Gateways [L], experts [L, E], shards [L, H], replicas [L, E, R]; set when installed.
+    m_componentPort.assign(static_cast<uint64_t>(m_layers) *
+                               (1 + m_experts + m_maxHelpers + static_cast<uint64_t>(m_experts) * m_maxReplicas),
+                           0);
+}
+
+void
+MoeTrafficPlan::SetReplicas(const int32_t* choice, uint64_t count, const int64_t* stepNs, uint32_t steps,
+                            uint32_t maxReplicas)
+{
+    NS_ABORT_MSG_IF(count != static_cast<uint64_t>(steps) * m_layers * m_experts, "replicas: [S, L, E] choices");
+    NS_ABORT_MSG_IF(steps == 0 || stepNs[0] != 0, "replicas: snapshot times must start at 0");
+    m_replicaChoice.assign(choice, choice + count);
+    m_replicaStepNs.assign(stepNs, stepNs + steps);
+    for (int32_t c : m_replicaChoice)
+    {
+        NS_ABORT_MSG_IF(c < 0 || static_cast<uint32_t>(c) > maxReplicas, "replicas: copy index out of range");
+    }
+    m_maxReplicas = maxReplicas;
+    m_replicaAddress.assign(static_cast<uint64_t>(m_layers) * m_experts * maxReplicas, Ipv4Address());
+    ResizePorts();
+}
+
+void
+MoeTrafficPlan::SetReplicaAddress(uint32_t layer, uint32_t expert, uint32_t copy, Ipv4Address address)
+{
+    m_replicaAddress.at((static_cast<uint64_t>(layer) * m_experts + expert) * m_maxReplicas + copy - 1) = address;
+}
+
+Ipv4Address
+MoeTrafficPlan::GetReplicaAddress(uint32_t layer, uint32_t expert, uint32_t copy) const
+{
+    return m_replicaAddress.at((static_cast<uint64_t>(layer) * m_experts + expert) * m_maxReplicas + copy - 1);
+}
+
+uint32_t MoeTrafficPlan::GetMaxReplicas() const { return m_maxReplicas; }
+
+uint16_t
+MoeTrafficPlan::GetReplicaPort(uint32_t layer, uint32_t expert, uint32_t copy) const
+{
+    return GetComponentPort(3, layer, (static_cast<uint32_t>(layer) * m_experts + expert) * m_maxReplicas + copy - 1);
+}
+
+void
+MoeTrafficPlan::SetReplicaPort(uint32_t layer, uint32_t expert, uint32_t copy, uint16_t port)
+{
+    SetComponentPort(3, layer, (static_cast<uint32_t>(layer) * m_experts + expert) * m_maxReplicas + copy - 1, port);
+}
+
+uint32_t
+MoeTrafficPlan::GetExpertCopy(uint32_t layer, uint32_t expert, Time now) const
+{
+    if (m_replicaChoice.empty())
+    {
+        return 0;
+    }
+    // The snapshot in force: the last step time <= now.
+    auto it = std::upper_bound(m_replicaStepNs.begin(), m_replicaStepNs.end(), now.GetNanoSeconds());
+    uint64_t step = static_cast<uint64_t>(it - m_replicaStepNs.begin()) - 1;
+    return m_replicaChoice[(step * m_layers + layer) * m_experts + expert];
 }
 
 void
@@ -294,7 +364,8 @@ MoeTrafficPlan::GetShardAddress(uint32_t layer, uint32_t index) const
 static uint64_t
 ComponentSlot(uint32_t role, uint32_t layer, uint32_t index, uint32_t layers, uint32_t experts, uint32_t helpers)
 {
-    // Gateways [L], then experts [L, E], then shards [L, H].
+    // Gateways [L], then experts [L, E], then shards [L, H], then replicas (role 3; index: the
+    // expert's copy slot e * R + r - 1, counted from the replicas' start per layer: [L, E R]).
     if (role == 0)
     {
         return layer;
@@ -303,7 +374,11 @@ ComponentSlot(uint32_t role, uint32_t layer, uint32_t index, uint32_t layers, ui
     {
         return layers + static_cast<uint64_t>(layer) * experts + index;
     }
-    return layers + static_cast<uint64_t>(layers) * experts + static_cast<uint64_t>(layer) * helpers + index;
+    if (role == 2)
+    {
+        return layers + static_cast<uint64_t>(layers) * experts + static_cast<uint64_t>(layer) * helpers + index;
+    }
+    return layers + static_cast<uint64_t>(layers) * (experts + helpers) + index;
 }
 
 uint16_t

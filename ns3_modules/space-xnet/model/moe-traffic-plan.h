@@ -85,6 +85,24 @@ class MoeTrafficPlan : public Object
     Time& NodeBusyUntil(uint32_t node);
     /** @} */
 
+    /**
+     * @name Expert replicas (placement strategies beyond the paper)
+     * Expert (l, e) may have copies on other satellites; the copy a token is sent to is looked up
+     * per snapshot (the one in force when the gateway dispatches): @p choice [S, L, E] holds 0 for
+     * the expert itself or r >= 1 for its copy r (the lowest-delay copy, chosen in Python).
+     * @{
+     */
+    void SetReplicas(const int32_t* choice, uint64_t count, const int64_t* stepNs, uint32_t steps,
+                     uint32_t maxReplicas);
+    void SetReplicaAddress(uint32_t layer, uint32_t expert, uint32_t copy, Ipv4Address address);
+    Ipv4Address GetReplicaAddress(uint32_t layer, uint32_t expert, uint32_t copy) const;
+    uint32_t GetMaxReplicas() const;
+    uint16_t GetReplicaPort(uint32_t layer, uint32_t expert, uint32_t copy) const;
+    void SetReplicaPort(uint32_t layer, uint32_t expert, uint32_t copy, uint16_t port);
+    /// The copy of expert (@p layer, @p expert) a message sent at @p now goes to (0: the expert).
+    uint32_t GetExpertCopy(uint32_t layer, uint32_t expert, Time now) const;
+    /** @} */
+
     uint32_t GetNLayers() const;
     uint32_t GetNExperts() const;
     uint32_t GetTopK() const;
@@ -189,6 +207,11 @@ class MoeTrafficPlan : public Object
     std::vector<Ipv4Address> m_shardAddress;      //!< [L, m_maxHelpers]
     std::vector<uint16_t> m_componentPort;        //!< [L + L E + L H], 0: the Port attribute
     std::unordered_map<uint32_t, Time> m_nodeBusyUntil;
+    std::vector<int32_t> m_replicaChoice;         //!< [S, L, E] copy per snapshot, empty: none
+    std::vector<int64_t> m_replicaStepNs;         //!< [S] snapshot start times
+    uint32_t m_maxReplicas;
+    std::vector<Ipv4Address> m_replicaAddress;    //!< [L, E, m_maxReplicas] (copy r at r - 1)
+    void ResizePorts();
 };
 
 } // namespace ns3
