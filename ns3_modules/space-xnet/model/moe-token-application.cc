@@ -161,36 +161,6 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
 }
 
 void
-MoeTokenApplication::RunAttention(uint32_t request, uint32_t token, bool combined)
-{
-    if (m_plan->GetNHelpers(m_layer) > 0)
-    {
-        // After a combine, the shards got the expert outputs themselves when DirectShardInput.
-        RunShardedAttention(request, token, !(combined && DirectShardInput(m_layer)));
-        return;
-    }
-    RunCompute(m_plan->GetGatewayCompute(m_layer), [this, request, token]() {
-        if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
-        {
-            SendToExperts(request, token);
-        }
-    });
-}
-
-void
-MoeTokenApplication::SendToExpert(uint32_t layer, uint32_t expert, const MoeTokenHeader& header)
-{
-    uint32_t copy = m_plan->GetExpertCopy(layer, expert, Simulator::Now());
-    if (copy == 0)
-    {
-        SendMessage(EXPERT, layer, expert, header);
-        return;
-    }
-    // A replica: no acknowledgement or failure model (the schema keeps faults off with replicas).
-    SendSegments(m_plan->GetReplicaAddress(layer, expert, copy), m_plan->GetReplicaPort(layer, expert, copy), header);
-}
-
-void
 MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
 {
     MoeTokenHeader header;
