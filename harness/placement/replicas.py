@@ -25,7 +25,7 @@ import numpy as np
 from ..routes import path_delays_ns
 from ..topology import Topology
 from .paper import space_xnet
-from .subnets import ENGINE, expected_path_delays_ns
+from .subnets import ENGINE, shared_expected_path_delays_ns
 from .types import Placement, PlacementInput
 
 
@@ -33,7 +33,7 @@ def add_replicas(inp: PlacementInput, placement: Placement, candidates: np.ndarr
     """[L, E, R] copies (-1 padded) of each expert among ``candidates`` ([L, N] bool), R =
     ``inp.max_replicas``: hottest expert first, round after round, the free candidate of least
     mean c(n) (ties: lower id)."""
-    cost = expected_path_delays_ns(inp.topology, placement.gateways)  # [L, N]
+    cost = shared_expected_path_delays_ns(inp, placement.gateways)  # [L, N], as space-xnet's
     taken = np.zeros(inp.topology.num_nodes, dtype=bool)
     taken[placement.gateways] = True
     taken[placement.experts.ravel()] = True

@@ -204,6 +204,16 @@ def expected_path_delays_ns(topology: Topology, gateways: np.ndarray) -> np.ndar
     return mean + np.roll(mean, -1, axis=0)
 
 
+def shared_expected_path_delays_ns(inp: PlacementInput, gateways: np.ndarray) -> np.ndarray:
+    """:func:`expected_path_delays_ns` of ``gateways``, computed once per run for every strategy
+    that asks (space-xnet's experts, its replicas). Read-only: copy before changing it."""
+    key = ("expected-path-delays", np.asarray(gateways, dtype=np.int64).tobytes())
+    if key not in inp.shared:
+        inp.shared[key] = expected_path_delays_ns(inp.topology, gateways)
+        inp.shared[key].flags.writeable = False
+    return inp.shared[key]
+
+
 def expected_latency_objective(inp: PlacementInput, placement: Placement) -> float:
     """space-xnet's objective J (module docstring) of ``placement``, in ns: the activation-weighted
     expected path latency gateway_l -> expert -> gateway_{l+1}, summed over layers and experts."""
