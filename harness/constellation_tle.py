@@ -14,8 +14,17 @@ secular rates):
   ascending node (argument of latitude 0 deg up), as Hypatia's TLE generator numbers them.
 
 A sidecar ``plane,slot`` file may give the assignment instead. The +Grid ISLs of the inferred grid
-(:func:`grid_edges`) are the ring of each plane, ``(p, s) - (p+1, s)`` between consecutive planes,
-and, when the planes go round the whole equator with equal sizes, a seam ``(P-1, s) - (0, s+k)``.
+(:func:`grid_edges`) are the ring of each plane, a rung from each satellite to its neighbour in the
+next plane, and, when the planes go round the whole equator with equal sizes, a seam
+``(P-1, s) - (0, s+k)``. The rungs go by argument of latitude, not by slot number: plane ``p+1`` sits
+``d`` ahead of plane ``p`` (the lead of its slot 0 over plane ``p``'s slot 0, which the numbering
+fixes; reduced modulo the slot spacing to the numbering's range when other satellites show the
+lattice), and each satellite links to the satellite of plane ``p+1`` nearest to its own argument of
+latitude plus ``d``, when the two are each other's nearest and within half a slot spacing
+(``360 / S`` with ``S`` the larger plane). In a regular grid that is exactly ``(p, s) - (p+1, s)``;
+where a plane misses satellites, the satellites facing the gap get no rung instead of a link
+across the planes' slot offset (through the Earth), and the ring does not jump a gap wider than
+1.5 slot spacings.
 Its shift ``k`` follows the numbering: ``chained``, the satellite of plane 0 level with or just ahead
 of the last plane's slot 0 (for a Walker delta ``i: T/P/F``, ``k = F``: the grid of
 :func:`harness.topology.plus_grid_edges`, for every F); ``from-node``, the nearest one (a tie goes
@@ -44,6 +53,9 @@ _SECONDS_PER_DAY = 86_400.0
 _JD_UNIX_EPOCH = 2440587.5
 #: Arguments of latitude closer than this are a tie (TLE angles carry 4 decimals of a degree).
 _TIE_DEG = 1e-3
+#: A ring link spans at most this many slot spacings (360 deg / the largest plane): the links across a
+#: gap of missing satellites would pass through the Earth.
+_MAX_RING_GAP_SLOTS = 1.5
 #: Slot numberings (scenario key ``constellation.slot_numbering``), see the module doc.
 SLOT_NUMBERINGS = ("chained", "from-node")
 
@@ -57,6 +69,8 @@ class Grid:
         raan_deg: ``[P]`` mean RAAN of each plane at the epoch, degrees.
         sizes: ``[P]`` satellites in each plane.
         seam_shift: slot shift of the seam links, or None when there is no seam.
+        arg_latitude_deg: ``[N]`` mean argument of latitude at the epoch, degrees in [0, 360).
+        slot_numbering: how slot 0 was chosen (:data:`SLOT_NUMBERINGS`); the rungs follow it.
     """
 
     plane_of: np.ndarray
@@ -64,6 +78,8 @@ class Grid:
     raan_deg: np.ndarray
     sizes: np.ndarray
     seam_shift: Optional[int]
+    arg_latitude_deg: np.ndarray
+    slot_numbering: str = "chained"
 
     @property
     def planes(self) -> int:
@@ -180,8 +196,33 @@ def infer_grid(records: list[TleRecord], epoch_utc: datetime, plane_tolerance_de
         else:
             distance = np.abs((first - last0 + 180.0) % 360.0 - 180.0)
             seam_shift = int(np.flatnonzero(distance <= distance.min() + _TIE_DEG)[0])
-    grid = Grid(plane_of.astype(np.int32), slot_of.astype(np.int32), plane_raan, sizes, seam_shift)
+    grid = Grid(plane_of.astype(np.int32), slot_of.astype(np.int32), plane_raan, sizes, seam_shift, arg_lat,
+                slot_numbering)
     return grid, np.radians(arg_lat)
+
+
+def _rungs(grid: Grid, table: np.ndarray, p: int) -> np.ndarray:
+    """``[R, 2]`` rungs between planes ``p`` and ``p+1`` by argument of latitude (see the module doc)."""
+    a, b = table[p][table[p] >= 0], table[p + 1][table[p + 1] >= 0]  # each plane in slot order, slot 0 first
+    if not len(a) or not len(b):
+        return np.zeros((0, 2), np.int64)
+    u = grid.arg_latitude_deg
+    spacing = 360.0 / max(len(a), len(b))
+    lead = u[b][None, :] - u[a][:, None]  # [A, B] how far each of plane p+1 is ahead of each of plane p
+    offset = (u[b[0]] - u[a[0]] + 180.0) % 360.0 - 180.0  # slot 0's lead: the numbering's offset
+    if grid.slot_numbering == "chained":
+        offset = (offset + _TIE_DEG) % 360.0 - _TIE_DEG
+    if len(a) > 1 or len(b) > 1:  # the lattice phase from every pair, the range from slot 0
+        phase = np.angle(np.exp(2j * np.pi * lead / spacing).mean()) / (2 * np.pi) * spacing
+        if grid.slot_numbering == "chained":
+            offset = (phase + _TIE_DEG) % spacing - _TIE_DEG
+        else:
+            offset = phase + spacing * np.round((offset - phase) / spacing)
+    miss = np.abs((lead - offset + 180.0) % 360.0 - 180.0)
+    nearest_b, nearest_a = miss.argmin(axis=1), miss.argmin(axis=0)
+    rows = np.arange(len(a))
+    keep = (nearest_a[nearest_b] == rows) & (miss[rows, nearest_b] <= spacing / 2)
+    return np.column_stack([a[keep], b[nearest_b[keep]]])
 
 
 def grid_edges(grid: Grid) -> np.ndarray:
@@ -194,9 +235,12 @@ def grid_edges(grid: Grid) -> np.ndarray:
     for p in range(grid.planes):  # per plane, not per satellite: a ring of the plane's slots in order
         ring = table[p][table[p] >= 0]
         if len(ring) >= 2:
-            pairs.append(np.column_stack([ring, np.roll(ring, -1)]))
-    rungs = np.stack([table[:-1], table[1:]], axis=-1).reshape(-1, 2)
-    pairs.append(rungs)
+            ahead = np.roll(ring, -1)
+            gap = (grid.arg_latitude_deg[ahead] - grid.arg_latitude_deg[ring]) % 360.0
+            close = gap <= _MAX_RING_GAP_SLOTS * 360.0 / width if len(ring) > 2 else np.ones(len(ring), bool)
+            pairs.append(np.column_stack([ring, ahead])[close])
+        if p + 1 < grid.planes:
+            pairs.append(_rungs(grid, table, p))
     if grid.seam_shift is not None:
         pairs.append(np.column_stack([table[-1], np.roll(table[0], -grid.seam_shift)]))
     edges = np.concatenate(pairs)

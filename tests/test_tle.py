@@ -111,17 +111,45 @@ def test_shuffled_file_gives_the_same_grid(tmp_path):
     assert grid.seam_shift == 1 and len(grid_edges(grid)) == 2 * 48
 
 
-def test_irregular_file_reports_satellites_without_neighbours(tmp_path):
+def test_irregular_file_links_by_argument_of_latitude(tmp_path):
+    """Plane 1 of a Walker 53:48/6/1 shell loses slots 1 to 3. The irregular file's +Grid is the full
+    grid's links between the kept satellites, less the seam (no seam without equal planes) and less
+    the ring link across the gap: no rung pairs satellites by a slot number shifted by the gap (which
+    gave 13,858 km links through the Earth). The satellites facing the gap, slots 1 to 3 of plane 0,
+    are the ones without a cross-plane neighbour; no cross-plane link is longer than the full grid's
+    longest."""
+    from harness.constellation_tle import tle_constellation
+
     records = walker_tles(6, 8, 1, 550.0, 53.0)
-    kept = [r for k, r in enumerate(records) if k not in (9, 10, 11)]  # plane 1 loses three satellites
-    write_tle_file(tmp_path / "i.tle", kept)
-    tles = read_tle_file(tmp_path / "i.tle")
-    grid, _ = infer_grid(tles, tle_epoch_utc(tles))
+    kept = np.array([k for k in range(48) if k not in (9, 10, 11)])
+    write_tle_file(tmp_path / "full.tle", records)
+    write_tle_file(tmp_path / "i.tle", [records[k] for k in kept])
+    full_tles, tles = read_tle_file(tmp_path / "full.tle"), read_tle_file(tmp_path / "i.tle")
+    full, full_arg_lat = infer_grid(full_tles, tle_epoch_utc(full_tles))
+    grid, arg_lat = infer_grid(tles, tle_epoch_utc(tles))
     assert not grid.regular and grid.seam_shift is None
     assert list(grid.sizes) == [8, 5, 8, 8, 8, 8]
-    line = grid.describe(grid_edges(grid))
-    assert "irregular" in line and "0 without any ISL" in line
-    assert "satellites without a cross-plane neighbour" in line and not line.count(" 0 satellites without a cross")
+    edges = grid_edges(grid)
+    full_edges = grid_edges(full)
+    inside = np.isin(full_edges, kept).all(axis=1)
+    seam = (full_edges // 8 == [0, 5]).all(axis=1)
+    expected = {tuple(e) for e in full_edges[inside & ~seam]} - {(8, 12)}  # the ring across the gap
+    assert {(int(kept[a]), int(kept[b])) for a, b in edges} == expected
+    cross = grid.plane_of[edges[:, 0]] != grid.plane_of[edges[:, 1]]
+    orphans = np.setdiff1d(np.arange(len(kept)), edges[cross].ravel())
+    np.testing.assert_array_equal(kept[orphans], [1, 2, 3])
+    line = grid.describe(edges)
+    assert "irregular" in line and "3 satellites without a cross-plane neighbour, 0 without any ISL" in line
+    const = tle_constellation(tles, grid, arg_lat, epoch_utc=tle_epoch_utc(tles), snapshot_count=60,
+                              snapshot_interval_s=100.0)
+    full_const = tle_constellation(full_tles, full, full_arg_lat, epoch_utc=tle_epoch_utc(full_tles), snapshot_count=60,
+                                   snapshot_interval_s=100.0)
+
+    def longest_km(c, e):
+        return np.linalg.norm(c.positions_m[:, e[:, 0]] - c.positions_m[:, e[:, 1]], axis=2).max() / 1e3
+
+    full_cross = full.plane_of[full_edges[:, 0]] != full.plane_of[full_edges[:, 1]]
+    assert longest_km(const, edges[cross]) <= longest_km(full_const, full_edges[full_cross]) + 1e-6  # 7,422 km
 
 
 def test_sidecar_slots_and_isl_files(tmp_path, tiny_tle):
