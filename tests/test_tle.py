@@ -162,6 +162,23 @@ def test_sidecar_slots_and_isl_files(tmp_path, tiny_tle):
     assert topology.num_links == 100 and (topology.edges[:, 1] - topology.edges[:, 0]).max() == 99
 
 
+@pytest.mark.parametrize("rows, words", [
+    ([f"{k // 10},{k % 10 + 1}" for k in range(100)], ["line 11:", "slot 10 of plane 0, which has 10", "0 to 9"]),
+    ([f"{k // 10},{k % 10}" for k in range(99)] + ["9,12"], ["line 101:", "slot 12 of plane 9", "0 to 9"]),
+    ([f"{k // 10 + (k >= 50)},{k % 10}" for k in range(100)], ["line 52:", "plane 6 is given but plane 5 has no"]),
+])
+def test_bad_slots_files_name_the_line(tmp_path, tiny_tle, rows, words):
+    """A plane,slot sidecar must number planes 0 to P - 1 and each plane's slots 0 to its size - 1
+    (without slot 0, or with planes skipped, the grid cannot be built)."""
+    (tmp_path / "slots.csv").write_text("plane,slot\n" + "".join(f"{r}\n" for r in rows))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_tle_scenario(tmp_path, tiny_tle, slots_file="slots.csv"))
+    message = str(err.value)
+    assert "slots.csv" in message and "\n" not in message
+    for word in words:
+        assert word in message, message
+
+
 def _corrupt(tmp_path: Path, tiny_tle: Path, line_index: int, edit) -> Path:
     lines = tiny_tle.read_text().splitlines()
     lines[line_index] = edit(lines[line_index])

@@ -134,8 +134,12 @@ def write_tle_file(path: Path, records: Iterable[tuple[str, str, str]]) -> None:
 
 def read_slots_file(path: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
     """``[N]`` plane and slot of each satellite (TLE order) from a ``plane,slot`` CSV, one row per
-    satellite (an optional ``plane,slot`` header). Planes and slots are whole numbers >= 0 and no two
-    satellites share a (plane, slot)."""
+    satellite (an optional ``plane,slot`` header). Planes and slots are whole numbers >= 0, no two
+    satellites share a (plane, slot), the planes are 0 to P - 1 and each plane's slots 0 to its size - 1.
+
+    Raises:
+        ScenarioError: naming the file and line of the first problem.
+    """
     path = Path(path)
     text = read_text_file(path, "plane,slot file", ScenarioError, MAX_DATA_BYTES)
     rows = [(i + 1, s.strip()) for i, s in enumerate(text.splitlines()) if s.strip()]
@@ -155,6 +159,18 @@ def read_slots_file(path: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
         dup = sorted(set(range(count)) - set(first.tolist()))[0]
         raise ScenarioError(f"{path}: line {rows[dup][0]}: plane,slot {tuple(out[dup])} is given twice; "
                             f"each satellite needs its own")
+    sizes = np.bincount(out[:, 0])
+    if not sizes.all():
+        gap = int(np.flatnonzero(sizes == 0)[0])
+        above = int(np.flatnonzero(out[:, 0] > gap)[0])
+        raise ScenarioError(f"{path}: line {rows[above][0]}: plane {out[above, 0]} is given but plane {gap} has no "
+                            f"satellite; number the planes 0, 1, 2, ... without gaps")
+    beyond = np.flatnonzero(out[:, 1] >= sizes[out[:, 0]])
+    if len(beyond):  # slots unique and all below the plane's size: each plane's slots are 0 to size - 1
+        k = int(beyond[0])
+        plane, slot = (int(v) for v in out[k])
+        raise ScenarioError(f"{path}: line {rows[k][0]}: slot {slot} of plane {plane}, which has {sizes[plane]} "
+                            f"satellites; number each plane's slots 0 to {sizes[plane] - 1} without gaps")
     return out[:, 0].astype(np.int32), out[:, 1].astype(np.int32)
 
 
