@@ -45,7 +45,8 @@ from sgp4.api import SatrecArray
 from .constellation import Constellation
 from .formats.tle import TleRecord
 
-__all__ = ["SLOT_NUMBERINGS", "Grid", "grid_edges", "infer_grid", "load_tle_grid", "tle_constellation", "tle_edges", "tle_epoch_utc"]
+__all__ = ["SLOT_NUMBERINGS", "Grid", "check_propagation", "grid_edges", "infer_grid", "load_tle_grid", "tle_constellation",
+           "tle_edges", "tle_epoch_utc"]
 
 log = logging.getLogger(__name__)
 
@@ -250,15 +251,18 @@ def grid_edges(grid: Grid) -> np.ndarray:
     return np.unique(edges, axis=0).astype(np.int32)
 
 
-def tle_constellation(records: list[TleRecord], grid: Grid, arg_latitude_rad: np.ndarray, *,
-                      epoch_utc: datetime, snapshot_count: int, snapshot_interval_s: float) -> Constellation:
-    """Propagate every element set with SGP4 (WGS72, improved mode) to ``epoch_utc + times_s``.
+def _propagate(records: list[TleRecord], epoch_utc: datetime, times_s: np.ndarray,
+               source: str = "TLE file") -> tuple[np.ndarray, np.ndarray]:
+    """``[N, S, 3]`` SGP4 positions and velocities (km, km/s) at ``epoch_utc + times_s``.
 
     Raises:
-        ValueError: if SGP4 fails for a satellite at a snapshot (a decayed orbit).
+        ScenarioError: naming the first satellite, its TLE line and the time SGP4 fails at (a decayed orbit).
     """
+    from sgp4.api import SGP4_ERRORS
+
+    from .errors import ScenarioError
+
     satrecs = [r.satrec for r in records]
-    times_s = np.arange(snapshot_count, dtype=np.float64) * snapshot_interval_s
     # Times as the first set's epoch (whole and fraction, as SGP4 stores it) plus an offset that is
     # exactly 0 when the constellation starts at that epoch, so a TLE shell propagates like the
     # Walker builder's (harness/constellation.py) to the last bit.
@@ -266,13 +270,37 @@ def tle_constellation(records: list[TleRecord], grid: Grid, arg_latitude_rad: np
     first = satrecs[0]
     whole_days = math.floor(start)
     offset_days = (whole_days + _JD_UNIX_EPOCH - first.jdsatepoch) + (start - whole_days - first.jdsatepochF)
-    jd_whole = np.full(snapshot_count, first.jdsatepoch)
+    jd_whole = np.full(len(times_s), first.jdsatepoch)
     jd_fraction = first.jdsatepochF + offset_days + times_s / _SECONDS_PER_DAY
     errors, positions_km, velocities_km_s = SatrecArray(satrecs).sgp4(jd_whole, jd_fraction)
     if np.any(errors):
         sat, snap = np.argwhere(errors)[0]
-        raise ValueError(f"SGP4 error code {int(errors[sat, snap])} for satellite {int(sat)} (TLE at line "
-                         f"{records[sat].line_number}) at t = {times_s[snap]:g} s; is the epoch far from the TLEs'?")
+        code = int(errors[sat, snap])
+        when = epoch_utc + timedelta(seconds=float(times_s[snap]))
+        raise ScenarioError(f"{source}: SGP4 cannot propagate satellite {int(sat)} (TLE at line {records[sat].line_number}) "
+                            f"to t = {times_s[snap]:g} s ({when.isoformat().replace('+00:00', 'Z')}): error {code}, "
+                            f"{SGP4_ERRORS.get(code, 'unknown')}; set 'constellation.epoch_utc' closer to the TLE "
+                            f"epochs or drop the satellite from the file")
+    return positions_km, velocities_km_s
+
+
+def check_propagation(records: list[TleRecord], epoch_utc: datetime, snapshot_count: int,
+                      snapshot_interval_s: float, source: str = "TLE file") -> None:
+    """Propagate every set to the first and last snapshot: a decayed orbit is a scenario error when the
+    scenario is read, not mid-run (:func:`tle_constellation` checks every snapshot)."""
+    _propagate(records, epoch_utc, np.array([0.0, (snapshot_count - 1) * snapshot_interval_s]), source)
+
+
+def tle_constellation(records: list[TleRecord], grid: Grid, arg_latitude_rad: np.ndarray, *,
+                      epoch_utc: datetime, snapshot_count: int, snapshot_interval_s: float,
+                      source: str = "TLE file") -> Constellation:
+    """Propagate every element set with SGP4 (WGS72, improved mode) to ``epoch_utc + times_s``.
+
+    Raises:
+        ScenarioError: if SGP4 fails for a satellite at a snapshot (a decayed orbit).
+    """
+    times_s = np.arange(snapshot_count, dtype=np.float64) * snapshot_interval_s
+    positions_km, velocities_km_s = _propagate(records, epoch_utc, times_s, source)
     sizes = grid.sizes
     return Constellation(
         planes=grid.planes,
@@ -322,7 +350,7 @@ def build_tle_constellation(scenario) -> Constellation:
     records, grid, arg_latitude_rad, epoch = load_tle_grid(scenario, c.epoch)
     log.info("TLE constellation %s: %s", c.tle_file, grid.describe(tle_edges(scenario, grid, len(records))))
     return tle_constellation(records, grid, arg_latitude_rad, epoch_utc=epoch, snapshot_count=scenario.snapshots.count,
-                             snapshot_interval_s=scenario.snapshots.interval_s)
+                             snapshot_interval_s=scenario.snapshots.interval_s, source=str(scenario.resolve(c.tle_file)))
 
 
 def build_tle_edges(scenario) -> np.ndarray:

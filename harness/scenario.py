@@ -595,10 +595,11 @@ def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
         if key in raw.get("constellation", {}):
             raise ScenarioError(f"{source}: 'constellation.{key}' does not apply to kind 'tle' (the TLE file gives "
                                 f"the orbits); remove it")
-    from .constellation_tle import load_tle_grid, tle_edges
+    from .constellation_tle import check_propagation, load_tle_grid, tle_edges
 
     explicit = "epoch_utc" in raw.get("constellation", {})
     records, grid, _, epoch = load_tle_grid(sc, c.epoch if explicit else None)
+    check_propagation(records, epoch, sc.snapshots.count, sc.snapshots.interval_s, str(sc.resolve(c.tle_file)))
     tle_edges(sc, grid, len(records))  # an isl_file is read (strictly) now, not mid-run
     return dataclasses.replace(c, planes=grid.planes, sats_per_plane=int(grid.sizes.max()), satellites=len(records),
                                epoch_utc=c.epoch_utc if explicit else epoch.isoformat().replace("+00:00", "Z"))

@@ -211,6 +211,46 @@ def test_bad_tles_name_the_file_and_line(tmp_path, tiny_tle, line_index, edit, w
         assert word in message, message
 
 
+def _with_bstar(tmp_path: Path, tiny_tle: Path, bstar_field: str) -> Path:
+    """tiny_tle with satellite 0's B* (line 1, columns 54-61) replaced, its checksum kept right."""
+    from harness.formats.tle import _checksum
+
+    lines = tiny_tle.read_text().splitlines()
+    line = lines[1][:53] + bstar_field + lines[1][61:]
+    lines[1] = line[:68] + str(_checksum(line))
+    path = tmp_path / "drag.tle"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("epoch, snapshots, when", [
+    ("2026-01-04T00:00:00Z", "count: 10\n  interval_s: 1.0", "t = 0 s (2026-01-04T00:00:00Z)"),  # when read
+    ("2026-01-01T00:00:00Z", "count: 10\n  interval_s: 86400", "t = 259200 s"),  # mid-run: fine on day 9 again
+])
+def test_decayed_orbit_is_one_error_line_through_the_cli(tmp_path, tiny_tle, epoch, snapshots, when):
+    """Satellite 0 with B* 0.9 at 550 km has decayed (SGP4 error 6) from day 2.5 to day 7. Propagating
+    into that window is one 'error:' line naming the satellite, its TLE line and the time, exit 1,
+    nothing written; whether it shows at the first or last snapshot (checked when the scenario is read)
+    or only in between (checked when the constellation is built)."""
+    import subprocess
+    import sys
+
+    drag = _with_bstar(tmp_path, tiny_tle, " 90000+0")
+    scenario = _tle_scenario(tmp_path, drag, epoch_utc=f'"{epoch}"')
+    text = scenario.read_text()
+    head, rest = text.split("snapshots:\n", 1)
+    scenario.write_text(f"{head}snapshots:\n  {snapshots}\n" + rest.split("\n", 2)[2])
+    out = tmp_path / "topology.npz"
+    run = subprocess.run([sys.executable, "-m", "harness", "topology", str(scenario), "--out", str(out)],
+                         capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 1, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and "Traceback" not in run.stderr, run.stderr
+    for words in ("drag.tle", "satellite 0 (TLE at line 2)", when, "error 6", "decay"):
+        assert words in lines[-1], lines[-1]
+    assert not out.exists()
+
+
 def test_schema_rules_for_tle_keys(tmp_path, tiny_tle):
     with pytest.raises(ScenarioError, match="'constellation.tle_file' is not set"):
         scenario_from_dict({"name": "x", "constellation": {"kind": "tle"}})
