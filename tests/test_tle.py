@@ -251,6 +251,46 @@ def test_decayed_orbit_is_one_error_line_through_the_cli(tmp_path, tiny_tle, epo
     assert not out.exists()
 
 
+def _edit(line: str, start: int, text: str) -> str:
+    """``line`` with ``text`` written from column ``start`` (0-based) on, the checksum kept right."""
+    from harness.formats.tle import _checksum
+
+    line = line[:start] + text + line[start + len(text):]
+    return line[:68] + str(_checksum(line))
+
+
+@pytest.mark.parametrize("index, start, text, words", [
+    (4, 53, " nan0-0 ", ["line 5:", "B* drag term", "not a number", "TLE line 1"]),
+    (4, 33, "       nan", ["line 5:", "first derivative of mean motion", "not a number"]),
+    (4, 44, "  nan-0 ", ["line 5:", "not a number", "TLE line 1"]),  # sgp4 then reads B* as nan too
+    (5, 8, "200.0000", ["line 6:", "inclination is 200 deg", "[0, 180]", "TLE line 2"]),
+    (5, 17, "     nan", ["line 6:", "RAAN", "not a number"]),
+    (5, 34, "     nan", ["line 6:", "argument of perigee", "not a number"]),
+    (5, 43, "     nan", ["line 6:", "mean anomaly", "not a number"]),
+    (5, 52, "        nan", ["line 6:", "mean motion (columns 53-63) is nan"]),
+    (5, 52, " 0.00000000", ["line 6:", "mean motion is 0 rad/min"]),
+    (4, 18, "26366.00000000", ["line 5:", "day of year 366 is outside 2026, which has 365 days"]),
+    (4, 18, "25365.99999999", None),  # the last instant of 2025
+    (4, 18, "24366.50000000", None),  # 2024 is a leap year
+])
+def test_tle_fields_are_finite_and_in_range(tmp_path, tiny_tle, index, start, text, words):
+    """Each field SGP4 reads must be a finite number in its range, and the error names the line the
+    field is on (B* and the mean motion derivatives are on line 1, the orbit on line 2)."""
+    lines = tiny_tle.read_text().splitlines()
+    lines[index] = _edit(lines[index], start, text)
+    bad = tmp_path / "bad.tle"
+    bad.write_text("\n".join(lines) + "\n")
+    if words is None:
+        assert len(read_tle_file(bad)) == 100
+        return
+    with pytest.raises(ScenarioError) as err:
+        read_tle_file(bad)
+    message = str(err.value)
+    assert message.startswith(f"{bad}: ") and "\n" not in message
+    for word in words:
+        assert word in message, message
+
+
 def test_schema_rules_for_tle_keys(tmp_path, tiny_tle):
     with pytest.raises(ScenarioError, match="'constellation.tle_file' is not set"):
         scenario_from_dict({"name": "x", "constellation": {"kind": "tle"}})
