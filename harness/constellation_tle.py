@@ -4,19 +4,21 @@ Satellite ``n`` is the ``n``-th element set of the file. Its plane and slot are 
 mean elements at the constellation's epoch (each set's own mean elements moved there by SGP4's
 secular rates):
 
-* satellites whose inclinations agree within ``plane_tolerance_deg`` and whose ascending nodes
-  (RAAN) lie within ``plane_tolerance_deg`` of a neighbour's form a plane; planes are numbered by
-  inclination group, then RAAN ascending from 0 deg;
+* satellites are grouped into shells: inclinations within ``plane_tolerance_deg`` of a neighbour's,
+  then, inside each inclination group, mean semi-major axes (altitude) within ``shell_tolerance_km``
+  of a neighbour's; inside each shell, ascending nodes (RAAN) within ``plane_tolerance_deg`` of a
+  neighbour's form a plane. Planes are numbered by inclination group, then shell (lowest first),
+  then RAAN ascending from 0 deg;
 * inside a plane, slots follow the argument of latitude. Where slot 0 is depends on
   ``slot_numbering`` (:data:`SLOT_NUMBERINGS`): ``chained`` (the default) makes slot 0 of plane
   ``p+1`` the satellite level with or just ahead of plane ``p``'s slot 0, which is how a Walker
   pattern numbers its slots whatever its phasing F; ``from-node`` counts every plane from its
   ascending node (argument of latitude 0 deg up), as Hypatia's TLE generator numbers them.
 
-A sidecar ``plane,slot`` file may give the assignment instead. The +Grid ISLs of the inferred grid
+A sidecar ``plane,slot`` file may give the assignment instead (one shell). The +Grid ISLs of the inferred grid
 (:func:`grid_edges`) are the ring of each plane, a rung from each satellite to its neighbour in the
-next plane, and, when the planes go round the whole equator with equal sizes, a seam
-``(P-1, s) - (0, s+k)``. The rungs go by argument of latitude, not by slot number: plane ``p+1`` sits
+next plane, and, when there is one shell and its planes go round the whole equator with equal sizes, a seam
+``(P-1, s) - (0, s+k)``; planes of different shells are not linked. The rungs go by argument of latitude, not by slot number: plane ``p+1`` sits
 ``d`` ahead of plane ``p`` (the lead of its slot 0 over plane ``p``'s slot 0, which the numbering
 fixes; reduced modulo the slot spacing to the numbering's range when other satellites show the
 lattice), and each satellite links to the satellite of plane ``p+1`` nearest to its own argument of
@@ -51,6 +53,8 @@ __all__ = ["SLOT_NUMBERINGS", "Grid", "check_propagation", "grid_edges", "infer_
 log = logging.getLogger(__name__)
 
 _SECONDS_PER_DAY = 86_400.0
+#: SGP4's Earth radius (WGS72), km: its semi-major axes are in these radii.
+_EARTH_RADIUS_WGS72_KM = 6378.135
 _JD_UNIX_EPOCH = 2440587.5
 #: Arguments of latitude closer than this are a tie (TLE angles carry 4 decimals of a degree).
 _TIE_DEG = 1e-3
@@ -72,6 +76,8 @@ class Grid:
         seam_shift: slot shift of the seam links, or None when there is no seam.
         arg_latitude_deg: ``[N]`` mean argument of latitude at the epoch, degrees in [0, 360).
         slot_numbering: how slot 0 was chosen (:data:`SLOT_NUMBERINGS`); the rungs follow it.
+        shell_of_plane: ``[P]`` shell of each plane (planes of different shells are not linked), or
+            None for one shell.
     """
 
     plane_of: np.ndarray
@@ -81,6 +87,7 @@ class Grid:
     seam_shift: Optional[int]
     arg_latitude_deg: np.ndarray
     slot_numbering: str = "chained"
+    shell_of_plane: Optional[np.ndarray] = None
 
     @property
     def planes(self) -> int:
@@ -102,6 +109,8 @@ class Grid:
         shape = (f"{self.planes} planes x {int(self.sizes[0])} satellites" if self.regular else
                  f"{self.planes} planes of {int(self.sizes.min())} to {int(self.sizes.max())} satellites (irregular)")
         seam = "no seam" if self.seam_shift is None else f"seam shift {self.seam_shift}"
+        if self.shell_of_plane is not None:
+            shape = f"{int(self.shell_of_plane.max()) + 1} shells, {shape}"
         return (f"{n} satellites: {shape}, {seam}, {len(edges)} ISLs; {int((~with_cross).sum())} satellites "
                 f"without a cross-plane neighbour, {int((~linked).sum())} without any ISL")
 
@@ -140,18 +149,35 @@ def _clusters(values_deg: np.ndarray, tolerance_deg: float, circular: bool) -> n
     return np.unique(labels, return_inverse=True)[1]
 
 
+def _nested_clusters(group: np.ndarray, values: np.ndarray, tolerance: float, circular: bool) -> np.ndarray:
+    """Labels splitting each group (labels 0..G-1) into clusters of ``values`` (:func:`_clusters`), numbered
+    by group first, then by cluster."""
+    out = np.empty_like(group)
+    start = 0
+    for g in range(int(group.max()) + 1):  # per group (a shell or an inclination), not per satellite
+        members = np.flatnonzero(group == g)
+        labels = _clusters(values[members], tolerance, circular)
+        out[members] = start + labels
+        start += int(labels.max()) + 1
+    return out
+
+
 def _lead_deg(arg_lat_deg: np.ndarray, reference_deg: float) -> np.ndarray:
     """How far ahead of ``reference_deg`` each argument of latitude is, in [-tie, 360 - tie)."""
     return (arg_lat_deg - reference_deg + _TIE_DEG) % 360.0 - _TIE_DEG
 
 
-def _chained_slots(plane_of: np.ndarray, slot_of: np.ndarray, sizes: np.ndarray, arg_lat: np.ndarray) -> np.ndarray:
+def _chained_slots(plane_of: np.ndarray, slot_of: np.ndarray, sizes: np.ndarray, arg_lat: np.ndarray,
+                   shell_of_plane: np.ndarray) -> np.ndarray:
     """Slots renumbered so that each plane's slot 0 is level with or just ahead of the previous
-    plane's slot 0 (``slot_of``: numbered from each plane's node)."""
+    plane's slot 0 (``slot_of``: numbered from each plane's node; a shell's first plane keeps it)."""
     out = slot_of.copy()
-    reference = arg_lat[(plane_of == 0) & (slot_of == 0)][0]
-    for p in range(1, len(sizes)):  # per plane (a chain), not per satellite
+    reference = None
+    for p in range(len(sizes)):  # per plane (a chain), not per satellite
         members = np.flatnonzero(plane_of == p)
+        if p == 0 or shell_of_plane[p] != shell_of_plane[p - 1]:
+            reference = arg_lat[members[slot_of[members] == 0][0]]
+            continue
         first = int(np.argmin(_lead_deg(arg_lat[members], reference)))
         out[members] = (slot_of[members] - slot_of[members[first]]) % sizes[p]
         reference = arg_lat[members[first]]
@@ -160,17 +186,19 @@ def _chained_slots(plane_of: np.ndarray, slot_of: np.ndarray, sizes: np.ndarray,
 
 def infer_grid(records: list[TleRecord], epoch_utc: datetime, plane_tolerance_deg: float = 1.0,
                assignment: Optional[tuple[np.ndarray, np.ndarray]] = None,
-               slot_numbering: str = "chained") -> tuple[Grid, np.ndarray]:
+               slot_numbering: str = "chained", shell_tolerance_km: float = 5.0) -> tuple[Grid, np.ndarray]:
     """The constellation's planes and slots (see the module doc), and ``[N]`` argument of latitude
     (rad) at ``epoch_utc``. ``assignment``: a given ``(plane_of, slot_of)`` instead of inferring."""
     assert slot_numbering in SLOT_NUMBERINGS, slot_numbering
     satrecs = [r.satrec for r in records]
     inclination, raan, arg_lat = _mean_elements_deg(satrecs, epoch_utc)
     if assignment is None:
-        group = _clusters(inclination, plane_tolerance_deg, circular=False)
-        node = _clusters(raan, plane_tolerance_deg, circular=True)
-        key = group * (node.max() + 1) + node
-        plane_of = np.unique(key, return_inverse=True)[1]
+        semi_major_km = np.array([s.a for s in satrecs]) * _EARTH_RADIUS_WGS72_KM
+        shell = _nested_clusters(np.zeros(len(satrecs), np.int64), inclination, plane_tolerance_deg, circular=False)
+        shell = _nested_clusters(shell, semi_major_km, shell_tolerance_km, circular=False)
+        plane_of = _nested_clusters(shell, raan, plane_tolerance_deg, circular=True)
+        shell_of_plane = np.zeros(plane_of.max() + 1, np.int64)
+        shell_of_plane[plane_of] = shell
         # Within a plane, slots by argument of latitude; lexsort sorts by the last key first.
         order = np.lexsort((arg_lat, plane_of))
         sizes = np.bincount(plane_of)
@@ -178,17 +206,18 @@ def infer_grid(records: list[TleRecord], epoch_utc: datetime, plane_tolerance_de
         slot_of = np.empty(len(records), dtype=np.int64)
         slot_of[order] = np.arange(len(records)) - np.repeat(start, sizes)
         if slot_numbering == "chained":
-            slot_of = _chained_slots(plane_of, slot_of, sizes, arg_lat)
+            slot_of = _chained_slots(plane_of, slot_of, sizes, arg_lat, shell_of_plane)
     else:
         plane_of, slot_of = (np.asarray(a, dtype=np.int64) for a in assignment)
         sizes = np.bincount(plane_of)
+        shell_of_plane = np.zeros(len(sizes), np.int64)
     planes = len(sizes)
     raan_rad = np.radians(raan)
     plane_raan = np.degrees(np.arctan2(np.bincount(plane_of, np.sin(raan_rad), planes),
                                        np.bincount(plane_of, np.cos(raan_rad), planes))) % 360.0
     seam_shift = None
     gaps = np.diff(np.concatenate([plane_raan, [plane_raan[0] + 360.0]]))
-    if planes >= 3 and (sizes == sizes[0]).all() and sizes[0] >= 1 and gaps[-1] < 1.5 * np.median(gaps[:-1]):
+    if planes >= 3 and (sizes == sizes[0]).all() and not shell_of_plane.any() and sizes[0] >= 1 and gaps[-1] < 1.5 * np.median(gaps[:-1]):
         last0 = arg_lat[(plane_of == planes - 1) & (slot_of == 0)][0]
         first = np.full(sizes[0], np.nan)
         first[slot_of[plane_of == 0]] = arg_lat[plane_of == 0]
@@ -198,7 +227,7 @@ def infer_grid(records: list[TleRecord], epoch_utc: datetime, plane_tolerance_de
             distance = np.abs((first - last0 + 180.0) % 360.0 - 180.0)
             seam_shift = int(np.flatnonzero(distance <= distance.min() + _TIE_DEG)[0])
     grid = Grid(plane_of.astype(np.int32), slot_of.astype(np.int32), plane_raan, sizes, seam_shift, arg_lat,
-                slot_numbering)
+                slot_numbering, shell_of_plane if shell_of_plane.any() else None)
     return grid, np.radians(arg_lat)
 
 
@@ -240,7 +269,7 @@ def grid_edges(grid: Grid) -> np.ndarray:
             gap = (grid.arg_latitude_deg[ahead] - grid.arg_latitude_deg[ring]) % 360.0
             close = gap <= _MAX_RING_GAP_SLOTS * 360.0 / width if len(ring) > 2 else np.ones(len(ring), bool)
             pairs.append(np.column_stack([ring, ahead])[close])
-        if p + 1 < grid.planes:
+        if p + 1 < grid.planes and (grid.shell_of_plane is None or grid.shell_of_plane[p] == grid.shell_of_plane[p + 1]):
             pairs.append(_rungs(grid, table, p))
     if grid.seam_shift is not None:
         pairs.append(np.column_stack([table[-1], np.roll(table[0], -grid.seam_shift)]))
@@ -332,7 +361,8 @@ def load_tle_grid(scenario, epoch_utc: Optional[datetime]) -> tuple[list[TleReco
                             f"'links.grazing_altitude_km' {grazing:g}; lower it or set null")
     epoch = tle_epoch_utc(records) if epoch_utc is None else epoch_utc
     assignment = read_slots_file(scenario.resolve(c.slots_file), len(records)) if c.slots_file else None
-    grid, arg_latitude_rad = infer_grid(records, epoch, c.plane_tolerance_deg, assignment, c.slot_numbering)
+    grid, arg_latitude_rad = infer_grid(records, epoch, c.plane_tolerance_deg, assignment, c.slot_numbering,
+                                        c.shell_tolerance_km)
     return records, grid, arg_latitude_rad, epoch
 
 

@@ -150,9 +150,13 @@ class ConstellationSpec:
                                     "instead of +Grid")
     plane_tolerance_deg: float = _spec(1.0, unit="deg", help="kind tle: satellites whose inclinations and RAANs agree "
                                        "within this share a plane", check=_range(1e-6, 90.0))
+    shell_tolerance_km: float = _spec(5.0, unit="km", help="kind tle: satellites of one inclination whose mean "
+                                      "semi-major axes agree within this (chained) form a shell; planes are inferred "
+                                      "within each shell", check=_range(1e-3, 10_000.0))
     slot_numbering: str = _spec("chained", help="kind tle: slot 0 of each plane is level with or just ahead of the "
                                 "previous plane's ('chained', a Walker pattern's numbering for any phasing) or the first "
-                                "satellite past its ascending node ('from-node', Hypatia's); +Grid links equal slots",
+                                "satellite past its ascending node ('from-node', Hypatia's); +Grid links equal slots "
+                                "(irregular planes: the nearest in argument of latitude)",
                                 choices=("chained", "from-node"))
 
     @property

@@ -25,9 +25,9 @@ TLE_ROUNDING_M = 1e-3
 
 
 def walker_tles(planes: int, per_plane: int, phasing: int, altitude_km: float, inclination_deg: float,
-                spread_deg: float = 360.0):
+                spread_deg: float = 360.0, raan_offset_deg: float = 0.0):
     """The TLEs of the Walker shell harness.constellation builds (same elements), plane-major;
-    ``spread_deg`` 360 for a delta, 180 for a star."""
+    ``spread_deg`` 360 for a delta, 180 for a star; ``raan_offset_deg`` turns every plane's node."""
     from harness.constellation import _sgp4_epoch_days, orbital_period_s
 
     total = planes * per_plane
@@ -38,7 +38,7 @@ def walker_tles(planes: int, per_plane: int, phasing: int, altitude_km: float, i
             sat = Satrec()
             sat.sgp4init(WGS72, "i", p * per_plane + s + 1, _sgp4_epoch_days(EPOCH), 0, 0, 0, 0.0, 0.0,
                          math.radians(inclination_deg), 2 * math.pi * ((s / per_plane + p * phasing / total) % 1.0),
-                         mean_motion, math.radians(p * spread_deg / planes))
+                         mean_motion, math.radians(p * spread_deg / planes + raan_offset_deg))
             out.append((f"W {p * per_plane + s}", *export_tle(sat)))
     return out
 
@@ -150,6 +150,38 @@ def test_irregular_file_links_by_argument_of_latitude(tmp_path):
 
     full_cross = full.plane_of[full_edges[:, 0]] != full.plane_of[full_edges[:, 1]]
     assert longest_km(const, edges[cross]) <= longest_km(full_const, full_edges[full_cross]) + 1e-6  # 7,422 km
+
+
+def test_two_shells_are_not_mixed(tmp_path):
+    """Two 6 x 8 shells, 53.0 deg at 540 km and 53.2 deg at 550 km with nodes 0.5 deg apart: within the
+    plane tolerance (1 deg) in inclination and RAAN, but not one plane. The shells are told apart by
+    their semi-major axes (10 km apart) before planes are found within each: 12 planes of one shell
+    each, each shell its own +Grid, no link between the shells."""
+    low = walker_tles(6, 8, 1, 540.0, 53.0)
+    high = walker_tles(6, 8, 1, 550.0, 53.2, raan_offset_deg=0.5)
+    order = np.random.default_rng(5).permutation(96)  # the shells interleaved in the file
+    write_tle_file(tmp_path / "two.tle", [(low + high)[k] for k in order])
+    tles = read_tle_file(tmp_path / "two.tle")
+    grid, _ = infer_grid(tles, tle_epoch_utc(tles))
+    source = order  # satellite n of the file is set order[n] of low + high
+    np.testing.assert_array_equal(grid.plane_of, source // 8)  # low shell's planes first, then RAAN order
+    np.testing.assert_array_equal(grid.slot_of, source % 8)
+    assert list(grid.shell_of_plane) == [0] * 6 + [1] * 6 and grid.seam_shift is None
+    edges = grid_edges(grid)
+    shells = source[edges] // 48
+    assert (shells[:, 0] == shells[:, 1]).all()
+    single, _ = infer_grid(read_tle_file(_written(tmp_path, low)), EPOCH)
+    without_seam = grid_edges(dataclasses.replace(single, seam_shift=None))
+    for shell in (0, 1):
+        mine = np.sort(source[edges[shells[:, 0] == shell]] - 48 * shell, axis=1)
+        np.testing.assert_array_equal(np.unique(mine, axis=0), without_seam)
+    assert "2 shells, 12 planes x 8 satellites" in grid.describe(edges)
+
+
+def _written(tmp_path: Path, records) -> Path:
+    path = tmp_path / f"w{len(records)}.tle"
+    write_tle_file(path, records)
+    return path
 
 
 def test_sidecar_slots_and_isl_files(tmp_path, tiny_tle):
