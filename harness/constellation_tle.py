@@ -35,6 +35,7 @@ to the smaller shift: Hypatia's unshifted seam for its shells with odd planes ha
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import dataclass
@@ -344,16 +345,39 @@ def tle_constellation(records: list[TleRecord], grid: Grid, arg_latitude_rad: np
     )
 
 
+def _read_tle_once(path) -> list[TleRecord]:
+    """The file's element sets, parsed once per file version: reading a scenario and building its
+    constellation and ISLs all need them (the key holds the file's size and modification time)."""
+    from pathlib import Path
+
+    try:
+        stat = Path(path).stat()
+    except OSError:  # missing or unreadable: the reader says so, naming the file
+        stat = None
+    if stat is None:
+        from .formats.tle import read_tle_file
+
+        return read_tle_file(path)
+    return list(_read_tle_cached(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_tle_cached(path: str, mtime_ns: int, size: int) -> tuple[TleRecord, ...]:
+    from .formats.tle import read_tle_file
+
+    return tuple(read_tle_file(path))
+
+
 def load_tle_grid(scenario, epoch_utc: Optional[datetime]) -> tuple[list[TleRecord], Grid, np.ndarray, datetime]:
     """A ``kind: tle`` scenario's element sets, grid, ``[N]`` argument of latitude (rad) at the epoch,
     and the epoch (``epoch_utc``, or when None the newest TLE epoch). Files are
     read strictly (:mod:`harness.formats.tle`); problems raise ScenarioError naming file and line."""
     from .errors import ScenarioError
-    from .formats.tle import read_slots_file, read_tle_file
+    from .formats.tle import read_slots_file
 
     c = scenario.constellation
     tle_path = scenario.resolve(c.tle_file)
-    records = read_tle_file(tle_path)
+    records = _read_tle_once(tle_path)
     lowest_km = min(r.satrec.altp for r in records) * 6378.135
     grazing = scenario.links.grazing_altitude_km
     if grazing is not None and grazing >= lowest_km - 10.0:

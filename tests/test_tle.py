@@ -323,6 +323,37 @@ def test_tle_fields_are_finite_and_in_range(tmp_path, tiny_tle, index, start, te
         assert word in message, message
 
 
+def test_a_run_parses_the_tle_file_once(tmp_path, tiny_tle, monkeypatch):
+    """Reading the scenario, building the constellation and building the ISLs share one parse of the
+    file (each element set's Satrec is built by the reader and kept); an edited file is read again."""
+    import harness.formats.tle as tle_format
+
+    calls = []
+    real = tle_format.read_tle_file
+    monkeypatch.setattr(tle_format, "read_tle_file", lambda path: calls.append(path) or real(path))
+    scenario = load_scenario(_tle_scenario(tmp_path, tiny_tle))
+    build_topology(scenario, build_constellation(scenario))
+    assert len(calls) == 1
+    tiny_tle.write_text(tiny_tle.read_text() + "\n")  # another size: another version of the file
+    load_scenario(_tle_scenario(tmp_path, tiny_tle))
+    assert len(calls) == 2
+
+
+def test_paths_csv_leaves_nothing_on_failure(tmp_path):
+    """write_paths_csv writes through a .part file; a failure mid-write removes it and leaves no CSV."""
+    from harness.formats.ground_paths import read_paths_csv, write_paths_csv
+    from harness.ground.paths import PairPaths
+
+    good = PairPaths("A", "B", np.array([0, 100]), np.array([1.5, np.nan]), np.array([2, -1]),
+                     np.array([[3, -1], [-1, -1]], np.int32))
+    write_paths_csv(tmp_path / "ok.csv", [good])
+    assert [r["path"] for r in read_paths_csv(tmp_path / "ok.csv")] == ["3", "unreachable"]
+    broken = dataclasses.replace(good, hops=np.array([2]))  # shorter than times_ns: fails at the 2nd row
+    with pytest.raises(IndexError):
+        write_paths_csv(tmp_path / "bad.csv", [good, broken])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.csv"]
+
+
 def test_schema_rules_for_tle_keys(tmp_path, tiny_tle):
     with pytest.raises(ScenarioError, match="'constellation.tle_file' is not set"):
         scenario_from_dict({"name": "x", "constellation": {"kind": "tle"}})
