@@ -12,23 +12,26 @@ secular rates):
 * inside a plane, slots follow the argument of latitude. Where slot 0 is depends on
   ``slot_numbering`` (:data:`SLOT_NUMBERINGS`): ``chained`` (the default) makes slot 0 of plane
   ``p+1`` the satellite level with or just ahead of plane ``p``'s slot 0, which is how a Walker
-  pattern numbers its slots whatever its phasing F; ``from-node`` counts every plane from its
-  ascending node (argument of latitude 0 deg up), as Hypatia's TLE generator numbers them.
+  pattern numbers its slots whatever its phasing F (a shell's first plane counts from its node);
+  ``from-node`` counts every plane from its ascending node (argument of latitude 0 deg up), as
+  Hypatia's TLE generator numbers them.
 
-A sidecar ``plane,slot`` file may give the assignment instead (one shell). The +Grid ISLs of the inferred grid
-(:func:`grid_edges`) are the ring of each plane, a rung from each satellite to its neighbour in the
-next plane, and, when there is one shell and its planes go round the whole equator with equal sizes, a seam
-``(P-1, s) - (0, s+k)``; planes of different shells are not linked. The rungs go by argument of latitude, not by slot number: plane ``p+1`` sits
-``d`` ahead of plane ``p`` (the lead of its slot 0 over plane ``p``'s slot 0, which the numbering
-fixes; reduced modulo the slot spacing to the numbering's range when other satellites show the
-lattice), and each satellite links to the satellite of plane ``p+1`` nearest to its own argument of
-latitude plus ``d``, when the two are each other's nearest and within half a slot spacing
-(``360 / S`` with ``S`` the larger plane). In a regular grid that is exactly ``(p, s) - (p+1, s)``;
-where a plane misses satellites, the satellites facing the gap get no rung instead of a link
-across the planes' slot offset (through the Earth), and the ring does not jump a gap wider than
-1.5 slot spacings.
-Its shift ``k`` follows the numbering: ``chained``, the satellite of plane 0 level with or just ahead
-of the last plane's slot 0 (for a Walker delta ``i: T/P/F``, ``k = F``: the grid of
+A sidecar ``plane,slot`` file may give the assignment instead (one shell). The +Grid ISLs of the
+grid (:func:`grid_edges`) are the ring of each plane, a rung from each satellite to its neighbour in
+the next plane of its shell, and, when there is one shell and its planes go round the whole equator
+with equal sizes, a seam ``(P-1, s) - (0, s+k)``. Planes of different shells are not linked.
+
+The rungs go by argument of latitude, not by slot number. Plane ``p+1`` sits ``d`` ahead of plane
+``p``: the lead of its slot 0 over plane ``p``'s slot 0, which the numbering fixes (refined modulo
+the slot spacing from every pair of the two planes). Each satellite links to the satellite of plane
+``p+1`` nearest to its own argument of latitude plus ``d``, when the two are each other's nearest
+and within half a slot spacing (``360 / S``, ``S`` the larger plane's size). In a regular grid that
+is exactly ``(p, s) - (p+1, s)``; where a plane misses satellites, the satellites facing the gap get
+no rung (not a link across the planes' shifted slots, through the Earth), and a ring does not jump a
+gap wider than 1.5 slot spacings.
+
+The seam's shift ``k`` follows the numbering: ``chained``, the satellite of plane 0 level with or
+just ahead of the last plane's slot 0 (for a Walker delta ``i: T/P/F``, ``k = F``: the grid of
 :func:`harness.topology.plus_grid_edges`, for every F); ``from-node``, the nearest one (a tie goes
 to the smaller shift: Hypatia's unshifted seam for its shells with odd planes half a slot ahead).
 """
@@ -48,8 +51,8 @@ from sgp4.api import SatrecArray
 from .constellation import Constellation
 from .formats.tle import TleRecord
 
-__all__ = ["SLOT_NUMBERINGS", "Grid", "check_propagation", "grid_edges", "infer_grid", "load_tle_grid", "tle_constellation",
-           "tle_edges", "tle_epoch_utc"]
+__all__ = ["SLOT_NUMBERINGS", "Grid", "check_propagation", "grid_edges", "infer_grid", "load_tle_grid",
+           "tle_constellation", "tle_edges", "tle_epoch_utc"]
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +221,9 @@ def infer_grid(records: list[TleRecord], epoch_utc: datetime, plane_tolerance_de
                                        np.bincount(plane_of, np.cos(raan_rad), planes))) % 360.0
     seam_shift = None
     gaps = np.diff(np.concatenate([plane_raan, [plane_raan[0] + 360.0]]))
-    if planes >= 3 and (sizes == sizes[0]).all() and not shell_of_plane.any() and sizes[0] >= 1 and gaps[-1] < 1.5 * np.median(gaps[:-1]):
+    one_shell = not shell_of_plane.any()
+    if planes >= 3 and one_shell and (sizes == sizes[0]).all() and sizes[0] >= 1 \
+            and gaps[-1] < 1.5 * np.median(gaps[:-1]):
         last0 = arg_lat[(plane_of == planes - 1) & (slot_of == 0)][0]
         first = np.full(sizes[0], np.nan)
         first[slot_of[plane_of == 0]] = arg_lat[plane_of == 0]
@@ -270,7 +275,9 @@ def grid_edges(grid: Grid) -> np.ndarray:
             gap = (grid.arg_latitude_deg[ahead] - grid.arg_latitude_deg[ring]) % 360.0
             close = gap <= _MAX_RING_GAP_SLOTS * 360.0 / width if len(ring) > 2 else np.ones(len(ring), bool)
             pairs.append(np.column_stack([ring, ahead])[close])
-        if p + 1 < grid.planes and (grid.shell_of_plane is None or grid.shell_of_plane[p] == grid.shell_of_plane[p + 1]):
+        same_shell = grid.shell_of_plane is None or p + 1 >= grid.planes \
+            or grid.shell_of_plane[p] == grid.shell_of_plane[p + 1]
+        if p + 1 < grid.planes and same_shell:
             pairs.append(_rungs(grid, table, p))
     if grid.seam_shift is not None:
         pairs.append(np.column_stack([table[-1], np.roll(table[0], -grid.seam_shift)]))
@@ -307,7 +314,8 @@ def _propagate(records: list[TleRecord], epoch_utc: datetime, times_s: np.ndarra
         sat, snap = np.argwhere(errors)[0]
         code = int(errors[sat, snap])
         when = epoch_utc + timedelta(seconds=float(times_s[snap]))
-        raise ScenarioError(f"{source}: SGP4 cannot propagate satellite {int(sat)} (TLE at line {records[sat].line_number}) "
+        raise ScenarioError(f"{source}: SGP4 cannot propagate satellite {int(sat)} "
+                            f"(TLE at line {records[sat].line_number}) "
                             f"to t = {times_s[snap]:g} s ({when.isoformat().replace('+00:00', 'Z')}): error {code}, "
                             f"{SGP4_ERRORS.get(code, 'unknown')}; set 'constellation.epoch_utc' closer to the TLE "
                             f"epochs or drop the satellite from the file")
@@ -404,7 +412,8 @@ def build_tle_constellation(scenario) -> Constellation:
     records, grid, arg_latitude_rad, epoch = load_tle_grid(scenario, c.epoch)
     log.info("TLE constellation %s: %s", c.tle_file, grid.describe(tle_edges(scenario, grid, len(records))))
     return tle_constellation(records, grid, arg_latitude_rad, epoch_utc=epoch, snapshot_count=scenario.snapshots.count,
-                             snapshot_interval_s=scenario.snapshots.interval_s, source=str(scenario.resolve(c.tle_file)))
+                             snapshot_interval_s=scenario.snapshots.interval_s,
+                             source=str(scenario.resolve(c.tle_file)))
 
 
 def build_tle_edges(scenario) -> np.ndarray:
