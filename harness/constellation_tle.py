@@ -28,7 +28,7 @@ the slot spacing from every pair of the two planes). Each satellite links to the
 and within half a slot spacing (``360 / S``, ``S`` the larger plane's size). In a regular grid that
 is exactly ``(p, s) - (p+1, s)``; where a plane misses satellites, the satellites facing the gap get
 no rung (not a link across the planes' shifted slots, through the Earth), and a ring does not jump a
-gap wider than 1.5 slot spacings.
+gap wider than 1.5 slot spacings (of the shell's largest plane).
 
 The seam's shift ``k`` follows the numbering: ``chained``, the satellite of plane 0 level with or
 just ahead of the last plane's slot 0 (for a Walker delta ``i: T/P/F``, ``k = F``: the grid of
@@ -267,17 +267,18 @@ def grid_edges(grid: Grid) -> np.ndarray:
     width = int(grid.sizes.max())
     table = np.full((grid.planes, width), -1, dtype=np.int64)
     table[grid.plane_of, grid.slot_of] = np.arange(n)
+    shell = np.zeros(grid.planes, np.int64) if grid.shell_of_plane is None else grid.shell_of_plane
+    shell_width = np.zeros(shell.max() + 1, np.int64)
+    np.maximum.at(shell_width, shell, grid.sizes)  # the largest plane of each shell: its slot spacing
     pairs = []
     for p in range(grid.planes):  # per plane, not per satellite: a ring of the plane's slots in order
         ring = table[p][table[p] >= 0]
         if len(ring) >= 2:
             ahead = np.roll(ring, -1)
-            gap = (grid.arg_latitude_deg[ahead] - grid.arg_latitude_deg[ring]) % 360.0
-            close = gap <= _MAX_RING_GAP_SLOTS * 360.0 / width if len(ring) > 2 else np.ones(len(ring), bool)
-            pairs.append(np.column_stack([ring, ahead])[close])
-        same_shell = grid.shell_of_plane is None or p + 1 >= grid.planes \
-            or grid.shell_of_plane[p] == grid.shell_of_plane[p + 1]
-        if p + 1 < grid.planes and same_shell:
+            gap = np.abs((grid.arg_latitude_deg[ahead] - grid.arg_latitude_deg[ring] + 180.0) % 360.0 - 180.0)
+            close = gap <= _MAX_RING_GAP_SLOTS * 360.0 / shell_width[shell[p]] + _TIE_DEG
+            pairs.append(np.column_stack([ring, ahead])[close | (len(ring) == 2)])
+        if p + 1 < grid.planes and shell[p] == shell[p + 1]:
             pairs.append(_rungs(grid, table, p))
     if grid.seam_shift is not None:
         pairs.append(np.column_stack([table[-1], np.roll(table[0], -grid.seam_shift)]))

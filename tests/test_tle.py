@@ -153,29 +153,29 @@ def test_irregular_file_links_by_argument_of_latitude(tmp_path):
 
 
 def test_two_shells_are_not_mixed(tmp_path):
-    """Two 6 x 8 shells, 53.0 deg at 540 km and 53.2 deg at 550 km with nodes 0.5 deg apart: within the
-    plane tolerance (1 deg) in inclination and RAAN, but not one plane. The shells are told apart by
-    their semi-major axes (10 km apart) before planes are found within each: 12 planes of one shell
-    each, each shell its own +Grid, no link between the shells."""
+    """Two shells, 6 x 8 at 53.0 deg and 540 km, 4 x 20 at 53.2 deg and 550 km with nodes 0.5 deg
+    apart: within the plane tolerance (1 deg) in inclination and RAAN, but not one plane. The shells
+    are told apart by their semi-major axes (10 km apart) before planes are found within each: 10
+    planes of one shell each, each shell its own +Grid (its rings spaced by its own slots), no link
+    between the shells."""
     low = walker_tles(6, 8, 1, 540.0, 53.0)
-    high = walker_tles(6, 8, 1, 550.0, 53.2, raan_offset_deg=0.5)
-    order = np.random.default_rng(5).permutation(96)  # the shells interleaved in the file
+    high = walker_tles(4, 20, 1, 550.0, 53.2, raan_offset_deg=0.5)
+    order = np.random.default_rng(5).permutation(128)  # the shells interleaved in the file
     write_tle_file(tmp_path / "two.tle", [(low + high)[k] for k in order])
     tles = read_tle_file(tmp_path / "two.tle")
     grid, _ = infer_grid(tles, tle_epoch_utc(tles))
-    source = order  # satellite n of the file is set order[n] of low + high
-    np.testing.assert_array_equal(grid.plane_of, source // 8)  # low shell's planes first, then RAAN order
-    np.testing.assert_array_equal(grid.slot_of, source % 8)
-    assert list(grid.shell_of_plane) == [0] * 6 + [1] * 6 and grid.seam_shift is None
+    in_high = order >= 48  # satellite n of the file is set order[n] of low + high
+    np.testing.assert_array_equal(grid.plane_of, np.where(in_high, 6 + (order - 48) // 20, order // 8))
+    np.testing.assert_array_equal(grid.slot_of, np.where(in_high, (order - 48) % 20, order % 8))
+    assert list(grid.shell_of_plane) == [0] * 6 + [1] * 4 and grid.seam_shift is None
     edges = grid_edges(grid)
-    shells = source[edges] // 48
-    assert (shells[:, 0] == shells[:, 1]).all()
-    single, _ = infer_grid(read_tle_file(_written(tmp_path, low)), EPOCH)
-    without_seam = grid_edges(dataclasses.replace(single, seam_shift=None))
-    for shell in (0, 1):
-        mine = np.sort(source[edges[shells[:, 0] == shell]] - 48 * shell, axis=1)
-        np.testing.assert_array_equal(np.unique(mine, axis=0), without_seam)
-    assert "2 shells, 12 planes x 8 satellites" in grid.describe(edges)
+    assert (in_high[edges[:, 0]] == in_high[edges[:, 1]]).all()
+    for shell, (records, first) in enumerate([(low, 0), (high, 48)]):
+        alone, _ = infer_grid(read_tle_file(_written(tmp_path, records)), EPOCH)
+        mine = order[edges[in_high[edges[:, 0]] == bool(shell)]] - first
+        np.testing.assert_array_equal(np.unique(np.sort(mine, axis=1), axis=0),
+                                      grid_edges(dataclasses.replace(alone, seam_shift=None)))
+    assert "2 shells, 10 planes of 8 to 20 satellites" in grid.describe(edges)
 
 
 def _written(tmp_path: Path, records) -> Path:
