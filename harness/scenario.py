@@ -150,9 +150,13 @@ class ConstellationSpec:
                                     "instead of +Grid")
     plane_tolerance_deg: float = _spec(1.0, unit="deg", help="kind tle: satellites whose inclinations and RAANs agree "
                                        "within this share a plane", check=_range(1e-6, 90.0))
+    shell_tolerance_km: float = _spec(5.0, unit="km", help="kind tle: satellites of one inclination whose mean "
+                                      "semi-major axes agree within this (chained) form a shell; planes are inferred "
+                                      "within each shell", check=_range(1e-3, 10_000.0))
     slot_numbering: str = _spec("chained", help="kind tle: slot 0 of each plane is level with or just ahead of the "
                                 "previous plane's ('chained', a Walker pattern's numbering for any phasing) or the first "
-                                "satellite past its ascending node ('from-node', Hypatia's); +Grid links equal slots",
+                                "satellite past its ascending node ('from-node', Hypatia's); +Grid links equal slots "
+                                "(irregular planes: the nearest in argument of latitude)",
                                 choices=("chained", "from-node"))
 
     @property
@@ -605,10 +609,11 @@ def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
         if key in raw.get("constellation", {}):
             raise ScenarioError(f"{source}: 'constellation.{key}' does not apply to kind 'tle' (the TLE file gives "
                                 f"the orbits); remove it")
-    from .constellation_tle import load_tle_grid, tle_edges
+    from .constellation_tle import check_propagation, load_tle_grid, tle_edges
 
     explicit = "epoch_utc" in raw.get("constellation", {})
     records, grid, _, epoch = load_tle_grid(sc, c.epoch if explicit else None)
+    check_propagation(records, epoch, sc.snapshots.count, sc.snapshots.interval_s, str(sc.resolve(c.tle_file)))
     tle_edges(sc, grid, len(records))  # an isl_file is read (strictly) now, not mid-run
     return dataclasses.replace(c, planes=grid.planes, sats_per_plane=int(grid.sizes.max()), satellites=len(records),
                                epoch_utc=c.epoch_utc if explicit else epoch.isoformat().replace("+00:00", "Z"))
