@@ -35,6 +35,13 @@ class MoeTokenHeader : public Header
         ACK = 2,
         /// A layer's combined expert outputs, from its gateway to the next one (combine at the own gateway).
         COMBINED_STATE = 3,
+        /// Tensor-parallel gateway: the hidden state, from a layer's gateway to one of its attention shards.
+        SHARD_SCATTER = 4,
+        /// Tensor-parallel gateway: a shard's partial attention output, back to its gateway.
+        SHARD_GATHER = 5,
+        /// Tensor-parallel gateway: an expert's output, straight to one attention shard of the next
+        /// layer (which combines the k outputs itself: no scatter from the gateway).
+        SHARD_INPUT = 6,
     };
 
     static TypeId GetTypeId();
