@@ -266,9 +266,11 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: Optional[ProgressCallback]):
-    """One strategy's placement (one per model replica) through the analytic model and ns-3: its trace."""
+def _run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optional[ProgressCallback]):
+    """One strategy's placement (a list, one per model replica, or one placement) through the analytic
+    model and ns-3: its trace."""
     clock = time.perf_counter()
+    replicas = replicas if isinstance(replicas, (list, tuple)) else [replicas]
     placement = replicas[0]
     name, topology, stop_ns = placement.strategy, prep.topology, prep.stop_ns
     total_tokens = scenario.traffic.requests * scenario.traffic.tokens_per_request
