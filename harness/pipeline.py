@@ -29,7 +29,7 @@ from .constellation import Constellation, subsatellite_points_deg, walker_conste
 from .constellation_tle import build_tle_constellation, build_tle_edges
 from .model import compute_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim, token_outcomes
-from .placement import PlacementInput, load_plan, place
+from .placement import PlacementInput, load_plan, place, refuse_faults
 from .placement.replicas import replica_choice
 from .placement.resources import check_memory as check_satellite_memory
 from .routes import PathQuery, unreachable_pairs
@@ -182,6 +182,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
     if plan is not None:
         placements = [load_plan(plan, num_satellites=topology.num_nodes, layers=scenario.model.layers,
                                 experts=scenario.model.experts)]
+        refuse_faults(placements[0], f"plan file '{plan}'", scenario.faults.enabled)
     else:
         placements = []
         for name in scenario.strategies:

@@ -299,3 +299,23 @@ def test_a_token_goes_to_the_copy_nearest_in_the_snapshot_in_force_as_in_ns3():
         np.testing.assert_array_equal(getattr(model, name), getattr(ns, name))
     tie = replica_choice(topology(3, [(0, 1), (0, 2)], [[2_000_000, 2_000_000]]), gateways, experts, copies)
     assert tie.tolist() == [[[0]]]
+
+
+@pytest.mark.parametrize("strategy", ["space-xnet-packed-tp", "space-xnet-replicas"])
+def test_a_plan_with_shards_or_copies_and_a_faults_section_is_one_error_line(tmp_path, strategy):
+    """The schema refuses faults beside the new strategies by name; a saved plan of one of them is
+    refused the same way by ``run --plan`` before ns-3 starts (one line naming the plan and faults)."""
+    plan, out = tmp_path / "plan.json", tmp_path / "out"
+    tiny = REPO / "topologies" / "tiny.yaml"
+    made = subprocess.run([sys.executable, "-m", "harness", "place", str(tiny), "--strategy", strategy,
+                           "--out", str(plan)], capture_output=True, text=True, cwd=REPO)
+    assert made.returncode == 0, made.stderr[-500:]
+    faulty = tmp_path / "faulty.yaml"
+    faulty.write_text(tiny.read_text() + "\nfaults:\n  retransmit_timeout_ms: 50\n")
+    run = subprocess.run([sys.executable, "-m", "harness", "run", str(faulty), "--plan", str(plan),
+                          "--out", str(out)], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert lines == [line for line in lines if line.startswith("error:")] and len(lines) == 1, run.stderr
+    assert f"error: plan file '{plan}'" in lines[0] and "'faults' section" in lines[0]
+    assert "Traceback" not in run.stderr and not out.exists()

@@ -75,6 +75,19 @@ class Placement:
         """Every satellite that hosts a component: gateways first, then experts layer by layer."""
         return np.concatenate([self.gateways, self.experts.ravel()]).astype(np.int32)
 
+    def beyond_one_component(self) -> str | None:
+        """What this placement does beyond the paper's one component per satellite (helper shards,
+        expert copies, satellites holding several components), or None. The 'faults' section models
+        none of these (no retransmission or failure of a shard or copy)."""
+        if self.shards is not None and (np.asarray(self.shards) >= 0).any():
+            return "splits attention over helper shards"
+        if self.replicas is not None and (np.asarray(self.replicas) >= 0).any():
+            return "copies experts onto other satellites"
+        used = self.components
+        if len(np.unique(used)) != len(used):
+            return "puts several components on one satellite"
+        return None
+
     def message_pairs(self) -> np.ndarray:
         """[2 L E, 2] every (source, destination) satellite pair that can exchange a message:
         gateway_l -> expert (l, e) and expert (l, e) -> gateway_{l+1 mod L}."""
@@ -216,6 +229,16 @@ def load_plan(path: str | Path, *, num_satellites: int, layers: int, experts: in
     placement = Placement.from_json(text, source=f"plan file '{path}'", num_satellites=num_satellites)
     placement.validate_for(num_satellites, layers, experts, source=f"plan file '{path}'")
     return placement
+
+
+def refuse_faults(placement: Placement, source: str, faults_enabled: bool) -> None:
+    """PlacementError (one line) if ``faults_enabled`` and ``placement`` (read from ``source``) uses
+    shards, copies or shared satellites, which the 'faults' section does not model."""
+    beyond = placement.beyond_one_component() if faults_enabled else None
+    if beyond:
+        raise PlacementError(f"{source} {beyond}, which the scenario's 'faults' section does not model (no "
+                             f"retransmission or failure of a shard or copy); drop the faults section or use a "
+                             f"plan of the paper's strategies")
 
 
 Strategy = Callable[[PlacementInput, np.random.Generator], Placement]
