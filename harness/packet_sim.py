@@ -111,7 +111,9 @@ def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.nd
 
 def shard_compute_ns(gateway_ns: np.ndarray, helpers: np.ndarray) -> np.ndarray:
     """[L] int64 compute of one attention shard of each layer, ns: the gateway's compute split
-    evenly over the gateway and its ``helpers`` (rounded to the nearest ns; the gateway alone when 0)."""
+    evenly over the gateway and its ``helpers`` (rounded to the nearest ns; the gateway alone when 0).
+    A model's shared experts are part of the gateway's compute and are split with it (by FFN columns;
+    each shard holds that share of their weights too: placement/resources.py)."""
     gateway_ns = np.asarray(gateway_ns, dtype=np.int64)
     return np.round(gateway_ns / (1 + np.asarray(helpers, dtype=np.int64))).astype(np.int64)
 

@@ -319,3 +319,35 @@ def test_a_plan_with_shards_or_copies_and_a_faults_section_is_one_error_line(tmp
     assert lines == [line for line in lines if line.startswith("error:")] and len(lines) == 1, run.stderr
     assert f"error: plan file '{plan}'" in lines[0] and "'faults' section" in lines[0]
     assert "Traceback" not in run.stderr and not out.exists()
+
+
+def test_a_shared_expert_is_split_over_the_shards_in_memory_as_in_compute():
+    """qwen1.5-moe-a2.7b has a shared expert (shared_ffn_size 5632) in the gateway's work; a
+    tensor-parallel layer splits that work evenly over its 1 + H shards (packet_sim.shard_compute_ns),
+    so each shard holds the same share of the shared expert's weights, the gateway no more."""
+    from harness.model import compute_times_ns, gateway_flops
+    from harness.packet_sim import shard_compute_ns
+    from harness.placement.types import Placement
+
+    scenario = scenario_from_dict({"name": "q", "constellation": {"kind": "walker-delta", "planes": 20,
+                                                                  "sats_per_plane": 20},
+                                   "model": {"preset": "qwen1.5-moe-a2.7b", "layers": 2},
+                                   "traffic": {"requests": 1, "tokens_per_request": 4}})
+    model = scenario.model
+    h, e = 2048, 60
+    assert model.hidden_size == h and model.experts == e and model.shared_ffn_size == 5632
+    attention, shared, router = 4 * h * h * 2, 3 * h * 5632 * 2, h * e * 2
+    kv = 2 * h * 2 * 4
+    # compute: the shared expert is in the gateway's work, and a shard does a third of it
+    assert gateway_flops(model) == 2 * 4 * h * h + 2 * h * e + 2 * 3 * h * 5632
+    gateway_ns = compute_times_ns(model, 7.28e9)[0]
+    assert shard_compute_ns(gateway_ns, np.array([0, 2]))[1] == round(gateway_ns[1] / 3)
+    gateways = np.array([0, 1], dtype=np.int32)
+    experts = np.arange(2, 2 + 2 * e, dtype=np.int32).reshape(2, e)
+    shards = np.array([[-1, -1], [300, 301]], dtype=np.int32)
+    placement = Placement("hand", gateways, experts, np.full(400, -1, dtype=np.int32), shards)
+    use, _ = memory_use_bytes(placement, model, weight_bytes=2, context_tokens=4, num_satellites=400)
+    # memory: the shared expert's weights split the same way (layer 0 alone keeps them whole)
+    assert use[300] == use[301] == pytest.approx((attention + shared + kv) / 3, abs=1e-6)
+    assert use[1] == pytest.approx((attention + shared + kv) / 3 + router, abs=1e-6)
+    assert use[0] == attention + shared + kv + router + h * model.vocab_size * 2

@@ -16,7 +16,8 @@ shards' partial outputs. With m shards (the gateway and m - 1 helpers):
   experts of layer l-1 send their outputs to the helpers as well as to the gateway, and each helper
   sums the k outputs itself, so no scatter leg delays the shards;
 - every shard computes gateway_ns / m (the router's 2 x hidden x E FLOP are counted in, split too:
-  a simplification worth 0.05 % of the work);
+  a simplification worth 0.05 % of the work; a model's shared experts, part of gateway_ns, are split
+  too, by FFN columns, and so are their weights: placement/resources.py);
 - each helper sends its partial output (the same size) back: the gather; the gateway sums them
   and dispatches to the experts once its own shard and every partial output are done.
 
