@@ -118,7 +118,8 @@ def place(name: str, inp: PlacementInput, rng: np.random.Generator) -> Placement
     placement = strategy(inp, rng)
     placement.validate(n)
     if inp.unavailable is not None:
-        taken = placement.components[inp.unavailable[placement.components]]
+        taken = placement.occupied[inp.unavailable[placement.occupied]]
         if taken.size:
-            raise PlacementError(f"strategy '{name}' put a component on unavailable satellite {int(taken[0])}")
+            raise PlacementError(f"strategy '{name}' put a component, shard or copy on unavailable satellite "
+                                 f"{int(taken[0])}")
     return placement

@@ -75,6 +75,17 @@ class Placement:
         """Every satellite that hosts a component: gateways first, then experts layer by layer."""
         return np.concatenate([self.gateways, self.experts.ravel()]).astype(np.int32)
 
+    @property
+    def occupied(self) -> np.ndarray:
+        """Every satellite this placement uses, sorted and distinct: gateways, experts, helper shards
+        and expert copies (what another model replica must leave alone: its ``unavailable`` mask)."""
+        used = [self.components]
+        for extra in (self.shards, self.replicas):
+            if extra is not None:
+                extra = np.asarray(extra).ravel()
+                used.append(extra[extra >= 0])
+        return np.unique(np.concatenate(used)).astype(np.int32)
+
     def beyond_one_component(self) -> str | None:
         """What this placement does beyond the paper's one component per satellite (helper shards,
         expert copies, satellites holding several components), or None. The 'faults' section models
