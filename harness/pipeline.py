@@ -223,7 +223,7 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
     name, topology, stop_ns = placement.strategy, prep.topology, prep.stop_ns
     total_tokens = scenario.traffic.requests * scenario.traffic.tokens_per_request
     routes = prep.paths
-    cut = unreachable_pairs(routes, placement.message_pairs())
+    cut = unreachable_pairs(routes, placement.message_pairs(direct_shard_input=_direct_shard_input(scenario)))
     if len(cut):
         first = cut[0]
         log.warning("%s: %d (snapshot, pair) combinations have no route, e.g. satellite %d cannot reach "
@@ -301,9 +301,15 @@ def _strategy_in_child(index: int):
     return _run_strategy(state["scenario"], state["prep"], state["placements"][index], progress)
 
 
-def _packet_work(prep: Prepared, placement) -> int:
+def _direct_shard_input(scenario: Scenario) -> bool:
+    """Whether a tensor-parallel layer l >= 1 takes layer l-1's expert outputs straight to its helpers
+    (parallel dispatch, combine at the next gateway), not a scatter from its gateway (analytic.py)."""
+    return scenario.model.dispatch != "sequential" and scenario.model.combine != "own-gateway"
+
+
+def _packet_work(prep: Prepared, placement, scenario: Scenario) -> int:
     """Hops of all of a placement's message paths at the first snapshot: its simulation's cost, roughly."""
-    pairs = placement.message_pairs()
+    pairs = placement.message_pairs(direct_shard_input=_direct_shard_input(scenario))
     _, hops = prep.paths.lookup(np.zeros(len(pairs), dtype=np.int64), pairs[:, 0], pairs[:, 1])
     return int(np.maximum(hops, 0).sum())
 
@@ -327,7 +333,7 @@ def _run_in_processes(scenario: Scenario, prep: Prepared, placements: list, prog
             # Longest first (the hops its messages cross, at the first snapshot: the packet engine's
             # work), so that the processes finish together; the results keep the placements' order.
             futures = [None] * len(placements)
-            for i in sorted(range(len(placements)), key=lambda i: -_packet_work(prep, placements[i])):
+            for i in sorted(range(len(placements)), key=lambda i: -_packet_work(prep, placements[i], scenario)):
                 futures[i] = pool.submit(_strategy_in_child, i)
             running = set(futures)
             while running:

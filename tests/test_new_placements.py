@@ -351,3 +351,21 @@ def test_a_shared_expert_is_split_over_the_shards_in_memory_as_in_compute():
     assert use[300] == use[301] == pytest.approx((attention + shared + kv) / 3, abs=1e-6)
     assert use[1] == pytest.approx((attention + shared + kv) / 3 + router, abs=1e-6)
     assert use[0] == attention + shared + kv + router + h * model.vocab_size * 2
+
+
+def test_message_pairs_are_the_shard_inputs_the_engine_sends():
+    """Layer 0's helpers get the scatter from their gateway; a helper of layer l >= 1 gets the
+    outputs of every expert (and copy) of layer l-1 instead (parallel dispatch, combine at the next
+    gateway), and a gateway -> helper scatter only when the inputs go through the gateway."""
+    from harness.placement.types import Placement
+
+    gateways = np.array([0, 1], dtype=np.int32)
+    experts = np.array([[2, 3], [4, 5]], dtype=np.int32)
+    shards = np.array([[10], [11]], dtype=np.int32)
+    replicas = np.array([[[20], [-1]], [[-1], [-1]]], dtype=np.int32)  # expert 0 of layer 0 copied to 20
+    placement = Placement("hand", gateways, experts, np.full(30, -1, dtype=np.int32), shards, replicas)
+    pairs = {tuple(p) for p in placement.message_pairs().tolist()}
+    base = {(0, 2), (0, 3), (1, 4), (1, 5), (2, 1), (3, 1), (4, 0), (5, 0), (0, 20), (20, 1)}
+    assert pairs == base | {(0, 10), (10, 0), (11, 1), (2, 11), (3, 11), (20, 11)}
+    through_gateway = {tuple(p) for p in placement.message_pairs(direct_shard_input=False).tolist()}
+    assert through_gateway == base | {(0, 10), (10, 0), (11, 1), (1, 11)}

@@ -99,23 +99,37 @@ class Placement:
             return "puts several components on one satellite"
         return None
 
-    def message_pairs(self) -> np.ndarray:
-        """[2 L E, 2] every (source, destination) satellite pair that can exchange a message:
-        gateway_l -> expert (l, e) and expert (l, e) -> gateway_{l+1 mod L}."""
+    def message_pairs(self, *, direct_shard_input: bool = True) -> np.ndarray:
+        """[P, 2] every (source, destination) satellite pair that can exchange a message:
+        gateway_l -> expert (l, e) and expert (l, e) -> gateway_{l+1 mod L}, the same for each expert
+        copy, and for a tensor-parallel layer l its gather helper -> gateway_l and its shard input:
+        the scatter gateway_l -> helper for layer 0 (and for every layer when not
+        ``direct_shard_input``), else every expert (and copy) of layer l-1 -> helper of layer l, as
+        the packet engine sends them with parallel dispatch and the combine at the next gateway."""
         layers, experts = self.experts.shape
         gateway = np.repeat(self.gateways, experts)
         next_gateway = np.repeat(np.roll(self.gateways, -1), experts)
         expert = self.experts.ravel()
         pairs = [np.column_stack([gateway, expert]), np.column_stack([expert, next_gateway])]
+        # every satellite that holds expert (l, e): the expert itself, then its copies
+        holders = [(np.repeat(np.arange(layers), experts), expert)]
         if self.replicas is not None:  # gateway_l -> copy and copy -> gateway_{l+1}
             layer, e, r = np.nonzero(np.asarray(self.replicas) >= 0)
             copy = np.asarray(self.replicas)[layer, e, r]
             nxt = np.roll(self.gateways, -1)
             pairs += [np.column_stack([self.gateways[layer], copy]), np.column_stack([copy, nxt[layer]])]
-        if self.shards is not None:  # scatter gateway_l -> helper and gather helper -> gateway_l
+            holders.append((layer, copy))
+        if self.shards is not None:
             layer, index = np.nonzero(np.asarray(self.shards) >= 0)
             helper = np.asarray(self.shards)[layer, index]
-            pairs += [np.column_stack([self.gateways[layer], helper]), np.column_stack([helper, self.gateways[layer]])]
+            pairs.append(np.column_stack([helper, self.gateways[layer]]))  # gather
+            scatter = (layer == 0) | (not direct_shard_input)
+            pairs.append(np.column_stack([self.gateways[layer[scatter]], helper[scatter]]))
+            if direct_shard_input:  # expert (and copy) of layer l-1 -> helper of layer l >= 1
+                held_layer = np.concatenate([h[0] for h in holders])
+                held_sat = np.concatenate([h[1] for h in holders])
+                i, j = np.nonzero(held_layer[None, :] == layer[~scatter, None] - 1)
+                pairs.append(np.column_stack([held_sat[j], helper[~scatter][i]]))
         return np.concatenate(pairs)
 
     def validate(self, num_satellites: int) -> None:
