@@ -39,7 +39,8 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   last to the combining gateway: the legs and the experts' compute add up;
 - with tensor-parallel gateways (``shards``: [L, H] helper satellites, -1 padded), layer l's
   attention at gateway g_l, started at time a, is split over g_l and its H_l helpers: g_l
-  computes its shard (``shard_compute_ns``: ``gateway_ns[l] / (1 + H_l)``, nearest ns) from a,
+  computes its shard (``shard_compute_ns``: ``gateway_ns[l] x ceil(heads / (1 + H_l)) / heads``,
+  nearest ns) from a,
   and sends the hidden state (one message) to every helper at a; a helper computes its shard once
   the message arrived and sends its partial output (one message) back; the attention ends when
   the own shard and the last partial output are done (the own shard first on a tie, then the
@@ -259,7 +260,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
 
         shards = np.asarray(shards, dtype=np.int64)
         helper_count = (shards >= 0).sum(axis=1)
-        shard_ns = shard_compute_ns(gateway_ns, helper_count)
+        shard_ns = shard_compute_ns(gateway_ns, helper_count, compute.heads)
 
     def attention(l: int, start: np.ndarray, alive: np.ndarray):
         """(end, compute, serialisation, propagation, wait) of layer l's attention from ``start``,

@@ -29,6 +29,8 @@ class ComputeTimes:
     gateway_ns: np.ndarray  # [L] int64
     expert_ns: np.ndarray   # [L, E] int64
     lm_head_ns: int
+    #: attention heads of a layer (model.heads): a tensor-parallel shard computes ceil(heads / m) of them
+    heads: int = 32
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,20 @@ def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.nd
     return status, reason
 
 
-def shard_compute_ns(gateway_ns: np.ndarray, helpers: np.ndarray) -> np.ndarray:
-    """[L] int64 compute of one attention shard of each layer, ns: the gateway's compute split
-    evenly over the gateway and its ``helpers`` (rounded to the nearest ns; the gateway alone when 0).
-    A model's shared experts are part of the gateway's compute and are split with it (by FFN columns;
-    each shard holds that share of their weights too: placement/resources.py)."""
+def shard_compute_ns(gateway_ns: np.ndarray, helpers: np.ndarray, heads: int = 32) -> np.ndarray:
+    """[L] int64 compute of one attention shard of each layer, ns: the gateway's compute split by
+    heads over the gateway and its ``helpers``, m = 1 + helpers <= ``heads`` satellites: the largest
+    shard's ceil(heads / m) / heads of it, which every shard is charged (the gather waits for the
+    largest; rounded to the nearest ns; the gateway alone when 0 helpers). A model's shared experts
+    are part of the gateway's compute and are split with it (by FFN columns; each shard holds its
+    share of their weights too: placement/resources.py). With m dividing ``heads`` this is
+    gateway_ns / m, to the bit (both round the same quotient once)."""
     gateway_ns = np.asarray(gateway_ns, dtype=np.int64)
-    return np.round(gateway_ns / (1 + np.asarray(helpers, dtype=np.int64))).astype(np.int64)
+    m = 1 + np.asarray(helpers, dtype=np.int64)
+    if (m > heads).any():
+        raise ValueError(f"a layer is split over {int(m.max())} shards but has only {heads} attention heads")
+    per_shard = -(-heads // m)  # ceil(heads / m)
+    return np.round(gateway_ns * per_shard / heads).astype(np.int64)
 
 
 def _check_shards(shards: np.ndarray, gateways: np.ndarray, num_nodes: int) -> None:
@@ -212,7 +221,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         plan.SetFailureTimes(_c_array(fail_ns[gateways], np.int64), expert_fail, expert_fail.size)
     if shards is not None:
         helpers = _c_array((np.asarray(shards) >= 0).sum(axis=1), np.int32)
-        plan.SetShards(helpers, _c_array(shard_compute_ns(compute.gateway_ns, helpers), np.int64), layers)
+        plan.SetShards(helpers, _c_array(shard_compute_ns(compute.gateway_ns, helpers, compute.heads), np.int64),
+                       layers)
     if replicas is not None:
         choice = _c_array(replica_choice, np.int32)
         plan.SetReplicas(choice, choice.size, step_times_ns, steps, int(replicas.shape[2]))

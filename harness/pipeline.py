@@ -29,7 +29,7 @@ from .constellation import Constellation, subsatellite_points_deg, walker_conste
 from .constellation_tle import build_tle_constellation, build_tle_edges
 from .model import compute_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim, token_outcomes
-from .placement import PlacementInput, load_plan, place, refuse_faults
+from .placement import PlacementInput, check_plan_for_scenario, load_plan, place
 from .placement.replicas import replica_choice
 from .placement.resources import check_memory as check_satellite_memory
 from .routes import PathQuery, unreachable_pairs
@@ -93,11 +93,11 @@ def prepare(scenario: Scenario) -> Prepared:
                             probabilities=trace.probabilities(), layers=scenario.model.layers,
                             experts=scenario.model.experts, subnets=scenario.placement.subnets,
                             plane_of=constellation.plane_of, gateway_ns=gateway_ns, expert_ns=expert_ns,
-                            max_shards=scenario.placement.max_shards,
+                            max_shards=scenario.placement.max_shards, heads=scenario.model.heads,
                             max_replicas=scenario.placement.max_replicas)
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
-                    ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
+                    ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns)
 
 
@@ -182,7 +182,8 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
     if plan is not None:
         placements = [load_plan(plan, num_satellites=topology.num_nodes, layers=scenario.model.layers,
                                 experts=scenario.model.experts)]
-        refuse_faults(placements[0], f"plan file '{plan}'", scenario.faults.enabled)
+        check_plan_for_scenario(placements[0], f"plan file '{plan}'", faults_enabled=scenario.faults.enabled,
+                                heads=scenario.model.heads)
     else:
         placements = []
         for name in scenario.strategies:

@@ -123,8 +123,9 @@ def test_memory_of_each_component_by_hand():
     use, what = memory_use_bytes(placement, model, weight_bytes=2, context_tokens=32, num_satellites=40)
     kv = KV_PER_TOKEN_B * 32
     assert use[0] == ATTENTION_B + ROUTER_B + kv + LM_HEAD_B
-    assert use[1] == pytest.approx((ATTENTION_B + kv) / 3 + ROUTER_B, abs=1e-6)
-    assert use[30] == use[31] == pytest.approx((ATTENTION_B + kv) / 3, abs=1e-6)
+    # 32 heads over 3 shards: each is charged the largest one's 11 heads
+    assert use[1] == pytest.approx((ATTENTION_B + kv) * 11 / 32 + ROUTER_B, abs=1e-6)
+    assert use[30] == use[31] == pytest.approx((ATTENTION_B + kv) * 11 / 32, abs=1e-6)
     assert (use[2:18] == EXPERT_B).all() and use[18:30].sum() == 0
     assert what[0] == ["gateway of layer 0 + LM head"] and what[30] == ["attention shard 1 of layer 1"]
 
@@ -341,15 +342,16 @@ def test_a_shared_expert_is_split_over_the_shards_in_memory_as_in_compute():
     # compute: the shared expert is in the gateway's work, and a shard does a third of it
     assert gateway_flops(model) == 2 * 4 * h * h + 2 * h * e + 2 * 3 * h * 5632
     gateway_ns = compute_times_ns(model, 7.28e9)[0]
-    assert shard_compute_ns(gateway_ns, np.array([0, 2]))[1] == round(gateway_ns[1] / 3)
+    assert model.heads == 16  # 6 of the 16 heads on the largest of 3 shards
+    assert shard_compute_ns(gateway_ns, np.array([0, 2]), 16)[1] == round(gateway_ns[1] * 6 / 16)
     gateways = np.array([0, 1], dtype=np.int32)
     experts = np.arange(2, 2 + 2 * e, dtype=np.int32).reshape(2, e)
     shards = np.array([[-1, -1], [300, 301]], dtype=np.int32)
     placement = Placement("hand", gateways, experts, np.full(400, -1, dtype=np.int32), shards)
     use, _ = memory_use_bytes(placement, model, weight_bytes=2, context_tokens=4, num_satellites=400)
     # memory: the shared expert's weights split the same way (layer 0 alone keeps them whole)
-    assert use[300] == use[301] == pytest.approx((attention + shared + kv) / 3, abs=1e-6)
-    assert use[1] == pytest.approx((attention + shared + kv) / 3 + router, abs=1e-6)
+    assert use[300] == use[301] == pytest.approx((attention + shared + kv) * 6 / 16, abs=1e-6)
+    assert use[1] == pytest.approx((attention + shared + kv) * 6 / 16 + router, abs=1e-6)
     assert use[0] == attention + shared + kv + router + h * model.vocab_size * 2
 
 
@@ -369,3 +371,40 @@ def test_message_pairs_are_the_shard_inputs_the_engine_sends():
     assert pairs == base | {(0, 10), (10, 0), (11, 1), (2, 11), (3, 11), (20, 11)}
     through_gateway = {tuple(p) for p in placement.message_pairs(direct_shard_input=False).tolist()}
     assert through_gateway == base | {(0, 10), (10, 0), (11, 1), (1, 11)}
+
+
+def test_attention_is_split_by_heads():
+    """A shard computes ceil(heads / m) of a layer's heads: gateway_ns / m to the bit when m divides
+    the heads, the largest shard's share otherwise; no layer is split over more satellites than heads."""
+    from harness.packet_sim import shard_compute_ns
+
+    gateway_ns = np.array([18_446_997] * 4)
+    np.testing.assert_array_equal(shard_compute_ns(gateway_ns, np.array([0, 1, 3, 7]), 32),
+                                  np.round(gateway_ns / np.array([1, 2, 4, 8])).astype(np.int64))
+    assert shard_compute_ns(gateway_ns[:1], np.array([2]), 32)[0] == round(18_446_997 * 11 / 32)
+    assert shard_compute_ns(gateway_ns[:1], np.array([4]), 32)[0] == round(18_446_997 * 7 / 32)
+    with pytest.raises(ValueError, match="3 shards but has only 2 attention heads"):
+        shard_compute_ns(gateway_ns[:1], np.array([2]), 2)
+
+
+def test_presets_carry_their_published_head_counts():
+    """num_attention_heads of each model's config.json (LLaMA-MoE keeps LLaMA-2-7B's 32)."""
+    from harness.scenario import MODEL_PRESETS
+
+    published = {"llama-moe-3.5b-2of8": 32, "llama-moe-3.5b-4of16": 32, "mixtral-8x7b": 32,
+                 "qwen1.5-moe-a2.7b": 16, "olmoe-1b-7b": 16, "deepseek-v2-lite": 16, "qwen3-30b-a3b": 32}
+    assert {name: preset["heads"] for name, preset in MODEL_PRESETS.items()} == published
+
+
+def test_a_layer_is_split_over_at_most_its_heads(prepared):
+    """With 2 heads a tensor-parallel strategy gives a layer at most 1 helper; a plan splitting a
+    layer over more satellites than heads is refused in one line."""
+    from harness.placement.types import check_plan_for_scenario
+
+    _, _, prep = prepared
+    wide = place("space-xnet-tp", prep.inputs, np.random.default_rng(0))
+    assert (wide.shards >= 0).sum(axis=1).max() >= 2
+    narrow = place("space-xnet-tp", dataclasses.replace(prep.inputs, heads=2, shared={}), np.random.default_rng(0))
+    assert (narrow.shards >= 0).sum(axis=1).max() <= 1
+    with pytest.raises(PlacementError, match=r"over \d+ satellites but the model has 2 heads \(model.heads\)"):
+        check_plan_for_scenario(wide, "plan file 'p.json'", faults_enabled=False, heads=2)

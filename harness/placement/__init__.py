@@ -84,7 +84,7 @@ from .subnets import (  # noqa: F401 (re-exported)
     ring_subnets,
     subnet_centres,
 )
-from .types import Placement, PlacementInput, Strategy, load_plan, refuse_faults, save_plan  # noqa: F401 (re-exported)
+from .types import Placement, PlacementInput, Strategy, load_plan, check_plan_for_scenario, save_plan  # noqa: F401 (re-exported)
 
 
 #: The implementation of every strategy name of the registry (harness/strategies.py, which the schema

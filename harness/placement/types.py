@@ -39,6 +39,9 @@ class PlacementInput:
     expert_ns: np.ndarray | None = None
     #: placement.max_shards: the most satellites one layer's attention is split over.
     max_shards: int = 8
+    #: model.heads: a layer's attention heads; a layer is split over at most that many satellites,
+    #: each shard computing ceil(heads / m) / heads of the gateway's work (packet_sim.shard_compute_ns).
+    heads: int = 32
     #: placement.max_replicas: the most copies of one expert (replica strategies).
     max_replicas: int = 2
     #: Results that several strategies share (the subnet centres), computed once per run.
@@ -256,9 +259,16 @@ def load_plan(path: str | Path, *, num_satellites: int, layers: int, experts: in
     return placement
 
 
-def refuse_faults(placement: Placement, source: str, faults_enabled: bool) -> None:
-    """PlacementError (one line) if ``faults_enabled`` and ``placement`` (read from ``source``) uses
-    shards, copies or shared satellites, which the 'faults' section does not model."""
+def check_plan_for_scenario(placement: Placement, source: str, *, faults_enabled: bool, heads: int) -> None:
+    """PlacementError (one line) if ``placement`` (read from ``source``) splits a layer over more
+    satellites than the model has attention ``heads``, or if ``faults_enabled`` and it uses shards,
+    copies or shared satellites, which the 'faults' section does not model."""
+    if placement.shards is not None:
+        split = 1 + (np.asarray(placement.shards) >= 0).sum(axis=1)
+        if split.size and split.max() > heads:
+            layer = int(np.argmax(split))
+            raise PlacementError(f"{source} splits layer {layer}'s attention over {int(split[layer])} satellites but "
+                                 f"the model has {heads} heads (model.heads); use a plan made for this model")
     beyond = placement.beyond_one_component() if faults_enabled else None
     if beyond:
         raise PlacementError(f"{source} {beyond}, which the scenario's 'faults' section does not model (no "
