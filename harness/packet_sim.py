@@ -133,14 +133,29 @@ def _check_shards(shards: np.ndarray, gateways: np.ndarray, num_nodes: int) -> N
     if shards.ndim != 2 or shards.shape[0] != len(gateways):
         raise ValueError(f"shards must be [L, H] with L = {len(gateways)}")
     used = shards >= 0
-    if (np.diff(used.astype(np.int8), axis=1) > 0).any():
-        raise ValueError("a layer's helper shards must come first, then -1")
+    if (np.diff(used.astype(np.int8), axis=1) > 0).any() or (shards < -1).any():
+        raise ValueError("a layer's helper shards must be satellite ids first, then -1")
     if (shards[used] >= num_nodes).any():
         raise ValueError("a shard names a satellite that does not exist")
     for layer in range(len(gateways)):
         helpers = shards[layer][used[layer]]
         if len(np.unique(helpers)) != len(helpers) or (helpers == gateways[layer]).any():
             raise ValueError(f"layer {layer}'s shards repeat a satellite or include its own gateway")
+
+
+def check_destinations(routes, gateways: np.ndarray, experts: np.ndarray, shards: np.ndarray | None,
+                       replicas: np.ndarray | None) -> None:
+    """ValueError unless dense ``routes`` (a :class:`Routes`) cover every satellite a message can go
+    to: every component, helper shard and expert copy (a PathQuery covers every satellite)."""
+    if not isinstance(routes, Routes):
+        return
+    targets = [np.asarray(gateways).ravel(), np.asarray(experts).ravel()]
+    for extra in (shards, replicas):
+        if extra is not None:
+            extra = np.asarray(extra).ravel()
+            targets.append(extra[extra >= 0])
+    if not np.isin(np.concatenate(targets), routes.destinations).all():
+        raise ValueError("routes do not cover every component, shard and expert copy as a destination")
 
 
 def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
@@ -175,6 +190,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     _check_inputs(topology, routes, gateways, experts, activations, request_starts_ns, num_layers, layers)
     if shards is not None:
         _check_shards(shards, gateways, topology.num_nodes)
+    check_destinations(routes, gateways, experts, shards, replicas)
     if replicas is not None:
         replicas = np.asarray(replicas)
         if (replica_choice is None or np.shape(replica_choice) != (topology.num_snapshots, num_layers, num_experts)
@@ -330,8 +346,6 @@ def _check_inputs(topology: Topology, routes: Routes, gateways: np.ndarray, expe
         if (routes.num_nodes, routes.num_snapshots) != (topology.num_nodes, topology.num_snapshots):
             raise ValueError("the path query was built for another topology")
     else:
-        if not np.isin(components, routes.destinations).all():
-            raise ValueError("routes do not cover every component as a destination")
         if routes.next_hop.shape != (topology.num_snapshots, topology.num_nodes, len(routes.destinations)):
             raise ValueError(f"next-hop tables have shape {routes.next_hop.shape}; expected "
                              f"{(topology.num_snapshots, topology.num_nodes, len(routes.destinations))}")

@@ -240,7 +240,8 @@ class PlacementSpec:
     subnets: str = _spec("arcs", help="'arcs': equal arcs of argument of latitude, one slot of every plane per "
                          "layer in a polar star; 'planes': whole orbital planes in ring order",
                          choices=("arcs", "planes"))
-    max_shards: int = _spec(8, help="tensor-parallel strategies (space-xnet-tp, compact-tp): the most satellites "
+    max_shards: int = _spec(8, help="tensor-parallel strategies (space-xnet-tp, compact-tp, space-xnet-packed-tp, "
+                            "compact-packed-tp): the most satellites "
                             "one layer's attention is split over, its gateway included (1: never split)",
                             check=_range(1, 64))
     max_replicas: int = _spec(2, help="replica strategies (space-xnet-replicas): the most copies of one expert, "

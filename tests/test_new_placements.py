@@ -408,3 +408,21 @@ def test_a_layer_is_split_over_at_most_its_heads(prepared):
     assert (narrow.shards >= 0).sum(axis=1).max() <= 1
     with pytest.raises(PlacementError, match=r"over \d+ satellites but the model has 2 heads \(model.heads\)"):
         check_plan_for_scenario(wide, "plan file 'p.json'", faults_enabled=False, heads=2)
+
+
+def test_shard_ids_below_minus_one_and_dense_routes_missing_a_helper_or_copy_are_refused():
+    """packet_sim's input checks agree with Placement._validate_shards (ids >= -1), and dense
+    Routes must cover every helper shard and expert copy as a destination (run_packet_sim and
+    analytic_latency both call check_destinations)."""
+    from harness.packet_sim import _check_shards, check_destinations
+    from harness.routes import Routes
+
+    with pytest.raises(ValueError, match="satellite ids first, then -1"):
+        _check_shards(np.array([[3, -2]]), np.array([0]), 10)
+    routes = Routes(destinations=np.array([0, 1, 2], dtype=np.int32), next_hop=np.zeros((1, 10, 3), np.int32),
+                    delay_ns=np.zeros((1, 10, 3), np.int64), hops=np.zeros((1, 10, 3), np.int32))
+    gateways, experts = np.array([0]), np.array([[1, 2]])
+    check_destinations(routes, gateways, experts, None, None)  # components covered
+    for shards, replicas in ((np.array([[5]]), None), (None, np.array([[[6], [-1]]]))):
+        with pytest.raises(ValueError, match="every component, shard and expert copy"):
+            check_destinations(routes, gateways, experts, shards, replicas)

@@ -178,8 +178,9 @@ def pack_experts(inp: PlacementInput, placement: Placement, candidates: np.ndarr
 
 
 def space_xnet_packed_tp(inp: PlacementInput, rng: np.random.Generator) -> Placement:
-    """space-xnet's ring subnets and gateways, each layer's experts packed on one satellite of its
-    subnet, the attention split over helpers from the subnet."""
+    """space-xnet's ring subnets and gateways, each layer's experts packed on 1-:data:`MAX_BOARDS`
+    satellites ("boards") of its subnet (:func:`pack_experts`), the attention split over helpers
+    from the subnet."""
     base = space_xnet(inp, rng)
     layers = np.arange(inp.layers)[:, None]
     candidates = (base.subnets[None, :] == layers) & _free(inp)[None, :]
@@ -189,8 +190,9 @@ def space_xnet_packed_tp(inp: PlacementInput, rng: np.random.Generator) -> Place
 
 
 def compact_packed_tp(inp: PlacementInput, rng: np.random.Generator) -> Placement:
-    """The compact loop of gateways, each layer's experts packed on one satellite beside the path
-    to the next gateway, the attention split over helpers from any satellite."""
+    """The compact loop of gateways, each layer's experts packed on 1-:data:`MAX_BOARDS` satellites
+    ("boards") beside the path to the next gateway (:func:`pack_experts`), the attention split over
+    helpers from any satellite."""
     base = best_compact(inp).placement("compact-packed-tp")
     candidates = np.broadcast_to(_free(inp)[None, :], (inp.layers, inp.topology.num_nodes))
     experts = pack_experts(inp, base, candidates)
