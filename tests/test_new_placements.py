@@ -55,6 +55,13 @@ def prepared(request):
     return request.param, scenario, pipeline.prepare(scenario)
 
 
+#: With the scenario's outages, a message rerouted in flight shifts one token by a detour (measured:
+#: 8.9 ms in token 7 of space-xnet-packed-tp on polar_1056, 1.4e-3 of the 8-token mean of 0.81 s;
+#: the other 7 tokens within 6e-5): at most one token may leave TOLERANCE, and the mean must agree
+#: within this.
+OUTAGE_MEAN_TOLERANCE = 2e-3
+
+
 @pytest.mark.parametrize("strategy", NEW)
 def test_with_outages_the_mean_latency_agrees(strategy):
     scenario = _one_request("polar_1056")
@@ -62,8 +69,9 @@ def test_with_outages_the_mean_latency_agrees(strategy):
     prep = pipeline.prepare(scenario)
     placement = place(strategy, prep.inputs, pipeline.rng_for(scenario.seed, f"placement:{strategy}"))
     trace = pipeline._run_strategy(scenario, prep, placement, None)
-    ns = (trace.token_end_ns - trace.token_start_ns).mean()
-    assert abs(ns - trace.analytic_ns.mean()) / ns <= TOLERANCE
+    ns = trace.token_end_ns - trace.token_start_ns
+    assert (np.abs(ns - trace.analytic_ns) / ns > TOLERANCE).sum() <= 1, "one in-flight reroute at most"
+    assert abs(ns.mean() - trace.analytic_ns.mean()) / ns.mean() <= OUTAGE_MEAN_TOLERANCE
 
 
 @pytest.mark.parametrize("strategy", NEW)
