@@ -39,7 +39,8 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   last to the combining gateway: the legs and the experts' compute add up;
 - with tensor-parallel gateways (``shards``: [L, H] helper satellites, -1 padded), layer l's
   attention at gateway g_l, started at time a, is split over g_l and its H_l helpers: g_l
-  computes its shard (``shard_compute_ns``: ``gateway_ns[l] / (1 + H_l)``, nearest ns) from a,
+  computes its shard (``shard_compute_ns``: ``gateway_ns[l] x ceil(heads / (1 + H_l)) / heads``,
+  nearest ns) from a,
   and sends the hidden state (one message) to every helper at a; a helper computes its shard once
   the message arrived and sends its partial output (one message) back; the attention ends when
   the own shard and the last partial output are done (the own shard first on a tie, then the
@@ -94,7 +95,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .packet_sim import ComputeTimes
+from .packet_sim import ComputeTimes, check_destinations
 from .routes import PathQuery, Routes
 from .scenario import LinkSpec
 from .topology import Topology
@@ -148,7 +149,6 @@ def _queue_on_shared_satellites(arrived: np.ndarray, sats: np.ndarray, work: np.
     (the gateway sends slot 0 first)."""
     done = np.empty_like(arrived)
     after = np.full(arrived.shape, -1, dtype=np.int64)
-    rows = np.arange(arrived.shape[0])
     for j in range(arrived.shape[1]):
         start = arrived[:, j].copy()
         for i in range(j):
@@ -156,7 +156,6 @@ def _queue_on_shared_satellites(arrived: np.ndarray, sats: np.ndarray, work: np.
             start = np.where(queued, done[:, i], start)
             after[:, j] = np.where(queued, i, after[:, j])
         done[:, j] = start + work[:, j]
-    del rows
     return done, after
 
 
@@ -207,12 +206,10 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
         raise ValueError("activation expert ids out of range")
     if starts.shape != (requests,) or (starts < 0).any():
         raise ValueError("one non-negative start time per request is needed")
-    components = np.concatenate([gateways, experts.ravel()])
     # Experts may share a satellite (its compute queue is first-come first-served); a gateway may not.
     if len(np.unique(gateways)) != len(gateways) or np.isin(gateways, experts).any():
         raise ValueError("two components share a satellite: a gateway needs a satellite of its own")
-    if isinstance(routes, Routes) and not np.isin(components, routes.destinations).all():
-        raise ValueError("routes do not cover every component as a destination")
+    check_destinations(routes, gateways, experts, shards, replicas)
     steps_ns = np.round(np.asarray(topology.times_s) * 1e9).astype(np.int64)
     if steps_ns[0] != 0 or (np.diff(steps_ns) <= 0).any():
         raise ValueError("snapshot times must start at 0 and increase")
@@ -259,7 +256,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
 
         shards = np.asarray(shards, dtype=np.int64)
         helper_count = (shards >= 0).sum(axis=1)
-        shard_ns = shard_compute_ns(gateway_ns, helper_count)
+        shard_ns = shard_compute_ns(gateway_ns, helper_count, compute.heads)
 
     def attention(l: int, start: np.ndarray, alive: np.ndarray):
         """(end, compute, serialisation, propagation, wait) of layer l's attention from ``start``,

@@ -152,13 +152,16 @@ def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = 
     scenario = load_scenario(scenario_path)
     check_memory(scenario, jobs=1 if plan is not None else jobs)  # refused before anything is allocated
     if plan is not None:
-        from .placement import load_plan
+        from .placement import check_plan_for_scenario, load_plan
 
         if not Path(plan).is_file():
             raise HarnessError(f"plan file '{plan}' not found; make one with: python -m harness place "
                                f"SCENARIO --strategy NAME --out PLAN.json")
         m = scenario.model
-        load_plan(plan, num_satellites=scenario.constellation.num_satellites, layers=m.layers, experts=m.experts)
+        placement = load_plan(plan, num_satellites=scenario.constellation.num_satellites, layers=m.layers,
+                              experts=m.experts)
+        check_plan_for_scenario(placement, f"plan file '{plan}'", faults_enabled=scenario.faults.enabled,
+                                heads=m.heads)
     if scenario.activations.kind == "file":
         from .pipeline import build_activations
 

@@ -29,6 +29,8 @@ class ComputeTimes:
     gateway_ns: np.ndarray  # [L] int64
     expert_ns: np.ndarray   # [L, E] int64
     lm_head_ns: int
+    #: attention heads of a layer (model.heads): a tensor-parallel shard computes ceil(heads / m) of them
+    heads: int = 32
 
 
 @dataclass(frozen=True)
@@ -110,11 +112,20 @@ def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.nd
     return status, reason
 
 
-def shard_compute_ns(gateway_ns: np.ndarray, helpers: np.ndarray) -> np.ndarray:
-    """[L] int64 compute of one attention shard of each layer, ns: the gateway's compute split
-    evenly over the gateway and its ``helpers`` (rounded to the nearest ns; the gateway alone when 0)."""
+def shard_compute_ns(gateway_ns: np.ndarray, helpers: np.ndarray, heads: int = 32) -> np.ndarray:
+    """[L] int64 compute of one attention shard of each layer, ns: the gateway's compute split by
+    heads over the gateway and its ``helpers``, m = 1 + helpers <= ``heads`` satellites: the largest
+    shard's ceil(heads / m) / heads of it, which every shard is charged (the gather waits for the
+    largest; rounded to the nearest ns; the gateway alone when 0 helpers). A model's shared experts
+    are part of the gateway's compute and are split with it (by FFN columns; each shard holds its
+    share of their weights too: placement/resources.py). With m dividing ``heads`` this is
+    gateway_ns / m, to the bit (both round the same quotient once)."""
     gateway_ns = np.asarray(gateway_ns, dtype=np.int64)
-    return np.round(gateway_ns / (1 + np.asarray(helpers, dtype=np.int64))).astype(np.int64)
+    m = 1 + np.asarray(helpers, dtype=np.int64)
+    if (m > heads).any():
+        raise ValueError(f"a layer is split over {int(m.max())} shards but has only {heads} attention heads")
+    per_shard = -(-heads // m)  # ceil(heads / m)
+    return np.round(gateway_ns * per_shard / heads).astype(np.int64)
 
 
 def _check_shards(shards: np.ndarray, gateways: np.ndarray, num_nodes: int) -> None:
@@ -123,14 +134,29 @@ def _check_shards(shards: np.ndarray, gateways: np.ndarray, num_nodes: int) -> N
     if shards.ndim != 2 or shards.shape[0] != len(gateways):
         raise ValueError(f"shards must be [L, H] with L = {len(gateways)}")
     used = shards >= 0
-    if (np.diff(used.astype(np.int8), axis=1) > 0).any():
-        raise ValueError("a layer's helper shards must come first, then -1")
+    if (np.diff(used.astype(np.int8), axis=1) > 0).any() or (shards < -1).any():
+        raise ValueError("a layer's helper shards must be satellite ids first, then -1")
     if (shards[used] >= num_nodes).any():
         raise ValueError("a shard names a satellite that does not exist")
     for layer in range(len(gateways)):
         helpers = shards[layer][used[layer]]
         if len(np.unique(helpers)) != len(helpers) or (helpers == gateways[layer]).any():
             raise ValueError(f"layer {layer}'s shards repeat a satellite or include its own gateway")
+
+
+def check_destinations(routes, gateways: np.ndarray, experts: np.ndarray, shards: np.ndarray | None,
+                       replicas: np.ndarray | None) -> None:
+    """ValueError unless dense ``routes`` (a :class:`Routes`) cover every satellite a message can go
+    to: every component, helper shard and expert copy (a PathQuery covers every satellite)."""
+    if not isinstance(routes, Routes):
+        return
+    targets = [np.asarray(gateways).ravel(), np.asarray(experts).ravel()]
+    for extra in (shards, replicas):
+        if extra is not None:
+            extra = np.asarray(extra).ravel()
+            targets.append(extra[extra >= 0])
+    if not np.isin(np.concatenate(targets), routes.destinations).all():
+        raise ValueError("routes do not cover every component, shard and expert copy as a destination")
 
 
 def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
@@ -201,7 +227,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     for rep, extra in enumerate(replica_extras):
         rep_gateways = gateways if replica_gateways is None else replica_gateways[rep]
         rep_experts = experts if replica_experts is None else replica_experts[rep]
-        _check_extras(topology, rep_gateways, rep_experts, *extra)
+        _check_extras(topology, routes, rep_gateways, rep_experts, *extra)
         parts = [np.ravel(rep_gateways), np.ravel(rep_experts)] + [np.ravel(x)[np.ravel(x) >= 0]
                                                                   for x in extra[:2] if x is not None]
         held.append(np.unique(np.concatenate(parts)))
@@ -284,12 +310,13 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     return result
 
 
-def _check_extras(topology: Topology, gateways: np.ndarray, experts: np.ndarray, shards: Optional[np.ndarray],
-                  replicas: Optional[np.ndarray], replica_choice: Optional[np.ndarray]) -> None:
+def _check_extras(topology: Topology, routes, gateways: np.ndarray, experts: np.ndarray,
+                  shards: Optional[np.ndarray], replicas: Optional[np.ndarray], replica_choice: Optional[np.ndarray]) -> None:
     """ValueError unless one model replica's tensor-parallel shards and expert copies are consistent."""
     num_layers, num_experts = experts.shape
     if shards is not None:
         _check_shards(shards, gateways, topology.num_nodes)
+    check_destinations(routes, gateways, experts, shards, replicas)
     if replicas is not None:
         replicas = np.asarray(replicas)
         if (replica_choice is None or np.shape(replica_choice) != (topology.num_snapshots, num_layers, num_experts)
@@ -358,7 +385,8 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         plan.SetFailureTimes(_c_array(fail_ns[gateways], np.int64), expert_fail, expert_fail.size)
     if shards is not None:
         helpers = _c_array((np.asarray(shards) >= 0).sum(axis=1), np.int32)
-        plan.SetShards(helpers, _c_array(shard_compute_ns(compute.gateway_ns, helpers), np.int64), layers)
+        plan.SetShards(helpers, _c_array(shard_compute_ns(compute.gateway_ns, helpers, compute.heads), np.int64),
+                       layers)
     if replicas is not None:
         replicas = np.asarray(replicas)
         choice = _c_array(replica_choice, np.int32)
@@ -429,8 +457,6 @@ def _check_inputs(topology: Topology, routes: Routes, gateways: np.ndarray, expe
         if (routes.num_nodes, routes.num_snapshots) != (topology.num_nodes, topology.num_snapshots):
             raise ValueError("the path query was built for another topology")
     else:
-        if not np.isin(components, routes.destinations).all():
-            raise ValueError("routes do not cover every component as a destination")
         if routes.next_hop.shape != (topology.num_snapshots, topology.num_nodes, len(routes.destinations)):
             raise ValueError(f"next-hop tables have shape {routes.next_hop.shape}; expected "
                              f"{(topology.num_snapshots, topology.num_nodes, len(routes.destinations))}")

@@ -33,7 +33,7 @@ from .constellation import Constellation, subsatellite_points_deg, walker_conste
 from .constellation_tle import build_tle_constellation, build_tle_edges
 from .model import compute_times_ns, memory_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim, token_outcomes
-from .placement import PlacementInput, load_plan, place
+from .placement import PlacementInput, check_plan_for_scenario, load_plan, place
 from .placement.replicas import replica_choice
 from .placement.resources import check_memory as check_satellite_memory
 from .routes import PathQuery, unreachable_pairs
@@ -109,7 +109,7 @@ def prepare(scenario: Scenario) -> Prepared:
                             probabilities=probabilities, layers=scenario.model.layers,
                             experts=scenario.model.experts, subnets=scenario.placement.subnets,
                             plane_of=constellation.plane_of, gateway_ns=gateway_ns, expert_ns=expert_ns,
-                            max_shards=scenario.placement.max_shards,
+                            max_shards=scenario.placement.max_shards, heads=scenario.model.heads,
                             max_replicas=scenario.placement.max_replicas)
     memory = None
     if scenario.compute.memory_bytes_per_s is not None:
@@ -118,7 +118,7 @@ def prepare(scenario: Scenario) -> Prepared:
     if requests is not None:
         starts = requests.arrival_ns
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
-                    ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
+                    ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
                     requests, counts, memory)
 
@@ -209,6 +209,8 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
                                "the scenario's strategies, which are placed once per replica")
         placements = [[load_plan(plan, num_satellites=topology.num_nodes, layers=scenario.model.layers,
                                  experts=scenario.model.experts)]]
+        check_plan_for_scenario(placements[0][0], f"plan file '{plan}'", faults_enabled=scenario.faults.enabled,
+                                heads=scenario.model.heads)
     else:
         placements = []
         for name in scenario.strategies:
@@ -250,12 +252,9 @@ def check_placement_memory(scenario: Scenario, placement, num_satellites: int) -
 
 
 def placement_satellites(placement) -> np.ndarray:
-    """Every satellite ``placement`` uses: gateways, experts, tensor-parallel shards and expert copies."""
-    parts = [placement.components]
-    for extra in (placement.shards, placement.replicas):
-        if extra is not None:
-            parts.append(np.ravel(extra)[np.ravel(extra) >= 0])
-    return np.concatenate(parts).astype(np.int32)
+    """Every satellite ``placement`` uses: gateways, experts, tensor-parallel shards and expert copies
+    (``Placement.occupied``)."""
+    return placement.occupied
 
 
 def available_cores() -> int:
@@ -277,7 +276,8 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Option
     if prep.requests is not None:
         total_tokens = int(prep.requests.output_tokens.sum())
     routes = prep.paths
-    cut = unreachable_pairs(routes, np.concatenate([p.message_pairs() for p in replicas]))
+    direct = _direct_shard_input(scenario)
+    cut = unreachable_pairs(routes, np.concatenate([p.message_pairs(direct_shard_input=direct) for p in replicas]))
     if len(cut):
         first = cut[0]
         log.warning("%s: %d (snapshot, pair) combinations have no route, e.g. satellite %d cannot reach "
@@ -394,9 +394,16 @@ def _strategy_in_child(index: int):
     return _run_strategy(state["scenario"], state["prep"], state["placements"][index], progress)
 
 
-def _packet_work(prep: Prepared, placement) -> int:
+def _direct_shard_input(scenario: Scenario) -> bool:
+    """Whether a tensor-parallel layer l >= 1 takes layer l-1's expert outputs straight to its helpers
+    (parallel dispatch, combine at the next gateway), not a scatter from its gateway (analytic.py)."""
+    return scenario.model.dispatch != "sequential" and scenario.model.combine != "own-gateway"
+
+
+def _packet_work(prep: Prepared, placement, scenario: Scenario) -> int:
     """Hops of all of a placement's message paths at the first snapshot: its simulation's cost, roughly."""
-    pairs = np.concatenate([p.message_pairs() for p in placement])
+    direct = _direct_shard_input(scenario)
+    pairs = np.concatenate([p.message_pairs(direct_shard_input=direct) for p in placement])
     _, hops = prep.paths.lookup(np.zeros(len(pairs), dtype=np.int64), pairs[:, 0], pairs[:, 1])
     return int(np.maximum(hops, 0).sum())
 
@@ -420,7 +427,7 @@ def _run_in_processes(scenario: Scenario, prep: Prepared, placements: list, prog
             # Longest first (the hops its messages cross, at the first snapshot: the packet engine's
             # work), so that the processes finish together; the results keep the placements' order.
             futures = [None] * len(placements)
-            for i in sorted(range(len(placements)), key=lambda i: -_packet_work(prep, placements[i])):
+            for i in sorted(range(len(placements)), key=lambda i: -_packet_work(prep, placements[i], scenario)):
                 futures[i] = pool.submit(_strategy_in_child, i)
             running = set(futures)
             while running:

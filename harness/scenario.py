@@ -240,7 +240,8 @@ class PlacementSpec:
     subnets: str = _spec("arcs", help="'arcs': equal arcs of argument of latitude, one slot of every plane per "
                          "layer in a polar star; 'planes': whole orbital planes in ring order",
                          choices=("arcs", "planes"))
-    max_shards: int = _spec(8, help="tensor-parallel strategies (space-xnet-tp, compact-tp): the most satellites "
+    max_shards: int = _spec(8, help="tensor-parallel strategies (space-xnet-tp, compact-tp, space-xnet-packed-tp, "
+                            "compact-packed-tp): the most satellites "
                             "one layer's attention is split over, its gateway included (1: never split)",
                             check=_range(1, 64))
     max_replicas: int = _spec(2, help="replica strategies (space-xnet-replicas): the most copies of one expert, "
@@ -270,23 +271,24 @@ class ComputeSpec:
 MODEL_PRESETS: dict[str, dict[str, int]] = {
     # LLaMA-MoE-3.5B (2/8): the paper's model.
     "llama-moe-3.5b-2of8": dict(layers=32, experts=8, top_k=2, hidden_size=4096, bytes_per_element=2,
-                                ffn_size=1376, vocab_size=32000),
+                                ffn_size=1376, vocab_size=32000, heads=32),
     # LLaMA-MoE-3.5B (4/16): the same FFN split into 16 experts of 688 neurons, top-4.
     "llama-moe-3.5b-4of16": dict(layers=32, experts=16, top_k=4, hidden_size=4096, bytes_per_element=2,
-                                 ffn_size=688, vocab_size=32000),
+                                 ffn_size=688, vocab_size=32000, heads=32),
     # The models below: the shape keys of each model's published config.json (Hugging Face model
     # cards: num_hidden_layers, num_local_experts / num_experts / n_routed_experts,
-    # num_experts_per_tok, hidden_size, intermediate_size / moe_intermediate_size, vocab_size).
+    # num_experts_per_tok, hidden_size, intermediate_size / moe_intermediate_size, vocab_size,
+    # num_attention_heads: the query heads; LLaMA-MoE keeps LLaMA-2-7B's 32).
     # mistralai/Mixtral-8x7B-v0.1.
     "mixtral-8x7b": dict(layers=32, experts=8, top_k=2, hidden_size=4096, bytes_per_element=2,
-                         ffn_size=14336, vocab_size=32000),
+                         ffn_size=14336, vocab_size=32000, heads=32),
     # Qwen/Qwen1.5-MoE-A2.7B: 60 routed experts of 1408 plus one always-on shared expert of 5632
     # (shared_expert_intermediate_size), run at the gateway.
     "qwen1.5-moe-a2.7b": dict(layers=24, experts=60, top_k=4, hidden_size=2048, bytes_per_element=2,
-                              ffn_size=1408, shared_ffn_size=5632, vocab_size=151936),
+                              ffn_size=1408, shared_ffn_size=5632, vocab_size=151936, heads=16),
     # allenai/OLMoE-1B-7B-0924.
     "olmoe-1b-7b": dict(layers=16, experts=64, top_k=8, hidden_size=2048, bytes_per_element=2,
-                        ffn_size=1024, vocab_size=50304),
+                        ffn_size=1024, vocab_size=50304, heads=16),
     # deepseek-ai/DeepSeek-V2-Lite: 27 layers, the first dense (first_k_dense_replace = 1,
     # intermediate_size 10944), then 26 MoE layers of 64 routed experts of 1408 (top-6) and 2 shared
     # experts (2 x 1408 = 2816 neurons, run at the gateway). The dense first layer is not a
@@ -295,11 +297,11 @@ MODEL_PRESETS: dict[str, dict[str, int]] = {
     # (2*h*vocab = 419.4 MFLOP) there. Attention is counted as 4 h x h projections, an upper bound
     # for DeepSeek's multi-head latent attention.
     "deepseek-v2-lite": dict(layers=26, experts=64, top_k=6, hidden_size=2048, bytes_per_element=2,
-                             ffn_size=1408, shared_ffn_size=2816, vocab_size=102400,
+                             ffn_size=1408, shared_ffn_size=2816, vocab_size=102400, heads=16,
                              lm_head_flops=2 * 2048 * 102400 + 2 * 4 * 2048**2 + 2 * 3 * 2048 * 10944),
     # Qwen/Qwen3-30B-A3B: 48 layers of 128 experts of 768 neurons, top-8.
     "qwen3-30b-a3b": dict(layers=48, experts=128, top_k=8, hidden_size=2048, bytes_per_element=2,
-                          ffn_size=768, vocab_size=151936),
+                          ffn_size=768, vocab_size=151936, heads=32),
 }
 
 
@@ -317,6 +319,9 @@ class ModelSpec:
     bytes_per_element: int = _spec(2, unit="B", help="bytes per hidden-state element (2 for bf16)",
                                    choices=(1, 2, 4))
     ffn_size: int = _spec(1376, help="neurons of one expert's FFN", check=_range(1, 2**24))
+    heads: int = _spec(32, help="attention heads of a layer: a tensor-parallel layer split over m satellites "
+                       "(m <= heads) takes ceil(heads / m) / heads of the gateway's work per shard",
+                       check=_range(1, 2**16))
     shared_ffn_size: int = _spec(0, help="neurons of the always-active shared expert(s) of a layer, run at its "
                                  "gateway (0: none)", check=_range(0, 2**24))
     vocab_size: int = _spec(32000, help="vocabulary size (LM head)", check=_range(1, 2**24))

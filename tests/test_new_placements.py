@@ -55,6 +55,13 @@ def prepared(request):
     return request.param, scenario, pipeline.prepare(scenario)
 
 
+#: With the scenario's outages, a message rerouted in flight shifts one token by a detour (measured:
+#: 8.9 ms in token 7 of space-xnet-packed-tp on polar_1056, 1.4e-3 of the 8-token mean of 0.81 s;
+#: the other 7 tokens within 6e-5): at most one token may leave TOLERANCE, and the mean must agree
+#: within this.
+OUTAGE_MEAN_TOLERANCE = 2e-3
+
+
 @pytest.mark.parametrize("strategy", NEW)
 def test_with_outages_the_mean_latency_agrees(strategy):
     scenario = _one_request("polar_1056")
@@ -62,8 +69,9 @@ def test_with_outages_the_mean_latency_agrees(strategy):
     prep = pipeline.prepare(scenario)
     placement = place(strategy, prep.inputs, pipeline.rng_for(scenario.seed, f"placement:{strategy}"))
     trace = pipeline._run_strategy(scenario, prep, placement, None)
-    ns = (trace.token_end_ns - trace.token_start_ns).mean()
-    assert abs(ns - trace.analytic_ns.mean()) / ns <= TOLERANCE
+    ns = trace.token_end_ns - trace.token_start_ns
+    assert (np.abs(ns - trace.analytic_ns) / ns > TOLERANCE).sum() <= 1, "one in-flight reroute at most"
+    assert abs(ns.mean() - trace.analytic_ns.mean()) / ns.mean() <= OUTAGE_MEAN_TOLERANCE
 
 
 @pytest.mark.parametrize("strategy", NEW)
@@ -123,8 +131,9 @@ def test_memory_of_each_component_by_hand():
     use, what = memory_use_bytes(placement, model, weight_bytes=2, context_tokens=32, num_satellites=40)
     kv = KV_PER_TOKEN_B * 32
     assert use[0] == ATTENTION_B + ROUTER_B + kv + LM_HEAD_B
-    assert use[1] == pytest.approx((ATTENTION_B + kv) / 3 + ROUTER_B, abs=1e-6)
-    assert use[30] == use[31] == pytest.approx((ATTENTION_B + kv) / 3, abs=1e-6)
+    # 32 heads over 3 shards: each is charged the largest one's 11 heads
+    assert use[1] == pytest.approx((ATTENTION_B + kv) * 11 / 32 + ROUTER_B, abs=1e-6)
+    assert use[30] == use[31] == pytest.approx((ATTENTION_B + kv) * 11 / 32, abs=1e-6)
     assert (use[2:18] == EXPERT_B).all() and use[18:30].sum() == 0
     assert what[0] == ["gateway of layer 0 + LM head"] and what[30] == ["attention shard 1 of layer 1"]
 
@@ -299,3 +308,129 @@ def test_a_token_goes_to_the_copy_nearest_in_the_snapshot_in_force_as_in_ns3():
         np.testing.assert_array_equal(getattr(model, name), getattr(ns, name))
     tie = replica_choice(topology(3, [(0, 1), (0, 2)], [[2_000_000, 2_000_000]]), gateways, experts, copies)
     assert tie.tolist() == [[[0]]]
+
+
+@pytest.mark.parametrize("strategy", ["space-xnet-packed-tp", "space-xnet-replicas"])
+def test_a_plan_with_shards_or_copies_and_a_faults_section_is_one_error_line(tmp_path, strategy):
+    """The schema refuses faults beside the new strategies by name; a saved plan of one of them is
+    refused the same way by ``run --plan`` before ns-3 starts (one line naming the plan and faults)."""
+    plan, out = tmp_path / "plan.json", tmp_path / "out"
+    tiny = REPO / "topologies" / "tiny.yaml"
+    made = subprocess.run([sys.executable, "-m", "harness", "place", str(tiny), "--strategy", strategy,
+                           "--out", str(plan)], capture_output=True, text=True, cwd=REPO)
+    assert made.returncode == 0, made.stderr[-500:]
+    faulty = tmp_path / "faulty.yaml"
+    faulty.write_text(tiny.read_text() + "\nfaults:\n  retransmit_timeout_ms: 50\n")
+    run = subprocess.run([sys.executable, "-m", "harness", "run", str(faulty), "--plan", str(plan),
+                          "--out", str(out)], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert lines == [line for line in lines if line.startswith("error:")] and len(lines) == 1, run.stderr
+    assert f"error: plan file '{plan}'" in lines[0] and "'faults' section" in lines[0]
+    assert "Traceback" not in run.stderr and not out.exists()
+
+
+def test_a_shared_expert_is_split_over_the_shards_in_memory_as_in_compute():
+    """qwen1.5-moe-a2.7b has a shared expert (shared_ffn_size 5632) in the gateway's work; a
+    tensor-parallel layer splits that work evenly over its 1 + H shards (packet_sim.shard_compute_ns),
+    so each shard holds the same share of the shared expert's weights, the gateway no more."""
+    from harness.model import compute_times_ns, gateway_flops
+    from harness.packet_sim import shard_compute_ns
+    from harness.placement.types import Placement
+
+    scenario = scenario_from_dict({"name": "q", "constellation": {"kind": "walker-delta", "planes": 20,
+                                                                  "sats_per_plane": 20},
+                                   "model": {"preset": "qwen1.5-moe-a2.7b", "layers": 2},
+                                   "traffic": {"requests": 1, "tokens_per_request": 4}})
+    model = scenario.model
+    h, e = 2048, 60
+    assert model.hidden_size == h and model.experts == e and model.shared_ffn_size == 5632
+    attention, shared, router = 4 * h * h * 2, 3 * h * 5632 * 2, h * e * 2
+    kv = 2 * h * 2 * 4
+    # compute: the shared expert is in the gateway's work, and a shard does a third of it
+    assert gateway_flops(model) == 2 * 4 * h * h + 2 * h * e + 2 * 3 * h * 5632
+    gateway_ns = compute_times_ns(model, 7.28e9)[0]
+    assert model.heads == 16  # 6 of the 16 heads on the largest of 3 shards
+    assert shard_compute_ns(gateway_ns, np.array([0, 2]), 16)[1] == round(gateway_ns[1] * 6 / 16)
+    gateways = np.array([0, 1], dtype=np.int32)
+    experts = np.arange(2, 2 + 2 * e, dtype=np.int32).reshape(2, e)
+    shards = np.array([[-1, -1], [300, 301]], dtype=np.int32)
+    placement = Placement("hand", gateways, experts, np.full(400, -1, dtype=np.int32), shards)
+    use, _ = memory_use_bytes(placement, model, weight_bytes=2, context_tokens=4, num_satellites=400)
+    # memory: the shared expert's weights split the same way (layer 0 alone keeps them whole)
+    assert use[300] == use[301] == pytest.approx((attention + shared + kv) * 6 / 16, abs=1e-6)
+    assert use[1] == pytest.approx((attention + shared + kv) * 6 / 16 + router, abs=1e-6)
+    assert use[0] == attention + shared + kv + router + h * model.vocab_size * 2
+
+
+def test_message_pairs_are_the_shard_inputs_the_engine_sends():
+    """Layer 0's helpers get the scatter from their gateway; a helper of layer l >= 1 gets the
+    outputs of every expert (and copy) of layer l-1 instead (parallel dispatch, combine at the next
+    gateway), and a gateway -> helper scatter only when the inputs go through the gateway."""
+    from harness.placement.types import Placement
+
+    gateways = np.array([0, 1], dtype=np.int32)
+    experts = np.array([[2, 3], [4, 5]], dtype=np.int32)
+    shards = np.array([[10], [11]], dtype=np.int32)
+    replicas = np.array([[[20], [-1]], [[-1], [-1]]], dtype=np.int32)  # expert 0 of layer 0 copied to 20
+    placement = Placement("hand", gateways, experts, np.full(30, -1, dtype=np.int32), shards, replicas)
+    pairs = {tuple(p) for p in placement.message_pairs().tolist()}
+    base = {(0, 2), (0, 3), (1, 4), (1, 5), (2, 1), (3, 1), (4, 0), (5, 0), (0, 20), (20, 1)}
+    assert pairs == base | {(0, 10), (10, 0), (11, 1), (2, 11), (3, 11), (20, 11)}
+    through_gateway = {tuple(p) for p in placement.message_pairs(direct_shard_input=False).tolist()}
+    assert through_gateway == base | {(0, 10), (10, 0), (11, 1), (1, 11)}
+
+
+def test_attention_is_split_by_heads():
+    """A shard computes ceil(heads / m) of a layer's heads: gateway_ns / m to the bit when m divides
+    the heads, the largest shard's share otherwise; no layer is split over more satellites than heads."""
+    from harness.packet_sim import shard_compute_ns
+
+    gateway_ns = np.array([18_446_997] * 4)
+    np.testing.assert_array_equal(shard_compute_ns(gateway_ns, np.array([0, 1, 3, 7]), 32),
+                                  np.round(gateway_ns / np.array([1, 2, 4, 8])).astype(np.int64))
+    assert shard_compute_ns(gateway_ns[:1], np.array([2]), 32)[0] == round(18_446_997 * 11 / 32)
+    assert shard_compute_ns(gateway_ns[:1], np.array([4]), 32)[0] == round(18_446_997 * 7 / 32)
+    with pytest.raises(ValueError, match="3 shards but has only 2 attention heads"):
+        shard_compute_ns(gateway_ns[:1], np.array([2]), 2)
+
+
+def test_presets_carry_their_published_head_counts():
+    """num_attention_heads of each model's config.json (LLaMA-MoE keeps LLaMA-2-7B's 32)."""
+    from harness.scenario import MODEL_PRESETS
+
+    published = {"llama-moe-3.5b-2of8": 32, "llama-moe-3.5b-4of16": 32, "mixtral-8x7b": 32,
+                 "qwen1.5-moe-a2.7b": 16, "olmoe-1b-7b": 16, "deepseek-v2-lite": 16, "qwen3-30b-a3b": 32}
+    assert {name: preset["heads"] for name, preset in MODEL_PRESETS.items()} == published
+
+
+def test_a_layer_is_split_over_at_most_its_heads(prepared):
+    """With 2 heads a tensor-parallel strategy gives a layer at most 1 helper; a plan splitting a
+    layer over more satellites than heads is refused in one line."""
+    from harness.placement.types import check_plan_for_scenario
+
+    _, _, prep = prepared
+    wide = place("space-xnet-tp", prep.inputs, np.random.default_rng(0))
+    assert (wide.shards >= 0).sum(axis=1).max() >= 2
+    narrow = place("space-xnet-tp", dataclasses.replace(prep.inputs, heads=2, shared={}), np.random.default_rng(0))
+    assert (narrow.shards >= 0).sum(axis=1).max() <= 1
+    with pytest.raises(PlacementError, match=r"over \d+ satellites but the model has 2 heads \(model.heads\)"):
+        check_plan_for_scenario(wide, "plan file 'p.json'", faults_enabled=False, heads=2)
+
+
+def test_shard_ids_below_minus_one_and_dense_routes_missing_a_helper_or_copy_are_refused():
+    """packet_sim's input checks agree with Placement._validate_shards (ids >= -1), and dense
+    Routes must cover every helper shard and expert copy as a destination (run_packet_sim and
+    analytic_latency both call check_destinations)."""
+    from harness.packet_sim import _check_shards, check_destinations
+    from harness.routes import Routes
+
+    with pytest.raises(ValueError, match="satellite ids first, then -1"):
+        _check_shards(np.array([[3, -2]]), np.array([0]), 10)
+    routes = Routes(destinations=np.array([0, 1, 2], dtype=np.int32), next_hop=np.zeros((1, 10, 3), np.int32),
+                    delay_ns=np.zeros((1, 10, 3), np.int64), hops=np.zeros((1, 10, 3), np.int32))
+    gateways, experts = np.array([0]), np.array([[1, 2]])
+    check_destinations(routes, gateways, experts, None, None)  # components covered
+    for shards, replicas in ((np.array([[5]]), None), (None, np.array([[[6], [-1]]]))):
+        with pytest.raises(ValueError, match="every component, shard and expert copy"):
+            check_destinations(routes, gateways, experts, shards, replicas)

@@ -381,16 +381,31 @@ def test_the_schema_does_not_import_the_placement_code():
 def test_every_strategy_leaves_unavailable_satellites_alone(tiny, strategy):
     first = place(strategy, tiny, np.random.default_rng(3))
     mask = np.zeros(tiny.topology.num_nodes, dtype=bool)
-    mask[first.components] = True
+    mask[first.occupied] = True  # its helper shards and expert copies too
     second_inp = dataclasses.replace(tiny, unavailable=mask, shared={})
     second = place(strategy, second_inp, np.random.default_rng(3))
-    assert not mask[second.components].any()  # disjoint from the first replica
+    assert not mask[second.occupied].any()  # disjoint from the first replica
     second.validate_for(tiny.topology.num_nodes, tiny.layers, tiny.experts)
     if strategy not in ("rand-place", "compact", "compact-tp", "compact-packed-tp"):  # the same ring cut, the taken satellites in no subnet
         rings = ring_subnets(tiny.arg_latitude_rad, tiny.layers)
         np.testing.assert_array_equal(second.subnets, np.where(mask, -1, rings))
         for layer in range(tiny.layers):
             assert rings[second.gateways[layer]] == layer and (rings[second.experts[layer]] == layer).all()
+
+
+@pytest.mark.parametrize("strategy", ["space-xnet-tp", "space-xnet-replicas"])
+def test_a_second_model_replica_avoids_the_first_ones_helpers_and_copies(tiny, strategy):
+    """Placement.occupied lists the helper shards and expert copies beside the components; a second
+    placement masked by it uses none of the first's satellites, helpers and copies included."""
+    first = place(strategy, tiny, np.random.default_rng(3))
+    extra = first.shards if strategy == "space-xnet-tp" else first.replicas
+    extra = np.asarray(extra)[np.asarray(extra) >= 0]
+    assert extra.size and not np.isin(extra, first.components).all()  # the strategy did use other satellites
+    assert np.isin(extra, first.occupied).all() and np.isin(first.components, first.occupied).all()
+    mask = np.zeros(tiny.topology.num_nodes, dtype=bool)
+    mask[first.occupied] = True
+    second = place(strategy, dataclasses.replace(tiny, unavailable=mask, shared={}), np.random.default_rng(3))
+    assert not np.isin(second.occupied, first.occupied).any()
 
 
 def test_an_all_false_mask_changes_nothing(tiny):

@@ -84,7 +84,7 @@ from .subnets import (  # noqa: F401 (re-exported)
     ring_subnets,
     subnet_centres,
 )
-from .types import Placement, PlacementInput, Strategy, load_plan, save_plan  # noqa: F401 (re-exported)
+from .types import Placement, PlacementInput, Strategy, load_plan, check_plan_for_scenario, save_plan  # noqa: F401 (re-exported)
 
 
 #: The implementation of every strategy name of the registry (harness/strategies.py, which the schema
@@ -118,7 +118,8 @@ def place(name: str, inp: PlacementInput, rng: np.random.Generator) -> Placement
     placement = strategy(inp, rng)
     placement.validate(n)
     if inp.unavailable is not None:
-        taken = placement.components[inp.unavailable[placement.components]]
+        taken = placement.occupied[inp.unavailable[placement.occupied]]
         if taken.size:
-            raise PlacementError(f"strategy '{name}' put a component on unavailable satellite {int(taken[0])}")
+            raise PlacementError(f"strategy '{name}' put a component, shard or copy on unavailable satellite "
+                                 f"{int(taken[0])}")
     return placement

@@ -14,7 +14,9 @@ path delay c(n) = d(gateway_l, n) + d(n, gateway_{l+1}). The copy a token goes t
 the gateway dispatches it, from the snapshot in force then: the copy (the expert itself included)
 of least d_s(gateway_l, n) + d_s(n, gateway_{l+1}) in that snapshot (ties: the expert itself, then
 copy order); :func:`replica_choice` tabulates it per snapshot, and the packet engine and the
-analytic model look it up at each dispatch's instant. Each copy's weights count against its
+analytic model look it up at each dispatch's instant. Copies are ranked by path delay whatever
+``routing.metric`` says (the metric picks each message's route; d_s is the delay of the
+shortest-delay path, what a token's latency is made of). Each copy's weights count against its
 satellite in the resource model (:mod:`.resources`).
 """
 

@@ -7,13 +7,16 @@ attention, the KV cache of the scenario's requests:
 - a gateway (attention + router): ``4 hidden^2 + hidden x E`` weights (Q, K, V, O and the router)
   and the KV cache ``2 x hidden x bytes_per_element`` per token of context, for every request's
   tokens (``traffic.requests x traffic.tokens_per_request``); a model with shared experts keeps
-  their ``3 x hidden x shared_ffn_size`` weights on the gateway too; the gateway of layer 0 also
-  holds the LM head, ``hidden x vocab``;
+  their ``3 x hidden x shared_ffn_size`` weights with the attention (on the gateway, or split over
+  its shards, below); the gateway of layer 0 also holds the LM head, ``hidden x vocab``;
 - an expert: ``3 x hidden x ffn`` weights (a SwiGLU FFN), and as much for each of its copies
   (expert replicas) on the copy's satellite;
-- a tensor-parallel layer's attention is split over its 1 + H shards: each (the gateway included)
-  holds 1 / (1 + H) of the attention weights and of the KV cache (its heads), and the gateway
-  keeps the router (and the LM head, shared experts).
+- a tensor-parallel layer's attention is split by heads over its m = 1 + H shards: each (the
+  gateway included) is charged the largest shard's share, ceil(heads / m) / heads (1 / m when m
+  divides ``model.heads``), of the attention weights, of the KV cache (its heads) and of the shared
+  experts' weights (their FFN split by columns, the partial outputs summed with the attention's
+  gather), as the packet engine charges each shard that share of the gateway's whole compute, shared
+  experts included (``packet_sim.shard_compute_ns``); the gateway keeps the router (and the LM head).
 
 Compute stays one first-come first-served queue per satellite (the packet engine's). The paper's
 four strategies keep one component per satellite; the tensor-parallel ones may add a shard to an
@@ -51,10 +54,10 @@ def memory_use_bytes(placement: Placement, model, *, weight_bytes: int, context_
     shards = placement.shards
     for layer in range(layers):
         helpers = np.asarray(shards[layer])[np.asarray(shards[layer]) >= 0] if shards is not None else np.array([], int)
-        split = 1 + len(helpers)
-        share = (attention_w + kv) / split
+        split = 1 + len(helpers)  # each shard is charged the largest one's heads, as in compute
+        share = (attention_w + shared_w + kv) * -(-model.heads // split) / model.heads
         gateway = int(placement.gateways[layer])
-        use[gateway] += share + router_w + shared_w + (lm_head_w if layer == 0 else 0.0)
+        use[gateway] += share + router_w + (lm_head_w if layer == 0 else 0.0)
         what[gateway].append(f"gateway of layer {layer}" + (" + LM head" if layer == 0 else ""))
         for i, sat in enumerate(helpers.tolist()):
             use[sat] += share

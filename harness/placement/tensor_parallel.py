@@ -15,8 +15,10 @@ shards' partial outputs. With m shards (the gateway and m - 1 helpers):
   the LM head and starts the next token) sends it to each helper, the scatter; for l >= 1 the
   experts of layer l-1 send their outputs to the helpers as well as to the gateway, and each helper
   sums the k outputs itself, so no scatter leg delays the shards;
-- every shard computes gateway_ns / m (the router's 2 x hidden x E FLOP are counted in, split too:
-  a simplification worth 0.05 % of the work);
+- every shard computes its ceil(heads / m) of the layer's heads, ceil(heads / m) / heads of gateway_ns
+  (gateway_ns / m when m divides model.heads; the router's 2 x hidden x E FLOP are counted in, split too:
+  a simplification worth 0.05 % of the work; a model's shared experts, part of gateway_ns, are split
+  too, by FFN columns, and so are their weights: placement/resources.py);
 - each helper sends its partial output (the same size) back: the gather; the gateway sums them
   and dispatches to the experts once its own shard and every partial output are done.
 
@@ -51,6 +53,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import PlacementError
+from ..packet_sim import shard_compute_ns
 from .compact_subnets import best_compact, mean_delays_ns
 from .paper import space_xnet
 from .types import Placement, PlacementInput
@@ -65,7 +68,8 @@ def choose_shards(inp: PlacementInput, placement: Placement, candidates: np.ndar
     activation-weighted mean of d(expert, n) - d(expert, g) over the experts of layer l-1, at least
     0 (all delays: means over the sampled snapshots). Layers are served in order; each takes its
     cheapest free candidates (ties: lower id) and keeps the m - 1 of them that make
-    gateway_ns / m + the (m-1)-th cost smallest (m <= placement.max_shards).
+    the shard's work (``shard_compute_ns``: ceil(heads / m) / heads of gateway_ns) + the (m-1)-th
+    cost smallest (m <= placement.max_shards and m <= model.heads).
     """
     if inp.gateway_ns is None:
         raise PlacementError("tensor-parallel strategies need the gateways' compute times (PlacementInput.gateway_ns)")
@@ -87,10 +91,10 @@ def choose_shards(inp: PlacementInput, placement: Placement, candidates: np.ndar
             prev = layer - 1
             detour = from_experts[prev][:, pool] - from_experts[prev][:, gateways[layer]][:, None]  # [E, n]
             cost = np.maximum(delays[layer, pool] + weights[prev] @ detour, 0.0)
-        order = np.lexsort((pool, cost))[: max(0, inp.max_shards - 1)]
-        work = float(inp.gateway_ns[layer])
-        shards = np.arange(1, len(order) + 2)  # m = 1 .. 1 + helpers available
-        finish = work / shards + np.concatenate([[0.0], cost[order]])
+        order = np.lexsort((pool, cost))[: max(0, min(inp.max_shards, inp.heads) - 1)]
+        shards = np.arange(1, len(order) + 2)  # m = 1 .. 1 + helpers available (<= heads)
+        work = shard_compute_ns(np.full(len(shards), inp.gateway_ns[layer]), shards - 1, inp.heads)
+        finish = work + np.concatenate([[0.0], cost[order]])
         m = int(shards[int(np.argmin(finish))])
         helpers = pool[order[: m - 1]]
         taken[helpers] = True
@@ -174,8 +178,9 @@ def pack_experts(inp: PlacementInput, placement: Placement, candidates: np.ndarr
 
 
 def space_xnet_packed_tp(inp: PlacementInput, rng: np.random.Generator) -> Placement:
-    """space-xnet's ring subnets and gateways, each layer's experts packed on one satellite of its
-    subnet, the attention split over helpers from the subnet."""
+    """space-xnet's ring subnets and gateways, each layer's experts packed on 1-:data:`MAX_BOARDS`
+    satellites ("boards") of its subnet (:func:`pack_experts`), the attention split over helpers
+    from the subnet."""
     base = space_xnet(inp, rng)
     layers = np.arange(inp.layers)[:, None]
     candidates = (base.subnets[None, :] == layers) & _free(inp)[None, :]
@@ -185,8 +190,9 @@ def space_xnet_packed_tp(inp: PlacementInput, rng: np.random.Generator) -> Place
 
 
 def compact_packed_tp(inp: PlacementInput, rng: np.random.Generator) -> Placement:
-    """The compact loop of gateways, each layer's experts packed on one satellite beside the path
-    to the next gateway, the attention split over helpers from any satellite."""
+    """The compact loop of gateways, each layer's experts packed on 1-:data:`MAX_BOARDS` satellites
+    ("boards") beside the path to the next gateway (:func:`pack_experts`), the attention split over
+    helpers from any satellite."""
     base = best_compact(inp).placement("compact-packed-tp")
     candidates = np.broadcast_to(_free(inp)[None, :], (inp.layers, inp.topology.num_nodes))
     experts = pack_experts(inp, base, candidates)

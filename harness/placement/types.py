@@ -39,6 +39,9 @@ class PlacementInput:
     expert_ns: np.ndarray | None = None
     #: placement.max_shards: the most satellites one layer's attention is split over.
     max_shards: int = 8
+    #: model.heads: a layer's attention heads; a layer is split over at most that many satellites,
+    #: each shard computing ceil(heads / m) / heads of the gateway's work (packet_sim.shard_compute_ns).
+    heads: int = 32
     #: placement.max_replicas: the most copies of one expert (replica strategies).
     max_replicas: int = 2
     #: Results that several strategies share (the subnet centres), computed once per run.
@@ -75,23 +78,61 @@ class Placement:
         """Every satellite that hosts a component: gateways first, then experts layer by layer."""
         return np.concatenate([self.gateways, self.experts.ravel()]).astype(np.int32)
 
-    def message_pairs(self) -> np.ndarray:
-        """[2 L E, 2] every (source, destination) satellite pair that can exchange a message:
-        gateway_l -> expert (l, e) and expert (l, e) -> gateway_{l+1 mod L}."""
+    @property
+    def occupied(self) -> np.ndarray:
+        """Every satellite this placement uses, sorted and distinct: gateways, experts, helper shards
+        and expert copies (what another model replica must leave alone: its ``unavailable`` mask)."""
+        used = [self.components]
+        for extra in (self.shards, self.replicas):
+            if extra is not None:
+                extra = np.asarray(extra).ravel()
+                used.append(extra[extra >= 0])
+        return np.unique(np.concatenate(used)).astype(np.int32)
+
+    def beyond_one_component(self) -> str | None:
+        """What this placement does beyond the paper's one component per satellite (helper shards,
+        expert copies, satellites holding several components), or None. The 'faults' section models
+        none of these (no retransmission or failure of a shard or copy)."""
+        if self.shards is not None and (np.asarray(self.shards) >= 0).any():
+            return "splits attention over helper shards"
+        if self.replicas is not None and (np.asarray(self.replicas) >= 0).any():
+            return "copies experts onto other satellites"
+        used = self.components
+        if len(np.unique(used)) != len(used):
+            return "puts several components on one satellite"
+        return None
+
+    def message_pairs(self, *, direct_shard_input: bool = True) -> np.ndarray:
+        """[P, 2] every (source, destination) satellite pair that can exchange a message:
+        gateway_l -> expert (l, e) and expert (l, e) -> gateway_{l+1 mod L}, the same for each expert
+        copy, and for a tensor-parallel layer l its gather helper -> gateway_l and its shard input:
+        the scatter gateway_l -> helper for layer 0 (and for every layer when not
+        ``direct_shard_input``), else every expert (and copy) of layer l-1 -> helper of layer l, as
+        the packet engine sends them with parallel dispatch and the combine at the next gateway."""
         layers, experts = self.experts.shape
         gateway = np.repeat(self.gateways, experts)
         next_gateway = np.repeat(np.roll(self.gateways, -1), experts)
         expert = self.experts.ravel()
         pairs = [np.column_stack([gateway, expert]), np.column_stack([expert, next_gateway])]
+        # every satellite that holds expert (l, e): the expert itself, then its copies
+        holders = [(np.repeat(np.arange(layers), experts), expert)]
         if self.replicas is not None:  # gateway_l -> copy and copy -> gateway_{l+1}
             layer, e, r = np.nonzero(np.asarray(self.replicas) >= 0)
             copy = np.asarray(self.replicas)[layer, e, r]
             nxt = np.roll(self.gateways, -1)
             pairs += [np.column_stack([self.gateways[layer], copy]), np.column_stack([copy, nxt[layer]])]
-        if self.shards is not None:  # scatter gateway_l -> helper and gather helper -> gateway_l
+            holders.append((layer, copy))
+        if self.shards is not None:
             layer, index = np.nonzero(np.asarray(self.shards) >= 0)
             helper = np.asarray(self.shards)[layer, index]
-            pairs += [np.column_stack([self.gateways[layer], helper]), np.column_stack([helper, self.gateways[layer]])]
+            pairs.append(np.column_stack([helper, self.gateways[layer]]))  # gather
+            scatter = (layer == 0) | (not direct_shard_input)
+            pairs.append(np.column_stack([self.gateways[layer[scatter]], helper[scatter]]))
+            if direct_shard_input:  # expert (and copy) of layer l-1 -> helper of layer l >= 1
+                held_layer = np.concatenate([h[0] for h in holders])
+                held_sat = np.concatenate([h[1] for h in holders])
+                i, j = np.nonzero(held_layer[None, :] == layer[~scatter, None] - 1)
+                pairs.append(np.column_stack([held_sat[j], helper[~scatter][i]]))
         return np.concatenate(pairs)
 
     def validate(self, num_satellites: int) -> None:
@@ -216,6 +257,23 @@ def load_plan(path: str | Path, *, num_satellites: int, layers: int, experts: in
     placement = Placement.from_json(text, source=f"plan file '{path}'", num_satellites=num_satellites)
     placement.validate_for(num_satellites, layers, experts, source=f"plan file '{path}'")
     return placement
+
+
+def check_plan_for_scenario(placement: Placement, source: str, *, faults_enabled: bool, heads: int) -> None:
+    """PlacementError (one line) if ``placement`` (read from ``source``) splits a layer over more
+    satellites than the model has attention ``heads``, or if ``faults_enabled`` and it uses shards,
+    copies or shared satellites, which the 'faults' section does not model."""
+    if placement.shards is not None:
+        split = 1 + (np.asarray(placement.shards) >= 0).sum(axis=1)
+        if split.size and split.max() > heads:
+            layer = int(np.argmax(split))
+            raise PlacementError(f"{source} splits layer {layer}'s attention over {int(split[layer])} satellites but "
+                                 f"the model has {heads} heads (model.heads); use a plan made for this model")
+    beyond = placement.beyond_one_component() if faults_enabled else None
+    if beyond:
+        raise PlacementError(f"{source} {beyond}, which the scenario's 'faults' section does not model (no "
+                             f"retransmission or failure of a shard or copy); drop the faults section or use a "
+                             f"plan of the paper's strategies")
 
 
 Strategy = Callable[[PlacementInput, np.random.Generator], Placement]
