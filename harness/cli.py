@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     topo.add_argument("scenario", type=Path, help="scenario YAML (see topologies/)")
     topo.add_argument("--out", type=Path, required=True, help="output .npz file")
     topo.set_defaults(handler=_topology)
+    paths = commands.add_parser("paths", help="shortest ground -> satellites -> ground path between named ground "
+                                "sites at every snapshot (RTT, hops, satellites) as CSV")
+    paths.add_argument("scenario", type=Path, help="scenario YAML with ground.sites (see topologies/)")
+    paths.add_argument("--pair", nargs=2, action="append", required=True, metavar=("A", "B"),
+                       help="two site names (repeat for more pairs)")
+    paths.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    paths.set_defaults(handler=_paths)
     doctor = commands.add_parser("doctor", help="report ns-3, the compiler and the module's build, and load it "
                                  "(compiling it first if needed)")
     doctor.set_defaults(handler=_doctor)
@@ -86,6 +93,29 @@ def _doctor(args: argparse.Namespace) -> int:
 
     run(lambda line: print(line, flush=True))
     print("ok: the harness is ready")
+    return 0
+
+
+def _paths(args: argparse.Namespace) -> int:
+    from .estimate import check_memory
+    from .formats.ground_paths import write_paths_csv
+    from .pipeline import ground_paths_for
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.out.is_dir():
+        raise HarnessError(f"--out {args.out} is a directory; name a .csv file")
+    if not args.out.parent.is_dir():
+        raise HarnessError(f"--out {args.out}: folder {args.out.parent} does not exist; create it first")
+    check_memory(scenario)
+    results = ground_paths_for(scenario, [tuple(p) for p in args.pair])
+    write_paths_csv(args.out, results)
+    for r in results:
+        reach = r.reachable
+        rtt = r.rtt_ns[reach]
+        span = f"RTT {rtt.min() / 1e6:.3f} to {rtt.max() / 1e6:.3f} ms" if reach.any() else "never reachable"
+        print(f"{r.src} -> {r.dst}: reachable at {int(reach.sum())} of {len(reach)} snapshots, {span}")
+    print(f"-> {args.out}")
     return 0
 
 

@@ -17,6 +17,7 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Optional
 
 import numpy as np
 from sgp4.api import WGS72, Satrec, SatrecArray
@@ -61,7 +62,8 @@ class Constellation:
     """Satellite states over the snapshots.
 
     Satellite ``n`` is slot ``slot_of[n]`` of plane ``plane_of[n]``, with
-    ``n = plane * sats_per_plane + slot``.  Arrays are meant to be treated
+    ``n = plane * sats_per_plane + slot`` for a Walker shell (a TLE constellation,
+    :mod:`harness.constellation_tle`, keeps the file's order).  Arrays are meant to be treated
     as read-only.
 
     Attributes:
@@ -85,11 +87,12 @@ class Constellation:
     plane_of: np.ndarray
     slot_of: np.ndarray
     arg_latitude_rad: np.ndarray
+    total: Optional[int] = None  # satellites when planes differ in size (TLE files); None: P x S
 
     @property
     def num_satellites(self) -> int:
-        """Total number of satellites ``N = planes * sats_per_plane``."""
-        return self.planes * self.sats_per_plane
+        """Total number of satellites: ``planes * sats_per_plane`` for a Walker shell."""
+        return self.planes * self.sats_per_plane if self.total is None else self.total
 
     @property
     def num_snapshots(self) -> int:

@@ -26,6 +26,7 @@ from .analytic import analytic_latency
 from .errors import HarnessError
 from .estimate import check_memory
 from .constellation import Constellation, subsatellite_points_deg, walker_constellation
+from .constellation_tle import build_tle_constellation, build_tle_edges
 from .model import compute_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim, token_outcomes
 from .placement import PlacementInput, load_plan, place
@@ -96,6 +97,10 @@ def prepare(scenario: Scenario) -> Prepared:
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns)
 
 
+#: Constellation kinds read from files: kind -> (constellation builder, ISL builder); the rest are Walker shells.
+TLE_BUILDERS = {"tle": (build_tle_constellation, build_tle_edges)}
+
+
 def rng_for(seed: int, purpose: str) -> np.random.Generator:
     """An independent Generator per purpose (e.g. 'activations', 'placement:rand-intra')."""
     return np.random.default_rng([seed, zlib.crc32(purpose.encode())])
@@ -103,6 +108,8 @@ def rng_for(seed: int, purpose: str) -> np.random.Generator:
 
 def build_constellation(scenario: Scenario) -> Constellation:
     c = scenario.constellation
+    if c.kind in TLE_BUILDERS:
+        return TLE_BUILDERS[c.kind][0](scenario)
     return walker_constellation(kind=c.kind, planes=c.planes, sats_per_plane=c.sats_per_plane,
                                 phasing=c.phasing, altitude_km=c.altitude_km,
                                 inclination_deg=c.inclination_deg, epoch_utc=c.epoch,
@@ -113,7 +120,10 @@ def build_constellation(scenario: Scenario) -> Constellation:
 def build_topology(scenario: Scenario, constellation: Constellation, with_failures: bool = True) -> Topology:
     """The ISL topology; ``with_failures``: with the links of failed satellites down (faults section)."""
     c, links = scenario.constellation, scenario.links
-    edges = plus_grid_edges(kind=c.kind, planes=c.planes, sats_per_plane=c.sats_per_plane, phasing=c.phasing)
+    if c.kind in TLE_BUILDERS:
+        edges = TLE_BUILDERS[c.kind][1](scenario)
+    else:
+        edges = plus_grid_edges(kind=c.kind, planes=c.planes, sats_per_plane=c.sats_per_plane, phasing=c.phasing)
     topology = isl_topology(constellation, edges, grazing_altitude_km=links.grazing_altitude_km,
                             max_angular_rate_rad_s=links.max_angular_rate_rad_s,
                             polar_cutoff_deg=links.polar_cutoff_deg,
@@ -347,3 +357,31 @@ def analyze_directory(directory: Path) -> dict:
     summary = summarize(results)
     formats.write_files(directory, {"summary.json": formats.summary_json(summary), **all_plots(results)})
     return summary
+
+
+def ground_paths_for(scenario: Scenario, pairs: list[tuple[str, str]]) -> list:
+    """The shortest ground -> satellites -> ground path of each pair of the scenario's ground sites at
+    every snapshot (:func:`harness.ground.paths.ground_paths`): a list of ``PairPaths``.
+
+    Example (a notebook)::
+
+        from harness.scenario import load_scenario
+        sc = load_scenario("topologies/hypatia_kuiper_630.yaml")
+        manila_dalian, = ground_paths_for(sc, [("Manila", "Dalian")])
+    """
+    from .ground.paths import ground_paths
+
+    g = scenario.ground
+    names = [s.name for s in g.sites]
+    for a, b in pairs:
+        for name in (a, b):
+            if name not in names:
+                raise HarnessError(f"unknown ground site {name!r}; the scenario's ground.sites are: "
+                                   f"{', '.join(names) or '(none: add ground.sites)'}")
+        if a == b:
+            raise HarnessError(f"pair {a!r} {b!r} joins a site to itself; name two different sites")
+    constellation = build_constellation(scenario)
+    topology = build_topology(scenario, constellation)
+    return ground_paths(constellation, topology, g.sites, pairs, epoch_utc=scenario.constellation.epoch,
+                        convention=g.convention, gsl_rule=g.gsl_rule, min_elevation_deg=g.min_elevation_deg,
+                        max_gsl_length_m=None if g.max_gsl_length_km is None else g.max_gsl_length_km * 1e3)

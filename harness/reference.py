@@ -32,6 +32,8 @@ def _type_name(hint: typing.Any) -> str:
         return "list of names"
     if hint is schema.SatelliteFailureList:
         return "list of {satellite, time_s}"
+    if hint is schema.SiteList:
+        return "list of {name, lat_deg, lon_deg, alt_m}"
     return {int: "integer", float: "number", str: "string", bool: "true/false"}.get(hint, getattr(hint, "__name__",
                                                                                                    str(hint)))
 
@@ -102,5 +104,10 @@ def scenario_reference_markdown() -> str:
               f"- each component's compute time per token (FLOP / compute.satellite_flops) at most "
               f"{schema.MAX_COMPUTE_S:g} s;",
               "- `activations.path` names an existing file when `activations.kind` is `file`, and is unset otherwise;",
-              "- `strategies` names each strategy once."]
+              "- `strategies` names each strategy once;",
+              "- `constellation.kind: tle` needs `tle_file` (read strictly: line length, checksum, epoch) and takes "
+              "planes, satellites and (unless given) epoch_utc from it; the Walker keys (planes, sats_per_plane, "
+              "satellites, phasing, altitude_km, inclination_deg) are refused there, and tle_file, slots_file and "
+              "isl_file are refused for Walker kinds;",
+              "- `ground.gsl_rule: max_length` needs `ground.max_gsl_length_km`; site names are unique."]
     return "\n".join(lines) + "\n"

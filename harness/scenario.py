@@ -26,6 +26,7 @@ from typing import Any, Callable, Optional
 
 from .errors import ScenarioError
 from .strategies import STRATEGY_NAMES
+from .ground.names import GROUND_CONVENTIONS, GSL_RULE_NAMES
 from .formats.files import YamlLoader, read_yaml_file, show as _show
 
 # Header bytes that every packet of a message carries besides its payload (see README "Packets").
@@ -126,10 +127,11 @@ def _parse_utc(text: str) -> datetime:
 
 @dataclass(frozen=True)
 class ConstellationSpec:
-    """The Walker constellation: shape, orbit and epoch."""
+    """The constellation: a Walker shell (shape, orbit, epoch) or a TLE file."""
 
-    kind: str = _spec("walker-delta", help="Walker pattern: planes spread over 360 deg (delta) or 180 deg (star)",
-                      choices=("walker-delta", "walker-star"))
+    kind: str = _spec("walker-delta", help="Walker pattern: planes spread over 360 deg (delta) or 180 deg (star); "
+                      "or 'tle': the satellites of tle_file (planes, slots and satellites are then inferred)",
+                      choices=("walker-delta", "walker-star", "tle"))
     planes: int = _spec(6, help="number of orbital planes P", check=_range(1, MAX_SATELLITES))
     sats_per_plane: Optional[int] = _spec(None, help="satellites per plane S (give this or 'satellites')",
                                           check=_range(1, MAX_SATELLITES))
@@ -139,12 +141,23 @@ class ConstellationSpec:
     altitude_km: float = _spec(550.0, unit="km", help="circular orbit altitude above the equatorial radius",
                                check=_range(160.0, 100_000.0))
     inclination_deg: float = _spec(53.0, unit="deg", help="orbit inclination", check=_within(0.0, 180.0))
-    epoch_utc: str = _spec("2026-01-01T00:00:00Z", unit="UTC", help="instant of the first snapshot",
-                           check=_utc_instant)
+    epoch_utc: str = _spec("2026-01-01T00:00:00Z", unit="UTC", help="instant of the first snapshot (kind tle: "
+                           "default the newest TLE epoch)", check=_utc_instant)
+    tle_file: Optional[str] = _spec(None, help="kind tle: two- or three-line TLE file, relative to the scenario")
+    slots_file: Optional[str] = _spec(None, help="kind tle: optional 'plane,slot' CSV, one row per satellite in TLE "
+                                      "order, instead of inferring planes and slots")
+    isl_file: Optional[str] = _spec(None, help="kind tle: optional ISL list, 'a b' per line (0-based TLE order), "
+                                    "instead of +Grid")
+    plane_tolerance_deg: float = _spec(1.0, unit="deg", help="kind tle: satellites whose inclinations and RAANs agree "
+                                       "within this share a plane", check=_range(1e-6, 90.0))
+    slot_numbering: str = _spec("chained", help="kind tle: slot 0 of each plane is level with or just ahead of the "
+                                "previous plane's ('chained', a Walker pattern's numbering for any phasing) or the first "
+                                "satellite past its ascending node ('from-node', Hypatia's); +Grid links equal slots",
+                                choices=("chained", "from-node"))
 
     @property
     def num_satellites(self) -> int:
-        return self.planes * self.sats_per_plane
+        return self.planes * self.sats_per_plane if self.satellites is None else self.satellites
 
     @property
     def epoch(self) -> datetime:
@@ -382,6 +395,49 @@ class FaultSpec:
                 or self.satellite_failure_rate_per_s > 0)
 
 
+class SiteList(tuple):
+    """Ground sites: a YAML list of ``{name, lat_deg, lon_deg[, alt_m]}``, read into ``(Site, ...)``."""
+
+
+def _sites(value: Any) -> Optional[str]:
+    """The problem with a ``ground.sites`` value, or None."""
+    if not isinstance(value, list):
+        return "must be a list of {name, lat_deg, lon_deg, alt_m} mappings"
+    names = set()
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or not {"name", "lat_deg", "lon_deg"} <= set(item) <= {"name", "lat_deg",
+                                                                                           "lon_deg", "alt_m"}:
+            return (f"entry {i} must be a mapping with keys name, lat_deg, lon_deg and optionally alt_m, "
+                    f"got {_show(item)}")
+        if not isinstance(item["name"], str) or _name_problem(item["name"]):
+            return f"entry {i}: name must be a non-empty string, got {_show(item['name'])}"
+        if item["name"] in names:
+            return f"entry {i}: site {item['name']!r} is listed twice; give each site once"
+        names.add(item["name"])
+        for key, lo, hi in (("lat_deg", -90.0, 90.0), ("lon_deg", -180.0, 360.0), ("alt_m", -500.0, 100_000.0)):
+            v = item.get(key, 0.0)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:  # NaN fails too
+                return f"entry {i} ({item['name']}): {key} must be a number in [{lo:g}, {hi:g}], got {_show(v)}"
+    return None
+
+
+@dataclass(frozen=True)
+class GroundSpec:
+    """Ground sites and their ground-satellite links (GSL)."""
+
+    sites: SiteList = _spec(SiteList(), help="named places: a list of {name, lat_deg, lon_deg, alt_m} (geodetic, "
+                            "east positive, metres above the convention's ellipsoid)")
+    convention: str = _spec("wgs84-ut1", help="Earth model and rotation placing sites and satellites in one "
+                            "Earth-fixed frame (harness/ground/geometry.py)", choices=tuple(GROUND_CONVENTIONS))
+    gsl_rule: str = _spec("min_elevation", help="which satellites a site links to: the highest one above "
+                          "min_elevation_deg, or every one within max_gsl_length_km (Hypatia)",
+                          choices=tuple(GSL_RULE_NAMES))
+    min_elevation_deg: float = _spec(25.0, unit="deg", help="gsl_rule min_elevation: lowest elevation of a usable "
+                                     "satellite", check=_within(0.0, 90.0))
+    max_gsl_length_km: Optional[float] = _spec(None, unit="km", help="gsl_rule max_length: longest usable "
+                                               "ground-satellite link", check=_range(0.0, 1e5, open_low=True))
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One scenario: constellation, links, model, traffic and the strategies to compare."""
@@ -401,6 +457,7 @@ class Scenario:
     traffic: TrafficSpec = _section(TrafficSpec)
     activations: ActivationSpec = _section(ActivationSpec)
     faults: FaultSpec = _section(FaultSpec)
+    ground: GroundSpec = _section(GroundSpec)
     base_dir: str = field(default=".", metadata={"internal": True})
 
     def resolve(self, relative: str) -> Path:
@@ -429,8 +486,9 @@ def scenario_from_dict(raw: Any, *, base_dir: str | Path = ".", source: str = "s
     """Validate a plain dict (as YAML gives it) into a :class:`Scenario`."""
     raw = _apply_model_preset(raw, source)
     scenario = _build(Scenario, raw, source, "")
-    scenario = dataclasses.replace(scenario, base_dir=str(base_dir),
-                                   constellation=_resolve_shape(scenario.constellation, source))
+    scenario = dataclasses.replace(scenario, base_dir=str(base_dir))
+    shape = _resolve_tle if scenario.constellation.kind == "tle" else _resolve_shape
+    scenario = dataclasses.replace(scenario, constellation=shape(scenario, raw, source))
     _check_consistency(scenario, source)
     return scenario
 
@@ -491,6 +549,14 @@ def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str)
         if problem:
             raise ScenarioError(f"{source}: '{key}' {problem}")
         value = SatelliteFailureList((int(v["satellite"]), float(v["time_s"])) for v in value)
+    elif hint is SiteList:
+        problem = _sites(value)
+        if problem:
+            raise ScenarioError(f"{source}: '{key}' {problem}")
+        from .ground.sites import Site
+
+        value = SiteList(Site(v["name"], float(v["lat_deg"]), float(v["lon_deg"]), float(v.get("alt_m", 0.0)))
+                         for v in value)
     elif hint is tuple:
         if isinstance(value, str):
             value = [value]
@@ -519,8 +585,32 @@ def _apply_model_preset(raw: Any, source: str) -> Any:
     return {**raw, "model": {**MODEL_PRESETS[name], **raw["model"]}}
 
 
-def _resolve_shape(c: ConstellationSpec, source: str) -> ConstellationSpec:
+def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
+    """Read and check the TLE file (and sidecar files) now, and fill the shape keys from it."""
+    c = sc.constellation
+    if not c.tle_file:
+        raise ScenarioError(f"{source}: 'constellation.kind' is 'tle' but 'constellation.tle_file' is not set; "
+                            f"name the TLE file")
+    for key in ("planes", "sats_per_plane", "satellites", "phasing", "altitude_km", "inclination_deg"):
+        if key in raw.get("constellation", {}):
+            raise ScenarioError(f"{source}: 'constellation.{key}' does not apply to kind 'tle' (the TLE file gives "
+                                f"the orbits); remove it")
+    from .constellation_tle import load_tle_grid, tle_edges
+
+    explicit = "epoch_utc" in raw.get("constellation", {})
+    records, grid, _, epoch = load_tle_grid(sc, c.epoch if explicit else None)
+    tle_edges(sc, grid, len(records))  # an isl_file is read (strictly) now, not mid-run
+    return dataclasses.replace(c, planes=grid.planes, sats_per_plane=int(grid.sizes.max()), satellites=len(records),
+                               epoch_utc=c.epoch_utc if explicit else epoch.isoformat().replace("+00:00", "Z"))
+
+
+def _resolve_shape(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
     """Fill sats_per_plane from satellites (T) or the other way round, checking T = P x S."""
+    c = sc.constellation
+    for key in ("tle_file", "slots_file", "isl_file"):  # slot_numbering and plane_tolerance_deg: harmless
+        if getattr(c, key) is not None:
+            raise ScenarioError(f"{source}: 'constellation.{key}' is set but 'constellation.kind' is {c.kind!r}; "
+                                f"set kind: tle or remove {key}")
     if c.sats_per_plane is None and c.satellites is None:
         raise ScenarioError(f"{source}: the constellation needs 'constellation.sats_per_plane' or "
                             f"'constellation.satellites'; give one")
@@ -543,11 +633,11 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: the constellation has {c.planes} x {c.sats_per_plane} = {c.num_satellites} "
                             f"satellites, more than the {MAX_SATELLITES} the routing tables hold; lower "
                             f"'constellation.planes' or 'constellation.sats_per_plane'")
-    if c.phasing > c.planes - 1:
+    if c.kind != "tle" and c.phasing > c.planes - 1:
         raise ScenarioError(f"{source}: 'constellation.phasing' is {c.phasing}; it must be in [0, planes - 1] = "
                             f"[0, {c.planes - 1}]")
     grazing = sc.links.grazing_altitude_km
-    if grazing is not None and grazing >= c.altitude_km - SGP4_ALTITUDE_MARGIN_KM:
+    if c.kind != "tle" and grazing is not None and grazing >= c.altitude_km - SGP4_ALTITUDE_MARGIN_KM:
         raise ScenarioError(f"{source}: 'links.grazing_altitude_km' {grazing:g} must be below the orbit altitude "
                             f"{c.altitude_km:g} km less {SGP4_ALTITUDE_MARGIN_KM:g} km (SGP4's orbits dip that much "
                             f"below the nominal altitude); lower it (default 80) or set null for no line-of-sight rule")
@@ -603,6 +693,10 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         if sat >= c.num_satellites:
             raise ScenarioError(f"{source}: 'faults.satellite_failures' names satellite {sat} but the constellation "
                                 f"has {c.num_satellites} (0 to {c.num_satellites - 1}); fix the satellite number")
+    g = sc.ground
+    if g.gsl_rule == "max_length" and g.max_gsl_length_km is None:
+        raise ScenarioError(f"{source}: 'ground.gsl_rule' is 'max_length' but 'ground.max_gsl_length_km' is not set; "
+                            f"give the longest usable link (Hypatia's Kuiper-630: 1260)")
     a = sc.activations
     if a.kind == "file":
         if not a.path:

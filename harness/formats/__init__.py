@@ -8,6 +8,8 @@
 | activation trace (.npy, .csv) | :mod:`harness.formats.activation_trace` | :func:`activation_trace.write_trace`, :func:`activation_trace.read_trace` |
 | results directory | :mod:`harness.traces` | :func:`harness.traces.write_files`, :func:`harness.traces.read_results` |
 | topology export (.npz) | :mod:`harness.traces` | :func:`harness.traces.write_topology_npz` |
+| TLE file, ``plane,slot`` sidecar, ``a b`` ISL list | :mod:`harness.formats.tle` | :func:`tle.read_tle_file`, :func:`tle.write_tle_file`, :func:`tle.read_slots_file`, :func:`tle.read_isl_file` |
+| ground paths CSV (``harness paths``) | :mod:`harness.formats.ground_paths` | :func:`ground_paths.write_paths_csv`, :func:`ground_paths.read_paths_csv` |
 
 Every reader is strict: a missing, oversized, binary, non-UTF-8 or malformed file is one line that
 names the file, the field and the fix (:mod:`harness.formats.files`), and nothing is unpickled.

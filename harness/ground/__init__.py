@@ -1,0 +1,13 @@
+"""The ground segment: sites on the Earth, their geometry to the satellites, ground-satellite link
+(GSL) rules and ground-to-ground paths.
+
+- :mod:`.sites`: named places (latitude, longitude, altitude).
+- :mod:`.geometry`: Earth conventions (ellipsoid, Earth rotation), satellite positions in the
+  Earth-fixed frame per snapshot, slant range and elevation, vectorised over satellites and snapshots.
+- :mod:`.gsl`: which satellites a site may link to (:data:`~.gsl.GSL_RULES`).
+- :mod:`.paths`: the shortest ground -> satellites -> ground path of site pairs, per snapshot.
+"""
+
+from .geometry import CONVENTIONS, elevation_rad, satellites_ecef_m, site_positions_m, slant_range_m  # noqa: F401
+from .gsl import GSL_RULES, gsl_candidates  # noqa: F401
+from .sites import Site  # noqa: F401
