@@ -11,6 +11,12 @@ Default FLOP counts (multiply-accumulate = 2 FLOP), from the model's dimensions,
 
 For LLaMA-MoE-3.5B (hidden 4096, ffn 1376, vocab 32000) that is 134.3 MFLOP per gateway, 33.8 MFLOP
 per expert and 262 MFLOP for the LM head. Each can be overridden in the scenario.
+
+Roofline (``compute.memory_bytes_per_s``): a job of n tokens on a component takes
+max(n x FLOPs / rate, weight bytes / bandwidth). A token's FLOPs are 2 per weight (one
+multiply-accumulate), so a component's weights are its per-token FLOPs / 2 elements of
+``bytes_per_element`` each: 134 MB for a LLaMA-MoE-3.5B gateway, 34 MB per expert, 262 MB for the
+LM head (bf16).
 """
 
 from __future__ import annotations
@@ -55,3 +61,14 @@ def compute_times_ns(model: ModelSpec, satellite_flops: float) -> tuple[np.ndarr
     expert = np.full((model.layers, model.experts), compute_ns(expert_flops(model), satellite_flops),
                      dtype=np.int64)
     return gateway, expert, compute_ns(lm_head_flops(model), satellite_flops)
+
+
+def memory_times_ns(model: ModelSpec, memory_bytes_per_s: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Time to read each component's weights once at ``memory_bytes_per_s``: gateways [L], experts
+    [L, E] and the LM head, ns (the roofline's memory side; see the module docstring)."""
+    def read_ns(flops: float) -> int:
+        return int(round(flops / 2 * model.bytes_per_element / memory_bytes_per_s * 1e9))
+
+    gateway = np.full(model.layers, read_ns(gateway_flops(model)), dtype=np.int64)
+    expert = np.full((model.layers, model.experts), read_ns(expert_flops(model)), dtype=np.int64)
+    return gateway, expert, read_ns(lm_head_flops(model))

@@ -52,6 +52,7 @@ class PacketSimResult:
     retransmissions: np.ndarray = None  # [R, T] int64 messages resent on behalf of each token
     failures: np.ndarray = None         # [R, 6] int64 per request: code, token, layer, expert, kind, time ns
     duplicates: int = 0                 # messages received whole more than once (needless retransmissions)
+    busy_ns: np.ndarray = None          # [N] compute time of the jobs each satellite finished
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -120,7 +121,11 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                    stop_ns: int, progress: Optional[Callable[[int, int], None]] = None,
                    no_route: str = "drop", combine: str = "next-gateway", dispatch: str = "parallel",
                    faults: Optional[FaultSpec] = None,
-                   satellite_fail_ns: Optional[np.ndarray] = None) -> PacketSimResult:
+                   satellite_fail_ns: Optional[np.ndarray] = None,
+                   replica_gateways: Optional[np.ndarray] = None, replica_experts: Optional[np.ndarray] = None,
+                   replica_of: Optional[np.ndarray] = None, prompt_tokens: Optional[np.ndarray] = None,
+                   prefill_counts: Optional[np.ndarray] = None, memory: Optional[ComputeTimes] = None,
+                   max_batch: int = 1, output_tokens: Optional[np.ndarray] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
@@ -133,10 +138,32 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     (``routing.no_route``); ``combine`` and ``dispatch``: ``model.combine``, ``model.dispatch``. ``faults`` sets the retransmission timeout and retries;
     ``satellite_fail_ns`` is ``[N]`` the instant each satellite goes dark (-1: never), whose
     components then fail the tokens that need them.
+
+    Serving (harness/traffic/): ``replica_gateways`` ``[P, L]`` and ``replica_experts`` ``[P, L, E]``
+    place P replicas on disjoint satellites and ``replica_of`` ``[R]`` names each request's (then
+    ``gateways`` and ``experts`` are replica 0's); ``prompt_tokens`` ``[R]`` and ``prefill_counts``
+    ``[R, L, E]`` (prompt tokens per expert) make token 0 of each request with a prompt its prefill.
+    ``memory`` (weight-read times, the roofline's memory side) and ``max_batch`` (a gateway's batch
+    of decode steps) are ``compute.memory_bytes_per_s`` and ``serving.max_batch``. ``output_tokens``
+    ``[R]`` (each in [1, T]) ends request r after its first ``output_tokens[r]`` tokens (the others
+    stay -1).
     """
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
     _check_inputs(topology, routes, gateways, experts, activations, request_starts_ns, num_layers, layers)
+    if replica_gateways is not None:
+        for rep in range(len(replica_gateways)):
+            _check_inputs(topology, routes, replica_gateways[rep], replica_experts[rep], activations,
+                          request_starts_ns, num_layers, layers)
+        every = np.concatenate([np.ravel(replica_gateways), np.ravel(replica_experts)])
+        if len(np.unique(every)) != len(every):
+            raise ValueError("two replicas share a satellite")
+        if replica_of is None or replica_of.shape != (requests,) or not (
+                (0 <= replica_of) & (replica_of < len(replica_gateways))).all():
+            raise ValueError("replica_of must give every request a replica in [0, replicas)")
+    if output_tokens is not None and (np.shape(output_tokens) != (requests,) or np.min(output_tokens) < 1
+                                      or np.max(output_tokens) > tokens):
+        raise ValueError(f"output_tokens must give every request a count in [1, {tokens}]")
 
     from .ns3_runtime import load
 
@@ -149,6 +176,88 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     nodes, network, updater, table = build_network(ns3, topology, routes, links, hold=no_route == "wait")
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
 
+    # One plan per model replica (its requests, re-indexed), all in the same network: replicas sit
+    # on disjoint satellites, so each one's applications only ever talk to each other.
+    if replica_of is None:
+        replica_of = np.zeros(requests, dtype=np.int32)
+        replica_gateways, replica_experts = gateways[None], experts[None]
+    plans = []
+    for rep in range(len(replica_gateways)):
+        idx = np.flatnonzero(replica_of == rep)
+        if len(idx):
+            plans.append((idx, _make_plan(ns3, nodes, links, replica_gateways[rep], replica_experts[rep],
+                                          activations[idx], compute, request_starts_ns[idx], message_bytes,
+                                          combine, dispatch, faults, satellite_fail_ns,
+                                          None if prompt_tokens is None else prompt_tokens[idx],
+                                          None if prefill_counts is None else prefill_counts[idx],
+                                          memory, max_batch,
+                                          None if output_tokens is None else output_tokens[idx])))
+
+    # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
+    # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
+    # boundaries only add stop events, so the packets' event order, and the records, do not change.
+    chunk_ns = int(step_times_ns[1]) if steps > 1 else int(stop_ns)
+    total_tokens = requests * tokens if output_tokens is None else int(np.sum(output_tokens))
+    now_ns = 0
+    clock = time.perf_counter()
+    def resolved() -> int:
+        return sum(int(plan.GetTokensResolved()) for _, plan in plans)
+
+    while now_ns < stop_ns and resolved() < total_tokens:
+        now_ns = min(now_ns + chunk_ns, int(stop_ns))
+        ns3.Simulator.Stop(ns3.NanoSeconds(now_ns) - ns3.Simulator.Now())
+        ns3.Simulator.Run()
+        if progress is not None:
+            progress(now_ns, resolved())
+    run_wall_s = time.perf_counter() - clock
+
+    start = np.empty((requests, tokens), dtype=np.int64)
+    end = np.empty((requests, tokens), dtype=np.int64)
+    combine = np.empty((requests, tokens, layers), dtype=np.int64)
+    retransmissions = np.empty((requests, tokens), dtype=np.int64)
+    failures = np.empty((requests, FAILURE_FIELDS), dtype=np.int64)
+    for idx, plan in plans:
+        for copy, out in ((plan.CopyTokenStarts, start), (plan.CopyTokenEnds, end), (plan.CopyCombines, combine),
+                          (plan.CopyRetransmissions, retransmissions), (plan.CopyFailures, failures)):
+            part = np.empty((len(idx),) + out.shape[1:], dtype=np.int64)
+            copy(part, part.size)
+            out[idx] = part
+    result = PacketSimResult(
+        token_start_ns=start, token_end_ns=end, combine_ns=combine,
+        packets_sent=sum(int(plan.GetPacketsSent()) for _, plan in plans),
+        packets_received=sum(int(plan.GetPacketsReceived()) for _, plan in plans),
+        packets_dropped_no_route=int(network.GetRoutingDroppedPackets()),
+        packets_dropped_queue=int(network.GetQueueDroppedPackets()),
+        packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()),
+        packets_dropped_ttl=int(network.GetTtlExpiredPackets()),
+        packets_held_no_route=int(network.GetHeldPackets()), held_no_route_ns=int(network.GetHeldNs()),
+        packet_hops=int(network.GetPacketHops()),
+        routing_nodes_settled=int(table.GetNodesSettled()), run_wall_s=run_wall_s,
+        retransmissions=retransmissions, failures=failures,
+        duplicates=sum(int(plan.GetDuplicates()) for _, plan in plans), busy_ns=_busy(plans, topology.num_nodes))
+    ns3.Simulator.Destroy()
+    return result
+
+
+def _busy(plans: list, num_nodes: int) -> np.ndarray:
+    """[N] compute time the satellites spent on finished jobs, over every replica's plan."""
+    busy = np.zeros(num_nodes, dtype=np.int64)
+    for _, plan in plans:
+        part = np.empty(num_nodes, dtype=np.int64)
+        plan.CopyBusy(part, num_nodes)
+        busy += part
+    return busy
+
+
+def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.ndarray, activations: np.ndarray,
+               compute: ComputeTimes, request_starts_ns: np.ndarray, message_bytes: int, combine: str,
+               dispatch: str, faults: Optional[FaultSpec], satellite_fail_ns: Optional[np.ndarray],
+               prompt_tokens: Optional[np.ndarray], prefill_counts: Optional[np.ndarray],
+               memory: Optional[ComputeTimes] = None, max_batch: int = 1,
+               output_tokens: Optional[np.ndarray] = None):
+    """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``."""
+    requests, tokens, layers, top_k = activations.shape
+    num_experts = experts.shape[1]
     plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
     plan.SetAttribute("MessageBytes", ns3.UintegerValue(message_bytes))
     plan.SetAttribute("SegmentBytes", ns3.UintegerValue(links.segment_payload_bytes))
@@ -167,51 +276,24 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     plan.SetComputeTimes(_c_array(compute.gateway_ns, np.int64), expert_ns, expert_ns.size,
                          int(compute.lm_head_ns))
     plan.SetRequestStarts(_c_array(request_starts_ns, np.int64), requests)
+    if output_tokens is not None:
+        plan.SetRequestTokens(_c_array(output_tokens, np.int32), requests)
+    if max_batch > 1:
+        plan.SetAttribute("MaxBatch", ns3.UintegerValue(max_batch))
+    if memory is not None:
+        memory_expert_ns = _c_array(memory.expert_ns, np.int64)
+        plan.SetMemoryTimes(_c_array(memory.gateway_ns, np.int64), memory_expert_ns, memory_expert_ns.size,
+                            int(memory.lm_head_ns))
+    if prefill_counts is not None:
+        counts = _c_array(prefill_counts, np.int32)
+        plan.SetPrefill(counts, counts.size, _c_array(prompt_tokens, np.int32), requests)
     if satellite_fail_ns is not None and (np.asarray(satellite_fail_ns) >= 0).any():
         fail_ns = np.asarray(satellite_fail_ns, dtype=np.int64)
         expert_fail = _c_array(fail_ns[experts], np.int64)
         plan.SetFailureTimes(_c_array(fail_ns[gateways], np.int64), expert_fail, expert_fail.size)
     placed = _c_array(experts, np.int32)
     ns3.MoeTokenHelper(plan).Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
-
-    # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
-    # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
-    # boundaries only add stop events, so the packets' event order, and the records, do not change.
-    chunk_ns = int(step_times_ns[1]) if steps > 1 else int(stop_ns)
-    total_tokens = requests * tokens
-    now_ns = 0
-    clock = time.perf_counter()
-    while now_ns < stop_ns and plan.GetTokensResolved() < total_tokens:
-        now_ns = min(now_ns + chunk_ns, int(stop_ns))
-        ns3.Simulator.Stop(ns3.NanoSeconds(now_ns) - ns3.Simulator.Now())
-        ns3.Simulator.Run()
-        if progress is not None:
-            progress(now_ns, int(plan.GetTokensResolved()))
-    run_wall_s = time.perf_counter() - clock
-
-    start = np.empty((requests, tokens), dtype=np.int64)
-    end = np.empty((requests, tokens), dtype=np.int64)
-    combine = np.empty((requests, tokens, layers), dtype=np.int64)
-    plan.CopyTokenStarts(start, start.size)
-    plan.CopyTokenEnds(end, end.size)
-    plan.CopyCombines(combine, combine.size)
-    retransmissions = np.empty((requests, tokens), dtype=np.int64)
-    plan.CopyRetransmissions(retransmissions, retransmissions.size)
-    failures = np.empty((requests, FAILURE_FIELDS), dtype=np.int64)
-    plan.CopyFailures(failures, failures.size)
-    result = PacketSimResult(
-        token_start_ns=start, token_end_ns=end, combine_ns=combine,
-        packets_sent=int(plan.GetPacketsSent()), packets_received=int(plan.GetPacketsReceived()),
-        packets_dropped_no_route=int(network.GetRoutingDroppedPackets()),
-        packets_dropped_queue=int(network.GetQueueDroppedPackets()),
-        packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()),
-        packets_dropped_ttl=int(network.GetTtlExpiredPackets()),
-        packets_held_no_route=int(network.GetHeldPackets()), held_no_route_ns=int(network.GetHeldNs()),
-        packet_hops=int(network.GetPacketHops()),
-        routing_nodes_settled=int(table.GetNodesSettled()), run_wall_s=run_wall_s,
-        retransmissions=retransmissions, failures=failures, duplicates=int(plan.GetDuplicates()))
-    ns3.Simulator.Destroy()
-    return result
+    return plan
 
 
 def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: LinkSpec, hold: bool = False):

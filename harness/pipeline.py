@@ -8,6 +8,7 @@ seed give byte-identical traces whatever strategies are listed alongside.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -17,17 +18,20 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Optional
 
 import numpy as np
 
 from . import activations as activations_mod
+from . import traffic
+from .traffic.prefill import prefill_counts
 from .analytic import analytic_latency
 from .errors import HarnessError
 from .estimate import check_memory
 from .constellation import Constellation, subsatellite_points_deg, walker_constellation
 from .constellation_tle import build_tle_constellation, build_tle_edges
-from .model import compute_times_ns
+from .model import compute_times_ns, memory_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim, token_outcomes
 from .placement import PlacementInput, load_plan, place
 from .routes import PathQuery, unreachable_pairs
@@ -66,6 +70,9 @@ class Prepared:
     request_starts_ns: np.ndarray  # [R]
     stop_ns: int
     satellite_fail_ns: Optional[np.ndarray] = None  # [N] when each satellite goes dark, -1 never; None: no failures
+    requests: Optional[traffic.Requests] = None  # serving runs (a serving section): the traffic step's requests
+    prefill_counts: Optional[np.ndarray] = None  # [R, L, E] prompt tokens per expert, with serving.prefill
+    memory: Optional[ComputeTimes] = None  # weight-read times (roofline), with compute.memory_bytes_per_s
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -85,16 +92,31 @@ def prepare(scenario: Scenario) -> Prepared:
         fail_ns = np.where(failed_from < topology.num_snapshots,
                            times_ns[np.minimum(failed_from, topology.num_snapshots - 1)], -1)
         log.info("%d satellites fail during the run", int((fail_ns >= 0).sum()))
-    trace = build_activations(scenario)
+    gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
+    requests = counts = None
+    if scenario.serving.enabled:
+        requests = traffic.build_requests(scenario, gateway_ns, lm_head_ns)
+    prompt = requests.max_prompt_tokens if requests is not None else 0
+    trace = build_activations(scenario, prompt_tokens=prompt)
+    probabilities = trace.probabilities()  # the prompts' tokens too: they load the experts as well
+    if prompt:
+        counts = prefill_counts(trace.experts[:, :prompt], requests.prompt_tokens, scenario.model.experts)
+        trace = activations_mod.ActivationTrace(experts=np.ascontiguousarray(trace.experts[:, prompt:]),
+                                                num_experts=trace.num_experts)
     inputs = PlacementInput(topology=healthy, arg_latitude_rad=constellation.arg_latitude_rad,
-                            probabilities=trace.probabilities(), layers=scenario.model.layers,
+                            probabilities=probabilities, layers=scenario.model.layers,
                             experts=scenario.model.experts, subnets=scenario.placement.subnets,
                             plane_of=constellation.plane_of)
-    gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
+    memory = None
+    if scenario.compute.memory_bytes_per_s is not None:
+        memory = ComputeTimes(*memory_times_ns(scenario.model, scenario.compute.memory_bytes_per_s))
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
+    if requests is not None:
+        starts = requests.arrival_ns
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
-                    starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns)
+                    starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
+                    requests, counts, memory)
 
 
 #: Constellation kinds read from files: kind -> (constellation builder, ISL builder); the rest are Walker shells.
@@ -144,10 +166,12 @@ def satellite_failure_snapshots(scenario: Scenario, topology: Topology) -> Optio
     return failure_snapshots(topology.times_s, times_s)
 
 
-def build_activations(scenario: Scenario) -> activations_mod.ActivationTrace:
+def build_activations(scenario: Scenario, prompt_tokens: int = 0) -> activations_mod.ActivationTrace:
+    """The activation trace: ``[R, P + T, L, k]`` with ``prompt_tokens`` P (the longest prompt, with
+    serving.prefill) before each request's T decode tokens (see harness/traffic/prefill.py)."""
     m, t, a = scenario.model, scenario.traffic, scenario.activations
-    shape = dict(requests=t.requests, tokens=t.tokens_per_request, layers=m.layers, experts=m.experts,
-                 top_k=m.top_k)
+    shape = dict(requests=t.requests, tokens=prompt_tokens + t.tokens_per_request, layers=m.layers,
+                 experts=m.experts, top_k=m.top_k)
     if a.kind == "file":
         return activations_mod.load_trace(scenario.resolve(a.path), **shape)
     return activations_mod.synthetic_trace(**shape, skew=a.skew, stickiness=a.stickiness,
@@ -176,13 +200,16 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
              time.perf_counter() - clock)
 
     if plan is not None:
-        placements = [load_plan(plan, num_satellites=topology.num_nodes, layers=scenario.model.layers,
-                                experts=scenario.model.experts)]
+        if scenario.serving.replicas > 1:
+            raise HarnessError("a saved plan is one copy of the model; run it with serving.replicas: 1, or run "
+                               "the scenario's strategies, which are placed once per replica")
+        placements = [[load_plan(plan, num_satellites=topology.num_nodes, layers=scenario.model.layers,
+                                 experts=scenario.model.experts)]]
     else:
         placements = []
         for name in scenario.strategies:
             clock = time.perf_counter()
-            placements.append(place(name, inputs, rng_for(scenario.seed, f"placement:{name}")))
+            placements.append(place_replicas(name, inputs, scenario.seed, scenario.serving.replicas))
             log.info("%s: placed (%.2f s)", name, time.perf_counter() - clock)
     jobs = min(len(placements), available_cores() if jobs is None else max(1, jobs))
     if jobs == 1:
@@ -193,6 +220,22 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
     return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of)
 
 
+def place_replicas(name: str, inputs: PlacementInput, seed: int, replicas: int) -> list:
+    """``replicas`` placements of strategy ``name`` on disjoint satellites: replica r is the strategy
+    placed again with the satellites of replicas < r marked unavailable (each replica draws from a
+    Generator of its own; replica 0 is exactly the placement without replicas)."""
+    placements = [place(name, inputs, rng_for(seed, f"placement:{name}"))]
+    if replicas > 1 and not hasattr(inputs, "unavailable"):
+        raise HarnessError("serving.replicas > 1 needs the placement package's unavailable-satellite mask "
+                           "(harness/placement/, issue 10), not in this build; set serving.replicas: 1")
+    used = np.zeros(inputs.topology.num_nodes, dtype=bool)
+    for r in range(1, replicas):
+        used[placements[-1].components] = True
+        placements.append(place(name, dataclasses.replace(inputs, unavailable=used.copy()),
+                                rng_for(seed, f"placement:{name}:replica-{r}")))
+    return placements
+
+
 def available_cores() -> int:
     """Cores this process may run on."""
     try:
@@ -201,32 +244,53 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optional[ProgressCallback]):
-    """One placement through the analytic model and ns-3: its trace."""
+def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: Optional[ProgressCallback]):
+    """One strategy's placement (one per model replica) through the analytic model and ns-3: its trace."""
     clock = time.perf_counter()
+    placement = replicas[0]
     name, topology, stop_ns = placement.strategy, prep.topology, prep.stop_ns
     total_tokens = scenario.traffic.requests * scenario.traffic.tokens_per_request
+    if prep.requests is not None:
+        total_tokens = int(prep.requests.output_tokens.sum())
     routes = prep.paths
-    cut = unreachable_pairs(routes, placement.message_pairs())
+    cut = unreachable_pairs(routes, np.concatenate([p.message_pairs() for p in replicas]))
     if len(cut):
         first = cut[0]
         log.warning("%s: %d (snapshot, pair) combinations have no route, e.g. satellite %d cannot reach "
                     "%d in snapshot %d (t = %.3f s); tokens crossing them stall", name, len(cut), first[1],
                     first[2], first[0], topology.times_s[first[0]])
+    compute = prep.compute
+    if prep.memory is not None:  # one token a job: the roofline is max(compute, weight read) per component
+        compute = ComputeTimes(np.maximum(compute.gateway_ns, prep.memory.gateway_ns),
+                               np.maximum(compute.expert_ns, prep.memory.expert_ns),
+                               max(compute.lm_head_ns, prep.memory.lm_head_ns))
     common = dict(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
-                  experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
+                  experts=placement.experts, activations=prep.trace.experts, compute=compute,
                   request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
     shape = dict(no_route=scenario.routing.no_route, combine=scenario.model.combine,
                  dispatch=scenario.model.dispatch)
-    model = analytic_latency(**common, **shape)
+    serving = {}
+    if prep.requests is not None:
+        # A serving run: the analytic model has no queueing, so it does not apply (tokens.csv -1).
+        model = _not_modelled(prep.trace.experts.shape[:2])
+        req = prep.requests
+        serving = dict(replica_gateways=np.stack([p.gateways for p in replicas]),
+                       replica_experts=np.stack([p.experts for p in replicas]), replica_of=req.replica,
+                       prompt_tokens=req.prompt_tokens if prep.prefill_counts is not None else None,
+                       prefill_counts=prep.prefill_counts, max_batch=scenario.serving.max_batch,
+                       output_tokens=req.output_tokens)
+    else:
+        model = analytic_latency(**common, **shape)
 
     def report(now_ns: int, done: int) -> None:
         if progress is not None:
             progress(name, now_ns / 1e9, stop_ns / 1e9, done, total_tokens)
 
-    result = run_packet_sim(**common, seed=scenario.seed, stop_ns=stop_ns, progress=report, **shape,
-                            faults=scenario.faults,
-                            satellite_fail_ns=prep.satellite_fail_ns)
+    # ns-3 gets the FLOPs side and the memory side apart: a batch or a prefill of n tokens takes
+    # max(n x compute, memory), not n x max(compute, memory).
+    result = run_packet_sim(**{**common, "compute": prep.compute}, memory=prep.memory, seed=scenario.seed,
+                            stop_ns=stop_ns, progress=report, **shape, faults=scenario.faults,
+                            satellite_fail_ns=prep.satellite_fail_ns, **serving)
     faults = {}
     if scenario.faults.enabled:
         status, reason = token_outcomes(result, placement.gateways, placement.experts,
@@ -265,7 +329,26 @@ def _run_strategy(scenario: Scenario, prep: Prepared, placement, progress: Optio
         experts=placement.experts, subnets=placement.subnets, analytic_ns=model.latency_ns,
         compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
         propagation_ns=model.propagation_ns, counters=counters, **faults,
-        route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None)
+        route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None,
+        serving=_serving_records(scenario, prep, serving, result) if serving else None)
+
+
+def _not_modelled(shape: tuple) -> SimpleNamespace:
+    """The analytic model's fields, all -1: not applicable."""
+    none = np.full(shape, -1, dtype=np.int64)
+    return SimpleNamespace(latency_ns=none, compute_ns=none, serialization_ns=none, propagation_ns=none,
+                           wait_ns=none)
+
+
+def _serving_records(scenario: Scenario, prep: Prepared, serving: dict, result) -> dict:
+    """requests.csv's table and the satellites' busy time of a serving run."""
+    from .traffic.report import request_table
+
+    req = prep.requests
+    table, status = request_table(req.arrival_ns, req.replica, req.prompt_tokens, req.output_tokens,
+                                  result.token_end_ns)
+    return dict(table=table, status=status, busy_ns=result.busy_ns, replica=req.replica, output_tokens=req.output_tokens,
+                replica_gateways=serving["replica_gateways"], replica_experts=serving["replica_experts"])
 
 
 #: What forked strategy processes read: set by _run_in_processes just before it forks them.
@@ -284,7 +367,7 @@ def _strategy_in_child(index: int):
 
 def _packet_work(prep: Prepared, placement) -> int:
     """Hops of all of a placement's message paths at the first snapshot: its simulation's cost, roughly."""
-    pairs = placement.message_pairs()
+    pairs = np.concatenate([p.message_pairs() for p in placement])
     _, hops = prep.paths.lookup(np.zeros(len(pairs), dtype=np.int64), pairs[:, 0], pairs[:, 1])
     return int(np.maximum(hops, 0).sum())
 
@@ -343,6 +426,16 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
             "satellites.csv": formats.satellites_csv(result.plane_of, result.slot_of, result.lat_deg,
                                                      result.lon_deg),
         })
+        if any(tr.serving is not None for tr in result.traces):
+            from .formats import requests as serving_formats
+
+            rows = {}
+            for tr in result.traces:
+                rows[tr.strategy], rows[tr.strategy + ":status"] = tr.serving["table"], tr.serving["status"]
+            formats.write_files(staging, {
+                "requests.csv": serving_formats.requests_csv(rows, [tr.strategy for tr in result.traces]),
+                "satellite_busy.csv": serving_formats.busy_csv({tr.strategy: tr.serving["busy_ns"]
+                                                                for tr in result.traces})})
         summary = analyze_directory(staging)
     return summary
 
@@ -355,7 +448,12 @@ def analyze_directory(directory: Path) -> dict:
 
     results = formats.read_results(directory)
     summary = summarize(results)
-    formats.write_files(directory, {"summary.json": formats.summary_json(summary), **all_plots(results)})
+    plots = all_plots(results)
+    if (directory / "requests.csv").is_file():
+        from .traffic.summary import add_serving
+
+        plots.update(add_serving(summary, results, directory))
+    formats.write_files(directory, {"summary.json": formats.summary_json(summary), **plots})
     return summary
 
 

@@ -57,7 +57,11 @@ def _section_rows(cls: type, prefix: str) -> list[str]:
     hints = typing.get_type_hints(cls)
     rows = []
     for f in dataclasses.fields(cls):
-        if f.metadata.get("internal") or dataclasses.is_dataclass(hints[f.name]):
+        if f.metadata.get("internal"):
+            continue
+        if dataclasses.is_dataclass(hints[f.name]):  # a section inside a section: its keys, dotted
+            rows.append(f"| `{prefix}{f.name}` | section | | | {f.metadata['help'].rstrip('.')}: the keys below |")
+            rows += _section_rows(hints[f.name], f"{prefix}{f.name}.")
             continue
         meta = f.metadata
         text = meta["help"]

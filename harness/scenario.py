@@ -244,6 +244,12 @@ class ComputeSpec:
 
     satellite_flops: float = _spec(7.28e9, unit="FLOP/s", help="effective compute of every satellite",
                                    check=_range(1.0, 1e18))
+    memory_bytes_per_s: Optional[float] = _spec(None, unit="B/s", help="memory bandwidth of every satellite: "
+                                                "with it, a compute job of n tokens takes max(n x FLOPs / "
+                                                "satellite_flops, weight bytes / this) (roofline; the weights "
+                                                "of a component are its per-token FLOPs / 2 elements of "
+                                                "model.bytes_per_element). null: FLOPs only",
+                                                check=_range(1.0, 1e18))
 
 
 #: Published models, by name: the shape keys a ``model.preset`` fills in (explicit keys win).
@@ -346,6 +352,55 @@ class ActivationSpec:
     stickiness: float = _spec(0.05, help="probability that a token reuses the previous token's experts",
                               check=_within(0.0, 1.0))
     path: Optional[str] = _spec(None, help="trace file (.npy or .csv) when kind is 'file', relative to the scenario")
+
+
+@dataclass(frozen=True)
+class LengthSpec:
+    """A token-length distribution (harness/traffic/lengths.py): fixed, uniform or lognormal."""
+
+    kind: str = _spec("fixed", help="'fixed' (tokens), 'uniform' (whole numbers in [low, high]) or 'lognormal' "
+                      "(median x exp(sigma x N(0,1)), rounded, clipped to [low, high])",
+                      choices=("fixed", "uniform", "lognormal"))
+    tokens: int = _spec(0, help="the length when kind is 'fixed' (serving.output: 0 means "
+                        "traffic.tokens_per_request)", check=_range(0, 65536))
+    low: int = _spec(1, help="smallest length (uniform, lognormal)", check=_range(0, 65536))
+    high: int = _spec(512, help="largest length (uniform, lognormal)", check=_range(0, 65536))
+    median: float = _spec(128.0, help="median length (lognormal)", check=_range(0.0, 65536.0, open_low=True))
+    sigma: float = _spec(1.0, help="standard deviation of the length's natural log (lognormal)",
+                         check=_range(0.0, 10.0))
+
+
+@dataclass(frozen=True)
+class ServingSpec:
+    """Serving under load (harness/traffic/): arrivals, prompt lengths, prefill and model replicas."""
+
+    arrivals: str = _spec("fixed", help="request arrivals: 'fixed' (request r at r x traffic.request_spacing_s, "
+                          "as without this section), 'poisson' (rate_per_s) or 'file' (arrivals_path)",
+                          choices=("fixed", "poisson", "file"))
+    rate_per_s: Optional[float] = _spec(None, unit="1/s", help="mean arrival rate of the Poisson arrivals",
+                                        check=_range(0.0, 1e6, open_low=True))
+    arrivals_path: Optional[str] = _spec(None, help="CSV 'time_s,prompt_tokens' or 'time_s,prompt_tokens,"
+                                         "output_tokens' (one request per line, header first) when arrivals is "
+                                         "'file', relative to the scenario; its lengths replace serving.prompt "
+                                         "(and serving.output)")
+    prompt: LengthSpec = _section(LengthSpec)
+    output: LengthSpec = _section(LengthSpec)
+    prefill: bool = _spec(False, help="run each request's prompt through every layer before decoding (token 0 of "
+                          "the request is then the prefill pass, whose LM head gives the first output token)")
+    replicas: int = _spec(1, help="copies of the model on disjoint satellites; replica r is the strategy placed "
+                          "again without the satellites of replicas < r", check=_range(1, 64))
+    max_batch: int = _spec(1, help="continuous batching: a gateway runs up to this many waiting decode steps "
+                           "(attention, or the LM head) as one job; it helps only with compute.memory_bytes_per_s "
+                           "(roofline), FLOPs alone scale with the batch. 1: no batching", check=_range(1, 65536))
+    replica_policy: str = _spec("round-robin", help="which replica a request goes to: 'round-robin' or "
+                                "'least-outstanding-work' (the replica whose queued work, drained at its "
+                                "bottleneck satellite's rate, ends first)",
+                                choices=("round-robin", "least-outstanding-work"))
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the run is a serving run (requests.csv written, the analytic model marked not applicable)."""
+        return self != ServingSpec()
 
 
 class SatelliteFailureList(tuple):
@@ -458,6 +513,7 @@ class Scenario:
     activations: ActivationSpec = _section(ActivationSpec)
     faults: FaultSpec = _section(FaultSpec)
     ground: GroundSpec = _section(GroundSpec)
+    serving: ServingSpec = _section(ServingSpec)
     base_dir: str = field(default=".", metadata={"internal": True})
 
     def resolve(self, relative: str) -> Path:
@@ -697,6 +753,7 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     if g.gsl_rule == "max_length" and g.max_gsl_length_km is None:
         raise ScenarioError(f"{source}: 'ground.gsl_rule' is 'max_length' but 'ground.max_gsl_length_km' is not set; "
                             f"give the longest usable link (Hypatia's Kuiper-630: 1260)")
+    _check_serving(sc, source)
     a = sc.activations
     if a.kind == "file":
         if not a.path:
@@ -712,3 +769,58 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     elif a.path is not None:
         raise ScenarioError(f"{source}: 'activations.path' is set but 'activations.kind' is 'synthetic'; "
                             f"set kind: file or remove path")
+
+
+def _check_serving(sc: Scenario, source: str) -> None:
+    """The serving section's cross-key rules."""
+    v, m = sc.serving, sc.model
+    if v.arrivals == "poisson" and v.rate_per_s is None:
+        raise ScenarioError(f"{source}: 'serving.arrivals' is 'poisson' but 'serving.rate_per_s' is not set; give "
+                            f"the mean arrival rate in requests per second")
+    if v.arrivals != "poisson" and v.rate_per_s is not None:
+        raise ScenarioError(f"{source}: 'serving.rate_per_s' is set but 'serving.arrivals' is {_show(v.arrivals)}; "
+                            f"set arrivals: poisson or remove rate_per_s")
+    if v.arrivals == "file":
+        if not v.arrivals_path:
+            raise ScenarioError(f"{source}: 'serving.arrivals' is 'file' but 'serving.arrivals_path' is not set; "
+                                f"name the arrivals CSV")
+        if not sc.resolve(v.arrivals_path).is_file():
+            raise ScenarioError(f"{source}: arrivals file {_show(str(sc.resolve(v.arrivals_path)))} not found; fix "
+                                f"'serving.arrivals_path' (it is relative to the scenario file)")
+    elif v.arrivals_path is not None:
+        raise ScenarioError(f"{source}: 'serving.arrivals_path' is set but 'serving.arrivals' is "
+                            f"{_show(v.arrivals)}; set arrivals: file or remove arrivals_path")
+    p = v.prompt
+    if p.low > p.high:
+        raise ScenarioError(f"{source}: 'serving.prompt.low' {p.low} is above 'serving.prompt.high' {p.high}; "
+                            f"swap them")
+    if v.prefill:
+        if m.dispatch != "parallel":
+            raise ScenarioError(f"{source}: 'serving.prefill' needs 'model.dispatch' 'parallel' (a prompt's tokens "
+                                f"go to many experts at once); set dispatch: parallel or prefill: false")
+        longest = p.tokens if p.kind == "fixed" else p.high
+        segments = -(-longest * m.hidden_bytes // sc.links.segment_payload_bytes)
+        if segments > 65535:
+            raise ScenarioError(f"{source}: a prefill message of {longest} prompt tokens is {segments} packets, more "
+                                f"than the 65535 a message header counts; lower the prompt length or raise "
+                                f"'links.mtu_bytes'")
+        if sc.links.queue_packets < m.top_k * segments:
+            raise ScenarioError(f"{source}: 'links.queue_packets' {sc.links.queue_packets} cannot hold one prefill "
+                                f"layer's burst ({m.top_k} x {segments} packets for {longest} prompt tokens): packets "
+                                f"would be dropped and the request stall; raise queue_packets to at least "
+                                f"{m.top_k * segments}")
+    o, most = v.output, sc.traffic.tokens_per_request
+    if o.kind == "fixed" and o.tokens > most:
+        raise ScenarioError(f"{source}: 'serving.output.tokens' {o.tokens} is above 'traffic.tokens_per_request' "
+                            f"{most} (the activation trace's decode length, the longest output); raise "
+                            f"tokens_per_request or lower the output (0: tokens_per_request)")
+    if o.kind != "fixed" and not 1 <= o.low <= o.high <= most:
+        raise ScenarioError(f"{source}: 'serving.output' draws lengths in [low, high] = [{o.low}, {o.high}], which "
+                            f"must lie in [1, traffic.tokens_per_request = {most}] (the longest output); set "
+                            f"serving.output.low/high or raise tokens_per_request")
+    if v.arrivals != "file" and not v.prefill and (p.kind != "fixed" or p.tokens):
+        raise ScenarioError(f"{source}: 'serving.prompt' is set but 'serving.prefill' is false, so prompts would "
+                            f"do nothing; set prefill: true or remove prompt")
+    if v.replicas * m.num_components > sc.constellation.num_satellites:
+        raise ScenarioError(f"{source}: {v.replicas} replicas need {v.replicas * m.num_components} satellites but "
+                            f"the constellation has {sc.constellation.num_satellites}; lower 'serving.replicas'")

@@ -241,8 +241,7 @@ def run_sweep(sweep: Sweep, scheduler: Optional[str] = None, workers: Optional[i
 def collect(sweep: Sweep) -> str:
     """The sweep table as CSV: one row per finished point and strategy."""
     out = io.StringIO()
-    out.write(",".join(["point", *sweep.keys, "strategy", "tokens", "completed", "mean_ns", "p50_ns", "p95_ns",
-                        "p99_ns"]) + "\n")
+    summaries = []
     for point in sweep.points:
         if not point.done:
             continue
@@ -250,12 +249,66 @@ def collect(sweep: Sweep) -> str:
         if not isinstance(summary, dict) or not isinstance(summary.get("strategies"), dict):
             raise ResultsError(f"{point.out_dir / 'summary.json'}: field 'strategies' is missing; remove the "
                                f"point's directory and run the sweep again")
+        summaries.append((point, summary))
+    # Serving sweeps (every point a serving run) add throughput and TTFT / TPOT percentiles.
+    serving = bool(summaries) and all("serving" in stats for _, s in summaries for stats in s["strategies"].values())
+    out.write(",".join(["point", *sweep.keys, "strategy", "tokens", "completed", "mean_ns", "p50_ns", "p95_ns",
+                        "p99_ns", *(SERVING_COLUMNS if serving else ())]) + "\n")
+    for point, summary in summaries:
         for name, stats in summary["strategies"].items():
             cells = [point.index, *(point.values[k] for k in sweep.keys), name, stats["tokens"],
                      stats["completed"], *(stats[f] if stats[f] is not None else "" for f in
                                            ("mean_ns", "p50_ns", "p95_ns", "p99_ns"))]
+            if serving:
+                v = stats["serving"]
+                cells += [("" if x is None else x) for x in (
+                    v["throughput_tokens_per_s"], v["steady_throughput_tokens_per_s"], v["ttft"]["p50_ns"],
+                    v["ttft"]["p99_ns"], v["tpot"]["p50_ns"], v["tpot"]["p99_ns"])]
             out.write(",".join(str(c) for c in cells) + "\n")
     return out.getvalue()
+
+
+#: sweep.csv's extra columns when every point is a serving run (summary.json's "serving").
+SERVING_COLUMNS = ("throughput_tokens_per_s", "steady_throughput_tokens_per_s", "ttft_p50_ns", "ttft_p99_ns",
+                   "tpot_p50_ns", "tpot_p99_ns")
+
+
+def serving_plot_png(sweep: Sweep, table_csv: str) -> bytes:
+    """The throughput-latency curve of a serving sweep: throughput, TTFT and TPOT (p50, p99) against
+    the first swept key (the arrival rate), one line per strategy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    lines = table_csv.strip().splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","))) for line in lines[1:]]
+    x_key = sweep.keys[0]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    for name in dict.fromkeys(r["strategy"] for r in rows):
+        mine = sorted((r for r in rows if r["strategy"] == name), key=lambda r: float(r[x_key]))
+        x = np.array([float(r[x_key]) for r in mine])
+
+        def col(key: str) -> np.ndarray:
+            return np.array([float(r[key]) if r[key] else np.nan for r in mine])
+
+        axes[0].plot(x, col("steady_throughput_tokens_per_s"), marker="o", label=name)
+        for ax, what in ((axes[1], "ttft"), (axes[2], "tpot")):
+            ax.plot(x, col(f"{what}_p50_ns") / 1e9, marker="o", label=f"{name} p50")
+            ax.plot(x, col(f"{what}_p99_ns") / 1e9, marker="x", ls="--", label=f"{name} p99")
+    for ax, label in zip(axes, ("steady throughput (tokens/s)", "TTFT (s)", "TPOT (s)")):
+        ax.set_xlabel(x_key)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"sweep {sweep.name}: throughput and latency against offered load")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def sweep_plot_png(sweep: Sweep, table_csv: str) -> bytes:
@@ -298,6 +351,8 @@ def sweep_plot_png(sweep: Sweep, table_csv: str) -> bytes:
 def write_collection(sweep: Sweep) -> str:
     table = collect(sweep)
     write_files(sweep.out_dir, {"sweep.csv": table, "sweep.png": sweep_plot_png(sweep, table)})
+    if SERVING_COLUMNS[0] in table.split("\n", 1)[0]:
+        write_files(sweep.out_dir, {"serving.png": serving_plot_png(sweep, table)})
     if sweep.report == "paper":
         from .paper import compare_sweep, format_table, paper_csv
 

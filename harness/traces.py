@@ -89,6 +89,8 @@ class StrategyTrace:
     status: Optional[np.ndarray] = None           # [R, T] str, with faults on
     reason: Optional[np.ndarray] = None           # [R, T] str, with faults on
     route_wait_ns: Optional[np.ndarray] = None    # [R, T] analytic time held for a route, with no_route 'wait'
+    serving: Optional[dict] = None  # serving runs: requests.csv's table and status, busy_ns [N], replica [R],
+    #                                 replica_gateways [P, L], replica_experts [P, L, E]
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -114,13 +116,22 @@ def tokens_csv(traces: list[StrategyTrace]) -> str:
                                                      tr.propagation_ns)])
         if wait:
             table = np.column_stack([table, tr.route_wait_ns.ravel()])
+        keep = _kept_tokens(tr)
         if faults:
             table = np.column_stack([table, tr.retransmissions.ravel()])
-            suffixes = [f",{st},{why}" for st, why in zip(tr.status.ravel(), tr.reason.ravel())]
-            _write_rows(out, tr.strategy, table, suffixes)
+            suffixes = [f",{st},{why}" for st, why, k in zip(tr.status.ravel(), tr.reason.ravel(), keep) if k]
+            _write_rows(out, tr.strategy, table[keep], suffixes)
         else:
-            _write_rows(out, tr.strategy, table)
+            _write_rows(out, tr.strategy, table[keep])
     return out.getvalue()
+
+
+def _kept_tokens(tr: StrategyTrace) -> np.ndarray:
+    """``[R x T]`` bool: the tokens a request runs (serving runs: its first output_tokens[r]; else all)."""
+    requests, tokens = tr.token_start_ns.shape
+    if tr.serving is None:
+        return np.ones(requests * tokens, dtype=bool)
+    return (np.arange(tokens)[None, :] < np.asarray(tr.serving["output_tokens"])[:, None]).ravel()
 
 
 def layers_csv(traces: list[StrategyTrace]) -> str:
@@ -132,10 +143,16 @@ def layers_csv(traces: list[StrategyTrace]) -> str:
         r, t, l = np.meshgrid(np.arange(requests), np.arange(tokens), np.arange(layers), indexing="ij")
         expert_ids = tr.activations.reshape(-1, k)
         layer = l.ravel()
-        expert_sats = tr.experts[layer[:, None], expert_ids]
-        table = np.column_stack([r.ravel(), t.ravel(), layer, tr.gateways[layer], expert_ids, expert_sats,
+        if tr.serving is not None:  # each request on its replica's satellites
+            rep_of = tr.serving["replica"][r.ravel()]
+            gateway_sats = tr.serving["replica_gateways"][rep_of, layer]
+            expert_sats = tr.serving["replica_experts"][rep_of[:, None], layer[:, None], expert_ids]
+        else:
+            gateway_sats = tr.gateways[layer]
+            expert_sats = tr.experts[layer[:, None], expert_ids]
+        table = np.column_stack([r.ravel(), t.ravel(), layer, gateway_sats, expert_ids, expert_sats,
                                  tr.combine_ns.ravel()])
-        _write_rows(out, tr.strategy, table)
+        _write_rows(out, tr.strategy, table[np.repeat(_kept_tokens(tr), layers)])
     return out.getvalue()
 
 

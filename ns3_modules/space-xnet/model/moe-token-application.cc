@@ -67,6 +67,10 @@ MoeTokenApplication::GetTypeId()
                             "retries or a component it needed was lost.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_requestFailedTrace),
                             "ns3::MoeTokenApplication::RequestFailedTracedCallback")
+            .AddTraceSource("ComputeDone",
+                            "A compute job ended: the satellite (node id) and the job's duration.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_computeTrace),
+                            "ns3::MoeTokenApplication::ComputeTracedCallback")
             .AddTraceSource("Duplicate",
                             "A message of (request, token) arrived whole again after it had "
                             "been received: a retransmission that was not needed.",
@@ -78,7 +82,8 @@ MoeTokenApplication::GetTypeId()
 MoeTokenApplication::MoeTokenApplication()
     : m_role(GATEWAY),
       m_layer(0),
-      m_expert(0)
+      m_expert(0),
+      m_batchRunning(false)
 {
 }
 
@@ -135,7 +140,10 @@ MoeTokenApplication::RunCompute(Time duration, std::function<void()> done)
 {
     Time start = std::max(Simulator::Now(), m_busyUntil);
     m_busyUntil = start + duration;
-    Simulator::Schedule(m_busyUntil - Simulator::Now(), std::move(done));
+    Simulator::Schedule(m_busyUntil - Simulator::Now(), [this, duration, done = std::move(done)]() {
+        m_computeTrace(GetNode()->GetId(), duration);
+        done();
+    });
 }
 
 void
@@ -147,7 +155,7 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
         return;
     }
     m_plan->RecordTokenStart(request, token, Simulator::Now());
-    RunCompute(m_plan->GetGatewayCompute(0), [this, request, token]() {
+    RunStep(ATTENTION, request, token, [this, request, token]() {
         if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
         {
             SendToExperts(request, token);
@@ -158,6 +166,11 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
 void
 MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
 {
+    if (m_plan->IsPrefill(request, token))
+    {
+        SendPrefillToExperts(request, token);
+        return;
+    }
     MoeTokenHeader header;
     header.m_request = request;
     header.m_token = token;
@@ -207,7 +220,7 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
 {
     NS_LOG_FUNCTION(this << request << token);
     m_plan->RecordTokenEnd(request, token, Simulator::Now());
-    if (token + 1 < m_plan->GetNTokens())
+    if (token + 1 < m_plan->GetRequestTokens(request))
     {
         StartToken(request, token + 1);
     }
@@ -256,15 +269,15 @@ MoeTokenApplication::SendMessage(uint32_t role, uint32_t layer, uint32_t expert,
 void
 MoeTokenApplication::SendSegments(Ipv4Address destination, const MoeTokenHeader& header)
 {
-    uint32_t bytes = m_plan->GetMessageBytes();
+    uint64_t bytes = MessageBytes(header);
     uint32_t segment = m_plan->GetSegmentBytes();
     MoeTokenHeader h = header;
     h.m_segments = static_cast<uint16_t>((bytes + segment - 1) / segment);
     NS_LOG_LOGIC("send " << h << " to " << destination);
     InetSocketAddress to(destination, m_plan->GetPort());
-    for (uint32_t offset = 0; offset < bytes; offset += segment)
+    for (uint64_t offset = 0; offset < bytes; offset += segment)
     {
-        Ptr<Packet> p = Create<Packet>(std::min(segment, bytes - offset));
+        Ptr<Packet> p = Create<Packet>(static_cast<uint32_t>(std::min<uint64_t>(segment, bytes - offset)));
         p->AddHeader(h);
         m_txTrace(p);
         m_socket->SendTo(p, 0, to);
@@ -434,7 +447,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     if (h.m_kind == MoeTokenHeader::HIDDEN_STATE)
     {
         NS_ABORT_MSG_IF(m_role != EXPERT, "a hidden state reached a gateway");
-        RunCompute(m_plan->GetExpertCompute(m_layer, m_expert), [this, request, token]() {
+        RunCompute(ExpertWork(request, token), [this, request, token]() {
             if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
             {
                 SendOutput(request, token);
@@ -448,7 +461,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
         uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
         uint32_t& got = m_combines[key];
         // A sequential chain delivers one output (its last expert's), parallel dispatch k.
-        if (++got < (m_plan->GetSequentialDispatch() ? 1 : m_plan->GetTopK()))
+        if (++got < ExpectedOutputs(request, token, h.m_layer))
         {
             return;
         }
@@ -468,7 +481,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     if (m_layer == 0)
     {
         // The ring closes here: the last layer's outputs feed the LM head, which ends the token.
-        RunCompute(m_plan->GetLmHeadCompute(), [this, request, token]() {
+        RunStep(LM_HEAD, request, token, [this, request, token]() {
             if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
             {
                 FinishToken(request, token);
@@ -477,13 +490,132 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     }
     else
     {
-        RunCompute(m_plan->GetGatewayCompute(m_layer), [this, request, token]() {
+        RunStep(ATTENTION, request, token, [this, request, token]() {
             if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
             {
                 SendToExperts(request, token);
             }
         });
     }
+}
+
+// ---- Prefill ----------------------------------------------------------------------------------
+
+Time
+MoeTokenApplication::GatewayWork(uint32_t request, uint32_t token) const
+{
+    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPromptTokens(request) : 1;
+    return MoeTrafficPlan::Roofline(m_plan->GetGatewayCompute(m_layer), m_plan->GetGatewayMemory(m_layer), tokens);
+}
+
+Time
+MoeTokenApplication::ExpertWork(uint32_t request, uint32_t token) const
+{
+    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPrefillTokens(request, m_layer, m_expert) : 1;
+    return MoeTrafficPlan::Roofline(m_plan->GetExpertCompute(m_layer, m_expert),
+                                    m_plan->GetExpertMemory(m_layer, m_expert),
+                                    tokens);
+}
+
+uint32_t
+MoeTokenApplication::ExpectedOutputs(uint32_t request, uint32_t token, uint32_t layer) const
+{
+    if (m_plan->IsPrefill(request, token))
+    {
+        return m_plan->GetPrefillExperts(request, layer);
+    }
+    return m_plan->GetSequentialDispatch() ? 1 : m_plan->GetTopK();
+}
+
+uint64_t
+MoeTokenApplication::MessageBytes(const MoeTokenHeader& h) const
+{
+    uint64_t one = m_plan->GetMessageBytes();
+    if (!m_plan->IsPrefill(h.m_request, h.m_token))
+    {
+        return one;
+    }
+    if (h.m_kind == MoeTokenHeader::COMBINED_STATE)
+    {
+        return one * m_plan->GetPromptTokens(h.m_request);
+    }
+    return one * m_plan->GetPrefillTokens(h.m_request, h.m_layer, h.m_expert);
+}
+
+void
+MoeTokenApplication::SendPrefillToExperts(uint32_t request, uint32_t token)
+{
+    MoeTokenHeader header;
+    header.m_request = request;
+    header.m_token = token;
+    header.m_layer = m_layer;
+    header.m_kind = MoeTokenHeader::HIDDEN_STATE;
+    for (uint32_t e = 0; e < m_plan->GetNExperts() && !m_plan->IsRequestFailed(request); ++e)
+    {
+        if (m_plan->GetPrefillTokens(request, m_layer, e) > 0)
+        {
+            header.m_expert = e;
+            SendMessage(EXPERT, m_layer, e, header);
+        }
+    }
+}
+
+// ---- Batching ---------------------------------------------------------------------------------
+
+void
+MoeTokenApplication::RunStep(StepKind kind, uint32_t request, uint32_t token, std::function<void()> done)
+{
+    if (m_plan->GetMaxBatch() <= 1 || m_plan->IsPrefill(request, token))
+    {
+        Time work = kind == LM_HEAD
+                        ? MoeTrafficPlan::Roofline(m_plan->GetLmHeadCompute(), m_plan->GetLmHeadMemory(), 1)
+                        : GatewayWork(request, token);
+        RunCompute(work, std::move(done));
+        return;
+    }
+    m_steps.push_back(Step{kind, std::move(done)});
+    if (!m_batchRunning)
+    {
+        StartBatch();
+    }
+}
+
+void
+MoeTokenApplication::StartBatch()
+{
+    if (m_steps.empty())
+    {
+        m_batchRunning = false;
+        return;
+    }
+    StepKind kind = m_steps.front().kind;
+    auto batch = std::make_shared<std::vector<std::function<void()>>>();
+    for (auto it = m_steps.begin(); it != m_steps.end() && batch->size() < m_plan->GetMaxBatch();)
+    {
+        if (it->kind == kind)
+        {
+            batch->push_back(std::move(it->done));
+            it = m_steps.erase(it);
+        }
+        else
+        {
+            ++it;
+        }
+    }
+    Time work = kind == LM_HEAD
+                    ? MoeTrafficPlan::Roofline(m_plan->GetLmHeadCompute(), m_plan->GetLmHeadMemory(), batch->size())
+                    : MoeTrafficPlan::Roofline(m_plan->GetGatewayCompute(m_layer),
+                                               m_plan->GetGatewayMemory(m_layer),
+                                               batch->size());
+    NS_LOG_LOGIC("batch of " << batch->size() << " steps, " << work);
+    m_batchRunning = true;
+    RunCompute(work, [this, batch]() {
+        for (auto& done : *batch)
+        {
+            done();
+        }
+        StartBatch();
+    });
 }
 
 } // namespace ns3

@@ -13,7 +13,9 @@
 #include "ns3/socket.h"
 #include "ns3/traced-callback.h"
 
+#include <deque>
 #include <functional>
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -61,6 +63,8 @@ class MoeTokenApplication : public Application
     typedef void (*RetransmitTracedCallback)(uint32_t request, uint32_t token, uint32_t attempt);
     /// TracedCallback signature of a request failure detected by this component, at (request, token).
     typedef void (*RequestFailedTracedCallback)(uint32_t request, uint32_t token);
+    /// TracedCallback signature of a compute job that ended: the satellite's node id and the job's duration.
+    typedef void (*ComputeTracedCallback)(uint32_t node, Time duration);
 
     static TypeId GetTypeId();
     MoeTokenApplication();
@@ -94,6 +98,33 @@ class MoeTokenApplication : public Application
     /// Dense key of a message: (request, token, layer, expert, kind).
     uint64_t MessageKey(const MoeTokenHeader& h) const;
     Ipv4Address AddressOf(uint32_t role, uint32_t layer, uint32_t expert) const;
+    /// @name Prefill (the plan's IsPrefill): work and message sizes that scale with the prompt.
+    /// @{
+    /// This gateway's compute for (request, token): the prompt's tokens times one token's in prefill.
+    Time GatewayWork(uint32_t request, uint32_t token) const;
+    /// This expert's compute: the prompt tokens routed to it times one token's in prefill.
+    Time ExpertWork(uint32_t request, uint32_t token) const;
+    /// Expert outputs a gateway waits for: k, one in a sequential chain, or in prefill every
+    /// expert of the layer that got a prompt token.
+    uint32_t ExpectedOutputs(uint32_t request, uint32_t token, uint32_t layer) const;
+    /// Payload bytes of a message: one hidden state, or in prefill the hidden states it carries.
+    uint64_t MessageBytes(const MoeTokenHeader& header) const;
+    /// Prefill dispatch: the hidden states of the prompt tokens routed to each expert, one message each.
+    void SendPrefillToExperts(uint32_t request, uint32_t token);
+    /// @}
+    /// @name Batching (the plan's MaxBatch > 1): a gateway's decode steps wait in a queue and run
+    /// in batches of up to MaxBatch steps of one kind (attention, or the LM head), one job each.
+    /// @{
+    enum StepKind
+    {
+        ATTENTION = 0,
+        LM_HEAD = 1,
+    };
+    /// Run a gateway's decode step: at once as its own job (MaxBatch 1, or a prefill), or batched.
+    void RunStep(StepKind kind, uint32_t request, uint32_t token, std::function<void()> done);
+    /// Start the next batch from the queue's head (its kind, up to MaxBatch steps of that kind).
+    void StartBatch();
+    /// @}
     /// Queue a compute job of duration @p duration, FIFO; @p done runs when it ends.
     void RunCompute(Time duration, std::function<void()> done);
 
@@ -105,6 +136,16 @@ class MoeTokenApplication : public Application
     Time m_busyUntil;                                  //!< end of the last queued compute job
     std::unordered_map<uint64_t, uint32_t> m_segments; //!< message key -> segments received
     std::unordered_map<uint64_t, uint32_t> m_combines; //!< (request, token) -> expert outputs received
+
+    /// A decode step waiting for a batch.
+    struct Step
+    {
+        StepKind kind;
+        std::function<void()> done;
+    };
+
+    std::deque<Step> m_steps; //!< waiting decode steps, in arrival order
+    bool m_batchRunning;      //!< a batch is queued or running on this satellite
 
     /// A message sent and not yet acknowledged (retransmission on only).
     struct Pending
@@ -123,6 +164,7 @@ class MoeTokenApplication : public Application
     TracedCallback<uint32_t, uint32_t, uint32_t> m_retransmitTrace;
     TracedCallback<uint32_t, uint32_t> m_requestFailedTrace;
     TracedCallback<uint32_t, uint32_t> m_duplicateTrace;
+    TracedCallback<uint32_t, Time> m_computeTrace;
 };
 
 } // namespace ns3

@@ -69,7 +69,13 @@ MoeTrafficPlan::GetTypeId()
                           "at once).",
                           BooleanValue(false),
                           MakeBooleanAccessor(&MoeTrafficPlan::m_sequentialDispatch),
-                          MakeBooleanChecker());
+                          MakeBooleanChecker())
+            .AddAttribute("MaxBatch",
+                          "Most decode steps a gateway runs as one batched job (continuous "
+                          "batching); 1: every step is a job of its own.",
+                          UintegerValue(1),
+                          MakeUintegerAccessor(&MoeTrafficPlan::m_maxBatch),
+                          MakeUintegerChecker<uint32_t>(1, 65536));
     return tid;
 }
 
@@ -87,6 +93,8 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_maxRetries(3),
       m_combineAtOwnGateway(false),
       m_sequentialDispatch(false),
+      m_lmHeadMemNs(0),
+      m_maxBatch(1),
       m_packetsSent(0),
       m_packetsReceived(0),
       m_retransmissionCount(0),
@@ -198,7 +206,7 @@ MoeTrafficPlan::RecordRequestFailure(uint32_t request,
     f[3] = expert;
     f[4] = kind;
     f[5] = t.GetNanoSeconds();
-    for (uint32_t k = token; k < m_tokens; ++k)
+    for (uint32_t k = token; k < GetRequestTokens(request); ++k)
     {
         if (m_tokenEndNs[TokenIndex(request, k)] < 0)
         {
@@ -299,6 +307,105 @@ MoeTrafficPlan::GetExpertAddress(uint32_t layer, uint32_t expert) const
     return m_expertAddress[static_cast<uint64_t>(layer) * m_experts + expert];
 }
 
+// ---- Prefill ----------------------------------------------------------------------------------
+
+void
+MoeTrafficPlan::SetPrefill(const int32_t* tokenCounts, uint64_t count, const int32_t* promptTokens, uint32_t requests)
+{
+    uint64_t perRequest = static_cast<uint64_t>(m_layers) * m_experts;
+    NS_ABORT_MSG_IF(requests != m_requests || count != requests * perRequest, "SetPrefill: wrong count");
+    m_prefillTokens.assign(tokenCounts, tokenCounts + count);
+    m_promptTokens.assign(promptTokens, promptTokens + requests);
+    m_prefillExperts.assign(static_cast<uint64_t>(requests) * m_layers, 0);
+    for (uint64_t rl = 0; rl < static_cast<uint64_t>(requests) * m_layers; ++rl)
+    {
+        int32_t sum = 0;
+        for (uint32_t e = 0; e < m_experts; ++e)
+        {
+            int32_t n = m_prefillTokens[rl * m_experts + e];
+            NS_ABORT_MSG_IF(n < 0, "SetPrefill: negative token count");
+            sum += n;
+            m_prefillExperts[rl] += n > 0 ? 1 : 0;
+        }
+        NS_ABORT_MSG_IF(sum != static_cast<int64_t>(m_promptTokens[rl / m_layers]) * m_topK,
+                        "SetPrefill: a layer's expert token counts must sum to prompt tokens x top-k");
+    }
+}
+
+void
+MoeTrafficPlan::SetRequestTokens(const int32_t* tokens, uint32_t count)
+{
+    NS_ABORT_MSG_IF(count != m_requests, "SetRequestTokens: wrong count");
+    m_requestTokens.assign(tokens, tokens + count);
+    for (int32_t n : m_requestTokens)
+    {
+        NS_ABORT_MSG_IF(n < 1 || static_cast<uint32_t>(n) > m_tokens, "SetRequestTokens: a count outside [1, T]");
+    }
+}
+
+uint32_t
+MoeTrafficPlan::GetRequestTokens(uint32_t request) const
+{
+    return m_requestTokens.empty() ? m_tokens : m_requestTokens[request];
+}
+
+bool
+MoeTrafficPlan::IsPrefill(uint32_t request, uint32_t token) const
+{
+    return token == 0 && !m_promptTokens.empty() && m_promptTokens[request] > 0;
+}
+
+uint32_t
+MoeTrafficPlan::GetPromptTokens(uint32_t request) const
+{
+    return m_promptTokens.empty() ? 0 : m_promptTokens[request];
+}
+
+uint32_t
+MoeTrafficPlan::GetPrefillTokens(uint32_t request, uint32_t layer, uint32_t expert) const
+{
+    return m_prefillTokens[(static_cast<uint64_t>(request) * m_layers + layer) * m_experts + expert];
+}
+
+uint32_t
+MoeTrafficPlan::GetPrefillExperts(uint32_t request, uint32_t layer) const
+{
+    return m_prefillExperts[static_cast<uint64_t>(request) * m_layers + layer];
+}
+
+// ---- Roofline and batching ---------------------------------------------------------------------
+
+void
+MoeTrafficPlan::SetMemoryTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount,
+                               int64_t lmHeadNs)
+{
+    NS_ABORT_MSG_IF(expertCount != static_cast<uint64_t>(m_layers) * m_experts, "SetMemoryTimes: wrong count");
+    m_gatewayMemNs.assign(gatewayNs, gatewayNs + m_layers);
+    m_expertMemNs.assign(expertNs, expertNs + expertCount);
+    m_lmHeadMemNs = lmHeadNs;
+}
+
+Time
+MoeTrafficPlan::Roofline(Time compute, Time memory, uint64_t tokens)
+{
+    return std::max(NanoSeconds(compute.GetNanoSeconds() * static_cast<int64_t>(tokens)), memory);
+}
+
+Time
+MoeTrafficPlan::GetGatewayMemory(uint32_t layer) const
+{
+    return NanoSeconds(m_gatewayMemNs.empty() ? 0 : m_gatewayMemNs[layer]);
+}
+
+Time
+MoeTrafficPlan::GetExpertMemory(uint32_t layer, uint32_t expert) const
+{
+    return NanoSeconds(m_expertMemNs.empty() ? 0 : m_expertMemNs[static_cast<uint64_t>(layer) * m_experts + expert]);
+}
+
+Time MoeTrafficPlan::GetLmHeadMemory() const { return NanoSeconds(m_lmHeadMemNs); }
+uint32_t MoeTrafficPlan::GetMaxBatch() const { return m_maxBatch; }
+
 uint64_t
 MoeTrafficPlan::TokenIndex(uint32_t request, uint32_t token) const
 {
@@ -361,6 +468,25 @@ void
 MoeTrafficPlan::NotifyDuplicate(uint32_t /* request */, uint32_t /* token */)
 {
     ++m_duplicates;
+}
+
+void
+MoeTrafficPlan::NotifyCompute(uint32_t node, Time duration)
+{
+    if (node >= m_busyNs.size())
+    {
+        m_busyNs.resize(node + 1, 0);
+    }
+    m_busyNs[node] += duration.GetNanoSeconds();
+}
+
+void
+MoeTrafficPlan::CopyBusy(int64_t* out, uint64_t count) const
+{
+    for (uint64_t i = 0; i < count; ++i)
+    {
+        out[i] = i < m_busyNs.size() ? m_busyNs[i] : 0;
+    }
 }
 
 uint64_t MoeTrafficPlan::GetRetransmissions() const { return m_retransmissionCount; }

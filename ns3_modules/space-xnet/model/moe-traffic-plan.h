@@ -61,6 +61,52 @@ class MoeTrafficPlan : public Object
      */
     void SetFailureTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount);
 
+    /**
+     * @name Prefill (serving): token 0 of a request is its prompt's pass through every layer.
+     * Gateway compute scales with the prompt's tokens, a message to (or from) an expert carries the
+     * hidden states of the prompt tokens routed to it, the expert computes once per such token, and
+     * the gateway waits for the outputs of every expert that got at least one token. The LM head
+     * runs once (for the last prompt token): the pass ends with the request's first output token.
+     * Requests with 0 prompt tokens start decoding at once, as without prefill.
+     * @{
+     */
+    /**
+     * @param tokenCounts C-contiguous [R, L, E]: prompt tokens of request r routed to expert e of layer l
+     * @param count R * L * E
+     * @param promptTokens [R] prompt tokens of each request
+     * @param requests R
+     */
+    void SetPrefill(const int32_t* tokenCounts, uint64_t count, const int32_t* promptTokens, uint32_t requests);
+    /// Output tokens of each request [R] (each in [1, T]); without: T each.
+    void SetRequestTokens(const int32_t* tokens, uint32_t count);
+    /// Tokens @p request runs: its output tokens.
+    uint32_t GetRequestTokens(uint32_t request) const;
+    /// Whether (request, token) is a prefill pass.
+    bool IsPrefill(uint32_t request, uint32_t token) const;
+    uint32_t GetPromptTokens(uint32_t request) const;
+    /// Prompt tokens of @p request that layer @p layer routes to @p expert.
+    uint32_t GetPrefillTokens(uint32_t request, uint32_t layer, uint32_t expert) const;
+    /// Experts of @p layer that get at least one of @p request's prompt tokens.
+    uint32_t GetPrefillExperts(uint32_t request, uint32_t layer) const;
+    /// @}
+
+    /**
+     * @name Roofline and batching (serving): a compute job of n tokens takes
+     * max(n x compute time, memory time), the memory time being the component's weights read once
+     * at the memory bandwidth; a gateway runs up to MaxBatch waiting decode steps (attention, or
+     * the LM head) as one job. All memory times 0 (the default): FLOPs only.
+     * @{
+     */
+    /// Weight-read time of each gateway [L], each expert [L, E] and the LM head, ns.
+    void SetMemoryTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount, int64_t lmHeadNs);
+    /// A job of @p tokens tokens: max(tokens x @p compute, @p memory).
+    static Time Roofline(Time compute, Time memory, uint64_t tokens);
+    Time GetGatewayMemory(uint32_t layer) const;
+    Time GetExpertMemory(uint32_t layer, uint32_t expert) const;
+    Time GetLmHeadMemory() const;
+    uint32_t GetMaxBatch() const;
+    /// @}
+
     uint32_t GetNLayers() const;
     uint32_t GetNExperts() const;
     uint32_t GetTopK() const;
@@ -105,6 +151,10 @@ class MoeTrafficPlan : public Object
     void NotifyPacketReceived(Ptr<const Packet> packet);
     void NotifyRetransmit(uint32_t request, uint32_t token, uint32_t attempt);
     void NotifyDuplicate(uint32_t request, uint32_t token);
+    /// A compute job of @p duration ended on satellite @p node.
+    void NotifyCompute(uint32_t node, Time duration);
+    /// Compute time each satellite (node id) spent in jobs that ended, ns: [count] (0 for the others).
+    void CopyBusy(int64_t* out, uint64_t count) const;
 
     /// Copy the records out: [R, T] token starts and ends, [R, T, L] combines, ns.
     void CopyTokenStarts(int64_t* out, uint64_t count) const;
@@ -153,6 +203,15 @@ class MoeTrafficPlan : public Object
     uint32_t m_maxRetries;
     bool m_combineAtOwnGateway;
     bool m_sequentialDispatch;
+    std::vector<int32_t> m_prefillTokens;  //!< [R, L, E] prompt tokens per expert; empty: no prefill
+    std::vector<int32_t> m_prefillExperts; //!< [R, L] experts with at least one prompt token
+    std::vector<int32_t> m_promptTokens;   //!< [R]
+    std::vector<int32_t> m_requestTokens;  //!< [R] output tokens; empty: T each
+    std::vector<int64_t> m_busyNs;         //!< [node] compute time of the jobs that ended
+    std::vector<int64_t> m_gatewayMemNs;   //!< [L] weight-read time; empty: FLOPs only
+    std::vector<int64_t> m_expertMemNs;    //!< [L, E]
+    int64_t m_lmHeadMemNs;
+    uint32_t m_maxBatch;
     uint64_t m_packetsSent;
     uint64_t m_packetsReceived;
     uint64_t m_retransmissionCount;

@@ -1,0 +1,134 @@
+"""Serving formats: the arrivals file a scenario names, and a run's requests.csv.
+
+- arrivals CSV (``serving.arrivals_path``): a header ``time_s,prompt_tokens`` (or
+  ``time_s,prompt_tokens,output_tokens``) then one line per request, times in seconds from the
+  run's start, non-decreasing, exactly ``traffic.requests`` lines; output tokens in [1,
+  ``traffic.tokens_per_request``].
+- ``requests.csv`` (results directory, serving runs): one row per request and strategy:
+  ``strategy, request, replica, arrival_ns, prompt_tokens, output_tokens, first_token_ns, end_ns,
+  ttft_ns, tpot_ns, e2e_ns, status``. ``first_token_ns`` is when token 0 (the prefill pass, with
+  prefill) left layer 0's gateway; ``ttft_ns = first_token_ns - arrival_ns``; ``tpot_ns`` the mean
+  gap between the request's later token ends (-1 with fewer than two); ``e2e_ns = end_ns -
+  arrival_ns``; status ``completed`` or ``unfinished`` (not every token ended by the horizon).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ResultsError, ScenarioError
+from .files import MAX_DATA_BYTES, read_text_file, show
+
+ARRIVALS_HEADER = ("time_s", "prompt_tokens")
+REQUEST_COLUMNS = ("request", "replica", "arrival_ns", "prompt_tokens", "output_tokens", "first_token_ns",
+                   "end_ns", "ttft_ns", "tpot_ns", "e2e_ns")
+#: Longest prompt an arrivals file may give (the schema's ceiling of serving.prompt).
+MAX_PROMPT_TOKENS = 65536
+
+
+def read_arrivals_csv(path: Path, *, requests: int, max_output: int = 1 << 30):
+    """``(time_s float64[R], prompt_tokens int32[R], output_tokens int32[R] or None)`` of an arrivals
+    file, or ScenarioError naming the line."""
+    text = read_text_file(path, "arrivals file", ScenarioError, MAX_DATA_BYTES)
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    header = tuple(c.strip() for c in lines[0][1].split(",")) if lines else ()
+    if header not in (ARRIVALS_HEADER, ARRIVALS_HEADER + ("output_tokens",)):
+        raise ScenarioError(f"{path}: line 1 must be the header '{','.join(ARRIVALS_HEADER)}' or "
+                            f"'{','.join(ARRIVALS_HEADER)},output_tokens'; add it")
+    width = len(header)
+    rows = lines[1:]
+    if len(rows) != requests:
+        raise ScenarioError(f"{path}: has {len(rows)} requests but 'traffic.requests' is {requests}; make them agree")
+    times = np.empty(len(rows))
+    prompts = np.empty(len(rows), dtype=np.int32)
+    outputs = np.empty(len(rows), dtype=np.int32)
+    for i, (n, line) in enumerate(rows):
+        cells = line.split(",")
+        try:
+            if len(cells) != width:
+                raise ValueError
+            t, p = float(cells[0]), int(cells[1])
+            o = int(cells[2]) if width == 3 else 1
+        except ValueError:
+            raise ScenarioError(f"{path}: line {n} is {show(line)}; expected '{','.join(header)}' (a number "
+                                f"of seconds and whole numbers of tokens)") from None
+        if not 1 <= o <= max_output:
+            raise ScenarioError(f"{path}: line {n}: output_tokens must be in [1, {max_output}] "
+                                f"(traffic.tokens_per_request); fix that line or raise tokens_per_request")
+        outputs[i] = o
+        if not (np.isfinite(t) and 0 <= t <= 1e8) or not 0 <= p <= MAX_PROMPT_TOKENS:
+            raise ScenarioError(f"{path}: line {n}: time_s must be in [0, 1e8] and prompt_tokens in "
+                                f"[0, {MAX_PROMPT_TOKENS}]; fix that line")
+        if i and t < times[i - 1]:
+            raise ScenarioError(f"{path}: line {n}: time {t:g} s is before the previous line's; sort the file by time")
+        times[i], prompts[i] = t, p
+    return times, prompts, (outputs if width == 3 else None)
+
+
+def requests_csv(rows: dict[str, np.ndarray | list], order: list[str]) -> str:
+    """requests.csv from per-strategy tables: ``rows[name]`` is an int64 [R, len(REQUEST_COLUMNS)]
+    table and ``rows[name + ':status']`` its [R] status words."""
+    out = io.StringIO()
+    out.write("strategy," + ",".join(REQUEST_COLUMNS) + ",status\n")
+    for name in order:
+        table, status = rows[name], rows[name + ":status"]
+        for values, word in zip(table.tolist(), status):
+            out.write(name + "," + ",".join(map(str, values)) + "," + word + "\n")
+    return out.getvalue()
+
+
+def read_requests_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    """requests.csv back into ``{strategy: {column: array}}`` (status as str), strictly."""
+    text = read_text_file(path, "requests.csv", ResultsError, MAX_DATA_BYTES)
+    lines = text.splitlines()
+    header = ["strategy", *REQUEST_COLUMNS, "status"]
+    if not lines or lines[0].split(",") != header:
+        raise ResultsError(f"{path}: line 1 is not the header '{','.join(header)}'; run the scenario again")
+    out: dict[str, dict[str, list]] = {}
+    for n, line in enumerate(lines[1:], start=2):
+        cells = line.split(",")
+        if len(cells) != len(header):
+            raise ResultsError(f"{path}: line {n} has {len(cells)} fields, the header {len(header)}; fix that line")
+        try:
+            values = [int(c) for c in cells[1:-1]]
+        except ValueError:
+            raise ResultsError(f"{path}: line {n} has a field that is not a whole number; fix that line") from None
+        table = out.setdefault(cells[0], {c: [] for c in (*REQUEST_COLUMNS, "status")})
+        for column, value in zip(REQUEST_COLUMNS, values):
+            table[column].append(value)
+        table["status"].append(cells[-1])
+    return {name: {c: np.array(v, dtype=str if c == "status" else np.int64) for c, v in cols.items()}
+            for name, cols in out.items()}
+
+
+def busy_csv(busy: dict[str, np.ndarray]) -> str:
+    """satellite_busy.csv: ``strategy, sat, busy_ns`` (compute done for completed passes), satellites
+    that did any work only."""
+    out = io.StringIO()
+    out.write("strategy,sat,busy_ns\n")
+    for name, values in busy.items():
+        for sat in np.flatnonzero(values):
+            out.write(f"{name},{int(sat)},{int(values[sat])}\n")
+    return out.getvalue()
+
+
+def read_busy_csv(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """satellite_busy.csv back into ``{strategy: (sat int64[], busy_ns int64[])}``, strictly."""
+    text = read_text_file(path, "satellite_busy.csv", ResultsError, MAX_DATA_BYTES)
+    lines = text.splitlines()
+    if not lines or lines[0] != "strategy,sat,busy_ns":
+        raise ResultsError(f"{path}: line 1 is not the header 'strategy,sat,busy_ns'; run the scenario again")
+    out: dict[str, list] = {}
+    for n, line in enumerate(lines[1:], start=2):
+        cells = line.split(",")
+        try:
+            if len(cells) != 3:
+                raise ValueError
+            out.setdefault(cells[0], []).append((int(cells[1]), int(cells[2])))
+        except ValueError:
+            raise ResultsError(f"{path}: line {n} is not 'strategy,sat,busy_ns'; fix that line") from None
+    return {name: (np.array([a for a, _ in v], dtype=np.int64), np.array([b for _, b in v], dtype=np.int64))
+            for name, v in out.items()}

@@ -1,0 +1,109 @@
+"""Serving figures from a run's records: per-request TTFT and TPOT, throughput, and how busy each
+satellite was. Pure functions of arrays; harness/formats/requests.py writes and reads the files.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis import PERCENTILES
+
+
+def request_table(arrival_ns: np.ndarray, replica: np.ndarray, prompt_tokens: np.ndarray,
+                  output_tokens: np.ndarray, token_end_ns: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """``(int64 [R, 10] in REQUEST_COLUMNS order, [R] status)`` of a run's requests.
+
+    The first token is token 0's end (the prefill pass's LM head with prefill, else the first
+    decode pass); TPOT is ``(last end - first end) / (O - 1)`` rounded to the ns (-1 when O < 2
+    or the request did not finish). Times of a request that did not finish are -1.
+    """
+    requests = len(arrival_ns)
+    last = np.asarray(output_tokens) - 1
+    end = token_end_ns[np.arange(requests), last]
+    first = token_end_ns[:, 0]
+    runs = np.arange(token_end_ns.shape[1])[None, :] < np.asarray(output_tokens)[:, None]  # the tokens it has
+    done = ((token_end_ns >= 0) | ~runs).all(axis=1)
+    ttft = np.where(first >= 0, first - arrival_ns, -1)
+    gaps = np.where(last > 0, last, 1)
+    tpot = np.where(done & (last > 0), np.round((end - first) / gaps), -1).astype(np.int64)
+    e2e = np.where(done, end - arrival_ns, -1)
+    table = np.column_stack([np.arange(requests), replica, arrival_ns, prompt_tokens, output_tokens,
+                             first, np.where(done, end, -1), ttft, tpot, e2e]).astype(np.int64)
+    return table, ["completed" if d else "unfinished" for d in done]
+
+
+def satellite_busy_ns(num_satellites: int, gateways: np.ndarray, experts: np.ndarray, replica: np.ndarray,
+                      activations: np.ndarray, token_end_ns: np.ndarray, compute, prompt_tokens: np.ndarray,
+                      prefill_counts) -> np.ndarray:
+    """``[N]`` compute each satellite did for the passes that completed, ns.
+
+    ``gateways`` ``[P, L]`` and ``experts`` ``[P, L, E]`` per replica, ``replica`` ``[R]``. A decode
+    pass costs ``gateway_ns[l]`` at every gateway, ``expert_ns[l, e]`` at each of its k experts and
+    the LM head at layer 0's gateway; a prefill pass P times a gateway's, the routed tokens times
+    an expert's, and one LM head.
+    """
+    requests, tokens, layers, _ = activations.shape
+    busy = np.zeros(num_satellites, dtype=np.int64)
+    done = token_end_ns >= 0  # [R, T]
+    prefill = np.zeros((requests, tokens), dtype=bool)
+    if prefill_counts is not None:
+        prefill[:, 0] = np.asarray(prompt_tokens) > 0
+    decode = done & ~prefill
+    rep = np.broadcast_to(np.asarray(replica)[:, None], (requests, tokens))
+    # Decode passes: gateways and the LM head.
+    per_request = decode.sum(axis=1)
+    for_gateway = np.zeros((gateways.shape[0], layers), dtype=np.int64)
+    np.add.at(for_gateway, np.asarray(replica), per_request[:, None] * compute.gateway_ns[None, :])
+    np.add.at(busy, gateways.ravel(), for_gateway.ravel())
+    np.add.at(busy, gateways[np.asarray(replica), 0], per_request * int(compute.lm_head_ns))
+    # Decode passes: experts.
+    r_idx, t_idx = np.nonzero(decode)
+    ids = activations[r_idx, t_idx]  # [n, L, k]
+    layer = np.broadcast_to(np.arange(layers)[None, :, None], ids.shape)
+    rep_n = np.broadcast_to(rep[r_idx, t_idx][:, None, None], ids.shape)
+    np.add.at(busy, experts[rep_n, layer, ids].ravel(), compute.expert_ns[layer, ids].ravel())
+    # Prefill passes.
+    pre = np.flatnonzero(done[:, 0] & prefill[:, 0])
+    if len(pre):
+        p = np.asarray(prompt_tokens, dtype=np.int64)[pre]
+        rp = np.asarray(replica)[pre]
+        np.add.at(busy, gateways[rp].ravel(), (p[:, None] * compute.gateway_ns[None, :]).ravel())
+        np.add.at(busy, gateways[rp, 0], int(compute.lm_head_ns))
+        counts = np.asarray(prefill_counts, dtype=np.int64)[pre]  # [n, L, E]
+        np.add.at(busy, experts[rp].ravel(), (counts * compute.expert_ns[None]).ravel())
+    return busy
+
+
+def _percentiles(values: np.ndarray) -> dict:
+    values = values[values >= 0]
+    return {f"p{p}_ns": (int(round(float(np.percentile(values, p)))) if len(values) else None) for p in PERCENTILES}
+
+
+def serving_summary(cols: dict[str, np.ndarray]) -> dict:
+    """TTFT and TPOT percentiles and throughput of one strategy's requests.csv columns.
+
+    ``throughput_tokens_per_s``: output tokens of completed requests over the span from the first
+    arrival to the last token; ``steady_throughput_tokens_per_s``: tokens that ended in the middle
+    half of the span from the first to the last token end (the pipeline filled, not yet draining),
+    over that half's length: the figure to compare with a saturation bound.
+    """
+    done = cols["status"] == "completed"
+    out = {"requests": int(len(done)), "completed": int(done.sum()),
+           "ttft": _percentiles(cols["ttft_ns"]), "tpot": _percentiles(cols["tpot_ns"])}
+    if done.any():
+        span = int(cols["end_ns"][done].max() - cols["arrival_ns"].min())
+        out["throughput_tokens_per_s"] = round(float(cols["output_tokens"][done].sum()) / (span / 1e9), 6)
+    else:
+        out["throughput_tokens_per_s"] = None
+    return out
+
+
+def steady_throughput(token_end_ns: np.ndarray) -> float | None:
+    """Tokens ending in the middle half of [first end, last end], per second of that half."""
+    ends = np.sort(token_end_ns[token_end_ns >= 0])
+    if len(ends) < 4 or ends[-1] == ends[0]:
+        return None
+    lo = ends[0] + (ends[-1] - ends[0]) / 4
+    hi = ends[0] + 3 * (ends[-1] - ends[0]) / 4
+    n = int(((ends >= lo) & (ends < hi)).sum())
+    return round(n / ((hi - lo) / 1e9), 6)
