@@ -53,12 +53,31 @@ class PacketSimResult:
     failures: np.ndarray = None         # [R, 6] int64 per request: code, token, layer, expert, kind, time ns
     duplicates: int = 0                 # messages received whole more than once (needless retransmissions)
     busy_ns: np.ndarray = None          # [N] compute time of the jobs each satellite finished
+    prompt_arrival_ns: np.ndarray = None  # [R] with users: the prompt whole at layer 0's gateway (-1: never)
+    user_token_ns: np.ndarray = None      # [R, T] with users: each output token whole at its user (-1: never)
 
     @property
     def latency_ns(self) -> np.ndarray:
         """[R, T] int64 per-token latency, -1 for tokens that did not complete."""
         done = (self.token_end_ns >= 0) & (self.token_start_ns >= 0)
         return np.where(done, self.token_end_ns - self.token_start_ns, -1)
+
+
+@dataclass(frozen=True)
+class UserLinks:
+    """Users on the ground in a packet simulation (harness/ground/users.py).
+
+    ``nodes`` ``[U]`` the ground node of each user; ``user_of`` ``[R]`` each request's user, -1 for
+    a request that is not simulated (it arrived in a coverage gap); the topology's links from
+    ``first_gsl`` on are ground-satellite links at ``gsl_rate_bps``; ``token_bytes`` the payload of
+    an output token sent down to its user.
+    """
+
+    nodes: np.ndarray
+    user_of: np.ndarray
+    first_gsl: int
+    gsl_rate_bps: float
+    token_bytes: int
 
 
 #: Fields of a request's failure record (MoeTrafficPlan::CopyFailures) and its codes.
@@ -125,7 +144,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                    replica_gateways: Optional[np.ndarray] = None, replica_experts: Optional[np.ndarray] = None,
                    replica_of: Optional[np.ndarray] = None, prompt_tokens: Optional[np.ndarray] = None,
                    prefill_counts: Optional[np.ndarray] = None, memory: Optional[ComputeTimes] = None,
-                   max_batch: int = 1, output_tokens: Optional[np.ndarray] = None) -> PacketSimResult:
+                   max_batch: int = 1, output_tokens: Optional[np.ndarray] = None,
+                   users: Optional[UserLinks] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
@@ -147,10 +167,16 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     of decode steps) are ``compute.memory_bytes_per_s`` and ``serving.max_batch``. ``output_tokens``
     ``[R]`` (each in [1, T]) ends request r after its first ``output_tokens[r]`` tokens (the others
     stay -1).
+
+    ``users`` (:class:`UserLinks`): requests start at their users on the ground, whose prompts go up
+    and tokens come down over real links; requests of user -1 are not simulated (their records stay
+    -1).
     """
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
     _check_inputs(topology, routes, gateways, experts, activations, request_starts_ns, num_layers, layers)
+    if users is not None and (np.shape(users.user_of) != (requests,) or np.max(users.user_of) >= len(users.nodes)):
+        raise ValueError("users.user_of must give every request a user in [-1, users)")
     if replica_gateways is not None:
         for rep in range(len(replica_gateways)):
             _check_inputs(topology, routes, replica_gateways[rep], replica_experts[rep], activations,
@@ -174,6 +200,10 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
 
     steps = topology.num_snapshots
     nodes, network, updater, table = build_network(ns3, topology, routes, links, hold=no_route == "wait")
+    active = np.ones(requests, dtype=bool) if users is None else np.asarray(users.user_of) >= 0
+    if users is not None and topology.num_links > users.first_gsl:
+        network.SetLinkDataRate(users.first_gsl, topology.num_links - users.first_gsl,
+                                ns3.DataRate(f"{int(users.gsl_rate_bps)}bps"))
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
 
     # One plan per model replica (its requests, re-indexed), all in the same network: replicas sit
@@ -183,7 +213,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         replica_gateways, replica_experts = gateways[None], experts[None]
     plans = []
     for rep in range(len(replica_gateways)):
-        idx = np.flatnonzero(replica_of == rep)
+        idx = np.flatnonzero((replica_of == rep) & active)
         if len(idx):
             plans.append((idx, _make_plan(ns3, nodes, links, replica_gateways[rep], replica_experts[rep],
                                           activations[idx], compute, request_starts_ns[idx], message_bytes,
@@ -191,13 +221,16 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                                           None if prompt_tokens is None else prompt_tokens[idx],
                                           None if prefill_counts is None else prefill_counts[idx],
                                           memory, max_batch,
-                                          None if output_tokens is None else output_tokens[idx])))
+                                          None if output_tokens is None else output_tokens[idx],
+                                          users, idx, rep)))
 
     # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
     # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
     # boundaries only add stop events, so the packets' event order, and the records, do not change.
     chunk_ns = int(step_times_ns[1]) if steps > 1 else int(stop_ns)
     total_tokens = requests * tokens if output_tokens is None else int(np.sum(output_tokens))
+    if users is not None:
+        total_tokens = int(np.sum((output_tokens if output_tokens is not None else np.full(requests, tokens))[active]))
     now_ns = 0
     clock = time.perf_counter()
     def resolved() -> int:
@@ -211,14 +244,23 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
             progress(now_ns, resolved())
     run_wall_s = time.perf_counter() - clock
 
-    start = np.empty((requests, tokens), dtype=np.int64)
-    end = np.empty((requests, tokens), dtype=np.int64)
-    combine = np.empty((requests, tokens, layers), dtype=np.int64)
-    retransmissions = np.empty((requests, tokens), dtype=np.int64)
-    failures = np.empty((requests, FAILURE_FIELDS), dtype=np.int64)
+    # Requests no plan simulated (users in a coverage gap) keep -1 records and no failure.
+    start = np.full((requests, tokens), -1, dtype=np.int64)
+    end = np.full((requests, tokens), -1, dtype=np.int64)
+    combine = np.full((requests, tokens, layers), -1, dtype=np.int64)
+    retransmissions = np.zeros((requests, tokens), dtype=np.int64)
+    failures = np.full((requests, FAILURE_FIELDS), -1, dtype=np.int64)
+    failures[:, 0] = 0
+    prompt_arrival = user_token = None
+    if users is not None:
+        prompt_arrival = np.full(requests, -1, dtype=np.int64)
+        user_token = np.full((requests, tokens), -1, dtype=np.int64)
     for idx, plan in plans:
-        for copy, out in ((plan.CopyTokenStarts, start), (plan.CopyTokenEnds, end), (plan.CopyCombines, combine),
-                          (plan.CopyRetransmissions, retransmissions), (plan.CopyFailures, failures)):
+        pairs = ((plan.CopyTokenStarts, start), (plan.CopyTokenEnds, end), (plan.CopyCombines, combine),
+                 (plan.CopyRetransmissions, retransmissions), (plan.CopyFailures, failures))
+        if users is not None:
+            pairs += ((plan.CopyPromptArrivals, prompt_arrival), (plan.CopyUserTokens, user_token))
+        for copy, out in pairs:
             part = np.empty((len(idx),) + out.shape[1:], dtype=np.int64)
             copy(part, part.size)
             out[idx] = part
@@ -234,7 +276,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         packet_hops=int(network.GetPacketHops()),
         routing_nodes_settled=int(table.GetNodesSettled()), run_wall_s=run_wall_s,
         retransmissions=retransmissions, failures=failures,
-        duplicates=sum(int(plan.GetDuplicates()) for _, plan in plans), busy_ns=_busy(plans, topology.num_nodes))
+        duplicates=sum(int(plan.GetDuplicates()) for _, plan in plans), busy_ns=_busy(plans, topology.num_nodes),
+        prompt_arrival_ns=prompt_arrival, user_token_ns=user_token)
     ns3.Simulator.Destroy()
     return result
 
@@ -254,8 +297,11 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                dispatch: str, faults: Optional[FaultSpec], satellite_fail_ns: Optional[np.ndarray],
                prompt_tokens: Optional[np.ndarray], prefill_counts: Optional[np.ndarray],
                memory: Optional[ComputeTimes] = None, max_batch: int = 1,
-               output_tokens: Optional[np.ndarray] = None):
-    """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``."""
+               output_tokens: Optional[np.ndarray] = None, users: Optional[UserLinks] = None,
+               idx: Optional[np.ndarray] = None, replica: int = 0):
+    """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``; with
+    ``users``, the users of its requests ``idx`` too (on a port of the replica's own: every replica
+    has an application on each ground node)."""
     requests, tokens, layers, top_k = activations.shape
     num_experts = experts.shape[1]
     plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
@@ -291,8 +337,15 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         fail_ns = np.asarray(satellite_fail_ns, dtype=np.int64)
         expert_fail = _c_array(fail_ns[experts], np.int64)
         plan.SetFailureTimes(_c_array(fail_ns[gateways], np.int64), expert_fail, expert_fail.size)
+    if users is not None:
+        plan.SetAttribute("Port", ns3.UintegerValue(5000 + replica))
+        plan.SetAttribute("TokenBytes", ns3.UintegerValue(users.token_bytes))
+        plan.SetUsers(_c_array(np.asarray(users.user_of)[idx], np.int32), requests, len(users.nodes))
     placed = _c_array(experts, np.int32)
-    ns3.MoeTokenHelper(plan).Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
+    helper = ns3.MoeTokenHelper(plan)
+    helper.Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
+    if users is not None:
+        helper.InstallUsers(nodes, _c_array(users.nodes, np.int32), len(users.nodes))
     return plan
 
 

@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from .scenario import Scenario
 from .topology import (Topology, failure_snapshots, isl_topology, plus_grid_edges, satellite_failure_times_s,
                        with_failed_satellites)
 from .traces import StrategyTrace
+
+if TYPE_CHECKING:
+    from .ground.users import GroundSegment
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,8 @@ class Prepared:
     requests: Optional[traffic.Requests] = None  # serving runs (a serving section): the traffic step's requests
     prefill_counts: Optional[np.ndarray] = None  # [R, L, E] prompt tokens per expert, with serving.prefill
     memory: Optional[ComputeTimes] = None  # weight-read times (roofline), with compute.memory_bytes_per_s
+    ground: Optional["GroundSegment"] = None  # with users: their sites and links; topology and paths include them
+    site_of: Optional[np.ndarray] = None  # [R] with users: the site each request comes from
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -94,7 +99,7 @@ def prepare(scenario: Scenario) -> Prepared:
         log.info("%d satellites fail during the run", int((fail_ns >= 0).sum()))
     gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
     requests = counts = None
-    if scenario.serving.enabled:
+    if scenario.serving.enabled or scenario.users.enabled:
         requests = traffic.build_requests(scenario, gateway_ns, lm_head_ns)
     prompt = requests.max_prompt_tokens if requests is not None else 0
     trace = build_activations(scenario, prompt_tokens=prompt)
@@ -113,10 +118,20 @@ def prepare(scenario: Scenario) -> Prepared:
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     if requests is not None:
         starts = requests.arrival_ns
+    ground = site_of = None
+    if scenario.users.enabled:
+        from .ground.users import draw_users, ground_segment, user_sites
+
+        sites = user_sites(scenario.users)
+        ground = ground_segment(constellation, topology, sites, epoch_utc=scenario.constellation.epoch,
+                                convention=scenario.ground.convention,
+                                min_elevation_deg=scenario.ground.min_elevation_deg)
+        site_of = draw_users(sites, scenario.traffic.requests, rng_for(scenario.seed, "users"))
+        topology = ground.topology  # ground nodes never relay (one GSL up at a time): satellite routes unchanged
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
-                    requests, counts, memory)
+                    requests, counts, memory, ground, site_of)
 
 
 #: Constellation kinds read from files: kind -> (constellation builder, ISL builder); the rest are Walker shells.
@@ -203,7 +218,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
         if scenario.serving.replicas > 1:
             raise HarnessError("a saved plan is one copy of the model; run it with serving.replicas: 1, or run "
                                "the scenario's strategies, which are placed once per replica")
-        placements = [[load_plan(plan, num_satellites=topology.num_nodes, layers=scenario.model.layers,
+        placements = [[load_plan(plan, num_satellites=constellation.num_satellites, layers=scenario.model.layers,
                                  experts=scenario.model.experts)]]
     else:
         placements = []
@@ -279,6 +294,8 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
                        prompt_tokens=req.prompt_tokens if prep.prefill_counts is not None else None,
                        prefill_counts=prep.prefill_counts, max_batch=scenario.serving.max_batch,
                        output_tokens=req.output_tokens)
+        if prep.ground is not None:
+            serving["users"] = _user_links(scenario, prep)
     else:
         model = analytic_latency(**common, **shape)
 
@@ -333,6 +350,22 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
         serving=_serving_records(scenario, prep, serving, result) if serving else None)
 
 
+def _user_links(scenario: Scenario, prep: Prepared):
+    """The packet engine's users: the covered sites' ground nodes, and each request's user (-1 when
+    it arrives while its site has no satellite above the minimum elevation: a coverage gap)."""
+    from .packet_sim import UserLinks
+
+    g = prep.ground
+    covered = np.flatnonzero(g.node_of >= 0)
+    user_index = np.full(len(g.sites), -1, dtype=np.int32)
+    user_index[covered] = np.arange(len(covered))
+    snap = g.snapshot_of(prep.requests.arrival_ns)
+    in_gap = g.serving[snap, prep.site_of] < 0
+    user_of = np.where(in_gap, -1, user_index[prep.site_of]).astype(np.int32)
+    return UserLinks(nodes=g.node_of[covered], user_of=user_of, first_gsl=g.first_gsl,
+                     gsl_rate_bps=scenario.users.gsl_rate_bps, token_bytes=scenario.users.token_bytes)
+
+
 def _not_modelled(shape: tuple) -> SimpleNamespace:
     """The analytic model's fields, all -1: not applicable."""
     none = np.full(shape, -1, dtype=np.int64)
@@ -345,10 +378,26 @@ def _serving_records(scenario: Scenario, prep: Prepared, serving: dict, result) 
     from .traffic.report import request_table
 
     req = prep.requests
-    table, status = request_table(req.arrival_ns, req.replica, req.prompt_tokens, req.output_tokens,
-                                  result.token_end_ns)
-    return dict(table=table, status=status, busy_ns=result.busy_ns, replica=req.replica, output_tokens=req.output_tokens,
-                replica_gateways=serving["replica_gateways"], replica_experts=serving["replica_experts"])
+    users = None
+    if prep.ground is not None:
+        from .traffic.report import user_columns
+
+        # TTFT and TPOT as the user sees them: the tokens' arrivals at the user.
+        table, status = request_table(req.arrival_ns, req.replica, req.prompt_tokens, req.output_tokens,
+                                      result.user_token_ns)
+        users = user_columns(prep.ground, prep.site_of, req.arrival_ns, result.prompt_arrival_ns,
+                             result.token_end_ns, result.user_token_ns)
+        status = ["coverage-gap" if u < 0 else word for u, word in zip(serving["users"].user_of, status)]
+        if any(u < 0 for u in serving["users"].user_of):
+            log.warning("%d requests arrived in a coverage gap of their site (status coverage-gap in requests.csv; "
+                        "coverage_gaps.csv lists the gaps)", int((serving["users"].user_of < 0).sum()))
+    else:
+        table, status = request_table(req.arrival_ns, req.replica, req.prompt_tokens, req.output_tokens,
+                                      result.token_end_ns)
+    busy = result.busy_ns[:prep.constellation.num_satellites]
+    return dict(table=table, status=status, busy_ns=busy, replica=req.replica, output_tokens=req.output_tokens,
+                replica_gateways=serving["replica_gateways"], replica_experts=serving["replica_experts"], users=users,
+                gaps=prep.ground.gaps() if prep.ground is not None else None)
 
 
 #: What forked strategy processes read: set by _run_in_processes just before it forks them.
@@ -432,10 +481,15 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
             rows = {}
             for tr in result.traces:
                 rows[tr.strategy], rows[tr.strategy + ":status"] = tr.serving["table"], tr.serving["status"]
+                if tr.serving.get("users") is not None:
+                    rows[tr.strategy + ":users"] = tr.serving["users"]
             formats.write_files(staging, {
                 "requests.csv": serving_formats.requests_csv(rows, [tr.strategy for tr in result.traces]),
                 "satellite_busy.csv": serving_formats.busy_csv({tr.strategy: tr.serving["busy_ns"]
                                                                 for tr in result.traces})})
+            gaps = result.traces[0].serving.get("gaps")
+            if gaps is not None:
+                formats.write_files(staging, {"coverage_gaps.csv": serving_formats.coverage_gaps_csv(gaps)})
         summary = analyze_directory(staging)
     return summary
 

@@ -32,6 +32,34 @@ def request_table(arrival_ns: np.ndarray, replica: np.ndarray, prompt_tokens: np
     return table, ["completed" if d else "unfinished" for d in done]
 
 
+def user_columns(ground, site_of: np.ndarray, arrival_ns: np.ndarray, prompt_arrival_ns: np.ndarray,
+                 token_end_ns: np.ndarray, user_token_ns: np.ndarray) -> dict[str, np.ndarray]:
+    """requests.csv's user columns (see harness/formats/requests.py), ``[R]`` each.
+
+    ``uplink_ns``: from the request's arrival at its user to its prompt whole at layer 0's gateway;
+    ``downlink_ns``: from token 0's end at the gateway to its arrival at the user; ``gsl_ns``: the
+    two ground-satellite links' light time in those (the slant range at the arrival's snapshot and at
+    token 0's end, over c). -1 where not reached; ``serving_sat`` -1 in a coverage gap.
+    """
+    from ..constellation import SPEED_OF_LIGHT_M_S
+
+    rows = np.arange(len(site_of))
+    at_arrival = ground.snapshot_of(arrival_ns)
+    serving = ground.serving[at_arrival, site_of]
+    first_end = token_end_ns[:, 0]
+    first_user = user_token_ns[:, 0]
+    up_m = ground.range_m[at_arrival, site_of]
+    down_m = ground.range_m[ground.snapshot_of(np.maximum(first_end, 0)), site_of]
+    gsl = np.rint((up_m + down_m) * (1e9 / SPEED_OF_LIGHT_M_S))
+    reached = (first_user >= 0) & (prompt_arrival_ns >= 0) & np.isfinite(gsl)
+    return {"site": np.array([ground.sites[g].name for g in site_of], dtype=object),
+            "region": np.array([ground.sites[g].region for g in site_of], dtype=object),
+            "serving_sat": serving.astype(np.int64),
+            "uplink_ns": np.where(prompt_arrival_ns >= 0, prompt_arrival_ns - arrival_ns, -1).astype(np.int64),
+            "downlink_ns": np.where((first_user >= 0) & (first_end >= 0), first_user - first_end, -1).astype(np.int64),
+            "gsl_ns": np.where(reached, np.nan_to_num(gsl, nan=-1), -1).astype(np.int64)[rows]}
+
+
 def satellite_busy_ns(num_satellites: int, gateways: np.ndarray, experts: np.ndarray, replica: np.ndarray,
                       activations: np.ndarray, token_end_ns: np.ndarray, compute, prompt_tokens: np.ndarray,
                       prefill_counts) -> np.ndarray:

@@ -20,6 +20,41 @@ MoeTokenHelper::MoeTokenHelper(Ptr<MoeTrafficPlan> plan)
 {
 }
 
+Ptr<MoeTokenApplication>
+MoeTokenHelper::InstallOne(Ptr<Node> n, uint32_t role, uint32_t layer, uint32_t expert)
+{
+    Ptr<MoeTokenApplication> app = CreateObject<MoeTokenApplication>();
+    app->SetAttribute("Plan", PointerValue(m_plan));
+    app->SetAttribute("Role", EnumValue(static_cast<MoeTokenApplication::Role>(role)));
+    app->SetAttribute("Layer", UintegerValue(layer));
+    app->SetAttribute("Expert", UintegerValue(expert));
+    // The plan counts through the application's trace sources, the ns-3 way.
+    app->TraceConnectWithoutContext("Tx", MakeCallback(&MoeTrafficPlan::NotifyPacketSent, m_plan));
+    app->TraceConnectWithoutContext("Rx", MakeCallback(&MoeTrafficPlan::NotifyPacketReceived, m_plan));
+    app->TraceConnectWithoutContext("Retransmit", MakeCallback(&MoeTrafficPlan::NotifyRetransmit, m_plan));
+    app->TraceConnectWithoutContext("Duplicate", MakeCallback(&MoeTrafficPlan::NotifyDuplicate, m_plan));
+    app->TraceConnectWithoutContext("ComputeDone", MakeCallback(&MoeTrafficPlan::NotifyCompute, m_plan));
+    n->AddApplication(app);
+    return app;
+}
+
+ApplicationContainer
+MoeTokenHelper::InstallUsers(NodeContainer nodes, const int32_t* userNodes, uint32_t count)
+{
+    NS_ABORT_MSG_IF(count != m_plan->GetNUsers(), "InstallUsers: " << count << " nodes for " << m_plan->GetNUsers()
+                                                                    << " users; call the plan's SetUsers first");
+    ApplicationContainer apps;
+    for (uint32_t u = 0; u < count; ++u)
+    {
+        NS_ABORT_MSG_IF(userNodes[u] < 0 || static_cast<uint32_t>(userNodes[u]) >= nodes.GetN(),
+                        "user node " << userNodes[u] << " out of range");
+        Ptr<Node> n = nodes.Get(userNodes[u]);
+        m_plan->SetUserAddress(u, IslNetworkHelper::GetNodeAddress(n));
+        apps.Add(InstallOne(n, MoeTokenApplication::USER, u, 0));
+    }
+    return apps;
+}
+
 ApplicationContainer
 MoeTokenHelper::Install(NodeContainer nodes,
                         const int32_t* gatewayNodes,
@@ -35,19 +70,7 @@ MoeTokenHelper::Install(NodeContainer nodes,
     };
     ApplicationContainer apps;
     auto install = [&](Ptr<Node> n, MoeTokenApplication::Role role, uint32_t layer, uint32_t expert) {
-        Ptr<MoeTokenApplication> app = CreateObject<MoeTokenApplication>();
-        app->SetAttribute("Plan", PointerValue(m_plan));
-        app->SetAttribute("Role", EnumValue(role));
-        app->SetAttribute("Layer", UintegerValue(layer));
-        app->SetAttribute("Expert", UintegerValue(expert));
-        // The plan counts through the application's trace sources, the ns-3 way.
-        app->TraceConnectWithoutContext("Tx", MakeCallback(&MoeTrafficPlan::NotifyPacketSent, m_plan));
-        app->TraceConnectWithoutContext("Rx", MakeCallback(&MoeTrafficPlan::NotifyPacketReceived, m_plan));
-        app->TraceConnectWithoutContext("Retransmit", MakeCallback(&MoeTrafficPlan::NotifyRetransmit, m_plan));
-        app->TraceConnectWithoutContext("Duplicate", MakeCallback(&MoeTrafficPlan::NotifyDuplicate, m_plan));
-        app->TraceConnectWithoutContext("ComputeDone", MakeCallback(&MoeTrafficPlan::NotifyCompute, m_plan));
-        n->AddApplication(app);
-        apps.Add(app);
+        apps.Add(InstallOne(n, role, layer, expert));
     };
     for (uint32_t l = 0; l < layers; ++l)
     {

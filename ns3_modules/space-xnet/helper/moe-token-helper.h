@@ -4,6 +4,7 @@
 #ifndef SPACE_XNET_MOE_TOKEN_HELPER_H
 #define SPACE_XNET_MOE_TOKEN_HELPER_H
 
+#include "moe-token-application.h"
 #include "moe-traffic-plan.h"
 
 #include "ns3/application-container.h"
@@ -36,7 +37,18 @@ class MoeTokenHelper
                                  const int32_t* expertNodes,
                                  uint64_t expertCount);
 
+    /**
+     * @brief Install one USER application per ground node (after SetUsers on the plan).
+     * @param nodes every node of the network
+     * @param userNodes [users] node of each user (a ground node), in the plan's user order
+     * @param count number of users; must equal the plan's
+     */
+    ApplicationContainer InstallUsers(NodeContainer nodes, const int32_t* userNodes, uint32_t count);
+
   private:
+    /// One application (role: MoeTokenApplication::Role) on @p n, its trace sources connected to the plan.
+    Ptr<MoeTokenApplication> InstallOne(Ptr<Node> n, uint32_t role, uint32_t layer, uint32_t expert);
+
     Ptr<MoeTrafficPlan> m_plan;
 };
 

@@ -53,6 +53,9 @@ class MoeTokenApplication : public Application
     {
         GATEWAY = 0,
         EXPERT = 1,
+        /// A user on the ground (Layer: the user's index): sends its requests' prompts and
+        /// receives their output tokens.
+        USER = 2,
     };
 
     /**
@@ -83,6 +86,11 @@ class MoeTokenApplication : public Application
     void SendToExperts(uint32_t request, uint32_t token);
     void SendOutput(uint32_t request, uint32_t token);
     void FinishToken(uint32_t request, uint32_t token);
+    /// A user sends @p request's prompt up to layer 0's gateway.
+    void SendPrompt(uint32_t request);
+    /// A user's prompt or output token arrived whole (not acknowledged: the ground link's losses
+    /// show as a request that does not finish).
+    void HandleUserMessage(const MoeTokenHeader& header);
     /// Send a message to @p destination (role 0 gateway / 1 expert, layer, expert); with
     /// retransmission on, keep it until acknowledged.
     void SendMessage(uint32_t role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header);

@@ -74,6 +74,8 @@ MoeTokenHeader::Print(std::ostream& os) const
        << (m_kind == HIDDEN_STATE    ? "hidden"
            : m_kind == EXPERT_OUTPUT ? "output"
            : m_kind == ACK           ? "ack"
+           : m_kind == PROMPT        ? "prompt"
+           : m_kind == OUTPUT_TOKEN  ? "output-token"
                                      : "combined")
        << " attempt=" << static_cast<uint32_t>(m_attempt) << " segments=" << m_segments;
 }

@@ -20,7 +20,7 @@ namespace ns3
  * | 4     | token    | token index inside the request                              |
  * | 2     | layer    | MoE layer the message belongs to                            |
  * | 2     | expert   | expert index inside the layer                               |
- * | 1     | kind     | 0: hidden state to an expert; 1: expert output to the combining gateway; 2: ack; 3: combined state to the next gateway |
+ * | 1     | kind     | 0: hidden state to an expert; 1: expert output to the combining gateway; 2: ack; 3: combined state to the next gateway; 4: a user's prompt to layer 0's gateway; 5: an output token down to its user |
  * | 1     | attempt  | 0 for the first transmission, n for the n-th retransmission |
  * | 2     | segments | number of packets the message was cut into (an ack: the kind it acknowledges) |
  */
@@ -35,6 +35,10 @@ class MoeTokenHeader : public Header
         ACK = 2,
         /// A layer's combined expert outputs, from its gateway to the next one (combine at the own gateway).
         COMBINED_STATE = 3,
+        /// A user's prompt (max(P, 1) hidden states), from the ground up to layer 0's gateway.
+        PROMPT = 4,
+        /// One output token, from layer 0's gateway down to the request's user.
+        OUTPUT_TOKEN = 5,
     };
 
     static TypeId GetTypeId();
