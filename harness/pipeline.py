@@ -397,7 +397,8 @@ def _serving_records(scenario: Scenario, prep: Prepared, serving: dict, result) 
     busy = result.busy_ns[:prep.constellation.num_satellites]
     return dict(table=table, status=status, busy_ns=busy, replica=req.replica, output_tokens=req.output_tokens,
                 replica_gateways=serving["replica_gateways"], replica_experts=serving["replica_experts"], users=users,
-                gaps=prep.ground.gaps() if prep.ground is not None else None)
+                gaps=prep.ground.gaps() if prep.ground is not None else None,
+                sites=prep.ground.sites if prep.ground is not None else None)
 
 
 #: What forked strategy processes read: set by _run_in_processes just before it forks them.
@@ -489,7 +490,9 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
                                                                 for tr in result.traces})})
             gaps = result.traces[0].serving.get("gaps")
             if gaps is not None:
-                formats.write_files(staging, {"coverage_gaps.csv": serving_formats.coverage_gaps_csv(gaps)})
+                formats.write_files(staging, {"coverage_gaps.csv": serving_formats.coverage_gaps_csv(gaps),
+                                              "user_sites.csv": serving_formats.user_sites_csv(
+                                                  result.traces[0].serving["sites"])})
         summary = analyze_directory(staging)
     return summary
 

@@ -17,6 +17,7 @@
   the minimum elevation: it was not routed).
 - ``coverage_gaps.csv`` (results directory, runs with users): ``site, start_s, end_s`` per stretch of
   snapshots in which a user site had no satellite above the minimum elevation.
+- ``user_sites.csv`` (results directory, runs with users): ``site, region, lat_deg, lon_deg, weight``.
 """
 
 from __future__ import annotations
@@ -156,3 +157,30 @@ def read_busy_csv(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             raise ResultsError(f"{path}: line {n} is not 'strategy,sat,busy_ns'; fix that line") from None
     return {name: (np.array([a for a, _ in v], dtype=np.int64), np.array([b for _, b in v], dtype=np.int64))
             for name, v in out.items()}
+
+
+USER_SITES_HEADER = "site,region,lat_deg,lon_deg,weight"
+
+
+def user_sites_csv(sites) -> str:
+    """user_sites.csv from :class:`~harness.ground.sites.UserSite` records."""
+    return USER_SITES_HEADER + "\n" + "".join(f"{s.name},{s.region},{s.lat_deg!r},{s.lon_deg!r},{s.weight!r}\n"
+                                              for s in sites)
+
+
+def read_user_sites_csv(path: Path) -> dict[str, tuple[str, float, float, float]]:
+    """user_sites.csv back into ``{site: (region, lat_deg, lon_deg, weight)}``, strictly."""
+    text = read_text_file(path, "user_sites.csv", ResultsError, MAX_DATA_BYTES)
+    lines = text.splitlines()
+    if not lines or lines[0] != USER_SITES_HEADER:
+        raise ResultsError(f"{path}: line 1 is not the header '{USER_SITES_HEADER}'; run the scenario again")
+    out = {}
+    for n, line in enumerate(lines[1:], start=2):
+        cells = line.split(",")
+        try:
+            if len(cells) != 5:
+                raise ValueError
+            out[cells[0]] = (cells[1], float(cells[2]), float(cells[3]), float(cells[4]))
+        except ValueError:
+            raise ResultsError(f"{path}: line {n} is not '{USER_SITES_HEADER}'; fix that line") from None
+    return out
