@@ -289,8 +289,12 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
         # A serving run: the analytic model has no queueing, so it does not apply (tokens.csv -1).
         model = _not_modelled(prep.trace.experts.shape[:2])
         req = prep.requests
-        serving = dict(replica_gateways=np.stack([p.gateways for p in replicas]),
-                       replica_experts=np.stack([p.experts for p in replicas]), replica_of=req.replica,
+        replica_gateways = np.stack([p.gateways for p in replicas])
+        replica_of = req.replica
+        if scenario.serving.replica_policy in traffic.USER_POLICIES:
+            replica_of = _user_replicas(scenario, prep, replica_gateways[:, 0])
+        serving = dict(replica_gateways=replica_gateways,
+                       replica_experts=np.stack([p.experts for p in replicas]), replica_of=replica_of,
                        prompt_tokens=req.prompt_tokens if prep.prefill_counts is not None else None,
                        prefill_counts=prep.prefill_counts, max_batch=scenario.serving.max_batch,
                        output_tokens=req.output_tokens)
@@ -350,6 +354,19 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
         serving=_serving_records(scenario, prep, serving, result) if serving else None)
 
 
+def _user_replicas(scenario: Scenario, prep: Prepared, gateways: np.ndarray) -> np.ndarray:
+    """``[R]`` replica of each request under a policy of :data:`traffic.USER_POLICIES`, from the
+    route delays between the request's user and each replica's layer-0 gateway at its arrival."""
+    g = prep.ground
+    snap = g.snapshot_of(prep.requests.arrival_ns)
+    node = g.node_of[prep.site_of]
+    delay = np.full((len(node), len(gateways)), -1, dtype=np.int64)
+    has = node >= 0
+    for p, gateway in enumerate(gateways):  # per replica, vectorised over requests
+        delay[has, p], _ = prep.paths.lookup(snap[has], node[has], np.full(int(has.sum()), int(gateway)))
+    return traffic.USER_POLICIES[scenario.serving.replica_policy](delay)
+
+
 def _user_links(scenario: Scenario, prep: Prepared):
     """The packet engine's users: the covered sites' ground nodes, and each request's user (-1 when
     it arrives while its site has no satellite above the minimum elevation: a coverage gap)."""
@@ -383,7 +400,7 @@ def _serving_records(scenario: Scenario, prep: Prepared, serving: dict, result) 
         from .traffic.report import user_columns
 
         # TTFT and TPOT as the user sees them: the tokens' arrivals at the user.
-        table, status = request_table(req.arrival_ns, req.replica, req.prompt_tokens, req.output_tokens,
+        table, status = request_table(req.arrival_ns, serving["replica_of"], req.prompt_tokens, req.output_tokens,
                                       result.user_token_ns)
         users = user_columns(prep.ground, prep.site_of, req.arrival_ns, result.prompt_arrival_ns,
                              result.token_end_ns, result.user_token_ns)
@@ -392,10 +409,10 @@ def _serving_records(scenario: Scenario, prep: Prepared, serving: dict, result) 
             log.warning("%d requests arrived in a coverage gap of their site (status coverage-gap in requests.csv; "
                         "coverage_gaps.csv lists the gaps)", int((serving["users"].user_of < 0).sum()))
     else:
-        table, status = request_table(req.arrival_ns, req.replica, req.prompt_tokens, req.output_tokens,
+        table, status = request_table(req.arrival_ns, serving["replica_of"], req.prompt_tokens, req.output_tokens,
                                       result.token_end_ns)
     busy = result.busy_ns[:prep.constellation.num_satellites]
-    return dict(table=table, status=status, busy_ns=busy, replica=req.replica, output_tokens=req.output_tokens,
+    return dict(table=table, status=status, busy_ns=busy, replica=serving["replica_of"], output_tokens=req.output_tokens,
                 replica_gateways=serving["replica_gateways"], replica_experts=serving["replica_experts"], users=users,
                 gaps=prep.ground.gaps() if prep.ground is not None else None,
                 sites=prep.ground.sites if prep.ground is not None else None)

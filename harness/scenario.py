@@ -392,10 +392,12 @@ class ServingSpec:
     max_batch: int = _spec(1, help="continuous batching: a gateway runs up to this many waiting decode steps "
                            "(attention, or the LM head) as one job; it helps only with compute.memory_bytes_per_s "
                            "(roofline), FLOPs alone scale with the batch. 1: no batching", check=_range(1, 65536))
-    replica_policy: str = _spec("round-robin", help="which replica a request goes to: 'round-robin' or "
+    replica_policy: str = _spec("round-robin", help="which replica a request goes to: 'round-robin', "
                                 "'least-outstanding-work' (the replica whose queued work, drained at its "
-                                "bottleneck satellite's rate, ends first)",
-                                choices=("round-robin", "least-outstanding-work"))
+                                "bottleneck satellite's rate, ends first) or, with a users section, "
+                                "'nearest-to-user' (the replica whose layer-0 gateway the user's route reaches "
+                                "soonest at the request's arrival)",
+                                choices=("round-robin", "least-outstanding-work", "nearest-to-user"))
 
     @property
     def enabled(self) -> bool:
@@ -823,6 +825,9 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     u = sc.users
     if u.cities is not None and u.locations:
         raise ScenarioError(f"{source}: 'users.cities' and 'users.locations' are both set; give one of them")
+    if sc.serving.replica_policy == "nearest-to-user" and not u.enabled:
+        raise ScenarioError(f"{source}: 'serving.replica_policy' is 'nearest-to-user' but there are no users; add a "
+                            f"users section (users.cities or users.locations) or choose another policy")
     if u.enabled and g.gsl_rule != "min_elevation":
         raise ScenarioError(f"{source}: users link to the highest satellite above 'ground.min_elevation_deg', but "
                             f"'ground.gsl_rule' is {_show(g.gsl_rule)}; set it to min_elevation (or remove it)")

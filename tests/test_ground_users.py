@@ -211,3 +211,39 @@ def test_default_users_keys_leave_tokens_csv_byte_identical(tmp_path):
         assert main(["run", str(scenario), "--out", str(out)]) == 0
         assert (out / "tokens.csv").read_bytes() == expected
         assert not (out / "requests.csv").exists()
+
+
+def test_nearest_to_user_policy_picks_the_gateway_the_user_reaches_soonest(tmp_path):
+    """The registry function on hand-made delays, then tiny.yaml with two replicas: every request is
+    on the replica whose layer-0 gateway is the fewest ns away from its user at its arrival."""
+    from harness.traffic.replicas import USER_POLICIES
+
+    pick = USER_POLICIES["nearest-to-user"]
+    assert pick(np.array([[5, 3], [2, 2], [-1, 7], [-1, -1]])).tolist() == [1, 0, 1, 0]
+    users = ("  gsl_rate_bps: 10.0e9\n  locations:\n    - {name: Quito, lat_deg: -0.23, lon_deg: -78.52, weight: 1}\n"
+             "    - {name: Nairobi, lat_deg: -1.29, lon_deg: 36.82, weight: 1}\n"
+             "    - {name: Jakarta, lat_deg: -6.2, lon_deg: 106.8, weight: 1}\n")
+    path = _with_users("tiny.yaml", tmp_path, users,
+                       extra="ground:\n  min_elevation_deg: 10\nserving:\n  replicas: 2\n"
+                             "  replica_policy: nearest-to-user\n")
+    text = path.read_text().replace("  requests: 2\n", "  requests: 6\n").replace("tokens_per_request: 8", "tokens_per_request: 2")
+    path.write_text(text)
+    scenario = load_scenario(path)
+    trace = run_scenario(scenario, jobs=1).traces[0]
+    prep = prepare(scenario)
+    g = prep.ground
+    snap = g.snapshot_of(prep.requests.arrival_ns)
+    node = g.node_of[prep.site_of]
+    gateways = trace.serving["replica_gateways"][:, 0]
+    delay = np.stack([prep.paths.lookup(snap, node, np.full(len(node), int(gw)))[0] for gw in gateways], axis=1)
+    assert (node >= 0).all() and (delay >= 0).all()
+    expected = np.argmin(delay, axis=1)
+    assert (trace.serving["replica"] == expected).all()
+    assert (trace.serving["table"][:, 1] == expected).all()
+    assert len(set(expected.tolist())) == 2, delay  # both replicas serve someone
+    assert all(s == "completed" for s in trace.serving["status"])
+
+
+def test_nearest_to_user_needs_users():
+    with pytest.raises(ScenarioError, match="nearest-to-user"):
+        scenario_from_dict(_dict(serving={"replicas": 2, "replica_policy": "nearest-to-user"}))
