@@ -12,15 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def split_trace(experts: np.ndarray, prompt_tokens: np.ndarray, max_prompt: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(decode [R, T, L, k], counts [R, L, E] int32)`` of a ``[R, P_max + T, L, k]`` trace.
-
-    ``counts[r, l, e]`` is how many of request r's prompt tokens layer l routes to expert e; every
-    (r, l) sums to ``P_r x k``. The number of experts is taken as ``max id + 1`` of the caller's
-    model through :func:`prefill_counts`."""
-    return np.ascontiguousarray(experts[:, max_prompt:]), experts[:, :max_prompt]
-
-
 def prefill_counts(prompt_experts: np.ndarray, prompt_tokens: np.ndarray, num_experts: int) -> np.ndarray:
     """``[R, L, E]`` int32 prompt tokens per expert from the prompt part ``[R, P_max, L, k]`` of a trace."""
     requests, max_prompt, layers, _ = prompt_experts.shape
