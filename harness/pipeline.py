@@ -210,8 +210,9 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
     clock = time.perf_counter()
     prep = prepare(scenario)
     constellation, topology, inputs = prep.constellation, prep.topology, prep.inputs
+    isls = topology.num_links if prep.ground is None else prep.ground.first_gsl  # GSLs follow the ISLs
     log.info("constellation %d satellites, %d ISLs, %d snapshots, %.1f%% of link-snapshots down (%.2f s)",
-             topology.num_nodes, topology.num_links, topology.num_snapshots, 100 * (1 - topology.up.mean()),
+             constellation.num_satellites, isls, topology.num_snapshots, 100 * (1 - topology.up[:, :isls].mean()),
              time.perf_counter() - clock)
 
     if plan is not None:

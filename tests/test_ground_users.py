@@ -247,3 +247,36 @@ def test_nearest_to_user_policy_picks_the_gateway_the_user_reaches_soonest(tmp_p
 def test_nearest_to_user_needs_users():
     with pytest.raises(ScenarioError, match="nearest-to-user"):
         scenario_from_dict(_dict(serving={"replicas": 2, "replica_policy": "nearest-to-user"}))
+
+
+def test_handover_rehomes_the_ground_link_in_ns3(tmp_path):
+    """tiny.yaml with 30-s snapshots and one request every 30.5 s (so each arrives in a later
+    snapshot, alone): each request's serving satellite is the one of its arrival's snapshot, the
+    users hand over between requests, and every uplink is the route in force then (its GSL's delay
+    updated by the topology updater) plus serialisation, to the ns."""
+    from harness.analytic import message_serialization_ns
+
+    users = "  gsl_rate_bps: 10.0e9\n  locations:\n    - {name: Nairobi, lat_deg: -1.29, lon_deg: 36.82, weight: 1}\n"
+    path = _with_users("tiny.yaml", tmp_path, users, extra="ground:\n  min_elevation_deg: 10\n")
+    text = (path.read_text().replace("  requests: 2\n", "  requests: 8\n")
+            .replace("tokens_per_request: 8", "tokens_per_request: 1")
+            .replace("request_spacing_s: 0.05", "request_spacing_s: 30.5")
+            .replace("  interval_s: 1.0\n", "  interval_s: 30.0\n"))
+    path.write_text(text)
+    scenario = load_scenario(path)
+    trace = run_scenario(scenario, jobs=1).traces[0]
+    prep = prepare(scenario)
+    g = prep.ground
+    cols, table = trace.serving["users"], trace.serving["table"]
+    snap = g.snapshot_of(table[:, 2])
+    covered = g.serving[snap, 0] >= 0
+    assert covered.sum() >= 3
+    assert (cols["serving_sat"] == g.serving[snap, 0]).all()
+    assert len(set(cols["serving_sat"][covered].tolist())) >= 2  # handovers between the requests
+    node, gateway = int(g.node_of[0]), int(trace.gateways[0])
+    delay, hops = prep.paths.lookup(snap[covered], np.full(int(covered.sum()), node),
+                                    np.full(int(covered.sum()), gateway))
+    expected = delay + message_serialization_ns(scenario.links, scenario.model.hidden_bytes, hops)
+    assert (cols["uplink_ns"][covered] == expected).all()
+    status = np.array(trace.serving["status"])
+    assert (status[covered] == "completed").all() and (status[~covered] == "coverage-gap").all()
