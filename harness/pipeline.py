@@ -317,6 +317,9 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
     if scenario.faults.enabled:
         status, reason = token_outcomes(result, placement.gateways, placement.experts,
                                         scenario.faults.retransmit_timeout_ms is not None, stop_ns)
+        if "users" in serving:  # never simulated: say why
+            gap = serving["users"].user_of < 0
+            status[gap], reason[gap] = "coverage-gap", "no satellite above ground.min_elevation_deg at arrival"
         faults = dict(retransmissions=result.retransmissions, status=status, reason=reason)
     counters = dict(packets_sent=result.packets_sent, packets_received=result.packets_received,
                     packets_dropped_no_route=result.packets_dropped_no_route,

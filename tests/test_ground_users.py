@@ -107,6 +107,16 @@ def test_walker_1584_user_at_75_deg_is_a_coverage_gap_not_routed(tmp_path):
         assert (tokens[tokens[:, 0] == r, 1] == -1).all()  # never started: not routed
     gaps = (out / "coverage_gaps.csv").read_text().splitlines()
     assert gaps == ["site,start_s,end_s", "Svalbard-ish,0,8"]
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    regions = summary["strategies"]["space-xnet"]["serving"]["regions"]
+    assert regions["north"]["coverage_gaps"] == int(north.sum()) and regions["north"]["mean_ttft_ms"] is None
+    assert regions["equator"]["completed"] == int((~north).sum())
+    assert (out / "plots" / "users_ttft_map.png").is_file() and (out / "plots" / "ttft_cdf_by_region.png").is_file()
+    before = (out / "summary.json").read_text()
+    assert main(["analyze", str(out)]) == 0
+    assert (out / "summary.json").read_text() == before
 
 
 def test_uplink_and_downlink_are_the_routes_plus_serialisation_to_the_ns(tmp_path):
@@ -280,3 +290,32 @@ def test_handover_rehomes_the_ground_link_in_ns3(tmp_path):
     assert (cols["uplink_ns"][covered] == expected).all()
     status = np.array(trace.serving["status"])
     assert (status[covered] == "completed").all() and (status[~covered] == "coverage-gap").all()
+
+
+def test_gap_requests_say_so_in_tokens_csv_with_faults(tmp_path):
+    """With fault handling on, tokens.csv's status and reason name the coverage gap of a request
+    that was never simulated (not 'unfinished')."""
+    from harness.cli import main
+
+    users = ("  locations:\n    - {name: North, lat_deg: 80.0, lon_deg: 0.0, weight: 1}\n"
+             "    - {name: Nairobi, lat_deg: -1.29, lon_deg: 36.82, weight: 1}\n")
+    path = _with_users("tiny.yaml", tmp_path, users,
+                       extra="ground:\n  min_elevation_deg: 10\nfaults:\n  retransmit_timeout_ms: 500\n")
+    path.write_text(path.read_text().replace("  requests: 2\n", "  requests: 6\n")
+                    .replace("tokens_per_request: 8", "tokens_per_request: 2"))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out)]) == 0
+    from harness.formats.requests import read_requests_csv
+
+    req = read_requests_csv(out / "requests.csv")["space-xnet"]
+    north = req["site"] == "North"
+    assert north.any() and (~north).any()
+    lines = (out / "tokens.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","))) for line in lines[1:]]
+    for row in rows:
+        r = int(row["request"])
+        if r in req["request"][north]:
+            assert row["status"] == "coverage-gap" and "min_elevation" in row["reason"]
+        else:
+            assert row["status"] == "completed"
