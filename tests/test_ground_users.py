@@ -119,9 +119,10 @@ def test_walker_1584_user_at_75_deg_is_a_coverage_gap_not_routed(tmp_path):
     assert (out / "summary.json").read_text() == before
 
 
-def test_uplink_and_downlink_are_the_routes_plus_serialisation_to_the_ns(tmp_path):
-    """tiny.yaml with users whose GSLs run at the ISL rate: request 0's prompt (one hidden state,
-    no prefill) reaches layer 0's gateway after the route's delay plus store-and-forward
+@pytest.mark.parametrize("prompt_tokens", [0, 12])
+def test_uplink_and_downlink_are_the_routes_plus_serialisation_to_the_ns(tmp_path, prompt_tokens):
+    """tiny.yaml with users whose GSLs run at the ISL rate: request 0's prompt (one hidden state
+    without prefill, 12 with a 12-token prefill) reaches layer 0's gateway after the route's delay plus store-and-forward
     serialisation (sum of its packets' tx + (hops - 1) x the largest), exactly; its first token
     comes down the same way (one packet of token_bytes); the TTFT at the user is the gateway's plus
     both; the GSL share is the two slant ranges over c."""
@@ -131,7 +132,9 @@ def test_uplink_and_downlink_are_the_routes_plus_serialisation_to_the_ns(tmp_pat
     users = ("  gsl_rate_bps: 10.0e9\n  locations:\n    - {name: Quito, lat_deg: -0.23, lon_deg: -78.52, weight: 1}\n"
              "    - {name: Nairobi, lat_deg: -1.29, lon_deg: 36.82, weight: 1}\n"
              "    - {name: Oslo, lat_deg: 59.91, lon_deg: 10.75, weight: 1}\n")
-    path = _with_users("tiny.yaml", tmp_path, users, extra="ground:\n  min_elevation_deg: 10\n")
+    prefill = (f"serving:\n  prefill: true\n  prompt: {{kind: fixed, tokens: {prompt_tokens}}}\n"
+               if prompt_tokens else "")
+    path = _with_users("tiny.yaml", tmp_path, users, extra="ground:\n  min_elevation_deg: 10\n" + prefill)
     scenario = load_scenario(path)
     result = run_scenario(scenario, jobs=1)
     trace = result.traces[0]
@@ -145,7 +148,8 @@ def test_uplink_and_downlink_are_the_routes_plus_serialisation_to_the_ns(tmp_pat
     assert node >= scenario.constellation.num_satellites  # a ground node
     links = scenario.links
     delay, hops = prep.paths.lookup(np.array([0]), np.array([node]), np.array([gateway]))
-    uplink = int(delay[0] + message_serialization_ns(links, scenario.model.hidden_bytes, hops)[0])
+    prompt_bytes = max(prompt_tokens, 1) * scenario.model.hidden_bytes  # the prompt: max(P, 1) hidden states
+    uplink = int(delay[0] + message_serialization_ns(links, prompt_bytes, hops)[0])
     assert users_cols["uplink_ns"][0] == uplink
     first_end = int(trace.token_end_ns[0, 0])
     snap = int(g.snapshot_of(np.array([first_end]))[0])
