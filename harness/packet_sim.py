@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
 from .routes import PathQuery, Routes
 from .scenario import FaultSpec, LinkSpec
 from .topology import Topology
+
+if TYPE_CHECKING:
+    from .ground.users import UserLinks
 
 log = logging.getLogger(__name__)
 
@@ -61,23 +64,6 @@ class PacketSimResult:
         """[R, T] int64 per-token latency, -1 for tokens that did not complete."""
         done = (self.token_end_ns >= 0) & (self.token_start_ns >= 0)
         return np.where(done, self.token_end_ns - self.token_start_ns, -1)
-
-
-@dataclass(frozen=True)
-class UserLinks:
-    """Users on the ground in a packet simulation (harness/ground/users.py).
-
-    ``nodes`` ``[U]`` the ground node of each user; ``user_of`` ``[R]`` each request's user, -1 for
-    a request that is not simulated (it arrived in a coverage gap); the topology's links from
-    ``first_gsl`` on are ground-satellite links at ``gsl_rate_bps``; ``token_bytes`` the payload of
-    an output token sent down to its user.
-    """
-
-    nodes: np.ndarray
-    user_of: np.ndarray
-    first_gsl: int
-    gsl_rate_bps: float
-    token_bytes: int
 
 
 #: Fields of a request's failure record (MoeTrafficPlan::CopyFailures) and its codes.
@@ -168,7 +154,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     ``[R]`` (each in [1, T]) ends request r after its first ``output_tokens[r]`` tokens (the others
     stay -1).
 
-    ``users`` (:class:`UserLinks`): requests start at their users on the ground, whose prompts go up
+    ``users`` (:class:`harness.ground.users.UserLinks`): requests start at their users on the ground, whose prompts go up
     and tokens come down over real links; requests of user -1 are not simulated (their records stay
     -1).
     """

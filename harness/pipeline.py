@@ -26,6 +26,7 @@ import numpy as np
 from . import activations as activations_mod
 from . import traffic
 from .traffic.prefill import prefill_counts
+from .traffic.report import serving_records
 from .analytic import analytic_latency
 from .errors import HarnessError
 from .estimate import check_memory
@@ -293,14 +294,16 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
         replica_gateways = np.stack([p.gateways for p in replicas])
         replica_of = req.replica
         if scenario.serving.replica_policy in traffic.USER_POLICIES:
-            replica_of = _user_replicas(scenario, prep, replica_gateways[:, 0])
+            delay = prep.ground.gateway_delays_ns(prep.paths, prep.site_of, req.arrival_ns, replica_gateways[:, 0])
+            replica_of = traffic.USER_POLICIES[scenario.serving.replica_policy](delay)
         serving = dict(replica_gateways=replica_gateways,
                        replica_experts=np.stack([p.experts for p in replicas]), replica_of=replica_of,
                        prompt_tokens=req.prompt_tokens if prep.prefill_counts is not None else None,
                        prefill_counts=prep.prefill_counts, max_batch=scenario.serving.max_batch,
                        output_tokens=req.output_tokens)
         if prep.ground is not None:
-            serving["users"] = _user_links(scenario, prep)
+            serving["users"] = prep.ground.user_links(prep.site_of, req.arrival_ns, scenario.users.gsl_rate_bps,
+                                                      scenario.users.token_bytes)
     else:
         model = analytic_latency(**common, **shape)
 
@@ -355,36 +358,8 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
         compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
         propagation_ns=model.propagation_ns, counters=counters, **faults,
         route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None,
-        serving=_serving_records(scenario, prep, serving, result) if serving else None)
-
-
-def _user_replicas(scenario: Scenario, prep: Prepared, gateways: np.ndarray) -> np.ndarray:
-    """``[R]`` replica of each request under a policy of :data:`traffic.USER_POLICIES`, from the
-    route delays between the request's user and each replica's layer-0 gateway at its arrival."""
-    g = prep.ground
-    snap = g.snapshot_of(prep.requests.arrival_ns)
-    node = g.node_of[prep.site_of]
-    delay = np.full((len(node), len(gateways)), -1, dtype=np.int64)
-    has = node >= 0
-    for p, gateway in enumerate(gateways):  # per replica, vectorised over requests
-        delay[has, p], _ = prep.paths.lookup(snap[has], node[has], np.full(int(has.sum()), int(gateway)))
-    return traffic.USER_POLICIES[scenario.serving.replica_policy](delay)
-
-
-def _user_links(scenario: Scenario, prep: Prepared):
-    """The packet engine's users: the covered sites' ground nodes, and each request's user (-1 when
-    it arrives while its site has no satellite above the minimum elevation: a coverage gap)."""
-    from .packet_sim import UserLinks
-
-    g = prep.ground
-    covered = np.flatnonzero(g.node_of >= 0)
-    user_index = np.full(len(g.sites), -1, dtype=np.int32)
-    user_index[covered] = np.arange(len(covered))
-    snap = g.snapshot_of(prep.requests.arrival_ns)
-    in_gap = g.serving[snap, prep.site_of] < 0
-    user_of = np.where(in_gap, -1, user_index[prep.site_of]).astype(np.int32)
-    return UserLinks(nodes=g.node_of[covered], user_of=user_of, first_gsl=g.first_gsl,
-                     gsl_rate_bps=scenario.users.gsl_rate_bps, token_bytes=scenario.users.token_bytes)
+        serving=serving_records(prep.requests, serving, result, prep.constellation.num_satellites, prep.ground,
+                                prep.site_of) if serving else None)
 
 
 def _not_modelled(shape: tuple) -> SimpleNamespace:
@@ -392,34 +367,6 @@ def _not_modelled(shape: tuple) -> SimpleNamespace:
     none = np.full(shape, -1, dtype=np.int64)
     return SimpleNamespace(latency_ns=none, compute_ns=none, serialization_ns=none, propagation_ns=none,
                            wait_ns=none)
-
-
-def _serving_records(scenario: Scenario, prep: Prepared, serving: dict, result) -> dict:
-    """requests.csv's table and the satellites' busy time of a serving run."""
-    from .traffic.report import request_table
-
-    req = prep.requests
-    users = None
-    if prep.ground is not None:
-        from .traffic.report import user_columns
-
-        # TTFT and TPOT as the user sees them: the tokens' arrivals at the user.
-        table, status = request_table(req.arrival_ns, serving["replica_of"], req.prompt_tokens, req.output_tokens,
-                                      result.user_token_ns)
-        users = user_columns(prep.ground, prep.site_of, req.arrival_ns, result.prompt_arrival_ns,
-                             result.token_end_ns, result.user_token_ns)
-        status = ["coverage-gap" if u < 0 else word for u, word in zip(serving["users"].user_of, status)]
-        if any(u < 0 for u in serving["users"].user_of):
-            log.warning("%d requests arrived in a coverage gap of their site (status coverage-gap in requests.csv; "
-                        "coverage_gaps.csv lists the gaps)", int((serving["users"].user_of < 0).sum()))
-    else:
-        table, status = request_table(req.arrival_ns, serving["replica_of"], req.prompt_tokens, req.output_tokens,
-                                      result.token_end_ns)
-    busy = result.busy_ns[:prep.constellation.num_satellites]
-    return dict(table=table, status=status, busy_ns=busy, replica=serving["replica_of"], output_tokens=req.output_tokens,
-                replica_gateways=serving["replica_gateways"], replica_experts=serving["replica_experts"], users=users,
-                gaps=prep.ground.gaps() if prep.ground is not None else None,
-                sites=prep.ground.sites if prep.ground is not None else None)
 
 
 #: What forked strategy processes read: set by _run_in_processes just before it forks them.

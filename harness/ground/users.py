@@ -36,9 +36,26 @@ from .geometry import elevation_rad, satellites_ecef_m, site_positions_m, site_u
 from .gsl import gsl_candidates
 from .sites import UserSite, site_arrays
 
-__all__ = ["GroundSegment", "draw_users", "ground_segment", "user_sites"]
+__all__ = ["GroundSegment", "UserLinks", "draw_users", "ground_segment", "user_sites"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UserLinks:
+    """Users on the ground as the packet engine takes them (:func:`harness.packet_sim.run_packet_sim`).
+
+    ``nodes`` ``[U]`` the ground node of each user; ``user_of`` ``[R]`` each request's user, -1 for
+    a request that is not simulated (it arrived in a coverage gap); the topology's links from
+    ``first_gsl`` on are ground-satellite links at ``gsl_rate_bps``; ``token_bytes`` the payload of
+    an output token sent down to its user.
+    """
+
+    nodes: np.ndarray
+    user_of: np.ndarray
+    first_gsl: int
+    gsl_rate_bps: float
+    token_bytes: int
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,30 @@ class GroundSegment:
         """``[R]`` snapshot in force at each time (ns)."""
         steps_ns = np.round(self.times_s * 1e9).astype(np.int64)
         return np.searchsorted(steps_ns, np.asarray(t_ns, dtype=np.int64), side="right") - 1
+
+    def user_links(self, site_of: np.ndarray, arrival_ns: np.ndarray, gsl_rate_bps: float,
+                   token_bytes: int) -> UserLinks:
+        """The packet engine's users: the covered sites' ground nodes, and each request's user (-1
+        when it arrives while its site has no satellite high enough: a coverage gap)."""
+        covered = np.flatnonzero(self.node_of >= 0)
+        user_index = np.full(len(self.sites), -1, dtype=np.int32)
+        user_index[covered] = np.arange(len(covered))
+        in_gap = self.serving[self.snapshot_of(arrival_ns), site_of] < 0
+        user_of = np.where(in_gap, -1, user_index[site_of]).astype(np.int32)
+        return UserLinks(self.node_of[covered], user_of, self.first_gsl, gsl_rate_bps, token_bytes)
+
+    def gateway_delays_ns(self, paths, site_of: np.ndarray, arrival_ns: np.ndarray,
+                          gateways: np.ndarray) -> np.ndarray:
+        """``[R, P]`` route delay from each request's user to each gateway at its arrival, -1 where
+        unreachable (a site without a ground node); ``paths`` a :class:`~harness.routes.PathQuery`
+        of :attr:`topology`."""
+        snap = self.snapshot_of(arrival_ns)
+        node = self.node_of[site_of]
+        delay = np.full((len(node), len(gateways)), -1, dtype=np.int64)
+        has = node >= 0
+        for p, gateway in enumerate(gateways):  # per replica, vectorised over requests
+            delay[has, p], _ = paths.lookup(snap[has], node[has], np.full(int(has.sum()), int(gateway)))
+        return delay
 
     def gaps(self) -> list[tuple[str, float, float]]:
         """Coverage gaps: ``(site, start_s, end_s)`` per run of snapshots with no satellite high

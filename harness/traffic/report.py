@@ -4,9 +4,13 @@ satellite was. Pure functions of arrays; harness/formats/requests.py writes and 
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from ..analysis import PERCENTILES
+
+log = logging.getLogger(__name__)
 
 
 def request_table(arrival_ns: np.ndarray, replica: np.ndarray, prompt_tokens: np.ndarray,
@@ -30,6 +34,32 @@ def request_table(arrival_ns: np.ndarray, replica: np.ndarray, prompt_tokens: np
     table = np.column_stack([np.arange(requests), replica, arrival_ns, prompt_tokens, output_tokens,
                              first, np.where(done, end, -1), ttft, tpot, e2e]).astype(np.int64)
     return table, ["completed" if d else "unfinished" for d in done]
+
+
+def serving_records(req, serving: dict, result, num_satellites: int, ground=None, site_of=None) -> dict:
+    """A serving run's records for requests.csv, satellite_busy.csv and, with users on the ground
+    (``ground``: a :class:`~harness.ground.users.GroundSegment`, ``site_of`` ``[R]``),
+    coverage_gaps.csv and user_sites.csv. ``req`` is the run's :class:`~harness.traffic.Requests`,
+    ``serving`` the packet engine's serving arguments, ``result`` its PacketSimResult."""
+    users = gaps = sites = None
+    if ground is None:
+        table, status = request_table(req.arrival_ns, serving["replica_of"], req.prompt_tokens, req.output_tokens,
+                                      result.token_end_ns)
+    else:
+        # TTFT and TPOT as the user sees them: the tokens' arrivals at the user.
+        table, status = request_table(req.arrival_ns, serving["replica_of"], req.prompt_tokens, req.output_tokens,
+                                      result.user_token_ns)
+        users = user_columns(ground, site_of, req.arrival_ns, result.prompt_arrival_ns, result.token_end_ns,
+                             result.user_token_ns)
+        in_gap = serving["users"].user_of < 0
+        status = ["coverage-gap" if gap else word for gap, word in zip(in_gap, status)]
+        if in_gap.any():
+            log.warning("%d requests arrived in a coverage gap of their site (status coverage-gap in requests.csv; "
+                        "coverage_gaps.csv lists the gaps)", int(in_gap.sum()))
+        gaps, sites = ground.gaps(), ground.sites
+    return dict(table=table, status=status, busy_ns=result.busy_ns[:num_satellites], replica=serving["replica_of"],
+                output_tokens=req.output_tokens, replica_gateways=serving["replica_gateways"],
+                replica_experts=serving["replica_experts"], users=users, gaps=gaps, sites=sites)
 
 
 def user_columns(ground, site_of: np.ndarray, arrival_ns: np.ndarray, prompt_arrival_ns: np.ndarray,
