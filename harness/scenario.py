@@ -875,17 +875,9 @@ def _check_serving(sc: Scenario, source: str) -> None:
         if m.dispatch != "parallel":
             raise ScenarioError(f"{source}: 'serving.prefill' needs 'model.dispatch' 'parallel' (a prompt's tokens "
                                 f"go to many experts at once); set dispatch: parallel or prefill: false")
-        longest = p.tokens if p.kind == "fixed" else p.high
-        segments = -(-longest * m.hidden_bytes // sc.links.segment_payload_bytes)
-        if segments > 65535:
-            raise ScenarioError(f"{source}: a prefill message of {longest} prompt tokens is {segments} packets, more "
-                                f"than the 65535 a message header counts; lower the prompt length or raise "
-                                f"'links.mtu_bytes'")
-        if sc.links.queue_packets < m.top_k * segments:
-            raise ScenarioError(f"{source}: 'links.queue_packets' {sc.links.queue_packets} cannot hold one prefill "
-                                f"layer's burst ({m.top_k} x {segments} packets for {longest} prompt tokens): packets "
-                                f"would be dropped and the request stall; raise queue_packets to at least "
-                                f"{m.top_k * segments}")
+        problem = prefill_problem(sc, p.tokens if p.kind == "fixed" else p.high)
+        if problem:
+            raise ScenarioError(f"{source}: {problem}")
     o, most = v.output, sc.traffic.tokens_per_request
     if o.kind == "fixed" and o.tokens > most:
         raise ScenarioError(f"{source}: 'serving.output.tokens' {o.tokens} is above 'traffic.tokens_per_request' "
@@ -901,3 +893,23 @@ def _check_serving(sc: Scenario, source: str) -> None:
     if v.replicas * m.num_components > sc.constellation.num_satellites:
         raise ScenarioError(f"{source}: {v.replicas} replicas need {v.replicas * m.num_components} satellites but "
                             f"the constellation has {sc.constellation.num_satellites}; lower 'serving.replicas'")
+
+
+def prefill_problem(sc: Scenario, longest: int) -> Optional[str]:
+    """Why prompts of up to ``longest`` tokens cannot be prefilled in this scenario, or None. Checked
+    here for serving.prompt and, at run time, for an arrivals file's prompts (harness/traffic)."""
+    m, t = sc.model, sc.traffic
+    entries = t.requests * (t.tokens_per_request + longest) * m.layers * m.top_k
+    if entries > MAX_ACTIVATIONS:
+        return (f"with prefill the activation trace holds traffic.requests x (longest prompt {longest} + "
+                f"tokens_per_request) x model.layers x model.top_k = {entries} entries, more than {MAX_ACTIVATIONS}; "
+                f"lower 'traffic.requests' or the prompt lengths")
+    segments = -(-longest * m.hidden_bytes // sc.links.segment_payload_bytes)
+    if segments > 65535:
+        return (f"a prefill message of {longest} prompt tokens is {segments} packets, more than the 65535 a "
+                f"message header counts; lower the prompt length or raise 'links.mtu_bytes'")
+    if sc.links.queue_packets < m.top_k * segments:
+        return (f"'links.queue_packets' {sc.links.queue_packets} cannot hold one prefill layer's burst "
+                f"({m.top_k} x {segments} packets for {longest} prompt tokens): packets would be dropped and the "
+                f"request stall; raise queue_packets to at least {m.top_k * segments}")
+    return None

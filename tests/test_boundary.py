@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -110,9 +109,16 @@ def test_sigterm_during_a_run_leaves_no_output_directory(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen([sys.executable, "-m", "harness", "run", str(scenario), "--out", str(tmp_path / "out")],
                              cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
+    # Signal once the packet simulation is under way (its first progress line), not after a fixed
+    # sleep: on an idle machine the whole run can end within a few seconds.
+    seen = []
+    for line in child.stderr:
+        seen.append(line)
+        if "simulated" in line:
+            break
     child.send_signal(signal.SIGTERM)
-    _, stderr = child.communicate(timeout=120)
+    _, rest = child.communicate(timeout=120)
+    stderr = "".join(seen) + rest
     assert child.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]

@@ -363,3 +363,17 @@ def test_output_lengths_end_requests_early_and_leave_them_out_of_the_traces(tmp_
     assert len(layers) == 4 * lengths.sum()
     with pytest.raises(ScenarioError, match="serving.output"):
         scenario_from_dict({**BASE, "serving": {"output": {"kind": "uniform", "low": 1, "high": 9}}})
+
+
+def test_an_arrivals_files_prompts_are_checked_against_the_links(tmp_path, capsys):
+    # serving.prompt's lengths are checked by the schema; a file's only when read: a prompt whose
+    # prefill burst overflows the link queues is one error line naming the file, before ns-3 runs.
+    from harness.cli import main
+
+    arrivals = tmp_path / "arrivals.csv"
+    arrivals.write_text("time_s,prompt_tokens\n0,4\n0.1,3000\n")
+    scenario = tiny_serving(tmp_path, "  arrivals: file\n  arrivals_path: arrivals.csv\n  prefill: true\n")
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"error: {arrivals}: 'links.queue_packets' 1000 cannot hold") and "3000" in err[-1]
+    assert not (tmp_path / "out").exists()

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scenario import Scenario
+from ..errors import ScenarioError
+from ..scenario import Scenario, prefill_problem
 from .arrivals import ARRIVALS
 from .lengths import LENGTHS
 from .replicas import POLICIES, USER_POLICIES
@@ -65,6 +66,10 @@ def build_requests(scenario: Scenario, gateway_ns: np.ndarray, lm_head_ns: int) 
         prompts = LENGTHS[v.prompt.kind](v.prompt, t.requests, rng_for(scenario.seed, "traffic:prompt"))
     if not v.prefill:
         prompts = np.zeros(t.requests, dtype=np.int32)
+    elif v.arrivals == "file":  # the schema checked serving.prompt's lengths; a file's are checked here
+        problem = prefill_problem(scenario, int(prompts.max()))
+        if problem:
+            raise ScenarioError(f"{scenario.resolve(v.arrivals_path)}: {problem}")
     if outputs is None:
         if v.output.kind == "fixed":
             outputs = np.full(t.requests, v.output.tokens or t.tokens_per_request, dtype=np.int32)
