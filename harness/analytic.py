@@ -37,6 +37,19 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   g_{l+1}; with ``dispatch="sequential"`` (``model.dispatch``) the hidden state goes from g_l to the
   token's first expert, from each expert to the next (slot order) after it computed, and from the
   last to the combining gateway: the legs and the experts' compute add up;
+- with tensor-parallel gateways (``shards``: [L, H] helper satellites, -1 padded), layer l's
+  attention at gateway g_l, started at time a, is split over g_l and its H_l helpers: g_l
+  computes its shard (``shard_compute_ns``: ``gateway_ns[l] / (1 + H_l)``, nearest ns) from a,
+  and sends the hidden state (one message) to every helper at a; a helper computes its shard once
+  the message arrived and sends its partial output (one message) back; the attention ends when
+  the own shard and the last partial output are done (the own shard first on a tie, then the
+  first helper), and the critical path runs through that part. For l >= 1 (with parallel dispatch
+  and the combine at the next gateway) there is no scatter: every expert of layer l-1 sends its
+  output to g_l and to each helper of layer l, a helper starts once its k outputs arrived, and the
+  critical path runs through the output that arrived last at the critical shard;
+- with expert replicas (``replicas`` [L, E, R], ``replica_choice`` [S, L, E]), a hidden state sent
+  at time s to expert e goes to the copy ``replica_choice`` names for the snapshot in force at s
+  (0: the expert itself), as the packet engine looks it up at the dispatch;
 - requests are computed independently: the model has no contention between them;
 - with ``no_route="wait"`` (``routing.no_route``), a message whose destination is unreachable at
   its send snapshot waits at its source for the first later snapshot that connects the two (from
@@ -129,6 +142,40 @@ def tx_time_ns(wire_bytes: int, rate_bps: int) -> int:
     return int((seconds_q64 * 10**9 + (1 << 63)) >> 64)
 
 
+def _queue_on_shared_satellites(arrived: np.ndarray, sats: np.ndarray, work: np.ndarray):
+    """([R, k] done times, [R, k] the slot whose job ends where each one's begins, or -1) of the k
+    experts' compute when several share a satellite: first come first served, slot order on a tie
+    (the gateway sends slot 0 first)."""
+    done = np.empty_like(arrived)
+    after = np.full(arrived.shape, -1, dtype=np.int64)
+    rows = np.arange(arrived.shape[0])
+    for j in range(arrived.shape[1]):
+        start = arrived[:, j].copy()
+        for i in range(j):
+            queued = (sats[:, i] == sats[:, j]) & (done[:, i] > start)
+            start = np.where(queued, done[:, i], start)
+            after[:, j] = np.where(queued, i, after[:, j])
+        done[:, j] = start + work[:, j]
+    del rows
+    return done, after
+
+
+def _through_queue(after: np.ndarray, work, serial, prop, wait):
+    """Each slot's critical-path parts up to its compute's end ([R, k] each): its own message and
+    compute, or, when it waited behind slot ``after``, that slot's parts plus its own compute."""
+    work, serial, prop, wait = (np.array(a, copy=True) for a in (work, serial, prop, wait))
+    rows = np.arange(work.shape[0])
+    for j in range(work.shape[1]):
+        behind = after[:, j] >= 0
+        if behind.any():
+            i = np.where(behind, after[:, j], 0)
+            work[:, j] = np.where(behind, work[rows, i] + work[:, j], work[:, j])
+            serial[:, j] = np.where(behind, serial[rows, i], serial[:, j])
+            prop[:, j] = np.where(behind, prop[rows, i], prop[:, j])
+            wait[:, j] = np.where(behind, wait[rows, i], wait[:, j])
+    return work, serial, prop, wait
+
+
 def message_serialization_ns(links: LinkSpec, message_bytes: int, hops: np.ndarray) -> np.ndarray:
     """Serialisation part of a message's latency over ``hops`` links: sum tx + (h - 1) max tx."""
     tx = [tx_time_ns(size, int(links.rate_bps)) for size in links.packet_sizes_bytes(message_bytes)]
@@ -140,7 +187,8 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                      experts: np.ndarray, activations: np.ndarray, compute: ComputeTimes,
                      request_starts_ns: np.ndarray, message_bytes: int,
                      stop_ns: int | None = None, no_route: str = "drop", combine: str = "next-gateway",
-                     dispatch: str = "parallel") -> AnalyticResult:
+                     dispatch: str = "parallel", shards: np.ndarray | None = None,
+                     replicas: np.ndarray | None = None, replica_choice: np.ndarray | None = None) -> AnalyticResult:
     """Token times of a placement without queueing (see the module docstring for the model).
 
     Takes the arguments of :func:`harness.packet_sim.run_packet_sim` (``activations`` is the
@@ -160,8 +208,9 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
     if starts.shape != (requests,) or (starts < 0).any():
         raise ValueError("one non-negative start time per request is needed")
     components = np.concatenate([gateways, experts.ravel()])
-    if len(np.unique(components)) != len(components):
-        raise ValueError("two components share a satellite")
+    # Experts may share a satellite (its compute queue is first-come first-served); a gateway may not.
+    if len(np.unique(gateways)) != len(gateways) or np.isin(gateways, experts).any():
+        raise ValueError("two components share a satellite: a gateway needs a satellite of its own")
     if isinstance(routes, Routes) and not np.isin(components, routes.destinations).all():
         raise ValueError("routes do not cover every component as a destination")
     steps_ns = np.round(np.asarray(topology.times_s) * 1e9).astype(np.int64)
@@ -205,6 +254,82 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
         serial = np.where(ok, tx_sum + (hops - 1) * (tx_max + relay_ns), 0)
         return np.where(ok, wait, 0), serial, np.where(ok, delay, 0), ok
 
+    if shards is not None:
+        from .packet_sim import shard_compute_ns
+
+        shards = np.asarray(shards, dtype=np.int64)
+        helper_count = (shards >= 0).sum(axis=1)
+        shard_ns = shard_compute_ns(gateway_ns, helper_count)
+
+    def attention(l: int, start: np.ndarray, alive: np.ndarray):
+        """(end, compute, serialisation, propagation, wait) of layer l's attention from ``start``,
+        and the requests still alive: the gateway alone, or its tensor-parallel shards."""
+        if shards is None or helper_count[l] == 0:
+            zeros = [np.zeros(requests, dtype=np.int64) for _ in range(3)]
+            return (start + gateway_ns[l], np.full(requests, gateway_ns[l], dtype=np.int64), *zeros, alive)
+        own = start + shard_ns[l]
+        helpers = shards[l, : helper_count[l]]
+        send = np.repeat(start[:, None], len(helpers), axis=1)
+        src = np.full_like(send, gateways[l])
+        dst = np.broadcast_to(helpers, send.shape).copy()
+        out_w, out_s, out_p, out_ok = message(send, src, dst, root_at_source=True)
+        done = np.where(out_ok, send + out_w + out_s + out_p + shard_ns[l], 0)
+        back_w, back_s, back_p, back_ok = message(done, dst, src)
+        arrive = np.where(out_ok & back_ok, done + back_w + back_s + back_p, -1)
+        alive = alive & (out_ok & back_ok).all(axis=1)
+        parts = np.concatenate([own[:, None], arrive], axis=1)  # own shard first: it wins ties
+        critical = np.argmax(parts, axis=1)
+        end = parts[rows, critical]
+        helper = np.maximum(critical - 1, 0)
+        via = critical > 0
+        serial = np.where(via, out_s[rows, helper] + back_s[rows, helper], 0)
+        prop = np.where(via, out_p[rows, helper] + back_p[rows, helper], 0)
+        wait = np.where(via, out_w[rows, helper] + back_w[rows, helper], 0)
+        return end, np.full(requests, shard_ns[l]), serial, prop, wait, alive
+
+    if replicas is not None:
+        copies = np.concatenate([experts[:, :, None], np.asarray(replicas, dtype=np.int64)], axis=2)  # [L, E, 1+R]
+        choice = np.asarray(replica_choice, dtype=np.int64)
+
+    def expert_sats(l: int, chosen: np.ndarray, send: np.ndarray) -> np.ndarray:
+        """Satellites of layer l's experts ``chosen`` ([R, k] or [R]) for hidden states sent at ``send``."""
+        if replicas is None:
+            return experts[l][chosen]
+        snap = np.searchsorted(steps_ns, send, side="right") - 1
+        snap = np.broadcast_to(snap.reshape(snap.shape + (1,) * (chosen.ndim - snap.ndim)), chosen.shape)
+        return copies[l, chosen, choice[snap, l, chosen]]
+
+    def direct(l: int) -> bool:
+        """Layer l's shards take the expert outputs of layer l-1 themselves (no scatter)."""
+        return (shards is not None and 0 < l < layers and helper_count[l] > 0 and not own_gateway
+                and not sequential)
+
+    def direct_attention(l: int, at_gateway: np.ndarray, done: np.ndarray, sats: np.ndarray, base, via_gateway,
+                         alive: np.ndarray):
+        """Layer l's sharded attention when the k outputs of layer l-1 (finished at ``done`` [R, k] on
+        ``sats``, their critical-path parts so far ``base``: compute, serialisation, propagation,
+        wait, each [R, k]) go to the gateway (all in at ``at_gateway``, parts ``via_gateway``) and
+        straight to every helper. Returns (end, the layer's parts from the dispatch on, alive)."""
+        helpers = shards[l, : helper_count[l]]
+        own_end = at_gateway + shard_ns[l]
+        ends = [own_end]
+        parts = [tuple(v + (shard_ns[l] if i == 0 else 0) for i, v in enumerate(via_gateway))]
+        for helper in helpers:
+            w, se, pr, ok = message(done, sats, np.full_like(sats, helper))
+            arrive = np.where(ok, done + w + se + pr, -1)
+            alive = alive & ok.all(axis=1)
+            j = np.argmax(arrive, axis=1)  # the output that completes the shard's input (first on ties)
+            ready = arrive[rows, j] + shard_ns[l]
+            bw, bs, bp, bok = message(ready, np.full(requests, helper), np.full(requests, gateways[l]))
+            alive = alive & bok
+            ends.append(np.where(bok, ready + bw + bs + bp, -1))
+            parts.append((base[0][rows, j] + shard_ns[l], base[1][rows, j] + se[rows, j] + bs,
+                          base[2][rows, j] + pr[rows, j] + bp, base[3][rows, j] + w[rows, j] + bw))
+        ends = np.stack(ends, axis=1)
+        critical = np.argmax(ends, axis=1)  # own shard first on ties, then helpers in order
+        chosen = tuple(np.stack([p[i] for p in parts], axis=1)[rows, critical] for i in range(4))
+        return ends[rows, critical], chosen, alive
+
     shape = (requests, tokens)
     token_start = np.full(shape, -1, dtype=np.int64)
     token_end = np.full(shape, -1, dtype=np.int64)
@@ -219,14 +344,11 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
     rows = np.arange(requests)
     for t in range(tokens):
         token_start[alive, t] = current[alive]
-        time = np.where(alive, current, 0) + gateway_ns[0]
-        comp = np.full(requests, gateway_ns[0], dtype=np.int64)
-        serial = np.zeros(requests, dtype=np.int64)
-        prop = np.zeros(requests, dtype=np.int64)
-        held = np.zeros(requests, dtype=np.int64)
+        time, comp, serial, prop, held, alive = attention(0, np.where(alive, current, 0), alive)
+        time = np.where(alive, time, 0)
         for l in range(layers):
             chosen = activations[:, t, l, :]                      # [R, k] expert ids
-            sats = experts[l][chosen]                              # [R, k] their satellites
+            sats = expert_sats(l, chosen, time)                    # [R, k] their satellites (or copies)
             work = expert_ns[l][chosen]
             nxt = gateways[(l + 1) % layers]
             combiner = gateways[l] if own_gateway else nxt
@@ -234,6 +356,7 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                 # gateway -> e_1 -> ... -> e_k -> combiner: every leg and every expert in series.
                 at, src = time.copy(), np.full(requests, gateways[l])
                 for j in range(top_k):
+                    sats[:, j] = expert_sats(l, chosen[:, j], at)  # each leg picks its copy when sent
                     w, se, pr, ok = message(at, src, sats[:, j])
                     alive &= ok
                     at = np.where(alive, at + w + se + pr + work[:, j], 0)
@@ -249,13 +372,27 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                 # The k dispatches share their source: one shortest-path tree from the gateway.
                 out_wait, out_serial, out_prop, out_ok = message(send, np.full_like(sats, gateways[l]), sats,
                                                                  root_at_source=True)
-                done = send + out_wait + out_serial + out_prop + work
+                arrived = np.where(out_ok, send + out_wait + out_serial + out_prop, 0)
+                done, own_start = _queue_on_shared_satellites(arrived, sats, work)
                 done = np.where(out_ok, done, 0)
                 back_wait, back_serial, back_prop, back_ok = message(done, sats, np.full_like(sats, combiner))
                 arrive = done + back_wait + back_serial + back_prop
                 alive &= (out_ok & back_ok).all(axis=1)
                 critical = np.argmax(np.where(out_ok & back_ok, arrive, -1), axis=1)  # first slot on ties
                 time = np.where(alive, arrive[rows, critical], 0)
+                # An expert that waited for another on its satellite: its path runs through that one.
+                work, out_serial, out_prop, out_wait = _through_queue(own_start, work, out_serial, out_prop,
+                                                                     out_wait)
+                if direct(l + 1):
+                    # The next layer's shards get the k outputs straight from the experts.
+                    base = (work, out_serial, out_prop, out_wait)
+                    via_gateway = tuple(b[rows, critical] + x[rows, critical] for b, x in
+                                        zip(base, (np.zeros_like(work), back_serial, back_prop, back_wait)))
+                    end, parts, alive = direct_attention(l + 1, time, done, sats, base, via_gateway, alive)
+                    combine[alive, t, l] = time[alive]
+                    time = np.where(alive, end, 0)
+                    comp, serial, prop, held = comp + parts[0], serial + parts[1], prop + parts[2], held + parts[3]
+                    continue
                 comp += work[rows, critical]
                 serial += out_serial[rows, critical] + back_serial[rows, critical]
                 prop += out_prop[rows, critical] + back_prop[rows, critical]
@@ -268,8 +405,9 @@ def analytic_latency(*, topology: Topology, routes: PathQuery | Routes, links: L
                 serial, prop, held = serial + se, prop + pr, held + w
             combine[alive, t, l] = time[alive]
             if l + 1 < layers:
-                time = time + gateway_ns[l + 1]
-                comp += gateway_ns[l + 1]
+                end, c, se, pr, w, alive = attention(l + 1, time, alive)
+                time = np.where(alive, end, 0)
+                comp, serial, prop, held = comp + c, serial + se, prop + pr, held + w
         time = time + lm_head_ns
         comp += lm_head_ns
         token_end[alive, t] = time[alive]

@@ -186,7 +186,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _place(args: argparse.Namespace) -> int:
-    from .pipeline import prepare, rng_for
+    from .pipeline import check_placement_memory, prepare, rng_for
     from .placement import place, save_plan
     from .scenario import load_scenario
     from .strategies import STRATEGY_NAMES
@@ -196,6 +196,7 @@ def _place(args: argparse.Namespace) -> int:
         raise HarnessError(f"unknown strategy '{args.strategy}'; choose from: {', '.join(STRATEGY_NAMES)}")
     prep = prepare(scenario)
     placement = place(args.strategy, prep.inputs, rng_for(scenario.seed, f"placement:{args.strategy}"))
+    check_placement_memory(scenario, placement, prep.topology.num_nodes)
     save_plan(placement, args.out)
     print(f"{args.strategy}: {len(placement.components)} components on {prep.topology.num_nodes} satellites "
           f"-> {args.out}")

@@ -115,6 +115,29 @@ def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.nd
     return status, reason
 
 
+def shard_compute_ns(gateway_ns: np.ndarray, helpers: np.ndarray) -> np.ndarray:
+    """[L] int64 compute of one attention shard of each layer, ns: the gateway's compute split
+    evenly over the gateway and its ``helpers`` (rounded to the nearest ns; the gateway alone when 0)."""
+    gateway_ns = np.asarray(gateway_ns, dtype=np.int64)
+    return np.round(gateway_ns / (1 + np.asarray(helpers, dtype=np.int64))).astype(np.int64)
+
+
+def _check_shards(shards: np.ndarray, gateways: np.ndarray, num_nodes: int) -> None:
+    """Shards [L, H]: each layer's helpers first (then -1), distinct, not its own gateway, in range."""
+    shards = np.asarray(shards)
+    if shards.ndim != 2 or shards.shape[0] != len(gateways):
+        raise ValueError(f"shards must be [L, H] with L = {len(gateways)}")
+    used = shards >= 0
+    if (np.diff(used.astype(np.int8), axis=1) > 0).any():
+        raise ValueError("a layer's helper shards must come first, then -1")
+    if (shards[used] >= num_nodes).any():
+        raise ValueError("a shard names a satellite that does not exist")
+    for layer in range(len(gateways)):
+        helpers = shards[layer][used[layer]]
+        if len(np.unique(helpers)) != len(helpers) or (helpers == gateways[layer]).any():
+            raise ValueError(f"layer {layer}'s shards repeat a satellite or include its own gateway")
+
+
 def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
     """cppyy passes only C-contiguous arrays of the exact dtype as pointers."""
     return np.ascontiguousarray(values, dtype=dtype)
@@ -131,7 +154,9 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                    replica_of: Optional[np.ndarray] = None, prompt_tokens: Optional[np.ndarray] = None,
                    prefill_counts: Optional[np.ndarray] = None, memory: Optional[ComputeTimes] = None,
                    max_batch: int = 1, output_tokens: Optional[np.ndarray] = None,
-                   users: Optional[UserLinks] = None) -> PacketSimResult:
+                   shards: Optional[np.ndarray] = None, replicas: Optional[np.ndarray] = None,
+                   replica_choice: Optional[np.ndarray] = None,
+                   replica_extras: Optional[list] = None, users: Optional[UserLinks] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
@@ -154,6 +179,11 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     ``[R]`` (each in [1, T]) ends request r after its first ``output_tokens[r]`` tokens (the others
     stay -1).
 
+    Placements beyond the paper (harness/placement/): ``shards`` ``[L, H]`` (tensor-parallel helper
+    shards, -1 padded) and ``replicas`` ``[L, E, R]`` (expert copies) with ``replica_choice``
+    ``[S, L, E]`` (the copy in force per snapshot); with model replicas, ``replica_extras`` gives each
+    one its own ``(shards, replicas, replica_choice)``.
+
     ``users`` (:class:`harness.ground.users.UserLinks`): requests start at their users on the ground, whose prompts go up
     and tokens come down over real links; requests of user -1 are not simulated (their records stay
     -1).
@@ -167,15 +197,28 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         for rep in range(len(replica_gateways)):
             _check_inputs(topology, routes, replica_gateways[rep], replica_experts[rep], activations,
                           request_starts_ns, num_layers, layers)
-        every = np.concatenate([np.ravel(replica_gateways), np.ravel(replica_experts)])
-        if len(np.unique(every)) != len(every):
-            raise ValueError("two replicas share a satellite")
         if replica_of is None or replica_of.shape != (requests,) or not (
                 (0 <= replica_of) & (replica_of < len(replica_gateways))).all():
             raise ValueError("replica_of must give every request a replica in [0, replicas)")
     if output_tokens is not None and (np.shape(output_tokens) != (requests,) or np.min(output_tokens) < 1
                                       or np.max(output_tokens) > tokens):
         raise ValueError(f"output_tokens must give every request a count in [1, {tokens}]")
+    if replica_extras is None:
+        replica_extras = [(shards, replicas, replica_choice)] + [(None, None, None)] * (
+            0 if replica_gateways is None else len(replica_gateways) - 1)
+    if replica_gateways is not None and len(replica_extras) != len(replica_gateways):
+        raise ValueError("replica_extras must give every model replica its (shards, copies, choice)")
+    held = []  # each model replica's satellites (packed strategies may put two components on one)
+    for rep, extra in enumerate(replica_extras):
+        rep_gateways = gateways if replica_gateways is None else replica_gateways[rep]
+        rep_experts = experts if replica_experts is None else replica_experts[rep]
+        _check_extras(topology, rep_gateways, rep_experts, *extra)
+        parts = [np.ravel(rep_gateways), np.ravel(rep_experts)] + [np.ravel(x)[np.ravel(x) >= 0]
+                                                                  for x in extra[:2] if x is not None]
+        held.append(np.unique(np.concatenate(parts)))
+    every = np.concatenate(held)
+    if len(np.unique(every)) != len(every):
+        raise ValueError("two replicas share a satellite")
 
     from .ns3_runtime import load
 
@@ -208,7 +251,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                                           None if prefill_counts is None else prefill_counts[idx],
                                           memory, max_batch,
                                           None if output_tokens is None else output_tokens[idx],
-                                          users, idx, rep)))
+                                          *replica_extras[rep], step_times_ns, steps,
+                                          users=users, idx=idx, replica=rep)))
 
     # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
     # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
@@ -268,6 +312,24 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     return result
 
 
+def _check_extras(topology: Topology, gateways: np.ndarray, experts: np.ndarray, shards: Optional[np.ndarray],
+                  replicas: Optional[np.ndarray], replica_choice: Optional[np.ndarray]) -> None:
+    """ValueError unless one model replica's tensor-parallel shards and expert copies are consistent."""
+    num_layers, num_experts = experts.shape
+    if shards is not None:
+        _check_shards(shards, gateways, topology.num_nodes)
+    if replicas is not None:
+        replicas = np.asarray(replicas)
+        if (replica_choice is None or np.shape(replica_choice) != (topology.num_snapshots, num_layers, num_experts)
+                or replicas.ndim != 3 or replicas.shape[:2] != experts.shape or (replicas >= topology.num_nodes).any()
+                or np.isin(replicas[replicas >= 0], gateways).any()):
+            raise ValueError("replicas must be [L, E, R] satellites (not gateways) with a [S, L, E] replica_choice")
+        picked = np.take_along_axis(np.concatenate([experts[:, :, None], replicas], axis=2)[None],
+                                    np.asarray(replica_choice)[..., None].astype(np.int64), axis=3)
+        if (np.asarray(replica_choice) < 0).any() or (picked < 0).any():
+            raise ValueError("replica_choice names a copy that does not exist")
+
+
 def _busy(plans: list, num_nodes: int) -> np.ndarray:
     """[N] compute time the satellites spent on finished jobs, over every replica's plan."""
     busy = np.zeros(num_nodes, dtype=np.int64)
@@ -283,7 +345,9 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                dispatch: str, faults: Optional[FaultSpec], satellite_fail_ns: Optional[np.ndarray],
                prompt_tokens: Optional[np.ndarray], prefill_counts: Optional[np.ndarray],
                memory: Optional[ComputeTimes] = None, max_batch: int = 1,
-               output_tokens: Optional[np.ndarray] = None, users: Optional[UserLinks] = None,
+               output_tokens: Optional[np.ndarray] = None, shards: Optional[np.ndarray] = None,
+               replicas: Optional[np.ndarray] = None, replica_choice: Optional[np.ndarray] = None,
+               step_times_ns=None, steps: int = 1, users: Optional[UserLinks] = None,
                idx: Optional[np.ndarray] = None, replica: int = 0):
     """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``; with
     ``users``, the users of its requests ``idx`` too (on a port of the replica's own: every replica
@@ -327,9 +391,22 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         plan.SetAttribute("Port", ns3.UintegerValue(5000 + replica))
         plan.SetAttribute("TokenBytes", ns3.UintegerValue(users.token_bytes))
         plan.SetUsers(_c_array(np.asarray(users.user_of)[idx], np.int32), requests, len(users.nodes))
+    if shards is not None:
+        helpers = _c_array((np.asarray(shards) >= 0).sum(axis=1), np.int32)
+        plan.SetShards(helpers, _c_array(shard_compute_ns(compute.gateway_ns, helpers), np.int64), layers)
+    if replicas is not None:
+        replicas = np.asarray(replicas)
+        choice = _c_array(replica_choice, np.int32)
+        plan.SetReplicas(choice, choice.size, step_times_ns, steps, int(replicas.shape[2]))
     placed = _c_array(experts, np.int32)
     helper = ns3.MoeTokenHelper(plan)
     helper.Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
+    if shards is not None and int(helpers.max()) > 0:
+        shard_nodes = _c_array(np.asarray(shards)[:, :int(helpers.max())], np.int32)
+        helper.InstallShards(nodes, shard_nodes, shard_nodes.size)
+    if replicas is not None and replicas.shape[2] > 0:
+        copies = _c_array(replicas, np.int32)
+        helper.InstallReplicas(nodes, copies, copies.size)
     if users is not None:
         helper.InstallUsers(nodes, _c_array(users.nodes, np.int32), len(users.nodes))
     return plan
@@ -380,8 +457,9 @@ def _check_inputs(topology: Topology, routes: Routes, gateways: np.ndarray, expe
     if activations.min() < 0 or activations.max() >= experts.shape[1]:
         raise ValueError("activation expert ids out of range")
     components = np.concatenate([gateways, experts.ravel()])
-    if len(np.unique(components)) != len(components):
-        raise ValueError("two components share a satellite")
+    # Experts may share a satellite (its compute queue is first-come first-served); a gateway may not.
+    if len(np.unique(gateways)) != len(gateways) or np.isin(gateways, experts).any():
+        raise ValueError("two components share a satellite: a gateway needs a satellite of its own")
     if components.min() < 0 or components.max() >= topology.num_nodes:
         raise ValueError("a component names a satellite that does not exist")
     if isinstance(routes, PathQuery):

@@ -35,6 +35,8 @@ from .constellation_tle import build_tle_constellation, build_tle_edges
 from .model import compute_times_ns, memory_times_ns
 from .packet_sim import ComputeTimes, run_packet_sim, token_outcomes
 from .placement import PlacementInput, load_plan, place
+from .placement.replicas import replica_choice
+from .placement.resources import check_memory as check_satellite_memory
 from .routes import PathQuery, unreachable_pairs
 from .scenario import Scenario
 from .topology import (Topology, failure_snapshots, isl_topology, plus_grid_edges, satellite_failure_times_s,
@@ -112,7 +114,9 @@ def prepare(scenario: Scenario) -> Prepared:
     inputs = PlacementInput(topology=healthy, arg_latitude_rad=constellation.arg_latitude_rad,
                             probabilities=probabilities, layers=scenario.model.layers,
                             experts=scenario.model.experts, subnets=scenario.placement.subnets,
-                            plane_of=constellation.plane_of)
+                            plane_of=constellation.plane_of, gateway_ns=gateway_ns, expert_ns=expert_ns,
+                            max_shards=scenario.placement.max_shards,
+                            max_replicas=scenario.placement.max_replicas)
     memory = None
     if scenario.compute.memory_bytes_per_s is not None:
         memory = ComputeTimes(*memory_times_ns(scenario.model, scenario.compute.memory_bytes_per_s))
@@ -228,6 +232,9 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
             clock = time.perf_counter()
             placements.append(place_replicas(name, inputs, scenario.seed, scenario.serving.replicas))
             log.info("%s: placed (%.2f s)", name, time.perf_counter() - clock)
+    for replicas in placements:  # every satellite's weights and KV cache fit its memory, or one error line
+        for placement in replicas:
+            check_placement_memory(scenario, placement, topology.num_nodes)
     jobs = min(len(placements), available_cores() if jobs is None else max(1, jobs))
     if jobs == 1:
         traces = [_run_strategy(scenario, prep, placement, progress) for placement in placements]
@@ -242,15 +249,30 @@ def place_replicas(name: str, inputs: PlacementInput, seed: int, replicas: int) 
     placed again with the satellites of replicas < r marked unavailable (each replica draws from a
     Generator of its own; replica 0 is exactly the placement without replicas)."""
     placements = [place(name, inputs, rng_for(seed, f"placement:{name}"))]
-    if replicas > 1 and not hasattr(inputs, "unavailable"):
-        raise HarnessError("serving.replicas > 1 needs the placement package's unavailable-satellite mask "
-                           "(harness/placement/, issue 10), not in this build; set serving.replicas: 1")
     used = np.zeros(inputs.topology.num_nodes, dtype=bool)
     for r in range(1, replicas):
-        used[placements[-1].components] = True
+        used[placement_satellites(placements[-1])] = True
         placements.append(place(name, dataclasses.replace(inputs, unavailable=used.copy()),
                                 rng_for(seed, f"placement:{name}:replica-{r}")))
     return placements
+
+
+def check_placement_memory(scenario: Scenario, placement, num_satellites: int) -> np.ndarray:
+    """[N] bytes each satellite holds under ``placement`` (harness/placement/resources.py);
+    PlacementError naming the satellite and the overflow if one exceeds compute.memory_gb."""
+    return check_satellite_memory(placement, scenario.model, memory_gb=scenario.compute.memory_gb,
+                        weight_bytes=scenario.compute.weight_bytes,
+                        context_tokens=scenario.traffic.requests * scenario.traffic.tokens_per_request,
+                        num_satellites=num_satellites)
+
+
+def placement_satellites(placement) -> np.ndarray:
+    """Every satellite ``placement`` uses: gateways, experts, tensor-parallel shards and expert copies."""
+    parts = [placement.components]
+    for extra in (placement.shards, placement.replicas):
+        if extra is not None:
+            parts.append(np.ravel(extra)[np.ravel(extra) >= 0])
+    return np.concatenate(parts).astype(np.int32)
 
 
 def available_cores() -> int:
@@ -261,9 +283,11 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: Optional[ProgressCallback]):
-    """One strategy's placement (one per model replica) through the analytic model and ns-3: its trace."""
+def _run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optional[ProgressCallback]):
+    """One strategy's placement (a list, one per model replica, or one placement) through the analytic
+    model and ns-3: its trace."""
     clock = time.perf_counter()
+    replicas = replicas if isinstance(replicas, (list, tuple)) else [replicas]
     placement = replicas[0]
     name, topology, stop_ns = placement.strategy, prep.topology, prep.stop_ns
     total_tokens = scenario.traffic.requests * scenario.traffic.tokens_per_request
@@ -285,7 +309,9 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
                   experts=placement.experts, activations=prep.trace.experts, compute=compute,
                   request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
     shape = dict(no_route=scenario.routing.no_route, combine=scenario.model.combine,
-                 dispatch=scenario.model.dispatch)
+                 dispatch=scenario.model.dispatch, shards=placement.shards, replicas=placement.replicas,
+                 replica_choice=None if placement.replicas is None else
+                 replica_choice(topology, placement.gateways, placement.experts, placement.replicas))
     serving = {}
     if prep.requests is not None:
         # A serving run: the analytic model has no queueing, so it does not apply (tokens.csv -1).
@@ -300,7 +326,10 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
                        replica_experts=np.stack([p.experts for p in replicas]), replica_of=replica_of,
                        prompt_tokens=req.prompt_tokens if prep.prefill_counts is not None else None,
                        prefill_counts=prep.prefill_counts, max_batch=scenario.serving.max_batch,
-                       output_tokens=req.output_tokens)
+                       output_tokens=req.output_tokens,
+                       replica_extras=[(p.shards, p.replicas, None if p.replicas is None else
+                                        replica_choice(topology, p.gateways, p.experts, p.replicas))
+                                       for p in replicas])
         if prep.ground is not None:
             serving["users"] = prep.ground.user_links(prep.site_of, req.arrival_ns, scenario.users.gsl_rate_bps,
                                                       scenario.users.token_bytes)
@@ -357,7 +386,8 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas: list, progress: 
         experts=placement.experts, subnets=placement.subnets, analytic_ns=model.latency_ns,
         compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
         propagation_ns=model.propagation_ns, counters=counters, **faults,
-        route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None,
+        route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None, shards=placement.shards,
+        replicas=placement.replicas,
         serving=serving_records(prep.requests, serving, result, prep.constellation.num_satellites, prep.ground,
                                 prep.site_of) if serving else None)
 

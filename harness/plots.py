@@ -86,6 +86,14 @@ def placement_map_png(results: Results) -> bytes:
         gateways = np.asarray(plan["gateways"])
         ax.scatter(lon[experts], lat[experts], s=16, facecolors="none", edgecolors="tab:red", label="experts",
                    linewidths=0.8)
+        helpers = np.array([v for row in plan.get("shards", []) for v in row], dtype=np.int64)
+        if helpers.size:
+            ax.scatter(lon[helpers], lat[helpers], s=14, c="tab:blue", marker="x", label="attention shards",
+                       linewidths=0.8)
+        copies = np.array([v for row in plan.get("replicas", []) for c in row for v in c], dtype=np.int64)
+        if copies.size:
+            ax.scatter(lon[copies], lat[copies], s=16, facecolors="none", edgecolors="tab:orange", marker="s",
+                       label="expert copies", linewidths=0.8)
         ax.scatter(lon[gateways], lat[gateways], s=30, c="black", marker="^", label="gateways", linewidths=0)
         ax.set_title(name)
         ax.set_xlim(-180, 180)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .errors import ScenarioError
-from .strategies import STRATEGY_NAMES
+from .strategies import REPLICA_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
 from .ground.names import GROUND_CONVENTIONS, GSL_RULE_NAMES
 from .formats.files import YamlLoader, read_yaml_file, show as _show
 
@@ -150,9 +150,13 @@ class ConstellationSpec:
                                     "instead of +Grid")
     plane_tolerance_deg: float = _spec(1.0, unit="deg", help="kind tle: satellites whose inclinations and RAANs agree "
                                        "within this share a plane", check=_range(1e-6, 90.0))
+    shell_tolerance_km: float = _spec(5.0, unit="km", help="kind tle: satellites of one inclination whose mean "
+                                      "semi-major axes agree within this (chained) form a shell; planes are inferred "
+                                      "within each shell", check=_range(1e-3, 10_000.0))
     slot_numbering: str = _spec("chained", help="kind tle: slot 0 of each plane is level with or just ahead of the "
                                 "previous plane's ('chained', a Walker pattern's numbering for any phasing) or the first "
-                                "satellite past its ascending node ('from-node', Hypatia's); +Grid links equal slots",
+                                "satellite past its ascending node ('from-node', Hypatia's); +Grid links equal slots "
+                                "(irregular planes: the nearest in argument of latitude)",
                                 choices=("chained", "from-node"))
 
     @property
@@ -236,6 +240,11 @@ class PlacementSpec:
     subnets: str = _spec("arcs", help="'arcs': equal arcs of argument of latitude, one slot of every plane per "
                          "layer in a polar star; 'planes': whole orbital planes in ring order",
                          choices=("arcs", "planes"))
+    max_shards: int = _spec(8, help="tensor-parallel strategies (space-xnet-tp, compact-tp): the most satellites "
+                            "one layer's attention is split over, its gateway included (1: never split)",
+                            check=_range(1, 64))
+    max_replicas: int = _spec(2, help="replica strategies (space-xnet-replicas): the most copies of one expert, "
+                              "besides the expert itself", check=_range(1, 16))
 
 
 @dataclass(frozen=True)
@@ -250,6 +259,11 @@ class ComputeSpec:
                                                 "of a component are its per-token FLOPs / 2 elements of "
                                                 "model.bytes_per_element). null: FLOPs only",
                                                 check=_range(1.0, 1e18))
+    memory_gb: float = _spec(8.0, unit="GB", help="memory of every satellite (the paper's board class: 8 GB); the "
+                             "weights and KV cache of the components a satellite holds must fit (10^9 B per GB)",
+                             check=_range(1e-6, 1e6))
+    weight_bytes: int = _spec(2, unit="B", help="bytes per model weight in satellite memory (2: bf16)",
+                              check=_range(1, 8))
 
 
 #: Published models, by name: the shape keys a ``model.preset`` fills in (explicit keys win).
@@ -719,10 +733,11 @@ def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
         if key in raw.get("constellation", {}):
             raise ScenarioError(f"{source}: 'constellation.{key}' does not apply to kind 'tle' (the TLE file gives "
                                 f"the orbits); remove it")
-    from .constellation_tle import load_tle_grid, tle_edges
+    from .constellation_tle import check_propagation, load_tle_grid, tle_edges
 
     explicit = "epoch_utc" in raw.get("constellation", {})
     records, grid, _, epoch = load_tle_grid(sc, c.epoch if explicit else None)
+    check_propagation(records, epoch, sc.snapshots.count, sc.snapshots.interval_s, str(sc.resolve(c.tle_file)))
     tle_edges(sc, grid, len(records))  # an isl_file is read (strictly) now, not mid-run
     return dataclasses.replace(c, planes=grid.planes, sats_per_plane=int(grid.sizes.max()), satellites=len(records),
                                epoch_utc=c.epoch_utc if explicit else epoch.isoformat().replace("+00:00", "Z"))
@@ -790,6 +805,11 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         if name not in STRATEGY_NAMES:
             raise ScenarioError(f"{source}: unknown strategy {_show(name)} in 'strategies'; choose from: "
                                 f"{', '.join(STRATEGY_NAMES)}")
+    sharded = [name for name in sc.strategies if name in TENSOR_PARALLEL_STRATEGIES + REPLICA_STRATEGIES]
+    if sharded and sc.faults.enabled:
+        raise ScenarioError(f"{source}: strategy '{sharded[0]}' splits attention over shards or copies experts, "
+                            f"which the 'faults' section does not model (no retransmission or failure of a shard "
+                            f"or copy); drop the faults section or that strategy")
     if len(set(sc.strategies)) != len(sc.strategies):
         raise ScenarioError(f"{source}: 'strategies' lists a strategy twice; list each once")
     if sc.links.segment_payload_bytes < 64:
@@ -867,6 +887,19 @@ def _check_serving(sc: Scenario, source: str) -> None:
     elif v.arrivals_path is not None:
         raise ScenarioError(f"{source}: 'serving.arrivals_path' is set but 'serving.arrivals' is "
                             f"{_show(v.arrivals)}; set arrivals: file or remove arrivals_path")
+    # A tensor-parallel layer's shards compute GetShardCompute (gateway FLOPs / m, one token) on their
+    # own satellites: serving's batched, prefill and roofline gateway work is not split over them.
+    tp = [name for name in sc.strategies if name in TENSOR_PARALLEL_STRATEGIES]
+    if tp and sc.placement.max_shards > 1:
+        for key, on, fix in (("serving.prefill", v.prefill, "prefill: false"),
+                             ("serving.max_batch", v.max_batch > 1, "max_batch: 1"),
+                             ("compute.memory_bytes_per_s", sc.compute.memory_bytes_per_s is not None,
+                              "memory_bytes_per_s: null")):
+            if on:
+                raise ScenarioError(f"{source}: '{key}' does not compose with tensor-parallel strategy '{tp[0]}' "
+                                    f"(its attention shards run one token's gateway FLOPs / m, not batched, "
+                                    f"prefill or roofline work); set {fix}, 'placement.max_shards: 1', or drop "
+                                    f"'{tp[0]}' from 'strategies'")
     p = v.prompt
     if p.low > p.high:
         raise ScenarioError(f"{source}: 'serving.prompt.low' {p.low} is above 'serving.prompt.high' {p.high}; "

@@ -91,6 +91,8 @@ class StrategyTrace:
     route_wait_ns: Optional[np.ndarray] = None    # [R, T] analytic time held for a route, with no_route 'wait'
     serving: Optional[dict] = None  # serving runs: requests.csv's table and status, busy_ns [N], replica [R],
     #                                 replica_gateways [P, L], replica_experts [P, L, E]
+    shards: Optional[np.ndarray] = None           # [L, H] helper shards of tensor-parallel layers (-1 padded)
+    replicas: Optional[np.ndarray] = None         # [L, E, R] copies of each expert (-1 padded)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -176,8 +178,15 @@ def run_json(name: str, seed: int, traces: list[StrategyTrace]) -> str:
 
 
 def placements_json(traces: list[StrategyTrace]) -> str:
-    return _json({tr.strategy: {"gateways": tr.gateways.tolist(), "experts": tr.experts.tolist(),
-                                "subnets": tr.subnets.tolist()} for tr in traces})
+    def entry(tr: StrategyTrace) -> dict:
+        plan = {"gateways": tr.gateways.tolist(), "experts": tr.experts.tolist(), "subnets": tr.subnets.tolist()}
+        if tr.shards is not None:  # [L] lists of each layer's helper shards (tensor-parallel strategies)
+            plan["shards"] = [[int(v) for v in row if v >= 0] for row in np.asarray(tr.shards)]
+        if tr.replicas is not None:  # [L] lists of [E] lists of each expert's copies
+            plan["replicas"] = [[[int(v) for v in c if v >= 0] for c in row] for row in np.asarray(tr.replicas)]
+        return plan
+
+    return _json({tr.strategy: entry(tr) for tr in traces})
 
 
 def satellites_csv(plane: np.ndarray, slot: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray) -> str:
@@ -426,8 +435,21 @@ def _read_placements_json(path: Path, layers: dict, num_satellites: Optional[int
     if not isinstance(plans, dict):
         raise _fail(path, f"must be a JSON object of strategy -> placement; {fix}")
     for name, plan in plans.items():
-        if not isinstance(plan, dict) or set(plan) != {"gateways", "experts", "subnets"}:
-            raise _fail(path, f"field '{name}' must be an object with gateways, experts, subnets; {fix}")
+        if not isinstance(plan, dict) or set(plan) - {"shards", "replicas"} != {"gateways", "experts", "subnets"}:
+            raise _fail(path, f"field '{name}' must be an object with gateways, experts, subnets (and shards, "
+                              f"replicas); {fix}")
+        copies = [c for row in plan.get("replicas", []) if isinstance(row, list) for c in row]
+        if not isinstance(plan.get("replicas", []), list) or not all(
+                isinstance(c, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 and
+                                            (num_satellites is None or v < num_satellites) for v in c)
+                for c in copies):
+            raise _fail(path, f"field '{name}.replicas' must be lists of lists of satellite ids; {fix}")
+        shards = plan.get("shards", [])
+        if not isinstance(shards, list) or not all(
+                isinstance(row, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 and
+                                              (num_satellites is None or v < num_satellites) for v in row)
+                for row in shards):
+            raise _fail(path, f"field '{name}.shards' must be lists of satellite ids of the constellation; {fix}")
         for key in ("gateways", "experts", "subnets"):
             try:
                 values = np.asarray(plan[key], dtype=np.int64)

@@ -121,3 +121,41 @@ def test_paths_command_writes_the_csv(tmp_path):
                           "--out", str(tmp_path / "x.csv")], capture_output=True, text=True, cwd=REPO)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "unknown ground site 'Lima'" in bad.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def kuiper():
+    from harness.pipeline import build_constellation, build_topology
+
+    scenario = load_scenario(SCENARIO)
+    constellation = build_constellation(scenario)
+    return scenario, constellation, build_topology(scenario, constellation)
+
+
+@pytest.mark.parametrize("convention, worst_us, off", [
+    ("pyephem", 0.11, 0),    # the scenario's
+    ("wgs72-utc", 0.50, 4),  # satellite 177 at 3.2 s and 143 at 165.1 s, for both Saint Petersburg pairs
+    ("wgs84-ut1", 1.60, 1),  # Manila - Dalian at 27.5 s
+])
+def test_readme_convention_table(kuiper, convention, worst_us, off):
+    """README "Checked against Hypatia", the table of conventions: the worst RTT difference over the
+    snapshots whose satellites are Hypatia's (us, 2 decimals as printed), and the pair-snapshots more
+    than 5 us off or reachable where Hypatia is not (or the other way round)."""
+    from harness.ground.paths import ground_paths
+
+    scenario, constellation, topology = kuiper
+    g = scenario.ground
+    results = ground_paths(constellation, topology, g.sites, PAIRS, epoch_utc=scenario.constellation.epoch,
+                           convention=convention, gsl_rule=g.gsl_rule, max_gsl_length_m=g.max_gsl_length_km * 1e3)
+    worst_ns, count = 0.0, 0
+    for pair, r in zip(PAIRS, results):
+        a, b = IDS[pair[0]], IDS[pair[1]]
+        reference = np.loadtxt(DATA / f"networkx_rtt_{a}_to_{b}.txt", delimiter=",")[:, 1]
+        changes = _reference_paths(a, b)
+        at = np.searchsorted([t for t, _ in changes], r.times_ns, side="right") - 1
+        same = np.array([r.reachable[k] and changes[at[k]][1] == tuple(int(s) for s in r.satellites[k] if s >= 0)
+                         for k in range(len(r.times_ns))])
+        error_ns = np.abs(np.where(r.reachable, r.rtt_ns, 0.0) - reference)
+        worst_ns = max(worst_ns, float(error_ns[same].max()))
+        count += int(((r.reachable != (reference > 0)) | (error_ns > RTT_TOLERANCE_NS)).sum())
+    assert (round(worst_ns / 1e3, 2), count) == (worst_us, off)

@@ -170,18 +170,39 @@ def test_every_strategy_keeps_one_component_per_satellite_and_its_definition(tin
     placement = place(strategy, inp, pipeline.rng_for(7, f"placement:{strategy}"))
     placement.validate_for(n, layers, inp.experts)
     used = placement.components
-    assert len(np.unique(used)) == len(used) == layers * (1 + inp.experts)
+    assert len(used) == layers * (1 + inp.experts)
+    if "packed" in strategy:  # experts may share a satellite; gateways never do
+        assert len(np.unique(placement.gateways)) == layers and not np.isin(placement.gateways, placement.experts).any()
+    else:
+        assert len(np.unique(used)) == len(used)
     assert placement.gateways.shape == (layers,) and placement.experts.shape == (layers, inp.experts)
     rings = ring_subnets(inp.arg_latitude_rad, layers)
     if strategy == "rand-place":
         assert (placement.subnets == -1).all()
+    elif strategy in ("compact", "compact-tp", "compact-packed-tp"):  # a layer's subnet: its own satellites
+        for layer in range(layers):
+            members = np.flatnonzero(placement.subnets == layer)
+            np.testing.assert_array_equal(members, np.unique(np.append(placement.experts[layer], placement.gateways[layer])))
     else:
         np.testing.assert_array_equal(placement.subnets, rings)
         for layer in range(layers):  # gateway and experts of layer l inside subnet l
             assert rings[placement.gateways[layer]] == layer
             assert (rings[placement.experts[layer]] == layer).all()
-    if strategy in ("space-xnet", "rand-intra-cg"):
+    if strategy in ("space-xnet", "rand-intra-cg", "space-xnet-tp", "space-xnet-packed-tp", "space-xnet-replicas"):
         np.testing.assert_array_equal(placement.gateways, subnet_centres(inp.topology, rings, layers))
+    if strategy == "space-xnet-replicas":  # space-xnet's components, copies on idle satellites of the subnet
+        base = place("space-xnet", inp, np.random.default_rng(0))
+        np.testing.assert_array_equal(placement.components, base.components)
+        copies = placement.replicas[placement.replicas >= 0]
+        assert copies.size and not np.isin(copies, placement.components).any() and len(np.unique(copies)) == copies.size
+        layer_of = np.nonzero(placement.replicas >= 0)[0]
+        np.testing.assert_array_equal(rings[copies], layer_of)
+    if strategy == "space-xnet-tp":  # space-xnet's components, helpers from the gateway's own subnet
+        base = place("space-xnet", inp, np.random.default_rng(0))
+        np.testing.assert_array_equal(placement.components, base.components)
+        helpers = placement.shards[placement.shards >= 0]
+        assert (rings[placement.shards] == np.arange(layers)[:, None])[placement.shards >= 0].all()
+        assert not np.isin(helpers, placement.gateways).any() and len(np.unique(helpers)) == len(helpers)
 
 
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
@@ -190,7 +211,7 @@ def test_same_seed_same_plan_and_random_strategies_change_with_the_seed(tiny, st
     again = place(strategy, tiny, np.random.default_rng(1))
     other = place(strategy, tiny, np.random.default_rng(2))
     assert one.to_json() == again.to_json()
-    if strategy == "space-xnet":  # deterministic: no random choice at all
+    if strategy not in ("rand-place", "rand-intra", "rand-intra-cg"):  # no random choice at all
         assert one.to_json() == other.to_json()
     else:
         assert not np.array_equal(one.components, other.components)
@@ -365,7 +386,7 @@ def test_every_strategy_leaves_unavailable_satellites_alone(tiny, strategy):
     second = place(strategy, second_inp, np.random.default_rng(3))
     assert not mask[second.components].any()  # disjoint from the first replica
     second.validate_for(tiny.topology.num_nodes, tiny.layers, tiny.experts)
-    if strategy != "rand-place":  # the same ring cut, the taken satellites in no subnet
+    if strategy not in ("rand-place", "compact", "compact-tp", "compact-packed-tp"):  # the same ring cut, the taken satellites in no subnet
         rings = ring_subnets(tiny.arg_latitude_rad, tiny.layers)
         np.testing.assert_array_equal(second.subnets, np.where(mask, -1, rings))
         for layer in range(tiny.layers):
@@ -384,7 +405,7 @@ def test_an_all_false_mask_changes_nothing(tiny):
 def test_a_subnet_left_too_small_by_the_mask_is_one_error(tiny, strategy):
     rings = ring_subnets(tiny.arg_latitude_rad, tiny.layers)
     mask = rings == 0  # layer 0's whole subnet is taken
-    if strategy == "rand-place":
+    if strategy in ("rand-place", "compact", "compact-tp", "compact-packed-tp"):
         mask = np.ones(tiny.topology.num_nodes, dtype=bool)
         mask[: tiny.layers * (1 + tiny.experts) - 1] = False  # one satellite short
     with pytest.raises(PlacementError) as err:

@@ -23,18 +23,22 @@ def write_paths_csv(path: Path, results) -> None:
     file renamed at the end (nothing half-written on failure)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(COLUMNS)
-        for r in results:
-            for k in range(len(r.times_ns)):
-                if r.hops[k] < 0:
-                    out.writerow([int(r.times_ns[k]), r.src, r.dst, 0, -1, -1, "unreachable"])
-                    continue
-                sats = r.satellites[k]
-                out.writerow([int(r.times_ns[k]), r.src, r.dst, 1, f"{r.rtt_ns[k]:.3f}", int(r.hops[k]),
-                              "-".join(map(str, sats[sats >= 0].tolist()))])
-    tmp.replace(path)
+    try:
+        with tmp.open("w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(COLUMNS)
+            for r in results:
+                for k in range(len(r.times_ns)):
+                    if r.hops[k] < 0:
+                        out.writerow([int(r.times_ns[k]), r.src, r.dst, 0, -1, -1, "unreachable"])
+                        continue
+                    sats = r.satellites[k]
+                    out.writerow([int(r.times_ns[k]), r.src, r.dst, 1, f"{r.rtt_ns[k]:.3f}", int(r.hops[k]),
+                                  "-".join(map(str, sats[sats >= 0].tolist()))])
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def read_paths_csv(path: Path) -> list[dict]:

@@ -23,16 +23,28 @@ from ..errors import PlacementError
 PLAN_FORMAT = "space-xnet-placement"
 PLAN_FORMAT_VERSION = 1
 _PLAN_KEYS = ("format", "format_version", "strategy", "gateways", "experts", "subnets")
+#: Keys a plan may add (written only when used, so the paper's plans keep their bytes): "shards",
+#: [L] lists of the helper satellites of each layer's tensor-parallel attention; "replicas", [L]
+#: lists of [E] lists of the satellites holding copies of each expert.
+_OPTIONAL_KEYS = ("shards", "replicas")
 
 
-def plan_json(strategy: str, gateways: np.ndarray, experts: np.ndarray, subnets: np.ndarray) -> str:
-    """The text of a plan file."""
+def plan_json(strategy: str, gateways: np.ndarray, experts: np.ndarray, subnets: np.ndarray,
+              shards: Optional[np.ndarray] = None, replicas: Optional[np.ndarray] = None) -> str:
+    """The text of a plan file (``shards``: [L, H] helper satellites, -1 padded, or None)."""
     subnets = np.asarray(subnets)
     plan = {"format": PLAN_FORMAT, "format_version": PLAN_FORMAT_VERSION, "strategy": strategy,
             "gateways": np.asarray(gateways).astype(int).tolist(),
             "experts": np.asarray(experts).astype(int).tolist(),
             "subnets": subnets.astype(int).tolist() if subnets.size else None}
-    lines = [f'  "{key}": {json.dumps(plan[key])}' for key in _PLAN_KEYS]  # one key per line
+    keys = _PLAN_KEYS
+    if shards is not None:
+        plan["shards"] = [[int(v) for v in row if v >= 0] for row in np.asarray(shards)]
+        keys = keys + ("shards",)
+    if replicas is not None:
+        plan["replicas"] = [[[int(v) for v in copies if v >= 0] for copies in row] for row in np.asarray(replicas)]
+        keys = keys + ("replicas",)
+    lines = [f'  "{key}": {json.dumps(plan[key])}' for key in keys]  # one key per line
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
@@ -56,9 +68,10 @@ def parse_plan(text: str, source: str = "plan", num_satellites: Optional[int] = 
     for key in _PLAN_KEYS:
         if key not in raw:
             raise PlacementError(f"{source}: missing key '{key}'; a plan needs {', '.join(_PLAN_KEYS)}")
-    unknown = sorted(set(raw) - set(_PLAN_KEYS))
+    unknown = sorted(set(raw) - set(_PLAN_KEYS) - set(_OPTIONAL_KEYS))
     if unknown:
-        raise PlacementError(f"{source}: unknown key '{unknown[0]}'; a plan has only {', '.join(_PLAN_KEYS)}")
+        raise PlacementError(f"{source}: unknown key '{unknown[0]}'; a plan has only "
+                             f"{', '.join(_PLAN_KEYS + _OPTIONAL_KEYS)}")
     if raw["format"] != PLAN_FORMAT:
         raise PlacementError(f"{source}: 'format' is {raw['format']!r}, not {PLAN_FORMAT!r}; this is not a "
                              f"placement plan")
@@ -80,8 +93,33 @@ def parse_plan(text: str, source: str = "plan", num_satellites: Optional[int] = 
         subnets = np.full(num_satellites or 0, -1, dtype=np.int32)
     else:
         subnets = _id_list(raw["subnets"], "subnets", source, allow_minus_one=True)
-    return dict(strategy=raw["strategy"], gateways=gateways,
-                experts=np.array(experts, dtype=np.int32).reshape(len(experts), width), subnets=subnets)
+    out = dict(strategy=raw["strategy"], gateways=gateways,
+               experts=np.array(experts, dtype=np.int32).reshape(len(experts), width), subnets=subnets)
+    if "shards" in raw:
+        rows = raw["shards"]
+        if not isinstance(rows, list) or len(rows) != len(gateways):
+            raise PlacementError(f"{source}: 'shards' must be a list of L = {len(gateways)} lists of helper "
+                                 f"satellite ids (one per layer, [] for a layer that is not split)")
+        helpers = [_id_list(row, f"shards[{i}]", source) for i, row in enumerate(rows)]
+        width = max((len(row) for row in helpers), default=0)
+        table = np.full((len(helpers), width), -1, dtype=np.int32)
+        for i, row in enumerate(helpers):
+            table[i, : len(row)] = row
+        out["shards"] = table
+    if "replicas" in raw:
+        rows = raw["replicas"]
+        if not isinstance(rows, list) or len(rows) != len(gateways) or not all(
+                isinstance(row, list) and len(row) == width for row in rows):
+            raise PlacementError(f"{source}: 'replicas' must be a list of L = {len(gateways)} lists of E lists of "
+                                 f"satellite ids (the copies of each expert, [] for none)")
+        copies = [[_id_list(c, f"replicas[{i}][{e}]", source) for e, c in enumerate(row)] for i, row in enumerate(rows)]
+        depth = max((len(c) for row in copies for c in row), default=0)
+        table = np.full((len(copies), width, depth), -1, dtype=np.int32)
+        for i, row in enumerate(copies):
+            for e, c in enumerate(row):
+                table[i, e, : len(c)] = c
+        out["replicas"] = table
+    return out
 
 
 def _id_list(value: Any, key: str, source: str, allow_minus_one: bool = False) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 A TLE file holds one satellite per two lines (``1 ...`` and ``2 ...``, 69 characters each), each
 optionally preceded by a name line (the three-line form). The reader is strict: a line of the wrong
-length, a bad checksum, an unreadable field or an epoch outside SGP4's range is one error that names
-the file, the line number and the fix. Blank lines are allowed between sets.
+length, a bad checksum, an unreadable or non-finite field, an inclination outside [0, 180] deg, an
+eccentricity outside [0, 1), or an epoch whose day is not in its year is one error that names the
+file, the line the field is on and the fix. Blank lines are allowed between sets.
 
 Example::
 
@@ -19,9 +20,10 @@ Example::
 
 from __future__ import annotations
 
+import calendar
+import math
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -37,21 +39,25 @@ __all__ = ["TleRecord", "export_tle", "read_isl_file", "read_slots_file", "read_
 TLE_LINE_CHARS = 69
 #: SGP4's epochs: two-digit years 57-99 are 1957-1999, 00-56 are 2000-2056.
 _EPOCH_FIELD = slice(18, 32)
+#: Satrec attribute -> (TLE line it is read from, what it is): each must be a finite number.
+_FIELDS = {"ndot": (1, "first derivative of mean motion (columns 34-43)"),
+           "nddot": (1, "second derivative of mean motion (columns 45-52)"),
+           "bstar": (1, "B* drag term (columns 54-61)"),
+           "inclo": (2, "inclination (columns 9-16)"), "nodeo": (2, "RAAN (columns 18-25)"),
+           "ecco": (2, "eccentricity (columns 27-33)"), "argpo": (2, "argument of perigee (columns 35-42)"),
+           "mo": (2, "mean anomaly (columns 44-51)"), "no_kozai": (2, "mean motion (columns 53-63)")}
 
 
 @dataclass(frozen=True)
 class TleRecord:
-    """One element set: its name (``""`` without a name line), its two lines and where line 1 is."""
+    """One element set: its name (``""`` without a name line), its two lines, where line 1 is, and its
+    SGP4 record (WGS72 constants, as TLEs are fitted with), parsed once by the reader."""
 
     name: str
     line1: str
     line2: str
     line_number: int  # 1-based line of line 1 in the file
-
-    @cached_property
-    def satrec(self) -> Satrec:
-        """The SGP4 record (WGS72 constants, as TLEs are fitted with), parsed once."""
-        return Satrec.twoline2rv(self.line1, self.line2, WGS72)
+    satrec: Satrec = field(compare=False, repr=False)
 
 
 def _checksum(line: str) -> int:
@@ -67,6 +73,45 @@ def _check_line(path: Path, number: int, line: str, kind: str) -> None:
     if not line[68].isdigit() or int(line[68]) != _checksum(line):
         raise ScenarioError(f"{where}: TLE line {kind} checksum is {line[68]!r} but the line sums to "
                             f"{_checksum(line)}; the line is corrupt or was edited: fix it or regenerate the file")
+
+
+def _check_epoch(path: Path, number: int, epoch: str) -> None:
+    """The epoch field: ``YYDDD.DDDDDDDD`` with a day of year inside its year (366 only in a leap year)."""
+    if re.fullmatch(r"\d{5}\.\d{8}", epoch):
+        two_digit = int(epoch[:2])
+        year = two_digit + (1900 if two_digit >= 57 else 2000)
+        days = 366 if calendar.isleap(year) else 365
+        if 1.0 <= float(epoch[2:]) < days + 1.0:
+            return
+        raise ScenarioError(f"{path}: line {number}: epoch field (columns 19-32) is {epoch!r}: day of year "
+                            f"{float(epoch[2:]):g} is outside {year}, which has {days} days; give a day in "
+                            f"[1, {days + 1})")
+    raise ScenarioError(f"{path}: line {number}: epoch field (columns 19-32) is {epoch!r}; it must be "
+                        f"YYDDD.DDDDDDDD with a day of year in [1, 366], 366 only in a leap year")
+
+
+def _check_elements(path: Path, numbers: dict[int, int], satrec: Satrec) -> None:
+    """Every element finite and in its range, and SGP4's initialisation without error; an error names
+    the line (``numbers``: TLE line 1 or 2 -> line of the file) the field is on."""
+    for attribute, (line, what) in _FIELDS.items():
+        value = getattr(satrec, attribute)
+        if not math.isfinite(value):
+            raise ScenarioError(f"{path}: line {numbers[line]}: the {what} is {value} (not a number); fix TLE "
+                                f"line {line}'s field")
+    bad = None
+    if not 0.0 <= satrec.inclo <= math.pi:
+        bad = f"the inclination is {math.degrees(satrec.inclo):g} deg; it must be in [0, 180]"
+    elif not 0.0 <= satrec.ecco < 1.0:
+        bad = f"the eccentricity is {satrec.ecco:g}; it must be in [0, 1)"
+    elif not satrec.no_kozai > 0.0:
+        bad = f"the mean motion is {satrec.no_kozai:g} rad/min; it must be above 0"
+    if bad:
+        raise ScenarioError(f"{path}: line {numbers[2]}: {bad}; fix TLE line 2")
+    if satrec.error:
+        from sgp4.api import SGP4_ERRORS
+
+        raise ScenarioError(f"{path}: lines {numbers[1]}-{numbers[2]}: the elements are not a valid orbit (SGP4 "
+                            f"error {satrec.error}: {SGP4_ERRORS.get(satrec.error, 'unknown')}); fix the element set")
 
 
 def read_tle_file(path: Path) -> list[TleRecord]:
@@ -107,19 +152,14 @@ def read_tle_file(path: Path) -> list[TleRecord]:
         if line[2:7] != line2[2:7]:
             raise ScenarioError(f"{path}: line {number2}: catalogue number {line2[2:7]!r} differs from line 1's "
                                 f"{line[2:7]!r}; the lines belong to different satellites")
-        epoch = line[_EPOCH_FIELD]
-        if not re.fullmatch(r"\d{5}\.\d{8}", epoch) or not 1.0 <= float(epoch[2:]) < 367.0:
-            raise ScenarioError(f"{path}: line {number}: epoch field (columns 19-32) is {epoch!r}; it must be "
-                                f"YYDDD.DDDDDDDD with a day of year in [1, 367)")
+        _check_epoch(path, number, line[_EPOCH_FIELD])
         try:
             satrec = Satrec.twoline2rv(line, line2, WGS72)
         except (ValueError, IndexError) as exc:
-            raise ScenarioError(f"{path}: line {number}: SGP4 cannot read this element set ({exc}); "
+            raise ScenarioError(f"{path}: lines {number}-{number2}: SGP4 cannot read this element set ({exc}); "
                                 f"fix the fields") from None
-        if satrec.error or not satrec.no_kozai > 0:
-            raise ScenarioError(f"{path}: line {number2}: the elements are not a valid orbit (SGP4 error "
-                                f"{satrec.error}, mean motion {satrec.no_kozai:g} rad/min); fix line 2")
-        records.append(TleRecord(name, line, line2, number))
+        _check_elements(path, {1: number, 2: number2}, satrec)
+        records.append(TleRecord(name, line, line2, number, satrec))
         i += 2
     if not records:
         raise ScenarioError(f"{path}: the TLE file holds no element sets; give lines '1 ...' and '2 ...'")
@@ -134,8 +174,12 @@ def write_tle_file(path: Path, records: Iterable[tuple[str, str, str]]) -> None:
 
 def read_slots_file(path: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
     """``[N]`` plane and slot of each satellite (TLE order) from a ``plane,slot`` CSV, one row per
-    satellite (an optional ``plane,slot`` header). Planes and slots are whole numbers >= 0 and no two
-    satellites share a (plane, slot)."""
+    satellite (an optional ``plane,slot`` header). Planes and slots are whole numbers >= 0, no two
+    satellites share a (plane, slot), the planes are 0 to P - 1 and each plane's slots 0 to its size - 1.
+
+    Raises:
+        ScenarioError: naming the file and line of the first problem.
+    """
     path = Path(path)
     text = read_text_file(path, "plane,slot file", ScenarioError, MAX_DATA_BYTES)
     rows = [(i + 1, s.strip()) for i, s in enumerate(text.splitlines()) if s.strip()]
@@ -155,6 +199,18 @@ def read_slots_file(path: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
         dup = sorted(set(range(count)) - set(first.tolist()))[0]
         raise ScenarioError(f"{path}: line {rows[dup][0]}: plane,slot {tuple(out[dup])} is given twice; "
                             f"each satellite needs its own")
+    sizes = np.bincount(out[:, 0])
+    if not sizes.all():
+        gap = int(np.flatnonzero(sizes == 0)[0])
+        above = int(np.flatnonzero(out[:, 0] > gap)[0])
+        raise ScenarioError(f"{path}: line {rows[above][0]}: plane {out[above, 0]} is given but plane {gap} has no "
+                            f"satellite; number the planes 0, 1, 2, ... without gaps")
+    beyond = np.flatnonzero(out[:, 1] >= sizes[out[:, 0]])
+    if len(beyond):  # slots unique and all below the plane's size: each plane's slots are 0 to size - 1
+        k = int(beyond[0])
+        plane, slot = (int(v) for v in out[k])
+        raise ScenarioError(f"{path}: line {rows[k][0]}: slot {slot} of plane {plane}, which has {sizes[plane]} "
+                            f"satellites; number each plane's slots 0 to {sizes[plane] - 1} without gaps")
     return out[:, 0].astype(np.int32), out[:, 1].astype(np.int32)
 
 

@@ -20,7 +20,6 @@ over satellites and snapshots. How is an :data:`CONVENTIONS` entry, chosen by th
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -146,10 +145,5 @@ def elevation_rad(satellites_m: np.ndarray, site_m: np.ndarray, up: np.ndarray) 
     d = satellites_m - site_m
     return np.arcsin(np.clip(np.einsum("...i,i->...", d, up) / slant_range_m(satellites_m, site_m), -1.0, 1.0))
 
-
-def max_gsl_length_m(altitude_km: float, min_elevation_deg: float, earth_radius_km: float = 6378.135) -> float:
-    """Hypatia's maximum GSL length for a shell: ``altitude / sin(min elevation)`` (its
-    ``sqrt((h / tan e)^2 + h^2)``, a flat-Earth cone), metres. Not used by the harness's own rules."""
-    return altitude_km * 1e3 / math.sin(math.radians(min_elevation_deg))
 
 assert tuple(CONVENTIONS) == GROUND_CONVENTIONS, "the schema's names (ground/names.py) and the registry must agree"

@@ -7,7 +7,12 @@ one model component per satellite.
 
 The package: :mod:`.types` (PlacementInput, Placement, plan files), :mod:`.subnets` (the ring cut,
 the subnet centres and the expected path delays the ring strategies share), :mod:`.paper` (the
-paper's four strategies), and this registry.
+paper's four strategies), :mod:`.compact_subnets` (``compact``: layers on compact clusters chained
+into a short loop), :mod:`.tensor_parallel` (``space-xnet-tp``, ``compact-tp`` and the packed
+``space-xnet-packed-tp``, ``compact-packed-tp``: attention split over shards, experts packed on a
+few satellites), :mod:`.replicas` (``space-xnet-replicas``: copies of experts, the nearest
+chosen per token), :mod:`.resources` (the memory each satellite must hold, checked against
+``compute.memory_gb``), and this registry. Each module's docstring gives the physics.
 
 Model replicas: ``PlacementInput.unavailable`` ([N] bool) marks satellites another replica already
 uses; every strategy leaves them out (the ring cut stays the same, the marked satellites just
@@ -66,7 +71,10 @@ import numpy as np
 
 from ..errors import PlacementError
 from ..formats.plan import PLAN_FORMAT, PLAN_FORMAT_VERSION, parse_plan, plan_json  # noqa: F401 (re-exported)
+from .compact_subnets import compact
 from .paper import rand_intra, rand_intra_cg, rand_place, space_xnet
+from .replicas import space_xnet_replicas
+from .tensor_parallel import compact_packed_tp, compact_tp, space_xnet_packed_tp, space_xnet_tp
 from .subnets import (  # noqa: F401 (re-exported)
     CENTRE_SNAPSHOTS,
     ENGINE,
@@ -86,6 +94,12 @@ STRATEGIES: dict[str, Strategy] = {
     "rand-place": rand_place,
     "rand-intra": rand_intra,
     "rand-intra-cg": rand_intra_cg,
+    "compact": compact,
+    "space-xnet-tp": space_xnet_tp,
+    "compact-tp": compact_tp,
+    "space-xnet-packed-tp": space_xnet_packed_tp,
+    "compact-packed-tp": compact_packed_tp,
+    "space-xnet-replicas": space_xnet_replicas,
 }
 
 

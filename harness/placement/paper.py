@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import PlacementError
-from .subnets import _members, _subnets, expected_path_delays_ns, free_satellites
+from .subnets import _members, _subnets, free_satellites, shared_expected_path_delays_ns
 from .types import Placement, PlacementInput
 
 
 def _experts_by_latency(inp: PlacementInput, subnets: np.ndarray, gateways: np.ndarray) -> np.ndarray:
-    cost = expected_path_delays_ns(inp.topology, gateways)
+    cost = shared_expected_path_delays_ns(inp, gateways)
     experts = np.empty((inp.layers, inp.experts), dtype=np.int32)
     for layer in range(inp.layers):
         candidates = np.setdiff1d(_members(subnets, layer), gateways[layer])

@@ -80,7 +80,8 @@ def _check_subnet_sizes(subnets: np.ndarray, layers: int, experts: int, *, maske
         if masked:
             raise PlacementError(f"with the unavailable satellites left out, subnet {int(np.argmin(sizes))} has only "
                                  f"{smallest} free satellites but a layer needs {experts + 1} (1 gateway + {experts} "
-                                 f"experts); use fewer model replicas or a larger constellation")
+                                 f"experts); use fewer model replicas (serving.replicas), fewer expert copies "
+                                 f"(placement.max_replicas) or a larger constellation")
         raise PlacementError(f"ring subnets hold only {smallest} satellites but a layer needs {experts + 1} "
                              f"(1 gateway + {experts} experts); use a larger constellation or fewer layers")
 
@@ -202,6 +203,16 @@ def expected_path_delays_ns(topology: Topology, gateways: np.ndarray) -> np.ndar
             total = sum(pool.map(partial_sum, chunks))
     mean = total / count
     return mean + np.roll(mean, -1, axis=0)
+
+
+def shared_expected_path_delays_ns(inp: PlacementInput, gateways: np.ndarray) -> np.ndarray:
+    """:func:`expected_path_delays_ns` of ``gateways``, computed once per run for every strategy
+    that asks (space-xnet's experts, its replicas). Read-only: copy before changing it."""
+    key = ("expected-path-delays", np.asarray(gateways, dtype=np.int64).tobytes())
+    if key not in inp.shared:
+        inp.shared[key] = expected_path_delays_ns(inp.topology, gateways)
+        inp.shared[key].flags.writeable = False
+    return inp.shared[key]
 
 
 def expected_latency_objective(inp: PlacementInput, placement: Placement) -> float:

@@ -32,6 +32,15 @@ class PlacementInput:
     #: [N] bool, True for a satellite this placement may not use (e.g. it already holds a component
     #: of another model replica), or None: every satellite is free. Every strategy respects it.
     unavailable: np.ndarray | None = None
+    #: [L] int64 compute of each layer's gateway (attention + router), ns: what tensor-parallel
+    #: strategies weigh against the round trip to a shard. None: those strategies refuse.
+    gateway_ns: np.ndarray | None = None
+    #: [L, E] int64 compute of each expert, ns (what packed placements weigh against the detours).
+    expert_ns: np.ndarray | None = None
+    #: placement.max_shards: the most satellites one layer's attention is split over.
+    max_shards: int = 8
+    #: placement.max_replicas: the most copies of one expert (replica strategies).
+    max_replicas: int = 2
     #: Results that several strategies share (the subnet centres), computed once per run.
     shared: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -53,6 +62,13 @@ class Placement:
     gateways: np.ndarray  # [L] int32 satellite of each layer's gateway
     experts: np.ndarray   # [L, E] int32 satellite of each expert
     subnets: np.ndarray   # [N] int32 layer whose subnet the satellite belongs to; -1 outside any ring subnet
+    #: [L, H] int32 helper satellites of each layer's tensor-parallel attention (-1 padded), or None:
+    #: every gateway computes its attention alone. A helper may share its satellite with another
+    #: component (the resource model counts both).
+    shards: np.ndarray | None = None
+    #: [L, E, R] int32 copies of each expert on other satellites (-1 padded), or None; a token goes
+    #: to the copy of least delay in the snapshot in force (harness/placement/replicas.py).
+    replicas: np.ndarray | None = None
 
     @property
     def components(self) -> np.ndarray:
@@ -66,16 +82,62 @@ class Placement:
         gateway = np.repeat(self.gateways, experts)
         next_gateway = np.repeat(np.roll(self.gateways, -1), experts)
         expert = self.experts.ravel()
-        return np.concatenate([np.column_stack([gateway, expert]), np.column_stack([expert, next_gateway])])
+        pairs = [np.column_stack([gateway, expert]), np.column_stack([expert, next_gateway])]
+        if self.replicas is not None:  # gateway_l -> copy and copy -> gateway_{l+1}
+            layer, e, r = np.nonzero(np.asarray(self.replicas) >= 0)
+            copy = np.asarray(self.replicas)[layer, e, r]
+            nxt = np.roll(self.gateways, -1)
+            pairs += [np.column_stack([self.gateways[layer], copy]), np.column_stack([copy, nxt[layer]])]
+        if self.shards is not None:  # scatter gateway_l -> helper and gather helper -> gateway_l
+            layer, index = np.nonzero(np.asarray(self.shards) >= 0)
+            helper = np.asarray(self.shards)[layer, index]
+            pairs += [np.column_stack([self.gateways[layer], helper]), np.column_stack([helper, self.gateways[layer]])]
+        return np.concatenate(pairs)
 
     def validate(self, num_satellites: int) -> None:
         """Raise PlacementError unless every component sits on its own existing satellite."""
         used = self.components
         if used.min() < 0 or used.max() >= num_satellites:
             raise PlacementError(f"placement '{self.strategy}' names a satellite outside 0..{num_satellites - 1}")
-        if len(np.unique(used)) != len(used):
-            raise PlacementError(f"placement '{self.strategy}' puts two components on one satellite; "
-                                 f"each satellite hosts at most one")
+        if len(np.unique(self.gateways)) != len(self.gateways) or np.isin(self.gateways, self.experts).any():
+            raise PlacementError(f"placement '{self.strategy}' puts a gateway and another component on one "
+                                 f"satellite; a gateway needs a satellite of its own")
+        self._validate_shards(num_satellites, f"placement '{self.strategy}'")
+        self._validate_replicas(num_satellites, f"placement '{self.strategy}'")
+
+    def _validate_replicas(self, num_satellites: int, who: str) -> None:
+        """Replicas: [L, E, R], satellite ids or -1, in range, never on a gateway or its own expert."""
+        if self.replicas is None:
+            return
+        copies = np.asarray(self.replicas)
+        if copies.ndim != 3 or copies.shape[:2] != np.asarray(self.experts).shape:
+            raise PlacementError(f"{who}: replicas must be one list of copies per expert of every layer")
+        used = copies >= 0
+        if (copies < -1).any() or (copies >= num_satellites).any():
+            raise PlacementError(f"{who} puts an expert copy outside 0..{num_satellites - 1}; use a plan made for "
+                                 f"this constellation")
+        if np.isin(copies[used], self.gateways).any() or (copies == np.asarray(self.experts)[:, :, None]).any():
+            raise PlacementError(f"{who} puts an expert copy on a gateway or on its own expert's satellite; "
+                                 f"move it")
+
+    def _validate_shards(self, num_satellites: int, who: str) -> None:
+        """Helper shards: [L, H], each layer's first then -1, in range, distinct, not the own gateway."""
+        if self.shards is None:
+            return
+        shards = np.asarray(self.shards)
+        if shards.ndim != 2 or shards.shape[0] != len(self.gateways):
+            raise PlacementError(f"{who}: shards must be one list of helper satellites per layer")
+        used = shards >= 0
+        if (np.diff(used.astype(np.int8), axis=1) > 0).any() or (shards < -1).any():
+            raise PlacementError(f"{who}: a layer's shards must be satellite ids, -1 only after them")
+        if (shards >= num_satellites).any():
+            raise PlacementError(f"{who} puts a shard on satellite {int(shards.max())}, outside "
+                                 f"0..{num_satellites - 1}; use a plan made for this constellation")
+        for layer, row in enumerate(shards):
+            row = row[row >= 0]
+            if len(np.unique(row)) != len(row) or (row == self.gateways[layer]).any():
+                raise PlacementError(f"{who}: layer {layer}'s shards repeat a satellite or include its own gateway; "
+                                     f"each shard needs a satellite of its own")
 
     def validate_for(self, num_satellites: int, layers: int, experts: int, *, source: str | None = None) -> None:
         """Raise PlacementError (one line: the problem and the fix) unless this placement fits a model
@@ -101,10 +163,13 @@ class Placement:
                                  f"of this constellation; use a plan made for this constellation")
         order = np.argsort(used, kind="stable")
         same = np.flatnonzero(used[order][1:] == used[order][:-1])
+        same = same[order[same] < layers]  # experts may share a satellite; a gateway may not
         if same.size:
             first, second = int(order[same[0]]), int(order[same[0] + 1])
             raise PlacementError(f"{who} puts {names[first]} and {names[second]} both on satellite "
-                                 f"{int(used[first])}; each satellite hosts at most one component: move one")
+                                 f"{int(used[first])}; a gateway needs a satellite of its own: move one")
+        self._validate_shards(num_satellites, who)
+        self._validate_replicas(num_satellites, who)
         subnets = np.asarray(self.subnets)
         if subnets.ndim != 1 or subnets.size not in (0, num_satellites):
             raise PlacementError(f"{who} has {subnets.size} subnet entries but the constellation has "
@@ -115,7 +180,7 @@ class Placement:
 
     def to_json(self) -> str:
         """The plan file's text (format: harness/formats/plan.py); :meth:`from_json` reads it back."""
-        return plan_json(self.strategy, self.gateways, self.experts, self.subnets)
+        return plan_json(self.strategy, self.gateways, self.experts, self.subnets, self.shards, self.replicas)
 
     @classmethod
     def from_json(cls, text: str, source: str = "plan", num_satellites: int | None = None) -> "Placement":

@@ -10,6 +10,8 @@
 #include "ns3/application-container.h"
 #include "ns3/node-container.h"
 
+#include <map>
+
 namespace ns3
 {
 
@@ -45,11 +47,33 @@ class MoeTokenHelper
      */
     ApplicationContainer InstallUsers(NodeContainer nodes, const int32_t* userNodes, uint32_t count);
 
+    /**
+     * @brief Install the helper shards of tensor-parallel gateways (after Install and after the
+     * plan's SetShards). A shard may share its satellite with any other component: it then
+     * listens on the next free port above the plan's Port.
+     * @param nodes all satellites
+     * @param shardNodes C-contiguous [L, H] satellite of each helper shard, H = the plan's
+     *        GetMaxHelpers(); entries past a layer's GetNHelpers are ignored (-1)
+     * @param shardCount L * H
+     * @return the shard applications, layer by layer
+     */
+    ApplicationContainer InstallShards(NodeContainer nodes, const int32_t* shardNodes, uint64_t shardCount);
+
+    /**
+     * @brief Install the copies of experts (expert replicas; after Install and the plan's SetReplicas).
+     * @param replicaNodes C-contiguous [L, E, R] satellite of copy r + 1 of each expert, -1 for none,
+     *        R = the plan's GetMaxReplicas()
+     * @param replicaCount L * E * R
+     */
+    ApplicationContainer InstallReplicas(NodeContainer nodes, const int32_t* replicaNodes, uint64_t replicaCount);
+
   private:
-    /// One application (role: MoeTokenApplication::Role) on @p n, its trace sources connected to the plan.
-    Ptr<MoeTokenApplication> InstallOne(Ptr<Node> n, uint32_t role, uint32_t layer, uint32_t expert);
+    /// Create, configure, connect and add one application (@p copy: an expert's replica, or 0).
+    Ptr<MoeTokenApplication> InstallOne(Ptr<Node> node, uint32_t role, uint32_t layer, uint32_t index,
+                                        uint32_t copy = 0);
 
     Ptr<MoeTrafficPlan> m_plan;
+    std::map<uint32_t, uint16_t> m_appsOnNode; //!< node id -> MoE applications installed on it
 };
 
 } // namespace ns3

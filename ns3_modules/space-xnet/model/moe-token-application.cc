@@ -39,6 +39,7 @@ MoeTokenApplication::GetTypeId()
                           MakeEnumAccessor<Role>(&MoeTokenApplication::m_role),
                           MakeEnumChecker(MoeTokenApplication::GATEWAY, "Gateway",
                                           MoeTokenApplication::EXPERT, "Expert",
+                                          MoeTokenApplication::SHARD, "Shard",
                                           MoeTokenApplication::USER, "User"))
             .AddAttribute("Layer",
                           "The MoE layer of the component.",
@@ -46,9 +47,14 @@ MoeTokenApplication::GetTypeId()
                           MakeUintegerAccessor(&MoeTokenApplication::m_layer),
                           MakeUintegerChecker<uint32_t>())
             .AddAttribute("Expert",
-                          "The expert index inside its layer (experts only).",
+                          "The expert index inside its layer (experts), or the shard index (shards).",
                           UintegerValue(0),
                           MakeUintegerAccessor(&MoeTokenApplication::m_expert),
+                          MakeUintegerChecker<uint32_t>())
+            .AddAttribute("Copy",
+                          "Experts only: 0 for the expert itself, r >= 1 for its replica r.",
+                          UintegerValue(0),
+                          MakeUintegerAccessor(&MoeTokenApplication::m_copy),
                           MakeUintegerChecker<uint32_t>())
             .AddTraceSource("Rx",
                             "A packet of a message arrived.",
@@ -84,6 +90,7 @@ MoeTokenApplication::MoeTokenApplication()
     : m_role(GATEWAY),
       m_layer(0),
       m_expert(0),
+      m_copy(0),
       m_batchRunning(false)
 {
 }
@@ -109,10 +116,12 @@ MoeTokenApplication::StartApplication()
 {
     NS_ABORT_MSG_IF(!m_plan, "MoeTokenApplication needs a Plan");
     m_socket = Socket::CreateSocket(GetNode(), UdpSocketFactory::GetTypeId());
-    NS_ABORT_MSG_IF(m_socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), m_plan->GetPort())) != 0,
+    uint16_t port = m_role == USER ? m_plan->GetPort()
+                    : m_copy > 0   ? m_plan->GetReplicaPort(m_layer, m_expert, m_copy)
+                                   : m_plan->GetComponentPort(m_role, m_layer, m_role == GATEWAY ? 0 : m_expert);
+    NS_ABORT_MSG_IF(m_socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), port)) != 0,
                     "cannot bind the MoE port");
     m_socket->SetRecvCallback(MakeCallback(&MoeTokenApplication::HandleRead, this));
-    m_busyUntil = Simulator::Now();
     if (m_role == USER)
     {
         for (uint32_t r = 0; r < m_plan->GetNRequests(); ++r)
@@ -152,9 +161,11 @@ MoeTokenApplication::StopApplication()
 void
 MoeTokenApplication::RunCompute(Time duration, std::function<void()> done)
 {
-    Time start = std::max(Simulator::Now(), m_busyUntil);
-    m_busyUntil = start + duration;
-    Simulator::Schedule(m_busyUntil - Simulator::Now(), [this, duration, done = std::move(done)]() {
+    // One queue per satellite: components that share it (co-located shards) wait for each other.
+    Time& busyUntil = m_plan->NodeBusyUntil(GetNode()->GetId());
+    Time start = std::max(Simulator::Now(), busyUntil);
+    busyUntil = start + duration;
+    Simulator::Schedule(busyUntil - Simulator::Now(), [this, duration, done = std::move(done)]() {
         m_computeTrace(GetNode()->GetId(), duration);
         done();
     });
@@ -169,12 +180,7 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
         return;
     }
     m_plan->RecordTokenStart(request, token, Simulator::Now());
-    RunStep(ATTENTION, request, token, [this, request, token]() {
-        if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
-        {
-            SendToExperts(request, token);
-        }
-    });
+    RunAttention(request, token, false);
 }
 
 void
@@ -195,7 +201,7 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
     for (uint32_t slot = 0; slot < slots && !m_plan->IsRequestFailed(request); ++slot)
     {
         header.m_expert = m_plan->GetExpert(request, token, m_layer, slot);
-        SendMessage(EXPERT, m_layer, header.m_expert, header);
+        SendToExpert(m_layer, header.m_expert, header);
     }
 }
 
@@ -221,12 +227,21 @@ MoeTokenApplication::SendOutput(uint32_t request, uint32_t token)
             // Not the last of the chain: the hidden state goes on to the token's next expert.
             header.m_kind = MoeTokenHeader::HIDDEN_STATE;
             header.m_expert = m_plan->GetExpert(request, token, m_layer, slot + 1);
-            SendMessage(EXPERT, m_layer, header.m_expert, header);
+            SendToExpert(m_layer, header.m_expert, header);
             return;
         }
     }
     uint32_t combiner = m_plan->GetCombineAtOwnGateway() ? m_layer : (m_layer + 1) % m_plan->GetNLayers();
     SendMessage(GATEWAY, combiner, 0, header);
+    if (DirectShardInput(combiner))
+    {
+        // Tensor-parallel next layer: every one of its shards needs the combined state too.
+        header.m_kind = MoeTokenHeader::SHARD_INPUT;
+        for (uint32_t i = 0; i < m_plan->GetNHelpers(combiner) && !m_plan->IsRequestFailed(request); ++i)
+        {
+            SendMessage(SHARD, combiner, i, header);
+        }
+    }
 }
 
 void
@@ -240,7 +255,7 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
         down.m_request = request;
         down.m_token = token;
         down.m_kind = MoeTokenHeader::OUTPUT_TOKEN;
-        SendSegments(m_plan->GetUserAddress(m_plan->GetUserOf(request)), down);
+        SendSegments(m_plan->GetUserAddress(m_plan->GetUserOf(request)), m_plan->GetPort(), down);
     }
     if (token + 1 < m_plan->GetRequestTokens(request))
     {
@@ -254,7 +269,7 @@ MoeTokenApplication::SendPrompt(uint32_t request)
     MoeTokenHeader up;
     up.m_request = request;
     up.m_kind = MoeTokenHeader::PROMPT;
-    SendSegments(m_plan->GetGatewayAddress(0), up);
+    SendSegments(m_plan->GetGatewayAddress(0), m_plan->GetComponentPort(GATEWAY, 0, 0), up);
 }
 
 void
@@ -274,18 +289,24 @@ MoeTokenApplication::HandleUserMessage(const MoeTokenHeader& h)
 Ipv4Address
 MoeTokenApplication::AddressOf(uint32_t role, uint32_t layer, uint32_t expert) const
 {
+    if (role == SHARD)
+    {
+        return m_plan->GetShardAddress(layer, expert);
+    }
     return role == GATEWAY ? m_plan->GetGatewayAddress(layer) : m_plan->GetExpertAddress(layer, expert);
 }
 
 uint64_t
 MoeTokenApplication::MessageKey(const MoeTokenHeader& h) const
 {
-    // (request, token, layer, expert, kind) packed densely; a message's kind is 0, 1, 3, 4 or 5.
+    // (request, token, layer, expert or shard index, kind) packed densely; a message's kind is
+    // any but ACK (MoeTokenHeader::KINDS of them).
+    uint64_t slots = std::max(m_plan->GetNExperts(), m_plan->GetMaxHelpers());
     return (((static_cast<uint64_t>(h.m_request) * m_plan->GetNTokens() + h.m_token) * m_plan->GetNLayers() +
              h.m_layer) *
-                m_plan->GetNExperts() +
+                slots +
             h.m_expert) *
-               8 +
+               MoeTokenHeader::KINDS +
            h.m_kind;
 }
 
@@ -297,7 +318,8 @@ MoeTokenApplication::SendMessage(uint32_t role, uint32_t layer, uint32_t expert,
         Fail(header.m_request, header.m_token, MoeTrafficPlan::COMPONENT_LOST, layer, expert, role);
         return;
     }
-    SendSegments(AddressOf(role, layer, expert), header);
+    SendSegments(AddressOf(role, layer, expert), m_plan->GetComponentPort(role, layer, role == GATEWAY ? 0 : expert),
+                 header);
     Time timeout = m_plan->GetRetransmitTimeout();
     if (timeout.IsStrictlyPositive())
     {
@@ -312,14 +334,14 @@ MoeTokenApplication::SendMessage(uint32_t role, uint32_t layer, uint32_t expert,
 }
 
 void
-MoeTokenApplication::SendSegments(Ipv4Address destination, const MoeTokenHeader& header)
+MoeTokenApplication::SendSegments(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header)
 {
     uint64_t bytes = MessageBytes(header);
     uint32_t segment = m_plan->GetSegmentBytes();
     MoeTokenHeader h = header;
     h.m_segments = static_cast<uint16_t>((bytes + segment - 1) / segment);
     NS_LOG_LOGIC("send " << h << " to " << destination);
-    InetSocketAddress to(destination, m_plan->GetPort());
+    InetSocketAddress to(destination, port);
     for (uint64_t offset = 0; offset < bytes; offset += segment)
     {
         Ptr<Packet> p = Create<Packet>(static_cast<uint32_t>(std::min<uint64_t>(segment, bytes - offset)));
@@ -336,6 +358,7 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     ack.m_kind = MoeTokenHeader::ACK;
     ack.m_segments = message.m_kind; // an ACK's segments field names the kind it acknowledges
     Ipv4Address sender;
+    uint16_t port = m_plan->GetPort(); // the paper's components: one per satellite, on the base port
     if (message.m_kind == MoeTokenHeader::HIDDEN_STATE)
     {
         // From the gateway, or in a sequential chain from the token's previous expert.
@@ -355,6 +378,20 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     {
         sender = m_plan->GetGatewayAddress(message.m_layer);
     }
+    else if (message.m_kind == MoeTokenHeader::SHARD_SCATTER)
+    {
+        sender = m_plan->GetGatewayAddress(message.m_layer);
+        port = m_plan->GetComponentPort(GATEWAY, message.m_layer, 0);
+    }
+    else if (message.m_kind == MoeTokenHeader::SHARD_INPUT)
+    {
+        sender = m_plan->GetExpertAddress(message.m_layer, message.m_expert);
+    }
+    else if (message.m_kind == MoeTokenHeader::SHARD_GATHER)
+    {
+        sender = m_plan->GetShardAddress(message.m_layer, message.m_expert);
+        port = m_plan->GetComponentPort(SHARD, message.m_layer, message.m_expert);
+    }
     else
     {
         sender = m_plan->GetExpertAddress(message.m_layer, message.m_expert);
@@ -362,7 +399,7 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     Ptr<Packet> p = Create<Packet>(0);
     p->AddHeader(ack);
     m_txTrace(p);
-    m_socket->SendTo(p, 0, InetSocketAddress(sender, m_plan->GetPort()));
+    m_socket->SendTo(p, 0, InetSocketAddress(sender, port));
 }
 
 void
@@ -412,7 +449,9 @@ MoeTokenApplication::HandleTimeout(uint64_t key)
     ++p.header.m_attempt;
     NS_LOG_INFO("timeout: resend " << p.header);
     m_retransmitTrace(request, token, p.header.m_attempt);
-    SendSegments(AddressOf(p.role, p.layer, p.expert), p.header);
+    SendSegments(AddressOf(p.role, p.layer, p.expert),
+                 m_plan->GetComponentPort(p.role, p.layer, p.role == GATEWAY ? 0 : p.expert),
+                 p.header);
     p.timer = Simulator::Schedule(m_plan->GetRetransmitTimeout(), &MoeTokenApplication::HandleTimeout, this, key);
 }
 
@@ -497,6 +536,12 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
             return; // a retransmission of a message that was already whole (its ACK was late or lost)
         }
     }
+    if (h.m_kind == MoeTokenHeader::SHARD_SCATTER || h.m_kind == MoeTokenHeader::SHARD_GATHER ||
+        h.m_kind == MoeTokenHeader::SHARD_INPUT)
+    {
+        HandleShardMessage(h);
+        return;
+    }
     if (h.m_kind == MoeTokenHeader::HIDDEN_STATE)
     {
         NS_ABORT_MSG_IF(m_role != EXPERT, "a hidden state reached a gateway");
@@ -543,12 +588,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     }
     else
     {
-        RunStep(ATTENTION, request, token, [this, request, token]() {
-            if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
-            {
-                SendToExperts(request, token);
-            }
-        });
+        RunAttention(request, token, true);
     }
 }
 
@@ -616,7 +656,7 @@ MoeTokenApplication::SendPrefillToExperts(uint32_t request, uint32_t token)
         if (m_plan->GetPrefillTokens(request, m_layer, e) > 0)
         {
             header.m_expert = e;
-            SendMessage(EXPERT, m_layer, e, header);
+            SendToExpert(m_layer, e, header);
         }
     }
 }

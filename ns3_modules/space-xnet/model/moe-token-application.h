@@ -53,9 +53,12 @@ class MoeTokenApplication : public Application
     {
         GATEWAY = 0,
         EXPERT = 1,
+        /// One helper shard of a tensor-parallel gateway's attention (Expert: the shard index).
+        SHARD = 2,
+        // 3 is taken: MoeTrafficPlan's component ports number expert copies as role 3.
         /// A user on the ground (Layer: the user's index): sends its requests' prompts and
-        /// receives their output tokens.
-        USER = 2,
+        /// receives their output tokens. It listens on the plan's Port.
+        USER = 4,
     };
 
     /**
@@ -94,7 +97,7 @@ class MoeTokenApplication : public Application
     /// Send a message to @p destination (role 0 gateway / 1 expert, layer, expert); with
     /// retransmission on, keep it until acknowledged.
     void SendMessage(uint32_t role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header);
-    void SendSegments(Ipv4Address destination, const MoeTokenHeader& header);
+    void SendSegments(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header);
     void SendAck(const MoeTokenHeader& message);
     void HandleAck(const MoeTokenHeader& ack);
     void HandleTimeout(uint64_t key);
@@ -135,13 +138,36 @@ class MoeTokenApplication : public Application
     /// @}
     /// Queue a compute job of duration @p duration, FIFO; @p done runs when it ends.
     void RunCompute(Time duration, std::function<void()> done);
+    /// A gateway's attention + router for (request, token), then the dispatch to the experts:
+    /// on its own, or split over its helper shards (RunShardedAttention).
+    void RunAttention(uint32_t request, uint32_t token, bool combined);
+    /// Send a hidden state to expert (@p layer, @p expert), or to the copy of it the plan's
+    /// replica lookup names for this instant (expert replicas).
+    void SendToExpert(uint32_t layer, uint32_t expert, const MoeTokenHeader& header);
+
+    /// @name Tensor-parallel gateway (the plan's shards)
+    /// The gateway scatters the hidden state to its H helpers and computes its own shard; each
+    /// helper computes its shard and gathers its partial output back; once all H gathers and its
+    /// own shard are done, the gateway dispatches to the experts.
+    /// @{
+    void RunShardedAttention(uint32_t request, uint32_t token, bool scatter);
+    /// Whether the experts of the layer before @p layer send their outputs straight to its shards
+    /// (so its gateway does not scatter): with helpers, for l >= 1, parallel dispatch and the
+    /// combine at the next gateway.
+    bool DirectShardInput(uint32_t layer) const;
+    /// One part (own shard or a gather) of (request, token) is done; dispatch after the last.
+    void ShardPartDone(uint32_t request, uint32_t token);
+    /// A scatter (at a shard) or a gather (at a gateway) arrived whole.
+    void HandleShardMessage(const MoeTokenHeader& h);
+    std::unordered_map<uint64_t, uint32_t> m_shardParts; //!< (request, token) -> parts done
+    /// @}
 
     Ptr<MoeTrafficPlan> m_plan;
     Role m_role;
     uint32_t m_layer;
     uint32_t m_expert;
+    uint32_t m_copy; //!< expert replicas: 0 for the expert itself, r >= 1 for its copy r
     Ptr<Socket> m_socket;
-    Time m_busyUntil;                                  //!< end of the last queued compute job
     std::unordered_map<uint64_t, uint32_t> m_segments; //!< message key -> segments received
     std::unordered_map<uint64_t, uint32_t> m_combines; //!< (request, token) -> expert outputs received
 

@@ -74,6 +74,9 @@ MoeTokenHeader::Print(std::ostream& os) const
        << (m_kind == HIDDEN_STATE    ? "hidden"
            : m_kind == EXPERT_OUTPUT ? "output"
            : m_kind == ACK           ? "ack"
+           : m_kind == SHARD_SCATTER ? "scatter"
+           : m_kind == SHARD_GATHER  ? "gather"
+           : m_kind == SHARD_INPUT   ? "shard-input"
            : m_kind == PROMPT        ? "prompt"
            : m_kind == OUTPUT_TOKEN  ? "output-token"
                                      : "combined")

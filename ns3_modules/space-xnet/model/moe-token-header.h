@@ -35,10 +35,19 @@ class MoeTokenHeader : public Header
         ACK = 2,
         /// A layer's combined expert outputs, from its gateway to the next one (combine at the own gateway).
         COMBINED_STATE = 3,
+        /// Tensor-parallel gateway: the hidden state, from a layer's gateway to one of its attention shards.
+        SHARD_SCATTER = 4,
+        /// Tensor-parallel gateway: a shard's partial attention output, back to its gateway.
+        SHARD_GATHER = 5,
+        /// Tensor-parallel gateway: an expert's output, straight to one attention shard of the next
+        /// layer (which combines the k outputs itself: no scatter from the gateway).
+        SHARD_INPUT = 6,
         /// A user's prompt (max(P, 1) hidden states), from the ground up to layer 0's gateway.
-        PROMPT = 4,
+        PROMPT = 7,
         /// One output token, from layer 0's gateway down to the request's user.
-        OUTPUT_TOKEN = 5,
+        OUTPUT_TOKEN = 8,
+        /// Number of kinds (MessageKey packs a kind in [0, KINDS)).
+        KINDS = 9,
     };
 
     static TypeId GetTypeId();

@@ -107,7 +107,9 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_retransmissionCount(0),
       m_duplicates(0),
       m_tokensCompleted(0),
-      m_tokensAbandoned(0)
+      m_tokensAbandoned(0),
+      m_maxHelpers(0),
+      m_maxReplicas(0)
 {
 }
 
@@ -125,6 +127,16 @@ MoeTrafficPlan::Configure(uint32_t layers, uint32_t experts, uint32_t topK, uint
     m_gatewayNs.assign(layers, 0);
     m_expertNs.assign(static_cast<uint64_t>(layers) * experts, 0);
     m_requestStartNs.assign(requests, 0);
+    m_helpers.assign(layers, 0);
+    m_shardNs.assign(layers, 0);
+    m_maxHelpers = 0;
+    m_shardAddress.clear();
+    m_maxReplicas = 0;
+    m_replicaChoice.clear();
+    m_replicaStepNs.clear();
+    m_replicaAddress.clear();
+    ResizePorts();
+    m_nodeBusyUntil.clear();
     m_gatewayAddress.assign(layers, Ipv4Address());
     m_expertAddress.assign(static_cast<uint64_t>(layers) * experts, Ipv4Address());
     m_tokenStartNs.assign(static_cast<uint64_t>(requests) * tokens, -1);
@@ -181,6 +193,10 @@ MoeTrafficPlan::GetMaxRetries() const
 bool
 MoeTrafficPlan::IsComponentDown(uint32_t role, uint32_t layer, uint32_t expert) const
 {
+    if (role == 2)
+    {
+        return false; // attention shards do not fail (the schema keeps faults off with them)
+    }
     int64_t at = role == 0 ? m_gatewayFailNs[layer] : m_expertFailNs[static_cast<uint64_t>(layer) * m_experts + expert];
     return at >= 0 && Simulator::Now().GetNanoSeconds() >= at;
 }

@@ -11,6 +11,7 @@
 #include "ns3/packet.h"
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 namespace ns3
@@ -132,6 +133,47 @@ class MoeTrafficPlan : public Object
     void CopyUserTokens(int64_t* out, uint64_t count) const;
     /// @}
 
+    /**
+     * @name Tensor-parallel gateways and co-located components (placement strategies beyond the paper)
+     * A layer's attention may be split over its gateway and H_l helper satellites (shards); each
+     * shard, the gateway's own included, computes for GetShardCompute(layer). Components that
+     * share a satellite listen on distinct ports and share its first-come first-served compute.
+     * @{
+     */
+    /// Size the shard tables: @p helpers [L] helper shards per layer (0: the layer is not split),
+    /// @p shardNs [L] compute of one shard, ns. Call after Configure.
+    void SetShards(const int32_t* helpers, const int64_t* shardNs, uint32_t layers);
+    void SetShardAddress(uint32_t layer, uint32_t index, Ipv4Address address);
+    uint32_t GetNHelpers(uint32_t layer) const;
+    /// The most helpers of any layer (0 without tensor parallelism).
+    uint32_t GetMaxHelpers() const;
+    Time GetShardCompute(uint32_t layer) const;
+    Ipv4Address GetShardAddress(uint32_t layer, uint32_t index) const;
+    /// UDP port of a component (role 0 gateway, 1 expert, 2 shard); the Port attribute unless set.
+    uint16_t GetComponentPort(uint32_t role, uint32_t layer, uint32_t index) const;
+    void SetComponentPort(uint32_t role, uint32_t layer, uint32_t index, uint16_t port);
+    /// End of the last compute job queued on satellite @p node (shared by its components).
+    Time& NodeBusyUntil(uint32_t node);
+    /** @} */
+
+    /**
+     * @name Expert replicas (placement strategies beyond the paper)
+     * Expert (l, e) may have copies on other satellites; the copy a token is sent to is looked up
+     * per snapshot (the one in force when the gateway dispatches): @p choice [S, L, E] holds 0 for
+     * the expert itself or r >= 1 for its copy r (the lowest-delay copy, chosen in Python).
+     * @{
+     */
+    void SetReplicas(const int32_t* choice, uint64_t count, const int64_t* stepNs, uint32_t steps,
+                     uint32_t maxReplicas);
+    void SetReplicaAddress(uint32_t layer, uint32_t expert, uint32_t copy, Ipv4Address address);
+    Ipv4Address GetReplicaAddress(uint32_t layer, uint32_t expert, uint32_t copy) const;
+    uint32_t GetMaxReplicas() const;
+    uint16_t GetReplicaPort(uint32_t layer, uint32_t expert, uint32_t copy) const;
+    void SetReplicaPort(uint32_t layer, uint32_t expert, uint32_t copy, uint16_t port);
+    /// The copy of expert (@p layer, @p expert) a message sent at @p now goes to (0: the expert).
+    uint32_t GetExpertCopy(uint32_t layer, uint32_t expert, Time now) const;
+    /** @} */
+
     uint32_t GetNLayers() const;
     uint32_t GetNExperts() const;
     uint32_t GetTopK() const;
@@ -249,6 +291,17 @@ class MoeTrafficPlan : public Object
     uint64_t m_duplicates;
     uint64_t m_tokensCompleted;
     uint64_t m_tokensAbandoned; //!< tokens of failed requests that never ended
+    std::vector<int32_t> m_helpers;               //!< [L] helper shards per layer
+    std::vector<int64_t> m_shardNs;               //!< [L]
+    uint32_t m_maxHelpers;
+    std::vector<Ipv4Address> m_shardAddress;      //!< [L, m_maxHelpers]
+    std::vector<uint16_t> m_componentPort;        //!< [L + L E + L H], 0: the Port attribute
+    std::unordered_map<uint32_t, Time> m_nodeBusyUntil;
+    std::vector<int32_t> m_replicaChoice;         //!< [S, L, E] copy per snapshot, empty: none
+    std::vector<int64_t> m_replicaStepNs;         //!< [S] snapshot start times
+    uint32_t m_maxReplicas;
+    std::vector<Ipv4Address> m_replicaAddress;    //!< [L, E, m_maxReplicas] (copy r at r - 1)
+    void ResizePorts();
 };
 
 } // namespace ns3

@@ -1,0 +1,88 @@
+"""The resource model: what each satellite must hold in memory for a placement, and the check that
+it fits the board (``compute.memory_gb``; the paper's board class has 8 GB).
+
+A component's memory is its weights (``compute.weight_bytes`` per weight, 2 for bf16) plus, for
+attention, the KV cache of the scenario's requests:
+
+- a gateway (attention + router): ``4 hidden^2 + hidden x E`` weights (Q, K, V, O and the router)
+  and the KV cache ``2 x hidden x bytes_per_element`` per token of context, for every request's
+  tokens (``traffic.requests x traffic.tokens_per_request``); a model with shared experts keeps
+  their ``3 x hidden x shared_ffn_size`` weights on the gateway too; the gateway of layer 0 also
+  holds the LM head, ``hidden x vocab``;
+- an expert: ``3 x hidden x ffn`` weights (a SwiGLU FFN), and as much for each of its copies
+  (expert replicas) on the copy's satellite;
+- a tensor-parallel layer's attention is split over its 1 + H shards: each (the gateway included)
+  holds 1 / (1 + H) of the attention weights and of the KV cache (its heads), and the gateway
+  keeps the router (and the LM head, shared experts).
+
+Compute stays one first-come first-served queue per satellite (the packet engine's). The paper's
+four strategies keep one component per satellite; the tensor-parallel ones may add a shard to an
+expert's satellite, and then both count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import PlacementError
+from .types import Placement
+
+#: Bytes per GB in ``compute.memory_gb``.
+GB = 1e9
+
+
+def memory_use_bytes(placement: Placement, model, *, weight_bytes: int, context_tokens: int,
+                     num_satellites: int) -> tuple[np.ndarray, list[list[str]]]:
+    """([N] float bytes each satellite holds, [N] lists of what it holds, for messages).
+
+    ``model`` is the scenario's ModelSpec; ``context_tokens`` the tokens whose KV cache a layer keeps
+    (every request's tokens, as all requests may be in flight at once).
+    """
+    h, experts = model.hidden_size, model.experts
+    attention_w = 4.0 * h * h * weight_bytes
+    router_w = float(h * experts * weight_bytes)
+    shared_w = 3.0 * h * (model.shared_ffn_size or 0) * weight_bytes
+    kv = 2.0 * h * model.bytes_per_element * context_tokens
+    expert_w = 3.0 * h * model.ffn_size * weight_bytes
+    lm_head_w = float(h * model.vocab_size * weight_bytes)
+    use = np.zeros(num_satellites)
+    what: list[list[str]] = [[] for _ in range(num_satellites)]
+    layers = len(placement.gateways)
+    shards = placement.shards
+    for layer in range(layers):
+        helpers = np.asarray(shards[layer])[np.asarray(shards[layer]) >= 0] if shards is not None else np.array([], int)
+        split = 1 + len(helpers)
+        share = (attention_w + kv) / split
+        gateway = int(placement.gateways[layer])
+        use[gateway] += share + router_w + shared_w + (lm_head_w if layer == 0 else 0.0)
+        what[gateway].append(f"gateway of layer {layer}" + (" + LM head" if layer == 0 else ""))
+        for i, sat in enumerate(helpers.tolist()):
+            use[sat] += share
+            what[sat].append(f"attention shard {i + 1} of layer {layer}")
+    np.add.at(use, placement.experts.ravel(), expert_w)
+    if placement.replicas is not None:  # every copy of an expert holds its weights too
+        layer, e, r = np.nonzero(np.asarray(placement.replicas) >= 0)
+        copy = np.asarray(placement.replicas)[layer, e, r]
+        np.add.at(use, copy, expert_w)
+        for l, ex, sat in zip(layer.tolist(), e.tolist(), copy.tolist()):
+            what[sat].append(f"copy of expert {ex} of layer {l}")
+    for layer, row in enumerate(placement.experts.tolist()):
+        for e, sat in enumerate(row):
+            what[sat].append(f"expert {e} of layer {layer}")
+    return use, what
+
+
+def check_memory(placement: Placement, model, *, memory_gb: float, weight_bytes: int, context_tokens: int,
+                 num_satellites: int) -> np.ndarray:
+    """[N] bytes held per satellite; PlacementError (one line) naming the fullest satellite that
+    does not fit ``memory_gb``, what it holds and by how much it overflows."""
+    use, what = memory_use_bytes(placement, model, weight_bytes=weight_bytes, context_tokens=context_tokens,
+                                 num_satellites=num_satellites)
+    over = use - memory_gb * GB
+    if (over > 0).any():
+        sat = int(np.argmax(over))
+        raise PlacementError(f"placement '{placement.strategy}' does not fit satellite {sat}: it holds "
+                             f"{use[sat] / GB:.3f} GB ({', '.join(what[sat])}) but has {memory_gb:g} GB, "
+                             f"{over[sat] / GB:.3f} GB over; raise compute.memory_gb, use fewer bytes per "
+                             f"weight (compute.weight_bytes) or a smaller model")
+    return use

@@ -1,0 +1,123 @@
+/*
+ * Space-XNet: the parts of MoeTokenApplication for placements beyond the paper: a layer's attention
+ * on its gateway alone or split over helper shards (the scatter, the expert outputs taken straight
+ * by the shards, the gather), and the per-token choice of an expert's copy (expert replicas).
+ */
+#include "moe-token-application.h"
+
+#include "ns3/abort.h"
+#include "ns3/simulator.h"
+
+namespace ns3
+{
+
+void
+MoeTokenApplication::RunAttention(uint32_t request, uint32_t token, bool combined)
+{
+    if (m_plan->GetNHelpers(m_layer) > 0)
+    {
+        // After a combine, the shards got the expert outputs themselves when DirectShardInput.
+        RunShardedAttention(request, token, !(combined && DirectShardInput(m_layer)));
+        return;
+    }
+    // Serving's batching and roofline / prefill work (RunStep, GatewayWork); without them the gateway's
+    // compute time, as before.
+    RunStep(ATTENTION, request, token, [this, request, token]() {
+        if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+        {
+            SendToExperts(request, token);
+        }
+    });
+}
+
+void
+MoeTokenApplication::SendToExpert(uint32_t layer, uint32_t expert, const MoeTokenHeader& header)
+{
+    uint32_t copy = m_plan->GetExpertCopy(layer, expert, Simulator::Now());
+    if (copy == 0)
+    {
+        SendMessage(EXPERT, layer, expert, header);
+        return;
+    }
+    // A replica: no acknowledgement or failure model (the schema keeps faults off with replicas).
+    SendSegments(m_plan->GetReplicaAddress(layer, expert, copy), m_plan->GetReplicaPort(layer, expert, copy), header);
+}
+
+bool
+MoeTokenApplication::DirectShardInput(uint32_t layer) const
+{
+    return layer > 0 && m_plan->GetNHelpers(layer) > 0 && !m_plan->GetCombineAtOwnGateway() &&
+           !m_plan->GetSequentialDispatch();
+}
+
+void
+MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token, bool scatter)
+{
+    MoeTokenHeader header;
+    header.m_request = request;
+    header.m_token = token;
+    header.m_layer = m_layer;
+    header.m_kind = MoeTokenHeader::SHARD_SCATTER;
+    for (uint32_t i = 0; scatter && i < m_plan->GetNHelpers(m_layer); ++i)
+    {
+        header.m_expert = i;
+        SendMessage(SHARD, m_layer, i, header);
+    }
+    RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() { ShardPartDone(request, token); });
+}
+
+void
+MoeTokenApplication::ShardPartDone(uint32_t request, uint32_t token)
+{
+    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
+    uint32_t& done = m_shardParts[key];
+    if (++done <= m_plan->GetNHelpers(m_layer))
+    {
+        return; // the own shard and every helper's gather: 1 + H parts
+    }
+    m_shardParts.erase(key);
+    if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+    {
+        SendToExperts(request, token);
+    }
+}
+
+void
+MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
+{
+    uint32_t request = h.m_request;
+    uint32_t token = h.m_token;
+    if (h.m_kind == MoeTokenHeader::SHARD_GATHER)
+    {
+        NS_ABORT_MSG_IF(m_role != GATEWAY, "a shard's partial output reached a non-gateway");
+        ShardPartDone(request, token);
+        return;
+    }
+    NS_ABORT_MSG_IF(m_role != SHARD, "a scatter reached a non-shard");
+    if (h.m_kind == MoeTokenHeader::SHARD_INPUT)
+    {
+        // The k expert outputs of the layer before, combined here: the shard's input.
+        uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
+        uint32_t& got = m_combines[key];
+        if (++got < m_plan->GetTopK())
+        {
+            return;
+        }
+        m_combines.erase(key);
+    }
+    RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() {
+        if (m_plan->IsRequestFailed(request))
+        {
+            return;
+        }
+        MoeTokenHeader gather;
+        gather.m_request = request;
+        gather.m_token = token;
+        gather.m_layer = m_layer;
+        gather.m_expert = m_expert;
+        gather.m_kind = MoeTokenHeader::SHARD_GATHER;
+        SendMessage(GATEWAY, m_layer, 0, gather);
+    });
+}
+
+} // namespace ns3
