@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
 from .routes import PathQuery, Routes
 from .scenario import FaultSpec, LinkSpec
 from .topology import Topology
+
+if TYPE_CHECKING:
+    from .ground.users import UserLinks
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class PacketSimResult:
     failures: np.ndarray = None         # [R, 6] int64 per request: code, token, layer, expert, kind, time ns
     duplicates: int = 0                 # messages received whole more than once (needless retransmissions)
     busy_ns: np.ndarray = None          # [N] compute time of the jobs each satellite finished
+    prompt_arrival_ns: np.ndarray = None  # [R] with users: the prompt whole at layer 0's gateway (-1: never)
+    user_token_ns: np.ndarray = None      # [R, T] with users: each output token whole at its user (-1: never)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -177,7 +182,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                    max_batch: int = 1, output_tokens: Optional[np.ndarray] = None,
                    shards: Optional[np.ndarray] = None, replicas: Optional[np.ndarray] = None,
                    replica_choice: Optional[np.ndarray] = None,
-                   replica_extras: Optional[list] = None) -> PacketSimResult:
+                   replica_extras: Optional[list] = None, users: Optional[UserLinks] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement until every token ends or ``stop_ns``.
 
     ``activations`` is [R, T, L, k] expert ids; ``routes`` is the run's :class:`PathQuery` (next
@@ -204,10 +209,16 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
     shards, -1 padded) and ``replicas`` ``[L, E, R]`` (expert copies) with ``replica_choice``
     ``[S, L, E]`` (the copy in force per snapshot); with model replicas, ``replica_extras`` gives each
     one its own ``(shards, replicas, replica_choice)``.
+
+    ``users`` (:class:`harness.ground.users.UserLinks`): requests start at their users on the ground, whose prompts go up
+    and tokens come down over real links; requests of user -1 are not simulated (their records stay
+    -1).
     """
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
     _check_inputs(topology, routes, gateways, experts, activations, request_starts_ns, num_layers, layers)
+    if users is not None and (np.shape(users.user_of) != (requests,) or np.max(users.user_of) >= len(users.nodes)):
+        raise ValueError("users.user_of must give every request a user in [-1, users)")
     if replica_gateways is not None:
         for rep in range(len(replica_gateways)):
             _check_inputs(topology, routes, replica_gateways[rep], replica_experts[rep], activations,
@@ -244,6 +255,10 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
 
     steps = topology.num_snapshots
     nodes, network, updater, table = build_network(ns3, topology, routes, links, hold=no_route == "wait")
+    active = np.ones(requests, dtype=bool) if users is None else np.asarray(users.user_of) >= 0
+    if users is not None and topology.num_links > users.first_gsl:
+        network.SetLinkDataRate(users.first_gsl, topology.num_links - users.first_gsl,
+                                ns3.DataRate(f"{int(users.gsl_rate_bps)}bps"))
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
 
     # One plan per model replica (its requests, re-indexed), all in the same network: replicas sit
@@ -253,7 +268,7 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         replica_gateways, replica_experts = gateways[None], experts[None]
     plans = []
     for rep in range(len(replica_gateways)):
-        idx = np.flatnonzero(replica_of == rep)
+        idx = np.flatnonzero((replica_of == rep) & active)
         if len(idx):
             plans.append((idx, _make_plan(ns3, nodes, links, replica_gateways[rep], replica_experts[rep],
                                           activations[idx], compute, request_starts_ns[idx], message_bytes,
@@ -262,13 +277,16 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
                                           None if prefill_counts is None else prefill_counts[idx],
                                           memory, max_batch,
                                           None if output_tokens is None else output_tokens[idx],
-                                          *replica_extras[rep], step_times_ns, steps)))
+                                          *replica_extras[rep], step_times_ns, steps,
+                                          users=users, idx=idx, replica=rep)))
 
     # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
     # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
     # boundaries only add stop events, so the packets' event order, and the records, do not change.
     chunk_ns = int(step_times_ns[1]) if steps > 1 else int(stop_ns)
     total_tokens = requests * tokens if output_tokens is None else int(np.sum(output_tokens))
+    if users is not None:
+        total_tokens = int(np.sum((output_tokens if output_tokens is not None else np.full(requests, tokens))[active]))
     now_ns = 0
     clock = time.perf_counter()
     def resolved() -> int:
@@ -282,14 +300,23 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
             progress(now_ns, resolved())
     run_wall_s = time.perf_counter() - clock
 
-    start = np.empty((requests, tokens), dtype=np.int64)
-    end = np.empty((requests, tokens), dtype=np.int64)
-    combine = np.empty((requests, tokens, layers), dtype=np.int64)
-    retransmissions = np.empty((requests, tokens), dtype=np.int64)
-    failures = np.empty((requests, FAILURE_FIELDS), dtype=np.int64)
+    # Requests no plan simulated (users in a coverage gap) keep -1 records and no failure.
+    start = np.full((requests, tokens), -1, dtype=np.int64)
+    end = np.full((requests, tokens), -1, dtype=np.int64)
+    combine = np.full((requests, tokens, layers), -1, dtype=np.int64)
+    retransmissions = np.zeros((requests, tokens), dtype=np.int64)
+    failures = np.full((requests, FAILURE_FIELDS), -1, dtype=np.int64)
+    failures[:, 0] = 0
+    prompt_arrival = user_token = None
+    if users is not None:
+        prompt_arrival = np.full(requests, -1, dtype=np.int64)
+        user_token = np.full((requests, tokens), -1, dtype=np.int64)
     for idx, plan in plans:
-        for copy, out in ((plan.CopyTokenStarts, start), (plan.CopyTokenEnds, end), (plan.CopyCombines, combine),
-                          (plan.CopyRetransmissions, retransmissions), (plan.CopyFailures, failures)):
+        pairs = ((plan.CopyTokenStarts, start), (plan.CopyTokenEnds, end), (plan.CopyCombines, combine),
+                 (plan.CopyRetransmissions, retransmissions), (plan.CopyFailures, failures))
+        if users is not None:
+            pairs += ((plan.CopyPromptArrivals, prompt_arrival), (plan.CopyUserTokens, user_token))
+        for copy, out in pairs:
             part = np.empty((len(idx),) + out.shape[1:], dtype=np.int64)
             copy(part, part.size)
             out[idx] = part
@@ -305,7 +332,8 @@ def run_packet_sim(*, topology: Topology, routes: PathQuery | Routes, links: Lin
         packet_hops=int(network.GetPacketHops()),
         routing_nodes_settled=int(table.GetNodesSettled()), run_wall_s=run_wall_s,
         retransmissions=retransmissions, failures=failures,
-        duplicates=sum(int(plan.GetDuplicates()) for _, plan in plans), busy_ns=_busy(plans, topology.num_nodes))
+        duplicates=sum(int(plan.GetDuplicates()) for _, plan in plans), busy_ns=_busy(plans, topology.num_nodes),
+        prompt_arrival_ns=prompt_arrival, user_token_ns=user_token)
     ns3.Simulator.Destroy()
     return result
 
@@ -346,8 +374,11 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                memory: Optional[ComputeTimes] = None, max_batch: int = 1,
                output_tokens: Optional[np.ndarray] = None, shards: Optional[np.ndarray] = None,
                replicas: Optional[np.ndarray] = None, replica_choice: Optional[np.ndarray] = None,
-               step_times_ns=None, steps: int = 1):
-    """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``."""
+               step_times_ns=None, steps: int = 1, users: Optional[UserLinks] = None,
+               idx: Optional[np.ndarray] = None, replica: int = 0):
+    """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``; with
+    ``users``, the users of its requests ``idx`` too (on a port of the replica's own: every replica
+    has an application on each ground node)."""
     requests, tokens, layers, top_k = activations.shape
     num_experts = experts.shape[1]
     plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
@@ -383,6 +414,10 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         fail_ns = np.asarray(satellite_fail_ns, dtype=np.int64)
         expert_fail = _c_array(fail_ns[experts], np.int64)
         plan.SetFailureTimes(_c_array(fail_ns[gateways], np.int64), expert_fail, expert_fail.size)
+    if users is not None:
+        plan.SetAttribute("Port", ns3.UintegerValue(5000 + replica))
+        plan.SetAttribute("TokenBytes", ns3.UintegerValue(users.token_bytes))
+        plan.SetUsers(_c_array(np.asarray(users.user_of)[idx], np.int32), requests, len(users.nodes))
     if shards is not None:
         helpers = _c_array((np.asarray(shards) >= 0).sum(axis=1), np.int32)
         plan.SetShards(helpers, _c_array(shard_compute_ns(compute.gateway_ns, helpers, compute.heads), np.int64),
@@ -400,6 +435,8 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
     if replicas is not None and replicas.shape[2] > 0:
         copies = _c_array(replicas, np.int32)
         helper.InstallReplicas(nodes, copies, copies.size)
+    if users is not None:
+        helper.InstallUsers(nodes, _c_array(users.nodes, np.int32), len(users.nodes))
     return plan
 
 

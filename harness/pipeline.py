@@ -19,13 +19,14 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
 from . import activations as activations_mod
 from . import traffic
 from .traffic.prefill import prefill_counts
+from .traffic.report import serving_records
 from .analytic import analytic_latency
 from .errors import HarnessError
 from .estimate import check_memory
@@ -41,6 +42,9 @@ from .scenario import Scenario
 from .topology import (Topology, failure_snapshots, isl_topology, plus_grid_edges, satellite_failure_times_s,
                        with_failed_satellites)
 from .traces import StrategyTrace
+
+if TYPE_CHECKING:
+    from .ground.users import GroundSegment
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,8 @@ class Prepared:
     requests: Optional[traffic.Requests] = None  # serving runs (a serving section): the traffic step's requests
     prefill_counts: Optional[np.ndarray] = None  # [R, L, E] prompt tokens per expert, with serving.prefill
     memory: Optional[ComputeTimes] = None  # weight-read times (roofline), with compute.memory_bytes_per_s
+    ground: Optional["GroundSegment"] = None  # with users: their sites and links; topology and paths include them
+    site_of: Optional[np.ndarray] = None  # [R] with users: the site each request comes from
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -96,7 +102,7 @@ def prepare(scenario: Scenario) -> Prepared:
         log.info("%d satellites fail during the run", int((fail_ns >= 0).sum()))
     gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
     requests = counts = None
-    if scenario.serving.enabled:
+    if scenario.serving.enabled or scenario.users.enabled:
         requests = traffic.build_requests(scenario, gateway_ns, lm_head_ns)
     prompt = requests.max_prompt_tokens if requests is not None else 0
     trace = build_activations(scenario, prompt_tokens=prompt)
@@ -117,10 +123,20 @@ def prepare(scenario: Scenario) -> Prepared:
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     if requests is not None:
         starts = requests.arrival_ns
+    ground = site_of = None
+    if scenario.users.enabled:
+        from .ground.users import draw_users, ground_segment, user_sites
+
+        sites = user_sites(scenario.users)
+        ground = ground_segment(constellation, topology, sites, epoch_utc=scenario.constellation.epoch,
+                                convention=scenario.ground.convention,
+                                min_elevation_deg=scenario.ground.min_elevation_deg)
+        site_of = draw_users(sites, scenario.traffic.requests, rng_for(scenario.seed, "users"))
+        topology = ground.topology  # ground nodes never relay (one GSL up at a time): satellite routes unchanged
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
-                    requests, counts, memory)
+                    requests, counts, memory, ground, site_of)
 
 
 #: Constellation kinds read from files: kind -> (constellation builder, ISL builder); the rest are Walker shells.
@@ -199,15 +215,16 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
     clock = time.perf_counter()
     prep = prepare(scenario)
     constellation, topology, inputs = prep.constellation, prep.topology, prep.inputs
+    isls = topology.num_links if prep.ground is None else prep.ground.first_gsl  # GSLs follow the ISLs
     log.info("constellation %d satellites, %d ISLs, %d snapshots, %.1f%% of link-snapshots down (%.2f s)",
-             topology.num_nodes, topology.num_links, topology.num_snapshots, 100 * (1 - topology.up.mean()),
+             constellation.num_satellites, isls, topology.num_snapshots, 100 * (1 - topology.up[:, :isls].mean()),
              time.perf_counter() - clock)
 
     if plan is not None:
         if scenario.serving.replicas > 1:
             raise HarnessError("a saved plan is one copy of the model; run it with serving.replicas: 1, or run "
                                "the scenario's strategies, which are placed once per replica")
-        placements = [[load_plan(plan, num_satellites=topology.num_nodes, layers=scenario.model.layers,
+        placements = [[load_plan(plan, num_satellites=constellation.num_satellites, layers=scenario.model.layers,
                                  experts=scenario.model.experts)]]
         check_plan_for_scenario(placements[0][0], f"plan file '{plan}'", faults_enabled=scenario.faults.enabled,
                                 heads=scenario.model.heads)
@@ -300,14 +317,22 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Option
         # A serving run: the analytic model has no queueing, so it does not apply (tokens.csv -1).
         model = _not_modelled(prep.trace.experts.shape[:2])
         req = prep.requests
-        serving = dict(replica_gateways=np.stack([p.gateways for p in replicas]),
-                       replica_experts=np.stack([p.experts for p in replicas]), replica_of=req.replica,
+        replica_gateways = np.stack([p.gateways for p in replicas])
+        replica_of = req.replica
+        if scenario.serving.replica_policy in traffic.USER_POLICIES:
+            delay = prep.ground.gateway_delays_ns(prep.paths, prep.site_of, req.arrival_ns, replica_gateways[:, 0])
+            replica_of = traffic.USER_POLICIES[scenario.serving.replica_policy](delay)
+        serving = dict(replica_gateways=replica_gateways,
+                       replica_experts=np.stack([p.experts for p in replicas]), replica_of=replica_of,
                        prompt_tokens=req.prompt_tokens if prep.prefill_counts is not None else None,
                        prefill_counts=prep.prefill_counts, max_batch=scenario.serving.max_batch,
                        output_tokens=req.output_tokens,
                        replica_extras=[(p.shards, p.replicas, None if p.replicas is None else
                                         replica_choice(topology, p.gateways, p.experts, p.replicas))
                                        for p in replicas])
+        if prep.ground is not None:
+            serving["users"] = prep.ground.user_links(prep.site_of, req.arrival_ns, scenario.users.gsl_rate_bps,
+                                                      scenario.users.token_bytes)
     else:
         model = analytic_latency(**common, **shape)
 
@@ -324,6 +349,9 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Option
     if scenario.faults.enabled:
         status, reason = token_outcomes(result, placement.gateways, placement.experts,
                                         scenario.faults.retransmit_timeout_ms is not None, stop_ns)
+        if "users" in serving:  # never simulated: say why
+            gap = serving["users"].user_of < 0
+            status[gap], reason[gap] = "coverage-gap", "no satellite above ground.min_elevation_deg at arrival"
         faults = dict(retransmissions=result.retransmissions, status=status, reason=reason)
     counters = dict(packets_sent=result.packets_sent, packets_received=result.packets_received,
                     packets_dropped_no_route=result.packets_dropped_no_route,
@@ -359,7 +387,9 @@ def _run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Option
         compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
         propagation_ns=model.propagation_ns, counters=counters, **faults,
         route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None, shards=placement.shards,
-        replicas=placement.replicas, serving=_serving_records(scenario, prep, serving, result) if serving else None)
+        replicas=placement.replicas,
+        serving=serving_records(prep.requests, serving, result, prep.constellation.num_satellites, prep.ground,
+                                prep.site_of) if serving else None)
 
 
 def _not_modelled(shape: tuple) -> SimpleNamespace:
@@ -367,17 +397,6 @@ def _not_modelled(shape: tuple) -> SimpleNamespace:
     none = np.full(shape, -1, dtype=np.int64)
     return SimpleNamespace(latency_ns=none, compute_ns=none, serialization_ns=none, propagation_ns=none,
                            wait_ns=none)
-
-
-def _serving_records(scenario: Scenario, prep: Prepared, serving: dict, result) -> dict:
-    """requests.csv's table and the satellites' busy time of a serving run."""
-    from .traffic.report import request_table
-
-    req = prep.requests
-    table, status = request_table(req.arrival_ns, req.replica, req.prompt_tokens, req.output_tokens,
-                                  result.token_end_ns)
-    return dict(table=table, status=status, busy_ns=result.busy_ns, replica=req.replica, output_tokens=req.output_tokens,
-                replica_gateways=serving["replica_gateways"], replica_experts=serving["replica_experts"])
 
 
 #: What forked strategy processes read: set by _run_in_processes just before it forks them.
@@ -468,10 +487,17 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
             rows = {}
             for tr in result.traces:
                 rows[tr.strategy], rows[tr.strategy + ":status"] = tr.serving["table"], tr.serving["status"]
+                if tr.serving.get("users") is not None:
+                    rows[tr.strategy + ":users"] = tr.serving["users"]
             formats.write_files(staging, {
                 "requests.csv": serving_formats.requests_csv(rows, [tr.strategy for tr in result.traces]),
                 "satellite_busy.csv": serving_formats.busy_csv({tr.strategy: tr.serving["busy_ns"]
                                                                 for tr in result.traces})})
+            gaps = result.traces[0].serving.get("gaps")
+            if gaps is not None:
+                formats.write_files(staging, {"coverage_gaps.csv": serving_formats.coverage_gaps_csv(gaps),
+                                              "user_sites.csv": serving_formats.user_sites_csv(
+                                                  result.traces[0].serving["sites"])})
         summary = analyze_directory(staging)
     return summary
 

@@ -32,6 +32,8 @@ def _type_name(hint: typing.Any) -> str:
         return "list of names"
     if hint is schema.SatelliteFailureList:
         return "list of {satellite, time_s}"
+    if hint is schema.UserLocationList:
+        return "list of {name, lat_deg, lon_deg, weight, region}"
     if hint is schema.SiteList:
         return "list of {name, lat_deg, lon_deg, alt_m}"
     return {int: "integer", float: "number", str: "string", bool: "true/false"}.get(hint, getattr(hint, "__name__",

@@ -411,10 +411,12 @@ class ServingSpec:
     max_batch: int = _spec(1, help="continuous batching: a gateway runs up to this many waiting decode steps "
                            "(attention, or the LM head) as one job; it helps only with compute.memory_bytes_per_s "
                            "(roofline), FLOPs alone scale with the batch. 1: no batching", check=_range(1, 65536))
-    replica_policy: str = _spec("round-robin", help="which replica a request goes to: 'round-robin' or "
+    replica_policy: str = _spec("round-robin", help="which replica a request goes to: 'round-robin', "
                                 "'least-outstanding-work' (the replica whose queued work, drained at its "
-                                "bottleneck satellite's rate, ends first)",
-                                choices=("round-robin", "least-outstanding-work"))
+                                "bottleneck satellite's rate, ends first) or, with a users section, "
+                                "'nearest-to-user' (the replica whose layer-0 gateway the user's route reaches "
+                                "soonest at the request's arrival)",
+                                choices=("round-robin", "least-outstanding-work", "nearest-to-user"))
 
     @property
     def enabled(self) -> bool:
@@ -512,6 +514,63 @@ class GroundSpec:
                                                "ground-satellite link", check=_range(0.0, 1e5, open_low=True))
 
 
+class UserLocationList(tuple):
+    """User locations: a YAML list of ``{name, lat_deg, lon_deg, weight[, region]}``, read into
+    ``(UserSite, ...)``."""
+
+
+def _user_locations(value: Any) -> Optional[str]:
+    """The problem with a ``users.locations`` value, or None."""
+    keys = {"name", "lat_deg", "lon_deg", "weight"}
+    if not isinstance(value, list):
+        return "must be a list of {name, lat_deg, lon_deg, weight, region} mappings"
+    names = set()
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or not keys <= set(item) <= keys | {"region"}:
+            return (f"entry {i} must be a mapping with keys name, lat_deg, lon_deg, weight and optionally region, "
+                    f"got {_show(item)}")
+        for key in ("name", "region"):
+            if key in item and (not isinstance(item[key], str) or _name_problem(item[key]) or "," in item[key]):
+                return f"entry {i}: {key} must be a non-empty string without commas, got {_show(item[key])}"
+        if item["name"] in names:
+            return f"entry {i}: location {item['name']!r} is listed twice; give each location once"
+        names.add(item["name"])
+        for key, lo, hi in (("lat_deg", -90.0, 90.0), ("lon_deg", -180.0, 360.0), ("weight", 0.0, 1e12)):
+            v = item[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:  # NaN fails too
+                return f"entry {i} ({item['name']}): {key} must be a number in [{lo:g}, {hi:g}], got {_show(v)}"
+    if value and not any(item["weight"] > 0 for item in value):
+        return "needs at least one location of weight > 0"
+    return None
+
+
+#: Shipped sets of user sites (``users.cities``): name -> CSV under harness/ground/data/ (see its SOURCE.md).
+CITY_SETS = ("world",)
+
+
+@dataclass(frozen=True)
+class UsersSpec:
+    """Users on the ground (harness/ground/users.py): where requests come from, over which links."""
+
+    cities: Optional[str] = _spec(None, help="a shipped set of user sites weighted by population: 'world' (the 8 "
+                                  "most populous cities of each inhabited continent, GeoNames, CC BY 4.0; "
+                                  "harness/ground/data/SOURCE.md)",
+                                  check=_rule("'world'", lambda v: None if v in CITY_SETS else
+                                              f"must be one of: {', '.join(CITY_SETS)}"))
+    locations: UserLocationList = _spec(UserLocationList(), help="user sites: a list of {name, lat_deg, lon_deg, "
+                                        "weight, region} (geodetic deg, east positive; a request comes from a "
+                                        "site with probability weight / total)")
+    gsl_rate_bps: float = _spec(1e9, unit="bit/s", help="rate of a user's ground-satellite link, both ways",
+                                check=_range(1e3, 1e13))
+    token_bytes: int = _spec(4, unit="bytes", help="payload of one output token sent down to its user",
+                             check=_range(1, 65000))
+
+    @property
+    def enabled(self) -> bool:
+        """Whether requests come from users on the ground (a serving run, with ground-satellite links)."""
+        return self.cities is not None or bool(self.locations)
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One scenario: constellation, links, model, traffic and the strategies to compare."""
@@ -533,6 +592,7 @@ class Scenario:
     faults: FaultSpec = _section(FaultSpec)
     ground: GroundSpec = _section(GroundSpec)
     serving: ServingSpec = _section(ServingSpec)
+    users: UsersSpec = _section(UsersSpec)
     base_dir: str = field(default=".", metadata={"internal": True})
 
     def resolve(self, relative: str) -> Path:
@@ -624,6 +684,14 @@ def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str)
         if problem:
             raise ScenarioError(f"{source}: '{key}' {problem}")
         value = SatelliteFailureList((int(v["satellite"]), float(v["time_s"])) for v in value)
+    elif hint is UserLocationList:
+        problem = _user_locations(value)
+        if problem:
+            raise ScenarioError(f"{source}: '{key}' {problem}")
+        from .ground.sites import UserSite
+
+        value = UserLocationList(UserSite(v["name"], float(v["lat_deg"]), float(v["lon_deg"]), float(v["weight"]),
+                                          v.get("region", "custom")) for v in value)
     elif hint is SiteList:
         problem = _sites(value)
         if problem:
@@ -779,6 +847,15 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: 'ground.gsl_rule' is 'max_length' but 'ground.max_gsl_length_km' is not set; "
                             f"give the longest usable link (Hypatia's Kuiper-630: 1260)")
     _check_serving(sc, source)
+    u = sc.users
+    if u.cities is not None and u.locations:
+        raise ScenarioError(f"{source}: 'users.cities' and 'users.locations' are both set; give one of them")
+    if sc.serving.replica_policy == "nearest-to-user" and not u.enabled:
+        raise ScenarioError(f"{source}: 'serving.replica_policy' is 'nearest-to-user' but there are no users; add a "
+                            f"users section (users.cities or users.locations) or choose another policy")
+    if u.enabled and g.gsl_rule != "min_elevation":
+        raise ScenarioError(f"{source}: users link to the highest satellite above 'ground.min_elevation_deg', but "
+                            f"'ground.gsl_rule' is {_show(g.gsl_rule)}; set it to min_elevation (or remove it)")
     a = sc.activations
     if a.kind == "file":
         if not a.path:

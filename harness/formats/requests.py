@@ -10,6 +10,14 @@
   prefill) left layer 0's gateway; ``ttft_ns = first_token_ns - arrival_ns``; ``tpot_ns`` the mean
   gap between the request's later token ends (-1 with fewer than two); ``e2e_ns = end_ns -
   arrival_ns``; status ``completed`` or ``unfinished`` (not every token ended by the horizon).
+  With users on the ground (a ``users`` section) the times are the user's (``first_token_ns`` and
+  ``end_ns`` when tokens 0 and last reached the user), the columns ``site, region, serving_sat,
+  uplink_ns, downlink_ns, gsl_ns`` follow ``e2e_ns`` (harness/traffic/report.py ``user_columns``),
+  and status may be ``coverage-gap`` (the request arrived while its site had no satellite above
+  the minimum elevation: it was not routed).
+- ``coverage_gaps.csv`` (results directory, runs with users): ``site, start_s, end_s`` per stretch of
+  snapshots in which a user site had no satellite above the minimum elevation.
+- ``user_sites.csv`` (results directory, runs with users): ``site, region, lat_deg, lon_deg, weight``.
 """
 
 from __future__ import annotations
@@ -25,6 +33,9 @@ from .files import MAX_DATA_BYTES, read_text_file, show
 ARRIVALS_HEADER = ("time_s", "prompt_tokens")
 REQUEST_COLUMNS = ("request", "replica", "arrival_ns", "prompt_tokens", "output_tokens", "first_token_ns",
                    "end_ns", "ttft_ns", "tpot_ns", "e2e_ns")
+#: Columns after e2e_ns in runs with users; site and region are words, the others whole numbers.
+USER_COLUMNS = ("site", "region", "serving_sat", "uplink_ns", "downlink_ns", "gsl_ns")
+_WORD_COLUMNS = ("site", "region", "status")
 #: Longest prompt an arrivals file may give (the schema's ceiling of serving.prompt).
 MAX_PROMPT_TOKENS = 65536
 
@@ -70,14 +81,25 @@ def read_arrivals_csv(path: Path, *, requests: int, max_output: int = 1 << 30):
 
 def requests_csv(rows: dict[str, np.ndarray | list], order: list[str]) -> str:
     """requests.csv from per-strategy tables: ``rows[name]`` is an int64 [R, len(REQUEST_COLUMNS)]
-    table and ``rows[name + ':status']`` its [R] status words."""
+    table, ``rows[name + ':status']`` its [R] status words and, with users, ``rows[name + ':users']``
+    its USER_COLUMNS (a dict of [R] arrays)."""
+    with_users = any(name + ":users" in rows for name in order)
     out = io.StringIO()
-    out.write("strategy," + ",".join(REQUEST_COLUMNS) + ",status\n")
+    out.write("strategy," + ",".join(REQUEST_COLUMNS + (USER_COLUMNS if with_users else ())) + ",status\n")
     for name in order:
         table, status = rows[name], rows[name + ":status"]
-        for values, word in zip(table.tolist(), status):
-            out.write(name + "," + ",".join(map(str, values)) + "," + word + "\n")
+        extra = [[] for _ in status]
+        if with_users:
+            users = rows[name + ":users"]
+            extra = zip(*(users[c].tolist() for c in USER_COLUMNS))
+        for values, more, word in zip(table.tolist(), extra, status):
+            out.write(name + "," + ",".join(map(str, [*values, *more])) + "," + word + "\n")
     return out.getvalue()
+
+
+def coverage_gaps_csv(gaps: list[tuple[str, float, float]]) -> str:
+    """coverage_gaps.csv: ``site, start_s, end_s``."""
+    return "site,start_s,end_s\n" + "".join(f"{site},{a:.9g},{b:.9g}\n" for site, a, b in gaps)
 
 
 def read_requests_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
@@ -85,22 +107,25 @@ def read_requests_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
     text = read_text_file(path, "requests.csv", ResultsError, MAX_DATA_BYTES)
     lines = text.splitlines()
     header = ["strategy", *REQUEST_COLUMNS, "status"]
-    if not lines or lines[0].split(",") != header:
-        raise ResultsError(f"{path}: line 1 is not the header '{','.join(header)}'; run the scenario again")
+    with_users = ["strategy", *REQUEST_COLUMNS, *USER_COLUMNS, "status"]
+    if not lines or lines[0].split(",") not in (header, with_users):
+        raise ResultsError(f"{path}: line 1 is not the header '{','.join(header)}' (or with "
+                           f"{','.join(USER_COLUMNS)} before status); run the scenario again")
+    header = lines[0].split(",")
+    columns = header[1:]
     out: dict[str, dict[str, list]] = {}
     for n, line in enumerate(lines[1:], start=2):
         cells = line.split(",")
         if len(cells) != len(header):
             raise ResultsError(f"{path}: line {n} has {len(cells)} fields, the header {len(header)}; fix that line")
         try:
-            values = [int(c) for c in cells[1:-1]]
+            values = [c if col in _WORD_COLUMNS else int(c) for col, c in zip(columns, cells[1:])]
         except ValueError:
             raise ResultsError(f"{path}: line {n} has a field that is not a whole number; fix that line") from None
-        table = out.setdefault(cells[0], {c: [] for c in (*REQUEST_COLUMNS, "status")})
-        for column, value in zip(REQUEST_COLUMNS, values):
+        table = out.setdefault(cells[0], {c: [] for c in columns})
+        for column, value in zip(columns, values):
             table[column].append(value)
-        table["status"].append(cells[-1])
-    return {name: {c: np.array(v, dtype=str if c == "status" else np.int64) for c, v in cols.items()}
+    return {name: {c: np.array(v, dtype=str if c in _WORD_COLUMNS else np.int64) for c, v in cols.items()}
             for name, cols in out.items()}
 
 
@@ -132,3 +157,30 @@ def read_busy_csv(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             raise ResultsError(f"{path}: line {n} is not 'strategy,sat,busy_ns'; fix that line") from None
     return {name: (np.array([a for a, _ in v], dtype=np.int64), np.array([b for _, b in v], dtype=np.int64))
             for name, v in out.items()}
+
+
+USER_SITES_HEADER = "site,region,lat_deg,lon_deg,weight"
+
+
+def user_sites_csv(sites) -> str:
+    """user_sites.csv from :class:`~harness.ground.sites.UserSite` records."""
+    return USER_SITES_HEADER + "\n" + "".join(f"{s.name},{s.region},{s.lat_deg!r},{s.lon_deg!r},{s.weight!r}\n"
+                                              for s in sites)
+
+
+def read_user_sites_csv(path: Path) -> dict[str, tuple[str, float, float, float]]:
+    """user_sites.csv back into ``{site: (region, lat_deg, lon_deg, weight)}``, strictly."""
+    text = read_text_file(path, "user_sites.csv", ResultsError, MAX_DATA_BYTES)
+    lines = text.splitlines()
+    if not lines or lines[0] != USER_SITES_HEADER:
+        raise ResultsError(f"{path}: line 1 is not the header '{USER_SITES_HEADER}'; run the scenario again")
+    out = {}
+    for n, line in enumerate(lines[1:], start=2):
+        cells = line.split(",")
+        try:
+            if len(cells) != 5:
+                raise ValueError
+            out[cells[0]] = (cells[1], float(cells[2]), float(cells[3]), float(cells[4]))
+        except ValueError:
+            raise ResultsError(f"{path}: line {n} is not '{USER_SITES_HEADER}'; fix that line") from None
+    return out

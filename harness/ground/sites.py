@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Site", "site_arrays"]
+__all__ = ["Site", "UserSite", "site_arrays"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,20 @@ class Site:
     alt_m: float = 0.0
 
 
-def site_arrays(sites: tuple[Site, ...] | list[Site]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class UserSite:
+    """Where users are: a place on the Earth, the region it is reported under, and its weight (a
+    request comes from it with probability weight / total; a city's population, say)."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    weight: float
+    region: str = "custom"
+    alt_m: float = 0.0
+
+
+def site_arrays(sites: tuple[Site | UserSite, ...] | list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``[G]`` latitudes (deg), longitudes (deg) and altitudes (m)."""
     return (np.array([s.lat_deg for s in sites], dtype=np.float64),
             np.array([s.lon_deg for s in sites], dtype=np.float64),

@@ -20,9 +20,9 @@ from ..errors import ScenarioError
 from ..scenario import Scenario, prefill_problem
 from .arrivals import ARRIVALS
 from .lengths import LENGTHS
-from .replicas import POLICIES
+from .replicas import POLICIES, USER_POLICIES
 
-__all__ = ["ARRIVALS", "LENGTHS", "POLICIES", "Requests", "build_requests", "bottleneck_work_ns"]
+__all__ = ["ARRIVALS", "LENGTHS", "POLICIES", "USER_POLICIES", "Requests", "build_requests", "bottleneck_work_ns"]
 
 
 @dataclass(frozen=True)
@@ -77,5 +77,8 @@ def build_requests(scenario: Scenario, gateway_ns: np.ndarray, lm_head_ns: int) 
             outputs = LENGTHS[v.output.kind](v.output, t.requests, rng_for(scenario.seed, "traffic:output"))
     output = np.asarray(outputs, dtype=np.int32)
     work = bottleneck_work_ns(prompts, output, gateway_ns, lm_head_ns, v.prefill)
-    replica = POLICIES[v.replica_policy](arrival_ns, work, v.replicas)
+    if v.replica_policy in USER_POLICIES:  # decided per strategy once the replicas are placed
+        replica = np.zeros(len(arrival_ns), dtype=np.int32)
+    else:
+        replica = POLICIES[v.replica_policy](arrival_ns, work, v.replicas)
     return Requests(arrival_ns, prompts.astype(np.int32), output, replica)

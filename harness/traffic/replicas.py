@@ -38,6 +38,22 @@ def least_outstanding_work(arrival_ns: np.ndarray, work_ns: np.ndarray, replicas
     return out
 
 
+def nearest_to_user(delay_ns: np.ndarray) -> np.ndarray:
+    """Each request to the replica whose layer-0 gateway its user reaches soonest: ``delay_ns``
+    ``[R, P]`` is the route's delay from the user's ground node to each replica's gateway at the
+    request's arrival (-1: unreachable, a coverage gap); ties and unreachable rows to the lowest
+    index."""
+    d = np.where(np.asarray(delay_ns) < 0, np.iinfo(np.int64).max, delay_ns)
+    return np.argmin(d, axis=1).astype(np.int32)
+
+
+#: Policies decided after placement, from where the users are (a ``users`` section): name -> policy
+#: over ``[R, P]`` delays from each request's user to each replica's layer-0 gateway.
+USER_POLICIES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "nearest-to-user": nearest_to_user,
+}
+
+
 POLICIES: dict[str, Policy] = {
     "round-robin": round_robin,
     "least-outstanding-work": least_outstanding_work,

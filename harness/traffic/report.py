@@ -4,9 +4,13 @@ satellite was. Pure functions of arrays; harness/formats/requests.py writes and 
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from ..analysis import PERCENTILES
+
+log = logging.getLogger(__name__)
 
 
 def request_table(arrival_ns: np.ndarray, replica: np.ndarray, prompt_tokens: np.ndarray,
@@ -30,6 +34,60 @@ def request_table(arrival_ns: np.ndarray, replica: np.ndarray, prompt_tokens: np
     table = np.column_stack([np.arange(requests), replica, arrival_ns, prompt_tokens, output_tokens,
                              first, np.where(done, end, -1), ttft, tpot, e2e]).astype(np.int64)
     return table, ["completed" if d else "unfinished" for d in done]
+
+
+def serving_records(req, serving: dict, result, num_satellites: int, ground=None, site_of=None) -> dict:
+    """A serving run's records for requests.csv, satellite_busy.csv and, with users on the ground
+    (``ground``: a :class:`~harness.ground.users.GroundSegment`, ``site_of`` ``[R]``),
+    coverage_gaps.csv and user_sites.csv. ``req`` is the run's :class:`~harness.traffic.Requests`,
+    ``serving`` the packet engine's serving arguments, ``result`` its PacketSimResult."""
+    users = gaps = sites = None
+    if ground is None:
+        table, status = request_table(req.arrival_ns, serving["replica_of"], req.prompt_tokens, req.output_tokens,
+                                      result.token_end_ns)
+    else:
+        # TTFT and TPOT as the user sees them: the tokens' arrivals at the user.
+        table, status = request_table(req.arrival_ns, serving["replica_of"], req.prompt_tokens, req.output_tokens,
+                                      result.user_token_ns)
+        users = user_columns(ground, site_of, req.arrival_ns, result.prompt_arrival_ns, result.token_end_ns,
+                             result.user_token_ns)
+        in_gap = serving["users"].user_of < 0
+        status = ["coverage-gap" if gap else word for gap, word in zip(in_gap, status)]
+        if in_gap.any():
+            log.warning("%d requests arrived in a coverage gap of their site (status coverage-gap in requests.csv; "
+                        "coverage_gaps.csv lists the gaps)", int(in_gap.sum()))
+        gaps, sites = ground.gaps(), ground.sites
+    return dict(table=table, status=status, busy_ns=result.busy_ns[:num_satellites], replica=serving["replica_of"],
+                output_tokens=req.output_tokens, replica_gateways=serving["replica_gateways"],
+                replica_experts=serving["replica_experts"], users=users, gaps=gaps, sites=sites)
+
+
+def user_columns(ground, site_of: np.ndarray, arrival_ns: np.ndarray, prompt_arrival_ns: np.ndarray,
+                 token_end_ns: np.ndarray, user_token_ns: np.ndarray) -> dict[str, np.ndarray]:
+    """requests.csv's user columns (see harness/formats/requests.py), ``[R]`` each.
+
+    ``uplink_ns``: from the request's arrival at its user to its prompt whole at layer 0's gateway;
+    ``downlink_ns``: from token 0's end at the gateway to its arrival at the user; ``gsl_ns``: the
+    two ground-satellite links' light time in those (the slant range at the arrival's snapshot and at
+    token 0's end, over c). -1 where not reached; ``serving_sat`` -1 in a coverage gap.
+    """
+    from ..constellation import SPEED_OF_LIGHT_M_S
+
+    rows = np.arange(len(site_of))
+    at_arrival = ground.snapshot_of(arrival_ns)
+    serving = ground.serving[at_arrival, site_of]
+    first_end = token_end_ns[:, 0]
+    first_user = user_token_ns[:, 0]
+    up_m = ground.range_m[at_arrival, site_of]
+    down_m = ground.range_m[ground.snapshot_of(np.maximum(first_end, 0)), site_of]
+    gsl = np.rint((up_m + down_m) * (1e9 / SPEED_OF_LIGHT_M_S))
+    reached = (first_user >= 0) & (prompt_arrival_ns >= 0) & np.isfinite(gsl)
+    return {"site": np.array([ground.sites[g].name for g in site_of], dtype=object),
+            "region": np.array([ground.sites[g].region for g in site_of], dtype=object),
+            "serving_sat": serving.astype(np.int64),
+            "uplink_ns": np.where(prompt_arrival_ns >= 0, prompt_arrival_ns - arrival_ns, -1).astype(np.int64),
+            "downlink_ns": np.where((first_user >= 0) & (first_end >= 0), first_user - first_end, -1).astype(np.int64),
+            "gsl_ns": np.where(reached, np.nan_to_num(gsl, nan=-1), -1).astype(np.int64)[rows]}
 
 
 def satellite_busy_ns(num_satellites: int, gateways: np.ndarray, experts: np.ndarray, replica: np.ndarray,

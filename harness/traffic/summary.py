@@ -37,8 +37,19 @@ def add_serving(summary: dict, results, directory: Path) -> dict[str, bytes]:
                                             "utilisation": round(float(util[i]), 6)} for i in top]
         stats["analytic_model"] = ("not applicable: a serving run queues requests, and the analytic model "
                                    "(harness/analytic.py) has no queueing")
+        if "region" in cols:
+            from .users_report import region_summary
+
+            stats["regions"] = region_summary(cols)
+            stats["coverage_gap_requests"] = int((cols["status"] == "coverage-gap").sum())
         summary["strategies"].setdefault(name, {})["serving"] = stats
-    return serving_plots(results, requests, utilisation)
+    plots = serving_plots(results, requests, utilisation)
+    if (directory / "user_sites.csv").is_file():
+        from ..formats.requests import read_user_sites_csv
+        from .users_report import user_plots
+
+        plots.update(user_plots(requests, read_user_sites_csv(directory / "user_sites.csv")))
+    return plots
 
 
 def serving_plots(results, requests: dict, utilisation: dict) -> dict[str, bytes]:

@@ -142,6 +142,16 @@ IslNetworkHelper::Install(uint32_t numNodes,
 }
 
 void
+IslNetworkHelper::SetLinkDataRate(uint32_t first, uint32_t count, DataRate rate)
+{
+    NS_ABORT_MSG_IF(2 * (static_cast<uint64_t>(first) + count) > m_devices.GetN(), "SetLinkDataRate: no such link");
+    for (uint32_t d = 2 * first; d < 2 * (first + count); ++d)
+    {
+        DynamicCast<PointToPointNetDevice>(m_devices.Get(d))->SetDataRate(rate);
+    }
+}
+
+void
 IslNetworkHelper::CountIpDrop(const Ipv4Header& header,
                               Ptr<const Packet> packet,
                               Ipv4L3Protocol::DropReason reason,

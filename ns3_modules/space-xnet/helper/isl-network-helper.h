@@ -6,6 +6,7 @@
 
 #include "forwarding-table.h"
 
+#include "ns3/data-rate.h"
 #include "ns3/ipv4-l3-protocol.h"
 #include "ns3/object-factory.h"
 #include "topology-updater.h"
@@ -72,6 +73,12 @@ class IslNetworkHelper
                           uint32_t numEdges,
                           Ptr<ForwardingTable> table,
                           Ptr<TopologyUpdater> updater);
+
+    /**
+     * @brief Give links [@p first, @p first + @p count) of the last Install (edge order) their own
+     * rate: the ground-satellite links (GSL), appended after the ISLs, run at the GSL rate.
+     */
+    void SetLinkDataRate(uint32_t first, uint32_t count, DataRate rate);
 
     /// The address every other node uses to reach @p node (its first ISL interface).
     static Ipv4Address GetNodeAddress(Ptr<Node> node);

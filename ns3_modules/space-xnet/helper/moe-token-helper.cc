@@ -21,6 +21,23 @@ MoeTokenHelper::MoeTokenHelper(Ptr<MoeTrafficPlan> plan)
 }
 
 ApplicationContainer
+MoeTokenHelper::InstallUsers(NodeContainer nodes, const int32_t* userNodes, uint32_t count)
+{
+    NS_ABORT_MSG_IF(count != m_plan->GetNUsers(), "InstallUsers: " << count << " nodes for " << m_plan->GetNUsers()
+                                                                    << " users; call the plan's SetUsers first");
+    ApplicationContainer apps;
+    for (uint32_t u = 0; u < count; ++u)
+    {
+        NS_ABORT_MSG_IF(userNodes[u] < 0 || static_cast<uint32_t>(userNodes[u]) >= nodes.GetN(),
+                        "user node " << userNodes[u] << " out of range");
+        Ptr<Node> n = nodes.Get(userNodes[u]);
+        m_plan->SetUserAddress(u, IslNetworkHelper::GetNodeAddress(n));
+        apps.Add(InstallOne(n, MoeTokenApplication::USER, u, 0));
+    }
+    return apps;
+}
+
+ApplicationContainer
 MoeTokenHelper::Install(NodeContainer nodes,
                         const int32_t* gatewayNodes,
                         const int32_t* expertNodes,
@@ -70,9 +87,14 @@ MoeTokenHelper::InstallOne(Ptr<Node> n, uint32_t role, uint32_t layer, uint32_t 
     app->TraceConnectWithoutContext("Retransmit", MakeCallback(&MoeTrafficPlan::NotifyRetransmit, m_plan));
     app->TraceConnectWithoutContext("Duplicate", MakeCallback(&MoeTrafficPlan::NotifyDuplicate, m_plan));
     app->TraceConnectWithoutContext("ComputeDone", MakeCallback(&MoeTrafficPlan::NotifyCompute, m_plan));
-    // Components sharing a satellite listen on distinct ports: the first on the plan's Port.
+    // Components sharing a satellite listen on distinct ports: the first on the plan's Port. A user
+    // (one per ground node and plan) always listens on the plan's Port.
     uint16_t& count = m_appsOnNode[n->GetId()];
-    if (count > 0 && copy > 0)
+    if (role == MoeTokenApplication::USER)
+    {
+        NS_ABORT_MSG_IF(count > 0, "two users of one plan on ground node " << n->GetId());
+    }
+    else if (count > 0 && copy > 0)
     {
         m_plan->SetReplicaPort(layer, index, copy, static_cast<uint16_t>(m_plan->GetPort() + count));
     }

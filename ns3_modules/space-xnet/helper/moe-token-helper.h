@@ -40,6 +40,14 @@ class MoeTokenHelper
                                  uint64_t expertCount);
 
     /**
+     * @brief Install one USER application per ground node (after SetUsers on the plan).
+     * @param nodes every node of the network
+     * @param userNodes [users] node of each user (a ground node), in the plan's user order
+     * @param count number of users; must equal the plan's
+     */
+    ApplicationContainer InstallUsers(NodeContainer nodes, const int32_t* userNodes, uint32_t count);
+
+    /**
      * @brief Install the helper shards of tensor-parallel gateways (after Install and after the
      * plan's SetShards). A shard may share its satellite with any other component: it then
      * listens on the next free port above the plan's Port.

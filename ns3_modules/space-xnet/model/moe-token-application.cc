@@ -39,7 +39,8 @@ MoeTokenApplication::GetTypeId()
                           MakeEnumAccessor<Role>(&MoeTokenApplication::m_role),
                           MakeEnumChecker(MoeTokenApplication::GATEWAY, "Gateway",
                                           MoeTokenApplication::EXPERT, "Expert",
-                                          MoeTokenApplication::SHARD, "Shard"))
+                                          MoeTokenApplication::SHARD, "Shard",
+                                          MoeTokenApplication::USER, "User"))
             .AddAttribute("Layer",
                           "The MoE layer of the component.",
                           UintegerValue(0),
@@ -115,12 +116,26 @@ MoeTokenApplication::StartApplication()
 {
     NS_ABORT_MSG_IF(!m_plan, "MoeTokenApplication needs a Plan");
     m_socket = Socket::CreateSocket(GetNode(), UdpSocketFactory::GetTypeId());
-    uint16_t port = m_copy > 0 ? m_plan->GetReplicaPort(m_layer, m_expert, m_copy)
-                               : m_plan->GetComponentPort(m_role, m_layer, m_role == GATEWAY ? 0 : m_expert);
+    uint16_t port = m_role == USER ? m_plan->GetPort()
+                    : m_copy > 0   ? m_plan->GetReplicaPort(m_layer, m_expert, m_copy)
+                                   : m_plan->GetComponentPort(m_role, m_layer, m_role == GATEWAY ? 0 : m_expert);
     NS_ABORT_MSG_IF(m_socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), port)) != 0,
                     "cannot bind the MoE port");
     m_socket->SetRecvCallback(MakeCallback(&MoeTokenApplication::HandleRead, this));
-    if (m_role == GATEWAY && m_layer == 0)
+    if (m_role == USER)
+    {
+        for (uint32_t r = 0; r < m_plan->GetNRequests(); ++r)
+        {
+            if (m_plan->GetUserOf(r) == m_layer)
+            {
+                Simulator::Schedule(m_plan->GetRequestStart(r) - Simulator::Now(),
+                                    &MoeTokenApplication::SendPrompt,
+                                    this,
+                                    r);
+            }
+        }
+    }
+    else if (m_role == GATEWAY && m_layer == 0 && !m_plan->HasUsers())
     {
         for (uint32_t r = 0; r < m_plan->GetNRequests(); ++r)
         {
@@ -234,10 +249,41 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
 {
     NS_LOG_FUNCTION(this << request << token);
     m_plan->RecordTokenEnd(request, token, Simulator::Now());
+    if (m_plan->HasUsers())
+    {
+        MoeTokenHeader down;
+        down.m_request = request;
+        down.m_token = token;
+        down.m_kind = MoeTokenHeader::OUTPUT_TOKEN;
+        SendSegments(m_plan->GetUserAddress(m_plan->GetUserOf(request)), m_plan->GetPort(), down);
+    }
     if (token + 1 < m_plan->GetRequestTokens(request))
     {
         StartToken(request, token + 1);
     }
+}
+
+void
+MoeTokenApplication::SendPrompt(uint32_t request)
+{
+    MoeTokenHeader up;
+    up.m_request = request;
+    up.m_kind = MoeTokenHeader::PROMPT;
+    SendSegments(m_plan->GetGatewayAddress(0), m_plan->GetComponentPort(GATEWAY, 0, 0), up);
+}
+
+void
+MoeTokenApplication::HandleUserMessage(const MoeTokenHeader& h)
+{
+    if (h.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
+    {
+        NS_ABORT_MSG_IF(m_role != USER, "an output token reached a satellite");
+        m_plan->RecordUserToken(h.m_request, h.m_token, Simulator::Now());
+        return;
+    }
+    NS_ABORT_MSG_IF(m_role != GATEWAY || m_layer != 0, "a prompt reached another component than layer 0's gateway");
+    m_plan->RecordPromptArrival(h.m_request, Simulator::Now());
+    StartToken(h.m_request, 0);
 }
 
 Ipv4Address
@@ -254,13 +300,13 @@ uint64_t
 MoeTokenApplication::MessageKey(const MoeTokenHeader& h) const
 {
     // (request, token, layer, expert or shard index, kind) packed densely; a message's kind is
-    // 0, 1, 3, 4 or 5.
+    // any but ACK (MoeTokenHeader::KINDS of them).
     uint64_t slots = std::max(m_plan->GetNExperts(), m_plan->GetMaxHelpers());
     return (((static_cast<uint64_t>(h.m_request) * m_plan->GetNTokens() + h.m_token) * m_plan->GetNLayers() +
              h.m_layer) *
                 slots +
             h.m_expert) *
-               8 +
+               MoeTokenHeader::KINDS +
            h.m_kind;
 }
 
@@ -469,6 +515,14 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     uint32_t request = h.m_request;
     uint32_t token = h.m_token;
     NS_LOG_LOGIC("received " << h);
+    if (h.m_kind == MoeTokenHeader::PROMPT || h.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
+    {
+        if (!m_plan->IsRequestFailed(request))
+        {
+            HandleUserMessage(h);
+        }
+        return;
+    }
     if (m_plan->IsRequestFailed(request) || FailIfDown(request, token))
     {
         return;
@@ -570,6 +624,14 @@ uint64_t
 MoeTokenApplication::MessageBytes(const MoeTokenHeader& h) const
 {
     uint64_t one = m_plan->GetMessageBytes();
+    if (h.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
+    {
+        return m_plan->GetTokenBytes();
+    }
+    if (h.m_kind == MoeTokenHeader::PROMPT)
+    {
+        return one * std::max<uint64_t>(1, m_plan->GetPromptTokens(h.m_request));
+    }
     if (!m_plan->IsPrefill(h.m_request, h.m_token))
     {
         return one;

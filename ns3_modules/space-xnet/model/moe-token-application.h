@@ -55,6 +55,10 @@ class MoeTokenApplication : public Application
         EXPERT = 1,
         /// One helper shard of a tensor-parallel gateway's attention (Expert: the shard index).
         SHARD = 2,
+        // 3 is taken: MoeTrafficPlan's component ports number expert copies as role 3.
+        /// A user on the ground (Layer: the user's index): sends its requests' prompts and
+        /// receives their output tokens. It listens on the plan's Port.
+        USER = 4,
     };
 
     /**
@@ -85,6 +89,11 @@ class MoeTokenApplication : public Application
     void SendToExperts(uint32_t request, uint32_t token);
     void SendOutput(uint32_t request, uint32_t token);
     void FinishToken(uint32_t request, uint32_t token);
+    /// A user sends @p request's prompt up to layer 0's gateway.
+    void SendPrompt(uint32_t request);
+    /// A user's prompt or output token arrived whole (not acknowledged: the ground link's losses
+    /// show as a request that does not finish).
+    void HandleUserMessage(const MoeTokenHeader& header);
     /// Send a message to @p destination (role 0 gateway / 1 expert, layer, expert); with
     /// retransmission on, keep it until acknowledged.
     void SendMessage(uint32_t role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header);

@@ -77,6 +77,8 @@ MoeTokenHeader::Print(std::ostream& os) const
            : m_kind == SHARD_SCATTER ? "scatter"
            : m_kind == SHARD_GATHER  ? "gather"
            : m_kind == SHARD_INPUT   ? "shard-input"
+           : m_kind == PROMPT        ? "prompt"
+           : m_kind == OUTPUT_TOKEN  ? "output-token"
                                      : "combined")
        << " attempt=" << static_cast<uint32_t>(m_attempt) << " segments=" << m_segments;
 }

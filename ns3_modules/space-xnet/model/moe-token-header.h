@@ -20,7 +20,7 @@ namespace ns3
  * | 4     | token    | token index inside the request                              |
  * | 2     | layer    | MoE layer the message belongs to                            |
  * | 2     | expert   | expert index inside the layer                               |
- * | 1     | kind     | 0: hidden state to an expert; 1: expert output to the combining gateway; 2: ack; 3: combined state to the next gateway |
+ * | 1     | kind     | 0: hidden state to an expert; 1: expert output to the combining gateway; 2: ack; 3: combined state to the next gateway; 4: a user's prompt to layer 0's gateway; 5: an output token down to its user |
  * | 1     | attempt  | 0 for the first transmission, n for the n-th retransmission |
  * | 2     | segments | number of packets the message was cut into (an ack: the kind it acknowledges) |
  */
@@ -42,6 +42,12 @@ class MoeTokenHeader : public Header
         /// Tensor-parallel gateway: an expert's output, straight to one attention shard of the next
         /// layer (which combines the k outputs itself: no scatter from the gateway).
         SHARD_INPUT = 6,
+        /// A user's prompt (max(P, 1) hidden states), from the ground up to layer 0's gateway.
+        PROMPT = 7,
+        /// One output token, from layer 0's gateway down to the request's user.
+        OUTPUT_TOKEN = 8,
+        /// Number of kinds (MessageKey packs a kind in [0, KINDS)).
+        KINDS = 9,
     };
 
     static TypeId GetTypeId();

@@ -42,6 +42,11 @@ MoeTrafficPlan::GetTypeId()
                           UintegerValue(5000),
                           MakeUintegerAccessor(&MoeTrafficPlan::m_port),
                           MakeUintegerChecker<uint16_t>(1))
+            .AddAttribute("TokenBytes",
+                          "Payload bytes of one output token sent down to its user (with users only).",
+                          UintegerValue(4),
+                          MakeUintegerAccessor(&MoeTrafficPlan::m_tokenBytes),
+                          MakeUintegerChecker<uint32_t>(1))
             .AddAttribute("RetransmitTimeout",
                           "Application-level retransmission timeout of every message, from its "
                           "(re)transmission to its acknowledgement. Zero: messages are not "
@@ -95,6 +100,8 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_sequentialDispatch(false),
       m_lmHeadMemNs(0),
       m_maxBatch(1),
+      m_tokenBytes(4),
+      m_userTokensReceived(0),
       m_packetsSent(0),
       m_packetsReceived(0),
       m_retransmissionCount(0),
@@ -507,7 +514,65 @@ MoeTrafficPlan::CopyBusy(int64_t* out, uint64_t count) const
 
 uint64_t MoeTrafficPlan::GetRetransmissions() const { return m_retransmissionCount; }
 uint64_t MoeTrafficPlan::GetDuplicates() const { return m_duplicates; }
-uint64_t MoeTrafficPlan::GetTokensResolved() const { return m_tokensCompleted + m_tokensAbandoned; }
+uint64_t
+MoeTrafficPlan::GetTokensResolved() const
+{
+    // With users a token is done when it reached its user, not when it left the gateway.
+    return (HasUsers() ? m_userTokensReceived : m_tokensCompleted) + m_tokensAbandoned;
+}
+
+void
+MoeTrafficPlan::SetUsers(const int32_t* userOf, uint32_t count, uint32_t users)
+{
+    NS_ABORT_MSG_IF(count != m_requests, "SetUsers: " << count << " users for " << m_requests << " requests");
+    for (uint32_t r = 0; r < count; ++r)
+    {
+        NS_ABORT_MSG_IF(userOf[r] < 0 || static_cast<uint32_t>(userOf[r]) >= users, "SetUsers: bad user");
+    }
+    m_userOf.assign(userOf, userOf + count);
+    m_userAddress.assign(users, Ipv4Address());
+    m_promptArrivalNs.assign(m_requests, -1);
+    m_userTokenNs.assign(static_cast<uint64_t>(m_requests) * m_tokens, -1);
+    m_userTokensReceived = 0;
+}
+
+bool MoeTrafficPlan::HasUsers() const { return !m_userOf.empty(); }
+uint32_t MoeTrafficPlan::GetNUsers() const { return m_userAddress.size(); }
+uint32_t MoeTrafficPlan::GetUserOf(uint32_t request) const { return m_userOf[request]; }
+void MoeTrafficPlan::SetUserAddress(uint32_t user, Ipv4Address address) { m_userAddress.at(user) = address; }
+Ipv4Address MoeTrafficPlan::GetUserAddress(uint32_t user) const { return m_userAddress.at(user); }
+uint32_t MoeTrafficPlan::GetTokenBytes() const { return m_tokenBytes; }
+
+void
+MoeTrafficPlan::RecordPromptArrival(uint32_t request, Time t)
+{
+    m_promptArrivalNs[request] = t.GetNanoSeconds();
+}
+
+void
+MoeTrafficPlan::RecordUserToken(uint32_t request, uint32_t token, Time t)
+{
+    int64_t& slot = m_userTokenNs[TokenIndex(request, token)];
+    if (slot < 0)
+    {
+        slot = t.GetNanoSeconds();
+        ++m_userTokensReceived;
+    }
+}
+
+void
+MoeTrafficPlan::CopyPromptArrivals(int64_t* out, uint64_t count) const
+{
+    NS_ABORT_MSG_IF(count != m_promptArrivalNs.size(), "CopyPromptArrivals: wrong count");
+    std::copy(m_promptArrivalNs.begin(), m_promptArrivalNs.end(), out);
+}
+
+void
+MoeTrafficPlan::CopyUserTokens(int64_t* out, uint64_t count) const
+{
+    NS_ABORT_MSG_IF(count != m_userTokenNs.size(), "CopyUserTokens: wrong count");
+    std::copy(m_userTokenNs.begin(), m_userTokenNs.end(), out);
+}
 
 void
 MoeTrafficPlan::CopyTokenStarts(int64_t* out, uint64_t count) const

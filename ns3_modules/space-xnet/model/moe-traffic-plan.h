@@ -109,6 +109,31 @@ class MoeTrafficPlan : public Object
     /// @}
 
     /**
+     * @name Users on the ground (harness/ground/users.py): request r belongs to user (ground node)
+     * u = userOf[r]. The user sends the prompt (max(P, 1) hidden states) to layer 0's gateway at the
+     * request's start; the gateway starts the request when the prompt is whole, and sends every
+     * output token (TokenBytes) back down to the user, who records its arrival. Without SetUsers a
+     * request starts at its start time at the gateway, as before.
+     * @{
+     */
+    /// @param userOf [R] user index of each request, in [0, users)
+    void SetUsers(const int32_t* userOf, uint32_t count, uint32_t users);
+    bool HasUsers() const;
+    uint32_t GetNUsers() const;
+    uint32_t GetUserOf(uint32_t request) const;
+    void SetUserAddress(uint32_t user, Ipv4Address address);
+    Ipv4Address GetUserAddress(uint32_t user) const;
+    uint32_t GetTokenBytes() const;
+    /// The prompt of @p request was whole at layer 0's gateway at @p t.
+    void RecordPromptArrival(uint32_t request, Time t);
+    /// Output token @p token of @p request was whole at its user at @p t.
+    void RecordUserToken(uint32_t request, uint32_t token, Time t);
+    /// [R] prompt arrivals at the gateway and [R, T] token arrivals at the user, ns (-1: never).
+    void CopyPromptArrivals(int64_t* out, uint64_t count) const;
+    void CopyUserTokens(int64_t* out, uint64_t count) const;
+    /// @}
+
+    /**
      * @name Tensor-parallel gateways and co-located components (placement strategies beyond the paper)
      * A layer's attention may be split over its gateway and H_l helper satellites (shards); each
      * shard, the gateway's own included, computes for GetShardCompute(layer). Components that
@@ -254,6 +279,12 @@ class MoeTrafficPlan : public Object
     std::vector<int64_t> m_expertMemNs;    //!< [L, E]
     int64_t m_lmHeadMemNs;
     uint32_t m_maxBatch;
+    std::vector<int32_t> m_userOf;          //!< [R] user of each request; empty: no users
+    std::vector<Ipv4Address> m_userAddress; //!< [users]
+    std::vector<int64_t> m_promptArrivalNs; //!< [R]
+    std::vector<int64_t> m_userTokenNs;     //!< [R, T]
+    uint32_t m_tokenBytes;
+    uint64_t m_userTokensReceived;
     uint64_t m_packetsSent;
     uint64_t m_packetsReceived;
     uint64_t m_retransmissionCount;

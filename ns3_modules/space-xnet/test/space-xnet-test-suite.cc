@@ -438,6 +438,76 @@ class RetransmissionTestCase : public TestCase
     }
 };
 
+/// A user on the ground (node 0) sends its prompt over a 100 Mbit/s ground link to the gateway
+/// (node 1), which starts the request when the prompt is whole; the token comes back down to the
+/// user. Every time is the hand-computed store-and-forward latency, to the ns.
+class UserPromptAndTokenTestCase : public TestCase
+{
+  public:
+    UserPromptAndTokenTestCase()
+        : TestCase("a user's prompt goes up, the gateway starts on it, the token comes down")
+    {
+    }
+
+  private:
+    void DoRun() override
+    {
+        int32_t edges[] = {0, 1, 1, 2};
+        int32_t destinations[] = {0, 1, 2};
+        int32_t nextHop[] = {0, 1, 1, 0, 1, 2, 1, 1, 2}; // [node, destination]
+        Ptr<ForwardingTable> table = CreateObject<ForwardingTable>();
+        table->Configure(3, 1, destinations, 3);
+        table->SetTables(nextHop, 9);
+        Ptr<TopologyUpdater> updater = CreateObject<TopologyUpdater>();
+        updater->SetAttribute("Table", PointerValue(table));
+        IslNetworkHelper net;
+        net.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
+        net.SetDeviceAttribute("Mtu", UintegerValue(1500));
+        NodeContainer nodes = net.Install(3, edges, 2, table, updater);
+        net.SetLinkDataRate(0, 1, DataRate("100Mbps")); // link 0 is the ground link
+        int64_t stepTimes[] = {0};
+        int64_t delays[] = {1000000, 2000000};
+        updater->SetSchedule(stepTimes, 1, delays, 2);
+        updater->Start();
+
+        Ptr<MoeTrafficPlan> plan = CreateObject<MoeTrafficPlan>();
+        plan->SetAttribute("MessageBytes", UintegerValue(1000));
+        plan->SetAttribute("TokenBytes", UintegerValue(4));
+        plan->Configure(1, 1, 1, 1, 1);
+        int32_t act[] = {0};
+        plan->SetActivations(act, 1);
+        int64_t gw[] = {5000};
+        int64_t ex[] = {7000};
+        plan->SetComputeTimes(gw, ex, 1, 11000);
+        int64_t starts[] = {0};
+        plan->SetRequestStarts(starts, 1);
+        int32_t userOf[] = {0};
+        plan->SetUsers(userOf, 1, 1);
+        MoeTokenHelper helper(plan);
+        int32_t gateways[] = {1};
+        int32_t experts[] = {2};
+        helper.Install(nodes, gateways, experts, 1);
+        int32_t users[] = {0};
+        helper.InstallUsers(nodes, users, 1);
+
+        Simulator::Run();
+        int64_t prompt[1];
+        int64_t end[1];
+        int64_t user[1];
+        plan->CopyPromptArrivals(prompt, 1);
+        plan->CopyTokenEnds(end, 1);
+        plan->CopyUserTokens(user, 1);
+        const int64_t up = 1046 * 80 + 1000000;     // 1000 + 46 bytes at 100 Mbit/s, then 1 ms
+        const int64_t tx = 1046 * 8;                // the same packet at 1 Gbit/s
+        const int64_t down = (4 + 46) * 80 + 1000000; // one token's packet
+        NS_TEST_ASSERT_MSG_EQ(prompt[0], up, "prompt whole at the gateway");
+        NS_TEST_ASSERT_MSG_EQ(end[0], up + 5000 + 2 * (tx + 2000000) + 7000 + 11000, "token end at the gateway");
+        NS_TEST_ASSERT_MSG_EQ(user[0], end[0] + down, "token at the user");
+        NS_TEST_ASSERT_MSG_EQ(plan->GetTokensResolved(), uint64_t{1}, "a token counts when it reaches its user");
+        Simulator::Destroy();
+    }
+};
+
 class SpaceXNetTestSuite : public TestSuite
 {
   public:
@@ -451,6 +521,7 @@ class SpaceXNetTestSuite : public TestSuite
         AddTestCase(new LinkStateInFlightLossTestCase, Duration::QUICK);
         AddTestCase(new ForwardingTableRoutingDropTestCase, Duration::QUICK);
         AddTestCase(new RetransmissionTestCase, Duration::QUICK);
+        AddTestCase(new UserPromptAndTokenTestCase, Duration::QUICK);
     }
 };
 
