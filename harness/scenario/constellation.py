@@ -1,0 +1,133 @@
+"""Constellation, snapshot, link, routing and placement sections of the scenario schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from .schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_COUNT, MAX_SATELLITES, PACKET_OVERHEAD_BYTES,
+                     UDP_HEADER_BYTES, _at_least, _parse_utc, _range, _spec, _utc_instant, _within)
+
+
+@dataclass(frozen=True)
+class ConstellationSpec:
+    """The constellation: a Walker shell (shape, orbit, epoch) or a TLE file."""
+
+    kind: str = _spec("walker-delta", help="Walker pattern: planes spread over 360 deg (delta) or 180 deg (star); "
+                      "or 'tle': the satellites of tle_file (planes, slots and satellites are then inferred)",
+                      choices=("walker-delta", "walker-star", "tle"))
+    planes: int = _spec(6, help="number of orbital planes P", check=_range(1, MAX_SATELLITES))
+    sats_per_plane: Optional[int] = _spec(None, help="satellites per plane S (give this or 'satellites')",
+                                          check=_range(1, MAX_SATELLITES))
+    satellites: Optional[int] = _spec(None, help=f"total satellites T = P x S (give this or 'sats_per_plane'), "
+                                      f"at most {MAX_SATELLITES}", check=_range(1, MAX_SATELLITES))
+    phasing: int = _spec(1, help="Walker phasing factor F, in [0, P-1]", check=_range(0, MAX_SATELLITES))
+    altitude_km: float = _spec(550.0, unit="km", help="circular orbit altitude above the equatorial radius",
+                               check=_range(160.0, 100_000.0))
+    inclination_deg: float = _spec(53.0, unit="deg", help="orbit inclination", check=_within(0.0, 180.0))
+    epoch_utc: str = _spec("2026-01-01T00:00:00Z", unit="UTC", help="instant of the first snapshot (kind tle: "
+                           "default the newest TLE epoch)", check=_utc_instant)
+    tle_file: Optional[str] = _spec(None, help="kind tle: two- or three-line TLE file, relative to the scenario")
+    slots_file: Optional[str] = _spec(None, help="kind tle: optional 'plane,slot' CSV, one row per satellite in TLE "
+                                      "order, instead of inferring planes and slots")
+    isl_file: Optional[str] = _spec(None, help="kind tle: optional ISL list, 'a b' per line (0-based TLE order), "
+                                    "instead of +Grid")
+    plane_tolerance_deg: float = _spec(1.0, unit="deg", help="kind tle: satellites whose inclinations and RAANs agree "
+                                       "within this share a plane", check=_range(1e-6, 90.0))
+    shell_tolerance_km: float = _spec(5.0, unit="km", help="kind tle: satellites of one inclination whose mean "
+                                      "semi-major axes agree within this (chained) form a shell; planes are inferred "
+                                      "within each shell", check=_range(1e-3, 10_000.0))
+    slot_numbering: str = _spec("chained", help="kind tle: slot 0 of each plane is level with or just ahead of the "
+                                "previous plane's ('chained', a Walker pattern's numbering for any phasing) or the first "
+                                "satellite past its ascending node ('from-node', Hypatia's); +Grid links equal slots "
+                                "(irregular planes: the nearest in argument of latitude)",
+                                choices=("chained", "from-node"))
+
+    @property
+    def num_satellites(self) -> int:
+        return self.planes * self.sats_per_plane if self.satellites is None else self.satellites
+
+    @property
+    def epoch(self) -> datetime:
+        return _parse_utc(self.epoch_utc)
+
+
+@dataclass(frozen=True)
+class SnapshotSpec:
+    """Topology snapshots: how many, and how far apart in time."""
+
+    count: int = _spec(10, help="number of topology snapshots (the paper used 200)", check=_range(1, MAX_COUNT))
+    interval_s: float = _spec(1.0, unit="s", help="time between snapshots; the simulation runs for count * interval_s",
+                              check=_range(1e-6, 86_400.0))
+
+    @property
+    def horizon_s(self) -> float:
+        return self.count * self.interval_s
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """Laser inter-satellite links as ns-3 point-to-point links."""
+
+    rate_bps: float = _spec(100e9, unit="bit/s", help="data rate of every ISL (whole bit/s are used)",
+                            check=_range(1.0, 1e15))
+    mtu_bytes: int = _spec(1500, unit="B", help="IP MTU of every ISL device", check=_within(128, 65535))
+    queue_packets: int = _spec(1000, unit="packets", help="drop-tail queue of every ISL device",
+                               check=_range(1, 10_000_000))
+    grazing_altitude_km: Optional[float] = _spec(80.0, unit="km", help="an ISL's line of sight must stay above "
+                                                 "this altitude, below the orbit's (null: no line-of-sight rule)",
+                                                 check=_at_least(0.0))
+    max_angular_rate_rad_s: Optional[float] = _spec(None, unit="rad/s", help="an ISL exists only while its line of "
+                                                    "sight turns slower than this (the paper: 0.12; null: no limit)",
+                                                    check=_range(0.0, 1e3, open_low=True))
+    polar_cutoff_deg: Optional[float] = _spec(None, unit="deg", help="cross-plane ISLs are off while an end is "
+                                              "above this latitude (null: never)", check=_within(1e-9, 90.0))
+    survival_probability: float = _spec(1.0, help="each ISL survives each snapshot with this probability "
+                                        "(independent, seeded; the paper: 0.95)", check=_within(0.0, 1.0))
+    relay_delay_us: float = _spec(0.0, unit="us", help="forwarding delay at every satellite a packet relays "
+                                  "through (not where it starts or ends)", check=_within(0.0, 1e6))
+    drop_in_flight: bool = _spec(False, help="when a link goes down, lose the packets still queued or on the wire "
+                                 "on it (true) or let them arrive (false); routes avoid down links either way. "
+                                 "Without faults.retransmit_timeout_ms a lost packet stalls its request")
+
+    @property
+    def segment_payload_bytes(self) -> int:
+        """Application payload per packet: the MTU less the IPv4, UDP and application headers."""
+        return self.mtu_bytes - IPV4_HEADER_BYTES - UDP_HEADER_BYTES - APP_HEADER_BYTES
+
+    @property
+    def relay_delay_ns(self) -> int:
+        """The relay forwarding delay in whole ns."""
+        return int(round(self.relay_delay_us * 1000))
+
+    def packet_sizes_bytes(self, message_bytes: int) -> list[int]:
+        """On-the-wire size of each packet a message of ``message_bytes`` is cut into."""
+        full, rest = divmod(message_bytes, self.segment_payload_bytes)
+        sizes = [self.segment_payload_bytes] * full + ([rest] if rest else [])
+        return [size + PACKET_OVERHEAD_BYTES for size in sizes]
+
+
+@dataclass(frozen=True)
+class RoutingSpec:
+    """How packets are routed over the ISLs."""
+
+    metric: str = _spec("delay", help="what a route minimises: 'delay' (propagation, ties toward fewer hops) or "
+                        "'hops' (ties toward shorter delay)", choices=("delay", "hops"))
+    no_route: str = _spec("drop", help="a packet with no route where it is: 'drop' it (its request stalls) or "
+                          "'wait' there until a snapshot gives it one", choices=("drop", "wait"))
+
+
+@dataclass(frozen=True)
+class PlacementSpec:
+    """How the constellation is cut into the layers' ring subnets."""
+
+    subnets: str = _spec("arcs", help="'arcs': equal arcs of argument of latitude, one slot of every plane per "
+                         "layer in a polar star; 'planes': whole orbital planes in ring order",
+                         choices=("arcs", "planes"))
+    max_shards: int = _spec(8, help="tensor-parallel strategies (space-xnet-tp, compact-tp, space-xnet-packed-tp, "
+                            "compact-packed-tp): the most satellites "
+                            "one layer's attention is split over, its gateway included (1: never split)",
+                            check=_range(1, 64))
+    max_replicas: int = _spec(2, help="replica strategies (space-xnet-replicas): the most copies of one expert, "
+                              "besides the expert itself", check=_range(1, 16))

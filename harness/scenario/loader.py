@@ -1,0 +1,220 @@
+"""The top-level :class:`Scenario` and the loading of a scenario file or dict into it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ScenarioError
+from ..formats.files import YamlLoader, read_yaml_file
+from .schema import _spec, _section, _range, MAX_SEED, _name_problem, _show
+from .constellation import ConstellationSpec, SnapshotSpec, LinkSpec, RoutingSpec, PlacementSpec
+from .model import ComputeSpec, MODEL_PRESETS, ModelSpec
+from .serving import TrafficSpec, ActivationSpec, ServingSpec
+from .faults import SatelliteFailureList, _satellite_failures, FaultSpec
+from .ground import SiteList, _sites, GroundSpec, UserLocationList, _user_locations, UsersSpec
+from .rules import _check_consistency
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One scenario: constellation, links, model, traffic and the strategies to compare."""
+
+    name: str = _spec(help="scenario name, used in reports and (sanitised: letters, digits, '.', '-', '_') as "
+                      "the default results directory results/<name>", check=_name_problem)
+    seed: int = _spec(1, help="seed of every random choice (traces, random placements, ns-3 streams)",
+                      check=_range(0, MAX_SEED))
+    strategies: tuple = _spec(("space-xnet",), help="placement strategies to run, by name")
+    constellation: ConstellationSpec = _section(ConstellationSpec)
+    snapshots: SnapshotSpec = _section(SnapshotSpec)
+    links: LinkSpec = _section(LinkSpec)
+    routing: RoutingSpec = _section(RoutingSpec)
+    placement: PlacementSpec = _section(PlacementSpec)
+    compute: ComputeSpec = _section(ComputeSpec)
+    model: ModelSpec = _section(ModelSpec)
+    traffic: TrafficSpec = _section(TrafficSpec)
+    activations: ActivationSpec = _section(ActivationSpec)
+    faults: FaultSpec = _section(FaultSpec)
+    ground: GroundSpec = _section(GroundSpec)
+    serving: ServingSpec = _section(ServingSpec)
+    users: UsersSpec = _section(UsersSpec)
+    base_dir: str = field(default=".", metadata={"internal": True})
+
+    def resolve(self, relative: str) -> Path:
+        """A path named in the scenario, relative to the scenario file's folder."""
+        return Path(self.base_dir) / relative
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+#: The strict YAML loader (harness/traces.py owns every on-disk format); kept under this name for callers.
+_YamlLoader = YamlLoader
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file."""
+    path = Path(path)
+    raw = read_yaml_file(path, "scenario file", ScenarioError)
+    if raw is None:
+        raise ScenarioError(f"{path}: the file is empty; a scenario needs at least 'name'")
+    return scenario_from_dict(raw, base_dir=path.parent, source=str(path))
+
+
+def scenario_from_dict(raw: Any, *, base_dir: str | Path = ".", source: str = "scenario") -> Scenario:
+    """Validate a plain dict (as YAML gives it) into a :class:`Scenario`."""
+    raw = _apply_model_preset(raw, source)
+    scenario = _build(Scenario, raw, source, "")
+    scenario = dataclasses.replace(scenario, base_dir=str(base_dir))
+    shape = _resolve_tle if scenario.constellation.kind == "tle" else _resolve_shape
+    scenario = dataclasses.replace(scenario, constellation=shape(scenario, raw, source))
+    _check_consistency(scenario, source)
+    return scenario
+
+
+def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
+    where = prefix.rstrip(".") or "the top level"
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: {where} must be a mapping of keys to values, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    unknown = sorted((k for k in raw if k not in fields), key=str)
+    if unknown:
+        raise ScenarioError(f"{source}: unknown key {_show(prefix + str(unknown[0]))}; allowed keys in {where}: "
+                            f"{', '.join(fields)}")
+    values = {}
+    for name, f in fields.items():
+        key = prefix + name
+        if name not in raw:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ScenarioError(f"{source}: missing required key '{key}': add it ({f.metadata['help']})")
+            continue
+        values[name] = _convert(hints[name], raw[name], f, source, key)
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str) -> Any:
+    optional = typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in typing.get_args(hint)
+    if optional:
+        if value is None:
+            return None
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, key + ".")
+
+    def bad(expected: str) -> ScenarioError:
+        return ScenarioError(f"{source}: '{key}' must be {expected}, got {_show(value)}")
+
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise bad("true or false")
+    elif hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("a whole number")
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad("a finite number")
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond a float's range
+            raise bad("a finite number") from None
+        if not math.isfinite(value):
+            raise bad("a finite number")
+    elif hint is str:
+        if not isinstance(value, str):
+            raise bad("a string")
+    elif hint is SatelliteFailureList:
+        problem = _satellite_failures(value, key)
+        if problem:
+            raise ScenarioError(f"{source}: '{key}' {problem}")
+        value = SatelliteFailureList((int(v["satellite"]), float(v["time_s"])) for v in value)
+    elif hint is UserLocationList:
+        problem = _user_locations(value)
+        if problem:
+            raise ScenarioError(f"{source}: '{key}' {problem}")
+        from ..ground.sites import UserSite
+
+        value = UserLocationList(UserSite(v["name"], float(v["lat_deg"]), float(v["lon_deg"]), float(v["weight"]),
+                                          v.get("region", "custom")) for v in value)
+    elif hint is SiteList:
+        problem = _sites(value)
+        if problem:
+            raise ScenarioError(f"{source}: '{key}' {problem}")
+        from ..ground.sites import Site
+
+        value = SiteList(Site(v["name"], float(v["lat_deg"]), float(v["lon_deg"]), float(v.get("alt_m", 0.0)))
+                         for v in value)
+    elif hint is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise bad("a non-empty list of names")
+        value = tuple(value)
+    choices = f.metadata.get("choices") or ()
+    if choices and value not in choices:
+        raise ScenarioError(f"{source}: '{key}' is {_show(value)}; choose one of: {', '.join(map(str, choices))}")
+    check = f.metadata.get("check")
+    if check is not None:
+        problem = check(value)
+        if problem:
+            unit = f" {f.metadata['unit']}" if f.metadata.get("unit") else ""
+            raise ScenarioError(f"{source}: '{key}' is {_show(value)}{unit}; it {problem}")
+    return value
+
+
+def _apply_model_preset(raw: Any, source: str) -> Any:
+    """Fill a model preset's keys under the ones the user gave."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("model"), dict) or raw["model"].get("preset") is None:
+        return raw
+    name = raw["model"]["preset"]
+    if not isinstance(name, str) or name not in MODEL_PRESETS:
+        raise ScenarioError(f"{source}: 'model.preset' is {_show(name)}; choose one of: {', '.join(MODEL_PRESETS)}")
+    return {**raw, "model": {**MODEL_PRESETS[name], **raw["model"]}}
+
+
+def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
+    """Read and check the TLE file (and sidecar files) now, and fill the shape keys from it."""
+    c = sc.constellation
+    if not c.tle_file:
+        raise ScenarioError(f"{source}: 'constellation.kind' is 'tle' but 'constellation.tle_file' is not set; "
+                            f"name the TLE file")
+    for key in ("planes", "sats_per_plane", "satellites", "phasing", "altitude_km", "inclination_deg"):
+        if key in raw.get("constellation", {}):
+            raise ScenarioError(f"{source}: 'constellation.{key}' does not apply to kind 'tle' (the TLE file gives "
+                                f"the orbits); remove it")
+    from ..constellation_tle import check_propagation, load_tle_grid, tle_edges
+
+    explicit = "epoch_utc" in raw.get("constellation", {})
+    records, grid, _, epoch = load_tle_grid(sc, c.epoch if explicit else None)
+    check_propagation(records, epoch, sc.snapshots.count, sc.snapshots.interval_s, str(sc.resolve(c.tle_file)))
+    tle_edges(sc, grid, len(records))  # an isl_file is read (strictly) now, not mid-run
+    return dataclasses.replace(c, planes=grid.planes, sats_per_plane=int(grid.sizes.max()), satellites=len(records),
+                               epoch_utc=c.epoch_utc if explicit else epoch.isoformat().replace("+00:00", "Z"))
+
+
+def _resolve_shape(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
+    """Fill sats_per_plane from satellites (T) or the other way round, checking T = P x S."""
+    c = sc.constellation
+    for key in ("tle_file", "slots_file", "isl_file"):  # slot_numbering and plane_tolerance_deg: harmless
+        if getattr(c, key) is not None:
+            raise ScenarioError(f"{source}: 'constellation.{key}' is set but 'constellation.kind' is {c.kind!r}; "
+                                f"set kind: tle or remove {key}")
+    if c.sats_per_plane is None and c.satellites is None:
+        raise ScenarioError(f"{source}: the constellation needs 'constellation.sats_per_plane' or "
+                            f"'constellation.satellites'; give one")
+    if c.satellites is not None:
+        if c.satellites % c.planes:
+            raise ScenarioError(f"{source}: 'constellation.satellites' T = {c.satellites} is not divisible by "
+                                f"'constellation.planes' P = {c.planes}; a Walker i:T/P/F pattern needs T = P x S")
+        per_plane = c.satellites // c.planes
+        if c.sats_per_plane is not None and c.sats_per_plane != per_plane:
+            raise ScenarioError(f"{source}: 'constellation.satellites' {c.satellites} and 'sats_per_plane' "
+                                f"{c.sats_per_plane} disagree for {c.planes} planes; give only one")
+        return dataclasses.replace(c, sats_per_plane=per_plane)
+    return dataclasses.replace(c, satellites=c.planes * c.sats_per_plane)

@@ -1,0 +1,109 @@
+"""Compute and model sections of the scenario schema, with the published model presets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .schema import _spec, _range, MAX_SATELLITES
+
+
+@dataclass(frozen=True)
+class ComputeSpec:
+    """On-board compute."""
+
+    satellite_flops: float = _spec(7.28e9, unit="FLOP/s", help="effective compute of every satellite",
+                                   check=_range(1.0, 1e18))
+    memory_bytes_per_s: Optional[float] = _spec(None, unit="B/s", help="memory bandwidth of every satellite: "
+                                                "with it, a compute job of n tokens takes max(n x FLOPs / "
+                                                "satellite_flops, weight bytes / this) (roofline; the weights "
+                                                "of a component are its per-token FLOPs / 2 elements of "
+                                                "model.bytes_per_element). null: FLOPs only",
+                                                check=_range(1.0, 1e18))
+    memory_gb: float = _spec(8.0, unit="GB", help="memory of every satellite (the paper's board class: 8 GB); the "
+                             "weights and KV cache of the components a satellite holds must fit (10^9 B per GB)",
+                             check=_range(1e-6, 1e6))
+    weight_bytes: int = _spec(2, unit="B", help="bytes per model weight in satellite memory (2: bf16)",
+                              check=_range(1, 8))
+
+
+#: Published models, by name: the shape keys a ``model.preset`` fills in (explicit keys win).
+MODEL_PRESETS: dict[str, dict[str, int]] = {
+    # LLaMA-MoE-3.5B (2/8): the paper's model.
+    "llama-moe-3.5b-2of8": dict(layers=32, experts=8, top_k=2, hidden_size=4096, bytes_per_element=2,
+                                ffn_size=1376, vocab_size=32000, heads=32),
+    # LLaMA-MoE-3.5B (4/16): the same FFN split into 16 experts of 688 neurons, top-4.
+    "llama-moe-3.5b-4of16": dict(layers=32, experts=16, top_k=4, hidden_size=4096, bytes_per_element=2,
+                                 ffn_size=688, vocab_size=32000, heads=32),
+    # The models below: the shape keys of each model's published config.json (Hugging Face model
+    # cards: num_hidden_layers, num_local_experts / num_experts / n_routed_experts,
+    # num_experts_per_tok, hidden_size, intermediate_size / moe_intermediate_size, vocab_size,
+    # num_attention_heads: the query heads; LLaMA-MoE keeps LLaMA-2-7B's 32).
+    # mistralai/Mixtral-8x7B-v0.1.
+    "mixtral-8x7b": dict(layers=32, experts=8, top_k=2, hidden_size=4096, bytes_per_element=2,
+                         ffn_size=14336, vocab_size=32000, heads=32),
+    # Qwen/Qwen1.5-MoE-A2.7B: 60 routed experts of 1408 plus one always-on shared expert of 5632
+    # (shared_expert_intermediate_size), run at the gateway.
+    "qwen1.5-moe-a2.7b": dict(layers=24, experts=60, top_k=4, hidden_size=2048, bytes_per_element=2,
+                              ffn_size=1408, shared_ffn_size=5632, vocab_size=151936, heads=16),
+    # allenai/OLMoE-1B-7B-0924.
+    "olmoe-1b-7b": dict(layers=16, experts=64, top_k=8, hidden_size=2048, bytes_per_element=2,
+                        ffn_size=1024, vocab_size=50304, heads=16),
+    # deepseek-ai/DeepSeek-V2-Lite: 27 layers, the first dense (first_k_dense_replace = 1,
+    # intermediate_size 10944), then 26 MoE layers of 64 routed experts of 1408 (top-6) and 2 shared
+    # experts (2 x 1408 = 2816 neurons, run at the gateway). The dense first layer is not a
+    # component of its own: it runs where every token starts and ends, on layer 0's gateway, and its
+    # work (attention 2*4*h^2 + FFN 2*3*h*10944 = 168.1 MFLOP) is added to the LM head's
+    # (2*h*vocab = 419.4 MFLOP) there. Attention is counted as 4 h x h projections, an upper bound
+    # for DeepSeek's multi-head latent attention.
+    "deepseek-v2-lite": dict(layers=26, experts=64, top_k=6, hidden_size=2048, bytes_per_element=2,
+                             ffn_size=1408, shared_ffn_size=2816, vocab_size=102400, heads=16,
+                             lm_head_flops=2 * 2048 * 102400 + 2 * 4 * 2048**2 + 2 * 3 * 2048 * 10944),
+    # Qwen/Qwen3-30B-A3B: 48 layers of 128 experts of 768 neurons, top-8.
+    "qwen3-30b-a3b": dict(layers=48, experts=128, top_k=8, hidden_size=2048, bytes_per_element=2,
+                          ffn_size=768, vocab_size=151936, heads=32),
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The mixture-of-experts model: its shape and per-token work."""
+
+    preset: Optional[str] = _spec(None, help="a published model whose shape fills the keys not given here",
+                                  choices=tuple(MODEL_PRESETS))
+    layers: int = _spec(4, help="MoE layers L (one ring subnet each)", check=_range(1, MAX_SATELLITES))
+    experts: int = _spec(4, help="experts per layer E", check=_range(1, MAX_SATELLITES))
+    top_k: int = _spec(2, help="experts activated per token and layer k, in [1, E]", check=_range(1, MAX_SATELLITES))
+    hidden_size: int = _spec(4096, help="hidden dimension (a message is hidden_size x bytes_per_element)",
+                             check=_range(1, 2**20))
+    bytes_per_element: int = _spec(2, unit="B", help="bytes per hidden-state element (2 for bf16)",
+                                   choices=(1, 2, 4))
+    ffn_size: int = _spec(1376, help="neurons of one expert's FFN", check=_range(1, 2**24))
+    heads: int = _spec(32, help="attention heads of a layer: a tensor-parallel layer split over m satellites "
+                       "(m <= heads) takes ceil(heads / m) / heads of the gateway's work per shard",
+                       check=_range(1, 2**16))
+    shared_ffn_size: int = _spec(0, help="neurons of the always-active shared expert(s) of a layer, run at its "
+                                 "gateway (0: none)", check=_range(0, 2**24))
+    vocab_size: int = _spec(32000, help="vocabulary size (LM head)", check=_range(1, 2**24))
+    combine: str = _spec("next-gateway", help="where a layer's k expert outputs are combined: at the 'next-gateway' "
+                         "(they go straight on) or the 'own-gateway' (which forwards one combined state)",
+                         choices=("next-gateway", "own-gateway"))
+    dispatch: str = _spec("parallel", help="how a token reaches its k experts: all at once ('parallel') or one "
+                          "after another ('sequential': gateway -> e1 -> ... -> ek -> combining gateway)",
+                          choices=("parallel", "sequential"))
+    gateway_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token gateway work (attention + router); "
+                                           "default derived from the dimensions", check=_range(0.0, 1e20, open_low=True))
+    expert_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token work of one expert; default derived",
+                                          check=_range(0.0, 1e20, open_low=True))
+    lm_head_flops: Optional[float] = _spec(None, unit="FLOP", help="per-token LM head work; default derived",
+                                           check=_range(0.0, 1e20, open_low=True))
+
+    @property
+    def hidden_bytes(self) -> int:
+        """Bytes of one token's hidden state: the size of every message."""
+        return self.hidden_size * self.bytes_per_element
+
+    @property
+    def num_components(self) -> int:
+        """Satellites the model occupies: one gateway and E experts per layer."""
+        return self.layers * (1 + self.experts)
