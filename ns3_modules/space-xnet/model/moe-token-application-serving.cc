@@ -1,0 +1,155 @@
+/*
+ * Space-XNet: the parts of MoeTokenApplication for serving: prefill (a prompt's tokens through a
+ * layer at once: gateway and expert work, message sizes, the dispatch to the experts) and continuous
+ * batching (a gateway's decode and prefill steps run together, with roofline work).
+ */
+#include "moe-token-application.h"
+
+#include "ns3/log.h"
+
+namespace ns3
+{
+
+namespace
+{
+// StartBatch logs under the class's own component, "MoeTokenApplication", which
+// moe-token-application.cc defines; it is looked up on first use, since another file's static
+// objects may not be constructed yet when this file's are.
+[[maybe_unused]] LogComponent&
+ApplicationLog()
+{
+    static LogComponent& log = GetLogComponent("MoeTokenApplication");
+    return log;
+}
+} // namespace
+
+#define g_log ApplicationLog()
+
+// ---- Prefill ----------------------------------------------------------------------------------
+
+Time
+MoeTokenApplication::GatewayWork(uint32_t request, uint32_t token) const
+{
+    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPromptTokens(request) : 1;
+    return MoeTrafficPlan::Roofline(m_plan->GetGatewayCompute(m_layer), m_plan->GetGatewayMemory(m_layer), tokens);
+}
+
+Time
+MoeTokenApplication::ExpertWork(uint32_t request, uint32_t token) const
+{
+    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPrefillTokens(request, m_layer, m_expert) : 1;
+    return MoeTrafficPlan::Roofline(m_plan->GetExpertCompute(m_layer, m_expert),
+                                    m_plan->GetExpertMemory(m_layer, m_expert),
+                                    tokens);
+}
+
+uint32_t
+MoeTokenApplication::ExpectedOutputs(uint32_t request, uint32_t token, uint32_t layer) const
+{
+    if (m_plan->IsPrefill(request, token))
+    {
+        return m_plan->GetPrefillExperts(request, layer);
+    }
+    return m_plan->GetSequentialDispatch() ? 1 : m_plan->GetTopK();
+}
+
+uint64_t
+MoeTokenApplication::MessageBytes(const MoeTokenHeader& h) const
+{
+    uint64_t one = m_plan->GetMessageBytes();
+    if (h.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
+    {
+        return m_plan->GetTokenBytes();
+    }
+    if (h.m_kind == MoeTokenHeader::PROMPT)
+    {
+        return one * std::max<uint64_t>(1, m_plan->GetPromptTokens(h.m_request));
+    }
+    if (!m_plan->IsPrefill(h.m_request, h.m_token))
+    {
+        return one;
+    }
+    if (h.m_kind == MoeTokenHeader::COMBINED_STATE)
+    {
+        return one * m_plan->GetPromptTokens(h.m_request);
+    }
+    return one * m_plan->GetPrefillTokens(h.m_request, h.m_layer, h.m_expert);
+}
+
+void
+MoeTokenApplication::SendPrefillToExperts(uint32_t request, uint32_t token)
+{
+    MoeTokenHeader header;
+    header.m_request = request;
+    header.m_token = token;
+    header.m_layer = m_layer;
+    header.m_kind = MoeTokenHeader::HIDDEN_STATE;
+    for (uint32_t e = 0; e < m_plan->GetNExperts() && !m_plan->IsRequestFailed(request); ++e)
+    {
+        if (m_plan->GetPrefillTokens(request, m_layer, e) > 0)
+        {
+            header.m_expert = e;
+            SendToExpert(m_layer, e, header);
+        }
+    }
+}
+
+// ---- Batching ---------------------------------------------------------------------------------
+
+void
+MoeTokenApplication::RunStep(StepKind kind, uint32_t request, uint32_t token, std::function<void()> done)
+{
+    if (m_plan->GetMaxBatch() <= 1 || m_plan->IsPrefill(request, token))
+    {
+        Time work = kind == LM_HEAD
+                        ? MoeTrafficPlan::Roofline(m_plan->GetLmHeadCompute(), m_plan->GetLmHeadMemory(), 1)
+                        : GatewayWork(request, token);
+        RunCompute(work, std::move(done));
+        return;
+    }
+    m_steps.push_back(Step{kind, std::move(done)});
+    if (!m_batchRunning)
+    {
+        StartBatch();
+    }
+}
+
+void
+MoeTokenApplication::StartBatch()
+{
+    if (m_steps.empty())
+    {
+        m_batchRunning = false;
+        return;
+    }
+    StepKind kind = m_steps.front().kind;
+    auto batch = std::make_shared<std::vector<std::function<void()>>>();
+    for (auto it = m_steps.begin(); it != m_steps.end() && batch->size() < m_plan->GetMaxBatch();)
+    {
+        if (it->kind == kind)
+        {
+            batch->push_back(std::move(it->done));
+            it = m_steps.erase(it);
+        }
+        else
+        {
+            ++it;
+        }
+    }
+    Time work = kind == LM_HEAD
+                    ? MoeTrafficPlan::Roofline(m_plan->GetLmHeadCompute(), m_plan->GetLmHeadMemory(), batch->size())
+                    : MoeTrafficPlan::Roofline(m_plan->GetGatewayCompute(m_layer),
+                                               m_plan->GetGatewayMemory(m_layer),
+                                               batch->size());
+    NS_LOG_LOGIC("batch of " << batch->size() << " steps, " << work);
+    m_batchRunning = true;
+    RunCompute(work, [this, batch]() {
+        for (auto& done : *batch)
+        {
+            done();
+        }
+        StartBatch();
+    });
+}
+
+} // namespace ns3

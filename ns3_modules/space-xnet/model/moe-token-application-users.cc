@@ -1,0 +1,37 @@
+/*
+ * Space-XNet: the parts of MoeTokenApplication for users on the ground: a user's prompt sent up to
+ * layer 0's gateway, and the messages a user or that gateway gets from the other (output tokens
+ * down, prompts up).
+ */
+#include "moe-token-application.h"
+
+#include "ns3/abort.h"
+#include "ns3/simulator.h"
+
+namespace ns3
+{
+
+void
+MoeTokenApplication::SendPrompt(uint32_t request)
+{
+    MoeTokenHeader up;
+    up.m_request = request;
+    up.m_kind = MoeTokenHeader::PROMPT;
+    SendSegments(m_plan->GetGatewayAddress(0), m_plan->GetComponentPort(GATEWAY, 0, 0), up);
+}
+
+void
+MoeTokenApplication::HandleUserMessage(const MoeTokenHeader& h)
+{
+    if (h.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
+    {
+        NS_ABORT_MSG_IF(m_role != USER, "an output token reached a satellite");
+        m_plan->RecordUserToken(h.m_request, h.m_token, Simulator::Now());
+        return;
+    }
+    NS_ABORT_MSG_IF(m_role != GATEWAY || m_layer != 0, "a prompt reached another component than layer 0's gateway");
+    m_plan->RecordPromptArrival(h.m_request, Simulator::Now());
+    StartToken(h.m_request, 0);
+}
+
+} // namespace ns3
