@@ -10,20 +10,7 @@
 namespace ns3
 {
 
-namespace
-{
-// StartBatch logs under the class's own component, "MoeTokenApplication", which
-// moe-token-application.cc defines; it is looked up on first use, since another file's static
-// objects may not be constructed yet when this file's are.
-[[maybe_unused]] LogComponent&
-ApplicationLog()
-{
-    static LogComponent& log = GetLogComponent("MoeTokenApplication");
-    return log;
-}
-} // namespace
-
-#define g_log ApplicationLog()
+NS_LOG_COMPONENT_DEFINE("MoeTokenApplicationServing");
 
 // ---- Prefill ----------------------------------------------------------------------------------
 
