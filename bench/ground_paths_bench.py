@@ -22,8 +22,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from common import peak_rss_mb, report, scenario_parser  # noqa: E402
 from harness import pipeline  # noqa: E402
-from harness.ground.paths import ground_paths  # noqa: E402
-from harness.ns3_runtime import load  # noqa: E402
+from harness.network.ground.paths import ground_paths  # noqa: E402
+from harness.cxx.runtime import load  # noqa: E402
 from harness.scenario import load_scenario  # noqa: E402
 
 

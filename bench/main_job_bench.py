@@ -9,7 +9,7 @@
 3. In the same process, over the same ISL network and routing tables, plain ns-3 UDP flows
    (ns-3's UdpClient -> UdpServer, 1456-byte payloads, between the same component satellites)
    give raw ns-3's cost per packet-hop; the ratio is printed. Both route with the run's
-   on-demand shortest paths (harness.routes.PathQuery), so the ratio includes their cost.
+   on-demand shortest paths (harness.network.routes.PathQuery), so the ratio includes their cost.
 
     python bench/main_job_bench.py [SCENARIO] [--save FILE] [--baseline FILE] [--skip-main]
 """
@@ -28,8 +28,10 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from common import TreeRss, peak_rss_mb, report, scenario_parser  # noqa: E402
 from harness import pipeline  # noqa: E402
-from harness.ns3_runtime import load  # noqa: E402
-from harness.packet_sim import build_network, run_packet_sim  # noqa: E402
+from harness.seeding import rng_for
+from harness.cxx.runtime import load  # noqa: E402
+from harness.simulate.inputs import SimulationInput  # noqa: E402
+from harness.simulate.packet import build_network, run_packet_sim  # noqa: E402
 from harness.placement import place  # noqa: E402
 from harness.scenario import load_scenario  # noqa: E402
 
@@ -84,13 +86,13 @@ def main() -> int:
 
     prep = pipeline.prepare(scenario)
     topology = prep.topology
-    placement = place("space-xnet", prep.inputs, pipeline.rng_for(scenario.seed, "placement:space-xnet"))
+    placement = place("space-xnet", prep.inputs, rng_for(scenario.seed, "placement:space-xnet"))
     routes = prep.paths  # the run's on-demand routes
     clock = time.perf_counter()
-    result = run_packet_sim(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
-                            experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
-                            request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes,
-                            seed=scenario.seed, stop_ns=prep.stop_ns)
+    inp = SimulationInput(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
+                          experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
+                          request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
+    result = run_packet_sim(inp, seed=scenario.seed, stop_ns=prep.stop_ns)
     figures["engine_setup_and_run_s"] = time.perf_counter() - clock
     engine_wall = result.run_wall_s
     figures["engine_run_s"] = engine_wall

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from harness import pipeline
+from harness.seeding import rng_for
 from harness.placement import STRATEGIES, PlacementInput, place
 from harness.scenario import scenario_from_dict
 
@@ -62,7 +63,7 @@ def build_inputs(name: str, snapshots: int, interval_s: float) -> PlacementInput
 
 
 def run(snapshots: int, interval_s: float, repeat: int) -> dict:
-    from harness.ns3_runtime import load
+    from harness.cxx.runtime import load
 
     load()  # the native routing engine lives in the ns-3 module: load it outside the timings
     results = {}
@@ -78,7 +79,7 @@ def run(snapshots: int, interval_s: float, repeat: int) -> dict:
             for _ in range(repeat):
                 inputs.shared.clear()  # nothing cached from an earlier strategy or repeat: each call pays in full
                 clock = time.perf_counter()
-                place(strategy, inputs, pipeline.rng_for(1, f"placement:{strategy}"))
+                place(strategy, inputs, rng_for(1, f"placement:{strategy}"))
                 times.append(time.perf_counter() - clock)
             best = min(times)
             results[name][strategy] = best

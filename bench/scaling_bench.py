@@ -3,7 +3,7 @@
 Runs ``python -m harness run``'s work (every strategy, 200 snapshots, 4 requests x 8 tokens) for
 Walker deltas of growing size carrying LLaMA-MoE-3.5B (288 components), and the 6,400-satellite
 Qwen3-30B-A3B scenario (6,192 components), each in a fresh process; prints wall time, peak
-resident memory and the memory estimate of harness/estimate.py, and the growth exponents of wall
+resident memory and the memory estimate of harness/run/estimate.py, and the growth exponents of wall
 time and memory against the number of satellites (least squares on log-log).
 
     python bench/scaling_bench.py [--only NAME ...] [--save FILE] [--baseline FILE]
@@ -53,7 +53,7 @@ def scenario_for(name: str) -> dict:
 def one(path: Path) -> None:
     """Child process: run one scenario, print its figures as JSON."""
     from harness import pipeline
-    from harness.estimate import estimate_memory
+    from harness.run.estimate import estimate_memory
     from harness.scenario import load_scenario
 
     scenario = load_scenario(path)

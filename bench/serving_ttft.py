@@ -4,7 +4,7 @@
 
 RESULTS_DIR is that scenario's results (``python -m harness run ... --out RESULTS_DIR``): its
 requests.csv gives the packet engine's TTFT of request 0. The split walks the prefill's critical
-path alone (harness/traffic/prefill.py: gateway compute P x per token, the slowest expert's
+path alone (harness/workload/traffic/prefill.py: gateway compute P x per token, the slowest expert's
 message out, compute and message back, per layer, then the LM head) over the routes in force at
 each send; queueing is the rest (messages of one prefill that share a link wait for each other).
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from harness.formats.requests import read_requests_csv
-from harness.pipeline import place_replicas, prepare
+from harness.run.pipeline import place_replicas, prepare
 from harness.scenario import load_scenario
-from harness.traffic.prefill import prefill_path
+from harness.workload.traffic.prefill import prefill_path
 
 
 def main(scenario_path: str, results: str) -> None:

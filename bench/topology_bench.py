@@ -27,9 +27,10 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from common import peak_rss_mb, report, scenario_parser  # noqa: E402
 from harness import pipeline  # noqa: E402
-from harness.ns3_runtime import load  # noqa: E402
+from harness.seeding import rng_for
+from harness.cxx.runtime import load  # noqa: E402
 from harness.placement import PlacementInput, place  # noqa: E402
-from harness.routes import shortest_delay_routes  # noqa: E402
+from harness.network.routes import shortest_delay_routes  # noqa: E402
 from harness.scenario import load_scenario  # noqa: E402
 
 
@@ -54,7 +55,7 @@ def main() -> int:
     inputs = PlacementInput(topology=topology, arg_latitude_rad=constellation.arg_latitude_rad,
                             probabilities=trace.probabilities(), layers=scenario.model.layers,
                             experts=scenario.model.experts)
-    destinations = np.sort(place("space-xnet", inputs, pipeline.rng_for(scenario.seed, "placement")).components)
+    destinations = np.sort(place("space-xnet", inputs, rng_for(scenario.seed, "placement")).components)
 
     clock = time.perf_counter()
     routes = shortest_delay_routes(topology, destinations)

@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from .errors import HarnessError
+from harness.errors import HarnessError
 
 log = logging.getLogger("harness")
 
@@ -89,7 +89,7 @@ def _positive_int(text: str) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from .doctor import run
+    from harness.run.doctor import run
 
     run(lambda line: print(line, flush=True))
     print("ok: the harness is ready")
@@ -97,10 +97,10 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _paths(args: argparse.Namespace) -> int:
-    from .estimate import check_memory
-    from .formats.ground_paths import write_paths_csv
-    from .pipeline import ground_paths_for
-    from .scenario import load_scenario
+    from harness.run.estimate import check_memory
+    from harness.formats.ground_paths import write_paths_csv
+    from harness.run.pipeline import ground_paths_for
+    from harness.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     if args.out.is_dir():
@@ -120,10 +120,10 @@ def _paths(args: argparse.Namespace) -> int:
 
 
 def _topology(args: argparse.Namespace) -> int:
-    from . import traces
-    from .estimate import check_memory
-    from .pipeline import build_constellation, build_topology
-    from .scenario import load_scenario
+    from harness.formats import results as traces
+    from harness.run.estimate import check_memory
+    from harness.run.pipeline import build_constellation, build_topology
+    from harness.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     if args.out.suffix != ".npz":
@@ -145,14 +145,14 @@ def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = 
     """Everything ``harness run`` checks before it computes anything: the scenario, its activation
     trace file, the plan file and the results directory. Returns (scenario, results directory);
     raises HarnessError (one line) on any problem. The fuzz tests call this in-process."""
-    from .estimate import check_memory
-    from .formats import default_results_dir
-    from .scenario import load_scenario
+    from harness.run.estimate import check_memory
+    from harness.formats import default_results_dir
+    from harness.scenario import load_scenario
 
     scenario = load_scenario(scenario_path)
     check_memory(scenario, jobs=1 if plan is not None else jobs)  # refused before anything is allocated
     if plan is not None:
-        from .placement import check_plan_for_scenario, load_plan
+        from harness.placement import check_plan_for_scenario, load_plan
 
         if not Path(plan).is_file():
             raise HarnessError(f"plan file '{plan}' not found; make one with: python -m harness place "
@@ -163,7 +163,7 @@ def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = 
         check_plan_for_scenario(placement, f"plan file '{plan}'", faults_enabled=scenario.faults.enabled,
                                 heads=m.heads)
     if scenario.activations.kind == "file":
-        from .pipeline import build_activations
+        from harness.run.pipeline import build_activations
 
         build_activations(scenario)  # reads and checks the whole trace against the scenario
     out_dir = out if out is not None else default_results_dir(scenario.name)
@@ -173,8 +173,8 @@ def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = 
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .analysis import format_summary_table
-    from .pipeline import run_scenario, write_run
+    from harness.analysis.summary import format_summary_table
+    from harness.run.pipeline import run_scenario, write_run
 
     scenario, out_dir = check_run(args.scenario, args.out, args.plan, args.jobs)
     clock = time.perf_counter()
@@ -189,10 +189,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _place(args: argparse.Namespace) -> int:
-    from .pipeline import check_placement_memory, prepare, rng_for
-    from .placement import place, save_plan
-    from .scenario import load_scenario
-    from .strategies import STRATEGY_NAMES
+    from harness.run.pipeline import check_placement_memory, prepare
+    from harness.seeding import rng_for
+    from harness.placement import place, save_plan
+    from harness.scenario import load_scenario
+    from harness.names import STRATEGY_NAMES
 
     scenario = load_scenario(args.scenario)
     if args.strategy not in STRATEGY_NAMES:
@@ -207,8 +208,8 @@ def _place(args: argparse.Namespace) -> int:
 
 
 def _paper(args: argparse.Namespace) -> int:
-    from .paper import compare_sweep, format_table, paper_csv
-    from .traces import write_files
+    from harness.analysis.paper_comparison import compare_sweep, format_table, paper_csv
+    from harness.formats.results import write_files
 
     comparisons = compare_sweep(args.out)
     write_files(args.out, {"paper.csv": paper_csv(comparisons)})
@@ -218,8 +219,8 @@ def _paper(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from .analysis import format_comparison, format_summary_table
-    from .pipeline import analyze_directory
+    from harness.analysis.summary import format_comparison, format_summary_table
+    from harness.run.pipeline import analyze_directory
 
     summaries = []
     for directory in [args.results, *([args.other] if args.other else [])]:
@@ -233,8 +234,8 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .errors import SweepError
-    from .sweep import load_sweep, run_sweep, write_collection
+    from harness.errors import SweepError
+    from harness.run.sweep import load_sweep, run_sweep, write_collection
 
     sweep = load_sweep(args.sweep, args.out)
     out = sweep.out_dir
@@ -250,7 +251,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _reference(args: argparse.Namespace) -> int:
-    from .reference import scenario_reference_markdown
+    from harness.scenario.reference import scenario_reference_markdown
 
     sys.stdout.write(scenario_reference_markdown())
     return 0

@@ -4,10 +4,13 @@ every entry found by following them)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from harness.routes import Routes
-from harness.topology import Topology
+from harness.network.routes import Routes
+from harness.network.topology import Topology
+from harness.simulate.inputs import ServingInput, SimulationInput
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 
@@ -46,3 +49,34 @@ def routes(topo: Topology, destinations: list[int], next_hops: list[dict[tuple[i
                 if walk == dest:
                     delay[s, node, c], hops[s, node, c] = total, count
     return Routes(destinations=np.array(destinations, dtype=np.int32), next_hop=table, delay_ns=delay, hops=hops)
+
+
+# The tests name both engines' inputs as one flat set of keywords (as the engines took them before
+# SimulationInput); these split them into the input, the serving extras and the run's settings.
+_SERVING_KEYS = {f.name for f in dataclasses.fields(ServingInput)}
+_INPUT_KEYS = {f.name for f in dataclasses.fields(SimulationInput)}
+
+
+def simulation_input(**kwargs) -> SimulationInput:
+    return SimulationInput(**{k: v for k, v in kwargs.items() if k in _INPUT_KEYS})
+
+
+def packet_run(**kwargs):
+    """:func:`run_packet_sim` of the flat keywords (``seed``, ``stop_ns``, ``progress``, ``faults``,
+    ``satellite_fail_ns`` are the run's; serving keywords become a ServingInput)."""
+    from harness.simulate.packet import run_packet_sim
+
+    unknown = set(kwargs) - _INPUT_KEYS - _SERVING_KEYS - {"seed", "stop_ns", "progress", "faults", "satellite_fail_ns"}
+    assert not unknown, f"not a keyword of either engine: {sorted(unknown)}"
+    serving = {k: v for k, v in kwargs.items() if k in _SERVING_KEYS}
+    run = {k: kwargs[k] for k in ("seed", "stop_ns", "progress", "faults", "satellite_fail_ns") if k in kwargs}
+    return run_packet_sim(simulation_input(**kwargs), serving=ServingInput(**serving) if serving else None, **run)
+
+
+def analytic_run(**kwargs):
+    """:func:`analytic_latency` of the flat keywords (``stop_ns`` is the run's)."""
+    from harness.simulate.analytic import analytic_latency
+
+    unknown = set(kwargs) - _INPUT_KEYS - {"stop_ns"}
+    assert not unknown, f"not a keyword of the analytic engine: {sorted(unknown)}"
+    return analytic_latency(simulation_input(**kwargs), stop_ns=kwargs.get("stop_ns"))

@@ -28,6 +28,7 @@ import yaml
 from hypothesis import strategies as st
 
 from harness import scenario as schema
+from networks import analytic_run
 
 #: The valid starting point: small enough that the pipeline's preparation takes milliseconds.
 BASE: dict = {
@@ -212,14 +213,14 @@ def _prepare_and_place(scenario: schema.Scenario) -> None:
     """The pipeline up to the packet engine: constellation, topology, activations, every placement
     and its routes, the analytic latency."""
     from harness import pipeline
-    from harness.analytic import analytic_latency
+    from harness.seeding import rng_for
     from harness.placement import place
-    from harness.routes import shortest_delay_routes
+    from harness.network.routes import shortest_delay_routes
 
     prep = pipeline.prepare(scenario)
     for name in scenario.strategies:
-        placement = place(name, prep.inputs, pipeline.rng_for(scenario.seed, f"placement:{name}"))
+        placement = place(name, prep.inputs, rng_for(scenario.seed, f"placement:{name}"))
         routes = shortest_delay_routes(prep.topology, np.sort(placement.components))
-        analytic_latency(topology=prep.topology, routes=routes, links=scenario.links, gateways=placement.gateways,
+        analytic_run(topology=prep.topology, routes=routes, links=scenario.links, gateways=placement.gateways,
                          experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
                          request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)

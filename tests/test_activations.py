@@ -1,4 +1,4 @@
-"""Tests of harness.activations: the synthetic generator's statistics, the trace object and trace files."""
+"""Tests of harness.workload.activations: the synthetic generator's statistics, the trace object and trace files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.activations import ActivationTrace, load_trace, save_trace, synthetic_trace
+from harness.workload.activations import ActivationTrace, load_trace, save_trace, synthetic_trace
 from harness.errors import TraceError
 
 # Statistical checks accept an estimate within this many binomial standard deviations of the

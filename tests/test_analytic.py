@@ -1,4 +1,4 @@
-"""The analytic latency model (harness/analytic.py) against hand computations and real ns-3.
+"""The analytic latency model (harness/simulate/analytic.py) against hand computations and real ns-3.
 
 On hand-built networks where no two messages share a link, the model equals ns-3 to the
 nanosecond, at 1 Gbit/s (whole-ns packet times) and at 100 Gbit/s (where each packet's time is
@@ -16,13 +16,14 @@ import numpy as np
 import pytest
 
 from harness import pipeline
-from harness.analytic import analytic_latency, message_serialization_ns, tx_time_ns
-from harness.packet_sim import ComputeTimes, run_packet_sim
+from harness.seeding import rng_for
+from harness.network.links import message_serialization_ns, tx_time_ns
+from harness.workload.compute import ComputeTimes
 from harness.placement import STRATEGIES, place
-from harness.routes import Routes, shortest_delay_routes
+from harness.network.routes import Routes, shortest_delay_routes
 from harness.scenario import PACKET_OVERHEAD_BYTES, LinkSpec, load_scenario
-from harness.topology import Topology
-from networks import routes, topology
+from harness.network.topology import Topology
+from networks import analytic_run, packet_run, routes, topology
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "topologies" / "tiny.yaml"
@@ -47,7 +48,7 @@ def both(topo: Topology, rts: Routes, *, gateways, experts, activations, rate_bp
                   gateways=np.array(gateways, dtype=np.int32), experts=experts,
                   activations=np.array(activations, dtype=np.int32), compute=compute,
                   request_starts_ns=np.array(starts_ns, dtype=np.int64), message_bytes=message_bytes)
-    return run_packet_sim(**kwargs, seed=1, stop_ns=stop_ns), analytic_latency(**kwargs)
+    return packet_run(**kwargs, seed=1, stop_ns=stop_ns), analytic_run(**kwargs)
 
 
 def message_ns(rate_bps: float, message_bytes: int, path_delays_ns: list[int]) -> int:
@@ -71,7 +72,7 @@ ONE_HOP_EACH = {(0, 1): 1, (0, 3): 3, (1, 0): 0, (3, 0): 0}
 def test_tx_time_rounds_exactly_as_ns3_datarate():
     import cppyy
 
-    from harness.ns3_runtime import load
+    from harness.cxx.runtime import load
 
     ns3 = load()
     cppyy.include("ns3/data-rate.h")
@@ -202,7 +203,7 @@ def test_stop_time_drops_what_ns3_never_reaches():
     ns, _ = both(topo, rts, gateways=[0], experts=[[2]], activations=np.zeros((1, 4, 1, 1)),
                  rate_bps=1e9, message_bytes=8192, stop_ns=30_000_000)
     compute = ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS)
-    model = analytic_latency(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9), gateways=np.array([0]),
+    model = analytic_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9), gateways=np.array([0]),
                              experts=np.array([[2]]), activations=np.zeros((1, 4, 1, 1), dtype=np.int32),
                              compute=compute, request_starts_ns=np.array([0]), message_bytes=8192,
                              stop_ns=30_000_000)
@@ -256,7 +257,7 @@ def tiny_case(request):
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_tiny_every_token_matches_ns3_within_tolerance(tiny_case, strategy):
     case, scenario, (topo, trace, inputs, compute, starts) = tiny_case
-    placement = place(strategy, inputs, pipeline.rng_for(scenario.seed, f"placement:{strategy}"))
+    placement = place(strategy, inputs, rng_for(scenario.seed, f"placement:{strategy}"))
     shards = placement.shards
     helpers = shards[shards >= 0] if shards is not None else np.array([], dtype=np.int32)
     rts = shortest_delay_routes(topo, np.unique(np.concatenate([placement.components, helpers])))
@@ -264,8 +265,8 @@ def test_tiny_every_token_matches_ns3_within_tolerance(tiny_case, strategy):
                   experts=placement.experts, activations=trace.experts, compute=compute,
                   request_starts_ns=starts, message_bytes=scenario.model.hidden_bytes, shards=shards)
     stop_ns = int(round(scenario.snapshots.horizon_s * 1e9))
-    ns = run_packet_sim(**kwargs, seed=scenario.seed, stop_ns=stop_ns)
-    model = analytic_latency(**kwargs, stop_ns=stop_ns)
+    ns = packet_run(**kwargs, seed=scenario.seed, stop_ns=stop_ns)
+    model = analytic_run(**kwargs, stop_ns=stop_ns)
 
     assert (ns.latency_ns > 0).all() and (model.latency_ns > 0).all(), "every token completes in both"
     if len(starts) > 1:  # the requests really are apart
@@ -300,7 +301,7 @@ def test_tables_whose_hops_do_not_describe_the_next_hops_are_refused():
     rts = routes(topo, [0, 2], [VIA_3_THEN_BACK_VIA_1])
     rts = Routes(rts.destinations, rts.next_hop, np.zeros_like(rts.delay_ns), np.zeros_like(rts.hops))
     with pytest.raises(ValueError, match="do not describe the next-hop table"):
-        analytic_latency(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9), gateways=np.array([0]),
+        analytic_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9), gateways=np.array([0]),
                          experts=np.array([[2]]), activations=np.zeros((1, 1, 1, 1), dtype=np.int32),
                          compute=ComputeTimes(np.array([1]), np.array([[1]]), 1),
                          request_starts_ns=np.array([0]), message_bytes=1000)

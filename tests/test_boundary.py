@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import formats, traces
+from harness import formats
+from harness.formats import results as traces
 from harness.cli import check_run, main
 from harness.errors import HarnessError, ResultsError, ScenarioError
 from harness.scenario import load_scenario

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import ns3_build
+from harness.cxx import build as ns3_build
 from harness.errors import BuildError
 
 REPO = Path(__file__).resolve().parents[1]

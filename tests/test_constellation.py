@@ -1,4 +1,4 @@
-"""Tests for harness.constellation against independent references."""
+"""Tests for harness.constellation.walker against independent references."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sgp4.api import WGS72, Satrec
 from skyfield.api import EarthSatellite, load
 from skyfield.sgp4lib import TEME
 
-from harness.constellation import (
+from harness.constellation.walker import (
     EARTH_RADIUS_KM,
     MU_EARTH_KM3_S2,
     SPEED_OF_LIGHT_M_S,

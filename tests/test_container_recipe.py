@@ -292,7 +292,7 @@ ENV PATH=/opt/venv/bin:/usr/bin:/bin
 RUN --mount=type=secret,id=ca \\
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \\
  && /opt/venv/bin/python -m pip install --no-cache-dir -q  -e '.[test]'
-RUN python -c "from harness.ns3_runtime import load; load()"
+RUN python -c "from harness.cxx.runtime import load; load()"
 CMD ["python", "-m", "harness", "run", "topologies/walker_1584.yaml", "--out", "/results"]
 """
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from harness import pipeline
-from harness.model import compute_times_ns
-from harness.routes import shortest_delay_routes
+from harness.workload.compute import compute_times_ns
+from harness.network.routes import shortest_delay_routes
 from harness.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]

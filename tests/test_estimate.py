@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from harness.errors import ScenarioError
-from harness.estimate import GiB, available_memory_bytes, check_memory, estimate_memory
+from harness.run.estimate import GiB, available_memory_bytes, check_memory, estimate_memory
 from harness.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,11 +15,13 @@ import numpy as np
 import pytest
 
 from harness import pipeline
+from harness.seeding import rng_for
 from harness.errors import ScenarioError
-from harness.packet_sim import COMPONENT_LOST, MESSAGE_LOST, ComputeTimes, run_packet_sim
+from harness.simulate.packet import COMPONENT_LOST, MESSAGE_LOST
+from harness.workload.compute import ComputeTimes
 from harness.scenario import PACKET_OVERHEAD_BYTES, FaultSpec, LinkSpec, load_scenario, scenario_from_dict
-from harness.topology import Topology, failure_snapshots, satellite_failure_times_s, with_failed_satellites
-from networks import routes, topology
+from harness.network.topology import Topology, failure_snapshots, satellite_failure_times_s, with_failed_satellites
+from networks import packet_run, routes, topology
 from test_end_to_end import REPO, TINY, run_cli
 
 GATEWAY_NS, EXPERT_NS, LM_HEAD_NS = 5_000, 7_000, 11_000
@@ -29,7 +31,7 @@ TX_NS = (1000 + PACKET_OVERHEAD_BYTES) * 8  # one 1000-byte message at 1 Gbit/s
 def run(topo: Topology, rts, *, faults: FaultSpec, starts_ns=(0,), fail_ns=None):
     compute = ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS)
     starts = np.array(starts_ns, dtype=np.int64)
-    return run_packet_sim(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9, drop_in_flight=True),
+    return packet_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9, drop_in_flight=True),
                           gateways=np.array([0]), experts=np.array([[1]]),
                           activations=np.zeros((len(starts), 1, 1, 1), dtype=np.int32), compute=compute,
                           request_starts_ns=starts, message_bytes=1000, seed=1, stop_ns=10**9, faults=faults,
@@ -107,8 +109,8 @@ def test_satellite_failures_are_aligned_to_snapshots_and_take_their_links_down()
 
 
 def test_drawn_failures_are_seeded_and_do_not_shift_other_draws():
-    first = satellite_failure_times_s(100, (), 0.01, pipeline.rng_for(1, "satellite-failures"))
-    again = satellite_failure_times_s(100, (), 0.01, pipeline.rng_for(1, "satellite-failures"))
+    first = satellite_failure_times_s(100, (), 0.01, rng_for(1, "satellite-failures"))
+    again = satellite_failure_times_s(100, (), 0.01, rng_for(1, "satellite-failures"))
     np.testing.assert_array_equal(first, again)
     sc = load_scenario(TINY)
     faulty = dataclasses.replace(sc, faults=FaultSpec(satellite_failure_rate_per_s=0.01))

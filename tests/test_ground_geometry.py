@@ -1,4 +1,4 @@
-"""Ground geometry (harness/ground): slant range against the law of cosines, one visibility window
+"""Ground geometry (harness/network/ground): slant range against the law of cosines, one visibility window
 against skyfield's own pass finder, the GSL rules and the Earth conventions."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from harness.constellation import walker_constellation
-from harness.ground import CONVENTIONS, GSL_RULES, gsl_candidates
-from harness.ground.geometry import elevation_rad, satellites_ecef_m, site_positions_m, site_up_vectors, slant_range_m
-from harness.ground.names import GROUND_CONVENTIONS, GSL_RULE_NAMES
+from harness.constellation.walker import walker_constellation
+from harness.network.ground import CONVENTIONS, GSL_RULES, gsl_candidates
+from harness.network.ground.geometry import elevation_rad, satellites_ecef_m, site_positions_m, site_up_vectors, slant_range_m
+from harness.names import GROUND_CONVENTIONS, GSL_RULE_NAMES
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 WGS84_A_M = 6378137.0
@@ -54,7 +54,7 @@ def test_visibility_window_matches_skyfield_find_events():
     interval_s, count = 5.0, 240  # 20 minutes
     shell = _shell(count, interval_s)
     # The same satellite as a TLE for skyfield: satellite 0 of the shell (sgp4init with the shell's elements).
-    from harness.constellation import _sgp4_epoch_days, orbital_period_s
+    from harness.constellation.walker import _sgp4_epoch_days, orbital_period_s
 
     sat = Satrec()
     sat.sgp4init(WGS72, "i", 1, _sgp4_epoch_days(EPOCH), 0, 0, 0, 0.0, 0.0, math.radians(53.0), 0.0,

@@ -1,4 +1,4 @@
-"""Users on the ground (harness/ground/users.py) through the real ns-3: latitude coverage on polar_1056
+"""Users on the ground (harness/network/ground/users.py) through the real ns-3: latitude coverage on polar_1056
 and walker_1584, a request's uplink and downlink against the routes and store-and-forward
 serialisation computed by hand, the shipped city set, and the schema's users rules.
 
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from harness.errors import ScenarioError
-from harness.ground.users import draw_users, ground_segment, user_sites
-from harness.pipeline import build_constellation, build_topology, prepare, rng_for, run_scenario
+from harness.network.ground.users import draw_users, ground_segment, user_sites
+from harness.run.pipeline import build_constellation, build_topology, prepare, rng_for, run_scenario
 from harness.scenario import load_scenario, scenario_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,8 +126,8 @@ def test_uplink_and_downlink_are_the_routes_plus_serialisation_to_the_ns(tmp_pat
     serialisation (sum of its packets' tx + (hops - 1) x the largest), exactly; its first token
     comes down the same way (one packet of token_bytes); the TTFT at the user is the gateway's plus
     both; the GSL share is the two slant ranges over c."""
-    from harness.analytic import message_serialization_ns
-    from harness.constellation import SPEED_OF_LIGHT_M_S
+    from harness.network.links import message_serialization_ns
+    from harness.constellation.walker import SPEED_OF_LIGHT_M_S
 
     users = ("  gsl_rate_bps: 10.0e9\n  locations:\n    - {name: Quito, lat_deg: -0.23, lon_deg: -78.52, weight: 1}\n"
              "    - {name: Nairobi, lat_deg: -1.29, lon_deg: 36.82, weight: 1}\n"
@@ -230,7 +230,7 @@ def test_default_users_keys_leave_tokens_csv_byte_identical(tmp_path):
 def test_nearest_to_user_policy_picks_the_gateway_the_user_reaches_soonest(tmp_path):
     """The registry function on hand-made delays, then tiny.yaml with two replicas: every request is
     on the replica whose layer-0 gateway is the fewest ns away from its user at its arrival."""
-    from harness.traffic.replicas import USER_POLICIES
+    from harness.workload.traffic.replicas import USER_POLICIES
 
     pick = USER_POLICIES["nearest-to-user"]
     assert pick(np.array([[5, 3], [2, 2], [-1, 7], [-1, -1]])).tolist() == [1, 0, 1, 0]
@@ -268,7 +268,7 @@ def test_handover_rehomes_the_ground_link_in_ns3(tmp_path):
     snapshot, alone): each request's serving satellite is the one of its arrival's snapshot, the
     users hand over between requests, and every uplink is the route in force then (its GSL's delay
     updated by the topology updater) plus serialisation, to the ns."""
-    from harness.analytic import message_serialization_ns
+    from harness.network.links import message_serialization_ns
 
     users = "  gsl_rate_bps: 10.0e9\n  locations:\n    - {name: Nairobi, lat_deg: -1.29, lon_deg: 36.82, weight: 1}\n"
     path = _with_users("tiny.yaml", tmp_path, users, extra="ground:\n  min_elevation_deg: 10\n")

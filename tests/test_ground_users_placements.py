@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.analytic import message_serialization_ns
-from harness.pipeline import prepare, run_scenario
+from harness.network.links import message_serialization_ns
+from harness.run.pipeline import prepare, run_scenario
 from harness.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ def test_message_kinds_and_roles_are_distinct():
     """Issue 12's PROMPT / OUTPUT_TOKEN and User role beside issue 10's shard kinds and role, read
     from the compiled module: every kind and role has its own value, and the kinds fit the
     MessageKey's KINDS slots."""
-    from harness import ns3_runtime
+    from harness.cxx import runtime as ns3_runtime
 
     ns3 = ns3_runtime.load()
     header, app = ns3.MoeTokenHeader, ns3.MoeTokenApplication

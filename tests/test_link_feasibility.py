@@ -1,4 +1,4 @@
-"""Tests for the per-snapshot ISL feasibility rules of harness.topology:
+"""Tests for the per-snapshot ISL feasibility rules of harness.network.topology:
 line of sight above the grazing altitude, terminal tracking rate, polar
 cutoff of cross-plane links, and random outages."""
 
@@ -11,13 +11,13 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from harness.constellation import (
+from harness.constellation.walker import (
     EARTH_RADIUS_KM,
     Constellation,
     orbital_period_s,
     walker_constellation,
 )
-from harness.topology import (
+from harness.network.topology import (
     cross_plane_mask,
     geocentric_latitude_rad,
     grazing_altitude_m,

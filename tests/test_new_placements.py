@@ -20,11 +20,14 @@ import numpy as np
 import pytest
 
 from harness import pipeline
+from harness.run.strategy import run_strategy
+from harness.seeding import rng_for
 from harness.errors import PlacementError, ScenarioError
 from harness.placement import load_plan, place, save_plan
 from harness.placement.resources import check_memory, memory_use_bytes
 from harness.scenario import load_scenario, scenario_from_dict
-from harness.strategies import TENSOR_PARALLEL_STRATEGIES
+from harness.names import TENSOR_PARALLEL_STRATEGIES
+from networks import analytic_run, packet_run
 
 REPO = Path(__file__).resolve().parents[1]
 #: Largest relative difference allowed between ns-3's and the model's latency of any token (as
@@ -46,7 +49,7 @@ def _one_request(name: str, survival: float | None = None):
 
 #: Per token, the scenarios run with every link up: a link outage that reroutes a message in flight
 #: shifts ns-3's timeline against the model's by up to the detour (a snapshot effect documented in
-#: harness/analytic.py: 9 ms once in 8 tokens of space-xnet-tp on polar_1056), and the tokens after
+#: harness/simulate/analytic.py: 9 ms once in 8 tokens of space-xnet-tp on polar_1056), and the tokens after
 #: it then meet the snapshots at other instants. With the scenario's outages, the mean agrees
 #: within the same tolerance (:func:`test_with_outages_the_mean_latency_agrees`).
 @pytest.fixture(scope="module", params=list(ONE_REQUEST))
@@ -67,8 +70,8 @@ def test_with_outages_the_mean_latency_agrees(strategy):
     scenario = _one_request("polar_1056")
     assert scenario.links.survival_probability == 0.95
     prep = pipeline.prepare(scenario)
-    placement = place(strategy, prep.inputs, pipeline.rng_for(scenario.seed, f"placement:{strategy}"))
-    trace = pipeline._run_strategy(scenario, prep, placement, None)
+    placement = place(strategy, prep.inputs, rng_for(scenario.seed, f"placement:{strategy}"))
+    trace = run_strategy(scenario, prep, placement, None)
     ns = trace.token_end_ns - trace.token_start_ns
     assert (np.abs(ns - trace.analytic_ns) / ns > TOLERANCE).sum() <= 1, "one in-flight reroute at most"
     assert abs(ns.mean() - trace.analytic_ns.mean()) / ns.mean() <= OUTAGE_MEAN_TOLERANCE
@@ -77,11 +80,11 @@ def test_with_outages_the_mean_latency_agrees(strategy):
 @pytest.mark.parametrize("strategy", NEW)
 def test_one_request_ns3_equals_the_analytic_model_within_tolerance(prepared, strategy):
     name, scenario, prep = prepared
-    placement = place(strategy, prep.inputs, pipeline.rng_for(scenario.seed, f"placement:{strategy}"))
+    placement = place(strategy, prep.inputs, rng_for(scenario.seed, f"placement:{strategy}"))
     if strategy in TENSOR_PARALLEL_STRATEGIES:
         helpers = (placement.shards >= 0).sum(axis=1)
         assert helpers.sum() > 0, "the tensor-parallel placement splits no layer: the test would prove nothing"
-    trace = pipeline._run_strategy(scenario, prep, placement, None)
+    trace = run_strategy(scenario, prep, placement, None)
     ns = trace.token_end_ns - trace.token_start_ns
     assert (trace.token_end_ns >= 0).all() and (trace.analytic_ns > 0).all(), "every token completes in both"
     relative = np.abs(ns - trace.analytic_ns) / ns
@@ -186,8 +189,7 @@ def test_tensor_parallel_strategies_with_faults_are_one_schema_error():
 
 def _both(topo, rts, *, gateways, experts, activations, rate_bps, shards=None, message_bytes=8192):
     """(ns-3 result, analytic result) of the same inputs (as tests/test_analytic.py's ``both``)."""
-    from harness.analytic import analytic_latency
-    from harness.packet_sim import ComputeTimes, run_packet_sim
+    from harness.workload.compute import ComputeTimes
     from harness.scenario import LinkSpec
 
     experts = np.array(experts, dtype=np.int32)
@@ -198,7 +200,7 @@ def _both(topo, rts, *, gateways, experts, activations, rate_bps, shards=None, m
                   activations=np.array(activations, dtype=np.int32), compute=compute,
                   request_starts_ns=np.array([0], dtype=np.int64), message_bytes=message_bytes,
                   shards=None if shards is None else np.array(shards, dtype=np.int32))
-    return run_packet_sim(**kwargs, seed=1, stop_ns=10**10), analytic_latency(**kwargs)
+    return packet_run(**kwargs, seed=1, stop_ns=10**10), analytic_run(**kwargs)
 
 
 def _message_ns(rate_bps: float, delay_ns: int, message_bytes: int = 8192) -> int:
@@ -251,7 +253,7 @@ def test_experts_sharing_a_satellite_compute_one_after_the_other_as_in_ns3():
     rts = routes(topo, [0, 1], [{(0, 1): 1, (1, 0): 0}])
     ns, model = _both(topo, rts, gateways=[0], experts=[[1, 1]], activations=[[[[0, 1]], [[1, 0]]]],
                       rate_bps=100e9)
-    from harness.analytic import message_serialization_ns
+    from harness.network.links import message_serialization_ns
     from harness.scenario import LinkSpec
 
     hop = message_serialization_ns(LinkSpec(rate_bps=100e9), 8192, 1) + 1_000_000
@@ -265,7 +267,7 @@ def test_experts_sharing_a_satellite_compute_one_after_the_other_as_in_ns3():
 def test_a_saved_tensor_parallel_plan_runs_and_its_results_read_back_with_the_shards(tmp_path):
     """harness place -> run --plan -> analyze: placements.json lists the shards, the reader takes
     them, and the placement map (which marks them) is drawn again."""
-    from harness.traces import read_results
+    from harness.formats.results import read_results
 
     plan, out = tmp_path / "plan.json", tmp_path / "out"
     tiny = str(REPO / "topologies" / "tiny.yaml")
@@ -282,8 +284,7 @@ def test_a_saved_tensor_parallel_plan_runs_and_its_results_read_back_with_the_sh
 
 
 def test_a_token_goes_to_the_copy_nearest_in_the_snapshot_in_force_as_in_ns3():
-    from harness.analytic import analytic_latency
-    from harness.packet_sim import ComputeTimes, run_packet_sim
+    from harness.workload.compute import ComputeTimes
     from harness.placement.replicas import replica_choice
     from harness.scenario import LinkSpec
     from networks import routes, topology
@@ -301,7 +302,7 @@ def test_a_token_goes_to_the_copy_nearest_in_the_snapshot_in_force_as_in_ns3():
                   experts=experts, activations=np.zeros((2, 2, 1, 1), dtype=np.int32), compute=compute,
                   request_starts_ns=np.array([0, 1_000_000_000]), message_bytes=8192, replicas=copies,
                   replica_choice=choice)
-    ns, model = run_packet_sim(**kwargs, seed=1, stop_ns=3 * 10**9), analytic_latency(**kwargs)
+    ns, model = packet_run(**kwargs, seed=1, stop_ns=3 * 10**9), analytic_run(**kwargs)
     token = 5_000 + 2 * _message_ns(1e9, 1_000_000) + 7_000 + 11_000  # 1 ms each way: the near copy
     assert model.latency_ns.tolist() == [[token, token], [token, token]]
     for name in ("token_start_ns", "token_end_ns", "combine_ns"):
@@ -334,8 +335,8 @@ def test_a_shared_expert_is_split_over_the_shards_in_memory_as_in_compute():
     """qwen1.5-moe-a2.7b has a shared expert (shared_ffn_size 5632) in the gateway's work; a
     tensor-parallel layer splits that work evenly over its 1 + H shards (packet_sim.shard_compute_ns),
     so each shard holds the same share of the shared expert's weights, the gateway no more."""
-    from harness.model import compute_times_ns, gateway_flops
-    from harness.packet_sim import shard_compute_ns
+    from harness.workload.compute import compute_times_ns, gateway_flops
+    from harness.workload.compute import shard_compute_ns
     from harness.placement.types import Placement
 
     scenario = scenario_from_dict({"name": "q", "constellation": {"kind": "walker-delta", "planes": 20,
@@ -384,7 +385,7 @@ def test_message_pairs_are_the_shard_inputs_the_engine_sends():
 def test_attention_is_split_by_heads():
     """A shard computes ceil(heads / m) of a layer's heads: gateway_ns / m to the bit when m divides
     the heads, the largest shard's share otherwise; no layer is split over more satellites than heads."""
-    from harness.packet_sim import shard_compute_ns
+    from harness.workload.compute import shard_compute_ns
 
     gateway_ns = np.array([18_446_997] * 4)
     np.testing.assert_array_equal(shard_compute_ns(gateway_ns, np.array([0, 1, 3, 7]), 32),
@@ -422,8 +423,8 @@ def test_shard_ids_below_minus_one_and_dense_routes_missing_a_helper_or_copy_are
     """packet_sim's input checks agree with Placement._validate_shards (ids >= -1), and dense
     Routes must cover every helper shard and expert copy as a destination (run_packet_sim and
     analytic_latency both call check_destinations)."""
-    from harness.packet_sim import _check_shards, check_destinations
-    from harness.routes import Routes
+    from harness.simulate.packet import _check_shards, check_destinations
+    from harness.network.routes import Routes
 
     with pytest.raises(ValueError, match="satellite ids first, then -1"):
         _check_shards(np.array([[3, -2]]), np.array([0]), 10)

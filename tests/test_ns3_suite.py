@@ -1,6 +1,6 @@
 """The module's own ns-3 TestSuite (ns3_modules/space-xnet/test), run by ns-3's TestRunner."""
 
-from harness.ns3_runtime import run_cxx_test_suite
+from harness.cxx.runtime import run_cxx_test_suite
 
 
 def test_space_xnet_ns3_test_suite_passes():

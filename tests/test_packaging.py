@@ -71,7 +71,7 @@ def test_wheel_from_the_sdist_installs_in_a_fresh_venv_and_runs_outside_the_chec
     elsewhere.mkdir()
     shutil.copy(TINY, elsewhere / "tiny.yaml")
     where = run([venv / "bin" / "python", "-c",
-                 "import harness, harness.ns3_build as b; print(harness.__file__); print(b.source_root())"],
+                 "import harness, harness.cxx.build as b; print(harness.__file__); print(b.source_root())"],
                 cwd=elsewhere, env=env).stdout.split()
     site = (venv / "lib").resolve()
     assert all(Path(p).resolve().is_relative_to(site) for p in where), where

@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.analytic import tx_time_ns
-from harness.packet_sim import ComputeTimes, run_packet_sim
-from harness.routes import Routes
+from harness.network.links import tx_time_ns
+from harness.workload.compute import ComputeTimes
+from harness.network.routes import Routes
 from harness.scenario import PACKET_OVERHEAD_BYTES, LinkSpec
-from harness.topology import Topology
-from networks import routes, topology
+from harness.network.topology import Topology
+from networks import packet_run, routes, topology
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 GATEWAY_NS, EXPERT_NS, LM_HEAD_NS = 5_000, 7_000, 11_000
@@ -31,7 +31,7 @@ def run(topo: Topology, rts: Routes, *, gateway: int, expert: int, message_bytes
         starts_ns=(0,), stop_ns: int = 10**10, drop_in_flight: bool = False):
     compute = ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS)
     starts = np.array(starts_ns, dtype=np.int64)
-    return run_packet_sim(topology=topo, routes=rts, links=LinkSpec(rate_bps=rate_bps, mtu_bytes=1500,
+    return packet_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=rate_bps, mtu_bytes=1500,
                                                                   drop_in_flight=drop_in_flight),
                           gateways=np.array([gateway]), experts=np.array([[expert]]),
                           activations=np.zeros((len(starts), 1, 1, 1), dtype=np.int32), compute=compute,
@@ -71,7 +71,7 @@ def test_lone_message_over_one_link_is_size_over_rate_plus_distance_over_c(messa
 
 def test_lone_message_at_100_gbps_is_exact_with_ns3s_per_packet_rounding():
     # At 100 Gbit/s a 1502-byte packet takes 120.16 ns: ns-3 rounds each packet's transmission time
-    # to the nearest ns (harness.analytic.tx_time_ns), so the message takes the sum of those.
+    # to the nearest ns (harness.simulate.analytic.tx_time_ns), so the message takes the sum of those.
     delay_ns = 4_530_000
     topo = topology(2, [(0, 1)], [[delay_ns]])
     rts = routes(topo, [0, 1], [{(0, 1): 1, (1, 0): 0}])
@@ -184,7 +184,7 @@ def test_a_link_that_is_up_again_delivers():
 def test_paths_up_to_255_hops_arrive_longer_ones_are_counted_as_ttl_drops(hops, completes):
     """A large shell has paths longer than IPv4's usual 64 hops (an 80 x 80 Walker delta: up to 72);
     packets may cross up to 255 links, and a longer path is a counted drop, never a silent one."""
-    from harness.routes import PathQuery
+    from harness.network.routes import PathQuery
 
     delay_ns = 1_000_000
     topo = topology(hops + 1, [(i, i + 1) for i in range(hops)], [[delay_ns] * hops])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ResultsError
-from harness.paper import PAPER_MEAN_S, compare_sweep, paper_csv
+from harness.analysis.paper_comparison import PAPER_MEAN_S, compare_sweep, paper_csv
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""The on-demand routes (harness.routes.PathQuery and the ForwardingTable's lazy trees in C++)
+"""The on-demand routes (harness.network.routes.PathQuery and the ForwardingTable's lazy trees in C++)
 against the dense engines: the same delays, hop counts and, tie for tie, the same next hops."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from harness.constellation import walker_constellation
-from harness.ns3_runtime import load
-from harness.routes import PathQuery, shortest_delay_routes, unreachable_pairs
-from harness.topology import Topology, isl_topology, plus_grid_edges
+from harness.constellation.walker import walker_constellation
+from harness.cxx.runtime import load
+from harness.network.routes import PathQuery, shortest_delay_routes, unreachable_pairs
+from harness.network.topology import Topology, isl_topology, plus_grid_edges
+from networks import analytic_run, packet_run
 
 
 def constellation_with_outages(survival: float = 0.8, seed: int = 3) -> Topology:
@@ -129,8 +130,7 @@ def test_on_demand_routes_give_the_dense_tables_traces(name, snapshots, strategi
     from dataclasses import replace
 
     from harness import pipeline
-    from harness.analytic import analytic_latency
-    from harness.packet_sim import run_packet_sim
+    from harness.seeding import rng_for
     from harness.placement import place
 
     scenario = _scenario(name)
@@ -138,17 +138,17 @@ def test_on_demand_routes_give_the_dense_tables_traces(name, snapshots, strategi
         scenario = replace(scenario, snapshots=replace(scenario.snapshots, count=snapshots))
     prep = pipeline.prepare(scenario)
     for strategy in strategies or scenario.strategies:
-        placement = place(strategy, prep.inputs, pipeline.rng_for(scenario.seed, f"placement:{strategy}"))
+        placement = place(strategy, prep.inputs, rng_for(scenario.seed, f"placement:{strategy}"))
         dense = shortest_delay_routes(prep.topology, np.sort(placement.components))
         np.testing.assert_array_equal(unreachable_pairs(prep.paths, placement.message_pairs()),
                                       unreachable_pairs(dense, placement.message_pairs()))
         common = dict(topology=prep.topology, links=scenario.links, gateways=placement.gateways,
                       experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
                       request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
-        lazy_model, dense_model = (analytic_latency(**common, routes=r) for r in (prep.paths, dense))
+        lazy_model, dense_model = (analytic_run(**common, routes=r) for r in (prep.paths, dense))
         for field in ("token_start_ns", "token_end_ns", "combine_ns", "propagation_ns", "serialization_ns"):
             np.testing.assert_array_equal(getattr(lazy_model, field), getattr(dense_model, field))
-        lazy, by_table = (run_packet_sim(**common, routes=r, seed=scenario.seed, stop_ns=prep.stop_ns)
+        lazy, by_table = (packet_run(**common, routes=r, seed=scenario.seed, stop_ns=prep.stop_ns)
                           for r in (prep.paths, dense))
         assert (lazy.token_end_ns >= 0).all(), f"{strategy}: every token should complete"
         for field in ("token_start_ns", "token_end_ns", "combine_ns"):

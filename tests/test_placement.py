@@ -1,6 +1,6 @@
 """Placement strategies (harness/placement/): optimality, definitions, ring subnets, plan files.
 
-Distances here are computed independently with networkx's Dijkstra, not with harness.routes.
+Distances here are computed independently with networkx's Dijkstra, not with harness.network.routes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from harness import pipeline
-from harness.constellation import walker_constellation
+from harness.seeding import rng_for
+from harness.constellation.walker import walker_constellation
 from harness.errors import PlacementError
 from harness.placement import (
     CENTRE_SNAPSHOTS,
@@ -33,9 +34,9 @@ from harness.placement import (
     save_plan,
     subnet_centres,
 )
-from harness.routes import path_delays_ns
+from harness.network.routes import path_delays_ns
 from harness.scenario import load_scenario
-from harness.topology import Topology, isl_topology, plus_grid_edges
+from harness.network.topology import Topology, isl_topology, plus_grid_edges
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "topologies" / "tiny.yaml"
@@ -167,7 +168,7 @@ def tiny():
 def test_every_strategy_keeps_one_component_per_satellite_and_its_definition(tiny, strategy):
     inp = tiny
     n, layers = inp.topology.num_nodes, inp.layers
-    placement = place(strategy, inp, pipeline.rng_for(7, f"placement:{strategy}"))
+    placement = place(strategy, inp, rng_for(7, f"placement:{strategy}"))
     placement.validate_for(n, layers, inp.experts)
     used = placement.components
     assert len(used) == layers * (1 + inp.experts)
@@ -361,13 +362,13 @@ def test_save_plan_to_a_missing_folder_is_a_placement_error(tiny, tmp_path):
 
 
 def test_the_strategy_registry_and_the_implementations_agree():
-    from harness.strategies import STRATEGY_NAMES
+    from harness.names import STRATEGY_NAMES
 
     assert tuple(STRATEGIES) == STRATEGY_NAMES
 
 
 def test_the_schema_does_not_import_the_placement_code():
-    code = "import sys, harness.scenario, harness.reference; print('harness.placement' in sys.modules)"
+    code = "import sys, harness.scenario, harness.scenario.reference; print('harness.placement' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.strip() == "False"

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from harness.reference import scenario_reference_markdown
+from harness.scenario.reference import scenario_reference_markdown
 from harness.scenario import Scenario
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Tests for harness.routes against networkx's Dijkstra."""
+"""Tests for harness.network.routes against networkx's Dijkstra."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from harness.constellation import SPEED_OF_LIGHT_M_S, walker_constellation
-from harness.routes import Routes, path_delays_ns, path_nodes, shortest_delay_routes
-from harness.topology import Topology, isl_topology, plus_grid_edges
+from harness.constellation.walker import SPEED_OF_LIGHT_M_S, walker_constellation
+from harness.network.routes import Routes, path_delays_ns, path_nodes, shortest_delay_routes
+from harness.network.topology import Topology, isl_topology, plus_grid_edges
 
 EPOCH_UTC = datetime(2024, 3, 5, 7, 8, 9, tzinfo=timezone.utc)
 
@@ -243,8 +243,8 @@ def test_native_engine_agrees_with_scipy_on_delays_hops_and_gives_valid_next_hop
     """The C++ engine against scipy's csgraph on a real constellation with outages."""
     from datetime import datetime, timezone
 
-    from harness.constellation import walker_constellation
-    from harness.topology import Topology, isl_topology, plus_grid_edges
+    from harness.constellation.walker import walker_constellation
+    from harness.network.topology import Topology, isl_topology, plus_grid_edges
 
     constellation = walker_constellation(
         kind="walker-delta", planes=12, sats_per_plane=10, phasing=5, altitude_km=550.0,
@@ -280,8 +280,8 @@ def test_native_engine_agrees_with_scipy_on_delays_hops_and_gives_valid_next_hop
 def test_path_delays_engines_agree():
     from datetime import datetime, timezone
 
-    from harness.constellation import walker_constellation
-    from harness.topology import isl_topology, plus_grid_edges
+    from harness.constellation.walker import walker_constellation
+    from harness.network.topology import isl_topology, plus_grid_edges
 
     constellation = walker_constellation(
         kind="walker-star", planes=6, sats_per_plane=8, phasing=1, altitude_km=550.0,
@@ -304,7 +304,7 @@ def test_a_cut_off_destination_is_reported_with_when():
     up[1, [2, 3]] = False
     topology = Topology(num_nodes=4, edges=edges, times_s=np.array([0.0, 1.0, 2.0]),
                         length_m=delays * 0.3, delay_ns=delays, up=up)
-    from harness.routes import unreachable_pairs
+    from harness.network.routes import unreachable_pairs
 
     routes = shortest_delay_routes(topology, np.array([0, 3]))
     cut = unreachable_pairs(routes, np.array([[0, 3], [3, 0], [1, 0]]))

@@ -10,11 +10,11 @@ import pytest
 import scipy.sparse
 from scipy.sparse.csgraph import dijkstra
 
-from harness.analytic import analytic_latency, tx_time_ns
-from harness.packet_sim import ComputeTimes, run_packet_sim
-from harness.routes import METRICS, PathQuery
+from harness.network.links import tx_time_ns
+from harness.workload.compute import ComputeTimes
+from harness.network.routes import METRICS, PathQuery
 from harness.scenario import LinkSpec, RoutingSpec, scenario_from_dict
-from networks import topology
+from networks import analytic_run, packet_run, topology
 from test_path_query import constellation_with_outages
 
 GATEWAY_NS, EXPERT_NS, LM_HEAD_NS = 5_000, 7_000, 11_000
@@ -27,8 +27,8 @@ def one_token(topo, paths, links: LinkSpec, gateway: int, expert: int, message_b
                   experts=np.array([[expert]]), activations=np.zeros((1, 1, 1, 1), dtype=np.int32),
                   compute=ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS),
                   request_starts_ns=np.array([0]), message_bytes=message_bytes)
-    sim = run_packet_sim(**common, seed=1, stop_ns=10**10)
-    model = analytic_latency(**common)
+    sim = packet_run(**common, seed=1, stop_ns=10**10)
+    model = analytic_run(**common)
     return (int(sim.combine_ns[0, 0, 0] - sim.token_start_ns[0, 0]),
             int(model.combine_ns[0, 0, 0] - model.token_start_ns[0, 0]))
 
@@ -115,8 +115,8 @@ def held_token(topo, no_route: str, message_bytes: int = 1000):
                   experts=np.array([[topo.num_nodes - 1]]), activations=np.zeros((1, 1, 1, 1), dtype=np.int32),
                   compute=ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS),
                   request_starts_ns=np.array([0]), message_bytes=message_bytes)
-    return (run_packet_sim(**common, seed=1, stop_ns=10**10, no_route=no_route),
-            analytic_latency(**common, no_route=no_route))
+    return (packet_run(**common, seed=1, stop_ns=10**10, no_route=no_route),
+            analytic_run(**common, no_route=no_route))
 
 
 def test_wait_holds_a_packet_at_its_source_until_the_snapshot_that_restores_its_route():
@@ -155,7 +155,7 @@ def test_wait_end_to_end_completes_where_drop_stalls_and_reports_the_wait(tmp_pa
     'wait' every token does, and tokens.csv carries the analytic route_wait_ns."""
     from harness import pipeline
     from harness.scenario import load_scenario
-    from harness.traces import read_results
+    from harness.formats.results import read_results
 
     base = load_scenario("topologies/tiny.yaml")
     base = replace(base, snapshots=replace(base.snapshots, interval_s=0.5, count=120))
@@ -186,8 +186,8 @@ def model_token(topo, gateways, experts, activations, *, combine="next-gateway",
                   compute=ComputeTimes(np.full(layers, GATEWAY_NS), np.full((layers, num_experts), EXPERT_NS),
                                        LM_HEAD_NS),
                   request_starts_ns=np.array([0]), message_bytes=4000)
-    sim = run_packet_sim(**common, seed=1, stop_ns=10**10, combine=combine, dispatch=dispatch, faults=faults)
-    model = analytic_latency(**common, combine=combine, dispatch=dispatch)
+    sim = packet_run(**common, seed=1, stop_ns=10**10, combine=combine, dispatch=dispatch, faults=faults)
+    model = analytic_run(**common, combine=combine, dispatch=dispatch)
     return int(sim.latency_ns[0, 0]), int(model.latency_ns[0, 0]), sim
 
 
@@ -296,5 +296,5 @@ def test_wait_with_dense_tables_releases_at_the_restoring_step_not_one_later():
                   request_starts_ns=np.array([0]), message_bytes=1000)
     tx = tx_time_ns(1000 + 46, int(1e9))
     for rts in (tables, PathQuery(topo)):
-        sim = run_packet_sim(**common, routes=rts, seed=1, stop_ns=10**10, no_route="wait")
+        sim = packet_run(**common, routes=rts, seed=1, stop_ns=10**10, no_route="wait")
         assert sim.combine_ns[0, 0, 0] == 1_000_000_000 + 2 * (tx + 3 * MS) + EXPERT_NS

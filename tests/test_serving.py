@@ -1,4 +1,4 @@
-"""Serving (harness/traffic/): prefill, model replicas and requests.csv through the real ns-3, against
+"""Serving (harness/workload/traffic/): prefill, model replicas and requests.csv through the real ns-3, against
 hand computations; the traffic registries; the schema's serving rules; the regression guard."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from harness.errors import ScenarioError
-from harness.packet_sim import ComputeTimes, run_packet_sim
+from harness.workload.compute import ComputeTimes
 from harness.scenario import LinkSpec, LengthSpec, load_scenario, scenario_from_dict
-from harness.traffic import bottleneck_work_ns
-from harness.traffic.lengths import LENGTHS
-from harness.traffic.prefill import prefill_counts
-from harness.traffic.replicas import POLICIES
-from harness.traffic.report import request_table, satellite_busy_ns
-from networks import routes, topology
+from harness.workload.traffic import bottleneck_work_ns
+from harness.workload.traffic.lengths import LENGTHS
+from harness.workload.traffic.prefill import prefill_counts
+from harness.workload.traffic.replicas import POLICIES
+from harness.analysis.serving import request_table, satellite_busy_ns
+from networks import packet_run, routes, topology
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "serving_regression"
@@ -56,7 +56,7 @@ def test_two_replicas_pipeline_ideally_ttft_and_tpot_to_the_nanosecond():
     gateways = np.array([[0], [3]], dtype=np.int32)
     experts = np.array([[[1, 2]], [[4, 5]]], dtype=np.int32)
     arrival = np.array([0, 0], dtype=np.int64)
-    result = run_packet_sim(topology=topo, routes=rts, links=LinkSpec(rate_bps=RATE_BPS, mtu_bytes=1500),
+    result = packet_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=RATE_BPS, mtu_bytes=1500),
                             gateways=gateways[0], experts=experts[0], activations=activations,
                             compute=ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS, EXPERT_NS]]),
                                                  LM_HEAD_NS),
@@ -104,7 +104,7 @@ def test_one_replica_pipelines_two_requests_behind_its_gateway():
     rts = routes(topo, [0, 1], [{(0, 1): 1, (1, 0): 0}])
     one = GATEWAY_NS + 2 * (tx_ns(MESSAGE_BYTES) + 1_000_000) + EXPERT_NS + LM_HEAD_NS
     arrival = np.array([0, 100_000], dtype=np.int64)  # the second arrives while the first is in flight
-    result = run_packet_sim(topology=topo, routes=rts, links=LinkSpec(rate_bps=RATE_BPS),
+    result = packet_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=RATE_BPS),
                             gateways=np.array([0]), experts=np.array([[1]]),
                             activations=np.zeros((2, 2, 1, 1), dtype=np.int32),
                             compute=ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS),
@@ -192,7 +192,7 @@ def test_gateway_batching_under_the_roofline_to_the_nanosecond(max_batch):
     topo = topology(2, [(0, 1)], [[1_000_000]])
     rts = routes(topo, [0, 1], [{(0, 1): 1, (1, 0): 0}])
     memory = ComputeTimes(np.array([20_000]), np.array([[0]]), 30_000)
-    result = run_packet_sim(topology=topo, routes=rts, links=LinkSpec(rate_bps=RATE_BPS),
+    result = packet_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=RATE_BPS),
                             gateways=np.array([0]), experts=np.array([[1]]),
                             activations=np.zeros((3, 1, 1, 1), dtype=np.int32),
                             compute=ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS),
@@ -275,7 +275,7 @@ def test_prefill_with_own_gateway_combine_and_retransmission_completes(tmp_path)
 
 
 def test_poisson_arrivals_are_seeded_and_have_the_rate():
-    from harness.traffic.arrivals import ARRIVALS
+    from harness.workload.traffic.arrivals import ARRIVALS
 
     sc = scenario_from_dict({**BASE, "traffic": {"requests": 20_000},
                              "serving": {"arrivals": "poisson", "rate_per_s": 50.0}})
@@ -319,7 +319,7 @@ def test_prefill_counts_sum_to_prompt_times_top_k():
 def test_sweep_table_gets_serving_columns(tmp_path):
     import json
 
-    from harness.sweep import SERVING_COLUMNS, collect, load_sweep
+    from harness.run.sweep import SERVING_COLUMNS, collect, load_sweep
 
     sweep_file = tmp_path / "s.yaml"
     sweep_file.write_text(f"name: s\nbase: {REPO / 'topologies' / 'tiny.yaml'}\ngrid:\n  serving.rate_per_s: [1.0]\n"

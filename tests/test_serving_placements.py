@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from harness.errors import PlacementError, ScenarioError
-from harness.pipeline import place_replicas, placement_satellites, prepare
+from harness.run.pipeline import place_replicas, placement_satellites, prepare
 from harness.scenario import load_scenario, scenario_from_dict
-from harness.strategies import REPLICA_STRATEGIES, TENSOR_PARALLEL_STRATEGIES
+from harness.names import REPLICA_STRATEGIES, TENSOR_PARALLEL_STRATEGIES
 
 REPO = Path(__file__).resolve().parents[1]
 NEW_STRATEGIES = ("compact",) + TENSOR_PARALLEL_STRATEGIES + REPLICA_STRATEGIES

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ScenarioError
-from harness.sweep import load_sweep
+from harness.run.sweep import load_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 

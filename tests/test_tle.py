@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from sgp4.api import WGS72, Satrec
 
-from harness.constellation_tle import grid_edges, infer_grid, shell_tles, tle_epoch_utc
+from harness.constellation.tle import grid_edges, infer_grid, shell_tles, tle_epoch_utc
 from harness.errors import ScenarioError
 from harness.formats.tle import export_tle, read_tle_file, write_tle_file
-from harness.pipeline import build_constellation, build_topology
+from harness.run.pipeline import build_constellation, build_topology
 from harness.scenario import load_scenario, scenario_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,9 +26,9 @@ TLE_ROUNDING_M = 1e-3
 
 def walker_tles(planes: int, per_plane: int, phasing: int, altitude_km: float, inclination_deg: float,
                 spread_deg: float = 360.0, raan_offset_deg: float = 0.0):
-    """The TLEs of the Walker shell harness.constellation builds (same elements), plane-major;
+    """The TLEs of the Walker shell harness.constellation.walker builds (same elements), plane-major;
     ``spread_deg`` 360 for a delta, 180 for a star; ``raan_offset_deg`` turns every plane's node."""
-    from harness.constellation import _sgp4_epoch_days, orbital_period_s
+    from harness.constellation.walker import _sgp4_epoch_days, orbital_period_s
 
     total = planes * per_plane
     mean_motion = 2 * math.pi / (orbital_period_s(altitude_km) / 60)
@@ -83,7 +83,7 @@ def test_synthetic_tle_equals_the_walker_shell(tmp_path, tiny_tle):
 ])
 def test_chained_numbering_gives_the_walker_grid_for_any_phasing(tmp_path, kind, planes, per_plane, phasing,
                                                                  inclination):
-    from harness.topology import WALKER_KINDS, plus_grid_edges
+    from harness.network.topology import WALKER_KINDS, plus_grid_edges
 
     write_tle_file(tmp_path / "w.tle", walker_tles(planes, per_plane, phasing, 550.0, inclination, WALKER_KINDS[kind]))
     tles = read_tle_file(tmp_path / "w.tle")
@@ -118,7 +118,7 @@ def test_irregular_file_links_by_argument_of_latitude(tmp_path):
     gave 13,858 km links through the Earth). The satellites facing the gap, slots 1 to 3 of plane 0,
     are the ones without a cross-plane neighbour; no cross-plane link is longer than the full grid's
     longest."""
-    from harness.constellation_tle import tle_constellation
+    from harness.constellation.tle import tle_constellation
 
     records = walker_tles(6, 8, 1, 550.0, 53.0)
     kept = np.array([k for k in range(48) if k not in (9, 10, 11)])
@@ -342,7 +342,7 @@ def test_a_run_parses_the_tle_file_once(tmp_path, tiny_tle, monkeypatch):
 def test_paths_csv_leaves_nothing_on_failure(tmp_path):
     """write_paths_csv writes through a .part file; a failure mid-write removes it and leaves no CSV."""
     from harness.formats.ground_paths import read_paths_csv, write_paths_csv
-    from harness.ground.paths import PairPaths
+    from harness.network.ground.paths import PairPaths
 
     good = PairPaths("A", "B", np.array([0, 100]), np.array([1.5, np.nan]), np.array([2, -1]),
                      np.array([[3, -1], [-1, -1]], np.int32))

@@ -1,4 +1,4 @@
-"""Tests for harness.topology: +Grid links, link lengths and delays.
+"""Tests for harness.network.topology: +Grid links, link lengths and delays.
 
 The feasibility rules and outages are tested in test_link_feasibility.py.
 """
@@ -11,13 +11,13 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from harness.constellation import (
+from harness.constellation.walker import (
     EARTH_RADIUS_KM,
     SPEED_OF_LIGHT_M_S,
     orbital_period_s,
     walker_constellation,
 )
-from harness.topology import (
+from harness.network.topology import (
     Topology,
     isl_topology,
     line_of_sight_max_length_m,

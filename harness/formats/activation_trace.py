@@ -5,8 +5,8 @@
 * ``.csv``: the header ``request,token,layer,slot,expert`` then one line per activation, in any
   order; blank lines are ignored.  ``slot`` is the choice rank (0 = first choice).
 
-:func:`read_trace` checks a file against the scenario's shape (see harness/activations.py,
-:func:`~harness.activations.load_trace`); every problem is a TraceError of one line
+:func:`read_trace` checks a file against the scenario's shape (see harness/workload/activations.py,
+:func:`~harness.workload.activations.load_trace`); every problem is a TraceError of one line
 ``"<path>: <problem>; <fix>"``. :func:`write_trace` writes either form.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import TraceError
-from .files import MAX_DATA_BYTES, read_text_file
+from harness.errors import TraceError
+from harness.formats.files import MAX_DATA_BYTES, read_text_file
 
 # The header line of a CSV trace; its columns, in this order.
 _CSV_HEADER = "request,token,layer,slot,expert"

@@ -1,4 +1,4 @@
-"""The shipped city sets (``users.cities``): ``harness/ground/data/<set>_cities.csv``.
+"""The shipped city sets (``users.cities``): ``harness/network/ground/data/<set>_cities.csv``.
 
 Header ``name,country,region,lat_deg,lon_deg,population`` then one city per line (see the data
 folder's SOURCE.md for where the rows come from and under which licence).
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import HarnessError
-from ..ground.sites import UserSite
-from .files import read_text_file, show
+from harness.errors import HarnessError
+from harness.sites import UserSite
+from harness.formats.files import read_text_file, show
 
 CITIES_HEADER = ("name", "country", "region", "lat_deg", "lon_deg", "population")
-DATA_DIR = Path(__file__).resolve().parent.parent / "ground" / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "network" / "ground" / "data"
 
 
 def city_set_path(name: str) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import HarnessError
+from harness.errors import HarnessError
 
 #: Largest file each reader accepts: a scenario, sweep or plan is small; a trace or a results CSV
 #: may be large, but past this it is not a file the harness wrote.

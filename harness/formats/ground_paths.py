@@ -19,7 +19,7 @@ COLUMNS = ("time_ns", "src", "dst", "reachable", "rtt_ns", "hops", "path")
 
 
 def write_paths_csv(path: Path, results) -> None:
-    """Write :class:`harness.ground.paths.PairPaths` results, pair after pair, through a temporary
+    """Write :class:`harness.network.ground.paths.PairPaths` results, pair after pair, through a temporary
     file renamed at the end (nothing half-written on failure)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")

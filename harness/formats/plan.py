@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..errors import PlacementError
+from harness.errors import PlacementError
 
 #: The plan file's format name and the version this module writes and reads.
 PLAN_FORMAT = "space-xnet-placement"

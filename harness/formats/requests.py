@@ -12,7 +12,7 @@
   arrival_ns``; status ``completed`` or ``unfinished`` (not every token ended by the horizon).
   With users on the ground (a ``users`` section) the times are the user's (``first_token_ns`` and
   ``end_ns`` when tokens 0 and last reached the user), the columns ``site, region, serving_sat,
-  uplink_ns, downlink_ns, gsl_ns`` follow ``e2e_ns`` (harness/traffic/report.py ``user_columns``),
+  uplink_ns, downlink_ns, gsl_ns`` follow ``e2e_ns`` (harness/analysis/serving.py ``user_columns``),
   and status may be ``coverage-gap`` (the request arrived while its site had no satellite above
   the minimum elevation: it was not routed).
 - ``coverage_gaps.csv`` (results directory, runs with users): ``site, start_s, end_s`` per stretch of
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ResultsError, ScenarioError
-from .files import MAX_DATA_BYTES, read_text_file, show
+from harness.errors import ResultsError, ScenarioError
+from harness.formats.files import MAX_DATA_BYTES, read_text_file, show
 
 ARRIVALS_HEADER = ("time_s", "prompt_tokens")
 REQUEST_COLUMNS = ("request", "replica", "arrival_ns", "prompt_tokens", "output_tokens", "first_token_ns",
@@ -163,7 +163,7 @@ USER_SITES_HEADER = "site,region,lat_deg,lon_deg,weight"
 
 
 def user_sites_csv(sites) -> str:
-    """user_sites.csv from :class:`~harness.ground.sites.UserSite` records."""
+    """user_sites.csv from :class:`~harness.sites.UserSite` records."""
     return USER_SITES_HEADER + "\n" + "".join(f"{s.name},{s.region},{s.lat_deg!r},{s.lon_deg!r},{s.weight!r}\n"
                                               for s in sites)
 

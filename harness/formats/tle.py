@@ -31,8 +31,8 @@ import numpy as np
 from sgp4.api import WGS72, Satrec
 from sgp4.exporter import export_tle  # noqa: F401  (re-exported: the writer's companion)
 
-from ..errors import ScenarioError
-from .files import MAX_DATA_BYTES, read_text_file
+from harness.errors import ScenarioError
+from harness.formats.files import MAX_DATA_BYTES, read_text_file
 
 __all__ = ["TleRecord", "export_tle", "read_isl_file", "read_slots_file", "read_tle_file", "write_tle_file"]
 

@@ -2,7 +2,7 @@
 
 A strategy is a function ``(PlacementInput, numpy Generator) -> Placement`` registered by name in
 :data:`STRATEGIES`; the scenario's ``strategies`` list picks from these names, and a new strategy
-joins by adding one entry (and its name in harness/strategies.py). The paper's four strategies keep
+joins by adding one entry (and its name in harness/names.py). The paper's four strategies keep
 one model component per satellite.
 
 The package: :mod:`.types` (PlacementInput, Placement, plan files), :mod:`.subnets` (the ring cut,
@@ -69,13 +69,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import PlacementError
-from ..formats.plan import PLAN_FORMAT, PLAN_FORMAT_VERSION, parse_plan, plan_json  # noqa: F401 (re-exported)
-from .compact_subnets import compact
-from .paper import rand_intra, rand_intra_cg, rand_place, space_xnet
-from .replicas import space_xnet_replicas
-from .tensor_parallel import compact_packed_tp, compact_tp, space_xnet_packed_tp, space_xnet_tp
-from .subnets import (  # noqa: F401 (re-exported)
+from harness.errors import PlacementError
+from harness.formats.plan import PLAN_FORMAT, PLAN_FORMAT_VERSION, parse_plan, plan_json  # noqa: F401 (re-exported)
+from harness.placement.compact_subnets import compact
+from harness.placement.paper import rand_intra, rand_intra_cg, rand_place, space_xnet
+from harness.placement.replicas import space_xnet_replicas
+from harness.placement.tensor_parallel import compact_packed_tp, compact_tp, space_xnet_packed_tp, space_xnet_tp
+from harness.placement.subnets import (  # noqa: F401 (re-exported)
     CENTRE_SNAPSHOTS,
     ENGINE,
     expected_latency_objective,
@@ -84,10 +84,10 @@ from .subnets import (  # noqa: F401 (re-exported)
     ring_subnets,
     subnet_centres,
 )
-from .types import Placement, PlacementInput, Strategy, load_plan, check_plan_for_scenario, save_plan  # noqa: F401 (re-exported)
+from harness.placement.types import Placement, PlacementInput, Strategy, load_plan, check_plan_for_scenario, save_plan  # noqa: F401 (re-exported)
 
 
-#: The implementation of every strategy name of the registry (harness/strategies.py, which the schema
+#: The implementation of every strategy name of the registry (harness/names.py, which the schema
 #: checks names against without importing this module); tests/test_placement.py checks they agree.
 STRATEGIES: dict[str, Strategy] = {
     "space-xnet": space_xnet,

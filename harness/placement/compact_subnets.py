@@ -25,7 +25,7 @@ candidate in a fixed order). No random choice: the placement is a pure function 
 and the activation probabilities.
 
 Works for any Walker shape whose satellite ids follow ``p * S + s`` (plane p, slot s: what
-:func:`harness.constellation.walker_constellation` makes); a loop never crosses a delta's seam
+:func:`harness.constellation.walker.walker_constellation` makes); a loop never crosses a delta's seam
 (the last plane to the first) or a star's counter-rotating seam.
 """
 
@@ -35,10 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..errors import PlacementError
-from ..routes import path_delays_ns
-from .subnets import CENTRE_SNAPSHOTS, ENGINE, _worker_threads, free_satellites
-from .types import Placement, PlacementInput
+from harness.errors import PlacementError
+from harness.network.routes import path_delays_ns
+from harness.placement.subnets import CENTRE_SNAPSHOTS, ENGINE, _worker_threads, free_satellites
+from harness.placement.types import Placement, PlacementInput
 
 #: Gateway spacing along the loop, in grid steps (ISL hops), tried by :func:`compact`.
 STRIDES = (1, 2, 3)

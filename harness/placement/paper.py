@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import PlacementError
-from .subnets import _members, _subnets, free_satellites, shared_expected_path_delays_ns
-from .types import Placement, PlacementInput
+from harness.errors import PlacementError
+from harness.placement.subnets import _members, _subnets, centres, free_satellites, shared_expected_path_delays_ns
+from harness.placement.types import Placement, PlacementInput
 
 
 def _experts_by_latency(inp: PlacementInput, subnets: np.ndarray, gateways: np.ndarray) -> np.ndarray:
@@ -32,7 +32,7 @@ def _random_experts(inp: PlacementInput, subnets: np.ndarray, gateways: np.ndarr
 
 def space_xnet(inp: PlacementInput, rng: np.random.Generator) -> Placement:
     subnets = _subnets(inp)
-    gateways = inp.centres(subnets)
+    gateways = centres(inp, subnets)
     experts = _experts_by_latency(inp, subnets, gateways)
     return Placement("space-xnet", gateways, experts, subnets)
 
@@ -58,5 +58,5 @@ def rand_intra(inp: PlacementInput, rng: np.random.Generator) -> Placement:
 
 def rand_intra_cg(inp: PlacementInput, rng: np.random.Generator) -> Placement:
     subnets = _subnets(inp)
-    gateways = inp.centres(subnets)
+    gateways = centres(inp, subnets)
     return Placement("rand-intra-cg", gateways, _random_experts(inp, subnets, gateways, rng), subnets)

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..routes import path_delays_ns
-from ..topology import Topology
-from .paper import space_xnet
-from .subnets import ENGINE, shared_expected_path_delays_ns
-from .types import Placement, PlacementInput
+from harness.network.routes import path_delays_ns
+from harness.network.topology import Topology
+from harness.placement.paper import space_xnet
+from harness.placement.subnets import ENGINE, shared_expected_path_delays_ns
+from harness.placement.types import Placement, PlacementInput
 
 
 def add_replicas(inp: PlacementInput, placement: Placement, candidates: np.ndarray) -> np.ndarray:

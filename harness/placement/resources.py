@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import PlacementError
-from .types import Placement
+from harness.errors import PlacementError
+from harness.placement.types import Placement
 
 #: Bytes per GB in ``compute.memory_gb``.
 GB = 1e9

@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .. import routes as routes_mod
-from ..errors import PlacementError
-from ..routes import path_delays_ns
-from ..topology import Topology
-from .types import Placement, PlacementInput
+from harness.network import routes as routes_mod
+from harness.errors import PlacementError
+from harness.network.routes import path_delays_ns
+from harness.network.topology import Topology
+from harness.placement.types import Placement, PlacementInput
 
 
 #: Snapshots sampled (evenly spaced) to find each subnet's centre: all-pairs delays are costly.
@@ -94,7 +94,7 @@ def free_satellites(inp: PlacementInput) -> np.ndarray:
     return np.flatnonzero(~inp.unavailable).astype(np.int32)
 
 
-#: Shortest-path engine of the placement's path delays (harness.routes.ENGINES).
+#: Shortest-path engine of the placement's path delays (harness.network.routes.ENGINES).
 ENGINE = routes_mod.DEFAULT_ENGINE
 #: Sources per call when the centres are computed: whole layers are grouped up to at least this
 #: many, so that the native engine's tiles of 32 trees keep every core busy while the [sources, N]
@@ -125,6 +125,15 @@ def _member_delays(topology: Topology, members: list[np.ndarray]) -> list[np.nda
                 totals[layer] += delays[row:row + len(members[layer])]
                 row += len(members[layer])
     return [t / len(picks) for t in totals]
+
+
+def centres(inp: PlacementInput, subnets: np.ndarray) -> np.ndarray:
+    """:func:`subnet_centres` of ``subnets`` over ``inp``'s topology, computed once per run for every
+    strategy that asks (kept in ``inp.shared``)."""
+    key = ("centres", subnets.tobytes())
+    if key not in inp.shared:
+        inp.shared[key] = subnet_centres(inp.topology, subnets, inp.layers)
+    return inp.shared[key].copy()
 
 
 def subnet_centres(topology: Topology, subnets: np.ndarray, layers: int) -> np.ndarray:
@@ -173,7 +182,7 @@ def _worker_threads() -> int:
     without Python's GIL (the native one, told so here), else 1."""
     if ENGINE != "native":
         return 1
-    from ..ns3_runtime import load
+    from harness.cxx.runtime import load
 
     load().ComputeShortestPathTrees.__release_gil__ = True  # it touches no Python object
     try:

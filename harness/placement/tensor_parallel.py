@@ -52,11 +52,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import PlacementError
-from ..packet_sim import shard_compute_ns
-from .compact_subnets import best_compact, mean_delays_ns
-from .paper import space_xnet
-from .types import Placement, PlacementInput
+from harness.errors import PlacementError
+from harness.workload.compute import shard_compute_ns
+from harness.placement.compact_subnets import best_compact, mean_delays_ns
+from harness.placement.paper import space_xnet
+from harness.placement.types import Placement, PlacementInput
 
 
 def choose_shards(inp: PlacementInput, placement: Placement, candidates: np.ndarray) -> np.ndarray:

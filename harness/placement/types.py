@@ -11,9 +11,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import PlacementError
-from ..formats.plan import parse_plan, plan_json
-from ..topology import Topology
+from harness.errors import PlacementError
+from harness.formats.plan import parse_plan, plan_json
+from harness.network.topology import Topology
 
 
 @dataclass(frozen=True)
@@ -46,15 +46,6 @@ class PlacementInput:
     max_replicas: int = 2
     #: Results that several strategies share (the subnet centres), computed once per run.
     shared: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def centres(self, subnets: np.ndarray) -> np.ndarray:
-        """:func:`subnet_centres` of ``subnets``, computed once for every strategy that asks."""
-        from .subnets import subnet_centres
-
-        key = ("centres", subnets.tobytes())
-        if key not in self.shared:
-            self.shared[key] = subnet_centres(self.topology, subnets, self.layers)
-        return self.shared[key].copy()
 
 
 @dataclass(frozen=True)
@@ -248,7 +239,7 @@ def save_plan(placement: Placement, path: str | Path) -> None:
 
 def load_plan(path: str | Path, *, num_satellites: int, layers: int, experts: int) -> Placement:
     """Read and check a plan file for a model of ``layers`` x ``experts`` on ``num_satellites``."""
-    from ..formats.files import read_text_file
+    from harness.formats.files import read_text_file
 
     path = Path(path)
     if not path.is_file():

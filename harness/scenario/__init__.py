@@ -20,16 +20,17 @@ Example::
 
 from __future__ import annotations
 
-from .schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_COUNT, MAX_HORIZON_S,
+from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_COUNT, MAX_HORIZON_S,
                      MAX_SATELLITES, MAX_SEED, PACKET_OVERHEAD_BYTES, PPP_HEADER_BYTES, SGP4_ALTITUDE_MARGIN_KM,
                      UDP_HEADER_BYTES)
-from .constellation import ConstellationSpec, LinkSpec, PlacementSpec, RoutingSpec, SnapshotSpec
-from .model import MODEL_PRESETS, ComputeSpec, ModelSpec
-from .serving import ActivationSpec, LengthSpec, ServingSpec, TrafficSpec
-from .faults import FaultSpec, SatelliteFailureList
-from .ground import CITY_SETS, GroundSpec, SiteList, UserLocationList, UsersSpec
-from .loader import Scenario, _YamlLoader, load_scenario, scenario_from_dict
-from .rules import prefill_problem
+from harness.scenario.constellation import ConstellationSpec, LinkSpec, PlacementSpec, RoutingSpec, SnapshotSpec
+from harness.scenario.model import MODEL_PRESETS, ComputeSpec, ModelSpec
+from harness.scenario.serving import ActivationSpec, LengthSpec, ServingSpec, TrafficSpec
+from harness.scenario.faults import FaultSpec, SatelliteFailureList
+from harness.scenario.ground import CITY_SETS, GroundSpec, SiteList, UserLocationList, UsersSpec
+from harness.scenario.spec import Scenario
+from harness.scenario.loader import _YamlLoader, load_scenario, scenario_from_dict
+from harness.scenario.rules import prefill_problem
 
 __all__ = [
     "APP_HEADER_BYTES", "UDP_HEADER_BYTES", "IPV4_HEADER_BYTES", "PPP_HEADER_BYTES", "PACKET_OVERHEAD_BYTES",

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .schema import _spec, _within, _range
+from harness.scenario.schema import _spec, _within, _range
 
 
 class SatelliteFailureList(tuple):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ..ground.names import GROUND_CONVENTIONS, GSL_RULE_NAMES
-from .schema import _spec, _rule, _within, _range, _name_problem, _show
+from harness.names import GROUND_CONVENTIONS, GSL_RULE_NAMES
+from harness.scenario.schema import _spec, _rule, _within, _range, _name_problem, _show
 
 
 class SiteList(tuple):
@@ -42,7 +42,7 @@ class GroundSpec:
     sites: SiteList = _spec(SiteList(), help="named places: a list of {name, lat_deg, lon_deg, alt_m} (geodetic, "
                             "east positive, metres above the convention's ellipsoid)")
     convention: str = _spec("wgs84-ut1", help="Earth model and rotation placing sites and satellites in one "
-                            "Earth-fixed frame (harness/ground/geometry.py)", choices=tuple(GROUND_CONVENTIONS))
+                            "Earth-fixed frame (harness/network/ground/geometry.py)", choices=tuple(GROUND_CONVENTIONS))
     gsl_rule: str = _spec("min_elevation", help="which satellites a site links to: the highest one above "
                           "min_elevation_deg, or every one within max_gsl_length_km (Hypatia)",
                           choices=tuple(GSL_RULE_NAMES))
@@ -82,17 +82,17 @@ def _user_locations(value: Any) -> Optional[str]:
     return None
 
 
-#: Shipped sets of user sites (``users.cities``): name -> CSV under harness/ground/data/ (see its SOURCE.md).
+#: Shipped sets of user sites (``users.cities``): name -> CSV under harness/network/ground/data/ (see its SOURCE.md).
 CITY_SETS = ("world",)
 
 
 @dataclass(frozen=True)
 class UsersSpec:
-    """Users on the ground (harness/ground/users.py): where requests come from, over which links."""
+    """Users on the ground (harness/network/ground/users.py): where requests come from, over which links."""
 
     cities: Optional[str] = _spec(None, help="a shipped set of user sites weighted by population: 'world' (the 8 "
                                   "most populous cities of each inhabited continent, GeoNames, CC BY 4.0; "
-                                  "harness/ground/data/SOURCE.md)",
+                                  "harness/network/ground/data/SOURCE.md)",
                                   check=_rule("'world'", lambda v: None if v in CITY_SETS else
                                               f"must be one of: {', '.join(CITY_SETS)}"))
     locations: UserLocationList = _spec(UserLocationList(), help="user sites: a list of {name, lat_deg, lon_deg, "

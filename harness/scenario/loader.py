@@ -6,55 +6,25 @@ import dataclasses
 import math
 import types
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ScenarioError
-from ..formats.files import YamlLoader, read_yaml_file
-from .schema import _spec, _section, _range, MAX_SEED, _name_problem, _show
-from .constellation import ConstellationSpec, SnapshotSpec, LinkSpec, RoutingSpec, PlacementSpec
-from .model import ComputeSpec, MODEL_PRESETS, ModelSpec
-from .serving import TrafficSpec, ActivationSpec, ServingSpec
-from .faults import SatelliteFailureList, _satellite_failures, FaultSpec
-from .ground import SiteList, _sites, GroundSpec, UserLocationList, _user_locations, UsersSpec
-from .rules import _check_consistency
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One scenario: constellation, links, model, traffic and the strategies to compare."""
-
-    name: str = _spec(help="scenario name, used in reports and (sanitised: letters, digits, '.', '-', '_') as "
-                      "the default results directory results/<name>", check=_name_problem)
-    seed: int = _spec(1, help="seed of every random choice (traces, random placements, ns-3 streams)",
-                      check=_range(0, MAX_SEED))
-    strategies: tuple = _spec(("space-xnet",), help="placement strategies to run, by name")
-    constellation: ConstellationSpec = _section(ConstellationSpec)
-    snapshots: SnapshotSpec = _section(SnapshotSpec)
-    links: LinkSpec = _section(LinkSpec)
-    routing: RoutingSpec = _section(RoutingSpec)
-    placement: PlacementSpec = _section(PlacementSpec)
-    compute: ComputeSpec = _section(ComputeSpec)
-    model: ModelSpec = _section(ModelSpec)
-    traffic: TrafficSpec = _section(TrafficSpec)
-    activations: ActivationSpec = _section(ActivationSpec)
-    faults: FaultSpec = _section(FaultSpec)
-    ground: GroundSpec = _section(GroundSpec)
-    serving: ServingSpec = _section(ServingSpec)
-    users: UsersSpec = _section(UsersSpec)
-    base_dir: str = field(default=".", metadata={"internal": True})
-
-    def resolve(self, relative: str) -> Path:
-        """A path named in the scenario, relative to the scenario file's folder."""
-        return Path(self.base_dir) / relative
+from harness.errors import ScenarioError
+from harness.formats.files import YamlLoader, read_yaml_file
+from harness.scenario.schema import _show
+from harness.scenario.constellation import ConstellationSpec
+from harness.scenario.model import MODEL_PRESETS
+from harness.scenario.faults import SatelliteFailureList, _satellite_failures
+from harness.scenario.ground import SiteList, _sites, UserLocationList, _user_locations
+from harness.scenario.rules import _check_consistency
+from harness.scenario.spec import Scenario
 
 
 # ---------------------------------------------------------------------------------------------
 # Loading
 
 
-#: The strict YAML loader (harness/traces.py owns every on-disk format); kept under this name for callers.
+#: The strict YAML loader (harness/formats/ owns every on-disk format); kept under this name for callers.
 _YamlLoader = YamlLoader
 
 
@@ -138,7 +108,7 @@ def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str)
         problem = _user_locations(value)
         if problem:
             raise ScenarioError(f"{source}: '{key}' {problem}")
-        from ..ground.sites import UserSite
+        from harness.sites import UserSite
 
         value = UserLocationList(UserSite(v["name"], float(v["lat_deg"]), float(v["lon_deg"]), float(v["weight"]),
                                           v.get("region", "custom")) for v in value)
@@ -146,7 +116,7 @@ def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str)
         problem = _sites(value)
         if problem:
             raise ScenarioError(f"{source}: '{key}' {problem}")
-        from ..ground.sites import Site
+        from harness.sites import Site
 
         value = SiteList(Site(v["name"], float(v["lat_deg"]), float(v["lon_deg"]), float(v.get("alt_m", 0.0)))
                          for v in value)
@@ -188,7 +158,7 @@ def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
         if key in raw.get("constellation", {}):
             raise ScenarioError(f"{source}: 'constellation.{key}' does not apply to kind 'tle' (the TLE file gives "
                                 f"the orbits); remove it")
-    from ..constellation_tle import check_propagation, load_tle_grid, tle_edges
+    from harness.constellation.tle import check_propagation, load_tle_grid, tle_edges
 
     explicit = "epoch_utc" in raw.get("constellation", {})
     records, grid, _, epoch = load_tle_grid(sc, c.epoch if explicit else None)

@@ -1,11 +1,13 @@
-"""Compute and model sections of the scenario schema, with the published model presets."""
+"""Compute and model sections of the scenario schema, with the published model presets, and the
+FLOP of one token on each kind of component (:func:`gateway_flops`, :func:`expert_flops`,
+:func:`lm_head_flops`; the formulas are in :mod:`harness.workload.compute`'s docstring)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Optional
 
-from .schema import _spec, _range, MAX_SATELLITES
+from harness.scenario.schema import _spec, _range, MAX_SATELLITES
 
 
 @dataclass(frozen=True)
@@ -107,3 +109,27 @@ class ModelSpec:
     def num_components(self) -> int:
         """Satellites the model occupies: one gateway and E experts per layer."""
         return self.layers * (1 + self.experts)
+
+
+def gateway_flops(model: ModelSpec) -> float:
+    """FLOP of one gateway (attention + router) for one token."""
+    if model.gateway_flops is not None:
+        return model.gateway_flops
+    flops = 2.0 * 4 * model.hidden_size**2 + 2.0 * model.hidden_size * model.experts
+    if model.shared_ffn_size:
+        flops += 2.0 * 3 * model.hidden_size * model.shared_ffn_size
+    return flops
+
+
+def expert_flops(model: ModelSpec) -> float:
+    """FLOP of one expert for one token."""
+    if model.expert_flops is not None:
+        return model.expert_flops
+    return 2.0 * 3 * model.hidden_size * model.ffn_size
+
+
+def lm_head_flops(model: ModelSpec) -> float:
+    """FLOP of the LM head for one token."""
+    if model.lm_head_flops is not None:
+        return model.lm_head_flops
+    return 2.0 * model.hidden_size * model.vocab_size

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from ..errors import ScenarioError
-from ..strategies import REPLICA_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
-from .schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S, MAX_SATELLITES,
+from harness.errors import ScenarioError
+from harness.names import REPLICA_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
+from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S, MAX_SATELLITES,
                      SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
 
+from harness.scenario.model import expert_flops, gateway_flops, lm_head_flops
+
 if TYPE_CHECKING:
-    from .loader import Scenario
+    from harness.scenario.spec import Scenario
 
 
 def _check_consistency(sc: Scenario, source: str) -> None:
@@ -72,10 +74,9 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     if (t.requests - 1) * t.request_spacing_s > MAX_HORIZON_S:
         raise ScenarioError(f"{source}: the last request starts at {(t.requests - 1) * t.request_spacing_s:g} s, "
                             f"beyond {MAX_HORIZON_S:g} s; lower 'traffic.request_spacing_s' or 'traffic.requests'")
-    from .. import model as work  # the FLOP formulas (harness/model.py imports this package, so not at the top)
 
-    for key, flops in (("gateway_flops", work.gateway_flops(m)), ("expert_flops", work.expert_flops(m)),
-                       ("lm_head_flops", work.lm_head_flops(m))):
+    for key, flops in (("gateway_flops", gateway_flops(m)), ("expert_flops", expert_flops(m)),
+                       ("lm_head_flops", lm_head_flops(m))):
         if flops / sc.compute.satellite_flops > MAX_COMPUTE_S:
             raise ScenarioError(f"{source}: one token's {key[:-6].replace('_', ' ')} work takes "
                                 f"{flops / sc.compute.satellite_flops:g} s at compute.satellite_flops, more than "
@@ -178,7 +179,7 @@ def _check_serving(sc: Scenario, source: str) -> None:
 
 def prefill_problem(sc: Scenario, longest: int) -> Optional[str]:
     """Why prompts of up to ``longest`` tokens cannot be prefilled in this scenario, or None. Checked
-    here for serving.prompt and, at run time, for an arrivals file's prompts (harness/traffic)."""
+    here for serving.prompt and, at run time, for an arrivals file's prompts (harness/workload/traffic)."""
     m, t = sc.model, sc.traffic
     entries = t.requests * (t.tokens_per_request + longest) * m.layers * m.top_k
     if entries > MAX_ACTIVATIONS:

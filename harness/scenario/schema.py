@@ -8,9 +8,9 @@ from dataclasses import field
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
-from ..formats.files import show as _show  # noqa: F401 (the section modules take it from here)
+from harness.formats.files import show as _show  # noqa: F401 (the section modules take it from here)
 
-# Header bytes that every packet of a message carries besides its payload (see README "Packets").
+# Header bytes that every packet of a message carries besides its payload (see docs/simulation.md, "Packets").
 APP_HEADER_BYTES = 16
 UDP_HEADER_BYTES = 8
 IPV4_HEADER_BYTES = 20
@@ -41,7 +41,7 @@ def _at_least(lo: float) -> _Check:
 
 
 def _rule(text: str, check: _Check) -> _Check:
-    check.rule = text  # type: ignore[attr-defined]  # shown by the reference (harness/reference.py)
+    check.rule = text  # type: ignore[attr-defined]  # shown by the reference (harness/scenario/reference.py)
     return check
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from .schema import _spec, _section, _within, _range, MAX_COUNT
+from harness.scenario.schema import _spec, _section, _within, _range, MAX_COUNT
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class ActivationSpec:
     kind: str = _spec("synthetic", help="synthetic generator or a recorded trace file", choices=("synthetic", "file"))
     # Defaults: with 8 experts, skew 0.6 and stickiness 0.05 make a token repeat the previous
     # token's first choice 19 % of the time (Mixtral: 14-28 %, uniform: 12.5 %) and the hottest
-    # expert carry 2x the mean load; see harness/activations.py for the formulas.
+    # expert carry 2x the mean load; see harness/workload/activations.py for the formulas.
     skew: float = _spec(0.6, help="Zipf exponent of per-layer expert popularity (0 = uniform)", check=_range(0.0, 100.0))
     stickiness: float = _spec(0.05, help="probability that a token reuses the previous token's experts",
                               check=_within(0.0, 1.0))
@@ -34,7 +34,7 @@ class ActivationSpec:
 
 @dataclass(frozen=True)
 class LengthSpec:
-    """A token-length distribution (harness/traffic/lengths.py): fixed, uniform or lognormal."""
+    """A token-length distribution (harness/workload/traffic/lengths.py): fixed, uniform or lognormal."""
 
     kind: str = _spec("fixed", help="'fixed' (tokens), 'uniform' (whole numbers in [low, high]) or 'lognormal' "
                       "(median x exp(sigma x N(0,1)), rounded, clipped to [low, high])",
@@ -50,7 +50,7 @@ class LengthSpec:
 
 @dataclass(frozen=True)
 class ServingSpec:
-    """Serving under load (harness/traffic/): arrivals, prompt lengths, prefill and model replicas."""
+    """Serving under load (harness/workload/traffic/): arrivals, prompt lengths, prefill and model replicas."""
 
     arrivals: str = _spec("fixed", help="request arrivals: 'fixed' (request r at r x traffic.request_spacing_s, "
                           "as without this section), 'poisson' (rate_per_s) or 'file' (arrivals_path)",

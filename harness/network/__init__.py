@@ -1,0 +1,7 @@
+"""The network step: which laser ISLs are up at each snapshot and what they cost (:mod:`.topology`),
+shortest-delay routes over them (:mod:`.routes`, the C++ engine's Python face), link arithmetic as
+ns-3 times it (:mod:`.links`), and the ground segment: sites, ground-satellite links, users and
+ground-to-ground paths (:mod:`.ground`).
+
+Layer 5: imports constellation and below (see :data:`harness.LAYERS`).
+"""

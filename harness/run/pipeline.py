@@ -1,0 +1,82 @@
+"""A scenario end to end: constellation -> topology -> activations -> placement -> routes ->
+packet simulation -> traces and summary.
+
+Each step is a pure function of its own module; this one only wires them in order
+(:mod:`.steps`, :mod:`.prepare`, :mod:`.strategy`, :mod:`.processes`, :mod:`.write`). Randomness
+comes from the scenario's seed through one numpy Generator per purpose, so the same scenario and
+seed give byte-identical traces whatever strategies are listed alongside.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Optional
+
+
+from harness.constellation.walker import subsatellite_points_deg
+from harness.errors import HarnessError
+from harness.placement import check_plan_for_scenario, load_plan
+from harness.run.prepare import Prepared, prepare
+from harness.run.processes import available_cores, run_in_processes
+from harness.run.steps import (build_activations, build_constellation, build_topology, ground_paths_for,
+                               satellite_failure_snapshots)
+from harness.run.strategy import ProgressCallback, check_placement_memory, place_replicas, run_strategy
+from harness.run.write import RunResult, analyze_directory, write_run
+from harness.scenario import Scenario
+
+# The pipeline's public face: the run, and the steps it wires, under one import.
+__all__ = ["Prepared", "ProgressCallback", "RunResult", "analyze_directory", "build_activations",
+           "build_constellation", "build_topology", "check_placement_memory", "ground_paths_for", "place_replicas",
+           "prepare", "run_scenario", "satellite_failure_snapshots", "write_run"]
+
+log = logging.getLogger(__name__)
+
+
+def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None,
+                 plan: Optional[Path] = None, jobs: Optional[int] = None) -> RunResult:
+    """Run every strategy of the scenario through ns-3 and through the analytic model.
+
+    ``progress(strategy, simulated_s, horizon_s, tokens_done, tokens_total)`` is called as the
+    packet simulation advances. With ``plan`` (a saved placement, see ``harness place``), that
+    placement is run instead of the scenario's strategies, tagged with the plan's strategy name.
+
+    The placements are made here, one after the other (strategies share work such as the subnet
+    centres); each strategy's analytic model and packet simulation then runs in a process of its
+    own, ``jobs`` at a time (default: one per core), forked from this one so that the topology and
+    routes are shared, not copied. ns-3 is single-threaded and every strategy's simulation is
+    independent and seeded, so the traces are the same, byte for byte, whatever ``jobs`` is.
+    """
+    clock = time.perf_counter()
+    prep = prepare(scenario)
+    constellation, topology, inputs = prep.constellation, prep.topology, prep.inputs
+    isls = topology.num_links if prep.ground is None else prep.ground.first_gsl  # GSLs follow the ISLs
+    log.info("constellation %d satellites, %d ISLs, %d snapshots, %.1f%% of link-snapshots down (%.2f s)",
+             constellation.num_satellites, isls, topology.num_snapshots, 100 * (1 - topology.up[:, :isls].mean()),
+             time.perf_counter() - clock)
+
+    if plan is not None:
+        if scenario.serving.replicas > 1:
+            raise HarnessError("a saved plan is one copy of the model; run it with serving.replicas: 1, or run "
+                               "the scenario's strategies, which are placed once per replica")
+        placements = [[load_plan(plan, num_satellites=constellation.num_satellites, layers=scenario.model.layers,
+                                 experts=scenario.model.experts)]]
+        check_plan_for_scenario(placements[0][0], f"plan file '{plan}'", faults_enabled=scenario.faults.enabled,
+                                heads=scenario.model.heads)
+    else:
+        placements = []
+        for name in scenario.strategies:
+            clock = time.perf_counter()
+            placements.append(place_replicas(name, inputs, scenario.seed, scenario.serving.replicas))
+            log.info("%s: placed (%.2f s)", name, time.perf_counter() - clock)
+    for replicas in placements:  # every satellite's weights and KV cache fit its memory, or one error line
+        for placement in replicas:
+            check_placement_memory(scenario, placement, topology.num_nodes)
+    jobs = min(len(placements), available_cores() if jobs is None else max(1, jobs))
+    if jobs == 1:
+        traces = [run_strategy(scenario, prep, placement, progress) for placement in placements]
+    else:
+        traces = run_in_processes(scenario, prep, placements, progress, jobs)
+    lat, lon = subsatellite_points_deg(constellation, scenario.constellation.epoch)
+    return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of)

@@ -1,0 +1,103 @@
+"""Everything a scenario's strategies share, built once before the strategy loop (:func:`prepare`)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from harness.constellation.walker import Constellation
+from harness.network.routes import PathQuery
+from harness.network.topology import Topology, with_failed_satellites
+from harness.placement import PlacementInput
+from harness.run.estimate import check_memory
+from harness.run.steps import build_activations, build_constellation, build_topology, satellite_failure_snapshots
+from harness.scenario import Scenario
+from harness.seeding import rng_for
+from harness.workload import activations as activations_mod
+from harness.workload import traffic
+from harness.workload.compute import ComputeTimes, compute_times_ns, memory_times_ns
+from harness.workload.traffic.prefill import prefill_counts
+
+if TYPE_CHECKING:
+    from harness.network.ground.users import GroundSegment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a scenario's strategies share, built once before the strategy loop."""
+
+    constellation: Constellation
+    topology: Topology
+    trace: activations_mod.ActivationTrace
+    inputs: PlacementInput
+    paths: PathQuery  # every strategy's routes, computed on demand in C++
+    compute: ComputeTimes
+    request_starts_ns: np.ndarray  # [R]
+    stop_ns: int
+    satellite_fail_ns: Optional[np.ndarray] = None  # [N] when each satellite goes dark, -1 never; None: no failures
+    requests: Optional[traffic.Requests] = None  # serving runs (a serving section): the traffic step's requests
+    prefill_counts: Optional[np.ndarray] = None  # [R, L, E] prompt tokens per expert, with serving.prefill
+    memory: Optional[ComputeTimes] = None  # weight-read times (roofline), with compute.memory_bytes_per_s
+    ground: Optional["GroundSegment"] = None  # with users: their sites and links; topology and paths include them
+    site_of: Optional[np.ndarray] = None  # [R] with users: the site each request comes from
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    """Constellation, topology, activations, placement input, compute times and request starts.
+
+    Refuses (ScenarioError) a scenario whose estimated peak memory exceeds what is available,
+    before anything is allocated."""
+    check_memory(scenario)
+    constellation = build_constellation(scenario)
+    # Placement does not foresee satellite failures; routes and the packet engine see them.
+    healthy = build_topology(scenario, constellation, with_failures=False)
+    failed_from = satellite_failure_snapshots(scenario, healthy)
+    topology = healthy if failed_from is None else with_failed_satellites(healthy, failed_from)
+    fail_ns = None
+    if failed_from is not None:
+        times_ns = np.round(topology.times_s * 1e9).astype(np.int64)
+        fail_ns = np.where(failed_from < topology.num_snapshots,
+                           times_ns[np.minimum(failed_from, topology.num_snapshots - 1)], -1)
+        log.info("%d satellites fail during the run", int((fail_ns >= 0).sum()))
+    gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
+    requests = counts = None
+    if scenario.serving.enabled or scenario.users.enabled:
+        requests = traffic.build_requests(scenario, gateway_ns, lm_head_ns)
+    prompt = requests.max_prompt_tokens if requests is not None else 0
+    trace = build_activations(scenario, prompt_tokens=prompt)
+    probabilities = trace.probabilities()  # the prompts' tokens too: they load the experts as well
+    if prompt:
+        counts = prefill_counts(trace.experts[:, :prompt], requests.prompt_tokens, scenario.model.experts)
+        trace = activations_mod.ActivationTrace(experts=np.ascontiguousarray(trace.experts[:, prompt:]),
+                                                num_experts=trace.num_experts)
+    inputs = PlacementInput(topology=healthy, arg_latitude_rad=constellation.arg_latitude_rad,
+                            probabilities=probabilities, layers=scenario.model.layers,
+                            experts=scenario.model.experts, subnets=scenario.placement.subnets,
+                            plane_of=constellation.plane_of, gateway_ns=gateway_ns, expert_ns=expert_ns,
+                            max_shards=scenario.placement.max_shards, heads=scenario.model.heads,
+                            max_replicas=scenario.placement.max_replicas)
+    memory = None
+    if scenario.compute.memory_bytes_per_s is not None:
+        memory = ComputeTimes(*memory_times_ns(scenario.model, scenario.compute.memory_bytes_per_s))
+    starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
+    if requests is not None:
+        starts = requests.arrival_ns
+    ground = site_of = None
+    if scenario.users.enabled:
+        from harness.network.ground.users import draw_users, ground_segment, user_sites
+
+        sites = user_sites(scenario.users)
+        ground = ground_segment(constellation, topology, sites, epoch_utc=scenario.constellation.epoch,
+                                convention=scenario.ground.convention,
+                                min_elevation_deg=scenario.ground.min_elevation_deg)
+        site_of = draw_users(sites, scenario.traffic.requests, rng_for(scenario.seed, "users"))
+        topology = ground.topology  # ground nodes never relay (one GSL up at a time): satellite routes unchanged
+    return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
+                    ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads),
+                    starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
+                    requests, counts, memory, ground, site_of)

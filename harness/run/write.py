@@ -1,0 +1,80 @@
+"""A run's results directory: the trace files, then the summary and plots made from them as
+written (:func:`write_run`), and the same remade from a directory (:func:`analyze_directory`,
+``python -m harness analyze``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from harness.formats.results import StrategyTrace
+from harness.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Every strategy's trace, and the satellites' map positions, of a scenario run."""
+
+    traces: list[StrategyTrace]
+    lat_deg: np.ndarray  # [N] at the first snapshot
+    lon_deg: np.ndarray
+    plane_of: np.ndarray
+    slot_of: np.ndarray
+
+
+def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_text: str) -> dict:
+    """Write a run's results directory (see harness/formats/results.py) and return its summary.
+
+    The summary and plots are made from the written files, read back, exactly as
+    ``python -m harness analyze`` makes them.
+    """
+    from harness.formats import results as formats
+
+    with formats.staged_directory(out_dir) as staging:
+        formats.write_files(staging, {
+            "scenario.yaml": scenario_text,
+            "tokens.csv": formats.tokens_csv(result.traces),
+            "layers.csv": formats.layers_csv(result.traces),
+            "run.json": formats.run_json(scenario.name, scenario.seed, result.traces),
+            "placements.json": formats.placements_json(result.traces),
+            "satellites.csv": formats.satellites_csv(result.plane_of, result.slot_of, result.lat_deg,
+                                                     result.lon_deg),
+        })
+        if any(tr.serving is not None for tr in result.traces):
+            from harness.formats import requests as serving_formats
+
+            rows = {}
+            for tr in result.traces:
+                rows[tr.strategy], rows[tr.strategy + ":status"] = tr.serving["table"], tr.serving["status"]
+                if tr.serving.get("users") is not None:
+                    rows[tr.strategy + ":users"] = tr.serving["users"]
+            formats.write_files(staging, {
+                "requests.csv": serving_formats.requests_csv(rows, [tr.strategy for tr in result.traces]),
+                "satellite_busy.csv": serving_formats.busy_csv({tr.strategy: tr.serving["busy_ns"]
+                                                                for tr in result.traces})})
+            gaps = result.traces[0].serving.get("gaps")
+            if gaps is not None:
+                formats.write_files(staging, {"coverage_gaps.csv": serving_formats.coverage_gaps_csv(gaps),
+                                              "user_sites.csv": serving_formats.user_sites_csv(
+                                                  result.traces[0].serving["sites"])})
+        summary = analyze_directory(staging)
+    return summary
+
+
+def analyze_directory(directory: Path) -> dict:
+    """Recompute summary.json and the plots of a results directory from its traces; write them."""
+    from harness.formats import results as formats
+    from harness.analysis.summary import summarize
+    from harness.analysis.plots import all_plots
+
+    results = formats.read_results(directory)
+    summary = summarize(results)
+    plots = all_plots(results)
+    if (directory / "requests.csv").is_file():
+        from harness.analysis.serving_summary import add_serving
+
+        plots.update(add_serving(summary, results, directory))
+    formats.write_files(directory, {"summary.json": formats.summary_json(summary), **plots})
+    return summary

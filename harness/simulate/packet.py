@@ -1,0 +1,462 @@
+"""The packet simulation: one ns-3 run of a placed model over the time-varying ISL network.
+
+Python hands ns-3 whole arrays (links, per-snapshot delays and next-hop tables, the placement, the
+activation trace, compute times) and reads whole arrays back; every packet, hop, queue and compute
+job is handled in C++ (ns3_modules/space-xnet). Inputs are validated here, because an ns-3 fatal
+error would kill the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Optional
+
+import numpy as np
+
+from harness.network.routes import PathQuery, Routes
+from harness.scenario import FaultSpec, LinkSpec
+from harness.simulate.inputs import ServingInput, SimulationInput
+from harness.workload.compute import ComputeTimes, shard_compute_ns
+from harness.network.topology import Topology
+
+if TYPE_CHECKING:
+    from harness.network.ground.users import UserLinks
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PacketSimResult:
+    """What ns-3 recorded. Times are ns of simulated time; -1 where a token never got there."""
+
+    token_start_ns: np.ndarray  # [R, T] int64
+    token_end_ns: np.ndarray    # [R, T] int64
+    combine_ns: np.ndarray      # [R, T, L] int64: all k outputs of layer l reached gateway l+1 (mod L)
+    packets_sent: int
+    packets_received: int
+    packets_dropped_no_route: int
+    packets_dropped_queue: int
+    packets_dropped_link_down: int
+    packets_dropped_ttl: int  # paths longer than the IPv4 TTL (255 hops)
+    packets_held_no_route: int  # held where they had no route (routing.no_route: wait)
+    held_no_route_ns: int       # the time they waited, summed
+    packet_hops: int  # packet transmissions over all links: the engine's unit of work
+    routing_nodes_settled: int  # nodes settled by the on-demand shortest-path trees (0 with tables)
+    run_wall_s: float  # wall time spent in Simulator::Run (setup excluded)
+    retransmissions: np.ndarray = None  # [R, T] int64 messages resent on behalf of each token
+    failures: np.ndarray = None         # [R, 6] int64 per request: code, token, layer, expert, kind, time ns
+    duplicates: int = 0                 # messages received whole more than once (needless retransmissions)
+    busy_ns: np.ndarray = None          # [N] compute time of the jobs each satellite finished
+    prompt_arrival_ns: np.ndarray = None  # [R] with users: the prompt whole at layer 0's gateway (-1: never)
+    user_token_ns: np.ndarray = None      # [R, T] with users: each output token whole at its user (-1: never)
+
+    @property
+    def latency_ns(self) -> np.ndarray:
+        """[R, T] int64 per-token latency, -1 for tokens that did not complete."""
+        done = (self.token_end_ns >= 0) & (self.token_start_ns >= 0)
+        return np.where(done, self.token_end_ns - self.token_start_ns, -1)
+
+
+#: Fields of a request's failure record (MoeTrafficPlan::CopyFailures) and its codes.
+FAILURE_FIELDS = 6
+MESSAGE_LOST, COMPONENT_LOST = 1, 2
+
+
+def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.ndarray,
+                   retransmission: bool, stop_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """``[R, T]`` status and reason of every token, as words (no commas: they go into tokens.csv).
+
+    status is ``completed``; ``failed`` (the first unfinished token of a failed request; the reason
+    says which message was lost or which satellite's component was needed); ``cancelled`` (later
+    tokens of a failed request, never started); or ``unfinished`` (neither ended nor failed by the
+    horizon: without retransmission a lost packet stalls its request like this).
+    """
+    requests, tokens = result.token_end_ns.shape
+    layers = len(gateways)
+    status = np.full((requests, tokens), "completed", dtype=object)
+    reason = np.full((requests, tokens), "", dtype=object)
+    for r in range(requests):
+        code, _, layer, expert, kind, at_ns = (int(v) for v in result.failures[r])
+        open_tokens = np.flatnonzero(result.token_end_ns[r] < 0)
+        if len(open_tokens) == 0:
+            continue
+        first = int(open_tokens[0])
+        if code == 0:
+            status[r, open_tokens] = "unfinished"
+            reason[r, open_tokens] = (f"not ended by the {stop_ns / 1e9:g} s horizon" if retransmission else
+                                      f"not ended by the {stop_ns / 1e9:g} s horizon; without retransmission "
+                                      f"a lost packet stalls its request")
+            continue
+        if code == MESSAGE_LOST:
+            if kind == 0:
+                what = f"hidden state of layer {layer} to expert {expert} (sat {gateways[layer]} -> sat {experts[layer, expert]})"
+            else:
+                nxt = (layer + 1) % layers
+                what = (f"output of expert {expert} of layer {layer} to the gateway of layer {nxt} "
+                        f"(sat {experts[layer, expert]} -> sat {gateways[nxt]})")
+            text = f"message lost after all retries at {at_ns / 1e9:.6f} s: {what}"
+        else:
+            component = (f"gateway of layer {layer}" if kind == 0 else f"expert {expert} of layer {layer}")
+            sat = gateways[layer] if kind == 0 else experts[layer, expert]
+            text = f"satellite {sat} failed: lost the {component} at {at_ns / 1e9:.6f} s"
+        status[r, first] = "failed"
+        reason[r, first] = text
+        status[r, open_tokens[1:]] = "cancelled"
+        reason[r, open_tokens[1:]] = f"request failed at token {first}"
+    return status, reason
+
+
+def _check_shards(shards: np.ndarray, gateways: np.ndarray, num_nodes: int) -> None:
+    """Shards [L, H]: each layer's helpers first (then -1), distinct, not its own gateway, in range."""
+    shards = np.asarray(shards)
+    if shards.ndim != 2 or shards.shape[0] != len(gateways):
+        raise ValueError(f"shards must be [L, H] with L = {len(gateways)}")
+    used = shards >= 0
+    if (np.diff(used.astype(np.int8), axis=1) > 0).any() or (shards < -1).any():
+        raise ValueError("a layer's helper shards must be satellite ids first, then -1")
+    if (shards[used] >= num_nodes).any():
+        raise ValueError("a shard names a satellite that does not exist")
+    for layer in range(len(gateways)):
+        helpers = shards[layer][used[layer]]
+        if len(np.unique(helpers)) != len(helpers) or (helpers == gateways[layer]).any():
+            raise ValueError(f"layer {layer}'s shards repeat a satellite or include its own gateway")
+
+
+def check_destinations(routes, gateways: np.ndarray, experts: np.ndarray, shards: np.ndarray | None,
+                       replicas: np.ndarray | None) -> None:
+    """ValueError unless dense ``routes`` (a :class:`Routes`) cover every satellite a message can go
+    to: every component, helper shard and expert copy (a PathQuery covers every satellite)."""
+    if not isinstance(routes, Routes):
+        return
+    targets = [np.asarray(gateways).ravel(), np.asarray(experts).ravel()]
+    for extra in (shards, replicas):
+        if extra is not None:
+            extra = np.asarray(extra).ravel()
+            targets.append(extra[extra >= 0])
+    if not np.isin(np.concatenate(targets), routes.destinations).all():
+        raise ValueError("routes do not cover every component, shard and expert copy as a destination")
+
+
+def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
+    """cppyy passes only C-contiguous arrays of the exact dtype as pointers."""
+    return np.ascontiguousarray(values, dtype=dtype)
+
+
+def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
+                   progress: Optional[Callable[[int, int], None]] = None, faults: Optional[FaultSpec] = None,
+                   satellite_fail_ns: Optional[np.ndarray] = None,
+                   serving: Optional[ServingInput] = None) -> PacketSimResult:
+    """Simulate the token traffic of one placement (``inp``) until every token ends or ``stop_ns``.
+
+    ``progress(now_ns, tokens_completed)`` is called between chunks of simulated time (one
+    snapshot interval each); the run stops early once every token has ended or failed.
+    ``faults`` sets the retransmission timeout and retries; ``satellite_fail_ns`` is ``[N]`` the
+    instant each satellite goes dark (-1: never), whose components then fail the tokens that need
+    them. ``serving`` (:class:`ServingInput`): model replicas, prefill, batching, output lengths and
+    users on the ground; requests of user -1 are not simulated (their records stay -1).
+
+    ns-3 gets the FLOPs side (``inp.compute``) and the memory side (``inp.memory``) apart: a batch
+    or a prefill of n tokens takes max(n x compute, memory), not n x max(compute, memory).
+    """
+    topology, routes, links, gateways, experts = inp.topology, inp.routes, inp.links, inp.gateways, inp.experts
+    activations, compute, memory = inp.activations, inp.compute, inp.memory
+    request_starts_ns, message_bytes = inp.request_starts_ns, inp.message_bytes
+    no_route, combine, dispatch = inp.no_route, inp.combine, inp.dispatch
+    shards, replicas, replica_choice = inp.shards, inp.replicas, inp.replica_choice
+    serving = ServingInput() if serving is None else serving
+    replica_gateways, replica_experts, replica_of = serving.replica_gateways, serving.replica_experts, serving.replica_of
+    prompt_tokens, prefill_counts, max_batch = serving.prompt_tokens, serving.prefill_counts, serving.max_batch
+    output_tokens, replica_extras, users = serving.output_tokens, serving.replica_extras, serving.users
+    num_layers, num_experts = experts.shape
+    requests, tokens, layers, top_k = activations.shape
+    _check_inputs(topology, routes, gateways, experts, activations, request_starts_ns, num_layers, layers)
+    if users is not None and (np.shape(users.user_of) != (requests,) or np.max(users.user_of) >= len(users.nodes)):
+        raise ValueError("users.user_of must give every request a user in [-1, users)")
+    if replica_gateways is not None:
+        for rep in range(len(replica_gateways)):
+            _check_inputs(topology, routes, replica_gateways[rep], replica_experts[rep], activations,
+                          request_starts_ns, num_layers, layers)
+        if replica_of is None or replica_of.shape != (requests,) or not (
+                (0 <= replica_of) & (replica_of < len(replica_gateways))).all():
+            raise ValueError("replica_of must give every request a replica in [0, replicas)")
+    if output_tokens is not None and (np.shape(output_tokens) != (requests,) or np.min(output_tokens) < 1
+                                      or np.max(output_tokens) > tokens):
+        raise ValueError(f"output_tokens must give every request a count in [1, {tokens}]")
+    if replica_extras is None:
+        replica_extras = [(shards, replicas, replica_choice)] + [(None, None, None)] * (
+            0 if replica_gateways is None else len(replica_gateways) - 1)
+    if replica_gateways is not None and len(replica_extras) != len(replica_gateways):
+        raise ValueError("replica_extras must give every model replica its (shards, copies, choice)")
+    held = []  # each model replica's satellites (packed strategies may put two components on one)
+    for rep, extra in enumerate(replica_extras):
+        rep_gateways = gateways if replica_gateways is None else replica_gateways[rep]
+        rep_experts = experts if replica_experts is None else replica_experts[rep]
+        _check_extras(topology, routes, rep_gateways, rep_experts, *extra)
+        parts = [np.ravel(rep_gateways), np.ravel(rep_experts)] + [np.ravel(x)[np.ravel(x) >= 0]
+                                                                  for x in extra[:2] if x is not None]
+        held.append(np.unique(np.concatenate(parts)))
+    every = np.concatenate(held)
+    if len(np.unique(every)) != len(every):
+        raise ValueError("two replicas share a satellite")
+
+    from harness.cxx.runtime import load
+
+    ns3 = load()
+    ns3.RngSeedManager.SetSeed(1)
+    ns3.RngSeedManager.SetRun(seed + 1)
+    ns3.RngSeedManager.ResetNextStreamIndex()  # Simulator::Destroy does not reset the streams
+
+    steps = topology.num_snapshots
+    nodes, network, updater, table = build_network(ns3, topology, routes, links, hold=no_route == "wait")
+    active = np.ones(requests, dtype=bool) if users is None else np.asarray(users.user_of) >= 0
+    if users is not None and topology.num_links > users.first_gsl:
+        network.SetLinkDataRate(users.first_gsl, topology.num_links - users.first_gsl,
+                                ns3.DataRate(f"{int(users.gsl_rate_bps)}bps"))
+    step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
+
+    # One plan per model replica (its requests, re-indexed), all in the same network: replicas sit
+    # on disjoint satellites, so each one's applications only ever talk to each other.
+    if replica_of is None:
+        replica_of = np.zeros(requests, dtype=np.int32)
+        replica_gateways, replica_experts = gateways[None], experts[None]
+    plans = []
+    for rep in range(len(replica_gateways)):
+        idx = np.flatnonzero((replica_of == rep) & active)
+        if len(idx):
+            plans.append((idx, _make_plan(ns3, nodes, links, replica_gateways[rep], replica_experts[rep],
+                                          activations[idx], compute, request_starts_ns[idx], message_bytes,
+                                          combine, dispatch, faults, satellite_fail_ns,
+                                          None if prompt_tokens is None else prompt_tokens[idx],
+                                          None if prefill_counts is None else prefill_counts[idx],
+                                          memory, max_batch,
+                                          None if output_tokens is None else output_tokens[idx],
+                                          *replica_extras[rep], step_times_ns, steps,
+                                          users=users, idx=idx, replica=rep)))
+
+    # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
+    # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
+    # boundaries only add stop events, so the packets' event order, and the records, do not change.
+    chunk_ns = int(step_times_ns[1]) if steps > 1 else int(stop_ns)
+    total_tokens = requests * tokens if output_tokens is None else int(np.sum(output_tokens))
+    if users is not None:
+        total_tokens = int(np.sum((output_tokens if output_tokens is not None else np.full(requests, tokens))[active]))
+    now_ns = 0
+    clock = time.perf_counter()
+    def resolved() -> int:
+        return sum(int(plan.GetTokensResolved()) for _, plan in plans)
+
+    while now_ns < stop_ns and resolved() < total_tokens:
+        now_ns = min(now_ns + chunk_ns, int(stop_ns))
+        ns3.Simulator.Stop(ns3.NanoSeconds(now_ns) - ns3.Simulator.Now())
+        ns3.Simulator.Run()
+        if progress is not None:
+            progress(now_ns, resolved())
+    run_wall_s = time.perf_counter() - clock
+
+    # Requests no plan simulated (users in a coverage gap) keep -1 records and no failure.
+    start = np.full((requests, tokens), -1, dtype=np.int64)
+    end = np.full((requests, tokens), -1, dtype=np.int64)
+    combine = np.full((requests, tokens, layers), -1, dtype=np.int64)
+    retransmissions = np.zeros((requests, tokens), dtype=np.int64)
+    failures = np.full((requests, FAILURE_FIELDS), -1, dtype=np.int64)
+    failures[:, 0] = 0
+    prompt_arrival = user_token = None
+    if users is not None:
+        prompt_arrival = np.full(requests, -1, dtype=np.int64)
+        user_token = np.full((requests, tokens), -1, dtype=np.int64)
+    for idx, plan in plans:
+        pairs = ((plan.CopyTokenStarts, start), (plan.CopyTokenEnds, end), (plan.CopyCombines, combine),
+                 (plan.CopyRetransmissions, retransmissions), (plan.CopyFailures, failures))
+        if users is not None:
+            pairs += ((plan.CopyPromptArrivals, prompt_arrival), (plan.CopyUserTokens, user_token))
+        for copy, out in pairs:
+            part = np.empty((len(idx),) + out.shape[1:], dtype=np.int64)
+            copy(part, part.size)
+            out[idx] = part
+    result = PacketSimResult(
+        token_start_ns=start, token_end_ns=end, combine_ns=combine,
+        packets_sent=sum(int(plan.GetPacketsSent()) for _, plan in plans),
+        packets_received=sum(int(plan.GetPacketsReceived()) for _, plan in plans),
+        packets_dropped_no_route=int(network.GetRoutingDroppedPackets()),
+        packets_dropped_queue=int(network.GetQueueDroppedPackets()),
+        packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()),
+        packets_dropped_ttl=int(network.GetTtlExpiredPackets()),
+        packets_held_no_route=int(network.GetHeldPackets()), held_no_route_ns=int(network.GetHeldNs()),
+        packet_hops=int(network.GetPacketHops()),
+        routing_nodes_settled=int(table.GetNodesSettled()), run_wall_s=run_wall_s,
+        retransmissions=retransmissions, failures=failures,
+        duplicates=sum(int(plan.GetDuplicates()) for _, plan in plans), busy_ns=_busy(plans, topology.num_nodes),
+        prompt_arrival_ns=prompt_arrival, user_token_ns=user_token)
+    ns3.Simulator.Destroy()
+    return result
+
+
+def _check_extras(topology: Topology, routes, gateways: np.ndarray, experts: np.ndarray,
+                  shards: Optional[np.ndarray], replicas: Optional[np.ndarray], replica_choice: Optional[np.ndarray]) -> None:
+    """ValueError unless one model replica's tensor-parallel shards and expert copies are consistent."""
+    num_layers, num_experts = experts.shape
+    if shards is not None:
+        _check_shards(shards, gateways, topology.num_nodes)
+    check_destinations(routes, gateways, experts, shards, replicas)
+    if replicas is not None:
+        replicas = np.asarray(replicas)
+        if (replica_choice is None or np.shape(replica_choice) != (topology.num_snapshots, num_layers, num_experts)
+                or replicas.ndim != 3 or replicas.shape[:2] != experts.shape or (replicas >= topology.num_nodes).any()
+                or np.isin(replicas[replicas >= 0], gateways).any()):
+            raise ValueError("replicas must be [L, E, R] satellites (not gateways) with a [S, L, E] replica_choice")
+        picked = np.take_along_axis(np.concatenate([experts[:, :, None], replicas], axis=2)[None],
+                                    np.asarray(replica_choice)[..., None].astype(np.int64), axis=3)
+        if (np.asarray(replica_choice) < 0).any() or (picked < 0).any():
+            raise ValueError("replica_choice names a copy that does not exist")
+
+
+def _busy(plans: list, num_nodes: int) -> np.ndarray:
+    """[N] compute time the satellites spent on finished jobs, over every replica's plan."""
+    busy = np.zeros(num_nodes, dtype=np.int64)
+    for _, plan in plans:
+        part = np.empty(num_nodes, dtype=np.int64)
+        plan.CopyBusy(part, num_nodes)
+        busy += part
+    return busy
+
+
+def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.ndarray, activations: np.ndarray,
+               compute: ComputeTimes, request_starts_ns: np.ndarray, message_bytes: int, combine: str,
+               dispatch: str, faults: Optional[FaultSpec], satellite_fail_ns: Optional[np.ndarray],
+               prompt_tokens: Optional[np.ndarray], prefill_counts: Optional[np.ndarray],
+               memory: Optional[ComputeTimes] = None, max_batch: int = 1,
+               output_tokens: Optional[np.ndarray] = None, shards: Optional[np.ndarray] = None,
+               replicas: Optional[np.ndarray] = None, replica_choice: Optional[np.ndarray] = None,
+               step_times_ns=None, steps: int = 1, users: Optional[UserLinks] = None,
+               idx: Optional[np.ndarray] = None, replica: int = 0):
+    """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``; with
+    ``users``, the users of its requests ``idx`` too (on a port of the replica's own: every replica
+    has an application on each ground node)."""
+    requests, tokens, layers, top_k = activations.shape
+    num_experts = experts.shape[1]
+    plan = ns3.CreateObject[ns3.MoeTrafficPlan]()
+    plan.SetAttribute("MessageBytes", ns3.UintegerValue(message_bytes))
+    plan.SetAttribute("SegmentBytes", ns3.UintegerValue(links.segment_payload_bytes))
+    if combine == "own-gateway":
+        plan.SetAttribute("CombineAtOwnGateway", ns3.BooleanValue(True))
+    if dispatch == "sequential":
+        plan.SetAttribute("SequentialDispatch", ns3.BooleanValue(True))
+    if faults is not None and faults.retransmit_timeout_ms is not None:
+        plan.SetAttribute("RetransmitTimeout",
+                          ns3.TimeValue(ns3.NanoSeconds(int(round(faults.retransmit_timeout_ms * 1e6)))))
+        plan.SetAttribute("MaxRetries", ns3.UintegerValue(faults.max_retries))
+    plan.Configure(layers, num_experts, top_k, requests, tokens)
+    act = _c_array(activations, np.int32)
+    plan.SetActivations(act, act.size)
+    expert_ns = _c_array(compute.expert_ns, np.int64)
+    plan.SetComputeTimes(_c_array(compute.gateway_ns, np.int64), expert_ns, expert_ns.size,
+                         int(compute.lm_head_ns))
+    plan.SetRequestStarts(_c_array(request_starts_ns, np.int64), requests)
+    if output_tokens is not None:
+        plan.SetRequestTokens(_c_array(output_tokens, np.int32), requests)
+    if max_batch > 1:
+        plan.SetAttribute("MaxBatch", ns3.UintegerValue(max_batch))
+    if memory is not None:
+        memory_expert_ns = _c_array(memory.expert_ns, np.int64)
+        plan.SetMemoryTimes(_c_array(memory.gateway_ns, np.int64), memory_expert_ns, memory_expert_ns.size,
+                            int(memory.lm_head_ns))
+    if prefill_counts is not None:
+        counts = _c_array(prefill_counts, np.int32)
+        plan.SetPrefill(counts, counts.size, _c_array(prompt_tokens, np.int32), requests)
+    if satellite_fail_ns is not None and (np.asarray(satellite_fail_ns) >= 0).any():
+        fail_ns = np.asarray(satellite_fail_ns, dtype=np.int64)
+        expert_fail = _c_array(fail_ns[experts], np.int64)
+        plan.SetFailureTimes(_c_array(fail_ns[gateways], np.int64), expert_fail, expert_fail.size)
+    if users is not None:
+        plan.SetAttribute("Port", ns3.UintegerValue(5000 + replica))
+        plan.SetAttribute("TokenBytes", ns3.UintegerValue(users.token_bytes))
+        plan.SetUsers(_c_array(np.asarray(users.user_of)[idx], np.int32), requests, len(users.nodes))
+    if shards is not None:
+        helpers = _c_array((np.asarray(shards) >= 0).sum(axis=1), np.int32)
+        plan.SetShards(helpers, _c_array(shard_compute_ns(compute.gateway_ns, helpers, compute.heads), np.int64),
+                       layers)
+    if replicas is not None:
+        replicas = np.asarray(replicas)
+        choice = _c_array(replica_choice, np.int32)
+        plan.SetReplicas(choice, choice.size, step_times_ns, steps, int(replicas.shape[2]))
+    placed = _c_array(experts, np.int32)
+    helper = ns3.MoeTokenHelper(plan)
+    helper.Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
+    if shards is not None and int(helpers.max()) > 0:
+        shard_nodes = _c_array(np.asarray(shards)[:, :int(helpers.max())], np.int32)
+        helper.InstallShards(nodes, shard_nodes, shard_nodes.size)
+    if replicas is not None and replicas.shape[2] > 0:
+        copies = _c_array(replicas, np.int32)
+        helper.InstallReplicas(nodes, copies, copies.size)
+    if users is not None:
+        helper.InstallUsers(nodes, _c_array(users.nodes, np.int32), len(users.nodes))
+    return plan
+
+
+def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: LinkSpec, hold: bool = False):
+    """The ISL network in ns-3: nodes, links, table routing and the topology updater, started.
+
+    Returns (nodes, IslNetworkHelper, TopologyUpdater, ForwardingTable); keep them referenced
+    while the simulation runs (their counters are read afterwards).
+    """
+    table = ns3.CreateObject[ns3.ForwardingTable]()
+    if isinstance(routes, PathQuery):
+        table.UseShortestPaths(routes.native)
+    else:
+        destinations = _c_array(routes.destinations, np.int32)
+        table.Configure(topology.num_nodes, topology.num_snapshots, destinations, len(destinations))
+        next_hop = _c_array(routes.next_hop, np.int32)
+        table.SetTables(next_hop, next_hop.size)
+
+    updater = ns3.CreateObject[ns3.TopologyUpdater]()
+    updater.SetAttribute("Table", ns3.PointerValue(table))
+    network = ns3.IslNetworkHelper()
+    network.SetDeviceAttribute("DataRate", ns3.StringValue(f"{int(links.rate_bps)}bps"))
+    network.SetDeviceAttribute("Mtu", ns3.UintegerValue(links.mtu_bytes))
+    network.SetQueueAttribute("MaxSize", ns3.StringValue(f"{links.queue_packets}p"))
+    if hold:
+        network.SetRoutingAttribute("HoldWithoutRoute", ns3.BooleanValue(True))
+    if links.relay_delay_ns:
+        network.SetRoutingAttribute("RelayDelay", ns3.TimeValue(ns3.NanoSeconds(links.relay_delay_ns)))
+    edges = _c_array(topology.edges, np.int32)
+    nodes = network.Install(topology.num_nodes, edges, topology.num_links, table, updater)
+    step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
+    delays = _c_array(topology.delay_ns, np.int64)
+    updater.SetSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
+    if links.drop_in_flight:
+        up = _c_array(topology.up, np.uint8)
+        updater.SetLinkStates(up, up.size)
+    updater.Start()
+    return nodes, network, updater, table
+
+
+def _check_inputs(topology: Topology, routes: Routes, gateways: np.ndarray, experts: np.ndarray,
+                  activations: np.ndarray, request_starts_ns: np.ndarray, num_layers: int, layers: int) -> None:
+    """Catch what would be an ns-3 fatal error (which kills the process) as a Python exception."""
+    if layers != num_layers or gateways.shape != (num_layers,):
+        raise ValueError(f"activations have {layers} layers but the placement has {num_layers}")
+    if activations.min() < 0 or activations.max() >= experts.shape[1]:
+        raise ValueError("activation expert ids out of range")
+    components = np.concatenate([gateways, experts.ravel()])
+    # Experts may share a satellite (its compute queue is first-come first-served); a gateway may not.
+    if len(np.unique(gateways)) != len(gateways) or np.isin(gateways, experts).any():
+        raise ValueError("two components share a satellite: a gateway needs a satellite of its own")
+    if components.min() < 0 or components.max() >= topology.num_nodes:
+        raise ValueError("a component names a satellite that does not exist")
+    if isinstance(routes, PathQuery):
+        if (routes.num_nodes, routes.num_snapshots) != (topology.num_nodes, topology.num_snapshots):
+            raise ValueError("the path query was built for another topology")
+    else:
+        if routes.next_hop.shape != (topology.num_snapshots, topology.num_nodes, len(routes.destinations)):
+            raise ValueError(f"next-hop tables have shape {routes.next_hop.shape}; expected "
+                             f"{(topology.num_snapshots, topology.num_nodes, len(routes.destinations))}")
+    if request_starts_ns.shape != (activations.shape[0],) or (request_starts_ns < 0).any():
+        raise ValueError("one non-negative start time per request is needed")
+    if topology.times_s[0] != 0 or (np.diff(topology.times_s) <= 0).any():
+        raise ValueError("snapshot times must start at 0 and increase")
+    degree = np.bincount(topology.edges.ravel(), minlength=topology.num_nodes)
+    if (degree == 0).any():
+        raise ValueError(f"satellite {int(np.argmin(degree))} has no ISL; every satellite needs one to get an address")
+
