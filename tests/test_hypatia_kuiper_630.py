@@ -77,7 +77,7 @@ def test_rtt_within_5_us_at_every_snapshot(results, pair):
     np.testing.assert_array_equal(r.reachable, reference[:, 1] > 0)
     error_ns = np.abs(np.where(r.reachable, r.rtt_ns, 0.0) - reference[:, 1])
     assert error_ns.max() <= RTT_TOLERANCE_NS, (error_ns.max(), int(error_ns.argmax()))
-    # What is measured (README "Checked against Hypatia"): about 0.1 us, far inside the bound.
+    # What is measured (docs/ground-and-tle.md, "Checked against Hypatia"): about 0.1 us, far inside the bound.
     assert error_ns.max() < 200.0, error_ns.max()
 
 
@@ -138,7 +138,7 @@ def kuiper():
     ("wgs84-ut1", 1.60, 1),  # Manila - Dalian at 27.5 s
 ])
 def test_readme_convention_table(kuiper, convention, worst_us, off):
-    """README "Checked against Hypatia", the table of conventions: the worst RTT difference over the
+    """docs/ground-and-tle.md, "Checked against Hypatia", the table of conventions: the worst RTT difference over the
     snapshots whose satellites are Hypatia's (us, 2 decimals as printed), and the pair-snapshots more
     than 5 us off or reachable where Hypatia is not (or the other way round)."""
     from harness.network.ground.paths import ground_paths

@@ -1,5 +1,5 @@
 """A sweep on a real Dask deployment: a ``dask scheduler`` and two ``dask worker`` processes, each
-started on its own, on loopback, as on a cluster (README, "Sweeps"), give the same sweep.csv as the
+started on its own, on loopback, as on a cluster (docs/sweeps.md), give the same sweep.csv as the
 local cluster. The test stops the processes it started."""
 
 from __future__ import annotations
