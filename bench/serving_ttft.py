@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.formats.requests import read_requests_csv
-from harness.run.pipeline import place_replicas, prepare
+from harness.pipeline import place_replicas, prepare
 from harness.scenario import load_scenario
 from harness.workload.traffic.prefill import prefill_path
 

@@ -11,14 +11,8 @@ from sgp4.api import WGS72, Satrec
 from skyfield.api import EarthSatellite, load
 from skyfield.sgp4lib import TEME
 
-from harness.constellation.walker import (
-    EARTH_RADIUS_KM,
-    MU_EARTH_KM3_S2,
-    SPEED_OF_LIGHT_M_S,
-    _sgp4_epoch_days,
-    orbital_period_s,
-    walker_constellation,
-)
+from harness.constellation.walker import (EARTH_RADIUS_KM, MU_EARTH_KM3_S2, SPEED_OF_LIGHT_M_S, _sgp4_epoch_days,
+                                          orbital_period_s, walker_constellation)
 
 EPOCH_UTC = datetime(2024, 3, 5, 7, 8, 9, 123456, tzinfo=timezone.utc)
 

@@ -11,7 +11,8 @@ import pytest
 
 from harness.constellation.walker import walker_constellation
 from harness.network.ground import CONVENTIONS, GSL_RULES, gsl_candidates
-from harness.network.ground.geometry import elevation_rad, satellites_ecef_m, site_positions_m, site_up_vectors, slant_range_m
+from harness.network.ground.geometry import (elevation_rad, satellites_ecef_m, site_positions_m, site_up_vectors,
+                                             slant_range_m)
 from harness.names import GROUND_CONVENTIONS, GSL_RULE_NAMES
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -13,9 +13,10 @@ import scipy.sparse
 from scipy.sparse.csgraph import dijkstra
 
 from harness.constellation.walker import SPEED_OF_LIGHT_M_S
-from harness.network.ground.geometry import elevation_rad, satellites_ecef_m, site_positions_m, site_up_vectors, slant_range_m
+from harness.network.ground.geometry import (elevation_rad, satellites_ecef_m, site_positions_m, site_up_vectors,
+                                             slant_range_m)
 from harness.network.ground.gsl import gsl_candidates
-from harness.run.pipeline import build_constellation, build_topology, ground_paths_for
+from harness.pipeline import build_constellation, build_topology, ground_paths_for
 from harness.scenario import scenario_from_dict
 
 REPO = Path(__file__).resolve().parents[1]

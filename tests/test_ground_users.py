@@ -15,7 +15,8 @@ import pytest
 
 from harness.errors import ScenarioError
 from harness.network.ground.users import draw_users, ground_segment, user_sites
-from harness.run.pipeline import build_constellation, build_topology, prepare, rng_for, run_scenario
+from harness.pipeline import build_constellation, build_topology, prepare, run_scenario
+from harness.seeding import rng_for
 from harness.scenario import load_scenario, scenario_from_dict
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.network.links import message_serialization_ns
-from harness.run.pipeline import prepare, run_scenario
+from harness.pipeline import prepare, run_scenario
 from harness.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from harness.formats.ground_paths import read_paths_csv
-from harness.run.pipeline import ground_paths_for
+from harness.pipeline import ground_paths_for
 from harness.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +54,7 @@ def test_the_scenario_is_hypatias_constellation():
     c = scenario.constellation
     assert (c.planes, c.sats_per_plane, c.satellites) == (34, 34, SATELLITES)
     assert c.epoch_utc == "2000-01-01T00:00:00Z"  # the TLEs' epoch, inferred
-    from harness.run.pipeline import build_constellation, build_topology
+    from harness.pipeline import build_constellation, build_topology
 
     constellation = build_constellation(dataclasses.replace(scenario, snapshots=dataclasses.replace(
         scenario.snapshots, count=1)))
@@ -125,7 +125,7 @@ def test_paths_command_writes_the_csv(tmp_path):
 
 @pytest.fixture(scope="module")
 def kuiper():
-    from harness.run.pipeline import build_constellation, build_topology
+    from harness.pipeline import build_constellation, build_topology
 
     scenario = load_scenario(SCENARIO)
     constellation = build_constellation(scenario)

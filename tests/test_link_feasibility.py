@@ -11,21 +11,9 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from harness.constellation.walker import (
-    EARTH_RADIUS_KM,
-    Constellation,
-    orbital_period_s,
-    walker_constellation,
-)
-from harness.network.topology import (
-    cross_plane_mask,
-    geocentric_latitude_rad,
-    grazing_altitude_m,
-    isl_topology,
-    line_of_sight_max_length_m,
-    plus_grid_edges,
-    relative_angular_rate_rad_s,
-)
+from harness.constellation.walker import EARTH_RADIUS_KM, Constellation, orbital_period_s, walker_constellation
+from harness.network.topology import (cross_plane_mask, geocentric_latitude_rad, grazing_altitude_m, isl_topology,
+                                      line_of_sight_max_length_m, plus_grid_edges, relative_angular_rate_rad_s)
 
 EPOCH_UTC = datetime(2024, 3, 5, 7, 8, 9, tzinfo=timezone.utc)
 EARTH_RADIUS_M = EARTH_RADIUS_KM * 1e3

@@ -21,19 +21,8 @@ from harness import pipeline
 from harness.seeding import rng_for
 from harness.constellation.walker import walker_constellation
 from harness.errors import PlacementError
-from harness.placement import (
-    CENTRE_SNAPSHOTS,
-    STRATEGIES,
-    Placement,
-    PlacementInput,
-    expected_latency_objective,
-    expected_path_delays_ns,
-    load_plan,
-    place,
-    ring_subnets,
-    save_plan,
-    subnet_centres,
-)
+from harness.placement import (CENTRE_SNAPSHOTS, STRATEGIES, Placement, PlacementInput, expected_latency_objective,
+                               expected_path_delays_ns, load_plan, place, ring_subnets, save_plan, subnet_centres)
 from harness.network.routes import path_delays_ns
 from harness.scenario import load_scenario
 from harness.network.topology import Topology, isl_topology, plus_grid_edges

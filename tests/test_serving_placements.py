@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from harness.errors import PlacementError, ScenarioError
-from harness.run.pipeline import place_replicas, placement_satellites, prepare
+from harness.pipeline import place_replicas, placement_satellites, prepare
 from harness.scenario import load_scenario, scenario_from_dict
 from harness.names import REPLICA_STRATEGIES, TENSOR_PARALLEL_STRATEGIES
 

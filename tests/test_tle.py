@@ -14,7 +14,7 @@ from sgp4.api import WGS72, Satrec
 from harness.constellation.tle import grid_edges, infer_grid, shell_tles, tle_epoch_utc
 from harness.errors import ScenarioError
 from harness.formats.tle import export_tle, read_tle_file, write_tle_file
-from harness.run.pipeline import build_constellation, build_topology
+from harness.pipeline import build_constellation, build_topology
 from harness.scenario import load_scenario, scenario_from_dict
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,18 +11,8 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from harness.constellation.walker import (
-    EARTH_RADIUS_KM,
-    SPEED_OF_LIGHT_M_S,
-    orbital_period_s,
-    walker_constellation,
-)
-from harness.network.topology import (
-    Topology,
-    isl_topology,
-    line_of_sight_max_length_m,
-    plus_grid_edges,
-)
+from harness.constellation.walker import EARTH_RADIUS_KM, SPEED_OF_LIGHT_M_S, orbital_period_s, walker_constellation
+from harness.network.topology import Topology, isl_topology, line_of_sight_max_length_m, plus_grid_edges
 
 EPOCH_UTC = datetime(2024, 3, 5, 7, 8, 9, tzinfo=timezone.utc)
 # Snapshots per orbit when a test needs a whole orbit.

@@ -7,6 +7,6 @@
 Layer 4: imports scenario, cxx and below (see :data:`harness.LAYERS`).
 """
 
-from harness.constellation.walker import (EARTH_RADIUS_KM, MU_EARTH_KM3_S2, SPEED_OF_LIGHT_M_S,  # noqa: F401 (public face)
-                                          Constellation, orbital_period_s, subsatellite_points_deg,
+from harness.constellation.walker import (EARTH_RADIUS_KM, MU_EARTH_KM3_S2,  # noqa: F401 (public face)
+                                          SPEED_OF_LIGHT_M_S, Constellation, orbital_period_s, subsatellite_points_deg,
                                           walker_constellation)

@@ -17,5 +17,5 @@ Every reader is strict: a missing, oversized, binary, non-UTF-8 or malformed fil
 names the file, the field and the fix (:mod:`harness.formats.files`), and nothing is unpickled.
 """
 
-from harness.formats.files import (MAX_CONFIG_BYTES, MAX_DATA_BYTES, RESULTS_ROOT, YamlLoader, default_results_dir,  # noqa: F401
-                    read_json_file, read_text_file, read_yaml_file, safe_name, show)
+from harness.formats.files import (MAX_CONFIG_BYTES, MAX_DATA_BYTES, RESULTS_ROOT, YamlLoader,  # noqa: F401
+                                   default_results_dir, read_json_file, read_text_file, read_yaml_file, safe_name, show)

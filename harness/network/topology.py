@@ -16,13 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.constellation.walker import (
-    EARTH_RADIUS_KM,
-    SPEED_OF_LIGHT_M_S,
-    WALKER_KINDS,
-    Constellation,
-    walker_shape,
-)
+from harness.constellation.walker import EARTH_RADIUS_KM, SPEED_OF_LIGHT_M_S, WALKER_KINDS, Constellation, walker_shape
 
 __all__ = [
     "Topology",

@@ -75,16 +75,10 @@ from harness.placement.compact_subnets import compact
 from harness.placement.paper import rand_intra, rand_intra_cg, rand_place, space_xnet
 from harness.placement.replicas import space_xnet_replicas
 from harness.placement.tensor_parallel import compact_packed_tp, compact_tp, space_xnet_packed_tp, space_xnet_tp
-from harness.placement.subnets import (  # noqa: F401 (re-exported)
-    CENTRE_SNAPSHOTS,
-    ENGINE,
-    expected_latency_objective,
-    expected_path_delays_ns,
-    plane_subnets,
-    ring_subnets,
-    subnet_centres,
-)
-from harness.placement.types import Placement, PlacementInput, Strategy, load_plan, check_plan_for_scenario, save_plan  # noqa: F401 (re-exported)
+from harness.placement.subnets import (CENTRE_SNAPSHOTS, ENGINE, expected_latency_objective,  # noqa: F401 (re-exported)
+                                       expected_path_delays_ns, plane_subnets, ring_subnets, subnet_centres)
+from harness.placement.types import (Placement, PlacementInput, Strategy, load_plan,  # noqa: F401 (re-exported)
+                                     check_plan_for_scenario, save_plan)
 
 
 #: The implementation of every strategy name of the registry (harness/names.py, which the schema

@@ -22,13 +22,15 @@ from harness.run.prepare import Prepared, prepare
 from harness.run.processes import available_cores, run_in_processes
 from harness.run.steps import (build_activations, build_constellation, build_topology, ground_paths_for,
                                satellite_failure_snapshots)
-from harness.run.strategy import ProgressCallback, check_placement_memory, place_replicas, run_strategy
+from harness.run.strategy import (ProgressCallback, check_placement_memory, place_replicas, placement_satellites,
+                                  run_strategy)
 from harness.run.write import RunResult, analyze_directory, write_run
 from harness.scenario import Scenario
 
 # The pipeline's public face: the run, and the steps it wires, under one import.
 __all__ = ["Prepared", "ProgressCallback", "RunResult", "analyze_directory", "build_activations",
            "build_constellation", "build_topology", "check_placement_memory", "ground_paths_for", "place_replicas",
+           "placement_satellites",
            "prepare", "run_scenario", "satellite_failure_snapshots", "write_run"]
 
 log = logging.getLogger(__name__)

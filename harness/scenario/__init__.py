@@ -20,9 +20,9 @@ Example::
 
 from __future__ import annotations
 
-from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_COUNT, MAX_HORIZON_S,
-                     MAX_SATELLITES, MAX_SEED, PACKET_OVERHEAD_BYTES, PPP_HEADER_BYTES, SGP4_ALTITUDE_MARGIN_KM,
-                     UDP_HEADER_BYTES)
+from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_COUNT,
+                                     MAX_HORIZON_S, MAX_SATELLITES, MAX_SEED, PACKET_OVERHEAD_BYTES, PPP_HEADER_BYTES,
+                                     SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES)
 from harness.scenario.constellation import ConstellationSpec, LinkSpec, PlacementSpec, RoutingSpec, SnapshotSpec
 from harness.scenario.model import MODEL_PRESETS, ComputeSpec, ModelSpec
 from harness.scenario.serving import ActivationSpec, LengthSpec, ServingSpec, TrafficSpec

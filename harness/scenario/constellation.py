@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_COUNT, MAX_SATELLITES, PACKET_OVERHEAD_BYTES,
-                     UDP_HEADER_BYTES, _at_least, _parse_utc, _range, _spec, _utc_instant, _within)
+from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_COUNT, MAX_SATELLITES,
+                                     PACKET_OVERHEAD_BYTES, UDP_HEADER_BYTES, _at_least, _parse_utc, _range, _spec,
+                                     _utc_instant, _within)
 
 
 @dataclass(frozen=True)

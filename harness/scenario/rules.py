@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Optional
 
 from harness.errors import ScenarioError
 from harness.names import REPLICA_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
-from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S, MAX_SATELLITES,
-                     SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
+from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S,
+                                     MAX_SATELLITES, SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
 
 from harness.scenario.model import expert_flops, gateway_flops, lm_head_flops
 

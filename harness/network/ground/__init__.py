@@ -9,6 +9,7 @@
   serving satellites and coverage gaps, and the network extended by ground nodes and their GSLs.
 """
 
-from harness.network.ground.geometry import CONVENTIONS, elevation_rad, satellites_ecef_m, site_positions_m, slant_range_m  # noqa: F401
+from harness.network.ground.geometry import (CONVENTIONS, elevation_rad, satellites_ecef_m,  # noqa: F401
+                                             site_positions_m, slant_range_m)
 from harness.network.ground.gsl import GSL_RULES, gsl_candidates  # noqa: F401
 from harness.sites import Site  # noqa: F401

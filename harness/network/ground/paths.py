@@ -25,7 +25,8 @@ import numpy as np
 from harness.constellation.walker import SPEED_OF_LIGHT_M_S, Constellation
 from harness.network.routes import shortest_delay_routes
 from harness.network.topology import Topology
-from harness.network.ground.geometry import CONVENTIONS, elevation_rad, satellites_ecef_m, site_positions_m, site_up_vectors, slant_range_m
+from harness.network.ground.geometry import (CONVENTIONS, elevation_rad, satellites_ecef_m, site_positions_m,
+                                             site_up_vectors, slant_range_m)
 from harness.network.ground.gsl import gsl_candidates
 from harness.sites import Site, site_arrays
 
