@@ -70,7 +70,7 @@ def run_cxx_test_suite(suite: str = "space-xnet") -> subprocess.CompletedProcess
     """
     code = (
         "import sys, cppyy\n"
-        "from harness import ns3_runtime, ns3_build\n"
+        "from harness.cxx import build as ns3_build, runtime as ns3_runtime\n"
         "ns3 = ns3_runtime.load()\n"
         "cppyy.load_library(str(ns3_build.module_library().parent / ns3_build.TEST_LIBRARY_NAME))\n"
         "cppyy.cppdef('''int spacexnet_run_tests(const std::string& suite) {\n"
