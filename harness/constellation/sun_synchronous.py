@@ -7,7 +7,7 @@ The Earth's oblateness (J2) turns a circular orbit's plane about the polar axis 
 
 (Vallado, *Fundamentals of Astrodynamics and Applications*, 4th ed., eq. 9-41 with e = 0), ``n`` the
 mean motion. A plane is sun-synchronous when that rate equals the mean Sun's, one turn eastward per
-tropical year, so ``cos(i) = -(2/3) * rate / (J2 * (R/a)^2 * n)``; above about 5,970 km no
+tropical year, so ``cos(i) = -(2/3) * rate / (J2 * (R/a)^2 * n)``; above about 5,974 km no
 inclination is slow enough (``cos(i) < -1``). Its local time of the ascending node then stays put:
 the node sits ``(LTAN - 12 h) * 15 deg`` east of the mean Sun's right ascension.
 """

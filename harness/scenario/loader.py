@@ -211,6 +211,6 @@ def _resolve_orbit(c: ConstellationSpec, raw: dict, source: str) -> Constellatio
     if cos_i < -1.0:
         raise ScenarioError(f"{source}: no sun-synchronous orbit exists at 'constellation.altitude_km' "
                             f"{c.altitude_km:g} km: J2 turns the plane slower than the Sun even at 180 deg "
-                            f"(cos i would be {cos_i:.4f}); lower the altitude (below about 5,970 km) or set "
+                            f"(cos i would be {cos_i:.4f}); lower the altitude (below about 5,974 km) or set "
                             f"orbit: inclined")
     return dataclasses.replace(c, inclination_deg=sun_synchronous_inclination_deg(c.altitude_km))

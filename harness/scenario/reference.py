@@ -116,7 +116,7 @@ def scenario_reference_markdown() -> str:
               "satellites, phasing, altitude_km, inclination_deg, orbit, ltan_h, raan_spread_deg) are refused there, and "
               "tle_file, slots_file and isl_file are refused for Walker kinds;",
               "- `constellation.orbit: sun-synchronous` computes `inclination_deg` from `altitude_km` and J2 (giving "
-              "`inclination_deg` too is refused, and an altitude where no such orbit exists, above about 5,970 km); "
+              "`inclination_deg` too is refused, and an altitude where no such orbit exists, above about 5,974 km); "
               "`ltan_h` is refused unless the orbit is sun-synchronous;",
               "- `ground.gsl_rule: max_length` needs `ground.max_gsl_length_km`; site names are unique."]
     return "\n".join(lines) + "\n"
