@@ -17,7 +17,7 @@ a satellite at 550 km crosses the penumbra in about 8 s) and the atmosphere. Wha
 the Sun's position and the TEME -> GCRS rotation are computed once per snapshot (one skyfield call
 each, over all snapshots), and the line-sphere test runs on the whole ``[snapshots, satellites]``
 array with numpy; there is no Python loop over satellites or snapshots. 1,584 satellites x 200
-snapshots take about 0.1 s (0.18 s with the first read of the ephemeris; ``docs/sunlight.md``),
+snapshots take 0.10 to 0.15 s (0.18 s with the first read of the ephemeris; ``docs/sunlight.md``),
 against 1.5 s for ``EarthSatellite.at(t).is_sunlit`` called once per satellite, and the flags are
 the same.
 
