@@ -13,6 +13,7 @@ import math
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -72,12 +73,10 @@ def cylinder_eclipse_fraction(beta_rad: float, altitude_km: float) -> float:
 
 
 def _one_orbit_of_one_plane(epoch: datetime, inclination_deg: float, raan_deg: float, altitude_km: float = 550.0):
-    period_s = orbital_period_s(altitude_km)
-    constellation = walker_constellation(kind="walker-delta", planes=1, sats_per_plane=1, phasing=0,
-                                         altitude_km=altitude_km, inclination_deg=inclination_deg, epoch_utc=epoch,
-                                         snapshot_count=int(round(period_s / ECLIPSE_SNAPSHOT_S)),
-                                         snapshot_interval_s=ECLIPSE_SNAPSHOT_S, raan0_deg=raan_deg)
-    return constellation
+    return walker_constellation(kind="walker-delta", planes=1, sats_per_plane=1, phasing=0, altitude_km=altitude_km,
+                                inclination_deg=inclination_deg, epoch_utc=epoch,
+                                snapshot_count=int(round(orbital_period_s(altitude_km) / ECLIPSE_SNAPSHOT_S)),
+                                snapshot_interval_s=ECLIPSE_SNAPSHOT_S, raan0_deg=raan_deg)
 
 
 EPOCH_EQUINOX = datetime(2026, 3, 20, 12, tzinfo=timezone.utc)
@@ -128,7 +127,6 @@ def test_sunlit_flags_agree_with_skyfield_is_sunlit_for_every_satellite_of_a_158
     """walker_1584's shell over one orbit (30 s snapshots), exported by `harness topology`, against
     skyfield's EarthSatellite.at(t).is_sunlit(de421) for all 1,584 satellites (no sampling: 1.5 s)."""
     from skyfield.api import EarthSatellite, load, load_file
-    from importlib import resources
 
     from harness.cli import main
 
