@@ -120,6 +120,7 @@ def _paths(args: argparse.Namespace) -> int:
 
 
 def _topology(args: argparse.Namespace) -> int:
+    from harness.constellation.sun import sunlit
     from harness.formats import results as traces
     from harness.run.estimate import check_memory
     from harness.run.pipeline import build_constellation, build_topology
@@ -133,11 +134,13 @@ def _topology(args: argparse.Namespace) -> int:
     check_memory(scenario)
     constellation = build_constellation(scenario)
     topology = build_topology(scenario, constellation)
+    lit = sunlit(constellation, scenario.constellation.epoch)
     traces.write_topology_npz(args.out, traces.topology_npz_arrays(
-        constellation, topology, scenario_name=scenario.name, epoch_utc=scenario.constellation.epoch_utc))
+        constellation, topology, lit, scenario_name=scenario.name, epoch_utc=scenario.constellation.epoch_utc))
     down = 1.0 - float(topology.up.mean())
     print(f"{topology.num_nodes} satellites, {topology.num_links} ISLs, {topology.num_snapshots} snapshots, "
-          f"{down:.1%} of link-snapshots down -> {args.out}")
+          f"{down:.1%} of link-snapshots down, {1.0 - float(lit.mean()):.1%} of satellite-snapshots in eclipse "
+          f"-> {args.out}")
     return 0
 
 

@@ -140,7 +140,7 @@ def test_topology_export_is_self_consistent(tmp_path):
     done = run_cli("topology", str(TINY), "--out", str(out), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     z = np.load(out)
-    assert str(z["frame"]) == "TEME" and int(z["format_version"]) == 1
+    assert str(z["frame"]) == "TEME" and int(z["format_version"]) == 2
     positions, edges = z["positions_m"], z["edges"]
     assert positions.shape == (10, 100, 3) and edges.shape == (200, 2)
     # every link length is the distance between its two satellites' exported positions
@@ -148,6 +148,9 @@ def test_topology_export_is_self_consistent(tmp_path):
     np.testing.assert_allclose(z["length_m"], lengths, rtol=0, atol=1e-6)
     np.testing.assert_array_equal(z["delay_ns"], np.round(lengths / 299_792_458.0 * 1e9).astype(np.int64))
     assert z["up"].all() and z["feasible"].all()  # tiny.yaml: no outages, every link in sight
+    # sunlit: one flag per satellite and snapshot; a 53 deg shell has satellites on both sides (tests/test_sun.py
+    # checks the flags themselves against skyfield)
+    assert z["sunlit"].shape == (10, 100) and z["sunlit"].dtype == bool and 0 < z["sunlit"].mean() < 1
 
 
 def test_topology_export_rejects_a_non_npz_target(tmp_path):

@@ -3,6 +3,8 @@
 - :mod:`.walker`: Walker delta and star shells from orbital elements (the :class:`Constellation`
   every later step takes, and the physical constants).
 - :mod:`.tle`: constellations read from TLE files, and their ISL plans.
+- :mod:`.sun`: which satellites are sunlit at each snapshot (skyfield's test, DE421).
+- :mod:`.sun_synchronous`: the inclination and node of sun-synchronous Walker shells.
 
 Layer 4: imports scenario, cxx and below (see :data:`harness.LAYERS`).
 """

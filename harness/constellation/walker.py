@@ -30,6 +30,7 @@ __all__ = [
     "Constellation",
     "orbital_period_s",
     "walker_constellation",
+    "walker_satrecs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -136,64 +137,22 @@ def walker_shape(kind: str, planes: int, sats_per_plane: int, phasing: int) -> t
     return int(planes), int(sats_per_plane), int(phasing)
 
 
-def walker_constellation(
-    *,
-    kind: str,
-    planes: int,
-    sats_per_plane: int,
-    phasing: int,
-    altitude_km: float,
-    inclination_deg: float,
-    epoch_utc: datetime,
-    snapshot_count: int,
-    snapshot_interval_s: float,
-) -> Constellation:
-    """Propagate a Walker constellation with SGP4 over evenly spaced snapshots.
-
-    Plane ``p`` has its ascending node (RAAN) at ``p * 360/P`` deg for
-    ``kind="walker-delta"`` and ``p * 180/P`` deg for ``kind="walker-star"``.
-    Slot ``s`` of plane ``p`` starts at mean anomaly
-    ``s * 360/S + p * F * 360/T`` deg, with ``T = P*S`` and ``F = phasing``.
-    Orbits are circular (eccentricity 0, argument of perigee 0), so the
-    mean anomaly is also the argument of latitude.  The mean motion is the
-    Keplerian one for ``altitude_km`` (see :func:`orbital_period_s`), drag
-    terms are zero, and SGP4 runs with WGS72 constants in improved mode.
-
-    Args:
-        kind: ``"walker-delta"`` or ``"walker-star"``.
-        planes: number of planes ``P >= 1``.
-        sats_per_plane: satellites per plane ``S >= 1``.
-        phasing: Walker phasing factor ``F`` in ``[0, P-1]``.
-        altitude_km: orbit altitude above :data:`EARTH_RADIUS_KM`, km (> 0).
-        inclination_deg: inclination, degrees in ``[0, 180]``.
-        epoch_utc: timezone-aware epoch of the elements and of ``times_s = 0``.
-        snapshot_count: number of snapshots (>= 1).
-        snapshot_interval_s: spacing of the snapshots, seconds (> 0).
-
-    Returns:
-        The :class:`Constellation` at ``times_s = arange(snapshot_count) *
-        snapshot_interval_s``.
-
-    The arguments' rules are the scenario schema's (harness/scenario.py checks them once, with
-    errors that name the key); here they are only asserted.
-
-    Raises:
-        ValueError: if SGP4 reports an error for any satellite at any
-            snapshot (e.g. an orbit that decays).
-    """
+def walker_satrecs(*, kind: str, planes: int, sats_per_plane: int, phasing: int, altitude_km: float,
+                   inclination_deg: float, epoch_utc: datetime, raan0_deg: float = 0.0,
+                   raan_spread_deg: Optional[float] = None) -> tuple[list[Satrec], np.ndarray, np.ndarray, np.ndarray]:
+    """The SGP4 records of a Walker shell (see :func:`walker_constellation` for the elements), with
+    each satellite's plane, slot and argument of latitude at the epoch. Tests hand them to
+    skyfield's ``EarthSatellite.from_satrec`` to check what the harness derives from them."""
     planes, sats_per_plane, phasing = walker_shape(kind, planes, sats_per_plane, phasing)
-    assert altitude_km > 0.0 and 0.0 <= inclination_deg <= 180.0, (altitude_km, inclination_deg)
-    # A naive datetime is ambiguous (local time? UTC?); the schema always gives an aware one.
-    assert isinstance(epoch_utc, datetime) and epoch_utc.utcoffset() is not None, epoch_utc
-    assert isinstance(snapshot_count, (int, np.integer)) and not isinstance(snapshot_count, bool), snapshot_count
-    assert snapshot_count >= 1 and 0.0 < snapshot_interval_s < math.inf, (snapshot_count, snapshot_interval_s)
-
     total = planes * sats_per_plane
     sat_ids = np.arange(total)
     plane_of = (sat_ids // sats_per_plane).astype(np.int32)
     slot_of = (sat_ids % sats_per_plane).astype(np.int32)
 
-    raan_rad = np.radians(plane_of * (WALKER_KINDS[kind] / planes))
+    spread_deg = WALKER_KINDS[kind] if raan_spread_deg is None else float(raan_spread_deg)
+    # With raan0_deg 0.0 (the default) the sum and the modulo are exact: the RAANs, and so the traces,
+    # stay bit for bit what they were before these two arguments.
+    raan_rad = np.radians((float(raan0_deg) + plane_of * (spread_deg / planes)) % 360.0)
     # Work in fractions of a turn before converting, so that exact slot
     # positions (e.g. a quarter turn) are not blurred by degree round-off.
     phase_turns = np.mod(slot_of / sats_per_plane + plane_of * phasing / total, 1.0)
@@ -218,6 +177,72 @@ def walker_constellation(
             float(raan_rad[n]),
         )
         satrecs.append(satrec)
+
+    return satrecs, plane_of, slot_of, arg_latitude_rad
+
+
+def walker_constellation(
+    *,
+    kind: str,
+    planes: int,
+    sats_per_plane: int,
+    phasing: int,
+    altitude_km: float,
+    inclination_deg: float,
+    epoch_utc: datetime,
+    snapshot_count: int,
+    snapshot_interval_s: float,
+    raan0_deg: float = 0.0,
+    raan_spread_deg: Optional[float] = None,
+) -> Constellation:
+    """Propagate a Walker constellation with SGP4 over evenly spaced snapshots.
+
+    Plane ``p`` has its ascending node (RAAN) at ``raan0_deg + p * spread/P`` deg, the spread
+    360 deg for ``kind="walker-delta"`` and 180 deg for ``kind="walker-star"`` unless
+    ``raan_spread_deg`` is given (e.g. a sun-synchronous shell kept near the terminator).
+    Slot ``s`` of plane ``p`` starts at mean anomaly
+    ``s * 360/S + p * F * 360/T`` deg, with ``T = P*S`` and ``F = phasing``.
+    Orbits are circular (eccentricity 0, argument of perigee 0), so the
+    mean anomaly is also the argument of latitude.  The mean motion is the
+    Keplerian one for ``altitude_km`` (see :func:`orbital_period_s`), drag
+    terms are zero, and SGP4 runs with WGS72 constants in improved mode.
+
+    Args:
+        kind: ``"walker-delta"`` or ``"walker-star"``.
+        planes: number of planes ``P >= 1``.
+        sats_per_plane: satellites per plane ``S >= 1``.
+        phasing: Walker phasing factor ``F`` in ``[0, P-1]``.
+        altitude_km: orbit altitude above :data:`EARTH_RADIUS_KM`, km (> 0).
+        inclination_deg: inclination, degrees in ``[0, 180]``.
+        epoch_utc: timezone-aware epoch of the elements and of ``times_s = 0``.
+        snapshot_count: number of snapshots (>= 1).
+        snapshot_interval_s: spacing of the snapshots, seconds (> 0).
+        raan0_deg: RAAN of plane 0, degrees (0: the default; a sun-synchronous shell's comes from
+            its local time of the ascending node, :mod:`harness.constellation.sun_synchronous`).
+        raan_spread_deg: arc over which the planes' nodes are spread, degrees (None: the kind's).
+
+    Returns:
+        The :class:`Constellation` at ``times_s = arange(snapshot_count) *
+        snapshot_interval_s``.
+
+    The arguments' rules are the scenario schema's (harness/scenario.py checks them once, with
+    errors that name the key); here they are only asserted.
+
+    Raises:
+        ValueError: if SGP4 reports an error for any satellite at any
+            snapshot (e.g. an orbit that decays).
+    """
+    planes, sats_per_plane, phasing = walker_shape(kind, planes, sats_per_plane, phasing)
+    assert altitude_km > 0.0 and 0.0 <= inclination_deg <= 180.0, (altitude_km, inclination_deg)
+    # A naive datetime is ambiguous (local time? UTC?); the schema always gives an aware one.
+    assert isinstance(epoch_utc, datetime) and epoch_utc.utcoffset() is not None, epoch_utc
+    assert isinstance(snapshot_count, (int, np.integer)) and not isinstance(snapshot_count, bool), snapshot_count
+    assert snapshot_count >= 1 and 0.0 < snapshot_interval_s < math.inf, (snapshot_count, snapshot_interval_s)
+
+    satrecs, plane_of, slot_of, arg_latitude_rad = walker_satrecs(
+        kind=kind, planes=planes, sats_per_plane=sats_per_plane, phasing=phasing, altitude_km=altitude_km,
+        inclination_deg=inclination_deg, epoch_utc=epoch_utc, raan0_deg=raan0_deg, raan_spread_deg=raan_spread_deg)
+    total = len(satrecs)
 
     times_s = np.arange(snapshot_count, dtype=np.float64) * snapshot_interval_s
     # Propagate relative to the epoch exactly as sgp4init stored it, so that

@@ -469,10 +469,11 @@ def _read_placements_json(path: Path, layers: dict, num_satellites: Optional[int
 # Topology export
 
 #: Version of the topology export's layout; bumped when a field changes meaning.
-TOPOLOGY_FORMAT_VERSION = 1
+TOPOLOGY_FORMAT_VERSION = 2  # 2: adds sunlit
 
 
-def topology_npz_arrays(constellation, topology, *, scenario_name: str, epoch_utc: str) -> dict[str, np.ndarray]:
+def topology_npz_arrays(constellation, topology, sunlit: np.ndarray, *, scenario_name: str,
+                        epoch_utc: str) -> dict[str, np.ndarray]:
     """The arrays of a topology export, by name:
 
     - ``format_version`` (int), ``scenario`` (str), ``epoch_utc`` (str, ISO 8601), ``frame`` (str:
@@ -483,8 +484,11 @@ def topology_npz_arrays(constellation, topology, *, scenario_name: str, epoch_ut
     - ``edges`` [L, 2] int32: the ISLs as satellite pairs;
     - ``length_m`` [S, L] float64, ``delay_ns`` [S, L] int64 (round(length / c));
     - ``feasible`` [S, L] bool (line of sight, tracking, polar rules), ``up`` [S, L] bool
-      (feasible and not in an outage): the links the routes and the packet engine use.
+      (feasible and not in an outage): the links the routes and the packet engine use;
+    - ``sunlit`` [S, N] bool: satellite n in sunlight at snapshot s (skyfield's test, DE421;
+      :func:`harness.constellation.sun.sunlit`).
     """
+    assert sunlit.shape == constellation.positions_m.shape[:2] and sunlit.dtype == np.bool_, sunlit.shape
     return {
         "format_version": np.array(TOPOLOGY_FORMAT_VERSION),
         "scenario": np.array(scenario_name),
@@ -501,6 +505,7 @@ def topology_npz_arrays(constellation, topology, *, scenario_name: str, epoch_ut
         "delay_ns": topology.delay_ns,
         "feasible": topology.feasible,
         "up": topology.up,
+        "sunlit": sunlit,
     }
 
 

@@ -31,7 +31,8 @@ def build_constellation(scenario: Scenario) -> Constellation:
                                 phasing=c.phasing, altitude_km=c.altitude_km,
                                 inclination_deg=c.inclination_deg, epoch_utc=c.epoch,
                                 snapshot_count=scenario.snapshots.count,
-                                snapshot_interval_s=scenario.snapshots.interval_s)
+                                snapshot_interval_s=scenario.snapshots.interval_s,
+                                raan0_deg=c.raan0_deg, raan_spread_deg=c.raan_spread_deg)
 
 
 def build_topology(scenario: Scenario, constellation: Constellation, with_failures: bool = True) -> Topology:

@@ -26,7 +26,19 @@ class ConstellationSpec:
     phasing: int = _spec(1, help="Walker phasing factor F, in [0, P-1]", check=_range(0, MAX_SATELLITES))
     altitude_km: float = _spec(550.0, unit="km", help="circular orbit altitude above the equatorial radius",
                                check=_range(160.0, 100_000.0))
-    inclination_deg: float = _spec(53.0, unit="deg", help="orbit inclination", check=_within(0.0, 180.0))
+    inclination_deg: float = _spec(53.0, unit="deg", help="orbit inclination (orbit sun-synchronous: computed, "
+                                   "do not give it)", check=_within(0.0, 180.0))
+    orbit: str = _spec("inclined", help="Walker kinds: 'inclined' (the planes tilt by inclination_deg) or "
+                       "'sun-synchronous' (the inclination at which J2 turns each plane with the mean Sun, 360 deg "
+                       "per 365.2422 days, from altitude_km: 97.59 deg at 550 km; plane 0's node at ltan_h)",
+                       choices=("inclined", "sun-synchronous"))
+    ltan_h: float = _spec(6.0, unit="h", help="orbit sun-synchronous: local time of plane 0's ascending node "
+                          "(6: dawn-dusk; 18: dusk-dawn; 12: noon-midnight); its RAAN is the mean Sun's right "
+                          "ascension at the epoch + (ltan_h - 12) x 15 deg", check=_within(0.0, 24.0))
+    raan_spread_deg: Optional[float] = _spec(None, unit="deg", help="Walker kinds: arc over which the planes' "
+                                             "ascending nodes are spread, plane p at RAAN0 + p x spread / P (null: "
+                                             "360 for walker-delta, 180 for walker-star)",
+                                             check=_range(0.0, 360.0, open_low=True))
     epoch_utc: str = _spec("2026-01-01T00:00:00Z", unit="UTC", help="instant of the first snapshot (kind tle: "
                            "default the newest TLE epoch)", check=_utc_instant)
     tle_file: Optional[str] = _spec(None, help="kind tle: two- or three-line TLE file, relative to the scenario")
@@ -52,6 +64,15 @@ class ConstellationSpec:
     @property
     def epoch(self) -> datetime:
         return _parse_utc(self.epoch_utc)
+
+    @property
+    def raan0_deg(self) -> float:
+        """RAAN of plane 0 at the epoch, degrees: 0 unless the orbit is sun-synchronous."""
+        if self.orbit != "sun-synchronous":
+            return 0.0
+        from harness.constellation.sun_synchronous import sun_synchronous_raan_deg
+
+        return sun_synchronous_raan_deg(self.ltan_h, self.epoch)
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,8 @@ def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
     if not c.tle_file:
         raise ScenarioError(f"{source}: 'constellation.kind' is 'tle' but 'constellation.tle_file' is not set; "
                             f"name the TLE file")
-    for key in ("planes", "sats_per_plane", "satellites", "phasing", "altitude_km", "inclination_deg"):
+    for key in ("planes", "sats_per_plane", "satellites", "phasing", "altitude_km", "inclination_deg", "orbit",
+                "ltan_h", "raan_spread_deg"):
         if key in raw.get("constellation", {}):
             raise ScenarioError(f"{source}: 'constellation.{key}' does not apply to kind 'tle' (the TLE file gives "
                                 f"the orbits); remove it")
@@ -186,5 +187,30 @@ def _resolve_shape(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
         if c.sats_per_plane is not None and c.sats_per_plane != per_plane:
             raise ScenarioError(f"{source}: 'constellation.satellites' {c.satellites} and 'sats_per_plane' "
                                 f"{c.sats_per_plane} disagree for {c.planes} planes; give only one")
-        return dataclasses.replace(c, sats_per_plane=per_plane)
-    return dataclasses.replace(c, satellites=c.planes * c.sats_per_plane)
+        c = dataclasses.replace(c, sats_per_plane=per_plane)
+    else:
+        c = dataclasses.replace(c, satellites=c.planes * c.sats_per_plane)
+    return _resolve_orbit(c, raw, source)
+
+
+def _resolve_orbit(c: ConstellationSpec, raw: dict, source: str) -> ConstellationSpec:
+    """A sun-synchronous shell's inclination, from its altitude (the inclination and LTAN keys checked)."""
+    given = raw.get("constellation", {})
+    if c.orbit != "sun-synchronous":
+        if "ltan_h" in given:
+            raise ScenarioError(f"{source}: 'constellation.ltan_h' is set but 'constellation.orbit' is "
+                                f"{_show(c.orbit)}; set orbit: sun-synchronous or remove ltan_h")
+        return c
+    if "inclination_deg" in given:
+        raise ScenarioError(f"{source}: 'constellation.inclination_deg' is set but 'constellation.orbit' is "
+                            f"'sun-synchronous', which computes it from the altitude; remove inclination_deg "
+                            f"(or set orbit: inclined)")
+    from harness.constellation.sun_synchronous import sun_synchronous_cos_inclination, sun_synchronous_inclination_deg
+
+    cos_i = sun_synchronous_cos_inclination(c.altitude_km)
+    if cos_i < -1.0:
+        raise ScenarioError(f"{source}: no sun-synchronous orbit exists at 'constellation.altitude_km' "
+                            f"{c.altitude_km:g} km: J2 turns the plane slower than the Sun even at 180 deg "
+                            f"(cos i would be {cos_i:.4f}); lower the altitude (below about 5,974 km) or set "
+                            f"orbit: inclined")
+    return dataclasses.replace(c, inclination_deg=sun_synchronous_inclination_deg(c.altitude_km))

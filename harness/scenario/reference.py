@@ -113,7 +113,10 @@ def scenario_reference_markdown() -> str:
               "- `strategies` names each strategy once;",
               "- `constellation.kind: tle` needs `tle_file` (read strictly: line length, checksum, epoch) and takes "
               "planes, satellites and (unless given) epoch_utc from it; the Walker keys (planes, sats_per_plane, "
-              "satellites, phasing, altitude_km, inclination_deg) are refused there, and tle_file, slots_file and "
-              "isl_file are refused for Walker kinds;",
+              "satellites, phasing, altitude_km, inclination_deg, orbit, ltan_h, raan_spread_deg) are refused there, and "
+              "tle_file, slots_file and isl_file are refused for Walker kinds;",
+              "- `constellation.orbit: sun-synchronous` computes `inclination_deg` from `altitude_km` and J2 (giving "
+              "`inclination_deg` too is refused, and an altitude where no such orbit exists, above about 5,974 km); "
+              "`ltan_h` is refused unless the orbit is sun-synchronous;",
               "- `ground.gsl_rule: max_length` needs `ground.max_gsl_length_km`; site names are unique."]
     return "\n".join(lines) + "\n"
