@@ -3,19 +3,18 @@
  */
 #include "isl-network-helper.h"
 
-#include "forwarding-table-routing.h"
-
 #include "ns3/abort.h"
+#include "ns3/forwarding-table-routing.h"
 #include "ns3/internet-stack-helper.h"
-#include "ns3/ipv4-l3-protocol.h"
-#include "ns3/uinteger.h"
 #include "ns3/ipv4-address-helper.h"
+#include "ns3/ipv4-l3-protocol.h"
 #include "ns3/ipv4.h"
-#include "ns3/pointer.h"
 #include "ns3/point-to-point-channel.h"
 #include "ns3/point-to-point-net-device.h"
+#include "ns3/pointer.h"
 #include "ns3/queue.h"
 #include "ns3/traffic-control-helper.h"
+#include "ns3/uinteger.h"
 
 namespace ns3
 {

@@ -4,17 +4,15 @@
 #ifndef SPACE_XNET_ISL_NETWORK_HELPER_H
 #define SPACE_XNET_ISL_NETWORK_HELPER_H
 
-#include "forwarding-table.h"
-
 #include "ns3/data-rate.h"
+#include "ns3/forwarding-table.h"
 #include "ns3/ipv4-l3-protocol.h"
-#include "ns3/object-factory.h"
-#include "topology-updater.h"
-
 #include "ns3/ipv4-routing-helper.h"
 #include "ns3/net-device-container.h"
 #include "ns3/node-container.h"
+#include "ns3/object-factory.h"
 #include "ns3/point-to-point-helper.h"
+#include "ns3/topology-updater.h"
 
 #include <vector>
 

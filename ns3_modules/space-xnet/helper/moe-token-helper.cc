@@ -3,12 +3,11 @@
  */
 #include "moe-token-helper.h"
 
-#include "isl-network-helper.h"
-#include "moe-token-application.h"
-
 #include "ns3/abort.h"
 #include "ns3/callback.h"
 #include "ns3/enum.h"
+#include "ns3/isl-network-helper.h"
+#include "ns3/moe-token-application.h"
 #include "ns3/pointer.h"
 #include "ns3/uinteger.h"
 

@@ -4,10 +4,9 @@
 #ifndef SPACE_XNET_MOE_TOKEN_HELPER_H
 #define SPACE_XNET_MOE_TOKEN_HELPER_H
 
-#include "moe-token-application.h"
-#include "moe-traffic-plan.h"
-
 #include "ns3/application-container.h"
+#include "ns3/moe-token-application.h"
+#include "ns3/moe-traffic-plan.h"
 #include "ns3/node-container.h"
 
 #include <map>

@@ -3,9 +3,8 @@
  * on its gateway alone or split over helper shards (the scatter, the expert outputs taken straight
  * by the shards, the gather), and the per-token choice of an expert's copy (expert replicas).
  */
-#include "moe-token-application.h"
-
 #include "ns3/abort.h"
+#include "ns3/moe-token-application.h"
 #include "ns3/simulator.h"
 
 namespace ns3

@@ -3,9 +3,8 @@
  * layer at once: gateway and expert work, message sizes, the dispatch to the experts) and continuous
  * batching (a gateway's decode and prefill steps run together, with roofline work).
  */
-#include "moe-token-application.h"
-
 #include "ns3/log.h"
+#include "ns3/moe-token-application.h"
 
 namespace ns3
 {

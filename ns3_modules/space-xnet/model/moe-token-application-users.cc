@@ -3,9 +3,8 @@
  * layer 0's gateway, and the messages a user or that gateway gets from the other (output tokens
  * down, prompts up).
  */
-#include "moe-token-application.h"
-
 #include "ns3/abort.h"
+#include "ns3/moe-token-application.h"
 #include "ns3/simulator.h"
 
 namespace ns3

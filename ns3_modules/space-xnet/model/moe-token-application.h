@@ -4,12 +4,11 @@
 #ifndef SPACE_XNET_MOE_TOKEN_APPLICATION_H
 #define SPACE_XNET_MOE_TOKEN_APPLICATION_H
 
-#include "moe-token-header.h"
-#include "moe-traffic-plan.h"
-
 #include "ns3/application.h"
 #include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
+#include "ns3/moe-token-header.h"
+#include "ns3/moe-traffic-plan.h"
 #include "ns3/socket.h"
 #include "ns3/traced-callback.h"
 

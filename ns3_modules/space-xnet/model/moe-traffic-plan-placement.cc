@@ -2,9 +2,8 @@
  * Space-XNet: the parts of MoeTrafficPlan for placements beyond the paper: tensor-parallel shards,
  * components sharing a satellite (ports, one compute queue per satellite) and expert replicas.
  */
-#include "moe-traffic-plan.h"
-
 #include "ns3/abort.h"
+#include "ns3/moe-traffic-plan.h"
 
 #include <algorithm>
 

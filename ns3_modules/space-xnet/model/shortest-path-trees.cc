@@ -3,7 +3,7 @@
  */
 #include "shortest-path-trees.h"
 
-#include "lazy-shortest-paths.h"
+#include "ns3/lazy-shortest-paths.h"
 
 #include <algorithm>
 #include <functional>

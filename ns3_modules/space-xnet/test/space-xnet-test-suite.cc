@@ -1,23 +1,22 @@
 /*
  * Space-XNet: ns-3 test suite (QUICK cases that build a tiny network, run it and check exact values).
  */
-#include "forwarding-table-routing.h"
-#include "forwarding-table.h"
-#include "isl-network-helper.h"
-#include "moe-token-header.h"
-#include "moe-token-helper.h"
-#include "moe-traffic-plan.h"
-#include "topology-updater.h"
-
 #include "ns3/callback.h"
 #include "ns3/data-rate.h"
+#include "ns3/forwarding-table-routing.h"
+#include "ns3/forwarding-table.h"
 #include "ns3/ipv4.h"
+#include "ns3/isl-network-helper.h"
+#include "ns3/moe-token-header.h"
+#include "ns3/moe-token-helper.h"
+#include "ns3/moe-traffic-plan.h"
 #include "ns3/packet.h"
 #include "ns3/point-to-point-net-device.h"
 #include "ns3/pointer.h"
 #include "ns3/simulator.h"
 #include "ns3/string.h"
 #include "ns3/test.h"
+#include "ns3/topology-updater.h"
 #include "ns3/uinteger.h"
 
 #include <vector>
