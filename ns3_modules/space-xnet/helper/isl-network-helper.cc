@@ -9,6 +9,7 @@
 #include "ns3/ipv4-address-helper.h"
 #include "ns3/ipv4-l3-protocol.h"
 #include "ns3/ipv4.h"
+#include "ns3/log.h"
 #include "ns3/point-to-point-channel.h"
 #include "ns3/point-to-point-net-device.h"
 #include "ns3/pointer.h"
@@ -18,6 +19,8 @@
 
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("IslNetworkHelper");
 
 ForwardingTableRoutingHelper::ForwardingTableRoutingHelper(Ptr<ForwardingTable> table)
     : m_table(table)
@@ -76,6 +79,7 @@ IslNetworkHelper::Install(uint32_t numNodes,
                           Ptr<ForwardingTable> table,
                           Ptr<TopologyUpdater> updater)
 {
+    NS_LOG_FUNCTION(this << numNodes << numEdges);
     NS_ABORT_MSG_IF(table->GetNNodes() != numNodes, "ForwardingTable sized for another network");
     NodeContainer nodes;
     nodes.Create(numNodes);

@@ -7,12 +7,15 @@
 #include "ns3/callback.h"
 #include "ns3/enum.h"
 #include "ns3/isl-network-helper.h"
+#include "ns3/log.h"
 #include "ns3/moe-token-application.h"
 #include "ns3/pointer.h"
 #include "ns3/uinteger.h"
 
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("MoeTokenHelper");
 
 MoeTokenHelper::MoeTokenHelper(Ptr<MoeTrafficPlan> plan)
     : m_plan(plan)
@@ -42,6 +45,7 @@ MoeTokenHelper::Install(NodeContainer nodes,
                         const int32_t* expertNodes,
                         uint64_t expertCount)
 {
+    NS_LOG_FUNCTION(this << nodes.GetN() << expertCount);
     uint32_t layers = m_plan->GetNLayers();
     uint32_t experts = m_plan->GetNExperts();
     NS_ABORT_MSG_IF(expertCount != static_cast<uint64_t>(layers) * experts, "expert placement: wrong count");
@@ -74,6 +78,7 @@ MoeTokenHelper::Install(NodeContainer nodes,
 Ptr<MoeTokenApplication>
 MoeTokenHelper::InstallOne(Ptr<Node> n, uint32_t role, uint32_t layer, uint32_t index, uint32_t copy)
 {
+    NS_LOG_FUNCTION(this << n->GetId() << role << layer << index << copy);
     Ptr<MoeTokenApplication> app = CreateObject<MoeTokenApplication>();
     app->SetAttribute("Plan", PointerValue(m_plan));
     app->SetAttribute("Role", EnumValue(static_cast<MoeTokenApplication::Role>(role)));

@@ -4,11 +4,14 @@
  * by the shards, the gather), and the per-token choice of an expert's copy (expert replicas).
  */
 #include "ns3/abort.h"
+#include "ns3/log.h"
 #include "ns3/moe-token-application.h"
 #include "ns3/simulator.h"
 
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("MoeTokenApplicationPlacement");
 
 void
 MoeTokenApplication::RunAttention(uint32_t request, uint32_t token, bool combined)
@@ -52,6 +55,7 @@ MoeTokenApplication::DirectShardInput(uint32_t layer) const
 void
 MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token, bool scatter)
 {
+    NS_LOG_FUNCTION(this << request << token << scatter);
     MoeTokenHeader header;
     header.m_request = request;
     header.m_token = token;
@@ -84,6 +88,7 @@ MoeTokenApplication::ShardPartDone(uint32_t request, uint32_t token)
 void
 MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
 {
+    NS_LOG_FUNCTION(this << h);
     uint32_t request = h.m_request;
     uint32_t token = h.m_token;
     if (h.m_kind == MoeTokenHeader::SHARD_GATHER)

@@ -4,15 +4,19 @@
  * down, prompts up).
  */
 #include "ns3/abort.h"
+#include "ns3/log.h"
 #include "ns3/moe-token-application.h"
 #include "ns3/simulator.h"
 
 namespace ns3
 {
 
+NS_LOG_COMPONENT_DEFINE("MoeTokenApplicationUsers");
+
 void
 MoeTokenApplication::SendPrompt(uint32_t request)
 {
+    NS_LOG_FUNCTION(this << request);
     MoeTokenHeader up;
     up.m_request = request;
     up.m_kind = MoeTokenHeader::PROMPT;
@@ -22,6 +26,7 @@ MoeTokenApplication::SendPrompt(uint32_t request)
 void
 MoeTokenApplication::HandleUserMessage(const MoeTokenHeader& h)
 {
+    NS_LOG_FUNCTION(this << h);
     if (h.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
     {
         NS_ABORT_MSG_IF(m_role != USER, "an output token reached a satellite");

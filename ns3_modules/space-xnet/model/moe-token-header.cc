@@ -3,8 +3,12 @@
  */
 #include "moe-token-header.h"
 
+#include "ns3/log.h"
+
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("MoeTokenHeader");
 
 NS_OBJECT_ENSURE_REGISTERED(MoeTokenHeader);
 
@@ -44,6 +48,7 @@ MoeTokenHeader::GetSerializedSize() const
 void
 MoeTokenHeader::Serialize(Buffer::Iterator start) const
 {
+    NS_LOG_FUNCTION(this);
     start.WriteHtonU32(m_request);
     start.WriteHtonU32(m_token);
     start.WriteHtonU16(m_layer);
@@ -56,6 +61,7 @@ MoeTokenHeader::Serialize(Buffer::Iterator start) const
 uint32_t
 MoeTokenHeader::Deserialize(Buffer::Iterator start)
 {
+    NS_LOG_FUNCTION(this);
     m_request = start.ReadNtohU32();
     m_token = start.ReadNtohU32();
     m_layer = start.ReadNtohU16();

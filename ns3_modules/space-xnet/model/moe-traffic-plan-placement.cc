@@ -3,6 +3,7 @@
  * components sharing a satellite (ports, one compute queue per satellite) and expert replicas.
  */
 #include "ns3/abort.h"
+#include "ns3/log.h"
 #include "ns3/moe-traffic-plan.h"
 
 #include <algorithm>
@@ -10,9 +11,12 @@
 namespace ns3
 {
 
+NS_LOG_COMPONENT_DEFINE("MoeTrafficPlanPlacement");
+
 void
 MoeTrafficPlan::SetShards(const int32_t* helpers, const int64_t* shardNs, uint32_t layers)
 {
+    NS_LOG_FUNCTION(this << layers);
     NS_ABORT_MSG_IF(layers != m_layers, "shards: one entry per layer");
     m_maxHelpers = 0;
     for (uint32_t l = 0; l < layers; ++l)
@@ -39,6 +43,7 @@ void
 MoeTrafficPlan::SetReplicas(const int32_t* choice, uint64_t count, const int64_t* stepNs, uint32_t steps,
                             uint32_t maxReplicas)
 {
+    NS_LOG_FUNCTION(this << count << steps << maxReplicas);
     NS_ABORT_MSG_IF(count != static_cast<uint64_t>(steps) * m_layers * m_experts, "replicas: [S, L, E] choices");
     NS_ABORT_MSG_IF(steps == 0 || stepNs[0] != 0, "replicas: snapshot times must start at 0");
     m_replicaChoice.assign(choice, choice + count);

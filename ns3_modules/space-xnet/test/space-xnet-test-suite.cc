@@ -7,6 +7,7 @@
 #include "ns3/forwarding-table.h"
 #include "ns3/ipv4.h"
 #include "ns3/isl-network-helper.h"
+#include "ns3/log.h"
 #include "ns3/moe-token-header.h"
 #include "ns3/moe-token-helper.h"
 #include "ns3/moe-traffic-plan.h"
@@ -22,6 +23,8 @@
 #include <vector>
 
 using namespace ns3;
+
+NS_LOG_COMPONENT_DEFINE("SpaceXNetTestSuite");
 
 namespace
 {
