@@ -56,11 +56,7 @@ void
 MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token, bool scatter)
 {
     NS_LOG_FUNCTION(this << request << token << scatter);
-    MoeTokenHeader header;
-    header.m_request = request;
-    header.m_token = token;
-    header.m_layer = m_layer;
-    header.m_kind = MoeTokenHeader::SHARD_SCATTER;
+    MoeTokenHeader header(request, token, m_layer, 0, MoeTokenHeader::SHARD_SCATTER);
     for (uint32_t i = 0; scatter && i < m_plan->GetNHelpers(m_layer); ++i)
     {
         header.m_expert = i;
@@ -72,13 +68,10 @@ MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token, bool 
 void
 MoeTokenApplication::ShardPartDone(uint32_t request, uint32_t token)
 {
-    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
-    uint32_t& done = m_shardParts[key];
-    if (++done <= m_plan->GetNHelpers(m_layer))
+    if (!AllArrived(m_shardParts, request, token, 1 + m_plan->GetNHelpers(m_layer)))
     {
         return; // the own shard and every helper's gather: 1 + H parts
     }
-    m_shardParts.erase(key);
     if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
     {
         SendToExperts(request, token);
@@ -101,26 +94,20 @@ MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
     if (h.m_kind == MoeTokenHeader::SHARD_INPUT)
     {
         // The k expert outputs of the layer before, combined here: the shard's input.
-        uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
-        uint32_t& got = m_combines[key];
-        if (++got < m_plan->GetTopK())
+        if (!AllArrived(m_combines, request, token, m_plan->GetTopK()))
         {
             return;
         }
-        m_combines.erase(key);
     }
     RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() {
         if (m_plan->IsRequestFailed(request))
         {
             return;
         }
-        MoeTokenHeader gather;
-        gather.m_request = request;
-        gather.m_token = token;
-        gather.m_layer = m_layer;
-        gather.m_expert = m_expert;
-        gather.m_kind = MoeTokenHeader::SHARD_GATHER;
-        SendMessage(GATEWAY, m_layer, 0, gather);
+        SendMessage(GATEWAY,
+                    m_layer,
+                    0,
+                    MoeTokenHeader(request, token, m_layer, m_expert, MoeTokenHeader::SHARD_GATHER));
     });
 }
 

@@ -65,11 +65,7 @@ MoeTokenApplication::MessageBytes(const MoeTokenHeader& h) const
 void
 MoeTokenApplication::SendPrefillToExperts(uint32_t request, uint32_t token)
 {
-    MoeTokenHeader header;
-    header.m_request = request;
-    header.m_token = token;
-    header.m_layer = m_layer;
-    header.m_kind = MoeTokenHeader::HIDDEN_STATE;
+    MoeTokenHeader header(request, token, m_layer, 0, MoeTokenHeader::HIDDEN_STATE);
     for (uint32_t e = 0; e < m_plan->GetNExperts() && !m_plan->IsRequestFailed(request); ++e)
     {
         if (m_plan->GetPrefillTokens(request, m_layer, e) > 0)

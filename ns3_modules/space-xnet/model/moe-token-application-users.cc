@@ -17,10 +17,9 @@ void
 MoeTokenApplication::SendPrompt(uint32_t request)
 {
     NS_LOG_FUNCTION(this << request);
-    MoeTokenHeader up;
-    up.m_request = request;
-    up.m_kind = MoeTokenHeader::PROMPT;
-    SendSegments(m_plan->GetGatewayAddress(0), m_plan->GetComponentPort(GATEWAY, 0, 0), up);
+    SendSegments(m_plan->GetGatewayAddress(0),
+                 m_plan->GetComponentPort(GATEWAY, 0, 0),
+                 MoeTokenHeader(request, 0, 0, 0, MoeTokenHeader::PROMPT));
 }
 
 void

@@ -191,11 +191,7 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
         SendPrefillToExperts(request, token);
         return;
     }
-    MoeTokenHeader header;
-    header.m_request = request;
-    header.m_token = token;
-    header.m_layer = m_layer;
-    header.m_kind = MoeTokenHeader::HIDDEN_STATE;
+    MoeTokenHeader header(request, token, m_layer, 0, MoeTokenHeader::HIDDEN_STATE);
     // In sequential dispatch only the first expert hears from the gateway; it passes the state on.
     uint32_t slots = m_plan->GetSequentialDispatch() ? 1 : m_plan->GetTopK();
     for (uint32_t slot = 0; slot < slots && !m_plan->IsRequestFailed(request); ++slot)
@@ -208,12 +204,7 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
 void
 MoeTokenApplication::SendOutput(uint32_t request, uint32_t token)
 {
-    MoeTokenHeader header;
-    header.m_request = request;
-    header.m_token = token;
-    header.m_layer = m_layer;
-    header.m_expert = m_expert;
-    header.m_kind = MoeTokenHeader::EXPERT_OUTPUT;
+    MoeTokenHeader header(request, token, m_layer, m_expert, MoeTokenHeader::EXPERT_OUTPUT);
     if (m_plan->GetSequentialDispatch())
     {
         uint32_t k = m_plan->GetTopK();
@@ -251,16 +242,25 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
     m_plan->RecordTokenEnd(request, token, Simulator::Now());
     if (m_plan->HasUsers())
     {
-        MoeTokenHeader down;
-        down.m_request = request;
-        down.m_token = token;
-        down.m_kind = MoeTokenHeader::OUTPUT_TOKEN;
+        MoeTokenHeader down(request, token, 0, 0, MoeTokenHeader::OUTPUT_TOKEN);
         SendSegments(m_plan->GetUserAddress(m_plan->GetUserOf(request)), m_plan->GetPort(), down);
     }
     if (token + 1 < m_plan->GetRequestTokens(request))
     {
         StartToken(request, token + 1);
     }
+}
+
+bool
+MoeTokenApplication::AllArrived(ArrivalCounts& counts, uint32_t request, uint32_t token, uint32_t expected) const
+{
+    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
+    if (++counts[key] < expected)
+    {
+        return false;
+    }
+    counts.erase(key);
+    return true;
 }
 
 Ipv4Address
@@ -533,14 +533,11 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     NS_ABORT_MSG_IF(m_role != GATEWAY, "an expert output reached an expert");
     if (h.m_kind == MoeTokenHeader::EXPERT_OUTPUT)
     {
-        uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
-        uint32_t& got = m_combines[key];
         // A sequential chain delivers one output (its last expert's), parallel dispatch k.
-        if (++got < ExpectedOutputs(request, token, h.m_layer))
+        if (!AllArrived(m_combines, request, token, ExpectedOutputs(request, token, h.m_layer)))
         {
             return;
         }
-        m_combines.erase(key);
         uint32_t next = (m_layer + 1) % m_plan->GetNLayers();
         if (m_plan->GetCombineAtOwnGateway() && h.m_layer == m_layer && next != m_layer)
         {

@@ -158,8 +158,13 @@ class MoeTokenApplication : public Application
     void ShardPartDone(uint32_t request, uint32_t token);
     /// A scatter (at a shard) or a gather (at a gateway) arrived whole.
     void HandleShardMessage(const MoeTokenHeader& h);
-    std::unordered_map<uint64_t, uint32_t> m_shardParts; //!< (request, token) -> parts done
     /// @}
+
+    /// Arrivals counted per (request, token): expert outputs to combine, or a sharded attention's parts.
+    using ArrivalCounts = std::unordered_map<uint64_t, uint32_t>;
+    /// Count one arrival for (@p request, @p token) in @p counts: true when it is the
+    /// @p expected-th, and the count is then cleared (the parts are complete: combine them).
+    bool AllArrived(ArrivalCounts& counts, uint32_t request, uint32_t token, uint32_t expected) const;
 
     Ptr<MoeTrafficPlan> m_plan;
     Role m_role;
@@ -168,7 +173,8 @@ class MoeTokenApplication : public Application
     uint32_t m_copy; //!< expert replicas: 0 for the expert itself, r >= 1 for its copy r
     Ptr<Socket> m_socket;
     std::unordered_map<uint64_t, uint32_t> m_segments; //!< message key -> segments received
-    std::unordered_map<uint64_t, uint32_t> m_combines; //!< (request, token) -> expert outputs received
+    ArrivalCounts m_combines;   //!< expert outputs received (a gateway's, or a shard's direct input)
+    ArrivalCounts m_shardParts; //!< a tensor-parallel gateway's attention parts done
 
     /// A decode step waiting for a batch.
     struct Step

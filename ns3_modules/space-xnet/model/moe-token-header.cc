@@ -39,6 +39,17 @@ MoeTokenHeader::MoeTokenHeader()
 {
 }
 
+MoeTokenHeader::MoeTokenHeader(uint32_t request, uint32_t token, uint32_t layer, uint32_t expert, Kind kind)
+    : m_request(request),
+      m_token(token),
+      m_layer(static_cast<uint16_t>(layer)),
+      m_expert(static_cast<uint16_t>(expert)),
+      m_kind(kind),
+      m_attempt(0),
+      m_segments(0)
+{
+}
+
 uint32_t
 MoeTokenHeader::GetSerializedSize() const
 {

@@ -41,12 +41,7 @@ class MoeTokenHeaderTestCase : public TestCase
   private:
     void DoRun() override
     {
-        MoeTokenHeader h;
-        h.m_request = 70000;
-        h.m_token = 123456;
-        h.m_layer = 31;
-        h.m_expert = 7;
-        h.m_kind = MoeTokenHeader::EXPERT_OUTPUT;
+        MoeTokenHeader h(70000, 123456, 31, 7, MoeTokenHeader::EXPERT_OUTPUT);
         h.m_segments = 6;
         Ptr<Packet> p = Create<Packet>(100);
         p->AddHeader(h);
