@@ -214,25 +214,28 @@ IslNetworkHelper::GetHeldNs() const
 }
 
 uint64_t
-IslNetworkHelper::GetQueueDroppedPackets() const
+IslNetworkHelper::SumOverQueues(QueueCounter counter) const
 {
-    uint64_t dropped = 0;
+    uint64_t total = 0;
     for (auto it = m_devices.Begin(); it != m_devices.End(); ++it)
     {
-        dropped += DynamicCast<PointToPointNetDevice>(*it)->GetQueue()->GetTotalDroppedPackets();
+        Ptr<Queue<Packet>> queue = DynamicCast<PointToPointNetDevice>(*it)->GetQueue();
+        total += ((*queue).*counter)();
     }
-    return dropped;
+    return total;
+}
+
+uint64_t
+IslNetworkHelper::GetQueueDroppedPackets() const
+{
+    return SumOverQueues(&QueueBase::GetTotalDroppedPackets);
 }
 
 uint64_t
 IslNetworkHelper::GetPacketHops() const
 {
-    uint64_t hops = 0;
-    for (auto it = m_devices.Begin(); it != m_devices.End(); ++it)
-    {
-        hops += DynamicCast<PointToPointNetDevice>(*it)->GetQueue()->GetTotalReceivedPackets();
-    }
-    return hops;
+    // Every hop a packet takes passes one device queue.
+    return SumOverQueues(&QueueBase::GetTotalReceivedPackets);
 }
 
 } // namespace ns3

@@ -25,7 +25,7 @@ MoeTokenApplication::RunAttention(uint32_t request, uint32_t token, bool combine
     // Serving's batching and roofline / prefill work (RunStep, GatewayWork); without them the gateway's
     // compute time, as before.
     RunStep(ATTENTION, request, token, [this, request, token]() {
-        if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+        if (!m_status->IsFailed(request) && !FailIfDown(request, token))
         {
             SendToExperts(request, token);
         }
@@ -38,11 +38,11 @@ MoeTokenApplication::SendToExpert(uint32_t layer, uint32_t expert, const MoeToke
     uint32_t copy = m_plan->GetExpertCopy(layer, expert, Simulator::Now());
     if (copy == 0)
     {
-        SendMessage(EXPERT, layer, expert, header);
+        SendMessage(MoeRole::EXPERT, layer, expert, header);
         return;
     }
     // A replica: no acknowledgement or failure model (the schema keeps faults off with replicas).
-    SendSegments(m_plan->GetReplicaAddress(layer, expert, copy), m_plan->GetReplicaPort(layer, expert, copy), header);
+    SendSegments(m_directory->GetAddress(MoeRole::EXPERT, layer, expert, copy), m_directory->GetPort(MoeRole::EXPERT, layer, expert, copy), header);
 }
 
 bool
@@ -60,7 +60,7 @@ MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token, bool 
     for (uint32_t i = 0; scatter && i < m_plan->GetNHelpers(m_layer); ++i)
     {
         header.m_expert = i;
-        SendMessage(SHARD, m_layer, i, header);
+        SendMessage(MoeRole::SHARD, m_layer, i, header);
     }
     RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() { ShardPartDone(request, token); });
 }
@@ -72,7 +72,7 @@ MoeTokenApplication::ShardPartDone(uint32_t request, uint32_t token)
     {
         return; // the own shard and every helper's gather: 1 + H parts
     }
-    if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+    if (!m_status->IsFailed(request) && !FailIfDown(request, token))
     {
         SendToExperts(request, token);
     }
@@ -86,11 +86,11 @@ MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
     uint32_t token = h.m_token;
     if (h.m_kind == MoeTokenHeader::SHARD_GATHER)
     {
-        NS_ABORT_MSG_IF(m_role != GATEWAY, "a shard's partial output reached a non-gateway");
+        NS_ABORT_MSG_IF(m_role != MoeRole::GATEWAY, "a shard's partial output reached a non-gateway");
         ShardPartDone(request, token);
         return;
     }
-    NS_ABORT_MSG_IF(m_role != SHARD, "a scatter reached a non-shard");
+    NS_ABORT_MSG_IF(m_role != MoeRole::SHARD, "a scatter reached a non-shard");
     if (h.m_kind == MoeTokenHeader::SHARD_INPUT)
     {
         // The k expert outputs of the layer before, combined here: the shard's input.
@@ -100,11 +100,11 @@ MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
         }
     }
     RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() {
-        if (m_plan->IsRequestFailed(request))
+        if (m_status->IsFailed(request))
         {
             return;
         }
-        SendMessage(GATEWAY,
+        SendMessage(MoeRole::GATEWAY,
                     m_layer,
                     0,
                     MoeTokenHeader(request, token, m_layer, m_expert, MoeTokenHeader::SHARD_GATHER));

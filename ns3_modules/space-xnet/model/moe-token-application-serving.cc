@@ -66,7 +66,7 @@ void
 MoeTokenApplication::SendPrefillToExperts(uint32_t request, uint32_t token)
 {
     MoeTokenHeader header(request, token, m_layer, 0, MoeTokenHeader::HIDDEN_STATE);
-    for (uint32_t e = 0; e < m_plan->GetNExperts() && !m_plan->IsRequestFailed(request); ++e)
+    for (uint32_t e = 0; e < m_plan->GetNExperts() && !m_status->IsFailed(request); ++e)
     {
         if (m_plan->GetPrefillTokens(request, m_layer, e) > 0)
         {
