@@ -42,7 +42,7 @@ def make_build(cache: Path, name: str, record: dict | None, complete: bool = Tru
 
 def test_in_a_checkout_the_sources_are_ns3_modules():
     assert ns3_build.source_root() == REPO / "ns3_modules"
-    assert (ns3_build.source_root() / ns3_build.MODULE_FOLDER / "space-xnet-module.h").is_file()
+    assert (ns3_build.source_root() / ns3_build.MODULE_FOLDER / "CMakeLists.txt").is_file()
 
 
 def test_stale_builds_are_pruned_and_current_or_foreign_ones_kept(cache, tmp_path):

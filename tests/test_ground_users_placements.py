@@ -75,11 +75,11 @@ def test_message_kinds_and_roles_are_distinct():
     from harness.cxx import runtime as ns3_runtime
 
     ns3 = ns3_runtime.load()
-    header, app = ns3.MoeTokenHeader, ns3.MoeTokenApplication
+    header, role = ns3.MoeTokenHeader, ns3.MoeRole
     kinds = [int(getattr(header, name)) for name in ("HIDDEN_STATE", "EXPERT_OUTPUT", "ACK", "COMBINED_STATE",
                                                       "SHARD_SCATTER", "SHARD_GATHER", "SHARD_INPUT", "PROMPT",
                                                       "OUTPUT_TOKEN")]
     assert len(set(kinds)) == len(kinds) and max(kinds) < int(header.KINDS)
-    roles = [int(getattr(app, name)) for name in ("GATEWAY", "EXPERT", "SHARD", "USER")]
-    # 3 is the expert copies' slot in MoeTrafficPlan's component ports (ComponentSlot).
-    assert len(set(roles)) == len(roles) and 3 not in roles
+    roles = [int(getattr(role, name)) for name in ("GATEWAY", "EXPERT", "SHARD", "USER")]
+    # A COMPONENT_LOST failure record names the lost component by its role: 0 gateway, 1 expert.
+    assert len(set(roles)) == len(roles) and roles[:2] == [0, 1]

@@ -5,7 +5,7 @@ it (Release, about 40 s on 2 cores; announced in the log) when no build of the c
 exists. Builds are guarded by a file lock, so parallel processes (a sweep) build once and share
 the result.
 
-The C++ sources (the checkout's ``ns3_modules/``: ``CMakeLists.txt`` and ``space-xnet/``) travel
+The C++ sources (the checkout's ``ns3_modules/``: ``CMakeLists.txt``, ``cmake/`` and ``space-xnet/``) travel
 inside the package as ``harness/_cxx/`` in a wheel or a non-editable install; an editable install
 uses the checkout's.
 
@@ -106,7 +106,7 @@ def source_hash() -> str:
     """Hash of everything the build depends on: sources, CMakeLists, ns-3 version, compiler."""
     root = source_root()
     digest = hashlib.sha256()
-    files = [root / "CMakeLists.txt", *sorted(p for p in (root / MODULE_FOLDER).rglob("*") if p.is_file())]
+    files = sorted(p for p in root.rglob("*") if p.is_file())  # CMakeLists.txt, cmake/, the module
     for path in files:
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())

@@ -33,7 +33,7 @@ _HEADERS = (
     "ns3/node-container.h",
     "ns3/application-container.h",
     "ns3/test.h",
-    "space-xnet-module.h",
+    "ns3/space-xnet-module.h",
 )
 
 _state = SimpleNamespace(ns3=None)
@@ -51,9 +51,7 @@ def load():
     libcppyy.AddSmartPtrType("Ptr")  # ns-3's smart pointer, as the ns3 wheel's own loader does
     cppyy.add_library_path(str(prefix / "lib64"))
     cppyy.add_include_path(str(prefix / "include"))
-    module_dir = ns3_build.source_root() / ns3_build.MODULE_FOLDER
-    for sub in ("", "model", "helper"):
-        cppyy.add_include_path(str(module_dir / sub))
+    cppyy.add_include_path(str(library.parent / "include"))  # the module's headers, staged as ns3/*.h
     for module in ns3_build.NS3_MODULES:
         cppyy.load_library(str(ns3_build.ns3_library(module)))
     cppyy.load_library(str(library))

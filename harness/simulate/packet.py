@@ -59,7 +59,7 @@ class PacketSimResult:
         return np.where(done, self.token_end_ns - self.token_start_ns, -1)
 
 
-#: Fields of a request's failure record (MoeTrafficPlan::CopyFailures) and its codes.
+#: Fields of a request's failure record (MoeTrafficRecorder's FAILURES) and its codes.
 FAILURE_FIELDS = 6
 MESSAGE_LOST, COMPONENT_LOST = 1, 2
 
@@ -221,11 +221,11 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     if replica_of is None:
         replica_of = np.zeros(requests, dtype=np.int32)
         replica_gateways, replica_experts = gateways[None], experts[None]
-    plans = []
+    recorders = []
     for rep in range(len(replica_gateways)):
         idx = np.flatnonzero((replica_of == rep) & active)
         if len(idx):
-            plans.append((idx, _make_plan(ns3, nodes, links, replica_gateways[rep], replica_experts[rep],
+            recorders.append((idx, _make_plan(ns3, nodes, links, replica_gateways[rep], replica_experts[rep],
                                           activations[idx], compute, request_starts_ns[idx], message_bytes,
                                           combine, dispatch, faults, satellite_fail_ns,
                                           None if prompt_tokens is None else prompt_tokens[idx],
@@ -245,7 +245,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     now_ns = 0
     clock = time.perf_counter()
     def resolved() -> int:
-        return sum(int(plan.GetTokensResolved()) for _, plan in plans)
+        return sum(int(recorder.GetTokensResolved()) for _, recorder in recorders)
 
     while now_ns < stop_ns and resolved() < total_tokens:
         now_ns = min(now_ns + chunk_ns, int(stop_ns))
@@ -266,19 +266,20 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     if users is not None:
         prompt_arrival = np.full(requests, -1, dtype=np.int64)
         user_token = np.full((requests, tokens), -1, dtype=np.int64)
-    for idx, plan in plans:
-        pairs = ((plan.CopyTokenStarts, start), (plan.CopyTokenEnds, end), (plan.CopyCombines, combine),
-                 (plan.CopyRetransmissions, retransmissions), (plan.CopyFailures, failures))
+    record = ns3.MoeTrafficRecorder
+    for idx, recorder in recorders:
+        pairs = ((record.TOKEN_START, start), (record.TOKEN_END, end), (record.COMBINE, combine),
+                 (record.RETRANSMISSIONS, retransmissions), (record.FAILURES, failures))
         if users is not None:
-            pairs += ((plan.CopyPromptArrivals, prompt_arrival), (plan.CopyUserTokens, user_token))
-        for copy, out in pairs:
+            pairs += ((record.PROMPT_ARRIVAL, prompt_arrival), (record.USER_TOKEN, user_token))
+        for which, out in pairs:
             part = np.empty((len(idx),) + out.shape[1:], dtype=np.int64)
-            copy(part, part.size)
+            recorder.Copy(which, part, part.size)
             out[idx] = part
     result = PacketSimResult(
         token_start_ns=start, token_end_ns=end, combine_ns=combine,
-        packets_sent=sum(int(plan.GetPacketsSent()) for _, plan in plans),
-        packets_received=sum(int(plan.GetPacketsReceived()) for _, plan in plans),
+        packets_sent=sum(int(recorder.GetPacketsSent()) for _, recorder in recorders),
+        packets_received=sum(int(recorder.GetPacketsReceived()) for _, recorder in recorders),
         packets_dropped_no_route=int(network.GetRoutingDroppedPackets()),
         packets_dropped_queue=int(network.GetQueueDroppedPackets()),
         packets_dropped_link_down=int(updater.GetLinkDownDroppedPackets()),
@@ -287,7 +288,8 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         packet_hops=int(network.GetPacketHops()),
         routing_nodes_settled=int(table.GetNodesSettled()), run_wall_s=run_wall_s,
         retransmissions=retransmissions, failures=failures,
-        duplicates=sum(int(plan.GetDuplicates()) for _, plan in plans), busy_ns=_busy(plans, topology.num_nodes),
+        duplicates=sum(int(recorder.GetDuplicates()) for _, recorder in recorders),
+        busy_ns=_busy(recorders, topology.num_nodes),
         prompt_arrival_ns=prompt_arrival, user_token_ns=user_token)
     ns3.Simulator.Destroy()
     return result
@@ -312,12 +314,12 @@ def _check_extras(topology: Topology, routes, gateways: np.ndarray, experts: np.
             raise ValueError("replica_choice names a copy that does not exist")
 
 
-def _busy(plans: list, num_nodes: int) -> np.ndarray:
-    """[N] compute time the satellites spent on finished jobs, over every replica's plan."""
+def _busy(recorders: list, num_nodes: int) -> np.ndarray:
+    """[N] compute time the satellites spent on finished jobs, over every replica's recorder."""
     busy = np.zeros(num_nodes, dtype=np.int64)
-    for _, plan in plans:
+    for _, recorder in recorders:
         part = np.empty(num_nodes, dtype=np.int64)
-        plan.CopyBusy(part, num_nodes)
+        recorder.CopyBusy(part, num_nodes)
         busy += part
     return busy
 
@@ -331,7 +333,8 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                replicas: Optional[np.ndarray] = None, replica_choice: Optional[np.ndarray] = None,
                step_times_ns=None, steps: int = 1, users: Optional[UserLinks] = None,
                idx: Optional[np.ndarray] = None, replica: int = 0):
-    """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``; with
+    """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``: returns
+    the copy's MoeTrafficRecorder, which the applications' traces feed; with
     ``users``, the users of its requests ``idx`` too (on a port of the replica's own: every replica
     has an application on each ground node)."""
     requests, tokens, layers, top_k = activations.shape
@@ -392,7 +395,7 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         helper.InstallReplicas(nodes, copies, copies.size)
     if users is not None:
         helper.InstallUsers(nodes, _c_array(users.nodes, np.int32), len(users.nodes))
-    return plan
+    return helper.GetRecorder()
 
 
 def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: LinkSpec, hold: bool = False):

@@ -3,22 +3,24 @@
  */
 #include "isl-network-helper.h"
 
-#include "forwarding-table-routing.h"
-
 #include "ns3/abort.h"
+#include "ns3/forwarding-table-routing.h"
 #include "ns3/internet-stack-helper.h"
-#include "ns3/ipv4-l3-protocol.h"
-#include "ns3/uinteger.h"
 #include "ns3/ipv4-address-helper.h"
+#include "ns3/ipv4-l3-protocol.h"
 #include "ns3/ipv4.h"
-#include "ns3/pointer.h"
+#include "ns3/log.h"
 #include "ns3/point-to-point-channel.h"
 #include "ns3/point-to-point-net-device.h"
+#include "ns3/pointer.h"
 #include "ns3/queue.h"
 #include "ns3/traffic-control-helper.h"
+#include "ns3/uinteger.h"
 
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("IslNetworkHelper");
 
 ForwardingTableRoutingHelper::ForwardingTableRoutingHelper(Ptr<ForwardingTable> table)
     : m_table(table)
@@ -77,6 +79,7 @@ IslNetworkHelper::Install(uint32_t numNodes,
                           Ptr<ForwardingTable> table,
                           Ptr<TopologyUpdater> updater)
 {
+    NS_LOG_FUNCTION(this << numNodes << numEdges);
     NS_ABORT_MSG_IF(table->GetNNodes() != numNodes, "ForwardingTable sized for another network");
     NodeContainer nodes;
     nodes.Create(numNodes);
@@ -211,25 +214,28 @@ IslNetworkHelper::GetHeldNs() const
 }
 
 uint64_t
-IslNetworkHelper::GetQueueDroppedPackets() const
+IslNetworkHelper::SumOverQueues(QueueCounter counter) const
 {
-    uint64_t dropped = 0;
+    uint64_t total = 0;
     for (auto it = m_devices.Begin(); it != m_devices.End(); ++it)
     {
-        dropped += DynamicCast<PointToPointNetDevice>(*it)->GetQueue()->GetTotalDroppedPackets();
+        Ptr<Queue<Packet>> queue = DynamicCast<PointToPointNetDevice>(*it)->GetQueue();
+        total += ((*queue).*counter)();
     }
-    return dropped;
+    return total;
+}
+
+uint64_t
+IslNetworkHelper::GetQueueDroppedPackets() const
+{
+    return SumOverQueues(&QueueBase::GetTotalDroppedPackets);
 }
 
 uint64_t
 IslNetworkHelper::GetPacketHops() const
 {
-    uint64_t hops = 0;
-    for (auto it = m_devices.Begin(); it != m_devices.End(); ++it)
-    {
-        hops += DynamicCast<PointToPointNetDevice>(*it)->GetQueue()->GetTotalReceivedPackets();
-    }
-    return hops;
+    // Every hop a packet takes passes one device queue.
+    return SumOverQueues(&QueueBase::GetTotalReceivedPackets);
 }
 
 } // namespace ns3

@@ -4,17 +4,16 @@
 #ifndef SPACE_XNET_ISL_NETWORK_HELPER_H
 #define SPACE_XNET_ISL_NETWORK_HELPER_H
 
-#include "forwarding-table.h"
-
 #include "ns3/data-rate.h"
+#include "ns3/forwarding-table.h"
 #include "ns3/ipv4-l3-protocol.h"
-#include "ns3/object-factory.h"
-#include "topology-updater.h"
-
 #include "ns3/ipv4-routing-helper.h"
 #include "ns3/net-device-container.h"
 #include "ns3/node-container.h"
+#include "ns3/object-factory.h"
 #include "ns3/point-to-point-helper.h"
+#include "ns3/queue.h"
+#include "ns3/topology-updater.h"
 
 #include <vector>
 
@@ -103,6 +102,10 @@ class IslNetworkHelper
     /// @p getter of every node's ForwardingTableRouting, summed.
     template <typename Getter>
     uint64_t SumOverRouting(Getter getter) const;
+    /// A counter of a device queue (QueueBase::GetTotal...).
+    using QueueCounter = uint32_t (QueueBase::*)() const;
+    /// @p counter of every device's queue, summed.
+    uint64_t SumOverQueues(QueueCounter counter) const;
 
     std::vector<std::pair<std::string, Ptr<AttributeValue>>> m_routingAttributes;
     void CountIpDrop(const Ipv4Header& header,

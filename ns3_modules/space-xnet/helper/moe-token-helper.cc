@@ -3,22 +3,53 @@
  */
 #include "moe-token-helper.h"
 
-#include "isl-network-helper.h"
-#include "moe-token-application.h"
-
 #include "ns3/abort.h"
 #include "ns3/callback.h"
 #include "ns3/enum.h"
+#include "ns3/isl-network-helper.h"
+#include "ns3/log.h"
+#include "ns3/moe-token-application.h"
 #include "ns3/pointer.h"
 #include "ns3/uinteger.h"
 
 namespace ns3
 {
 
+NS_LOG_COMPONENT_DEFINE("MoeTokenHelper");
+
 MoeTokenHelper::MoeTokenHelper(Ptr<MoeTrafficPlan> plan)
-    : m_plan(plan)
+    : m_plan(plan),
+      m_directory(CreateObject<MoeComponentDirectory>()),
+      m_status(CreateObject<MoeRequestStatus>()),
+      m_recorder(CreateObject<MoeTrafficRecorder>())
 {
+    m_directory->Configure(plan->GetNLayers(),
+                           plan->GetNExperts(),
+                           plan->GetMaxHelpers(),
+                           plan->GetMaxReplicas(),
+                           plan->GetNUsers());
+    m_status->Configure(plan->GetNRequests());
+    m_recorder->Configure(plan);
 }
+
+Ptr<MoeTrafficRecorder>
+MoeTokenHelper::GetRecorder() const
+{
+    return m_recorder;
+}
+
+namespace
+{
+
+/// Node @p id of @p nodes, checked.
+Ptr<Node>
+NodeOf(const NodeContainer& nodes, int32_t id)
+{
+    NS_ABORT_MSG_IF(id < 0 || static_cast<uint32_t>(id) >= nodes.GetN(), "node " << id << " out of range");
+    return nodes.Get(id);
+}
+
+} // namespace
 
 ApplicationContainer
 MoeTokenHelper::InstallUsers(NodeContainer nodes, const int32_t* userNodes, uint32_t count)
@@ -28,11 +59,7 @@ MoeTokenHelper::InstallUsers(NodeContainer nodes, const int32_t* userNodes, uint
     ApplicationContainer apps;
     for (uint32_t u = 0; u < count; ++u)
     {
-        NS_ABORT_MSG_IF(userNodes[u] < 0 || static_cast<uint32_t>(userNodes[u]) >= nodes.GetN(),
-                        "user node " << userNodes[u] << " out of range");
-        Ptr<Node> n = nodes.Get(userNodes[u]);
-        m_plan->SetUserAddress(u, IslNetworkHelper::GetNodeAddress(n));
-        apps.Add(InstallOne(n, MoeTokenApplication::USER, u, 0));
+        apps.Add(InstallOne(NodeOf(nodes, userNodes[u]), MoeRole::USER, u, 0));
     }
     return apps;
 }
@@ -43,65 +70,62 @@ MoeTokenHelper::Install(NodeContainer nodes,
                         const int32_t* expertNodes,
                         uint64_t expertCount)
 {
+    NS_LOG_FUNCTION(this << nodes.GetN() << expertCount);
     uint32_t layers = m_plan->GetNLayers();
     uint32_t experts = m_plan->GetNExperts();
     NS_ABORT_MSG_IF(expertCount != static_cast<uint64_t>(layers) * experts, "expert placement: wrong count");
-    auto node = [&](int32_t id) {
-        NS_ABORT_MSG_IF(id < 0 || static_cast<uint32_t>(id) >= nodes.GetN(), "satellite " << id << " out of range");
-        return nodes.Get(id);
-    };
     ApplicationContainer apps;
-    auto install = [&](Ptr<Node> n, MoeTokenApplication::Role role, uint32_t layer, uint32_t expert) {
-        apps.Add(InstallOne(n, role, layer, expert));
-    };
     for (uint32_t l = 0; l < layers; ++l)
     {
-        Ptr<Node> n = node(gatewayNodes[l]);
-        m_plan->SetGatewayAddress(l, IslNetworkHelper::GetNodeAddress(n));
-        install(n, MoeTokenApplication::GATEWAY, l, 0);
+        apps.Add(InstallOne(NodeOf(nodes, gatewayNodes[l]), MoeRole::GATEWAY, l, 0));
     }
     for (uint32_t l = 0; l < layers; ++l)
     {
         for (uint32_t e = 0; e < experts; ++e)
         {
-            Ptr<Node> n = node(expertNodes[l * experts + e]);
-            m_plan->SetExpertAddress(l, e, IslNetworkHelper::GetNodeAddress(n));
-            install(n, MoeTokenApplication::EXPERT, l, e);
+            apps.Add(InstallOne(NodeOf(nodes, expertNodes[l * experts + e]), MoeRole::EXPERT, l, e));
         }
     }
     return apps;
 }
 
 Ptr<MoeTokenApplication>
-MoeTokenHelper::InstallOne(Ptr<Node> n, uint32_t role, uint32_t layer, uint32_t index, uint32_t copy)
+MoeTokenHelper::InstallOne(Ptr<Node> n, MoeRole role, uint32_t layer, uint32_t index, uint32_t copy)
 {
+    NS_LOG_FUNCTION(this << n->GetId() << role << layer << index << copy);
+    Ptr<MoeComputeQueue>& queue = m_computeQueues[n->GetId()];
+    if (!queue)
+    {
+        queue = CreateObject<MoeComputeQueue>();
+    }
     Ptr<MoeTokenApplication> app = CreateObject<MoeTokenApplication>();
     app->SetAttribute("Plan", PointerValue(m_plan));
-    app->SetAttribute("Role", EnumValue(static_cast<MoeTokenApplication::Role>(role)));
+    app->SetAttribute("Directory", PointerValue(m_directory));
+    app->SetAttribute("Status", PointerValue(m_status));
+    app->SetAttribute("ComputeQueue", PointerValue(queue));
+    app->SetAttribute("Role", EnumValue(role));
     app->SetAttribute("Layer", UintegerValue(layer));
     app->SetAttribute("Expert", UintegerValue(index));
     app->SetAttribute("Copy", UintegerValue(copy));
-    // The plan counts through the application's trace sources, the ns-3 way.
-    app->TraceConnectWithoutContext("Tx", MakeCallback(&MoeTrafficPlan::NotifyPacketSent, m_plan));
-    app->TraceConnectWithoutContext("Rx", MakeCallback(&MoeTrafficPlan::NotifyPacketReceived, m_plan));
-    app->TraceConnectWithoutContext("Retransmit", MakeCallback(&MoeTrafficPlan::NotifyRetransmit, m_plan));
-    app->TraceConnectWithoutContext("Duplicate", MakeCallback(&MoeTrafficPlan::NotifyDuplicate, m_plan));
-    app->TraceConnectWithoutContext("ComputeDone", MakeCallback(&MoeTrafficPlan::NotifyCompute, m_plan));
+    // The recorder records through the application's trace sources, the ns-3 way.
+    const Ptr<MoeTrafficRecorder>& r = m_recorder;
+    app->TraceConnectWithoutContext("Tx", MakeCallback(&MoeTrafficRecorder::NotifyPacketSent, r));
+    app->TraceConnectWithoutContext("Rx", MakeCallback(&MoeTrafficRecorder::NotifyPacketReceived, r));
+    app->TraceConnectWithoutContext("Retransmit", MakeCallback(&MoeTrafficRecorder::NotifyRetransmit, r));
+    app->TraceConnectWithoutContext("Duplicate", MakeCallback(&MoeTrafficRecorder::NotifyDuplicate, r));
+    app->TraceConnectWithoutContext("ComputeDone", MakeCallback(&MoeTrafficRecorder::NotifyCompute, r));
+    app->TraceConnectWithoutContext("TokenStart", MakeCallback(&MoeTrafficRecorder::NotifyTokenStart, r));
+    app->TraceConnectWithoutContext("TokenEnd", MakeCallback(&MoeTrafficRecorder::NotifyTokenEnd, r));
+    app->TraceConnectWithoutContext("Combine", MakeCallback(&MoeTrafficRecorder::NotifyCombine, r));
+    app->TraceConnectWithoutContext("PromptArrival", MakeCallback(&MoeTrafficRecorder::NotifyPromptArrival, r));
+    app->TraceConnectWithoutContext("UserToken", MakeCallback(&MoeTrafficRecorder::NotifyUserToken, r));
+    app->TraceConnectWithoutContext("RequestFailed", MakeCallback(&MoeTrafficRecorder::NotifyRequestFailed, r));
     // Components sharing a satellite listen on distinct ports: the first on the plan's Port. A user
     // (one per ground node and plan) always listens on the plan's Port.
     uint16_t& count = m_appsOnNode[n->GetId()];
-    if (role == MoeTokenApplication::USER)
-    {
-        NS_ABORT_MSG_IF(count > 0, "two users of one plan on ground node " << n->GetId());
-    }
-    else if (count > 0 && copy > 0)
-    {
-        m_plan->SetReplicaPort(layer, index, copy, static_cast<uint16_t>(m_plan->GetPort() + count));
-    }
-    else if (count > 0)
-    {
-        m_plan->SetComponentPort(role, layer, index, static_cast<uint16_t>(m_plan->GetPort() + count));
-    }
+    NS_ABORT_MSG_IF(role == MoeRole::USER && count > 0, "two users of one plan on ground node " << n->GetId());
+    uint16_t port = role == MoeRole::USER ? m_plan->GetPort() : static_cast<uint16_t>(m_plan->GetPort() + count);
+    m_directory->Add(role, layer, index, copy, IslNetworkHelper::GetNodeAddress(n), port);
     ++count;
     n->AddApplication(app);
     return app;
@@ -118,11 +142,7 @@ MoeTokenHelper::InstallShards(NodeContainer nodes, const int32_t* shardNodes, ui
     {
         for (uint32_t i = 0; i < m_plan->GetNHelpers(l); ++i)
         {
-            int32_t id = shardNodes[static_cast<uint64_t>(l) * helpers + i];
-            NS_ABORT_MSG_IF(id < 0 || static_cast<uint32_t>(id) >= nodes.GetN(), "satellite " << id << " out of range");
-            Ptr<Node> n = nodes.Get(id);
-            m_plan->SetShardAddress(l, i, IslNetworkHelper::GetNodeAddress(n));
-            apps.Add(InstallOne(n, MoeTokenApplication::SHARD, l, i));
+            apps.Add(InstallOne(NodeOf(nodes, shardNodes[static_cast<uint64_t>(l) * helpers + i]), MoeRole::SHARD, l, i));
         }
     }
     return apps;
@@ -138,18 +158,14 @@ MoeTokenHelper::InstallReplicas(NodeContainer nodes, const int32_t* replicaNodes
     ApplicationContainer apps;
     for (uint64_t i = 0; i < replicaCount; ++i)
     {
-        int32_t id = replicaNodes[i];
-        if (id < 0)
+        if (replicaNodes[i] < 0)
         {
             continue;
         }
-        NS_ABORT_MSG_IF(static_cast<uint32_t>(id) >= nodes.GetN(), "satellite " << id << " out of range");
         uint32_t layer = static_cast<uint32_t>(i / (static_cast<uint64_t>(experts) * copies));
         uint32_t expert = static_cast<uint32_t>((i / copies) % experts);
         uint32_t copy = static_cast<uint32_t>(i % copies) + 1;
-        Ptr<Node> n = nodes.Get(id);
-        m_plan->SetReplicaAddress(layer, expert, copy, IslNetworkHelper::GetNodeAddress(n));
-        apps.Add(InstallOne(n, MoeTokenApplication::EXPERT, layer, expert, copy));
+        apps.Add(InstallOne(NodeOf(nodes, replicaNodes[i]), MoeRole::EXPERT, layer, expert, copy));
     }
     return apps;
 }

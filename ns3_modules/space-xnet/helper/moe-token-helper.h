@@ -4,10 +4,13 @@
 #ifndef SPACE_XNET_MOE_TOKEN_HELPER_H
 #define SPACE_XNET_MOE_TOKEN_HELPER_H
 
-#include "moe-token-application.h"
-#include "moe-traffic-plan.h"
-
 #include "ns3/application-container.h"
+#include "ns3/moe-component-directory.h"
+#include "ns3/moe-compute-queue.h"
+#include "ns3/moe-request-status.h"
+#include "ns3/moe-token-application.h"
+#include "ns3/moe-traffic-plan.h"
+#include "ns3/moe-traffic-recorder.h"
 #include "ns3/node-container.h"
 
 #include <map>
@@ -16,15 +19,19 @@ namespace ns3
 {
 
 /**
- * @brief Puts one MoeTokenApplication on each satellite of a placement, tells the plan where
- * every component lives, and connects the plan's counters (packets sent and received,
- * retransmissions per token, duplicates) to each application's Tx, Rx, Retransmit and Duplicate
- * trace sources.
+ * @brief Installs one model copy: a MoeTokenApplication per component of a placement, each given
+ * the copy's plan, its MoeComponentDirectory (filled here: where every component listens), its
+ * MoeRequestStatus and its satellite's MoeComputeQueue; and connects every application's trace
+ * sources to the copy's MoeTrafficRecorder (GetRecorder).
  */
 class MoeTokenHelper
 {
   public:
+    /// For the model copy of @p plan, which must be filled (Configure and the Set* calls) before.
     explicit MoeTokenHelper(Ptr<MoeTrafficPlan> plan);
+
+    /// The records and counters of everything installed by this helper.
+    Ptr<MoeTrafficRecorder> GetRecorder() const;
 
     /**
      * @brief Install the model.
@@ -68,11 +75,16 @@ class MoeTokenHelper
     ApplicationContainer InstallReplicas(NodeContainer nodes, const int32_t* replicaNodes, uint64_t replicaCount);
 
   private:
-    /// Create, configure, connect and add one application (@p copy: an expert's replica, or 0).
-    Ptr<MoeTokenApplication> InstallOne(Ptr<Node> node, uint32_t role, uint32_t layer, uint32_t index,
+    /// Create, configure, connect and add one application (@p copy: an expert's replica, or 0),
+    /// and enter it in the directory.
+    Ptr<MoeTokenApplication> InstallOne(Ptr<Node> node, MoeRole role, uint32_t layer, uint32_t index,
                                         uint32_t copy = 0);
 
     Ptr<MoeTrafficPlan> m_plan;
+    Ptr<MoeComponentDirectory> m_directory;
+    Ptr<MoeRequestStatus> m_status;
+    Ptr<MoeTrafficRecorder> m_recorder;
+    std::map<uint32_t, Ptr<MoeComputeQueue>> m_computeQueues; //!< node id -> its compute queue
     std::map<uint32_t, uint16_t> m_appsOnNode; //!< node id -> MoE applications installed on it
 };
 

@@ -4,16 +4,14 @@
 #ifndef SPACE_XNET_FORWARDING_TABLE_ROUTING_H
 #define SPACE_XNET_FORWARDING_TABLE_ROUTING_H
 
-#include "forwarding-table.h"
-
+#include "ns3/boolean.h"
+#include "ns3/forwarding-table.h"
 #include "ns3/ipv4-routing-protocol.h"
 #include "ns3/ipv4.h"
 #include "ns3/nstime.h"
 #include "ns3/traced-callback.h"
 
 #include <vector>
-
-#include "ns3/boolean.h"
 
 namespace ns3
 {

@@ -4,9 +4,8 @@
 #ifndef SPACE_XNET_FORWARDING_TABLE_H
 #define SPACE_XNET_FORWARDING_TABLE_H
 
-#include "lazy-shortest-paths.h"
-
 #include "ns3/ipv4-address.h"
+#include "ns3/lazy-shortest-paths.h"
 #include "ns3/object.h"
 #include "ns3/traced-value.h"
 

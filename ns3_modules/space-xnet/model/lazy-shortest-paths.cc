@@ -4,6 +4,7 @@
 #include "lazy-shortest-paths.h"
 
 #include "ns3/abort.h"
+#include "ns3/log.h"
 
 #include <algorithm>
 #include <functional>
@@ -12,6 +13,8 @@
 
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("LazyShortestPaths");
 
 namespace
 {
@@ -381,6 +384,7 @@ ShortestPathQuery::ShortestPathQuery(uint32_t numNodes,
     : m_graph(std::make_shared<StepGraph>(numNodes, edges, numEdges, numSteps, delayNs, up, lowBits, hopsFirst)),
       m_paths(m_graph)
 {
+    NS_LOG_FUNCTION(this << numNodes << numEdges << numSteps << hopsFirst);
 }
 
 void

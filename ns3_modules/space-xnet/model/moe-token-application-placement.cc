@@ -3,13 +3,15 @@
  * on its gateway alone or split over helper shards (the scatter, the expert outputs taken straight
  * by the shards, the gather), and the per-token choice of an expert's copy (expert replicas).
  */
-#include "moe-token-application.h"
-
 #include "ns3/abort.h"
+#include "ns3/log.h"
+#include "ns3/moe-token-application.h"
 #include "ns3/simulator.h"
 
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("MoeTokenApplicationPlacement");
 
 void
 MoeTokenApplication::RunAttention(uint32_t request, uint32_t token, bool combined)
@@ -23,7 +25,7 @@ MoeTokenApplication::RunAttention(uint32_t request, uint32_t token, bool combine
     // Serving's batching and roofline / prefill work (RunStep, GatewayWork); without them the gateway's
     // compute time, as before.
     RunStep(ATTENTION, request, token, [this, request, token]() {
-        if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+        if (!m_status->IsFailed(request) && !FailIfDown(request, token))
         {
             SendToExperts(request, token);
         }
@@ -36,11 +38,11 @@ MoeTokenApplication::SendToExpert(uint32_t layer, uint32_t expert, const MoeToke
     uint32_t copy = m_plan->GetExpertCopy(layer, expert, Simulator::Now());
     if (copy == 0)
     {
-        SendMessage(EXPERT, layer, expert, header);
+        SendMessage(MoeRole::EXPERT, layer, expert, header);
         return;
     }
     // A replica: no acknowledgement or failure model (the schema keeps faults off with replicas).
-    SendSegments(m_plan->GetReplicaAddress(layer, expert, copy), m_plan->GetReplicaPort(layer, expert, copy), header);
+    SendSegments(m_directory->GetAddress(MoeRole::EXPERT, layer, expert, copy), m_directory->GetPort(MoeRole::EXPERT, layer, expert, copy), header);
 }
 
 bool
@@ -53,15 +55,12 @@ MoeTokenApplication::DirectShardInput(uint32_t layer) const
 void
 MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token, bool scatter)
 {
-    MoeTokenHeader header;
-    header.m_request = request;
-    header.m_token = token;
-    header.m_layer = m_layer;
-    header.m_kind = MoeTokenHeader::SHARD_SCATTER;
+    NS_LOG_FUNCTION(this << request << token << scatter);
+    MoeTokenHeader header(request, token, m_layer, 0, MoeTokenHeader::SHARD_SCATTER);
     for (uint32_t i = 0; scatter && i < m_plan->GetNHelpers(m_layer); ++i)
     {
         header.m_expert = i;
-        SendMessage(SHARD, m_layer, i, header);
+        SendMessage(MoeRole::SHARD, m_layer, i, header);
     }
     RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() { ShardPartDone(request, token); });
 }
@@ -69,14 +68,11 @@ MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token, bool 
 void
 MoeTokenApplication::ShardPartDone(uint32_t request, uint32_t token)
 {
-    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
-    uint32_t& done = m_shardParts[key];
-    if (++done <= m_plan->GetNHelpers(m_layer))
+    if (!AllArrived(m_shardParts, request, token, 1 + m_plan->GetNHelpers(m_layer)))
     {
         return; // the own shard and every helper's gather: 1 + H parts
     }
-    m_shardParts.erase(key);
-    if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+    if (!m_status->IsFailed(request) && !FailIfDown(request, token))
     {
         SendToExperts(request, token);
     }
@@ -85,38 +81,33 @@ MoeTokenApplication::ShardPartDone(uint32_t request, uint32_t token)
 void
 MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
 {
+    NS_LOG_FUNCTION(this << h);
     uint32_t request = h.m_request;
     uint32_t token = h.m_token;
     if (h.m_kind == MoeTokenHeader::SHARD_GATHER)
     {
-        NS_ABORT_MSG_IF(m_role != GATEWAY, "a shard's partial output reached a non-gateway");
+        NS_ABORT_MSG_IF(m_role != MoeRole::GATEWAY, "a shard's partial output reached a non-gateway");
         ShardPartDone(request, token);
         return;
     }
-    NS_ABORT_MSG_IF(m_role != SHARD, "a scatter reached a non-shard");
+    NS_ABORT_MSG_IF(m_role != MoeRole::SHARD, "a scatter reached a non-shard");
     if (h.m_kind == MoeTokenHeader::SHARD_INPUT)
     {
         // The k expert outputs of the layer before, combined here: the shard's input.
-        uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
-        uint32_t& got = m_combines[key];
-        if (++got < m_plan->GetTopK())
+        if (!AllArrived(m_combines, request, token, m_plan->GetTopK()))
         {
             return;
         }
-        m_combines.erase(key);
     }
     RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() {
-        if (m_plan->IsRequestFailed(request))
+        if (m_status->IsFailed(request))
         {
             return;
         }
-        MoeTokenHeader gather;
-        gather.m_request = request;
-        gather.m_token = token;
-        gather.m_layer = m_layer;
-        gather.m_expert = m_expert;
-        gather.m_kind = MoeTokenHeader::SHARD_GATHER;
-        SendMessage(GATEWAY, m_layer, 0, gather);
+        SendMessage(MoeRole::GATEWAY,
+                    m_layer,
+                    0,
+                    MoeTokenHeader(request, token, m_layer, m_expert, MoeTokenHeader::SHARD_GATHER));
     });
 }
 

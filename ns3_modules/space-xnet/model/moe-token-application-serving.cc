@@ -3,9 +3,8 @@
  * layer at once: gateway and expert work, message sizes, the dispatch to the experts) and continuous
  * batching (a gateway's decode and prefill steps run together, with roofline work).
  */
-#include "moe-token-application.h"
-
 #include "ns3/log.h"
+#include "ns3/moe-token-application.h"
 
 namespace ns3
 {
@@ -66,12 +65,8 @@ MoeTokenApplication::MessageBytes(const MoeTokenHeader& h) const
 void
 MoeTokenApplication::SendPrefillToExperts(uint32_t request, uint32_t token)
 {
-    MoeTokenHeader header;
-    header.m_request = request;
-    header.m_token = token;
-    header.m_layer = m_layer;
-    header.m_kind = MoeTokenHeader::HIDDEN_STATE;
-    for (uint32_t e = 0; e < m_plan->GetNExperts() && !m_plan->IsRequestFailed(request); ++e)
+    MoeTokenHeader header(request, token, m_layer, 0, MoeTokenHeader::HIDDEN_STATE);
+    for (uint32_t e = 0; e < m_plan->GetNExperts() && !m_status->IsFailed(request); ++e)
     {
         if (m_plan->GetPrefillTokens(request, m_layer, e) > 0)
         {

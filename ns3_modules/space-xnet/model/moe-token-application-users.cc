@@ -3,34 +3,37 @@
  * layer 0's gateway, and the messages a user or that gateway gets from the other (output tokens
  * down, prompts up).
  */
-#include "moe-token-application.h"
-
 #include "ns3/abort.h"
+#include "ns3/log.h"
+#include "ns3/moe-token-application.h"
 #include "ns3/simulator.h"
 
 namespace ns3
 {
 
+NS_LOG_COMPONENT_DEFINE("MoeTokenApplicationUsers");
+
 void
 MoeTokenApplication::SendPrompt(uint32_t request)
 {
-    MoeTokenHeader up;
-    up.m_request = request;
-    up.m_kind = MoeTokenHeader::PROMPT;
-    SendSegments(m_plan->GetGatewayAddress(0), m_plan->GetComponentPort(GATEWAY, 0, 0), up);
+    NS_LOG_FUNCTION(this << request);
+    SendSegments(m_directory->GetAddress(MoeRole::GATEWAY, 0),
+                 PortOf(MoeRole::GATEWAY, 0, 0),
+                 MoeTokenHeader(request, 0, 0, 0, MoeTokenHeader::PROMPT));
 }
 
 void
 MoeTokenApplication::HandleUserMessage(const MoeTokenHeader& h)
 {
+    NS_LOG_FUNCTION(this << h);
     if (h.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
     {
-        NS_ABORT_MSG_IF(m_role != USER, "an output token reached a satellite");
-        m_plan->RecordUserToken(h.m_request, h.m_token, Simulator::Now());
+        NS_ABORT_MSG_IF(m_role != MoeRole::USER, "an output token reached a satellite");
+        m_userTokenTrace(h.m_request, h.m_token);
         return;
     }
-    NS_ABORT_MSG_IF(m_role != GATEWAY || m_layer != 0, "a prompt reached another component than layer 0's gateway");
-    m_plan->RecordPromptArrival(h.m_request, Simulator::Now());
+    NS_ABORT_MSG_IF(m_role != MoeRole::GATEWAY || m_layer != 0, "a prompt reached another component than layer 0's gateway");
+    m_promptArrivalTrace(h.m_request);
     StartToken(h.m_request, 0);
 }
 

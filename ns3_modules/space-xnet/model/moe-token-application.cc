@@ -33,14 +33,29 @@ MoeTokenApplication::GetTypeId()
                           PointerValue(),
                           MakePointerAccessor(&MoeTokenApplication::m_plan),
                           MakePointerChecker<MoeTrafficPlan>())
+            .AddAttribute("Directory",
+                          "Where every component of the model copy listens.",
+                          PointerValue(),
+                          MakePointerAccessor(&MoeTokenApplication::m_directory),
+                          MakePointerChecker<MoeComponentDirectory>())
+            .AddAttribute("Status",
+                          "Which requests of the model copy have failed (shared by its components).",
+                          PointerValue(),
+                          MakePointerAccessor(&MoeTokenApplication::m_status),
+                          MakePointerChecker<MoeRequestStatus>())
+            .AddAttribute("ComputeQueue",
+                          "The compute of this satellite, shared by the model copy's components on it.",
+                          PointerValue(),
+                          MakePointerAccessor(&MoeTokenApplication::m_computeQueue),
+                          MakePointerChecker<MoeComputeQueue>())
             .AddAttribute("Role",
-                          "Which component this satellite hosts.",
-                          EnumValue(MoeTokenApplication::GATEWAY),
-                          MakeEnumAccessor<Role>(&MoeTokenApplication::m_role),
-                          MakeEnumChecker(MoeTokenApplication::GATEWAY, "Gateway",
-                                          MoeTokenApplication::EXPERT, "Expert",
-                                          MoeTokenApplication::SHARD, "Shard",
-                                          MoeTokenApplication::USER, "User"))
+                          "Which component this application is.",
+                          EnumValue(MoeRole::GATEWAY),
+                          MakeEnumAccessor<MoeRole>(&MoeTokenApplication::m_role),
+                          MakeEnumChecker(MoeRole::GATEWAY, "Gateway",
+                                          MoeRole::EXPERT, "Expert",
+                                          MoeRole::SHARD, "Shard",
+                                          MoeRole::USER, "User"))
             .AddAttribute("Layer",
                           "The MoE layer of the component.",
                           UintegerValue(0),
@@ -70,10 +85,32 @@ MoeTokenApplication::GetTypeId()
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_retransmitTrace),
                             "ns3::MoeTokenApplication::RetransmitTracedCallback")
             .AddTraceSource("RequestFailed",
-                            "This component failed (request, token): a message exhausted its "
-                            "retries or a component it needed was lost.",
+                            "This component failed (request, token), the request's first failure: "
+                            "a message exhausted its retries or a component it needed was lost; "
+                            "then the code, and the message's (layer, expert, kind) or the lost "
+                            "component's (layer, expert, role).",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_requestFailedTrace),
                             "ns3::MoeTokenApplication::RequestFailedTracedCallback")
+            .AddTraceSource("TokenStart",
+                            "Layer 0's gateway started (request, token): its first attention.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_tokenStartTrace),
+                            "ns3::MoeTokenApplication::TokenTracedCallback")
+            .AddTraceSource("TokenEnd",
+                            "Layer 0's gateway ended (request, token): its LM head finished.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_tokenEndTrace),
+                            "ns3::MoeTokenApplication::TokenTracedCallback")
+            .AddTraceSource("Combine",
+                            "This gateway had every expert output of (request, token) of a layer.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_combineTrace),
+                            "ns3::MoeTokenApplication::CombineTracedCallback")
+            .AddTraceSource("PromptArrival",
+                            "The prompt of a request was whole at layer 0's gateway (users).",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_promptArrivalTrace),
+                            "ns3::MoeTokenApplication::PromptTracedCallback")
+            .AddTraceSource("UserToken",
+                            "An output token (request, token) was whole at its user (users).",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_userTokenTrace),
+                            "ns3::MoeTokenApplication::TokenTracedCallback")
             .AddTraceSource("ComputeDone",
                             "A compute job ended: the satellite (node id) and the job's duration.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_computeTrace),
@@ -82,12 +119,12 @@ MoeTokenApplication::GetTypeId()
                             "A message of (request, token) arrived whole again after it had "
                             "been received: a retransmission that was not needed.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_duplicateTrace),
-                            "ns3::MoeTokenApplication::RequestFailedTracedCallback");
+                            "ns3::MoeTokenApplication::TokenTracedCallback");
     return tid;
 }
 
 MoeTokenApplication::MoeTokenApplication()
-    : m_role(GATEWAY),
+    : m_role(MoeRole::GATEWAY),
       m_layer(0),
       m_expert(0),
       m_copy(0),
@@ -108,21 +145,24 @@ MoeTokenApplication::DoDispose()
     m_delivered.clear();
     m_socket = nullptr;
     m_plan = nullptr;
+    m_directory = nullptr;
+    m_status = nullptr;
+    m_computeQueue = nullptr;
     Application::DoDispose();
 }
 
 void
 MoeTokenApplication::StartApplication()
 {
-    NS_ABORT_MSG_IF(!m_plan, "MoeTokenApplication needs a Plan");
+    NS_ABORT_MSG_IF(!m_plan || !m_directory || !m_status || !m_computeQueue,
+                    "MoeTokenApplication needs a Plan, a Directory, a Status and a ComputeQueue "
+                    "(MoeTokenHelper sets them)");
     m_socket = Socket::CreateSocket(GetNode(), UdpSocketFactory::GetTypeId());
-    uint16_t port = m_role == USER ? m_plan->GetPort()
-                    : m_copy > 0   ? m_plan->GetReplicaPort(m_layer, m_expert, m_copy)
-                                   : m_plan->GetComponentPort(m_role, m_layer, m_role == GATEWAY ? 0 : m_expert);
+    uint16_t port = m_role == MoeRole::USER ? m_plan->GetPort() : m_directory->GetPort(m_role, m_layer, m_expert, m_copy);
     NS_ABORT_MSG_IF(m_socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), port)) != 0,
                     "cannot bind the MoE port");
     m_socket->SetRecvCallback(MakeCallback(&MoeTokenApplication::HandleRead, this));
-    if (m_role == USER)
+    if (m_role == MoeRole::USER)
     {
         for (uint32_t r = 0; r < m_plan->GetNRequests(); ++r)
         {
@@ -135,7 +175,7 @@ MoeTokenApplication::StartApplication()
             }
         }
     }
-    else if (m_role == GATEWAY && m_layer == 0 && !m_plan->HasUsers())
+    else if (m_role == MoeRole::GATEWAY && m_layer == 0 && !m_plan->HasUsers())
     {
         for (uint32_t r = 0; r < m_plan->GetNRequests(); ++r)
         {
@@ -162,10 +202,7 @@ void
 MoeTokenApplication::RunCompute(Time duration, std::function<void()> done)
 {
     // One queue per satellite: components that share it (co-located shards) wait for each other.
-    Time& busyUntil = m_plan->NodeBusyUntil(GetNode()->GetId());
-    Time start = std::max(Simulator::Now(), busyUntil);
-    busyUntil = start + duration;
-    Simulator::Schedule(busyUntil - Simulator::Now(), [this, duration, done = std::move(done)]() {
+    m_computeQueue->Submit(duration, [this, duration, done = std::move(done)]() {
         m_computeTrace(GetNode()->GetId(), duration);
         done();
     });
@@ -175,11 +212,11 @@ void
 MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
 {
     NS_LOG_FUNCTION(this << request << token);
-    if (m_plan->IsRequestFailed(request) || FailIfDown(request, token))
+    if (m_status->IsFailed(request) || FailIfDown(request, token))
     {
         return;
     }
-    m_plan->RecordTokenStart(request, token, Simulator::Now());
+    m_tokenStartTrace(request, token);
     RunAttention(request, token, false);
 }
 
@@ -191,14 +228,10 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
         SendPrefillToExperts(request, token);
         return;
     }
-    MoeTokenHeader header;
-    header.m_request = request;
-    header.m_token = token;
-    header.m_layer = m_layer;
-    header.m_kind = MoeTokenHeader::HIDDEN_STATE;
+    MoeTokenHeader header(request, token, m_layer, 0, MoeTokenHeader::HIDDEN_STATE);
     // In sequential dispatch only the first expert hears from the gateway; it passes the state on.
     uint32_t slots = m_plan->GetSequentialDispatch() ? 1 : m_plan->GetTopK();
-    for (uint32_t slot = 0; slot < slots && !m_plan->IsRequestFailed(request); ++slot)
+    for (uint32_t slot = 0; slot < slots && !m_status->IsFailed(request); ++slot)
     {
         header.m_expert = m_plan->GetExpert(request, token, m_layer, slot);
         SendToExpert(m_layer, header.m_expert, header);
@@ -208,12 +241,7 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
 void
 MoeTokenApplication::SendOutput(uint32_t request, uint32_t token)
 {
-    MoeTokenHeader header;
-    header.m_request = request;
-    header.m_token = token;
-    header.m_layer = m_layer;
-    header.m_expert = m_expert;
-    header.m_kind = MoeTokenHeader::EXPERT_OUTPUT;
+    MoeTokenHeader header(request, token, m_layer, m_expert, MoeTokenHeader::EXPERT_OUTPUT);
     if (m_plan->GetSequentialDispatch())
     {
         uint32_t k = m_plan->GetTopK();
@@ -232,14 +260,14 @@ MoeTokenApplication::SendOutput(uint32_t request, uint32_t token)
         }
     }
     uint32_t combiner = m_plan->GetCombineAtOwnGateway() ? m_layer : (m_layer + 1) % m_plan->GetNLayers();
-    SendMessage(GATEWAY, combiner, 0, header);
+    SendMessage(MoeRole::GATEWAY, combiner, 0, header);
     if (DirectShardInput(combiner))
     {
         // Tensor-parallel next layer: every one of its shards needs the combined state too.
         header.m_kind = MoeTokenHeader::SHARD_INPUT;
-        for (uint32_t i = 0; i < m_plan->GetNHelpers(combiner) && !m_plan->IsRequestFailed(request); ++i)
+        for (uint32_t i = 0; i < m_plan->GetNHelpers(combiner) && !m_status->IsFailed(request); ++i)
         {
-            SendMessage(SHARD, combiner, i, header);
+            SendMessage(MoeRole::SHARD, combiner, i, header);
         }
     }
 }
@@ -248,14 +276,11 @@ void
 MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
 {
     NS_LOG_FUNCTION(this << request << token);
-    m_plan->RecordTokenEnd(request, token, Simulator::Now());
+    m_tokenEndTrace(request, token);
     if (m_plan->HasUsers())
     {
-        MoeTokenHeader down;
-        down.m_request = request;
-        down.m_token = token;
-        down.m_kind = MoeTokenHeader::OUTPUT_TOKEN;
-        SendSegments(m_plan->GetUserAddress(m_plan->GetUserOf(request)), m_plan->GetPort(), down);
+        MoeTokenHeader down(request, token, 0, 0, MoeTokenHeader::OUTPUT_TOKEN);
+        SendSegments(m_directory->GetAddress(MoeRole::USER, m_plan->GetUserOf(request)), m_plan->GetPort(), down);
     }
     if (token + 1 < m_plan->GetRequestTokens(request))
     {
@@ -263,14 +288,22 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
     }
 }
 
-Ipv4Address
-MoeTokenApplication::AddressOf(uint32_t role, uint32_t layer, uint32_t expert) const
+bool
+MoeTokenApplication::AllArrived(ArrivalCounts& counts, uint32_t request, uint32_t token, uint32_t expected) const
 {
-    if (role == SHARD)
+    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
+    if (++counts[key] < expected)
     {
-        return m_plan->GetShardAddress(layer, expert);
+        return false;
     }
-    return role == GATEWAY ? m_plan->GetGatewayAddress(layer) : m_plan->GetExpertAddress(layer, expert);
+    counts.erase(key);
+    return true;
+}
+
+uint16_t
+MoeTokenApplication::PortOf(MoeRole role, uint32_t layer, uint32_t expert) const
+{
+    return m_directory->GetPort(role, layer, role == MoeRole::GATEWAY ? 0 : expert);
 }
 
 uint64_t
@@ -288,15 +321,14 @@ MoeTokenApplication::MessageKey(const MoeTokenHeader& h) const
 }
 
 void
-MoeTokenApplication::SendMessage(uint32_t role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header)
+MoeTokenApplication::SendMessage(MoeRole role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header)
 {
-    if (m_plan->IsComponentDown(role, layer, expert))
+    if (IsDown(role, layer, expert))
     {
-        Fail(header.m_request, header.m_token, MoeTrafficPlan::COMPONENT_LOST, layer, expert, role);
+        Fail(header.m_request, header.m_token, MoeRequestStatus::COMPONENT_LOST, layer, expert, static_cast<uint32_t>(role));
         return;
     }
-    SendSegments(AddressOf(role, layer, expert), m_plan->GetComponentPort(role, layer, role == GATEWAY ? 0 : expert),
-                 header);
+    SendSegments(m_directory->GetAddress(role, layer, expert), PortOf(role, layer, expert), header);
     Time timeout = m_plan->GetRetransmitTimeout();
     if (timeout.IsStrictlyPositive())
     {
@@ -346,32 +378,32 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
             ++slot;
         }
         sender = m_plan->GetSequentialDispatch() && slot > 0 && slot < m_plan->GetTopK()
-                     ? m_plan->GetExpertAddress(
+                     ? m_directory->GetAddress(MoeRole::EXPERT, 
                            message.m_layer,
                            m_plan->GetExpert(message.m_request, message.m_token, message.m_layer, slot - 1))
-                     : m_plan->GetGatewayAddress(message.m_layer);
+                     : m_directory->GetAddress(MoeRole::GATEWAY, message.m_layer);
     }
     else if (message.m_kind == MoeTokenHeader::COMBINED_STATE)
     {
-        sender = m_plan->GetGatewayAddress(message.m_layer);
+        sender = m_directory->GetAddress(MoeRole::GATEWAY, message.m_layer);
     }
     else if (message.m_kind == MoeTokenHeader::SHARD_SCATTER)
     {
-        sender = m_plan->GetGatewayAddress(message.m_layer);
-        port = m_plan->GetComponentPort(GATEWAY, message.m_layer, 0);
+        sender = m_directory->GetAddress(MoeRole::GATEWAY, message.m_layer);
+        port = PortOf(MoeRole::GATEWAY, message.m_layer, 0);
     }
     else if (message.m_kind == MoeTokenHeader::SHARD_INPUT)
     {
-        sender = m_plan->GetExpertAddress(message.m_layer, message.m_expert);
+        sender = m_directory->GetAddress(MoeRole::EXPERT, message.m_layer, message.m_expert);
     }
     else if (message.m_kind == MoeTokenHeader::SHARD_GATHER)
     {
-        sender = m_plan->GetShardAddress(message.m_layer, message.m_expert);
-        port = m_plan->GetComponentPort(SHARD, message.m_layer, message.m_expert);
+        sender = m_directory->GetAddress(MoeRole::SHARD, message.m_layer, message.m_expert);
+        port = PortOf(MoeRole::SHARD, message.m_layer, message.m_expert);
     }
     else
     {
-        sender = m_plan->GetExpertAddress(message.m_layer, message.m_expert);
+        sender = m_directory->GetAddress(MoeRole::EXPERT, message.m_layer, message.m_expert);
     }
     Ptr<Packet> p = Create<Packet>(0);
     p->AddHeader(ack);
@@ -402,61 +434,77 @@ MoeTokenApplication::HandleTimeout(uint64_t key)
     Pending& p = it->second;
     uint32_t request = p.header.m_request;
     uint32_t token = p.header.m_token;
-    if (m_plan->IsRequestFailed(request) || FailIfDown(request, token))
+    if (m_status->IsFailed(request) || FailIfDown(request, token))
     {
         m_pending.erase(it);
         return;
     }
-    if (m_plan->IsComponentDown(p.role, p.layer, p.expert))
+    if (IsDown(p.role, p.layer, p.expert))
     {
-        uint32_t role = p.role;
+        auto role = static_cast<uint32_t>(p.role);
         uint32_t layer = p.layer;
         uint32_t expert = p.expert;
         m_pending.erase(it);
-        Fail(request, token, MoeTrafficPlan::COMPONENT_LOST, layer, expert, role);
+        Fail(request, token, MoeRequestStatus::COMPONENT_LOST, layer, expert, role);
         return;
     }
     if (p.header.m_attempt >= m_plan->GetMaxRetries())
     {
         MoeTokenHeader h = p.header;
         m_pending.erase(it);
-        Fail(request, token, MoeTrafficPlan::MESSAGE_LOST, h.m_layer, h.m_expert, h.m_kind);
+        Fail(request, token, MoeRequestStatus::MESSAGE_LOST, h.m_layer, h.m_expert, h.m_kind);
         return;
     }
     ++p.header.m_attempt;
     NS_LOG_INFO("timeout: resend " << p.header);
     m_retransmitTrace(request, token, p.header.m_attempt);
-    SendSegments(AddressOf(p.role, p.layer, p.expert),
-                 m_plan->GetComponentPort(p.role, p.layer, p.role == GATEWAY ? 0 : p.expert),
-                 p.header);
+    SendSegments(m_directory->GetAddress(p.role, p.layer, p.expert), PortOf(p.role, p.layer, p.expert), p.header);
     p.timer = Simulator::Schedule(m_plan->GetRetransmitTimeout(), &MoeTokenApplication::HandleTimeout, this, key);
 }
 
 void
 MoeTokenApplication::Fail(uint32_t request,
                           uint32_t token,
-                          MoeTrafficPlan::FailureCode code,
+                          MoeRequestStatus::FailureCode code,
                           uint32_t layer,
                           uint32_t expert,
                           uint32_t kind)
 {
-    if (m_plan->IsRequestFailed(request))
+    if (!m_status->MarkFailed(request))
     {
-        return;
+        return; // failed before: the first failure is the one that counts
     }
     NS_LOG_INFO("request " << request << " token " << token << " failed (code " << code << ")");
-    m_plan->RecordRequestFailure(request, token, code, layer, expert, kind, Simulator::Now());
-    m_requestFailedTrace(request, token);
+    m_requestFailedTrace(request, token, code, layer, expert, kind);
+}
+
+bool
+MoeTokenApplication::IsDown(MoeRole role, uint32_t layer, uint32_t expert) const
+{
+    switch (role)
+    {
+    case MoeRole::GATEWAY:
+        return m_plan->IsGatewayDown(layer);
+    case MoeRole::EXPERT:
+        return m_plan->IsExpertDown(layer, expert);
+    default:
+        return false; // attention shards do not fail (the schema keeps faults off with them), nor users
+    }
 }
 
 bool
 MoeTokenApplication::FailIfDown(uint32_t request, uint32_t token)
 {
-    if (!m_plan->IsComponentDown(m_role, m_layer, m_expert))
+    if (!IsDown(m_role, m_layer, m_expert))
     {
         return false;
     }
-    Fail(request, token, MoeTrafficPlan::COMPONENT_LOST, m_layer, m_role == GATEWAY ? 0 : m_expert, m_role);
+    Fail(request,
+         token,
+         MoeRequestStatus::COMPONENT_LOST,
+         m_layer,
+         m_role == MoeRole::GATEWAY ? 0 : m_expert,
+         static_cast<uint32_t>(m_role));
     return true;
 }
 
@@ -494,13 +542,13 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     NS_LOG_LOGIC("received " << h);
     if (h.m_kind == MoeTokenHeader::PROMPT || h.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
     {
-        if (!m_plan->IsRequestFailed(request))
+        if (!m_status->IsFailed(request))
         {
             HandleUserMessage(h);
         }
         return;
     }
-    if (m_plan->IsRequestFailed(request) || FailIfDown(request, token))
+    if (m_status->IsFailed(request) || FailIfDown(request, token))
     {
         return;
     }
@@ -521,26 +569,23 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     }
     if (h.m_kind == MoeTokenHeader::HIDDEN_STATE)
     {
-        NS_ABORT_MSG_IF(m_role != EXPERT, "a hidden state reached a gateway");
+        NS_ABORT_MSG_IF(m_role != MoeRole::EXPERT, "a hidden state reached a gateway");
         RunCompute(ExpertWork(request, token), [this, request, token]() {
-            if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+            if (!m_status->IsFailed(request) && !FailIfDown(request, token))
             {
                 SendOutput(request, token);
             }
         });
         return;
     }
-    NS_ABORT_MSG_IF(m_role != GATEWAY, "an expert output reached an expert");
+    NS_ABORT_MSG_IF(m_role != MoeRole::GATEWAY, "an expert output reached an expert");
     if (h.m_kind == MoeTokenHeader::EXPERT_OUTPUT)
     {
-        uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
-        uint32_t& got = m_combines[key];
         // A sequential chain delivers one output (its last expert's), parallel dispatch k.
-        if (++got < ExpectedOutputs(request, token, h.m_layer))
+        if (!AllArrived(m_combines, request, token, ExpectedOutputs(request, token, h.m_layer)))
         {
             return;
         }
-        m_combines.erase(key);
         uint32_t next = (m_layer + 1) % m_plan->GetNLayers();
         if (m_plan->GetCombineAtOwnGateway() && h.m_layer == m_layer && next != m_layer)
         {
@@ -548,16 +593,16 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
             MoeTokenHeader combined = h;
             combined.m_kind = MoeTokenHeader::COMBINED_STATE;
             combined.m_expert = 0;
-            SendMessage(GATEWAY, next, 0, combined);
+            SendMessage(MoeRole::GATEWAY, next, 0, combined);
             return;
         }
     }
-    m_plan->RecordCombine(request, token, h.m_layer, Simulator::Now());
+    m_combineTrace(request, token, h.m_layer);
     if (m_layer == 0)
     {
         // The ring closes here: the last layer's outputs feed the LM head, which ends the token.
         RunStep(LM_HEAD, request, token, [this, request, token]() {
-            if (!m_plan->IsRequestFailed(request) && !FailIfDown(request, token))
+            if (!m_status->IsFailed(request) && !FailIfDown(request, token))
             {
                 FinishToken(request, token);
             }

@@ -4,12 +4,14 @@
 #ifndef SPACE_XNET_MOE_TOKEN_APPLICATION_H
 #define SPACE_XNET_MOE_TOKEN_APPLICATION_H
 
-#include "moe-token-header.h"
-#include "moe-traffic-plan.h"
-
 #include "ns3/application.h"
 #include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
+#include "ns3/moe-component-directory.h"
+#include "ns3/moe-compute-queue.h"
+#include "ns3/moe-request-status.h"
+#include "ns3/moe-token-header.h"
+#include "ns3/moe-traffic-plan.h"
 #include "ns3/socket.h"
 #include "ns3/traced-callback.h"
 
@@ -33,14 +35,18 @@ namespace ns3
  *
  * Messages are cut into packets of at most SegmentBytes payload plus a 16-byte MoeTokenHeader; a
  * message is complete when all its segments arrived. Compute is first-come first-served: a
- * satellite runs one job at a time, so concurrent requests queue for it.
+ * satellite runs one job at a time (its MoeComputeQueue), so concurrent requests queue for it.
+ * Where the other components listen is the MoeComponentDirectory's; which requests failed the
+ * MoeRequestStatus's. What happens is reported only through trace sources (TokenStart, TokenEnd,
+ * Combine, PromptArrival, UserToken, RequestFailed, Tx, Rx, Retransmit, Duplicate, ComputeDone),
+ * which MoeTokenHelper connects to a MoeTrafficRecorder.
  *
  * With the plan's RetransmitTimeout non-zero, the receiver of a complete message acknowledges it
  * (a header-only ACK to the sender component) and the sender resends the whole message, with the
  * next attempt number, when no ACK came within the timeout; the packets take the route in force at
  * the retry. Segments count per attempt, and a duplicate of a message already complete is
  * acknowledged again but not processed twice. After MaxRetries retransmissions the request fails
- * (MoeTrafficPlan::MESSAGE_LOST). A component whose satellite has failed (the plan's failure
+ * (MoeRequestStatus::MESSAGE_LOST). A component whose satellite has failed (the plan's failure
  * times) does no more work: the request that needed it fails (COMPONENT_LOST) when a message
  * would be sent to it, reaches it, or times out toward it, or when its compute would have ended;
  * a dead component whose own message is still unacknowledged fails that request too (it cannot
@@ -49,26 +55,30 @@ namespace ns3
 class MoeTokenApplication : public Application
 {
   public:
-    enum Role
-    {
-        GATEWAY = 0,
-        EXPERT = 1,
-        /// One helper shard of a tensor-parallel gateway's attention (Expert: the shard index).
-        SHARD = 2,
-        // 3 is taken: MoeTrafficPlan's component ports number expert copies as role 3.
-        /// A user on the ground (Layer: the user's index): sends its requests' prompts and
-        /// receives their output tokens. It listens on the plan's Port.
-        USER = 4,
-    };
-
     /**
      * TracedCallback signature of a retransmission.
      * @param request, token the token whose message is resent
      * @param attempt the attempt number of the new transmission (1 for the first retransmission)
      */
     typedef void (*RetransmitTracedCallback)(uint32_t request, uint32_t token, uint32_t attempt);
-    /// TracedCallback signature of a request failure detected by this component, at (request, token).
-    typedef void (*RequestFailedTracedCallback)(uint32_t request, uint32_t token);
+    /// TracedCallback signature of an event of one token (started, ended, reached its user, duplicate).
+    typedef void (*TokenTracedCallback)(uint32_t request, uint32_t token);
+    /// TracedCallback signature of a combine: the gateway after @p layer had the token's expert outputs.
+    typedef void (*CombineTracedCallback)(uint32_t request, uint32_t token, uint32_t layer);
+    /// TracedCallback signature of a prompt whole at layer 0's gateway.
+    typedef void (*PromptTracedCallback)(uint32_t request);
+    /**
+     * TracedCallback signature of a request's failure, detected by this component at (request, token).
+     * @param code MoeRequestStatus::MESSAGE_LOST or COMPONENT_LOST
+     * @param layer, expert, kind for MESSAGE_LOST the message (kind: MoeTokenHeader::Kind); for
+     *        COMPONENT_LOST the lost component (kind: its MoeRole)
+     */
+    typedef void (*RequestFailedTracedCallback)(uint32_t request,
+                                                uint32_t token,
+                                                MoeRequestStatus::FailureCode code,
+                                                uint32_t layer,
+                                                uint32_t expert,
+                                                uint32_t kind);
     /// TracedCallback signature of a compute job that ended: the satellite's node id and the job's duration.
     typedef void (*ComputeTracedCallback)(uint32_t node, Time duration);
 
@@ -94,21 +104,28 @@ class MoeTokenApplication : public Application
     /// A user's prompt or output token arrived whole (not acknowledged: the ground link's losses
     /// show as a request that does not finish).
     void HandleUserMessage(const MoeTokenHeader& header);
-    /// Send a message to @p destination (role 0 gateway / 1 expert, layer, expert); with
-    /// retransmission on, keep it until acknowledged.
-    void SendMessage(uint32_t role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header);
+    /// Send a message to component (@p role, @p layer, @p expert); with retransmission on, keep it
+    /// until acknowledged.
+    void SendMessage(MoeRole role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header);
     void SendSegments(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header);
     void SendAck(const MoeTokenHeader& message);
     void HandleAck(const MoeTokenHeader& ack);
     void HandleTimeout(uint64_t key);
-    /// Fail @p request at @p token; fires RequestFailed.
-    void Fail(uint32_t request, uint32_t token, MoeTrafficPlan::FailureCode code, uint32_t layer,
-              uint32_t expert, uint32_t kind);
+    /// Fail @p request at @p token, unless it failed before; fires RequestFailed.
+    void Fail(uint32_t request,
+              uint32_t token,
+              MoeRequestStatus::FailureCode code,
+              uint32_t layer,
+              uint32_t expert,
+              uint32_t kind);
+    /// Whether component (@p role, @p layer, @p expert) is dark now (shards and users never are).
+    bool IsDown(MoeRole role, uint32_t layer, uint32_t expert) const;
     /// True when this component is dark; then the request is failed (COMPONENT_LOST).
     bool FailIfDown(uint32_t request, uint32_t token);
     /// Dense key of a message: (request, token, layer, expert, kind).
     uint64_t MessageKey(const MoeTokenHeader& h) const;
-    Ipv4Address AddressOf(uint32_t role, uint32_t layer, uint32_t expert) const;
+    /// UDP port of component (@p role, @p layer, @p expert) (a gateway's index is 0).
+    uint16_t PortOf(MoeRole role, uint32_t layer, uint32_t expert) const;
     /// @name Prefill (the plan's IsPrefill): work and message sizes that scale with the prompt.
     /// @{
     /// This gateway's compute for (request, token): the prompt's tokens times one token's in prefill.
@@ -136,7 +153,7 @@ class MoeTokenApplication : public Application
     /// Start the next batch from the queue's head (its kind, up to MaxBatch steps of that kind).
     void StartBatch();
     /// @}
-    /// Queue a compute job of duration @p duration, FIFO; @p done runs when it ends.
+    /// Queue a compute job of duration @p duration on the satellite's queue; @p done runs when it ends.
     void RunCompute(Time duration, std::function<void()> done);
     /// A gateway's attention + router for (request, token), then the dispatch to the experts:
     /// on its own, or split over its helper shards (RunShardedAttention).
@@ -159,17 +176,26 @@ class MoeTokenApplication : public Application
     void ShardPartDone(uint32_t request, uint32_t token);
     /// A scatter (at a shard) or a gather (at a gateway) arrived whole.
     void HandleShardMessage(const MoeTokenHeader& h);
-    std::unordered_map<uint64_t, uint32_t> m_shardParts; //!< (request, token) -> parts done
     /// @}
 
+    /// Arrivals counted per (request, token): expert outputs to combine, or a sharded attention's parts.
+    using ArrivalCounts = std::unordered_map<uint64_t, uint32_t>;
+    /// Count one arrival for (@p request, @p token) in @p counts: true when it is the
+    /// @p expected-th, and the count is then cleared (the parts are complete: combine them).
+    bool AllArrived(ArrivalCounts& counts, uint32_t request, uint32_t token, uint32_t expected) const;
+
     Ptr<MoeTrafficPlan> m_plan;
-    Role m_role;
+    Ptr<MoeComponentDirectory> m_directory;
+    Ptr<MoeRequestStatus> m_status;
+    Ptr<MoeComputeQueue> m_computeQueue;
+    MoeRole m_role;
     uint32_t m_layer;
     uint32_t m_expert;
     uint32_t m_copy; //!< expert replicas: 0 for the expert itself, r >= 1 for its copy r
     Ptr<Socket> m_socket;
     std::unordered_map<uint64_t, uint32_t> m_segments; //!< message key -> segments received
-    std::unordered_map<uint64_t, uint32_t> m_combines; //!< (request, token) -> expert outputs received
+    ArrivalCounts m_combines;   //!< expert outputs received (a gateway's, or a shard's direct input)
+    ArrivalCounts m_shardParts; //!< a tensor-parallel gateway's attention parts done
 
     /// A decode step waiting for a batch.
     struct Step
@@ -185,7 +211,7 @@ class MoeTokenApplication : public Application
     struct Pending
     {
         MoeTokenHeader header; //!< attempt = the latest transmission
-        uint32_t role;         //!< destination component
+        MoeRole role;          //!< destination component
         uint32_t layer;
         uint32_t expert;
         EventId timer;
@@ -196,9 +222,15 @@ class MoeTokenApplication : public Application
     TracedCallback<Ptr<const Packet>> m_rxTrace;
     TracedCallback<Ptr<const Packet>> m_txTrace;
     TracedCallback<uint32_t, uint32_t, uint32_t> m_retransmitTrace;
-    TracedCallback<uint32_t, uint32_t> m_requestFailedTrace;
+    TracedCallback<uint32_t, uint32_t, MoeRequestStatus::FailureCode, uint32_t, uint32_t, uint32_t>
+        m_requestFailedTrace;
     TracedCallback<uint32_t, uint32_t> m_duplicateTrace;
     TracedCallback<uint32_t, Time> m_computeTrace;
+    TracedCallback<uint32_t, uint32_t> m_tokenStartTrace;
+    TracedCallback<uint32_t, uint32_t> m_tokenEndTrace;
+    TracedCallback<uint32_t, uint32_t, uint32_t> m_combineTrace;
+    TracedCallback<uint32_t> m_promptArrivalTrace;
+    TracedCallback<uint32_t, uint32_t> m_userTokenTrace;
 };
 
 } // namespace ns3

@@ -3,8 +3,12 @@
  */
 #include "moe-token-header.h"
 
+#include "ns3/log.h"
+
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("MoeTokenHeader");
 
 NS_OBJECT_ENSURE_REGISTERED(MoeTokenHeader);
 
@@ -35,6 +39,17 @@ MoeTokenHeader::MoeTokenHeader()
 {
 }
 
+MoeTokenHeader::MoeTokenHeader(uint32_t request, uint32_t token, uint32_t layer, uint32_t expert, Kind kind)
+    : m_request(request),
+      m_token(token),
+      m_layer(static_cast<uint16_t>(layer)),
+      m_expert(static_cast<uint16_t>(expert)),
+      m_kind(kind),
+      m_attempt(0),
+      m_segments(0)
+{
+}
+
 uint32_t
 MoeTokenHeader::GetSerializedSize() const
 {
@@ -44,6 +59,7 @@ MoeTokenHeader::GetSerializedSize() const
 void
 MoeTokenHeader::Serialize(Buffer::Iterator start) const
 {
+    NS_LOG_FUNCTION(this);
     start.WriteHtonU32(m_request);
     start.WriteHtonU32(m_token);
     start.WriteHtonU16(m_layer);
@@ -56,6 +72,7 @@ MoeTokenHeader::Serialize(Buffer::Iterator start) const
 uint32_t
 MoeTokenHeader::Deserialize(Buffer::Iterator start)
 {
+    NS_LOG_FUNCTION(this);
     m_request = start.ReadNtohU32();
     m_token = start.ReadNtohU32();
     m_layer = start.ReadNtohU16();

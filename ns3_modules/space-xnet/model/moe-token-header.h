@@ -53,6 +53,13 @@ class MoeTokenHeader : public Header
     static TypeId GetTypeId();
     TypeId GetInstanceTypeId() const override;
     MoeTokenHeader();
+    /**
+     * @brief The header of a message (first transmission; the segments field is set when it is sent).
+     * @param request, token the token the message belongs to
+     * @param layer, expert the layer, and the expert (or shard) index, the message names
+     * @param kind what the message carries
+     */
+    MoeTokenHeader(uint32_t request, uint32_t token, uint32_t layer, uint32_t expert, Kind kind);
 
     uint32_t GetSerializedSize() const override;
     void Serialize(Buffer::Iterator start) const override;

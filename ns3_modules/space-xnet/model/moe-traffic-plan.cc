@@ -1,5 +1,5 @@
 /*
- * Space-XNet: what the MoE token traffic does, shared by every MoeTokenApplication, and what it recorded.
+ * Space-XNet: what the MoE token traffic does: the inputs shared by every MoeTokenApplication of a model copy.
  */
 #include "moe-traffic-plan.h"
 
@@ -38,7 +38,8 @@ MoeTrafficPlan::GetTypeId()
                           MakeUintegerAccessor(&MoeTrafficPlan::m_segmentBytes),
                           MakeUintegerChecker<uint32_t>(1, 65000))
             .AddAttribute("Port",
-                          "UDP port every MoeTokenApplication listens on.",
+                          "UDP port of the model copy's applications: every user, and the first "
+                          "component on each satellite (the others take the next ports).",
                           UintegerValue(5000),
                           MakeUintegerAccessor(&MoeTrafficPlan::m_port),
                           MakeUintegerChecker<uint16_t>(1))
@@ -100,14 +101,8 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_sequentialDispatch(false),
       m_lmHeadMemNs(0),
       m_maxBatch(1),
+      m_users(0),
       m_tokenBytes(4),
-      m_userTokensReceived(0),
-      m_packetsSent(0),
-      m_packetsReceived(0),
-      m_retransmissionCount(0),
-      m_duplicates(0),
-      m_tokensCompleted(0),
-      m_tokensAbandoned(0),
       m_maxHelpers(0),
       m_maxReplicas(0)
 {
@@ -130,32 +125,11 @@ MoeTrafficPlan::Configure(uint32_t layers, uint32_t experts, uint32_t topK, uint
     m_helpers.assign(layers, 0);
     m_shardNs.assign(layers, 0);
     m_maxHelpers = 0;
-    m_shardAddress.clear();
     m_maxReplicas = 0;
     m_replicaChoice.clear();
     m_replicaStepNs.clear();
-    m_replicaAddress.clear();
-    ResizePorts();
-    m_nodeBusyUntil.clear();
-    m_gatewayAddress.assign(layers, Ipv4Address());
-    m_expertAddress.assign(static_cast<uint64_t>(layers) * experts, Ipv4Address());
-    m_tokenStartNs.assign(static_cast<uint64_t>(requests) * tokens, -1);
-    m_tokenEndNs.assign(static_cast<uint64_t>(requests) * tokens, -1);
-    m_combineNs.assign(static_cast<uint64_t>(requests) * tokens * layers, -1);
     m_gatewayFailNs.assign(layers, -1);
     m_expertFailNs.assign(static_cast<uint64_t>(layers) * experts, -1);
-    m_retransmissions.assign(static_cast<uint64_t>(requests) * tokens, 0);
-    m_failures.assign(static_cast<uint64_t>(requests) * FAILURE_FIELDS, -1);
-    for (uint32_t r = 0; r < requests; ++r)
-    {
-        m_failures[r * FAILURE_FIELDS] = NOT_FAILED;
-    }
-    m_packetsSent = 0;
-    m_packetsReceived = 0;
-    m_retransmissionCount = 0;
-    m_duplicates = 0;
-    m_tokensCompleted = 0;
-    m_tokensAbandoned = 0;
 }
 
 void
@@ -190,52 +164,22 @@ MoeTrafficPlan::GetMaxRetries() const
     return m_maxRetries;
 }
 
-bool
-MoeTrafficPlan::IsComponentDown(uint32_t role, uint32_t layer, uint32_t expert) const
+namespace
 {
-    if (role == 2)
-    {
-        return false; // attention shards do not fail (the schema keeps faults off with them)
-    }
-    int64_t at = role == 0 ? m_gatewayFailNs[layer] : m_expertFailNs[static_cast<uint64_t>(layer) * m_experts + expert];
-    return at >= 0 && Simulator::Now().GetNanoSeconds() >= at;
+
+/// Whether a satellite failing at @p failNs (-1: never) is dark now.
+bool
+IsDarkNow(int64_t failNs)
+{
+    return failNs >= 0 && Simulator::Now().GetNanoSeconds() >= failNs;
 }
 
-bool
-MoeTrafficPlan::IsRequestFailed(uint32_t request) const
-{
-    return m_failures[static_cast<uint64_t>(request) * FAILURE_FIELDS] != NOT_FAILED;
-}
+} // namespace
 
-void
-MoeTrafficPlan::RecordRequestFailure(uint32_t request,
-                                     uint32_t token,
-                                     FailureCode code,
-                                     uint32_t layer,
-                                     uint32_t expert,
-                                     uint32_t kind,
-                                     Time t)
+bool MoeTrafficPlan::IsGatewayDown(uint32_t layer) const { return IsDarkNow(m_gatewayFailNs[layer]); }
+bool MoeTrafficPlan::IsExpertDown(uint32_t layer, uint32_t expert) const
 {
-    if (IsRequestFailed(request))
-    {
-        return;
-    }
-    NS_LOG_INFO("request " << request << " fails at token " << token << ": code " << code << " layer "
-                           << layer << " expert " << expert << " kind " << kind);
-    int64_t* f = &m_failures[static_cast<uint64_t>(request) * FAILURE_FIELDS];
-    f[0] = code;
-    f[1] = token;
-    f[2] = layer;
-    f[3] = expert;
-    f[4] = kind;
-    f[5] = t.GetNanoSeconds();
-    for (uint32_t k = token; k < GetRequestTokens(request); ++k)
-    {
-        if (m_tokenEndNs[TokenIndex(request, k)] < 0)
-        {
-            ++m_tokensAbandoned;
-        }
-    }
+    return IsDarkNow(m_expertFailNs[static_cast<uint64_t>(layer) * m_experts + expert]);
 }
 
 void
@@ -265,18 +209,6 @@ MoeTrafficPlan::SetRequestStarts(const int64_t* startNs, uint32_t count)
 {
     NS_ABORT_MSG_IF(count != m_requests, "request starts: wrong count");
     std::copy(startNs, startNs + count, m_requestStartNs.begin());
-}
-
-void
-MoeTrafficPlan::SetGatewayAddress(uint32_t layer, Ipv4Address address)
-{
-    m_gatewayAddress.at(layer) = address;
-}
-
-void
-MoeTrafficPlan::SetExpertAddress(uint32_t layer, uint32_t expert, Ipv4Address address)
-{
-    m_expertAddress.at(static_cast<uint64_t>(layer) * m_experts + expert) = address;
 }
 
 uint32_t MoeTrafficPlan::GetNLayers() const { return m_layers; }
@@ -316,18 +248,6 @@ Time
 MoeTrafficPlan::GetRequestStart(uint32_t request) const
 {
     return NanoSeconds(m_requestStartNs[request]);
-}
-
-Ipv4Address
-MoeTrafficPlan::GetGatewayAddress(uint32_t layer) const
-{
-    return m_gatewayAddress[layer];
-}
-
-Ipv4Address
-MoeTrafficPlan::GetExpertAddress(uint32_t layer, uint32_t expert) const
-{
-    return m_expertAddress[static_cast<uint64_t>(layer) * m_experts + expert];
 }
 
 // ---- Prefill ----------------------------------------------------------------------------------
@@ -436,92 +356,6 @@ MoeTrafficPlan::TokenIndex(uint32_t request, uint32_t token) const
 }
 
 void
-MoeTrafficPlan::RecordTokenStart(uint32_t request, uint32_t token, Time t)
-{
-    m_tokenStartNs[TokenIndex(request, token)] = t.GetNanoSeconds();
-}
-
-void
-MoeTrafficPlan::RecordTokenEnd(uint32_t request, uint32_t token, Time t)
-{
-    m_tokenEndNs[TokenIndex(request, token)] = t.GetNanoSeconds();
-    ++m_tokensCompleted;
-}
-
-void
-MoeTrafficPlan::RecordCombine(uint32_t request, uint32_t token, uint32_t layer, Time t)
-{
-    m_combineNs[TokenIndex(request, token) * m_layers + layer] = t.GetNanoSeconds();
-}
-
-void
-MoeTrafficPlan::NotifyPacketSent(Ptr<const Packet> /* packet */)
-{
-    ++m_packetsSent;
-}
-
-void
-MoeTrafficPlan::NotifyPacketReceived(Ptr<const Packet> /* packet */)
-{
-    ++m_packetsReceived;
-}
-
-void
-MoeTrafficPlan::NotifyRetransmit(uint32_t request, uint32_t token, uint32_t /* attempt */)
-{
-    ++m_retransmissions[TokenIndex(request, token)];
-    ++m_retransmissionCount;
-}
-
-void
-MoeTrafficPlan::CopyRetransmissions(int64_t* out, uint64_t count) const
-{
-    NS_ABORT_MSG_IF(count != m_retransmissions.size(), "CopyRetransmissions: wrong count");
-    std::copy(m_retransmissions.begin(), m_retransmissions.end(), out);
-}
-
-void
-MoeTrafficPlan::CopyFailures(int64_t* out, uint64_t count) const
-{
-    NS_ABORT_MSG_IF(count != m_failures.size(), "CopyFailures: wrong count");
-    std::copy(m_failures.begin(), m_failures.end(), out);
-}
-
-void
-MoeTrafficPlan::NotifyDuplicate(uint32_t /* request */, uint32_t /* token */)
-{
-    ++m_duplicates;
-}
-
-void
-MoeTrafficPlan::NotifyCompute(uint32_t node, Time duration)
-{
-    if (node >= m_busyNs.size())
-    {
-        m_busyNs.resize(node + 1, 0);
-    }
-    m_busyNs[node] += duration.GetNanoSeconds();
-}
-
-void
-MoeTrafficPlan::CopyBusy(int64_t* out, uint64_t count) const
-{
-    for (uint64_t i = 0; i < count; ++i)
-    {
-        out[i] = i < m_busyNs.size() ? m_busyNs[i] : 0;
-    }
-}
-
-uint64_t MoeTrafficPlan::GetRetransmissions() const { return m_retransmissionCount; }
-uint64_t MoeTrafficPlan::GetDuplicates() const { return m_duplicates; }
-uint64_t
-MoeTrafficPlan::GetTokensResolved() const
-{
-    // With users a token is done when it reached its user, not when it left the gateway.
-    return (HasUsers() ? m_userTokensReceived : m_tokensCompleted) + m_tokensAbandoned;
-}
-
-void
 MoeTrafficPlan::SetUsers(const int32_t* userOf, uint32_t count, uint32_t users)
 {
     NS_ABORT_MSG_IF(count != m_requests, "SetUsers: " << count << " users for " << m_requests << " requests");
@@ -530,73 +364,12 @@ MoeTrafficPlan::SetUsers(const int32_t* userOf, uint32_t count, uint32_t users)
         NS_ABORT_MSG_IF(userOf[r] < 0 || static_cast<uint32_t>(userOf[r]) >= users, "SetUsers: bad user");
     }
     m_userOf.assign(userOf, userOf + count);
-    m_userAddress.assign(users, Ipv4Address());
-    m_promptArrivalNs.assign(m_requests, -1);
-    m_userTokenNs.assign(static_cast<uint64_t>(m_requests) * m_tokens, -1);
-    m_userTokensReceived = 0;
+    m_users = users;
 }
 
 bool MoeTrafficPlan::HasUsers() const { return !m_userOf.empty(); }
-uint32_t MoeTrafficPlan::GetNUsers() const { return m_userAddress.size(); }
+uint32_t MoeTrafficPlan::GetNUsers() const { return m_users; }
 uint32_t MoeTrafficPlan::GetUserOf(uint32_t request) const { return m_userOf[request]; }
-void MoeTrafficPlan::SetUserAddress(uint32_t user, Ipv4Address address) { m_userAddress.at(user) = address; }
-Ipv4Address MoeTrafficPlan::GetUserAddress(uint32_t user) const { return m_userAddress.at(user); }
 uint32_t MoeTrafficPlan::GetTokenBytes() const { return m_tokenBytes; }
-
-void
-MoeTrafficPlan::RecordPromptArrival(uint32_t request, Time t)
-{
-    m_promptArrivalNs[request] = t.GetNanoSeconds();
-}
-
-void
-MoeTrafficPlan::RecordUserToken(uint32_t request, uint32_t token, Time t)
-{
-    int64_t& slot = m_userTokenNs[TokenIndex(request, token)];
-    if (slot < 0)
-    {
-        slot = t.GetNanoSeconds();
-        ++m_userTokensReceived;
-    }
-}
-
-void
-MoeTrafficPlan::CopyPromptArrivals(int64_t* out, uint64_t count) const
-{
-    NS_ABORT_MSG_IF(count != m_promptArrivalNs.size(), "CopyPromptArrivals: wrong count");
-    std::copy(m_promptArrivalNs.begin(), m_promptArrivalNs.end(), out);
-}
-
-void
-MoeTrafficPlan::CopyUserTokens(int64_t* out, uint64_t count) const
-{
-    NS_ABORT_MSG_IF(count != m_userTokenNs.size(), "CopyUserTokens: wrong count");
-    std::copy(m_userTokenNs.begin(), m_userTokenNs.end(), out);
-}
-
-void
-MoeTrafficPlan::CopyTokenStarts(int64_t* out, uint64_t count) const
-{
-    NS_ABORT_MSG_IF(count != m_tokenStartNs.size(), "CopyTokenStarts: wrong count");
-    std::copy(m_tokenStartNs.begin(), m_tokenStartNs.end(), out);
-}
-
-void
-MoeTrafficPlan::CopyTokenEnds(int64_t* out, uint64_t count) const
-{
-    NS_ABORT_MSG_IF(count != m_tokenEndNs.size(), "CopyTokenEnds: wrong count");
-    std::copy(m_tokenEndNs.begin(), m_tokenEndNs.end(), out);
-}
-
-void
-MoeTrafficPlan::CopyCombines(int64_t* out, uint64_t count) const
-{
-    NS_ABORT_MSG_IF(count != m_combineNs.size(), "CopyCombines: wrong count");
-    std::copy(m_combineNs.begin(), m_combineNs.end(), out);
-}
-
-uint64_t MoeTrafficPlan::GetPacketsSent() const { return m_packetsSent; }
-uint64_t MoeTrafficPlan::GetPacketsReceived() const { return m_packetsReceived; }
-uint64_t MoeTrafficPlan::GetTokensCompleted() const { return m_tokensCompleted; }
 
 } // namespace ns3

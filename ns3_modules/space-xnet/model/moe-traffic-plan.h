@@ -1,45 +1,32 @@
 /*
- * Space-XNet: what the MoE token traffic does, shared by every MoeTokenApplication, and what it recorded.
+ * Space-XNet: what the MoE token traffic does: the inputs shared by every MoeTokenApplication of a model copy.
  */
 #ifndef SPACE_XNET_MOE_TRAFFIC_PLAN_H
 #define SPACE_XNET_MOE_TRAFFIC_PLAN_H
 
 #include "ns3/boolean.h"
-#include "ns3/ipv4-address.h"
 #include "ns3/nstime.h"
 #include "ns3/object.h"
-#include "ns3/packet.h"
 
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 namespace ns3
 {
 
 /**
- * @brief The model's placement, the activation trace, the compute times, and the per-token records.
+ * @brief The inputs of one model copy's traffic: its size, the activation trace, the compute and
+ * memory times, the requests, and the optional parts (prefill, users, shards, replicas, failures).
  *
- * One plan is shared by every MoeTokenApplication of a run. Python fills it from numpy arrays
- * (C-contiguous, the shapes given below), the applications read it and record into it, and Python
- * copies the records back into numpy arrays after Simulator::Run. Times are integer nanoseconds;
- * a record that was never reached stays -1.
+ * One plan is shared by every MoeTokenApplication of a model copy. Python fills it from numpy
+ * arrays (C-contiguous, the shapes given below) before it creates the MoeTokenHelper; the
+ * applications only read it. Where the components are is the MoeComponentDirectory's, which
+ * requests failed the MoeRequestStatus's, the satellites' compute the MoeComputeQueue's, and what
+ * happened the MoeTrafficRecorder's. Times are integer nanoseconds.
  */
 class MoeTrafficPlan : public Object
 {
   public:
-    /// Why a request failed (RecordRequestFailure); 0 means it did not.
-    enum FailureCode : int64_t
-    {
-        NOT_FAILED = 0,
-        /// A message was not acknowledged after MaxRetries retransmissions.
-        MESSAGE_LOST = 1,
-        /// A component the token needed sat on a satellite that had failed.
-        COMPONENT_LOST = 2,
-    };
-    /// Fields of one request's failure record, in CopyFailures order.
-    static constexpr uint32_t FAILURE_FIELDS = 6;
-
     static TypeId GetTypeId();
     MoeTrafficPlan();
 
@@ -52,8 +39,6 @@ class MoeTrafficPlan : public Object
     void SetComputeTimes(const int64_t* gatewayNs, const int64_t* expertNs, uint64_t expertCount, int64_t lmHeadNs);
     /// Start time of each request [R], ns.
     void SetRequestStarts(const int64_t* startNs, uint32_t count);
-    void SetGatewayAddress(uint32_t layer, Ipv4Address address);
-    void SetExpertAddress(uint32_t layer, uint32_t expert, Ipv4Address address);
     /**
      * @brief When each component goes dark with its satellite, ns (-1: never; the default).
      * @param gatewayNs [L]
@@ -112,8 +97,8 @@ class MoeTrafficPlan : public Object
      * @name Users on the ground (harness/ground/users.py): request r belongs to user (ground node)
      * u = userOf[r]. The user sends the prompt (max(P, 1) hidden states) to layer 0's gateway at the
      * request's start; the gateway starts the request when the prompt is whole, and sends every
-     * output token (TokenBytes) back down to the user, who records its arrival. Without SetUsers a
-     * request starts at its start time at the gateway, as before.
+     * output token (TokenBytes) back down to the user. Without SetUsers a request starts at its
+     * start time at the gateway, as before.
      * @{
      */
     /// @param userOf [R] user index of each request, in [0, users)
@@ -121,39 +106,22 @@ class MoeTrafficPlan : public Object
     bool HasUsers() const;
     uint32_t GetNUsers() const;
     uint32_t GetUserOf(uint32_t request) const;
-    void SetUserAddress(uint32_t user, Ipv4Address address);
-    Ipv4Address GetUserAddress(uint32_t user) const;
     uint32_t GetTokenBytes() const;
-    /// The prompt of @p request was whole at layer 0's gateway at @p t.
-    void RecordPromptArrival(uint32_t request, Time t);
-    /// Output token @p token of @p request was whole at its user at @p t.
-    void RecordUserToken(uint32_t request, uint32_t token, Time t);
-    /// [R] prompt arrivals at the gateway and [R, T] token arrivals at the user, ns (-1: never).
-    void CopyPromptArrivals(int64_t* out, uint64_t count) const;
-    void CopyUserTokens(int64_t* out, uint64_t count) const;
     /// @}
 
     /**
      * @name Tensor-parallel gateways and co-located components (placement strategies beyond the paper)
      * A layer's attention may be split over its gateway and H_l helper satellites (shards); each
-     * shard, the gateway's own included, computes for GetShardCompute(layer). Components that
-     * share a satellite listen on distinct ports and share its first-come first-served compute.
+     * shard, the gateway's own included, computes for GetShardCompute(layer).
      * @{
      */
     /// Size the shard tables: @p helpers [L] helper shards per layer (0: the layer is not split),
     /// @p shardNs [L] compute of one shard, ns. Call after Configure.
     void SetShards(const int32_t* helpers, const int64_t* shardNs, uint32_t layers);
-    void SetShardAddress(uint32_t layer, uint32_t index, Ipv4Address address);
     uint32_t GetNHelpers(uint32_t layer) const;
     /// The most helpers of any layer (0 without tensor parallelism).
     uint32_t GetMaxHelpers() const;
     Time GetShardCompute(uint32_t layer) const;
-    Ipv4Address GetShardAddress(uint32_t layer, uint32_t index) const;
-    /// UDP port of a component (role 0 gateway, 1 expert, 2 shard); the Port attribute unless set.
-    uint16_t GetComponentPort(uint32_t role, uint32_t layer, uint32_t index) const;
-    void SetComponentPort(uint32_t role, uint32_t layer, uint32_t index, uint16_t port);
-    /// End of the last compute job queued on satellite @p node (shared by its components).
-    Time& NodeBusyUntil(uint32_t node);
     /** @} */
 
     /**
@@ -165,11 +133,7 @@ class MoeTrafficPlan : public Object
      */
     void SetReplicas(const int32_t* choice, uint64_t count, const int64_t* stepNs, uint32_t steps,
                      uint32_t maxReplicas);
-    void SetReplicaAddress(uint32_t layer, uint32_t expert, uint32_t copy, Ipv4Address address);
-    Ipv4Address GetReplicaAddress(uint32_t layer, uint32_t expert, uint32_t copy) const;
     uint32_t GetMaxReplicas() const;
-    uint16_t GetReplicaPort(uint32_t layer, uint32_t expert, uint32_t copy) const;
-    void SetReplicaPort(uint32_t layer, uint32_t expert, uint32_t copy, uint16_t port);
     /// The copy of expert (@p layer, @p expert) a message sent at @p now goes to (0: the expert).
     uint32_t GetExpertCopy(uint32_t layer, uint32_t expert, Time now) const;
     /** @} */
@@ -187,8 +151,6 @@ class MoeTrafficPlan : public Object
     Time GetExpertCompute(uint32_t layer, uint32_t expert) const;
     Time GetLmHeadCompute() const;
     Time GetRequestStart(uint32_t request) const;
-    Ipv4Address GetGatewayAddress(uint32_t layer) const;
-    Ipv4Address GetExpertAddress(uint32_t layer, uint32_t expert) const;
     /// Application-level retransmission timeout; zero: no acknowledgements, no retransmission.
     Time GetRetransmitTimeout() const;
     /// Experts send their outputs to their own layer's gateway, which forwards the combined state.
@@ -196,50 +158,10 @@ class MoeTrafficPlan : public Object
     /// A token's k experts are reached one after another (gateway -> e_1 -> ... -> e_k -> combiner).
     bool GetSequentialDispatch() const;
     uint32_t GetMaxRetries() const;
-    /// Whether the gateway of @p layer (role 0) or expert (@p layer, @p expert) (role 1) is dark now.
-    bool IsComponentDown(uint32_t role, uint32_t layer, uint32_t expert) const;
-    bool IsRequestFailed(uint32_t request) const;
-
-    void RecordTokenStart(uint32_t request, uint32_t token, Time t);
-    void RecordTokenEnd(uint32_t request, uint32_t token, Time t);
-    /// Time the gateway after layer @p layer had all k expert outputs of the token.
-    void RecordCombine(uint32_t request, uint32_t token, uint32_t layer, Time t);
-    /**
-     * @brief Fail a request at @p token (the first failure wins; later calls are ignored).
-     * @param code MESSAGE_LOST or COMPONENT_LOST
-     * @param layer, expert, kind for MESSAGE_LOST the message (kind: MoeTokenHeader::Kind); for
-     *        COMPONENT_LOST the lost component (kind: 0 gateway, 1 expert)
-     */
-    void RecordRequestFailure(uint32_t request, uint32_t token, FailureCode code, uint32_t layer,
-                              uint32_t expert, uint32_t kind, Time t);
-
-    /// Trace sinks (connected by MoeTokenHelper to every application's trace sources).
-    void NotifyPacketSent(Ptr<const Packet> packet);
-    void NotifyPacketReceived(Ptr<const Packet> packet);
-    void NotifyRetransmit(uint32_t request, uint32_t token, uint32_t attempt);
-    void NotifyDuplicate(uint32_t request, uint32_t token);
-    /// A compute job of @p duration ended on satellite @p node.
-    void NotifyCompute(uint32_t node, Time duration);
-    /// Compute time each satellite (node id) spent in jobs that ended, ns: [count] (0 for the others).
-    void CopyBusy(int64_t* out, uint64_t count) const;
-
-    /// Copy the records out: [R, T] token starts and ends, [R, T, L] combines, ns.
-    void CopyTokenStarts(int64_t* out, uint64_t count) const;
-    void CopyTokenEnds(int64_t* out, uint64_t count) const;
-    void CopyCombines(int64_t* out, uint64_t count) const;
-    /// [R, T] messages retransmitted on behalf of each token.
-    void CopyRetransmissions(int64_t* out, uint64_t count) const;
-    /// [R, FAILURE_FIELDS]: code, token, layer, expert, kind, time ns (all -1 but code = 0 if none).
-    void CopyFailures(int64_t* out, uint64_t count) const;
-    uint64_t GetPacketsSent() const;
-    uint64_t GetPacketsReceived() const;
-    uint64_t GetRetransmissions() const;
-    /// Messages received whole more than once (retransmissions that were not needed).
-    uint64_t GetDuplicates() const;
-    /// Tokens that ended so far (of R * T).
-    uint64_t GetTokensCompleted() const;
-    /// Tokens that ended or will never end because their request failed (of R * T).
-    uint64_t GetTokensResolved() const;
+    /// Whether the gateway of @p layer is dark now (its satellite failed; SetFailureTimes).
+    bool IsGatewayDown(uint32_t layer) const;
+    /// Whether expert (@p layer, @p expert) is dark now.
+    bool IsExpertDown(uint32_t layer, uint32_t expert) const;
 
   private:
     uint64_t TokenIndex(uint32_t request, uint32_t token) const;
@@ -257,15 +179,8 @@ class MoeTrafficPlan : public Object
     std::vector<int64_t> m_expertNs;       //!< [L, E]
     int64_t m_lmHeadNs;
     std::vector<int64_t> m_requestStartNs; //!< [R]
-    std::vector<Ipv4Address> m_gatewayAddress; //!< [L]
-    std::vector<Ipv4Address> m_expertAddress;  //!< [L, E]
-    std::vector<int64_t> m_tokenStartNs;   //!< [R, T]
-    std::vector<int64_t> m_tokenEndNs;     //!< [R, T]
-    std::vector<int64_t> m_combineNs;      //!< [R, T, L]
     std::vector<int64_t> m_gatewayFailNs;  //!< [L], -1 never
     std::vector<int64_t> m_expertFailNs;   //!< [L, E], -1 never
-    std::vector<int64_t> m_retransmissions; //!< [R, T]
-    std::vector<int64_t> m_failures;       //!< [R, FAILURE_FIELDS]
     Time m_retransmitTimeout;
     uint32_t m_maxRetries;
     bool m_combineAtOwnGateway;
@@ -274,34 +189,19 @@ class MoeTrafficPlan : public Object
     std::vector<int32_t> m_prefillExperts; //!< [R, L] experts with at least one prompt token
     std::vector<int32_t> m_promptTokens;   //!< [R]
     std::vector<int32_t> m_requestTokens;  //!< [R] output tokens; empty: T each
-    std::vector<int64_t> m_busyNs;         //!< [node] compute time of the jobs that ended
     std::vector<int64_t> m_gatewayMemNs;   //!< [L] weight-read time; empty: FLOPs only
     std::vector<int64_t> m_expertMemNs;    //!< [L, E]
     int64_t m_lmHeadMemNs;
     uint32_t m_maxBatch;
     std::vector<int32_t> m_userOf;          //!< [R] user of each request; empty: no users
-    std::vector<Ipv4Address> m_userAddress; //!< [users]
-    std::vector<int64_t> m_promptArrivalNs; //!< [R]
-    std::vector<int64_t> m_userTokenNs;     //!< [R, T]
+    uint32_t m_users;                       //!< users on the ground (0: none)
     uint32_t m_tokenBytes;
-    uint64_t m_userTokensReceived;
-    uint64_t m_packetsSent;
-    uint64_t m_packetsReceived;
-    uint64_t m_retransmissionCount;
-    uint64_t m_duplicates;
-    uint64_t m_tokensCompleted;
-    uint64_t m_tokensAbandoned; //!< tokens of failed requests that never ended
     std::vector<int32_t> m_helpers;               //!< [L] helper shards per layer
     std::vector<int64_t> m_shardNs;               //!< [L]
     uint32_t m_maxHelpers;
-    std::vector<Ipv4Address> m_shardAddress;      //!< [L, m_maxHelpers]
-    std::vector<uint16_t> m_componentPort;        //!< [L + L E + L H], 0: the Port attribute
-    std::unordered_map<uint32_t, Time> m_nodeBusyUntil;
     std::vector<int32_t> m_replicaChoice;         //!< [S, L, E] copy per snapshot, empty: none
     std::vector<int64_t> m_replicaStepNs;         //!< [S] snapshot start times
     uint32_t m_maxReplicas;
-    std::vector<Ipv4Address> m_replicaAddress;    //!< [L, E, m_maxReplicas] (copy r at r - 1)
-    void ResizePorts();
 };
 
 } // namespace ns3

@@ -3,7 +3,8 @@
  */
 #include "shortest-path-trees.h"
 
-#include "lazy-shortest-paths.h"
+#include "ns3/lazy-shortest-paths.h"
+#include "ns3/log.h"
 
 #include <algorithm>
 #include <functional>
@@ -15,6 +16,8 @@
 
 namespace ns3
 {
+
+NS_LOG_COMPONENT_DEFINE("ShortestPathTrees");
 
 namespace
 {
@@ -37,6 +40,7 @@ ComputeShortestPathTrees(uint32_t numNodes,
                          int16_t* hops,
                          uint32_t numThreads)
 {
+    NS_LOG_FUNCTION(numNodes << numDestinations << numThreads);
     if (numThreads == 0)
     {
         numThreads = std::max(1u, std::thread::hardware_concurrency());

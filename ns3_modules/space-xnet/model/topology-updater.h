@@ -4,9 +4,8 @@
 #ifndef SPACE_XNET_TOPOLOGY_UPDATER_H
 #define SPACE_XNET_TOPOLOGY_UPDATER_H
 
-#include "forwarding-table.h"
-#include "link-state-error-model.h"
-
+#include "ns3/forwarding-table.h"
+#include "ns3/link-state-error-model.h"
 #include "ns3/nstime.h"
 #include "ns3/object.h"
 #include "ns3/point-to-point-channel.h"

@@ -1,28 +1,31 @@
 /*
  * Space-XNet: ns-3 test suite (QUICK cases that build a tiny network, run it and check exact values).
  */
-#include "forwarding-table-routing.h"
-#include "forwarding-table.h"
-#include "isl-network-helper.h"
-#include "moe-token-header.h"
-#include "moe-token-helper.h"
-#include "moe-traffic-plan.h"
-#include "topology-updater.h"
-
 #include "ns3/callback.h"
 #include "ns3/data-rate.h"
+#include "ns3/forwarding-table-routing.h"
+#include "ns3/forwarding-table.h"
 #include "ns3/ipv4.h"
+#include "ns3/isl-network-helper.h"
+#include "ns3/log.h"
+#include "ns3/moe-token-header.h"
+#include "ns3/moe-token-helper.h"
+#include "ns3/moe-traffic-plan.h"
+#include "ns3/moe-traffic-recorder.h"
 #include "ns3/packet.h"
 #include "ns3/point-to-point-net-device.h"
 #include "ns3/pointer.h"
 #include "ns3/simulator.h"
 #include "ns3/string.h"
 #include "ns3/test.h"
+#include "ns3/topology-updater.h"
 #include "ns3/uinteger.h"
 
 #include <vector>
 
 using namespace ns3;
+
+NS_LOG_COMPONENT_DEFINE("SpaceXNetTestSuite");
 
 namespace
 {
@@ -39,12 +42,7 @@ class MoeTokenHeaderTestCase : public TestCase
   private:
     void DoRun() override
     {
-        MoeTokenHeader h;
-        h.m_request = 70000;
-        h.m_token = 123456;
-        h.m_layer = 31;
-        h.m_expert = 7;
-        h.m_kind = MoeTokenHeader::EXPERT_OUTPUT;
+        MoeTokenHeader h(70000, 123456, 31, 7, MoeTokenHeader::EXPERT_OUTPUT);
         h.m_segments = 6;
         Ptr<Packet> p = Create<Packet>(100);
         p->AddHeader(h);
@@ -90,6 +88,113 @@ class ForwardingTableTestCase : public TestCase
     }
 };
 
+/// Compute times of every test model: gateway 5 us, expert 7 us, LM head 11 us, ns.
+constexpr int64_t G = 5000;
+constexpr int64_t E = 7000;
+constexpr int64_t H = 11000;
+/// A packet of a 1000-byte message, 1000 + 16 + 8 + 20 + 2 = 1046 bytes, at 1 Gbit/s, ns.
+constexpr int64_t TX = 1046 * 8;
+
+/**
+ * A routed network as the harness builds one: @p numNodes nodes, the links @p edges (two node
+ * ids each) at 1 Gbit/s with a 1500-byte MTU, table routing over @p nextHop ([step, node,
+ * destination column] toward @p destinations), and a TopologyUpdater (Start sets its schedule).
+ */
+struct TestNetwork
+{
+    Ptr<ForwardingTable> table;
+    Ptr<TopologyUpdater> updater;
+    IslNetworkHelper net;
+    NodeContainer nodes;
+
+    TestNetwork(uint32_t numNodes,
+                const std::vector<int32_t>& edges,
+                const std::vector<int32_t>& destinations,
+                const std::vector<int32_t>& nextHop)
+    {
+        uint32_t steps = nextHop.size() / (numNodes * destinations.size());
+        table = CreateObject<ForwardingTable>();
+        table->Configure(numNodes, steps, destinations.data(), destinations.size());
+        table->SetTables(nextHop.data(), nextHop.size());
+        updater = CreateObject<TopologyUpdater>();
+        updater->SetAttribute("Table", PointerValue(table));
+        net.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
+        net.SetDeviceAttribute("Mtu", UintegerValue(1500));
+        nodes = net.Install(numNodes, edges.data(), edges.size() / 2, table, updater);
+    }
+
+    /// Start the topology: step start times, delays [step, link] in ns, link states [step, link]
+    /// (empty: always up).
+    void Start(const std::vector<int64_t>& stepTimes,
+               const std::vector<int64_t>& delays,
+               const std::vector<uint8_t>& up = {})
+    {
+        updater->SetSchedule(stepTimes.data(), stepTimes.size(), delays.data(), delays.size());
+        if (!up.empty())
+        {
+            updater->SetLinkStates(up.data(), up.size());
+        }
+        updater->Start();
+    }
+};
+
+/**
+ * Install a 1-layer model with one expert (compute G, E, H) for one request per entry of
+ * @p starts, of one token each: the gateway on node @p gatewayNode, the expert on @p expertNode,
+ * and with @p userNode >= 0 every request's user there. @p plan holds the attributes; it is
+ * configured and filled here. Returns the model's recorder.
+ */
+Ptr<MoeTrafficRecorder>
+InstallModel(const TestNetwork& network,
+             Ptr<MoeTrafficPlan> plan,
+             int32_t gatewayNode,
+             int32_t expertNode,
+             const std::vector<int64_t>& starts,
+             int32_t userNode = -1)
+{
+    uint32_t requests = starts.size();
+    plan->Configure(1, 1, 1, requests, 1);
+    std::vector<int32_t> act(requests, 0);
+    plan->SetActivations(act.data(), act.size());
+    int64_t gw[] = {G};
+    int64_t ex[] = {E};
+    plan->SetComputeTimes(gw, ex, 1, H);
+    plan->SetRequestStarts(starts.data(), requests);
+    if (userNode >= 0)
+    {
+        std::vector<int32_t> userOf(requests, 0);
+        plan->SetUsers(userOf.data(), requests, 1);
+    }
+    MoeTokenHelper helper(plan);
+    int32_t gateways[] = {gatewayNode};
+    int32_t experts[] = {expertNode};
+    helper.Install(network.nodes, gateways, experts, 1);
+    if (userNode >= 0)
+    {
+        int32_t users[] = {userNode};
+        helper.InstallUsers(network.nodes, users, 1);
+    }
+    return helper.GetRecorder();
+}
+
+/// A plan whose messages are @p messageBytes long (one 1000-byte packet by default).
+Ptr<MoeTrafficPlan>
+MakePlan(uint32_t messageBytes = 1000)
+{
+    Ptr<MoeTrafficPlan> plan = CreateObject<MoeTrafficPlan>();
+    plan->SetAttribute("MessageBytes", UintegerValue(messageBytes));
+    return plan;
+}
+
+/// Record @p record of @p recorder, whole.
+std::vector<int64_t>
+Records(Ptr<MoeTrafficRecorder> recorder, MoeTrafficRecorder::Record record, uint64_t size)
+{
+    std::vector<int64_t> out(size);
+    recorder->Copy(record, out.data(), out.size());
+    return out;
+}
+
 /// One token through a 1-layer, 1-expert model on a 3-node chain: gateway 0 - relay 1 - expert 2.
 /// Every message crosses two hops both ways; the latency is known exactly.
 class ChainTokenTestCase : public TestCase
@@ -103,69 +208,27 @@ class ChainTokenTestCase : public TestCase
   private:
     void DoRun() override
     {
-        const uint32_t numNodes = 3;
-        int32_t edges[] = {0, 1, 1, 2};
-        int32_t destinations[] = {0, 2};
         // next hop [node, destination column]: toward 0 and toward 2
-        int32_t nextHop[] = {0, 1, 0, 2, 1, 2};
-        Ptr<ForwardingTable> table = CreateObject<ForwardingTable>();
-        table->Configure(numNodes, 1, destinations, 2);
-        table->SetTables(nextHop, 6);
-        Ptr<TopologyUpdater> updater = CreateObject<TopologyUpdater>();
-        updater->SetAttribute("Table", PointerValue(table));
-
-        IslNetworkHelper net;
-        net.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
-        net.SetDeviceAttribute("Mtu", UintegerValue(1500));
-        NodeContainer nodes = net.Install(numNodes, edges, 2, table, updater);
-        int64_t stepTimes[] = {0};
-        int64_t delays[] = {1000000, 2000000}; // 1 ms, 2 ms
-        updater->SetSchedule(stepTimes, 1, delays, 2);
-        updater->Start();
-
-        Ptr<MoeTrafficPlan> plan = CreateObject<MoeTrafficPlan>();
-        plan->SetAttribute("MessageBytes", UintegerValue(1000)); // one packet
-        plan->Configure(1, 1, 1, 1, 1);
-        int32_t act[] = {0};
-        plan->SetActivations(act, 1);
-        int64_t gw[] = {5000};
-        int64_t ex[] = {7000};
-        plan->SetComputeTimes(gw, ex, 1, 11000);
-        int64_t starts[] = {0};
-        plan->SetRequestStarts(starts, 1);
-        MoeTokenHelper helper(plan);
-        int32_t gateways[] = {0};
-        int32_t experts[] = {2};
-        helper.Install(nodes, gateways, experts, 1);
-
+        TestNetwork network(3, {0, 1, 1, 2}, {0, 2}, {0, 1, 0, 2, 1, 2});
+        network.Start({0}, {1000000, 2000000}); // 1 ms, 2 ms
+        Ptr<MoeTrafficRecorder> recorder = InstallModel(network, MakePlan(), 0, 2, {0});
         Simulator::Run();
-        int64_t end[1];
-        plan->CopyTokenEnds(end, 1);
-        // A packet of 1000 + 16 + 8 + 20 + 2 = 1046 bytes takes 8368 ns at 1 Gbit/s per hop.
-        const int64_t tx = 1046 * 8;
-        const int64_t expected = 5000 + 2 * (tx + 1000000 + tx + 2000000) + 7000 + 11000;
-        NS_TEST_ASSERT_MSG_EQ(end[0], expected, "token latency");
+        const int64_t expected = G + 2 * (TX + 1000000 + TX + 2000000) + E + H;
+        NS_TEST_ASSERT_MSG_EQ(Records(recorder, MoeTrafficRecorder::TOKEN_END, 1)[0], expected, "token latency");
         Simulator::Destroy();
     }
 };
 
 /**
  * A two-satellite model on one link, gateway on node 0 and its single expert on node 1, 1 Gbit/s,
- * one 1000-byte packet per message; compute: gateway 5 us, expert 7 us, LM head 11 us. The
- * link's delay and state follow @p stepTimes / @p delays / @p up (up may be null: always up).
+ * one 1000-byte packet per message. The link's delay and state follow @p stepTimes / @p delays /
+ * @p up (up may be empty: always up).
  */
 struct TwoNodeModel
 {
-    static constexpr int64_t G = 5000;
-    static constexpr int64_t E = 7000;
-    static constexpr int64_t H = 11000;
-    static constexpr int64_t TX = 1046 * 8; //!< 1000 + 46 header bytes at 1 Gbit/s, ns
-
-    Ptr<ForwardingTable> table;
-    Ptr<TopologyUpdater> updater;
+    TestNetwork network;
     Ptr<MoeTrafficPlan> plan;
-    IslNetworkHelper net;
-    NodeContainer nodes;
+    Ptr<MoeTrafficRecorder> recorder;
 
     TwoNodeModel(const std::vector<int64_t>& stepTimes,
                  const std::vector<int64_t>& delays,
@@ -173,53 +236,34 @@ struct TwoNodeModel
                  const std::vector<int64_t>& requestStarts,
                  Time retransmitTimeout = Time(0),
                  uint32_t maxRetries = 3)
+        : network(2, {0, 1}, {0, 1}, OverTheLink(stepTimes.size())),
+          plan(MakePlan())
     {
-        uint32_t steps = stepTimes.size();
-        int32_t edges[] = {0, 1};
-        int32_t destinations[] = {0, 1};
-        std::vector<int32_t> nextHop; // [step, node, destination]: always over the one link
+        network.Start(stepTimes, delays, up);
+        plan->SetAttribute("RetransmitTimeout", TimeValue(retransmitTimeout));
+        plan->SetAttribute("MaxRetries", UintegerValue(maxRetries));
+        recorder = InstallModel(network, plan, 0, 1, requestStarts);
+    }
+
+    /// Next hops [step, node, destination] of @p steps steps: always over the one link.
+    static std::vector<int32_t> OverTheLink(uint32_t steps)
+    {
+        std::vector<int32_t> nextHop;
         for (uint32_t s = 0; s < steps; ++s)
         {
             nextHop.insert(nextHop.end(), {0, 1, 0, 1});
         }
-        table = CreateObject<ForwardingTable>();
-        table->Configure(2, steps, destinations, 2);
-        table->SetTables(nextHop.data(), nextHop.size());
-        updater = CreateObject<TopologyUpdater>();
-        updater->SetAttribute("Table", PointerValue(table));
-        net.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
-        net.SetDeviceAttribute("Mtu", UintegerValue(1500));
-        nodes = net.Install(2, edges, 1, table, updater);
-        updater->SetSchedule(stepTimes.data(), steps, delays.data(), delays.size());
-        if (!up.empty())
-        {
-            updater->SetLinkStates(up.data(), up.size());
-        }
-        updater->Start();
-
-        plan = CreateObject<MoeTrafficPlan>();
-        plan->SetAttribute("MessageBytes", UintegerValue(1000));
-        plan->SetAttribute("RetransmitTimeout", TimeValue(retransmitTimeout));
-        plan->SetAttribute("MaxRetries", UintegerValue(maxRetries));
-        uint32_t requests = requestStarts.size();
-        plan->Configure(1, 1, 1, requests, 1);
-        std::vector<int32_t> act(requests, 0);
-        plan->SetActivations(act.data(), act.size());
-        int64_t gw[] = {G};
-        int64_t ex[] = {E};
-        plan->SetComputeTimes(gw, ex, 1, H);
-        plan->SetRequestStarts(requestStarts.data(), requests);
-        MoeTokenHelper helper(plan);
-        int32_t gateways[] = {0};
-        int32_t experts[] = {1};
-        helper.Install(nodes, gateways, experts, 1);
+        return nextHop;
     }
 
     std::vector<int64_t> Ends() const
     {
-        std::vector<int64_t> end(plan->GetNRequests());
-        plan->CopyTokenEnds(end.data(), end.size());
-        return end;
+        return Records(recorder, MoeTrafficRecorder::TOKEN_END, plan->GetNRequests());
+    }
+
+    std::vector<int64_t> Failure() const
+    {
+        return Records(recorder, MoeTrafficRecorder::FAILURES, MoeTrafficRecorder::FAILURE_FIELDS);
     }
 };
 
@@ -236,19 +280,18 @@ class TopologyUpdaterDelaySwitchTestCase : public TestCase
   private:
     void DoRun() override
     {
-        using M = TwoNodeModel;
         const int64_t d0 = 1000000; // 1 ms until 10 ms, then 3 ms
         const int64_t d1 = 3000000;
         // Requests at 0 (all in step 0), 9 ms (out in step 0, back in step 1), 20 ms (all in step 1).
-        M m({0, 10000000}, {d0, d1}, {}, {0, 9000000, 20000000});
+        TwoNodeModel m({0, 10000000}, {d0, d1}, {}, {0, 9000000, 20000000});
         uint32_t steps = 0;
-        m.updater->TraceConnectWithoutContext("Step", MakeBoundCallback(+[](uint32_t* n, uint32_t) { ++*n; }, &steps));
+        m.network.updater->TraceConnectWithoutContext("Step", MakeBoundCallback(+[](uint32_t* n, uint32_t) { ++*n; }, &steps));
         Simulator::Run();
         std::vector<int64_t> end = m.Ends();
-        NS_TEST_ASSERT_MSG_EQ(end[0], M::G + M::TX + d0 + M::E + M::TX + d0 + M::H, "all in step 0");
-        NS_TEST_ASSERT_MSG_EQ(end[1], 9000000 + M::G + M::TX + d0 + M::E + M::TX + d1 + M::H,
+        NS_TEST_ASSERT_MSG_EQ(end[0], G + TX + d0 + E + TX + d0 + H, "all in step 0");
+        NS_TEST_ASSERT_MSG_EQ(end[1], 9000000 + G + TX + d0 + E + TX + d1 + H,
                               "hidden state left in step 0, output in step 1");
-        NS_TEST_ASSERT_MSG_EQ(end[2], 20000000 + M::G + M::TX + d1 + M::E + M::TX + d1 + M::H, "all in step 1");
+        NS_TEST_ASSERT_MSG_EQ(end[2], 20000000 + G + TX + d1 + E + TX + d1 + H, "all in step 1");
         NS_TEST_ASSERT_MSG_EQ(steps, 1u, "the Step trace fires at the switch (step 0 is applied by Start)");
         Simulator::Destroy();
     }
@@ -267,16 +310,15 @@ class LinkStateInFlightLossTestCase : public TestCase
   private:
     void DoRun() override
     {
-        using M = TwoNodeModel;
         const int64_t d = 5000000; // 5 ms; the link is down from 3 ms to 20 ms
-        M m({0, 3000000, 20000000}, {d, d, d}, {1, 0, 1}, {0});
+        TwoNodeModel m({0, 3000000, 20000000}, {d, d, d}, {1, 0, 1}, {0});
         uint32_t phyDrops = 0;
         Ptr<NetDevice> expertSide;
-        for (uint32_t i = 0; i < m.nodes.Get(1)->GetNDevices(); ++i)
+        for (uint32_t i = 0; i < m.network.nodes.Get(1)->GetNDevices(); ++i)
         {
-            if (DynamicCast<PointToPointNetDevice>(m.nodes.Get(1)->GetDevice(i)))
+            if (DynamicCast<PointToPointNetDevice>(m.network.nodes.Get(1)->GetDevice(i)))
             {
-                expertSide = m.nodes.Get(1)->GetDevice(i);
+                expertSide = m.network.nodes.Get(1)->GetDevice(i);
             }
         }
         expertSide->TraceConnectWithoutContext(
@@ -284,10 +326,10 @@ class LinkStateInFlightLossTestCase : public TestCase
             MakeBoundCallback(+[](uint32_t* n, Ptr<const Packet>) { ++*n; }, &phyDrops));
         Simulator::Run();
         NS_TEST_ASSERT_MSG_EQ(m.Ends()[0], -1, "the token stalls on the lost hidden state");
-        NS_TEST_ASSERT_MSG_EQ(m.updater->GetLinkDownDroppedPackets(), 1u, "one packet lost on the down link");
+        NS_TEST_ASSERT_MSG_EQ(m.network.updater->GetLinkDownDroppedPackets(), 1u, "one packet lost on the down link");
         NS_TEST_ASSERT_MSG_EQ(phyDrops, 1u, "reported by the device's PhyRxDrop trace");
-        NS_TEST_ASSERT_MSG_EQ(m.plan->GetPacketsSent(), 1u, "one packet sent");
-        NS_TEST_ASSERT_MSG_EQ(m.plan->GetPacketsReceived(), 0u, "none received");
+        NS_TEST_ASSERT_MSG_EQ(m.recorder->GetPacketsSent(), 1u, "one packet sent");
+        NS_TEST_ASSERT_MSG_EQ(m.recorder->GetPacketsReceived(), 0u, "none received");
         Simulator::Destroy();
     }
 };
@@ -307,38 +349,12 @@ class ForwardingTableRoutingDropTestCase : public TestCase
     {
         // Chain 0 - 1 - 2; destinations 0 and 2. Step 0: node 1 has no next hop toward 2 (transit
         // drop). Step 1 (from 10 ms): node 0 has none either (drop at the source).
-        int32_t edges[] = {0, 1, 1, 2};
-        int32_t destinations[] = {0, 2};
         // [step, node, destination column]
-        int32_t nextHop[] = {0, 1, 0, -1, 1, 2, /* step 1 */ 0, -1, 0, -1, 1, 2};
-        Ptr<ForwardingTable> table = CreateObject<ForwardingTable>();
-        table->Configure(3, 2, destinations, 2);
-        table->SetTables(nextHop, 12);
-        Ptr<TopologyUpdater> updater = CreateObject<TopologyUpdater>();
-        updater->SetAttribute("Table", PointerValue(table));
-        IslNetworkHelper net;
-        net.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
-        NodeContainer nodes = net.Install(3, edges, 2, table, updater);
-        int64_t stepTimes[] = {0, 10000000};
-        int64_t delays[] = {1000000, 1000000, 1000000, 1000000};
-        updater->SetSchedule(stepTimes, 2, delays, 4);
-        updater->Start();
-
-        Ptr<MoeTrafficPlan> plan = CreateObject<MoeTrafficPlan>();
-        plan->SetAttribute("MessageBytes", UintegerValue(3000)); // 3 packets per message
-        plan->Configure(1, 1, 1, 2, 1);
-        int32_t act[] = {0, 0};
-        plan->SetActivations(act, 2);
-        int64_t gw[] = {5000};
-        int64_t ex[] = {7000};
-        plan->SetComputeTimes(gw, ex, 1, 11000);
-        int64_t starts[] = {0, 20000000}; // one request per step
-        plan->SetRequestStarts(starts, 2);
-        MoeTokenHelper helper(plan);
-        int32_t gateways[] = {0};
-        int32_t experts[] = {2};
-        helper.Install(nodes, gateways, experts, 1);
-
+        TestNetwork network(3, {0, 1, 1, 2}, {0, 2}, {0, 1, 0, -1, 1, 2, /* step 1 */ 0, -1, 0, -1, 1, 2});
+        network.Start({0, 10000000}, {1000000, 1000000, 1000000, 1000000});
+        // 3 packets per message; one request per step
+        Ptr<MoeTrafficRecorder> recorder = InstallModel(network, MakePlan(3000), 0, 2, {0, 20000000});
+        NodeContainer& nodes = network.nodes;
         std::vector<uint32_t> drops(3, 0);
         for (uint32_t n = 0; n < 3; ++n)
         {
@@ -351,9 +367,8 @@ class ForwardingTableRoutingDropTestCase : public TestCase
         NS_TEST_ASSERT_MSG_EQ(drops[1], 3u, "step 0: the relay drops the 3 packets of the hidden state");
         NS_TEST_ASSERT_MSG_EQ(drops[0], 3u, "step 1: the source drops the 3 packets of the hidden state");
         NS_TEST_ASSERT_MSG_EQ(drops[2], 0u, "the expert's node drops nothing");
-        NS_TEST_ASSERT_MSG_EQ(net.GetRoutingDroppedPackets(), 6u, "the helper sums the routing drops");
-        int64_t end[2];
-        plan->CopyTokenEnds(end, 2);
+        NS_TEST_ASSERT_MSG_EQ(network.net.GetRoutingDroppedPackets(), 6u, "the helper sums the routing drops");
+        std::vector<int64_t> end = Records(recorder, MoeTrafficRecorder::TOKEN_END, 2);
         NS_TEST_ASSERT_MSG_EQ(end[0], -1, "request 0 stalls");
         NS_TEST_ASSERT_MSG_EQ(end[1], -1, "request 1 stalls");
         Simulator::Destroy();
@@ -373,17 +388,16 @@ class RetransmissionTestCase : public TestCase
   private:
     void DoRun() override
     {
-        using M = TwoNodeModel;
         const int64_t d = 5000000;  // 5 ms; the link is down from 3 ms to 20 ms
         const int64_t T = 12000000; // 12 ms timeout, above the 10.01 ms round trip
         {
             // Attempt 0 leaves at G and attempt 1 at G + T: both arrive while the link is down.
             // Attempt 2 leaves at G + 2T > 20 ms and gets through.
-            M m({0, 3000000, 20000000}, {d, d, d}, {1, 0, 1}, {0}, NanoSeconds(T), 3);
+            TwoNodeModel m({0, 3000000, 20000000}, {d, d, d}, {1, 0, 1}, {0}, NanoSeconds(T), 3);
             std::vector<uint32_t> attempts;
             for (uint32_t i = 0; i < 2; ++i)
             {
-                m.nodes.Get(i)->GetApplication(0)->TraceConnectWithoutContext(
+                m.network.nodes.Get(i)->GetApplication(0)->TraceConnectWithoutContext(
                     "Retransmit",
                     MakeBoundCallback(+[](std::vector<uint32_t>* a, uint32_t, uint32_t, uint32_t attempt) {
                         a->push_back(attempt);
@@ -391,48 +405,44 @@ class RetransmissionTestCase : public TestCase
                                  &attempts));
             }
             Simulator::Run();
-            NS_TEST_ASSERT_MSG_EQ(m.Ends()[0], M::G + 2 * T + M::TX + d + M::E + M::TX + d + M::H,
+            NS_TEST_ASSERT_MSG_EQ(m.Ends()[0], G + 2 * T + TX + d + E + TX + d + H,
                                   "latency: two timeouts, then the exact path");
             NS_TEST_ASSERT_MSG_EQ(attempts.size(), 2u, "two retransmissions");
             NS_TEST_ASSERT_MSG_EQ(attempts.back(), 2u, "the last is attempt 2");
-            NS_TEST_ASSERT_MSG_EQ(m.plan->GetRetransmissions(), 2u, "counted by the plan's sink");
-            int64_t perToken[1];
-            m.plan->CopyRetransmissions(perToken, 1);
-            NS_TEST_ASSERT_MSG_EQ(perToken[0], 2, "counted per token");
-            NS_TEST_ASSERT_MSG_EQ(m.updater->GetLinkDownDroppedPackets(), 2u, "two copies lost");
+            NS_TEST_ASSERT_MSG_EQ(m.recorder->GetRetransmissions(), 2u, "counted by the recorder's sink");
+            NS_TEST_ASSERT_MSG_EQ(Records(m.recorder, MoeTrafficRecorder::RETRANSMISSIONS, 1)[0], 2, "counted per token");
+            NS_TEST_ASSERT_MSG_EQ(m.network.updater->GetLinkDownDroppedPackets(), 2u, "two copies lost");
             // 3 copies of the hidden state, 1 output, 2 ACKs.
-            NS_TEST_ASSERT_MSG_EQ(m.plan->GetPacketsSent(), 6u, "packets sent");
-            NS_TEST_ASSERT_MSG_EQ(m.plan->GetTokensResolved(), 1u, "resolved");
-            NS_TEST_ASSERT_MSG_EQ(m.plan->IsRequestFailed(0), false, "not failed");
+            NS_TEST_ASSERT_MSG_EQ(m.recorder->GetPacketsSent(), 6u, "packets sent");
+            NS_TEST_ASSERT_MSG_EQ(m.recorder->GetTokensResolved(), 1u, "resolved");
+            NS_TEST_ASSERT_MSG_EQ(m.Failure()[0], MoeRequestStatus::NOT_FAILED, "not failed");
             Simulator::Destroy();
         }
         {
             // One retry only: attempt 1 is lost too, and at G + 2T the request fails.
-            M m({0, 3000000, 20000000}, {d, d, d}, {1, 0, 1}, {0}, NanoSeconds(T), 1);
+            TwoNodeModel m({0, 3000000, 20000000}, {d, d, d}, {1, 0, 1}, {0}, NanoSeconds(T), 1);
             Simulator::Run();
             NS_TEST_ASSERT_MSG_EQ(m.Ends()[0], -1, "the token does not end");
-            int64_t f[MoeTrafficPlan::FAILURE_FIELDS];
-            m.plan->CopyFailures(f, MoeTrafficPlan::FAILURE_FIELDS);
-            NS_TEST_ASSERT_MSG_EQ(f[0], MoeTrafficPlan::MESSAGE_LOST, "failure code");
+            std::vector<int64_t> f = m.Failure();
+            NS_TEST_ASSERT_MSG_EQ(f[0], MoeRequestStatus::MESSAGE_LOST, "failure code");
             NS_TEST_ASSERT_MSG_EQ(f[1], 0, "at token 0");
             NS_TEST_ASSERT_MSG_EQ(f[4], MoeTokenHeader::HIDDEN_STATE, "the hidden state was lost");
-            NS_TEST_ASSERT_MSG_EQ(f[5], M::G + 2 * T, "failed at the second timeout");
-            NS_TEST_ASSERT_MSG_EQ(m.plan->GetTokensResolved(), 1u, "a failed token is resolved");
+            NS_TEST_ASSERT_MSG_EQ(f[5], G + 2 * T, "failed at the second timeout");
+            NS_TEST_ASSERT_MSG_EQ(m.recorder->GetTokensResolved(), 1u, "a failed token is resolved");
             Simulator::Destroy();
         }
         {
             // The expert's satellite fails at 1 ms, before the hidden state arrives: the request
             // fails when the message reaches it (no retransmission needed to notice).
-            M m({0}, {d}, {}, {0});
+            TwoNodeModel m({0}, {d}, {}, {0});
             int64_t gwFail[] = {-1};
             int64_t exFail[] = {1000000};
             m.plan->SetFailureTimes(gwFail, exFail, 1);
             Simulator::Run();
-            int64_t f[MoeTrafficPlan::FAILURE_FIELDS];
-            m.plan->CopyFailures(f, MoeTrafficPlan::FAILURE_FIELDS);
-            NS_TEST_ASSERT_MSG_EQ(f[0], MoeTrafficPlan::COMPONENT_LOST, "component lost");
+            std::vector<int64_t> f = m.Failure();
+            NS_TEST_ASSERT_MSG_EQ(f[0], MoeRequestStatus::COMPONENT_LOST, "component lost");
             NS_TEST_ASSERT_MSG_EQ(f[4], 1, "an expert");
-            NS_TEST_ASSERT_MSG_EQ(f[5], M::G + M::TX + d, "when the hidden state reached it");
+            NS_TEST_ASSERT_MSG_EQ(f[5], G + TX + d, "when the hidden state reached it");
             Simulator::Destroy();
         }
     }
@@ -452,58 +462,23 @@ class UserPromptAndTokenTestCase : public TestCase
   private:
     void DoRun() override
     {
-        int32_t edges[] = {0, 1, 1, 2};
-        int32_t destinations[] = {0, 1, 2};
-        int32_t nextHop[] = {0, 1, 1, 0, 1, 2, 1, 1, 2}; // [node, destination]
-        Ptr<ForwardingTable> table = CreateObject<ForwardingTable>();
-        table->Configure(3, 1, destinations, 3);
-        table->SetTables(nextHop, 9);
-        Ptr<TopologyUpdater> updater = CreateObject<TopologyUpdater>();
-        updater->SetAttribute("Table", PointerValue(table));
-        IslNetworkHelper net;
-        net.SetDeviceAttribute("DataRate", StringValue("1Gbps"));
-        net.SetDeviceAttribute("Mtu", UintegerValue(1500));
-        NodeContainer nodes = net.Install(3, edges, 2, table, updater);
-        net.SetLinkDataRate(0, 1, DataRate("100Mbps")); // link 0 is the ground link
-        int64_t stepTimes[] = {0};
-        int64_t delays[] = {1000000, 2000000};
-        updater->SetSchedule(stepTimes, 1, delays, 2);
-        updater->Start();
-
-        Ptr<MoeTrafficPlan> plan = CreateObject<MoeTrafficPlan>();
-        plan->SetAttribute("MessageBytes", UintegerValue(1000));
+        TestNetwork network(3, {0, 1, 1, 2}, {0, 1, 2}, {0, 1, 1, 0, 1, 2, 1, 1, 2}); // [node, destination]
+        network.net.SetLinkDataRate(0, 1, DataRate("100Mbps")); // link 0 is the ground link
+        network.Start({0}, {1000000, 2000000});
+        Ptr<MoeTrafficPlan> plan = MakePlan();
         plan->SetAttribute("TokenBytes", UintegerValue(4));
-        plan->Configure(1, 1, 1, 1, 1);
-        int32_t act[] = {0};
-        plan->SetActivations(act, 1);
-        int64_t gw[] = {5000};
-        int64_t ex[] = {7000};
-        plan->SetComputeTimes(gw, ex, 1, 11000);
-        int64_t starts[] = {0};
-        plan->SetRequestStarts(starts, 1);
-        int32_t userOf[] = {0};
-        plan->SetUsers(userOf, 1, 1);
-        MoeTokenHelper helper(plan);
-        int32_t gateways[] = {1};
-        int32_t experts[] = {2};
-        helper.Install(nodes, gateways, experts, 1);
-        int32_t users[] = {0};
-        helper.InstallUsers(nodes, users, 1);
+        Ptr<MoeTrafficRecorder> recorder = InstallModel(network, plan, 1, 2, {0}, 0);
 
         Simulator::Run();
-        int64_t prompt[1];
-        int64_t end[1];
-        int64_t user[1];
-        plan->CopyPromptArrivals(prompt, 1);
-        plan->CopyTokenEnds(end, 1);
-        plan->CopyUserTokens(user, 1);
+        int64_t prompt = Records(recorder, MoeTrafficRecorder::PROMPT_ARRIVAL, 1)[0];
+        int64_t end = Records(recorder, MoeTrafficRecorder::TOKEN_END, 1)[0];
+        int64_t user = Records(recorder, MoeTrafficRecorder::USER_TOKEN, 1)[0];
         const int64_t up = 1046 * 80 + 1000000;     // 1000 + 46 bytes at 100 Mbit/s, then 1 ms
-        const int64_t tx = 1046 * 8;                // the same packet at 1 Gbit/s
         const int64_t down = (4 + 46) * 80 + 1000000; // one token's packet
-        NS_TEST_ASSERT_MSG_EQ(prompt[0], up, "prompt whole at the gateway");
-        NS_TEST_ASSERT_MSG_EQ(end[0], up + 5000 + 2 * (tx + 2000000) + 7000 + 11000, "token end at the gateway");
-        NS_TEST_ASSERT_MSG_EQ(user[0], end[0] + down, "token at the user");
-        NS_TEST_ASSERT_MSG_EQ(plan->GetTokensResolved(), uint64_t{1}, "a token counts when it reaches its user");
+        NS_TEST_ASSERT_MSG_EQ(prompt, up, "prompt whole at the gateway");
+        NS_TEST_ASSERT_MSG_EQ(end, up + G + 2 * (TX + 2000000) + E + H, "token end at the gateway");
+        NS_TEST_ASSERT_MSG_EQ(user, end + down, "token at the user");
+        NS_TEST_ASSERT_MSG_EQ(recorder->GetTokensResolved(), uint64_t{1}, "a token counts when it reaches its user");
         Simulator::Destroy();
     }
 };
