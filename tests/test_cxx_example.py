@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from harness import ns3_build
+from harness.cxx import build as ns3_build
 
 EXAMPLE = "space-xnet-chain-example"
 #: the speed of light in vacuum, m/s (SI, exact)
