@@ -11,7 +11,7 @@ with 6 terminals every inner satellite gets its 6 neighbours. The links are fixe
 (terminals keep their partners: in a GCO formation the separations do not change to first order).
 
 Between clusters: each consecutive pair of clusters (c, c+1), and the last and the first when
-there are 3 or more and the gap closes within ``links.long_range_max_km``, is joined by
+there are 3 or more spread evenly round the orbit (``cluster_separation_km`` null), is joined by
 ``links.long_range_links`` long-range ISLs, each on a dedicated terminal: the k-th satellite of
 cluster c furthest ahead along-track to the k-th furthest behind of cluster c+1 (ties by id).
 
@@ -62,10 +62,11 @@ def cluster_edges(design: ClusterDesign, *, max_length_m: float, terminals: int,
     behind = np.lexsort((ids, along))[:long_range_links]   # furthest behind first
     long_pairs = []
     pairs = [(c, c + 1) for c in range(clusters - 1)]
-    if clusters >= 3:
-        gap = (2 * np.pi - (design.cluster_arg_latitude_rad[-1] - design.cluster_arg_latitude_rad[0]))
+    if clusters >= 3:  # evenly spread: the ring closes (the scenario's rules checked its line of sight)
+        u = design.cluster_arg_latitude_rad
+        gap = 2 * np.pi - (u[-1] - u[0])
         chord = 2 * design.semi_major_axis_m * np.sin(gap / 2)
-        if chord <= long_range_max_m:
+        if abs(gap - (u[1] - u[0])) < 1e-9 and chord <= long_range_max_m:
             pairs.append((clusters - 1, 0))
     for c, d in pairs:
         long_pairs.append(np.column_stack([ahead + c * per, behind + d * per]))
