@@ -161,13 +161,13 @@ def test_every_strategy_keeps_one_component_per_satellite_and_its_definition(tin
     placement.validate_for(n, layers, inp.experts)
     used = placement.components
     assert len(used) == layers * (1 + inp.experts)
-    if "packed" in strategy:  # experts may share a satellite; gateways never do
+    if "packed" in strategy or strategy == "mesh-tp":  # experts may share a satellite; gateways never do
         assert len(np.unique(placement.gateways)) == layers and not np.isin(placement.gateways, placement.experts).any()
     else:
         assert len(np.unique(used)) == len(used)
     assert placement.gateways.shape == (layers,) and placement.experts.shape == (layers, inp.experts)
     rings = ring_subnets(inp.arg_latitude_rad, layers)
-    if strategy == "rand-place":
+    if strategy in ("rand-place", "mesh-tp"):
         assert (placement.subnets == -1).all()
     elif strategy in ("compact", "compact-tp", "compact-packed-tp"):  # a layer's subnet: its own satellites
         for layer in range(layers):
@@ -376,7 +376,7 @@ def test_every_strategy_leaves_unavailable_satellites_alone(tiny, strategy):
     second = place(strategy, second_inp, np.random.default_rng(3))
     assert not mask[second.occupied].any()  # disjoint from the first replica
     second.validate_for(tiny.topology.num_nodes, tiny.layers, tiny.experts)
-    if strategy not in ("rand-place", "compact", "compact-tp", "compact-packed-tp"):  # the same ring cut, the taken satellites in no subnet
+    if strategy not in ("rand-place", "compact", "compact-tp", "compact-packed-tp", "mesh-tp"):  # the same ring cut, the taken satellites in no subnet
         rings = ring_subnets(tiny.arg_latitude_rad, tiny.layers)
         np.testing.assert_array_equal(second.subnets, np.where(mask, -1, rings))
         for layer in range(tiny.layers):
@@ -413,6 +413,9 @@ def test_a_subnet_left_too_small_by_the_mask_is_one_error(tiny, strategy):
     if strategy in ("rand-place", "compact", "compact-tp", "compact-packed-tp"):
         mask = np.ones(tiny.topology.num_nodes, dtype=bool)
         mask[: tiny.layers * (1 + tiny.experts) - 1] = False  # one satellite short
+    if strategy == "mesh-tp":  # a gateway per layer and one board
+        mask = np.ones(tiny.topology.num_nodes, dtype=bool)
+        mask[: tiny.layers] = False  # one satellite short
     with pytest.raises(PlacementError) as err:
         place(strategy, dataclasses.replace(tiny, unavailable=mask, shared={}), np.random.default_rng(0))
     text = str(err.value)

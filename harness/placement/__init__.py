@@ -73,6 +73,7 @@ from harness.errors import PlacementError
 from harness.formats.plan import PLAN_FORMAT, PLAN_FORMAT_VERSION, parse_plan, plan_json  # noqa: F401 (re-exported)
 from harness.placement.compact_subnets import compact
 from harness.placement.paper import rand_intra, rand_intra_cg, rand_place, space_xnet
+from harness.placement.mesh import mesh_tp
 from harness.placement.replicas import space_xnet_replicas
 from harness.placement.tensor_parallel import compact_packed_tp, compact_tp, space_xnet_packed_tp, space_xnet_tp
 from harness.placement.subnets import (CENTRE_SNAPSHOTS, ENGINE, expected_latency_objective,  # noqa: F401 (re-exported)
@@ -94,6 +95,7 @@ STRATEGIES: dict[str, Strategy] = {
     "space-xnet-packed-tp": space_xnet_packed_tp,
     "compact-packed-tp": compact_packed_tp,
     "space-xnet-replicas": space_xnet_replicas,
+    "mesh-tp": mesh_tp,
 }
 
 

@@ -75,6 +75,15 @@ def memory_use_bytes(placement: Placement, model, *, weight_bytes: int, context_
     return use, what
 
 
+def expert_capacity(model, *, memory_gb: float, weight_bytes: int, context_tokens: int) -> int:
+    """How many experts one board holds beside one whole layer's attention (its weights, shared
+    experts and KV cache: the most a helper shard is charged): mesh-tp's packing limit."""
+    h = model.hidden_size
+    attention = (4.0 * h * h + 3.0 * h * (model.shared_ffn_size or 0)) * weight_bytes \
+        + 2.0 * h * model.bytes_per_element * context_tokens
+    return max(0, int((memory_gb * GB - attention) // (3.0 * h * model.ffn_size * weight_bytes)))
+
+
 def check_memory(placement: Placement, model, *, memory_gb: float, weight_bytes: int, context_tokens: int,
                  num_satellites: int) -> np.ndarray:
     """[N] bytes held per satellite; PlacementError (one line) naming the fullest satellite that

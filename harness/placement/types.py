@@ -44,6 +44,8 @@ class PlacementInput:
     heads: int = 32
     #: placement.max_replicas: the most copies of one expert (replica strategies).
     max_replicas: int = 2
+    #: How many experts one board's memory holds beside an attention shard (mesh-tp), or None: no limit.
+    expert_capacity: int | None = None
     #: Results that several strategies share (the subnet centres), computed once per run.
     shared: dict = field(default_factory=dict, compare=False, repr=False)
 

@@ -12,6 +12,7 @@ from harness.constellation.walker import Constellation
 from harness.network.routes import PathQuery
 from harness.network.topology import Topology, with_failed_satellites
 from harness.placement import PlacementInput
+from harness.placement.resources import expert_capacity
 from harness.run.estimate import check_memory
 from harness.run.steps import build_activations, build_constellation, build_topology, satellite_failure_snapshots
 from harness.scenario import Scenario
@@ -80,7 +81,11 @@ def prepare(scenario: Scenario) -> Prepared:
                             experts=scenario.model.experts, subnets=scenario.placement.subnets,
                             plane_of=constellation.plane_of, gateway_ns=gateway_ns, expert_ns=expert_ns,
                             max_shards=scenario.placement.max_shards, heads=scenario.model.heads,
-                            max_replicas=scenario.placement.max_replicas)
+                            max_replicas=scenario.placement.max_replicas,
+                            expert_capacity=expert_capacity(
+                                scenario.model, memory_gb=scenario.compute.memory_gb,
+                                weight_bytes=scenario.compute.weight_bytes,
+                                context_tokens=scenario.traffic.requests * scenario.traffic.tokens_per_request))
     memory = None
     if scenario.compute.memory_bytes_per_s is not None:
         memory = ComputeTimes(*memory_times_ns(scenario.model, scenario.compute.memory_bytes_per_s))

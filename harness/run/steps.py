@@ -9,9 +9,11 @@ from typing import Optional
 
 import numpy as np
 
+from harness.constellation.cluster import ClusterDesign, cluster_constellation, cluster_design
 from harness.constellation.tle import build_tle_constellation, build_tle_edges
 from harness.constellation.walker import Constellation, walker_constellation
 from harness.errors import HarnessError
+from harness.network.mesh import mesh_topology
 from harness.network.topology import (Topology, failure_snapshots, isl_topology, plus_grid_edges,
                                       satellite_failure_times_s, with_failed_satellites)
 from harness.scenario import Scenario
@@ -23,8 +25,22 @@ from harness.workload import activations as activations_mod
 TLE_BUILDERS = {"tle": (build_tle_constellation, build_tle_edges)}
 
 
+def build_cluster_design(scenario: Scenario) -> ClusterDesign:
+    """A cluster scenario's formation geometry (harness/constellation/cluster.py), from plain numbers."""
+    c = scenario.constellation
+    return cluster_design(clusters=c.clusters, sats_per_cluster=c.sats_per_cluster, formation=c.formation,
+                          lattice=c.lattice, spacing_m=c.spacing_m, altitude_km=c.altitude_km,
+                          inclination_deg=c.inclination_deg, raan_deg=c.raan0_deg,
+                          cluster_separation_km=c.cluster_separation_km)
+
+
 def build_constellation(scenario: Scenario) -> Constellation:
     c = scenario.constellation
+    if c.kind == "cluster":
+        return cluster_constellation(build_cluster_design(scenario), epoch_utc=c.epoch,
+                                     snapshot_count=scenario.snapshots.count,
+                                     snapshot_interval_s=scenario.snapshots.interval_s,
+                                     match_j2_drift=c.match_j2_drift)
     if c.kind in TLE_BUILDERS:
         return TLE_BUILDERS[c.kind][0](scenario)
     return walker_constellation(kind=c.kind, planes=c.planes, sats_per_plane=c.sats_per_plane,
@@ -38,6 +54,15 @@ def build_constellation(scenario: Scenario) -> Constellation:
 def build_topology(scenario: Scenario, constellation: Constellation, with_failures: bool = True) -> Topology:
     """The ISL topology; ``with_failures``: with the links of failed satellites down (faults section)."""
     c, links = scenario.constellation, scenario.links
+    if c.kind == "cluster":
+        topology = mesh_topology(constellation, build_cluster_design(scenario), max_length_m=links.max_length_km * 1e3,
+                                 terminals=links.terminals, long_range_links=links.long_range_links,
+                                 long_range_max_m=links.long_range_max_km * 1e3,
+                                 grazing_altitude_km=links.grazing_altitude_km,
+                                 max_angular_rate_rad_s=links.max_angular_rate_rad_s,
+                                 survival_probability=links.survival_probability, rng=rng_for(scenario.seed, "outages"))
+        failed_from = satellite_failure_snapshots(scenario, topology) if with_failures else None
+        return topology if failed_from is None else with_failed_satellites(topology, failed_from)
     if c.kind in TLE_BUILDERS:
         edges = TLE_BUILDERS[c.kind][1](scenario)
     else:

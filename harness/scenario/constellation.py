@@ -16,8 +16,9 @@ class ConstellationSpec:
     """The constellation: a Walker shell (shape, orbit, epoch) or a TLE file."""
 
     kind: str = _spec("walker-delta", help="Walker pattern: planes spread over 360 deg (delta) or 180 deg (star); "
-                      "or 'tle': the satellites of tle_file (planes, slots and satellites are then inferred)",
-                      choices=("walker-delta", "walker-star", "tle"))
+                      "or 'tle': the satellites of tle_file (planes, slots and satellites are then inferred); or 'cluster': "
+                      "formation clusters on one reference orbit (docs/clusters.md)",
+                      choices=("walker-delta", "walker-star", "tle", "cluster"))
     planes: int = _spec(6, help="number of orbital planes P", check=_range(1, MAX_SATELLITES))
     sats_per_plane: Optional[int] = _spec(None, help="satellites per plane S (give this or 'satellites')",
                                           check=_range(1, MAX_SATELLITES))
@@ -56,6 +57,27 @@ class ConstellationSpec:
                                 "satellite past its ascending node ('from-node', Hypatia's); +Grid links equal slots "
                                 "(irregular planes: the nearest in argument of latitude)",
                                 choices=("chained", "from-node"))
+    clusters: int = _spec(1, help="kind cluster: clusters on the reference orbit, cluster c centred "
+                          "c x cluster_separation_km along-track ahead of cluster 0", check=_range(1, 4096))
+    sats_per_cluster: Optional[int] = _spec(None, help="kind cluster: satellites in each cluster (the lattice points "
+                                            "nearest its centre)", check=_range(1, MAX_SATELLITES))
+    formation: str = _spec("gco", help="kind cluster: bounded Clohessy-Wiltshire design: 'gco' (general circular "
+                           "orbit: the lattice turns rigidly once per orbit, separations constant to first order) "
+                           "or 'pco' (projected circular orbit: separations vary by up to 12 %)",
+                           choices=("gco", "pco"))
+    lattice: str = _spec("hexagonal", help="kind cluster: the formation plane's lattice", choices=("hexagonal", "square"))
+    spacing_m: float = _spec(200.0, unit="m", help="kind cluster: distance between lattice neighbours",
+                             check=_range(1.0, 1e6))
+    cluster_radius_m: float = _spec(1000.0, unit="m", help="kind cluster: every satellite's lattice point lies "
+                                    "within this of its cluster's centre", check=_range(1.0, 1e7))
+    min_separation_m: float = _spec(50.0, unit="m", help="kind cluster: no two satellites may come closer than this "
+                                    "over an orbit (Clohessy-Wiltshire)", check=_range(0.0, 1e7))
+    cluster_separation_km: Optional[float] = _spec(None, unit="km", help="kind cluster: along-track arc between "
+                                                   "consecutive clusters' centres (null: spread evenly around the "
+                                                   "orbit)", check=_range(0.0, 1e6, open_low=True))
+    match_j2_drift: bool = _spec(True, help="kind cluster: tune each satellite's mean motion so that SGP4's secular "
+                                 "along-track rate equals the reference orbit's (removes J2's differential "
+                                 "along-track drift; its cross-track drift remains)")
 
     @property
     def num_satellites(self) -> int:
@@ -109,6 +131,17 @@ class LinkSpec:
                                         "(independent, seeded; the paper: 0.95)", check=_within(0.0, 1.0))
     relay_delay_us: float = _spec(0.0, unit="us", help="forwarding delay at every satellite a packet relays "
                                   "through (not where it starts or ends)", check=_within(0.0, 1e6))
+    max_length_km: Optional[float] = _spec(None, unit="km", help="kind cluster: pairs of a cluster within this "
+                                           "are mesh-link candidates, and a link longer than this at a snapshot is "
+                                           "down (required for clusters; other kinds: not used)",
+                                           check=_range(0.0, 1e5, open_low=True))
+    terminals: Optional[int] = _spec(None, help="kind cluster: optical terminals per satellite for the cluster's mesh; "
+                                     "the shortest candidates get them first, both ends free (required for "
+                                     "clusters)", check=_range(1, 64))
+    long_range_links: int = _spec(1, help="kind cluster, 2 or more clusters: long-range ISLs between consecutive "
+                                  "clusters, each on its own terminal", check=_range(1, 64))
+    long_range_max_km: float = _spec(5000.0, unit="km", help="kind cluster: the longest long-range ISL (longer: down)",
+                                     check=_range(0.0, 1e5, open_low=True))
     drop_in_flight: bool = _spec(False, help="when a link goes down, lose the packets still queued or on the wire "
                                  "on it (true) or let them arrive (false); routes avoid down links either way. "
                                  "Without faults.retransmit_timeout_ms a lost packet stalls its request")

@@ -42,7 +42,7 @@ def scenario_from_dict(raw: Any, *, base_dir: str | Path = ".", source: str = "s
     raw = _apply_model_preset(raw, source)
     scenario = _build(Scenario, raw, source, "")
     scenario = dataclasses.replace(scenario, base_dir=str(base_dir))
-    shape = _resolve_tle if scenario.constellation.kind == "tle" else _resolve_shape
+    shape = {"tle": _resolve_tle, "cluster": _resolve_cluster}.get(scenario.constellation.kind, _resolve_shape)
     scenario = dataclasses.replace(scenario, constellation=shape(scenario, raw, source))
     _check_consistency(scenario, source)
     return scenario
@@ -169,9 +169,41 @@ def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
                                epoch_utc=c.epoch_utc if explicit else epoch.isoformat().replace("+00:00", "Z"))
 
 
+#: The constellation keys that only kind cluster reads.
+CLUSTER_KEYS = ("clusters", "sats_per_cluster", "formation", "lattice", "spacing_m", "cluster_radius_m",
+                "min_separation_m", "cluster_separation_km", "match_j2_drift")
+#: The links keys that only kind cluster reads.
+CLUSTER_LINK_KEYS = ("max_length_km", "terminals", "long_range_links", "long_range_max_km")
+
+
+def _resolve_cluster(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
+    """A cluster's shape: planes = clusters, sats_per_plane = sats_per_cluster (harness/constellation/cluster.py)."""
+    c = sc.constellation
+    given = raw.get("constellation", {})
+    for key in ("planes", "sats_per_plane", "satellites", "phasing", "raan_spread_deg", "tle_file", "slots_file",
+                "isl_file"):
+        if key in given:
+            raise ScenarioError(f"{source}: 'constellation.{key}' does not apply to kind 'cluster'; remove it (give "
+                                f"'clusters' and 'sats_per_cluster')")
+    if c.sats_per_cluster is None:
+        raise ScenarioError(f"{source}: kind 'cluster' needs 'constellation.sats_per_cluster'; give the satellites "
+                            f"of each cluster (Suncatcher: 81)")
+    c = dataclasses.replace(c, planes=c.clusters, sats_per_plane=c.sats_per_cluster,
+                            satellites=c.clusters * c.sats_per_cluster, phasing=0)
+    return _resolve_orbit(c, raw, source)
+
+
 def _resolve_shape(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
     """Fill sats_per_plane from satellites (T) or the other way round, checking T = P x S."""
     c = sc.constellation
+    for key in CLUSTER_KEYS:
+        if key in raw.get("constellation", {}):
+            raise ScenarioError(f"{source}: 'constellation.{key}' applies to kind 'cluster' only, but "
+                                f"'constellation.kind' is {c.kind!r}; remove it")
+    for key in CLUSTER_LINK_KEYS:
+        if isinstance(raw.get("links"), dict) and key in raw["links"]:
+            raise ScenarioError(f"{source}: 'links.{key}' applies to constellation kind 'cluster' only, but "
+                                f"'constellation.kind' is {c.kind!r}; remove it")
     for key in ("tle_file", "slots_file", "isl_file"):  # slot_numbering and plane_tolerance_deg: harmless
         if getattr(c, key) is not None:
             raise ScenarioError(f"{source}: 'constellation.{key}' is set but 'constellation.kind' is {c.kind!r}; "

@@ -39,7 +39,12 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     if m.top_k > m.experts:
         raise ScenarioError(f"{source}: 'model.top_k' is {m.top_k} but the model has only {m.experts} experts per "
                             f"layer; lower top_k or raise experts")
-    if m.num_components > c.num_satellites:
+    if c.kind == "cluster":
+        _check_cluster(sc, source)
+    elif "mesh-tp" in sc.strategies:
+        raise ScenarioError(f"{source}: strategy 'mesh-tp' is designed for a formation mesh (constellation kind "
+                            f"'cluster'), not kind {_show(c.kind)}; drop it from 'strategies'")
+    if c.kind != "cluster" and m.num_components > c.num_satellites:
         raise ScenarioError(f"{source}: the model needs {m.num_components} satellites ({m.layers} layers x "
                             f"(1 gateway + {m.experts} experts)) but the constellation has {c.num_satellites}; "
                             f"add planes or satellites per plane, or shrink the model")
@@ -117,6 +122,98 @@ def _check_consistency(sc: Scenario, source: str) -> None:
                             f"set kind: file or remove path")
 
 
+#: Strategies that need a Walker +Grid (plane x slot ids): refused on clusters.
+GRID_STRATEGIES = ("compact", "compact-tp", "compact-packed-tp")
+
+
+def _check_cluster(sc: Scenario, source: str) -> None:
+    """A formation cluster's geometry, mesh and strategies (harness/constellation/cluster.py,
+    harness/network/mesh.py); every check on the Clohessy-Wiltshire design, before SGP4 runs."""
+    import math
+
+    import numpy as np
+
+    from harness.constellation.cluster import FORMATIONS, cw_positions_m, lattice_points, min_separation_m
+    from harness.constellation.walker import EARTH_RADIUS_KM
+
+    c, links, m = sc.constellation, sc.links, sc.model
+    if math.sin(math.radians(c.inclination_deg)) < math.sin(math.radians(1.0)):
+        raise ScenarioError(f"{source}: a cluster's reference orbit at inclination {c.inclination_deg:g} deg has no "
+                            f"well-defined node (its cross-track motion is set by the node); use an inclination "
+                            f"between 1 and 179 deg")
+    if c.spacing_m > c.cluster_radius_m:
+        raise ScenarioError(f"{source}: 'constellation.spacing_m' {c.spacing_m:g} m is larger than "
+                            f"'constellation.cluster_radius_m' {c.cluster_radius_m:g} m; lower the spacing or raise "
+                            f"the radius")
+    points = lattice_points(c.lattice, c.spacing_m, c.sats_per_cluster)
+    reach = float(np.hypot(points[:, 0], points[:, 1]).max())
+    if reach > c.cluster_radius_m * (1 + 1e-9):
+        raise ScenarioError(f"{source}: {c.sats_per_cluster} satellites of a {c.lattice} lattice {c.spacing_m:g} m "
+                            f"apart reach {reach:.0f} m from the centre, beyond 'constellation.cluster_radius_m' "
+                            f"{c.cluster_radius_m:g} m; raise the radius, or lower spacing_m or sats_per_cluster")
+    closest = min_separation_m(points, c.formation)
+    if closest < c.min_separation_m:
+        raise ScenarioError(f"{source}: the cluster would intersect itself: two satellites come {closest:.1f} m "
+                            f"apart over an orbit, closer than 'constellation.min_separation_m' "
+                            f"{c.min_separation_m:g} m; raise spacing_m")
+    a_km = EARTH_RADIUS_KM + c.altitude_km
+    extent_m = float(np.linalg.norm(cw_positions_m(points, c.formation, np.linspace(0, 2 * np.pi, 72)),
+                                    axis=-1).max())
+    if c.clusters >= 2:
+        gap_km = c.cluster_separation_km if c.cluster_separation_km is not None else 2 * math.pi * a_km / c.clusters
+        if gap_km * 1e3 < 2 * extent_m + c.min_separation_m:
+            raise ScenarioError(f"{source}: clusters {gap_km:g} km apart along-track would touch (each reaches "
+                                f"{extent_m:.0f} m from its centre, 'min_separation_m' {c.min_separation_m:g}); "
+                                f"raise 'constellation.cluster_separation_km'")
+        if gap_km * c.clusters > 2 * math.pi * a_km * (1 + 1e-12):
+            raise ScenarioError(f"{source}: {c.clusters} clusters {gap_km:g} km apart go round the orbit "
+                                f"({2 * math.pi * a_km:.0f} km) more than once; lower 'constellation.cluster_separation_km'")
+        chord_km = 2 * a_km * math.sin(gap_km / a_km / 2)
+        if chord_km > links.long_range_max_km:
+            raise ScenarioError(f"{source}: consecutive clusters are {chord_km:.1f} km apart, beyond "
+                                f"'links.long_range_max_km' {links.long_range_max_km:g}; raise it or lower "
+                                f"'constellation.cluster_separation_km'")
+        lowest_km = a_km * math.cos(gap_km / a_km / 2) - EARTH_RADIUS_KM
+        if links.grazing_altitude_km is not None and lowest_km < links.grazing_altitude_km:
+            raise ScenarioError(f"{source}: the long-range ISL between consecutive clusters {gap_km:g} km apart "
+                                f"dips to {lowest_km:.0f} km, below 'links.grazing_altitude_km' "
+                                f"{links.grazing_altitude_km:g}; set 'constellation.cluster_separation_km' smaller")
+        if links.long_range_links > c.sats_per_cluster:
+            raise ScenarioError(f"{source}: 'links.long_range_links' {links.long_range_links} is more than the "
+                                f"{c.sats_per_cluster} satellites of a cluster; lower it")
+    if links.max_length_km is None or links.terminals is None:
+        missing = "max_length_km" if links.max_length_km is None else "terminals"
+        raise ScenarioError(f"{source}: kind 'cluster' needs 'links.{missing}' (the mesh: pairs within "
+                            f"max_length_km are candidates for one of each satellite's 'terminals'); give it")
+    pos = cw_positions_m(points, c.formation, 0.0)
+    dist = np.linalg.norm(pos[:, None] - pos[None, :], axis=-1)
+    neighbours = ((dist <= links.max_length_km * 1e3) & ~np.eye(len(points), dtype=bool)).sum(axis=1)
+    if c.sats_per_cluster > 1 and neighbours.max() == 0:
+        raise ScenarioError(f"{source}: no two satellites of a cluster are within 'links.max_length_km' "
+                            f"{links.max_length_km:g} km ({c.spacing_m:g} m apart); raise it to at least "
+                            f"{c.spacing_m / 1e3:g}")
+    if links.terminals > neighbours.max():
+        raise ScenarioError(f"{source}: 'links.terminals' {links.terminals} is more than the {int(neighbours.max())} "
+                            f"neighbours any satellite has within 'links.max_length_km' {links.max_length_km:g} km; "
+                            f"lower terminals or raise max_length_km")
+    if sc.placement.subnets == "planes":
+        raise ScenarioError(f"{source}: 'placement.subnets' 'planes' cuts whole orbital planes, and a cluster's "
+                            f"satellites share one orbit; use 'arcs' (along-track slabs of the clusters)")
+    for name in sc.strategies:
+        if name in GRID_STRATEGIES:
+            raise ScenarioError(f"{source}: strategy {_show(name)} walks a Walker +Grid of planes and slots, which "
+                                f"a cluster does not have; drop it from 'strategies' (use mesh-tp)")
+        if name != "mesh-tp" and m.num_components > c.num_satellites:
+            raise ScenarioError(f"{source}: strategy {_show(name)} puts each component on its own satellite: "
+                                f"{m.num_components} ({m.layers} layers x (1 gateway + {m.experts} experts)) but "
+                                f"the cluster(s) have {c.num_satellites}; drop it from 'strategies' (mesh-tp packs "
+                                f"experts by memory) or add satellites")
+    if "mesh-tp" in sc.strategies and m.layers >= c.num_satellites:
+        raise ScenarioError(f"{source}: strategy 'mesh-tp' gives each of the {m.layers} layers' gateways a "
+                            f"satellite of its own and needs at least one more for the experts, but there are "
+                            f"{c.num_satellites}; add satellites")
+
+
 def _check_serving(sc: Scenario, source: str) -> None:
     """The serving section's cross-key rules."""
     v, m = sc.serving, sc.model
@@ -172,7 +269,8 @@ def _check_serving(sc: Scenario, source: str) -> None:
     if v.arrivals != "file" and not v.prefill and (p.kind != "fixed" or p.tokens):
         raise ScenarioError(f"{source}: 'serving.prompt' is set but 'serving.prefill' is false, so prompts would "
                             f"do nothing; set prefill: true or remove prompt")
-    if v.replicas * m.num_components > sc.constellation.num_satellites:
+    if v.replicas * m.num_components > sc.constellation.num_satellites and (
+            sc.constellation.kind != "cluster" or v.replicas > 1):
         raise ScenarioError(f"{source}: {v.replicas} replicas need {v.replicas * m.num_components} satellites but "
                             f"the constellation has {sc.constellation.num_satellites}; lower 'serving.replicas'")
 
