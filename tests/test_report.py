@@ -92,8 +92,14 @@ def test_network_npz_is_the_runs_topology(runs):
     assert np.abs(net.lat_deg[0] - sats["lat_deg"]).max() <= POSITION_TOLERANCE_DEG + 1e-4  # csv: 4 decimals
     lon_gap = np.abs((net.lon_deg[0] - sats["lon_deg"] + 180) % 360 - 180)
     assert lon_gap.max() <= POSITION_TOLERANCE_DEG + 1e-4
-    # later snapshots move: about 0.06 deg/s of orbital motion at 550 km, ~1 s apart
+    # later snapshots move (about 0.06 deg/s of orbital motion at 550 km), and are the map positions of
+    # harness/constellation/walker.py at that snapshot
     assert np.abs(net.lat_deg[-1] - net.lat_deg[0]).max() > 0.1
+    from harness.constellation.walker import subsatellite_points_deg
+
+    lat, lon = subsatellite_points_deg(constellation, scenario.constellation.epoch, net.num_snapshots - 1)
+    assert np.abs(net.lat_deg[-1] - lat).max() <= POSITION_TOLERANCE_DEG
+    assert np.abs((net.lon_deg[-1] - lon + 180) % 360 - 180).max() <= POSITION_TOLERANCE_DEG
 
 
 def test_network_npz_leaves_the_traces_byte_for_byte(runs, tmp_path):
@@ -358,6 +364,8 @@ def test_report_in_chromium(browser, runs, name, tmp_path):
     if name == "tiny_users":
         assert _map_traces(page)["users"][1]["x"]  # the user sites
         assert page.locator("#fig-ttft").count() == 1 and page.locator("#fig-utilisation").count() == 1
+        ttft = json.loads((directory / "summary.json").read_text())["strategies"]["space-xnet"]["serving"]["ttft"]
+        assert page.locator("td.ttft-p50").inner_text() == f"{ttft['p50_ns'] / 1e6:.2f}"
     shot = tmp_path / f"{name}.png"
     page.locator("#map").screenshot(path=str(shot))
     context.close()

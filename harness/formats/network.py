@@ -8,9 +8,11 @@ any zip + .npy reader), compressed:
 - ``format_version`` int: :data:`NETWORK_FORMAT_VERSION`;
 - ``scenario`` str; ``metric`` str: the run's ``routing.metric`` ("delay" or "hops");
 - ``times_s`` [S] float64: snapshot times after the epoch, s;
-- ``lat_cdeg``, ``lon_cdeg`` [S, N] int16: each satellite's geocentric latitude and Earth-fixed
-  longitude in hundredths of a degree (0.01 deg is 1.1 km on the ground: for maps, not navigation;
-  snapshot 0 is ``satellites.csv`` rounded);
+- ``lat_step_cdeg``, ``lon_step_cdeg`` [S, N] int16: each satellite's geocentric latitude and
+  Earth-fixed longitude in hundredths of a degree (0.01 deg is 1.1 km on the ground: for maps, not
+  navigation; snapshot 0 is ``satellites.csv`` rounded), as steps along the snapshots: row 0 is the
+  position at snapshot 0, row s > 0 the change from s - 1 (longitude changes wrapped into
+  [-180, 180) deg, so the sum is taken modulo 360 deg);
 - ``edges`` [L, 2] int32: the ISLs as satellite pairs (satellites only: ground links are not here);
 - ``up`` [S, L] bool: the link is usable at the snapshot (feasible and not in an outage);
 - ``delay_step_ns`` [S, L] int32: the links' one-way propagation delays (``round(length / c)``,
@@ -18,8 +20,8 @@ any zip + .npy reader), compressed:
   s - 1. :func:`read_network_npz` returns the exact int64 delays (``cumsum``), from which the
   harness's own routing (:class:`harness.network.routes.PathQuery`) gives the runs' routes again.
 
-Stored this way it is about 1.2 MB for 1,584 satellites over 200 snapshots (float64 positions and
-int64 delays would be 4 MB). :func:`read_network_npz` is strict: a missing or damaged file, a
+Stored this way it is about 0.5 MB for 1,584 satellites over 200 snapshots (float32 positions and
+int64 delays, compressed, would be 3 MB). :func:`read_network_npz` is strict: a missing or damaged file, a
 missing array, a wrong shape or dtype or a value out of range is one :class:`ResultsError` naming
 the file and the array.
 """
@@ -81,8 +83,8 @@ def network_npz_bytes(*, scenario: str, metric: str, times_s: np.ndarray, lat_de
         "scenario": np.array(scenario),
         "metric": np.array(metric),
         "times_s": np.asarray(times_s, dtype=np.float64),
-        "lat_cdeg": np.round(np.asarray(lat_deg) * 100).astype(np.int16),
-        "lon_cdeg": np.round(np.asarray(lon_deg) * 100).astype(np.int16),
+        "lat_step_cdeg": _steps(np.round(np.asarray(lat_deg) * 100).astype(np.int32)),
+        "lon_step_cdeg": _steps(np.round(np.asarray(lon_deg) * 100).astype(np.int32), wrap=36000),
         "edges": np.asarray(edges, dtype=np.int32).reshape(-1, 2),
         "up": np.asarray(up, dtype=bool),
         "delay_step_ns": steps.astype(np.int32),
@@ -97,6 +99,15 @@ def network_npz_bytes(*, scenario: str, metric: str, times_s: np.ndarray, lat_de
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, member.getvalue())
     return buffer.getvalue()
+
+
+def _steps(values: np.ndarray, wrap: int = 0) -> np.ndarray:
+    """int16 row 0, then the changes along axis 0 (wrapped into [-wrap/2, wrap/2) when ``wrap``)."""
+    steps = np.diff(values, axis=0, prepend=np.zeros((1,) + values.shape[1:], values.dtype))
+    if wrap:
+        steps[1:] = (steps[1:] + wrap // 2) % wrap - wrap // 2
+        steps[0] = (steps[0] + wrap // 2) % wrap - wrap // 2
+    return steps.astype(np.int16)
 
 
 def read_network_npz(path: Path) -> Network:
@@ -128,21 +139,24 @@ def read_network_npz(path: Path) -> Network:
                            f"{_FIX}")
     scenario, metric = str(array("scenario", "U", 0)), str(array("metric", "U", 0))
     times = array("times_s", "f", 1)
-    lat, lon = array("lat_cdeg", "i", 2), array("lon_cdeg", "i", 2)
+    lat_steps, lon_steps = array("lat_step_cdeg", "i", 2), array("lon_step_cdeg", "i", 2)
     edges, up, steps = array("edges", "i", 2), array("up", "b", 2), array("delay_step_ns", "i", 2)
-    snapshots, satellites, links = len(times), lat.shape[1] if lat.ndim == 2 else 0, len(edges)
-    for name, value, shape in (("lat_cdeg", lat, (snapshots, satellites)), ("lon_cdeg", lon, (snapshots, satellites)),
+    snapshots, satellites, links = len(times), lat_steps.shape[1], len(edges)
+    for name, value, shape in (("lat_step_cdeg", lat_steps, (snapshots, satellites)),
+                               ("lon_step_cdeg", lon_steps, (snapshots, satellites)),
                                ("edges", edges, (links, 2)), ("up", up, (snapshots, links)),
                                ("delay_step_ns", steps, (snapshots, links))):
         if value.shape != shape:
             raise ResultsError(f"{path}: array '{name}' has shape {value.shape}, expected {shape} (times_s has "
-                               f"{snapshots} snapshots, lat_cdeg {satellites} satellites, edges {links} links); {_FIX}")
+                               f"{snapshots} snapshots, lat_step_cdeg {satellites} satellites, edges {links} links); {_FIX}")
     if snapshots < 1 or satellites < 1:
         raise ResultsError(f"{path} has no snapshot or no satellite; {_FIX}")
     if not np.isfinite(times).all() or (np.diff(times) <= 0).any():
         raise ResultsError(f"{path}: array 'times_s' must be finite and increasing; {_FIX}")
-    if np.abs(lat).max() > 9000 or np.abs(lon).max() > 18000:
-        raise ResultsError(f"{path}: array 'lat_cdeg' or 'lon_cdeg' is outside +-90 / +-180 deg; {_FIX}")
+    lat = np.cumsum(lat_steps.astype(np.int64), axis=0)
+    lon = (np.cumsum(lon_steps.astype(np.int64), axis=0) + 18000) % 36000 - 18000
+    if np.abs(lat).max() > 9000:
+        raise ResultsError(f"{path}: array 'lat_step_cdeg' gives a latitude outside +-90 deg; {_FIX}")
     if links and (edges.min() < 0 or edges.max() >= satellites):
         raise ResultsError(f"{path}: array 'edges' names a satellite outside 0..{satellites - 1}; {_FIX}")
     delay = np.cumsum(steps.astype(np.int64), axis=0)
