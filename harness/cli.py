@@ -1,6 +1,7 @@
 """Command line: ``python -m harness run SCENARIO.yaml [--out DIR]``,
 ``python -m harness analyze RESULTS_DIR [OTHER_DIR]``,
-``python -m harness topology SCENARIO.yaml --out FILE.npz``, ``python -m harness doctor``.
+``python -m harness topology SCENARIO.yaml --out FILE.npz``, ``python -m harness report RESULTS_DIR``,
+``python -m harness doctor``.
 
 A user's mistake (a bad scenario, a missing file, an impossible placement) is printed as one line
 ``error: ...`` with exit code 1; ``--debug`` shows the traceback instead.
@@ -36,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=_positive_int, default=None,
                      help="strategies simulated at once, each in its own process (default: one per core); "
                           "the traces do not depend on it")
+    run.add_argument("--report", action="store_true",
+                     help="also write report.html, the interactive report, into the results directory")
     run.set_defaults(handler=_run)
     placer = commands.add_parser("place", help="make a strategy's placement for a scenario and save it as JSON")
     placer.add_argument("scenario", type=Path, help="scenario YAML")
@@ -46,7 +49,14 @@ def _parser() -> argparse.ArgumentParser:
                                   "or compare two")
     analyze.add_argument("results", type=Path, help="a results directory of 'harness run'")
     analyze.add_argument("other", type=Path, nargs="?", help="a second one to compare side by side")
+    analyze.add_argument("--report", action="store_true",
+                         help="also write RESULTS/report.html (see 'report'); with two directories, each one's")
     analyze.set_defaults(handler=_analyze)
+    report = commands.add_parser("report", help="write a self-contained interactive HTML report of a results "
+                                 "directory (map, token journeys, figures; works offline)")
+    report.add_argument("results", type=Path, help="a results directory of 'harness run'")
+    report.add_argument("--out", type=Path, default=None, help="HTML file to write (default: RESULTS/report.html)")
+    report.set_defaults(handler=_report)
     sweep = commands.add_parser("sweep", help="run a grid of scenario variations on Dask and collect them")
     sweep.add_argument("sweep", type=Path, help="sweep YAML (see sweeps/)")
     sweep.add_argument("--out", type=Path, default=None, help="output directory (default: results/sweep-<name>)")
@@ -188,6 +198,20 @@ def _run(args: argparse.Namespace) -> int:
     print(format_summary_table(summary))
     print(f"results in {out_dir}/ (tokens.csv, layers.csv, summary.json, plots/) after "
           f"{time.perf_counter() - clock:.1f} s")
+    if args.report:
+        from harness.analysis.report import write_report
+
+        print(f"report -> {write_report(out_dir)}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from harness.analysis.report import write_report
+
+    clock = time.perf_counter()
+    out = write_report(args.results, args.out)
+    print(f"report -> {out} ({out.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - clock:.1f} s); open it in "
+          f"a browser, it needs no network")
     return 0
 
 
@@ -230,6 +254,11 @@ def _analyze(args: argparse.Namespace) -> int:
         summaries.append(analyze_directory(directory))  # a strict reader: ResultsError names the file
         print(f"{directory}:")
         print(format_summary_table(summaries[-1]))
+    if args.report:
+        from harness.analysis.report import write_report
+
+        for directory in [args.results, *([args.other] if args.other else [])]:
+            print(f"report -> {write_report(directory)}")
     if len(summaries) == 2:
         print()
         print(format_comparison(summaries[0], summaries[1], args.results.name, args.other.name))

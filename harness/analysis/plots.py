@@ -3,7 +3,8 @@
 - :func:`latency_cdf_png`: the per-token latency CDF of every strategy;
 - :func:`layer_latency_png`: the mean time per layer (and LM head) of every strategy;
 - :func:`placement_map_png`: a map of the constellation at the first snapshot with each
-  strategy's ring subnets, gateways and experts.
+  strategy's ring subnets, gateways and experts, over the coastlines
+  (:mod:`harness.analysis.coastlines`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from harness.analysis.coastlines import draw_coastlines  # noqa: E402
 from harness.analysis.summary import layer_durations_ns  # noqa: E402
 from harness.formats.results import Results  # noqa: E402
 
@@ -75,6 +77,7 @@ def placement_map_png(results: Results) -> bytes:
     rows = max(1, (len(names) + cols - 1) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.6 * rows), squeeze=False)
     for ax, name in zip(axes.ravel(), names):
+        draw_coastlines(ax)
         plan = results.placements[name]
         lon, lat = sats["lon_deg"], sats["lat_deg"]
         subnets = np.asarray(plan["subnets"])

@@ -54,6 +54,7 @@ def add_serving(summary: dict, results, directory: Path) -> dict[str, bytes]:
 
 def serving_plots(results, requests: dict, utilisation: dict) -> dict[str, bytes]:
     """CDFs of TTFT and TPOT, and each satellite's utilisation on the map."""
+    from harness.analysis.coastlines import draw_coastlines
     from harness.analysis.plots import png_bytes, plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -75,6 +76,7 @@ def serving_plots(results, requests: dict, utilisation: dict) -> dict[str, bytes
         fig, axes = plt.subplots(len(names), 1, figsize=(7, 3.6 * len(names)), squeeze=False)
         lon, lat = results.satellites["lon_deg"], results.satellites["lat_deg"]
         for ax, name in zip(axes.ravel(), names):
+            draw_coastlines(ax)
             sats, util = utilisation[name]
             ax.scatter(lon, lat, s=3, c="0.8", linewidths=0)
             points = ax.scatter(lon[sats], lat[sats], s=18, c=util, cmap="inferno_r", vmin=0,

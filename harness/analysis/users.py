@@ -30,11 +30,13 @@ def region_summary(cols: dict[str, np.ndarray]) -> dict:
 def user_plots(requests: dict, sites: dict) -> dict[str, bytes]:
     """``users_ttft_map.png`` (each site at its place, coloured by its requests' mean TTFT; sites
     whose requests all fell in coverage gaps as crosses) and ``ttft_cdf_by_region.png``."""
+    from harness.analysis.coastlines import draw_coastlines
     from harness.analysis.plots import png_bytes, plt
 
     names = list(requests)
     fig, axes = plt.subplots(len(names), 1, figsize=(9, 4.4 * len(names)), squeeze=False)
     for ax, name in zip(axes.ravel(), names):
+        draw_coastlines(ax)
         cols = requests[name]
         done = cols["status"] == "completed"
         lat = np.array([v[1] for v in sites.values()])

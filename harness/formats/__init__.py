@@ -7,6 +7,8 @@
 | placement plan (.json) | :mod:`harness.formats.plan` | :func:`plan.plan_json`, :func:`plan.parse_plan` |
 | activation trace (.npy, .csv) | :mod:`harness.formats.activation_trace` | :func:`activation_trace.write_trace`, :func:`activation_trace.read_trace` |
 | results directory | :mod:`harness.formats.results` | :func:`harness.formats.results.write_files`, :func:`harness.formats.results.read_results` |
+| ``network.npz`` (a run's positions and ISLs per snapshot, for the report) | :mod:`harness.formats.network` | :func:`network.network_npz_bytes`, :func:`network.read_network_npz` |
+| TopoJSON (the maps' coastlines) | :mod:`harness.formats.topojson` | :func:`topojson.read_topojson_lines` |
 | topology export (.npz) | :mod:`harness.formats.results` | :func:`harness.formats.results.write_topology_npz` |
 | TLE file, ``plane,slot`` sidecar, ``a b`` ISL list | :mod:`harness.formats.tle` | :func:`tle.read_tle_file`, :func:`tle.write_tle_file`, :func:`tle.read_slots_file`, :func:`tle.read_isl_file` |
 | ground paths CSV (``harness paths``) | :mod:`harness.formats.ground_paths` | :func:`ground_paths.write_paths_csv`, :func:`ground_paths.read_paths_csv` |

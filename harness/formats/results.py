@@ -22,6 +22,8 @@ A results directory holds:
   subnet of every satellite (-1: none).
 - ``satellites.csv``: ``sat, plane, slot, lat_deg, lon_deg`` at the first snapshot (geocentric,
   Earth-fixed), for maps.
+- ``network.npz``: every snapshot's satellite positions and the ISLs' states and delays, for
+  ``python -m harness report`` (:mod:`harness.formats.network`).
 - ``summary.json``: derived from the files above by :func:`harness.analysis.summary.summarize`, so
   ``python -m harness analyze DIR`` rebuilds it exactly.
 - ``scenario.yaml``: a copy of the scenario file that was run.

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 
-from harness.constellation.walker import subsatellite_points_deg
+from harness.constellation.walker import subsatellite_points_deg, subsatellite_tracks_deg
 from harness.errors import HarnessError
 from harness.placement import check_plan_for_scenario, load_plan
 from harness.run.prepare import Prepared, prepare
@@ -81,4 +81,16 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
     else:
         traces = run_in_processes(scenario, prep, placements, progress, jobs)
     lat, lon = subsatellite_points_deg(constellation, scenario.constellation.epoch)
-    return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of)
+    return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of,
+                     network=network_npz(scenario, constellation, topology, isls))
+
+
+def network_npz(scenario: Scenario, constellation, topology, isls: int) -> bytes:
+    """``network.npz`` of a run (harness/formats/network.py): every snapshot's satellite positions and
+    the ISLs (the first ``isls`` links of the topology; ground links are left out), for the report."""
+    from harness.formats.network import network_npz_bytes
+
+    lat, lon = subsatellite_tracks_deg(constellation, scenario.constellation.epoch)
+    return network_npz_bytes(scenario=scenario.name, metric=scenario.routing.metric, times_s=topology.times_s,
+                             lat_deg=lat, lon_deg=lon, edges=topology.edges[:isls], up=topology.up[:, :isls],
+                             delay_ns=topology.delay_ns[:, :isls])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -22,6 +23,7 @@ class RunResult:
     lon_deg: np.ndarray
     plane_of: np.ndarray
     slot_of: np.ndarray
+    network: Optional[bytes] = None  # network.npz (harness/formats/network.py): positions, ISLs per snapshot
 
 
 def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_text: str) -> dict:
@@ -42,6 +44,8 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
             "satellites.csv": formats.satellites_csv(result.plane_of, result.slot_of, result.lat_deg,
                                                      result.lon_deg),
         })
+        if result.network is not None:
+            formats.write_files(staging, {"network.npz": result.network})
         if any(tr.serving is not None for tr in result.traces):
             from harness.formats import requests as serving_formats
 
