@@ -21,6 +21,8 @@ TENSOR_PARALLEL_STRATEGIES: tuple[str, ...] = ("space-xnet-tp", "compact-tp", "s
                                                "compact-packed-tp", "mesh-tp")
 #: The strategies that copy experts (placement.max_replicas applies).
 REPLICA_STRATEGIES: tuple[str, ...] = ("space-xnet-replicas",)
+#: The strategies made for a formation mesh (constellation kind cluster), refused on any other kind.
+CLUSTER_STRATEGIES: tuple[str, ...] = ("mesh-tp",)
 
 #: Earth conventions (``ground.convention``); :data:`harness.network.ground.geometry.CONVENTIONS`
 #: maps each to its implementation (it asserts that the two agree).

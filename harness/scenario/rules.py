@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from harness.errors import ScenarioError
-from harness.names import REPLICA_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
+from harness.names import CLUSTER_STRATEGIES, REPLICA_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
 from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S,
                                      MAX_SATELLITES, SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
 
@@ -41,9 +41,12 @@ def _check_consistency(sc: Scenario, source: str) -> None:
                             f"layer; lower top_k or raise experts")
     if c.kind == "cluster":
         _check_cluster(sc, source)
-    elif "mesh-tp" in sc.strategies:
-        raise ScenarioError(f"{source}: strategy 'mesh-tp' is designed for a formation mesh (constellation kind "
-                            f"'cluster'), not kind {_show(c.kind)}; drop it from 'strategies'")
+    else:
+        for name in sc.strategies:
+            if name in CLUSTER_STRATEGIES:
+                raise ScenarioError(f"{source}: strategy {_show(name)} is designed for a formation mesh "
+                                    f"(constellation kind 'cluster'), not kind {_show(c.kind)}; drop it from "
+                                    f"'strategies'")
     if c.kind != "cluster" and m.num_components > c.num_satellites:
         raise ScenarioError(f"{source}: the model needs {m.num_components} satellites ({m.layers} layers x "
                             f"(1 gateway + {m.experts} experts)) but the constellation has {c.num_satellites}; "
