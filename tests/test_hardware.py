@@ -207,3 +207,29 @@ def test_analytic_agrees_with_ns3_under_every_board_for_every_strategy(board):
         worst[name] = float(np.max(np.abs(ns3 - trace.analytic_ns) / ns3))
     print(f"\n{board}: worst relative gap per strategy {worst}")
     assert max(worst.values()) <= AGREEMENT, worst
+
+
+def test_tensor_parallel_prefill_and_batched_experts_under_a_board_complete(tmp_path):
+    # What the schema used to refuse: tensor-parallel strategies with prefill under the roofline
+    # (their shards run ShardWork: the prompt's tokens, the shard's share of the weights); and
+    # space-xnet with batched experts. tiny.yaml on a Jetson Orin Nano: every request completes,
+    # (requests.csv).
+    from pathlib import Path
+
+    from harness.cli import main
+    from harness.formats.requests import read_requests_csv
+
+    repo = Path(__file__).resolve().parents[1]
+    text = (repo / "topologies" / "tiny.yaml").read_text().replace("name: tiny", "name: tiny-board")
+    text = text.replace("strategies: [space-xnet]", "strategies: [space-xnet, space-xnet-tp, compact-packed-tp]")
+    text = text.replace("\ncompute:\n  satellite_flops: 7.28e9\n", "\ncompute:\n  hardware: jetson-orin-nano\n")
+    assert "hardware: jetson-orin-nano" in text and "space-xnet-tp" in text
+    for name, serving in (("prefill", "  arrivals: poisson\n  rate_per_s: 4\n  prefill: true\n"
+                                      "  prompt: {kind: uniform, low: 20, high: 80}\n"),
+                          ("batch", "  arrivals: poisson\n  rate_per_s: 50\n  max_batch: 8\n")):
+        path = tmp_path / f"{name}.yaml"
+        body = text if name == "prefill" else text.replace(", space-xnet-tp, compact-packed-tp", "")
+        path.write_text(body + "serving:\n" + serving)
+        assert main(["run", str(path), "--out", str(tmp_path / name)]) == 0
+        for strategy, req in read_requests_csv(tmp_path / name / "requests.csv").items():
+            assert (req["status"] == "completed").all(), (name, strategy)
