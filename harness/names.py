@@ -1,6 +1,6 @@
-"""Every name the scenario schema accepts for a choice: placement strategies, Earth conventions and
-ground-satellite link rules (the registries the schema checks ``strategies``, ``ground.convention``
-and ``ground.gsl_rule`` against).
+"""Every name the scenario schema accepts for a choice: placement strategies, Earth conventions,
+ground-satellite link rules and board profiles (the registries the schema checks ``strategies``,
+``ground.convention``, ``ground.gsl_rule``, ``compute.hardware`` and ``compute.precision`` against).
 
 This module holds names only, so that :mod:`harness.scenario` can validate a scenario without
 importing the placement code (numpy routines, the routing engine). :data:`harness.placement.STRATEGIES`
@@ -30,3 +30,10 @@ GROUND_CONVENTIONS = ("wgs84-ut1", "wgs72-utc", "pyephem")
 #: GSL rules (``ground.gsl_rule``); :data:`harness.network.ground.gsl.GSL_RULES` maps each to its
 #: implementation (it asserts that the two agree).
 GSL_RULE_NAMES = ("min_elevation", "max_length")
+
+#: Board profiles (``compute.hardware``); :data:`harness.scenario.hardware.BOARDS` holds each one's
+#: figures and sources (it asserts that the two agree). ``paper`` is the default.
+BOARD_NAMES = ("paper", "jetson-orin-nano", "jetson-orin-nano-super", "jetson-agx-orin", "h100-sxm", "tpu-v5e",
+               "tpu-v6e", "versal-ai-core-xqr")
+#: Number formats a board computes in (``compute.precision``): dense matrix throughput differs by format.
+PRECISIONS = ("bf16", "fp16", "fp8", "int8")

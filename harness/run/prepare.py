@@ -19,7 +19,7 @@ from harness.scenario import Scenario
 from harness.seeding import rng_for
 from harness.workload import activations as activations_mod
 from harness.workload import traffic
-from harness.workload.compute import ComputeTimes, compute_times_ns, memory_times_ns
+from harness.workload.compute import ComputeTimes, compute_times_ns, exact_compute_ns, memory_times_ns
 from harness.workload.traffic.prefill import prefill_counts
 
 if TYPE_CHECKING:
@@ -88,7 +88,8 @@ def prepare(scenario: Scenario) -> Prepared:
                                 context_tokens=scenario.traffic.requests * scenario.traffic.tokens_per_request))
     memory = None
     if scenario.compute.memory_bytes_per_s is not None:
-        memory = ComputeTimes(*memory_times_ns(scenario.model, scenario.compute.memory_bytes_per_s))
+        memory = ComputeTimes(*memory_times_ns(scenario.model, scenario.compute.memory_bytes_per_s,
+                                              scenario.compute.weight_bytes), heads=scenario.model.heads)
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     if requests is not None:
         starts = requests.arrival_ns
@@ -103,6 +104,7 @@ def prepare(scenario: Scenario) -> Prepared:
         site_of = draw_users(sites, scenario.traffic.requests, rng_for(scenario.seed, "users"))
         topology = ground.topology  # ground nodes never relay (one GSL up at a time): satellite routes unchanged
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
-                    ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads),
+                    ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads,
+                                 exact=exact_compute_ns(scenario.model, scenario.compute.satellite_flops)),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
                     requests, counts, memory, ground, site_of)

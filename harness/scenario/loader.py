@@ -16,6 +16,7 @@ from harness.scenario.constellation import ConstellationSpec
 from harness.scenario.model import MODEL_PRESETS
 from harness.scenario.faults import SatelliteFailureList, _satellite_failures
 from harness.scenario.ground import SiteList, _sites, UserLocationList, _user_locations
+from harness.scenario.hardware import resolve_compute
 from harness.scenario.rules import _check_consistency
 from harness.scenario.spec import Scenario
 
@@ -44,6 +45,8 @@ def scenario_from_dict(raw: Any, *, base_dir: str | Path = ".", source: str = "s
     scenario = dataclasses.replace(scenario, base_dir=str(base_dir))
     shape = {"tle": _resolve_tle, "cluster": _resolve_cluster}.get(scenario.constellation.kind, _resolve_shape)
     scenario = dataclasses.replace(scenario, constellation=shape(scenario, raw, source))
+    given = raw.get("compute") or {}
+    scenario = dataclasses.replace(scenario, compute=resolve_compute(scenario.compute, set(given), source))
     _check_consistency(scenario, source)
     return scenario
 

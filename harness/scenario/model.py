@@ -7,20 +7,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from harness.names import BOARD_NAMES, PRECISIONS
 from harness.scenario.schema import _spec, _range, MAX_SATELLITES
 
 
 @dataclass(frozen=True)
 class ComputeSpec:
-    """On-board compute."""
+    """On-board compute: a named board (hardware.py) whose figures fill the keys not given here."""
 
+    hardware: str = _spec("paper", help="board profile (docs/hardware.md): fills satellite_flops, "
+                          "memory_bytes_per_s, memory_gb and weight_bytes where they are not given; 'paper' is the "
+                          "paper's effective 7.28 GFLOP/s with no roofline", choices=BOARD_NAMES)
+    precision: str = _spec("bf16", help="number format the board computes in: picks the profile's dense "
+                           "throughput and (unless weight_bytes is given) the bytes per weight (2 for bf16/fp16, "
+                           "1 for fp8/int8)", choices=PRECISIONS)
+    efficiency: float = _spec(1.0, help="achieved / peak: scales the profile's throughput and bandwidth (1: the "
+                              "roofline's bound, the default; explicit satellite_flops / memory_bytes_per_s are "
+                              "taken as given)", check=_range(0.0, 1.0, open_low=True))
     satellite_flops: float = _spec(7.28e9, unit="FLOP/s", help="effective compute of every satellite",
                                    check=_range(1.0, 1e18))
     memory_bytes_per_s: Optional[float] = _spec(None, unit="B/s", help="memory bandwidth of every satellite: "
                                                 "with it, a compute job of n tokens takes max(n x FLOPs / "
                                                 "satellite_flops, weight bytes / this) (roofline; the weights "
-                                                "of a component are its per-token FLOPs / 2 elements of "
-                                                "model.bytes_per_element). null: FLOPs only",
+                                                "of a component are its per-token FLOPs / 2 weights of "
+                                                "weight_bytes each). null: FLOPs only (a board profile sets it)",
                                                 check=_range(1.0, 1e18))
     memory_gb: float = _spec(8.0, unit="GB", help="memory of every satellite (the paper's board class: 8 GB); the "
                              "weights and KV cache of the components a satellite holds must fit (10^9 B per GB)",

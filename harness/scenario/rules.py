@@ -236,19 +236,13 @@ def _check_serving(sc: Scenario, source: str) -> None:
     elif v.arrivals_path is not None:
         raise ScenarioError(f"{source}: 'serving.arrivals_path' is set but 'serving.arrivals' is "
                             f"{_show(v.arrivals)}; set arrivals: file or remove arrivals_path")
-    # A tensor-parallel layer's shards compute GetShardCompute (gateway FLOPs / m, one token) on their
-    # own satellites: serving's batched, prefill and roofline gateway work is not split over them.
+    # A tensor-parallel layer's shards run the roofline for their share of the gateway's work, one
+    # token or a prefill (ShardWork), but a sharded attention is not batched (RunShardedAttention).
     tp = [name for name in sc.strategies if name in TENSOR_PARALLEL_STRATEGIES]
-    if tp and sc.placement.max_shards > 1:
-        for key, on, fix in (("serving.prefill", v.prefill, "prefill: false"),
-                             ("serving.max_batch", v.max_batch > 1, "max_batch: 1"),
-                             ("compute.memory_bytes_per_s", sc.compute.memory_bytes_per_s is not None,
-                              "memory_bytes_per_s: null")):
-            if on:
-                raise ScenarioError(f"{source}: '{key}' does not compose with tensor-parallel strategy '{tp[0]}' "
-                                    f"(its attention shards run one token's gateway FLOPs / m, not batched, "
-                                    f"prefill or roofline work); set {fix}, 'placement.max_shards: 1', or drop "
-                                    f"'{tp[0]}' from 'strategies'")
+    if tp and sc.placement.max_shards > 1 and v.max_batch > 1:
+        raise ScenarioError(f"{source}: 'serving.max_batch' does not compose with tensor-parallel strategy "
+                            f"'{tp[0]}' (its attention shards run each token's step on its own, not in batches); "
+                            f"set max_batch: 1, 'placement.max_shards: 1', or drop '{tp[0]}' from 'strategies'")
     p = v.prompt
     if p.low > p.high:
         raise ScenarioError(f"{source}: 'serving.prompt.low' {p.low} is above 'serving.prompt.high' {p.high}; "

@@ -68,8 +68,10 @@ class ServingSpec:
     replicas: int = _spec(1, help="copies of the model on disjoint satellites; replica r is the strategy placed "
                           "again without the satellites of replicas < r", check=_range(1, 64))
     max_batch: int = _spec(1, help="continuous batching: a gateway runs up to this many waiting decode steps "
-                           "(attention, or the LM head) as one job; it helps only with compute.memory_bytes_per_s "
-                           "(roofline), FLOPs alone scale with the batch. 1: no batching", check=_range(1, 65536))
+                           "(attention, or the LM head) as one job, and an expert up to this many waiting tokens "
+                           "of its layer; it helps only under the roofline (compute.memory_bytes_per_s, or a "
+                           "board profile): the weights are read once per batch. 1: no batching",
+                           check=_range(1, 65536))
     replica_policy: str = _spec("round-robin", help="which replica a request goes to: 'round-robin', "
                                 "'least-outstanding-work' (the replica whose queued work, drained at its "
                                 "bottleneck satellite's rate, ends first) or, with a users section, "

@@ -18,7 +18,7 @@ import numpy as np
 from harness.network.routes import PathQuery, Routes
 from harness.scenario import FaultSpec, LinkSpec
 from harness.simulate.inputs import ServingInput, SimulationInput
-from harness.workload.compute import ComputeTimes, shard_compute_ns
+from harness.workload.compute import ComputeTimes, shard_compute_ns, shard_exact_ns
 from harness.network.topology import Topology
 
 if TYPE_CHECKING:
@@ -365,6 +365,10 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         memory_expert_ns = _c_array(memory.expert_ns, np.int64)
         plan.SetMemoryTimes(_c_array(memory.gateway_ns, np.int64), memory_expert_ns, memory_expert_ns.size,
                             int(memory.lm_head_ns))
+        if compute.exact is not None:  # the roofline's n-token jobs: round(n x FLOPs / rate) once
+            exact_expert = _c_array(compute.exact[1], np.float64)
+            plan.SetExactComputeTimes(_c_array(compute.exact[0], np.float64), exact_expert, exact_expert.size,
+                                      float(compute.exact[2]))
     if prefill_counts is not None:
         counts = _c_array(prefill_counts, np.int32)
         plan.SetPrefill(counts, counts.size, _c_array(prompt_tokens, np.int32), requests)
@@ -380,6 +384,11 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         helpers = _c_array((np.asarray(shards) >= 0).sum(axis=1), np.int32)
         plan.SetShards(helpers, _c_array(shard_compute_ns(compute.gateway_ns, helpers, compute.heads), np.int64),
                        layers)
+        if memory is not None:  # a shard reads its ceil(heads / m) / heads of the gateway's weights
+            exact = (shard_exact_ns(compute.exact[0], helpers, compute.heads) if compute.exact is not None
+                     else np.full(layers, -1.0))
+            plan.SetShardRoofline(_c_array(shard_compute_ns(memory.gateway_ns, helpers, compute.heads), np.int64),
+                                  _c_array(exact, np.float64), layers)
     if replicas is not None:
         replicas = np.asarray(replicas)
         choice = _c_array(replica_choice, np.int32)

@@ -12,16 +12,21 @@ Default FLOP counts (multiply-accumulate = 2 FLOP), from the model's dimensions,
 For LLaMA-MoE-3.5B (hidden 4096, ffn 1376, vocab 32000) that is 134.3 MFLOP per gateway, 33.8 MFLOP
 per expert and 262 MFLOP for the LM head. Each can be overridden in the scenario.
 
-Roofline (``compute.memory_bytes_per_s``): a job of n tokens on a component takes
-max(n x FLOPs / rate, weight bytes / bandwidth). A token's FLOPs are 2 per weight (one
-multiply-accumulate), so a component's weights are its per-token FLOPs / 2 elements of
-``bytes_per_element`` each: 134 MB for a LLaMA-MoE-3.5B gateway, 34 MB per expert, 262 MB for the
-LM head (bf16).
+Roofline (``compute.memory_bytes_per_s``, set by every real board profile of ``compute.hardware``):
+a job of n tokens on a component takes max(n x FLOPs / rate, weight bytes / bandwidth), rounded to
+whole ns once (one token: the two sides rounded apart, the larger taken; the same number). A token's
+FLOPs are 2 per weight (one multiply-accumulate), so a component's weights are its per-token FLOPs / 2
+weights of ``compute.weight_bytes`` each: 134 MB for a LLaMA-MoE-3.5B gateway, 34 MB per expert, 262
+MB for the LM head (bf16). This applies to every job: a gateway's attention, an expert, the LM head,
+a tensor-parallel shard (its ceil(heads / m) / heads of the gateway's FLOPs and weights), an
+expert's copy, a prefill (n = the prompt tokens it gets) and a batch (n = its steps). The KV cache's
+reads are not counted (the FLOP counts leave out the score computation over the context as well).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -44,15 +49,25 @@ def compute_times_ns(model: ModelSpec, satellite_flops: float) -> tuple[np.ndarr
     return gateway, expert, compute_ns(lm_head_flops(model), satellite_flops)
 
 
-def memory_times_ns(model: ModelSpec, memory_bytes_per_s: float) -> tuple[np.ndarray, np.ndarray, int]:
-    """Time to read each component's weights once at ``memory_bytes_per_s``: gateways [L], experts
-    [L, E] and the LM head, ns (the roofline's memory side; see the module docstring)."""
+def memory_times_ns(model: ModelSpec, memory_bytes_per_s: float,
+                    weight_bytes: int = 2) -> tuple[np.ndarray, np.ndarray, int]:
+    """Time to read each component's weights once at ``memory_bytes_per_s``, ``weight_bytes`` per
+    weight: gateways [L], experts [L, E] and the LM head, ns (the roofline's memory side; see the
+    module docstring)."""
     def read_ns(flops: float) -> int:
-        return int(round(flops / 2 * model.bytes_per_element / memory_bytes_per_s * 1e9))
+        return int(round(flops / 2 * weight_bytes / memory_bytes_per_s * 1e9))
 
     gateway = np.full(model.layers, read_ns(gateway_flops(model)), dtype=np.int64)
     expert = np.full((model.layers, model.experts), read_ns(expert_flops(model)), dtype=np.int64)
     return gateway, expert, read_ns(lm_head_flops(model))
+
+
+def exact_compute_ns(model: ModelSpec, satellite_flops: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """FLOP time of one token, unrounded (float ns): gateways [L], experts [L, E] and the LM head.
+    A job of n > 1 tokens under the roofline takes round(n x this), not n x round(this)."""
+    return (np.full(model.layers, gateway_flops(model) / satellite_flops * 1e9),
+            np.full((model.layers, model.experts), expert_flops(model) / satellite_flops * 1e9),
+            lm_head_flops(model) / satellite_flops * 1e9)
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,10 @@ class ComputeTimes:
     lm_head_ns: int
     #: attention heads of a layer (model.heads): a tensor-parallel shard computes ceil(heads / m) of them
     heads: int = 32
+    #: the same FLOP times unrounded (float ns: gateways [L], experts [L, E], LM head;
+    #: :func:`exact_compute_ns`), or None: under the roofline a job of n > 1 tokens then takes
+    #: round(n x these) rather than n x the whole-ns times above
+    exact: Optional[tuple] = None
 
 
 def shard_compute_ns(gateway_ns: np.ndarray, helpers: np.ndarray, heads: int = 32) -> np.ndarray:
@@ -80,3 +99,9 @@ def shard_compute_ns(gateway_ns: np.ndarray, helpers: np.ndarray, heads: int = 3
         raise ValueError(f"a layer is split over {int(m.max())} shards but has only {heads} attention heads")
     per_shard = -(-heads // m)  # ceil(heads / m)
     return np.round(gateway_ns * per_shard / heads).astype(np.int64)
+
+
+def shard_exact_ns(gateway_exact_ns: np.ndarray, helpers: np.ndarray, heads: int = 32) -> np.ndarray:
+    """[L] float: :func:`shard_compute_ns` of the unrounded gateway times (not rounded)."""
+    m = 1 + np.asarray(helpers, dtype=np.int64)
+    return np.asarray(gateway_exact_ns, dtype=np.float64) * (-(-heads // m)) / heads

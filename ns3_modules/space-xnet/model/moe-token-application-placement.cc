@@ -62,7 +62,7 @@ MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token, bool 
         header.m_expert = i;
         SendMessage(MoeRole::SHARD, m_layer, i, header);
     }
-    RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() { ShardPartDone(request, token); });
+    RunCompute(ShardWork(request, token), [this, request, token]() { ShardPartDone(request, token); });
 }
 
 void
@@ -94,12 +94,12 @@ MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
     if (h.m_kind == MoeTokenHeader::SHARD_INPUT)
     {
         // The k expert outputs of the layer before, combined here: the shard's input.
-        if (!AllArrived(m_combines, request, token, m_plan->GetTopK()))
+        if (!AllArrived(m_combines, request, token, ExpectedOutputs(request, token, h.m_layer)))
         {
             return;
         }
     }
-    RunCompute(m_plan->GetShardCompute(m_layer), [this, request, token]() {
+    RunCompute(ShardWork(request, token), [this, request, token]() {
         if (m_status->IsFailed(request))
         {
             return;

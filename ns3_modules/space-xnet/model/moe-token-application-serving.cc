@@ -1,7 +1,8 @@
 /*
  * Space-XNet: the parts of MoeTokenApplication for serving: prefill (a prompt's tokens through a
  * layer at once: gateway and expert work, message sizes, the dispatch to the experts) and continuous
- * batching (a gateway's decode and prefill steps run together, with roofline work).
+ * batching (a gateway's decode steps, and an expert's tokens of its layer, run together as one
+ * roofline job).
  */
 #include "ns3/log.h"
 #include "ns3/moe-token-application.h"
@@ -17,16 +18,21 @@ Time
 MoeTokenApplication::GatewayWork(uint32_t request, uint32_t token) const
 {
     uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPromptTokens(request) : 1;
-    return MoeTrafficPlan::Roofline(m_plan->GetGatewayCompute(m_layer), m_plan->GetGatewayMemory(m_layer), tokens);
+    return m_plan->GatewayJob(m_layer, tokens);
 }
 
 Time
 MoeTokenApplication::ExpertWork(uint32_t request, uint32_t token) const
 {
     uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPrefillTokens(request, m_layer, m_expert) : 1;
-    return MoeTrafficPlan::Roofline(m_plan->GetExpertCompute(m_layer, m_expert),
-                                    m_plan->GetExpertMemory(m_layer, m_expert),
-                                    tokens);
+    return m_plan->ExpertJob(m_layer, m_expert, tokens);
+}
+
+Time
+MoeTokenApplication::ShardWork(uint32_t request, uint32_t token) const
+{
+    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPromptTokens(request) : 1;
+    return m_plan->ShardJob(m_layer, tokens);
 }
 
 uint32_t
@@ -55,7 +61,8 @@ MoeTokenApplication::MessageBytes(const MoeTokenHeader& h) const
     {
         return one;
     }
-    if (h.m_kind == MoeTokenHeader::COMBINED_STATE)
+    if (h.m_kind == MoeTokenHeader::COMBINED_STATE || h.m_kind == MoeTokenHeader::SHARD_SCATTER ||
+        h.m_kind == MoeTokenHeader::SHARD_GATHER)
     {
         return one * m_plan->GetPromptTokens(h.m_request);
     }
@@ -83,9 +90,9 @@ MoeTokenApplication::RunStep(StepKind kind, uint32_t request, uint32_t token, st
 {
     if (m_plan->GetMaxBatch() <= 1 || m_plan->IsPrefill(request, token))
     {
-        Time work = kind == LM_HEAD
-                        ? MoeTrafficPlan::Roofline(m_plan->GetLmHeadCompute(), m_plan->GetLmHeadMemory(), 1)
-                        : GatewayWork(request, token);
+        Time work = kind == LM_HEAD ? m_plan->LmHeadJob(1)
+                    : kind == EXPERT ? ExpertWork(request, token)
+                                     : GatewayWork(request, token);
         RunCompute(work, std::move(done));
         return;
     }
@@ -118,11 +125,9 @@ MoeTokenApplication::StartBatch()
             ++it;
         }
     }
-    Time work = kind == LM_HEAD
-                    ? MoeTrafficPlan::Roofline(m_plan->GetLmHeadCompute(), m_plan->GetLmHeadMemory(), batch->size())
-                    : MoeTrafficPlan::Roofline(m_plan->GetGatewayCompute(m_layer),
-                                               m_plan->GetGatewayMemory(m_layer),
-                                               batch->size());
+    Time work = kind == LM_HEAD ? m_plan->LmHeadJob(batch->size())
+                : kind == EXPERT ? m_plan->ExpertJob(m_layer, m_expert, batch->size())
+                                 : m_plan->GatewayJob(m_layer, batch->size());
     NS_LOG_LOGIC("batch of " << batch->size() << " steps, " << work);
     m_batchRunning = true;
     RunCompute(work, [this, batch]() {

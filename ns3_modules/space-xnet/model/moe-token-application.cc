@@ -570,7 +570,7 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     if (h.m_kind == MoeTokenHeader::HIDDEN_STATE)
     {
         NS_ABORT_MSG_IF(m_role != MoeRole::EXPERT, "a hidden state reached a gateway");
-        RunCompute(ExpertWork(request, token), [this, request, token]() {
+        RunStep(EXPERT, request, token, [this, request, token]() {
             if (!m_status->IsFailed(request) && !FailIfDown(request, token))
             {
                 SendOutput(request, token);

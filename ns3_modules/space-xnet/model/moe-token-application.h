@@ -132,6 +132,8 @@ class MoeTokenApplication : public Application
     Time GatewayWork(uint32_t request, uint32_t token) const;
     /// This expert's compute: the prompt tokens routed to it times one token's in prefill.
     Time ExpertWork(uint32_t request, uint32_t token) const;
+    /// This shard's compute: the prompt's tokens times one token's in prefill (roofline).
+    Time ShardWork(uint32_t request, uint32_t token) const;
     /// Expert outputs a gateway waits for: k, one in a sequential chain, or in prefill every
     /// expert of the layer that got a prompt token.
     uint32_t ExpectedOutputs(uint32_t request, uint32_t token, uint32_t layer) const;
@@ -141,14 +143,16 @@ class MoeTokenApplication : public Application
     void SendPrefillToExperts(uint32_t request, uint32_t token);
     /// @}
     /// @name Batching (the plan's MaxBatch > 1): a gateway's decode steps wait in a queue and run
-    /// in batches of up to MaxBatch steps of one kind (attention, or the LM head), one job each.
+    /// in batches of up to MaxBatch steps of one kind (attention, or the LM head), one job each;
+    /// an expert's waiting tokens (of its one layer) likewise, its weights read once per batch.
     /// @{
     enum StepKind
     {
         ATTENTION = 0,
         LM_HEAD = 1,
+        EXPERT = 2,
     };
-    /// Run a gateway's decode step: at once as its own job (MaxBatch 1, or a prefill), or batched.
+    /// Run a decode step: at once as its own job (MaxBatch 1, or a prefill), or batched.
     void RunStep(StepKind kind, uint32_t request, uint32_t token, std::function<void()> done);
     /// Start the next batch from the queue's head (its kind, up to MaxBatch steps of that kind).
     void StartBatch();

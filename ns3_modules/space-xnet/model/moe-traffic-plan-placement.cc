@@ -63,4 +63,21 @@ uint32_t MoeTrafficPlan::GetNHelpers(uint32_t layer) const { return m_helpers.at
 uint32_t MoeTrafficPlan::GetMaxHelpers() const { return m_maxHelpers; }
 Time MoeTrafficPlan::GetShardCompute(uint32_t layer) const { return NanoSeconds(m_shardNs.at(layer)); }
 
+void
+MoeTrafficPlan::SetShardRoofline(const int64_t* memoryNs, const double* exactNs, uint32_t layers)
+{
+    NS_ABORT_MSG_IF(layers != m_layers, "shard roofline: one entry per layer");
+    m_shardMemNs.assign(memoryNs, memoryNs + layers);
+    m_shardExactNs.assign(exactNs, exactNs + layers);
+}
+
+Time
+MoeTrafficPlan::ShardJob(uint32_t layer, uint64_t tokens) const
+{
+    return Job(m_shardNs.at(layer),
+               m_shardExactNs.empty() ? -1.0 : m_shardExactNs[layer],
+               m_shardMemNs.empty() ? 0 : m_shardMemNs[layer],
+               tokens);
+}
+
 } // namespace ns3

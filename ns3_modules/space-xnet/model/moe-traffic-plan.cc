@@ -10,6 +10,7 @@
 #include "ns3/uinteger.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ns3
 {
@@ -100,6 +101,7 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_combineAtOwnGateway(false),
       m_sequentialDispatch(false),
       m_lmHeadMemNs(0),
+      m_lmHeadExactNs(-1.0),
       m_maxBatch(1),
       m_users(0),
       m_tokenBytes(4),
@@ -347,6 +349,49 @@ MoeTrafficPlan::GetExpertMemory(uint32_t layer, uint32_t expert) const
 }
 
 Time MoeTrafficPlan::GetLmHeadMemory() const { return NanoSeconds(m_lmHeadMemNs); }
+
+void
+MoeTrafficPlan::SetExactComputeTimes(const double* gatewayNs, const double* expertNs, uint64_t expertCount,
+                                     double lmHeadNs)
+{
+    NS_ABORT_MSG_IF(expertCount != static_cast<uint64_t>(m_layers) * m_experts, "SetExactComputeTimes: wrong count");
+    m_gatewayExactNs.assign(gatewayNs, gatewayNs + m_layers);
+    m_expertExactNs.assign(expertNs, expertNs + expertCount);
+    m_lmHeadExactNs = lmHeadNs;
+}
+
+Time
+MoeTrafficPlan::Job(int64_t computeNs, double exactNs, int64_t memoryNs, uint64_t tokens)
+{
+    int64_t compute = tokens > 1 && exactNs >= 0.0 ? std::llround(static_cast<double>(tokens) * exactNs)
+                                                    : computeNs * static_cast<int64_t>(tokens);
+    return NanoSeconds(std::max(compute, memoryNs));
+}
+
+Time
+MoeTrafficPlan::GatewayJob(uint32_t layer, uint64_t tokens) const
+{
+    return Job(m_gatewayNs.at(layer),
+               m_gatewayExactNs.empty() ? -1.0 : m_gatewayExactNs[layer],
+               m_gatewayMemNs.empty() ? 0 : m_gatewayMemNs[layer],
+               tokens);
+}
+
+Time
+MoeTrafficPlan::ExpertJob(uint32_t layer, uint32_t expert, uint64_t tokens) const
+{
+    uint64_t i = static_cast<uint64_t>(layer) * m_experts + expert;
+    return Job(m_expertNs.at(i),
+               m_expertExactNs.empty() ? -1.0 : m_expertExactNs[i],
+               m_expertMemNs.empty() ? 0 : m_expertMemNs[i],
+               tokens);
+}
+
+Time
+MoeTrafficPlan::LmHeadJob(uint64_t tokens) const
+{
+    return Job(m_lmHeadNs, m_lmHeadExactNs, m_lmHeadMemNs, tokens);
+}
 uint32_t MoeTrafficPlan::GetMaxBatch() const { return m_maxBatch; }
 
 uint64_t

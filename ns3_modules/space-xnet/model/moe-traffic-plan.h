@@ -91,6 +91,18 @@ class MoeTrafficPlan : public Object
     Time GetExpertMemory(uint32_t layer, uint32_t expert) const;
     Time GetLmHeadMemory() const;
     uint32_t GetMaxBatch() const;
+    /**
+     * FLOP time of one token of each gateway [L], expert [L, E] and the LM head, unrounded (ns):
+     * with them, a job of n > 1 tokens computes for round(n x this) rather than n x the whole-ns
+     * time of one token (the roofline's exact form; without them, as before).
+     */
+    void SetExactComputeTimes(const double* gatewayNs, const double* expertNs, uint64_t expertCount, double lmHeadNs);
+    /// The roofline's job of @p tokens tokens at layer @p layer's gateway (attention + router).
+    Time GatewayJob(uint32_t layer, uint64_t tokens) const;
+    /// The roofline's job of @p tokens tokens at expert (@p layer, @p expert) (or a copy of it).
+    Time ExpertJob(uint32_t layer, uint32_t expert, uint64_t tokens) const;
+    /// The roofline's job of @p tokens tokens at the LM head.
+    Time LmHeadJob(uint64_t tokens) const;
     /// @}
 
     /**
@@ -122,6 +134,11 @@ class MoeTrafficPlan : public Object
     /// The most helpers of any layer (0 without tensor parallelism).
     uint32_t GetMaxHelpers() const;
     Time GetShardCompute(uint32_t layer) const;
+    /// Roofline of a shard: its weight-read time [L] (ns) and unrounded FLOP time of one token
+    /// [L] (ns). Call after SetShards; without it a shard's job is tokens x GetShardCompute.
+    void SetShardRoofline(const int64_t* memoryNs, const double* exactNs, uint32_t layers);
+    /// The roofline's job of @p tokens tokens on one shard of layer @p layer's attention.
+    Time ShardJob(uint32_t layer, uint64_t tokens) const;
     /** @} */
 
     /**
@@ -193,6 +210,13 @@ class MoeTrafficPlan : public Object
     std::vector<int64_t> m_expertMemNs;    //!< [L, E]
     int64_t m_lmHeadMemNs;
     uint32_t m_maxBatch;
+    std::vector<double> m_gatewayExactNs;  //!< [L] unrounded FLOP time of one token; empty: n x whole ns
+    std::vector<double> m_expertExactNs;   //!< [L, E]
+    double m_lmHeadExactNs;
+    std::vector<int64_t> m_shardMemNs;     //!< [L] a shard's weight-read time; empty: FLOPs only
+    std::vector<double> m_shardExactNs;    //!< [L]
+    /// max(tokens x compute (exact when @p exact is not negative and tokens > 1), memory).
+    static Time Job(int64_t computeNs, double exactNs, int64_t memoryNs, uint64_t tokens);
     std::vector<int32_t> m_userOf;          //!< [R] user of each request; empty: no users
     uint32_t m_users;                       //!< users on the ground (0: none)
     uint32_t m_tokenBytes;
