@@ -81,4 +81,5 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
     else:
         traces = run_in_processes(scenario, prep, placements, progress, jobs)
     lat, lon = subsatellite_points_deg(constellation, scenario.constellation.epoch)
-    return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of)
+    return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of, sunlit=prep.sunlit,
+                     times_s=prep.topology.times_s)
