@@ -49,6 +49,12 @@ class PowerRecords:
     end_ns: int              # the run's end: the batteries are integrated up to it
     step_times_ns: np.ndarray  # [S]
 
+    @property
+    def final_j(self) -> np.ndarray:
+        """[N] each battery at the run's end (energy_end_j of the last snapshot that started before it)."""
+        last = max(0, int(np.searchsorted(self.step_times_ns, self.end_ns, side="left")) - 1)
+        return self.records["energy_end_j"][last]
+
     def __getitem__(self, name: str) -> np.ndarray:
         return self.records[name]
 
