@@ -44,6 +44,9 @@ class PlacementInput:
     heads: int = 32
     #: placement.max_replicas: the most copies of one expert (replica strategies).
     max_replicas: int = 2
+    #: [S, N] bool: satellite n in sunlight at snapshot s (harness/constellation/sun.py), or None
+    #: (not computed: every satellite counts as lit). The sun-aware strategy reads it.
+    sunlit: np.ndarray | None = None
     #: Results that several strategies share (the subnet centres), computed once per run.
     shared: dict = field(default_factory=dict, compare=False, repr=False)
 

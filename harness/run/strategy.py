@@ -99,7 +99,7 @@ def run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optiona
 
     result = run_packet_sim(inp, seed=scenario.seed, stop_ns=stop_ns, progress=report, faults=scenario.faults,
                             satellite_fail_ns=prep.satellite_fail_ns, serving=serving,
-                            power=None if prep.sunlit is None else PowerInput(spec=scenario.power, sunlit=prep.sunlit))
+                            power=None if not scenario.power.enabled else PowerInput(spec=scenario.power, sunlit=prep.sunlit))
     faults = {}
     if scenario.faults.enabled:
         status, reason = token_outcomes(result, placement.gateways, placement.experts,
