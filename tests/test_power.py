@@ -252,3 +252,33 @@ def test_bad_power_input_is_one_error_line_and_exit_1(tmp_path, power, message):
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], run.stderr
     assert not out.exists()
+
+
+def test_sun_aware_keeps_gateways_on_the_least_shadowed_satellites_and_is_space_xnet_without_the_sun():
+    import dataclasses
+
+    from harness.names import STRATEGY_NAMES
+    from harness.placement import STRATEGIES, place
+    from harness.placement.sun_aware import SHADOW_SLACK, shadow_share
+    from harness.run.prepare import prepare
+    from harness.seeding import rng_for
+
+    assert "sun-aware" in STRATEGY_NAMES and "sun-aware" in STRATEGIES
+    sc = _tiny()
+    prep = prepare(sc)
+    inp = prep.inputs
+    assert inp.sunlit is not None and 0 < inp.sunlit.mean() < 1
+    sun = place("sun-aware", inp, rng_for(sc.seed, "placement:sun-aware"))
+    xnet = place("space-xnet", inp, rng_for(sc.seed, "placement:space-xnet"))
+    shadow = shadow_share(inp)
+    for layer, gateway in enumerate(sun.gateways):
+        members = np.flatnonzero(sun.subnets == layer)
+        assert shadow[gateway] <= shadow[members].min() + SHADOW_SLACK
+    # Hot experts away from the shadow: the activation-weighted shadow share does not rise.
+    p = inp.probabilities
+    assert (p * shadow[sun.experts]).sum() <= (p * shadow[xnet.experts]).sum()
+    assert (shadow[xnet.gateways] > 0).any()  # there was shadow to avoid
+    # No sunlit schedule: every satellite counts as lit, and it is space-xnet.
+    dark = place("sun-aware", dataclasses.replace(inp, sunlit=None), rng_for(sc.seed, "placement:sun-aware"))
+    np.testing.assert_array_equal(dark.gateways, xnet.gateways)
+    np.testing.assert_array_equal(dark.experts, xnet.experts)
