@@ -14,7 +14,7 @@ from __future__ import annotations
 #: the order the reference lists them.
 STRATEGY_NAMES: tuple[str, ...] = ("space-xnet", "rand-place", "rand-intra", "rand-intra-cg", "compact",
                                    "space-xnet-tp", "compact-tp", "space-xnet-packed-tp", "compact-packed-tp",
-                                   "space-xnet-replicas", "mesh-tp")
+                                   "space-xnet-replicas", "mesh-tp", "sun-aware")
 
 #: The strategies that split a layer's attention over shards (placement.max_shards applies).
 TENSOR_PARALLEL_STRATEGIES: tuple[str, ...] = ("space-xnet-tp", "compact-tp", "space-xnet-packed-tp",

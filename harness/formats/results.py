@@ -28,6 +28,8 @@ A results directory holds:
   ``python -m harness analyze DIR`` rebuilds it exactly.
 - ``scenario.yaml``: a copy of the scenario file that was run.
 - ``plots/``: ``latency_cdf.png``, ``layer_latency.png``, ``placement_map.png``.
+- With ``power.enabled``: ``energy.csv``, ``sunlit.csv``, ``power.json`` and two more plots
+  (:mod:`harness.formats.power`).
 
 ``python -m harness topology`` writes one ``.npz`` (numpy's zip of arrays, readable with
 ``numpy.load`` or any zip + .npy reader), see :func:`topology_npz_arrays`.
@@ -95,6 +97,8 @@ class StrategyTrace:
     #                                 replica_gateways [P, L], replica_experts [P, L, E]
     shards: Optional[np.ndarray] = None           # [L, H] helper shards of tensor-parallel layers (-1 padded)
     replicas: Optional[np.ndarray] = None         # [L, E, R] copies of each expert (-1 padded)
+    power: Optional[object] = None  # with power.enabled: harness.simulate.packet.PowerRecords
+    occupied: Optional[np.ndarray] = None  # satellites holding a component (any replica): energy.csv's rows
 
     @property
     def latency_ns(self) -> np.ndarray:

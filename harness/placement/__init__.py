@@ -11,7 +11,8 @@ paper's four strategies), :mod:`.compact_subnets` (``compact``: layers on compac
 into a short loop), :mod:`.tensor_parallel` (``space-xnet-tp``, ``compact-tp`` and the packed
 ``space-xnet-packed-tp``, ``compact-packed-tp``: attention split over shards, experts packed on a
 few satellites), :mod:`.replicas` (``space-xnet-replicas``: copies of experts, the nearest
-chosen per token), :mod:`.resources` (the memory each satellite must hold, checked against
+chosen per token), :mod:`.sun_aware` (``sun-aware``: gateways and hot experts kept on
+satellites that stay lit), :mod:`.resources` (the memory each satellite must hold, checked against
 ``compute.memory_gb``), and this registry. Each module's docstring gives the physics.
 
 Model replicas: ``PlacementInput.unavailable`` ([N] bool) marks satellites another replica already
@@ -75,6 +76,7 @@ from harness.placement.compact_subnets import compact
 from harness.placement.paper import rand_intra, rand_intra_cg, rand_place, space_xnet
 from harness.placement.mesh import mesh_tp
 from harness.placement.replicas import space_xnet_replicas
+from harness.placement.sun_aware import sun_aware
 from harness.placement.tensor_parallel import compact_packed_tp, compact_tp, space_xnet_packed_tp, space_xnet_tp
 from harness.placement.subnets import (CENTRE_SNAPSHOTS, ENGINE, expected_latency_objective,  # noqa: F401 (re-exported)
                                        expected_path_delays_ns, plane_subnets, ring_subnets, subnet_centres)
@@ -96,6 +98,7 @@ STRATEGIES: dict[str, Strategy] = {
     "compact-packed-tp": compact_packed_tp,
     "space-xnet-replicas": space_xnet_replicas,
     "mesh-tp": mesh_tp,
+    "sun-aware": sun_aware,
 }
 
 

@@ -46,6 +46,9 @@ class PlacementInput:
     max_replicas: int = 2
     #: How many experts one board's memory holds beside an attention shard (mesh-tp), or None: no limit.
     expert_capacity: int | None = None
+    #: [S, N] bool: satellite n in sunlight at snapshot s (harness/constellation/sun.py), or None
+    #: (not computed: every satellite counts as lit). The sun-aware strategy reads it.
+    sunlit: np.ndarray | None = None
     #: Results that several strategies share (the subnet centres), computed once per run.
     shared: dict = field(default_factory=dict, compare=False, repr=False)
 

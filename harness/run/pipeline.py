@@ -82,7 +82,8 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
         traces = run_in_processes(scenario, prep, placements, progress, jobs)
     lat, lon = subsatellite_points_deg(constellation, scenario.constellation.epoch)
     return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of,
-                     network=network_npz(scenario, constellation, topology, isls))
+                     network=network_npz(scenario, constellation, topology, isls), sunlit=prep.sunlit,
+                     times_s=prep.topology.times_s)
 
 
 def network_npz(scenario: Scenario, constellation, topology, isls: int) -> bytes:

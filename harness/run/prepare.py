@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
@@ -46,6 +47,7 @@ class Prepared:
     memory: Optional[ComputeTimes] = None  # weight-read times (roofline), with compute.memory_bytes_per_s
     ground: Optional["GroundSegment"] = None  # with users: their sites and links; topology and paths include them
     site_of: Optional[np.ndarray] = None  # [R] with users: the site each request comes from
+    sunlit: Optional[np.ndarray] = None  # [S, N] with power.enabled (or sun-aware): satellite n lit in snapshot s
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -103,8 +105,15 @@ def prepare(scenario: Scenario) -> Prepared:
                                 min_elevation_deg=scenario.ground.min_elevation_deg)
         site_of = draw_users(sites, scenario.traffic.requests, rng_for(scenario.seed, "users"))
         topology = ground.topology  # ground nodes never relay (one GSL up at a time): satellite routes unchanged
+    lit = None
+    if scenario.power.enabled or "sun-aware" in scenario.strategies:
+        from harness.constellation.sun import sunlit
+
+        lit = sunlit(constellation, scenario.constellation.epoch)
+        log.info("sunlit: %.1f %% of (snapshot, satellite) pairs", 100.0 * lit.mean())
+        inputs = dataclasses.replace(inputs, sunlit=lit)
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads,
                                  exact=exact_compute_ns(scenario.model, scenario.compute.satellite_flops)),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
-                    requests, counts, memory, ground, site_of)
+                    requests, counts, memory, ground, site_of, lit)

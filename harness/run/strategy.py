@@ -22,7 +22,7 @@ from harness.run.prepare import Prepared
 from harness.scenario import Scenario
 from harness.seeding import rng_for
 from harness.simulate.analytic import analytic_latency
-from harness.simulate.inputs import ServingInput, SimulationInput
+from harness.simulate.inputs import PowerInput, ServingInput, SimulationInput
 from harness.simulate.packet import run_packet_sim, token_outcomes
 from harness.workload import traffic
 
@@ -98,7 +98,8 @@ def run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optiona
             progress(name, now_ns / 1e9, stop_ns / 1e9, done, total_tokens)
 
     result = run_packet_sim(inp, seed=scenario.seed, stop_ns=stop_ns, progress=report, faults=scenario.faults,
-                            satellite_fail_ns=prep.satellite_fail_ns, serving=serving)
+                            satellite_fail_ns=prep.satellite_fail_ns, serving=serving,
+                            power=None if not scenario.power.enabled else PowerInput(spec=scenario.power, sunlit=prep.sunlit))
     faults = {}
     if scenario.faults.enabled:
         status, reason = token_outcomes(result, placement.gateways, placement.experts,
@@ -141,7 +142,8 @@ def run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optiona
         compute_ns=model.compute_ns, serialization_ns=model.serialization_ns,
         propagation_ns=model.propagation_ns, counters=counters, **faults,
         route_wait_ns=model.wait_ns if scenario.routing.no_route == "wait" else None, shards=placement.shards,
-        replicas=placement.replicas,
+        replicas=placement.replicas, power=result.power,
+        occupied=np.unique(np.concatenate([placement_satellites(p) for p in replicas])),
         serving=serving_records(prep.requests, serving, result, prep.constellation.num_satellites, prep.ground,
                                 prep.site_of) if serving is not None else None)
 

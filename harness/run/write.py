@@ -24,6 +24,8 @@ class RunResult:
     plane_of: np.ndarray
     slot_of: np.ndarray
     network: Optional[bytes] = None  # network.npz (harness/formats/network.py): positions, ISLs per snapshot
+    sunlit: Optional[np.ndarray] = None  # [S, N] with power.enabled
+    times_s: Optional[np.ndarray] = None  # [S] snapshot times, with power.enabled
 
 
 def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_text: str) -> dict:
@@ -63,6 +65,15 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
                 formats.write_files(staging, {"coverage_gaps.csv": serving_formats.coverage_gaps_csv(gaps),
                                               "user_sites.csv": serving_formats.user_sites_csv(
                                                   result.traces[0].serving["sites"])})
+        if result.traces and result.traces[0].power is not None:
+            from harness.formats import power as power_formats
+
+            formats.write_files(staging, {
+                "energy.csv": power_formats.energy_csv([(tr.strategy, tr.occupied, tr.power) for tr in result.traces],
+                                                       result.sunlit, scenario.power.capacity_wh),
+                "sunlit.csv": power_formats.sunlit_csv(result.times_s, result.sunlit),
+                "power.json": power_formats.power_json(scenario.power, [(tr.strategy, tr.power)
+                                                                        for tr in result.traces])})
         summary = analyze_directory(staging)
     return summary
 
@@ -80,5 +91,9 @@ def analyze_directory(directory: Path) -> dict:
         from harness.analysis.serving_summary import add_serving
 
         plots.update(add_serving(summary, results, directory))
+    if (directory / "energy.csv").is_file():
+        from harness.analysis.power import add_power
+
+        plots.update(add_power(summary, results, directory))
     formats.write_files(directory, {"summary.json": formats.summary_json(summary), **plots})
     return summary

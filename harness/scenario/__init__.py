@@ -6,7 +6,8 @@ values out of range raise :class:`~harness.errors.ScenarioError` with one line n
 problem and the fix.
 
 The package's modules: :mod:`.schema` (declaring a key, value rules, ceilings), the sections
-(:mod:`.constellation`, :mod:`.model`, :mod:`.serving`, :mod:`.faults`, :mod:`.ground`),
+(:mod:`.constellation`, :mod:`.model`, :mod:`.serving`, :mod:`.faults`, :mod:`.ground`,
+:mod:`.power`),
 :mod:`.loader` (the top-level :class:`Scenario`, reading and converting) and :mod:`.rules` (the
 checks across keys).
 
@@ -27,6 +28,7 @@ from harness.scenario.constellation import ConstellationSpec, LinkSpec, Placemen
 from harness.scenario.model import MODEL_PRESETS, ComputeSpec, ModelSpec
 from harness.scenario.serving import ActivationSpec, LengthSpec, ServingSpec, TrafficSpec
 from harness.scenario.faults import FaultSpec, SatelliteFailureList
+from harness.scenario.power import PowerSpec
 from harness.scenario.ground import CITY_SETS, GroundSpec, SiteList, UserLocationList, UsersSpec
 from harness.scenario.spec import Scenario
 from harness.scenario.loader import _YamlLoader, load_scenario, scenario_from_dict
@@ -39,7 +41,7 @@ __all__ = [
     "ConstellationSpec", "SnapshotSpec", "LinkSpec", "RoutingSpec", "PlacementSpec",
     "ComputeSpec", "MODEL_PRESETS", "ModelSpec",
     "TrafficSpec", "ActivationSpec", "LengthSpec", "ServingSpec",
-    "SatelliteFailureList", "FaultSpec",
+    "SatelliteFailureList", "FaultSpec", "PowerSpec",
     "SiteList", "GroundSpec", "UserLocationList", "CITY_SETS", "UsersSpec",
     "Scenario", "load_scenario", "scenario_from_dict", "prefill_problem", "_YamlLoader",
 ]

@@ -118,5 +118,7 @@ def scenario_reference_markdown() -> str:
               "- `constellation.orbit: sun-synchronous` computes `inclination_deg` from `altitude_km` and J2 (giving "
               "`inclination_deg` too is refused, and an altitude where no such orbit exists, above about 5,974 km); "
               "`ltan_h` is refused unless the orbit is sun-synchronous;",
-              "- `ground.gsl_rule: max_length` needs `ground.max_gsl_length_km`; site names are unique."]
+              "- `ground.gsl_rule: max_length` needs `ground.max_gsl_length_km`; site names are unique;",
+              "- `power.reserve_wh` <= `power.capacity_wh`; `power.compute_busy_w` >= `power.compute_idle_w` "
+              "(docs/power.md)."]
     return "\n".join(lines) + "\n"

@@ -99,6 +99,7 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: 'ground.gsl_rule' is 'max_length' but 'ground.max_gsl_length_km' is not set; "
                             f"give the longest usable link (Hypatia's Kuiper-630: 1260)")
     _check_serving(sc, source)
+    _check_power(sc, source)
     u = sc.users
     if u.cities is not None and u.locations:
         raise ScenarioError(f"{source}: 'users.cities' and 'users.locations' are both set; give one of them")
@@ -215,6 +216,17 @@ def _check_cluster(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: strategy 'mesh-tp' gives each of the {m.layers} layers' gateways a "
                             f"satellite of its own and needs at least one more for the experts, but there are "
                             f"{c.num_satellites}; add satellites")
+
+
+def _check_power(sc: Scenario, source: str) -> None:
+    """The power section's cross-key rules (checked whether or not it is enabled)."""
+    p = sc.power
+    if p.reserve_wh > p.capacity_wh:
+        raise ScenarioError(f"{source}: 'power.reserve_wh' {p.reserve_wh:g} Wh is above 'power.capacity_wh' "
+                            f"{p.capacity_wh:g} Wh; the reserve is a part of the battery: lower it or raise the capacity")
+    if p.compute_busy_w < p.compute_idle_w:
+        raise ScenarioError(f"{source}: 'power.compute_busy_w' {p.compute_busy_w:g} W is below 'power.compute_idle_w' "
+                            f"{p.compute_idle_w:g} W; a busy board draws at least its idle power")
 
 
 def _check_serving(sc: Scenario, source: str) -> None:

@@ -10,6 +10,7 @@ from harness.scenario.constellation import ConstellationSpec, LinkSpec, Placemen
 from harness.scenario.faults import FaultSpec
 from harness.scenario.ground import GroundSpec, UsersSpec
 from harness.scenario.model import ComputeSpec, ModelSpec
+from harness.scenario.power import PowerSpec
 from harness.scenario.schema import MAX_SEED, _name_problem, _range, _section, _spec
 from harness.scenario.serving import ActivationSpec, ServingSpec, TrafficSpec
 
@@ -36,6 +37,7 @@ class Scenario:
     ground: GroundSpec = _section(GroundSpec)
     serving: ServingSpec = _section(ServingSpec)
     users: UsersSpec = _section(UsersSpec)
+    power: PowerSpec = _section(PowerSpec)
     base_dir: str = field(default=".", metadata={"internal": True})
 
     def resolve(self, relative: str) -> Path:

@@ -10,13 +10,13 @@ import numpy as np
 
 from harness.network.routes import PathQuery, Routes
 from harness.network.topology import Topology
-from harness.scenario import LinkSpec
+from harness.scenario import LinkSpec, PowerSpec
 from harness.workload.compute import ComputeTimes
 
 if TYPE_CHECKING:
     from harness.network.ground.users import UserLinks
 
-__all__ = ["ServingInput", "SimulationInput"]
+__all__ = ["PowerInput", "ServingInput", "SimulationInput"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,3 +90,14 @@ class ServingInput:
     output_tokens: Optional[np.ndarray] = None
     replica_extras: Optional[list] = None
     users: Optional["UserLinks"] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PowerInput:
+    """The power model's input (issue 22; only the packet engine models it): every satellite's
+    power system (``spec``, the scenario's enabled ``power`` section) and ``sunlit`` ``[S, N]``,
+    whether satellite n is in sunlight in snapshot s (:func:`harness.constellation.sun.sunlit`;
+    N the satellites, without ground nodes)."""
+
+    spec: PowerSpec
+    sunlit: np.ndarray

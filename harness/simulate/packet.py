@@ -17,7 +17,7 @@ import numpy as np
 
 from harness.network.routes import PathQuery, Routes
 from harness.scenario import FaultSpec, LinkSpec
-from harness.simulate.inputs import ServingInput, SimulationInput
+from harness.simulate.inputs import PowerInput, ServingInput, SimulationInput
 from harness.workload.compute import ComputeTimes, shard_compute_ns, shard_exact_ns
 from harness.network.topology import Topology
 
@@ -25,6 +25,38 @@ if TYPE_CHECKING:
     from harness.network.ground.users import UserLinks
 
 log = logging.getLogger(__name__)
+
+
+#: SatellitePower's per-snapshot records, in its Record order: name -> unit.
+POWER_RECORDS = (("energy_end_j", "J"), ("solar_in_j", "J"), ("load_out_j", "J"), ("compute_busy_j", "J"),
+                 ("busy_s", "s"), ("throttled_s", "s"), ("below_reserve_s", "s"), ("spilled_j", "J"),
+                 ("unserved_j", "J"), ("energy_min_j", "J"))
+
+
+@dataclass(frozen=True)
+class PowerRecords:
+    """What every satellite's battery did (ns3 SatellitePower), read back as arrays.
+
+    Each of :data:`POWER_RECORDS` is ``[S, N]`` over snapshot s's interval [t_s, t_s+1), the last
+    one and any cut by the run's end ending at ``end_ns``; snapshots starting at or after ``end_ns``
+    hold zeros. ``energy_end_j`` is the energy stored at the end of the interval.
+    """
+
+    records: dict            # name -> [S, N] float64
+    initial_j: float         # every battery at t = 0
+    min_energy_j: np.ndarray  # [N] the lowest each battery held
+    protected_jobs: np.ndarray  # [N] jobs admitted below the reserve (throttled or held)
+    end_ns: int              # the run's end: the batteries are integrated up to it
+    step_times_ns: np.ndarray  # [S]
+
+    @property
+    def final_j(self) -> np.ndarray:
+        """[N] each battery at the run's end (energy_end_j of the last snapshot that started before it)."""
+        last = max(0, int(np.searchsorted(self.step_times_ns, self.end_ns, side="left")) - 1)
+        return self.records["energy_end_j"][last]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.records[name]
 
 
 @dataclass(frozen=True)
@@ -51,6 +83,7 @@ class PacketSimResult:
     busy_ns: np.ndarray = None          # [N] compute time of the jobs each satellite finished
     prompt_arrival_ns: np.ndarray = None  # [R] with users: the prompt whole at layer 0's gateway (-1: never)
     user_token_ns: np.ndarray = None      # [R, T] with users: each output token whole at its user (-1: never)
+    power: Optional[PowerRecords] = None  # with a power model: what every satellite's battery did
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -147,7 +180,7 @@ def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
 def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
                    progress: Optional[Callable[[int, int], None]] = None, faults: Optional[FaultSpec] = None,
                    satellite_fail_ns: Optional[np.ndarray] = None,
-                   serving: Optional[ServingInput] = None) -> PacketSimResult:
+                   serving: Optional[ServingInput] = None, power: Optional[PowerInput] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement (``inp``) until every token ends or ``stop_ns``.
 
     ``progress(now_ns, tokens_completed)`` is called between chunks of simulated time (one
@@ -155,7 +188,9 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     ``faults`` sets the retransmission timeout and retries; ``satellite_fail_ns`` is ``[N]`` the
     instant each satellite goes dark (-1: never), whose components then fail the tokens that need
     them. ``serving`` (:class:`ServingInput`): model replicas, prefill, batching, output lengths and
-    users on the ground; requests of user -1 are not simulated (their records stay -1).
+    users on the ground; requests of user -1 are not simulated (their records stay -1). ``power``
+    (:class:`PowerInput`): every satellite gets a battery (ns3 SatellitePower) that its compute
+    queue consults for every job; the result's ``power`` holds its records.
 
     ns-3 gets the FLOPs side (``inp.compute``) and the memory side (``inp.memory``) apart: a batch
     or a prefill of n tokens takes max(n x compute, memory), not n x max(compute, memory).
@@ -215,6 +250,9 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         network.SetLinkDataRate(users.first_gsl, topology.num_links - users.first_gsl,
                                 ns3.DataRate(f"{int(users.gsl_rate_bps)}bps"))
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
+    power_helper = None
+    if power is not None:  # before the plans: their compute queues look for the node's SatellitePower
+        power_helper = _install_power(ns3, nodes, power, step_times_ns)
 
     # One plan per model replica (its requests, re-indexed), all in the same network: replicas sit
     # on disjoint satellites, so each one's applications only ever talk to each other.
@@ -254,6 +292,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         if progress is not None:
             progress(now_ns, resolved())
     run_wall_s = time.perf_counter() - clock
+    power_records = None if power_helper is None else _read_power(ns3, power_helper, power, step_times_ns)
 
     # Requests no plan simulated (users in a coverage gap) keep -1 records and no failure.
     start = np.full((requests, tokens), -1, dtype=np.int64)
@@ -290,7 +329,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         retransmissions=retransmissions, failures=failures,
         duplicates=sum(int(recorder.GetDuplicates()) for _, recorder in recorders),
         busy_ns=_busy(recorders, topology.num_nodes),
-        prompt_arrival_ns=prompt_arrival, user_token_ns=user_token)
+        prompt_arrival_ns=prompt_arrival, user_token_ns=user_token, power=power_records)
     ns3.Simulator.Destroy()
     return result
 
@@ -312,6 +351,46 @@ def _check_extras(topology: Topology, routes, gateways: np.ndarray, experts: np.
                                     np.asarray(replica_choice)[..., None].astype(np.int64), axis=3)
         if (np.asarray(replica_choice) < 0).any() or (picked < 0).any():
             raise ValueError("replica_choice names a copy that does not exist")
+
+
+def _install_power(ns3, nodes, power: PowerInput, step_times_ns: np.ndarray):
+    """A SatellitePower on every satellite (node 0 .. N-1), with the scenario's power section and
+    its column of the sunlit schedule, pushed once as one [S, N] array."""
+    p = power.spec
+    sunlit = _c_array(power.sunlit, np.uint8)
+    steps, satellites = sunlit.shape
+    if steps != len(step_times_ns) or satellites > int(nodes.GetN()):
+        raise ValueError(f"sunlit must be [snapshots, satellites] = [{len(step_times_ns)}, <= {nodes.GetN()}]")
+    helper = ns3.SatellitePowerHelper()
+    for name, value in (("SolarPower", p.solar_w), ("BaselinePower", p.baseline_w), ("IdlePower", p.compute_idle_w),
+                        ("BusyPower", p.compute_busy_w), ("Capacity", p.capacity_j),
+                        ("ChargeEfficiency", p.charge_efficiency), ("DischargeEfficiency", p.discharge_efficiency),
+                        ("InitialEnergy", p.initial_soc * p.capacity_j), ("Reserve", p.reserve_j),
+                        ("ThrottleFactor", p.throttle_factor)):
+        helper.Set(name, ns3.DoubleValue(float(value)))
+    helper.Set("Behaviour", ns3.EnumValue["ns3::SatellitePower::Behaviour"](
+        ns3.SatellitePower.THROTTLE if p.behaviour == "throttle" else ns3.SatellitePower.REFUSE))
+    helper.Install(nodes, satellites, step_times_ns, steps, sunlit, sunlit.size)
+    return helper
+
+
+def _read_power(ns3, helper, power: PowerInput, step_times_ns: np.ndarray) -> PowerRecords:
+    """Bring every battery up to now (the run's end) and read their records as [S, N] arrays."""
+    end_ns = int(ns3.Simulator.Now().GetNanoSeconds())
+    helper.Finish(ns3.NanoSeconds(end_ns))
+    steps, satellites = power.sunlit.shape
+    records = {}
+    for which, (name, _) in enumerate(POWER_RECORDS):
+        out = np.empty((steps, satellites), dtype=np.float64)
+        helper.Copy(which, out, out.size)
+        records[name] = out
+    low = np.empty(satellites, dtype=np.float64)
+    helper.CopyMinEnergy(low, satellites)
+    protected = np.empty(satellites, dtype=np.int64)
+    helper.CopyProtectedJobs(protected, satellites)
+    return PowerRecords(records=records, initial_j=power.spec.initial_soc * power.spec.capacity_j,
+                        min_energy_j=low, protected_jobs=protected, end_ns=end_ns,
+                        step_times_ns=np.asarray(step_times_ns, dtype=np.int64).copy())
 
 
 def _busy(recorders: list, num_nodes: int) -> np.ndarray:

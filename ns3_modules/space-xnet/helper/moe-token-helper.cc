@@ -10,6 +10,7 @@
 #include "ns3/log.h"
 #include "ns3/moe-token-application.h"
 #include "ns3/pointer.h"
+#include "ns3/satellite-power.h"
 #include "ns3/uinteger.h"
 
 namespace ns3
@@ -97,6 +98,10 @@ MoeTokenHelper::InstallOne(Ptr<Node> n, MoeRole role, uint32_t layer, uint32_t i
     if (!queue)
     {
         queue = CreateObject<MoeComputeQueue>();
+        if (Ptr<SatellitePower> power = n->GetObject<SatellitePower>()) // SatellitePowerHelper installed one
+        {
+            queue->SetAttribute("Power", PointerValue(power));
+        }
     }
     Ptr<MoeTokenApplication> app = CreateObject<MoeTokenApplication>();
     app->SetAttribute("Plan", PointerValue(m_plan));

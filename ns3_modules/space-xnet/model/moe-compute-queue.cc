@@ -4,6 +4,8 @@
 #include "moe-compute-queue.h"
 
 #include "ns3/log.h"
+#include "ns3/pointer.h"
+#include "ns3/satellite-power.h"
 #include "ns3/simulator.h"
 
 #include <algorithm>
@@ -20,7 +22,13 @@ MoeComputeQueue::GetTypeId()
     static TypeId tid = TypeId("ns3::MoeComputeQueue")
                             .SetParent<Object>()
                             .SetGroupName("SpaceXNet")
-                            .AddConstructor<MoeComputeQueue>();
+                            .AddConstructor<MoeComputeQueue>()
+                            .AddAttribute("Power",
+                                          "The satellite's power system, consulted for every job (none: "
+                                          "no power model).",
+                                          PointerValue(),
+                                          MakePointerAccessor(&MoeComputeQueue::m_power),
+                                          MakePointerChecker<SatellitePower>());
     return tid;
 }
 
@@ -33,6 +41,10 @@ Time
 MoeComputeQueue::Submit(Time duration, std::function<void()> done)
 {
     Time start = std::max(Simulator::Now(), m_busyUntil);
+    if (m_power)
+    {
+        m_power->Admit(Simulator::Now(), start, duration); // may stretch the job or hold it
+    }
     m_busyUntil = start + duration;
     NS_LOG_LOGIC("job of " << duration << " from " << start << " to " << m_busyUntil);
     Simulator::Schedule(m_busyUntil - Simulator::Now(), std::move(done));

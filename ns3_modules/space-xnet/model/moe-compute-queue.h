@@ -6,6 +6,8 @@
 
 #include "ns3/nstime.h"
 #include "ns3/object.h"
+#include "ns3/ptr.h"
+#include "ns3/satellite-power.h"
 
 #include <functional>
 
@@ -18,6 +20,10 @@ namespace ns3
  *
  * MoeTokenHelper makes one per satellite and model copy (each copy's components queue only
  * behind their own), and gives it to the applications it installs there.
+ *
+ * With a SatellitePower (the Power attribute; MoeTokenHelper sets the one aggregated to the node),
+ * every job is admitted through it: below the battery's reserve a job is stretched (throttle) or
+ * held (refuse), and its interval counts as the board's busy time.
  */
 class MoeComputeQueue : public Object
 {
@@ -36,6 +42,7 @@ class MoeComputeQueue : public Object
 
   private:
     Time m_busyUntil; //!< end of the last job queued
+    Ptr<SatellitePower> m_power; //!< the satellite's power system (Power attribute), or none
 };
 
 } // namespace ns3
