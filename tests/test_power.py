@@ -137,6 +137,27 @@ def _tiny(**power) -> "Scenario":
     return scenario_from_dict(raw, base_dir=REPO / "topologies")
 
 
+def test_compute_draw_comes_from_the_board_profile_unless_the_scenario_writes_it():
+    """compute_idle_w / compute_busy_w: the board's published figures (harness/scenario/hardware.py),
+    an explicit key winning, and the section's defaults where the board publishes none."""
+    import yaml
+
+    from harness.scenario import _YamlLoader, scenario_from_dict
+    from harness.scenario.hardware import BOARDS
+
+    def power(hardware: str, **keys):
+        raw = yaml.load((REPO / "topologies" / "tiny.yaml").read_text(), Loader=_YamlLoader)
+        raw["compute"], raw["power"] = {"hardware": hardware}, {"enabled": True, **keys}
+        p = scenario_from_dict(raw, base_dir=REPO / "topologies").power
+        return p.compute_idle_w, p.compute_busy_w
+
+    nano = BOARDS["jetson-orin-nano"]
+    assert power("jetson-orin-nano") == (nano.idle_w, nano.busy_w) == (7.0, 15.0)
+    assert power("jetson-orin-nano", compute_busy_w=12.0) == (7.0, 12.0)
+    assert power("h100-sxm") == (15.0, BOARDS["h100-sxm"].busy_w)  # no idle figure published: the default
+    assert power("paper") == (15.0, 60.0)
+
+
 def _simulate(scenario):
     """tiny's space-xnet through ns-3 with its power section: (result, prep, placement)."""
     from harness.placement import place

@@ -33,6 +33,7 @@ from harness.names import BOARD_NAMES, PRECISIONS
 
 if TYPE_CHECKING:
     from harness.scenario.model import ComputeSpec
+    from harness.scenario.power import PowerSpec
 
 
 @dataclass(frozen=True)
@@ -143,3 +144,13 @@ def resolve_compute(compute: "ComputeSpec", given: set[str], source: str) -> "Co
         fill["weight_bytes"] = PRECISION_BYTES[compute.precision]
     # The paper's defaults come out unchanged (7.28e9 x 1, 8 GB, 2 B): a float equal to the default.
     return dataclasses.replace(compute, **fill)
+
+
+def resolve_power(power: "PowerSpec", hardware: str, given: set[str]) -> "PowerSpec":
+    """``power`` with the board profile's idle and busy draw as ``compute_idle_w`` and
+    ``compute_busy_w`` where the scenario did not write them (``given``: the power keys written in
+    the file) and the board publishes them; else the section's own defaults stand."""
+    board = BOARDS[hardware]
+    fill = {key: value for key, value in (("compute_idle_w", board.idle_w), ("compute_busy_w", board.busy_w))
+            if key not in given and value is not None}
+    return dataclasses.replace(power, **fill) if fill else power

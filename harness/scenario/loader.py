@@ -16,7 +16,7 @@ from harness.scenario.constellation import ConstellationSpec
 from harness.scenario.model import MODEL_PRESETS
 from harness.scenario.faults import SatelliteFailureList, _satellite_failures
 from harness.scenario.ground import SiteList, _sites, UserLocationList, _user_locations
-from harness.scenario.hardware import resolve_compute
+from harness.scenario.hardware import resolve_compute, resolve_power
 from harness.scenario.rules import _check_consistency
 from harness.scenario.spec import Scenario
 
@@ -47,6 +47,9 @@ def scenario_from_dict(raw: Any, *, base_dir: str | Path = ".", source: str = "s
     scenario = dataclasses.replace(scenario, constellation=shape(scenario, raw, source))
     given = raw.get("compute") or {}
     scenario = dataclasses.replace(scenario, compute=resolve_compute(scenario.compute, set(given), source))
+    given_power = raw.get("power") or {}
+    scenario = dataclasses.replace(scenario, power=resolve_power(scenario.power, scenario.compute.hardware,
+                                                                 set(given_power)))
     _check_consistency(scenario, source)
     return scenario
 

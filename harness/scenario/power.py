@@ -4,10 +4,9 @@ Off by default (``power.enabled: false``): nothing of it reaches ns-3 and every 
 was, byte for byte. The defaults size one compute satellite of the Jetson AGX Orin class; the
 sources and the arithmetic are in ``docs/power.md`` ("Sizing the defaults").
 
-Compute draw: ``compute_idle_w`` and ``compute_busy_w`` are plain keys. Issue 21 adds board
-profiles (``compute.hardware``) with an idle and a busy power; when it lands, these two keys are
-the hook: they should default from the board profile (e.g. ``null`` meaning "from
-compute.hardware"), with an explicit number still winning.
+Compute draw: ``compute_idle_w`` and ``compute_busy_w`` come from the board profile
+(``compute.hardware``, :func:`harness.scenario.hardware.resolve_power`) where the board publishes
+them and the scenario does not write them; otherwise the defaults below stand.
 """
 
 from __future__ import annotations
@@ -37,11 +36,12 @@ class PowerSpec:
                               check=_range(0.0, 1e9))
     compute_idle_w: float = _spec(15.0, unit="W", help="compute board draw while its queue is empty. Default: "
                                   "the Jetson AGX Orin 64 GB module's lowest power mode, 15 W (NVIDIA Jetson AGX "
-                                  "Orin Series data sheet: 15 to 60 W); issue 21's compute.hardware profiles are "
-                                  "meant to supply it", check=_range(0.0, 1e9))
+                                  "Orin Series data sheet: 15 to 60 W); a compute.hardware board that publishes its idle "
+                                  "power supplies it instead, unless the scenario writes this key", check=_range(0.0, 1e9))
     compute_busy_w: float = _spec(60.0, unit="W", help="compute board draw while it runs a job (MoeComputeQueue "
                                   "busy). Default: the Jetson AGX Orin 64 GB module's MAXN mode, 60 W (same data "
-                                  "sheet)", check=_range(0.0, 1e9))
+                                  "sheet); a compute.hardware board that publishes its busy power supplies it "
+                                  "instead, unless the scenario writes this key", check=_range(0.0, 1e9))
     capacity_wh: float = _spec(250.0, unit="Wh", help="battery capacity. Default: a 35.6-min eclipse at full "
                                "load (40 + 60 W) / 0.95 = 62 Wh at ~30 % depth of discharge (LEO Li-ion cycling, "
                                "~5,500 cycles a year) = 208 Wh, rounded up; ~1.6 kg of Li-ion at 160 Wh/kg",
