@@ -216,3 +216,21 @@ def test_four_clusters_of_81_run_the_ring_strategies():
     result = pipeline.run_scenario(sc)
     for trace in result.traces:
         assert (trace.token_end_ns > trace.token_start_ns).all(), trace.strategy
+
+
+def test_placements_weigh_the_roofline_time_of_a_board_profile():
+    """With compute.hardware the placements see one token's job as it runs (the roofline's larger,
+    memory side: a LLaMA-MoE-3.5B gateway's 134.3 MB at 1,638 GB/s = 82 us, not its 146 ns of FLOPs
+    at 918 TFLOP/s), so mesh-tp still splits the attention over the cluster as it did with the
+    hand-written satellite_flops of the same figure."""
+    from harness.run.prepare import prepare
+    from harness.run.strategy import place_replicas
+    from harness.scenario.model import gateway_flops
+
+    sc = scenario_from_dict(_cluster_raw(traffic__requests=1), base_dir=REPO / "topologies")
+    assert sc.compute.hardware == "tpu-v6e" and sc.compute.memory_bytes_per_s == 1638e9
+    prep = prepare(sc)
+    weights_bytes = gateway_flops(sc.model) / 2 * 2
+    assert prep.inputs.gateway_ns[0] == round(weights_bytes / 1638e9 * 1e9)  # 82 us, the memory side
+    (placement,) = place_replicas("mesh-tp", prep.inputs, sc.seed, 1)
+    assert placement.shards is not None and placement.shards.shape == (sc.model.layers, 7)

@@ -78,20 +78,25 @@ def prepare(scenario: Scenario) -> Prepared:
         counts = prefill_counts(trace.experts[:, :prompt], requests.prompt_tokens, scenario.model.experts)
         trace = activations_mod.ActivationTrace(experts=np.ascontiguousarray(trace.experts[:, prompt:]),
                                                 num_experts=trace.num_experts)
+    memory = None
+    place_gateway_ns, place_expert_ns = gateway_ns, expert_ns
+    if scenario.compute.memory_bytes_per_s is not None:
+        memory = ComputeTimes(*memory_times_ns(scenario.model, scenario.compute.memory_bytes_per_s,
+                                              scenario.compute.weight_bytes), heads=scenario.model.heads)
+        # The placements weigh one token's job as it runs: the roofline's larger side (a decode
+        # step is memory-bound on every real board, so the FLOP time alone would be 100-1000x short).
+        place_gateway_ns = np.maximum(gateway_ns, memory.gateway_ns)
+        place_expert_ns = np.maximum(expert_ns, memory.expert_ns)
     inputs = PlacementInput(topology=healthy, arg_latitude_rad=constellation.arg_latitude_rad,
                             probabilities=probabilities, layers=scenario.model.layers,
                             experts=scenario.model.experts, subnets=scenario.placement.subnets,
-                            plane_of=constellation.plane_of, gateway_ns=gateway_ns, expert_ns=expert_ns,
+                            plane_of=constellation.plane_of, gateway_ns=place_gateway_ns, expert_ns=place_expert_ns,
                             max_shards=scenario.placement.max_shards, heads=scenario.model.heads,
                             max_replicas=scenario.placement.max_replicas,
                             expert_capacity=expert_capacity(
                                 scenario.model, memory_gb=scenario.compute.memory_gb,
                                 weight_bytes=scenario.compute.weight_bytes,
                                 context_tokens=scenario.traffic.requests * scenario.traffic.tokens_per_request))
-    memory = None
-    if scenario.compute.memory_bytes_per_s is not None:
-        memory = ComputeTimes(*memory_times_ns(scenario.model, scenario.compute.memory_bytes_per_s,
-                                              scenario.compute.weight_bytes), heads=scenario.model.heads)
     starts = np.round(np.arange(scenario.traffic.requests) * scenario.traffic.request_spacing_s * 1e9)
     if requests is not None:
         starts = requests.arrival_ns
