@@ -1,0 +1,182 @@
+"""Issue 27: the frontier presets, checked against hand computations from each model's config.json.
+
+Every expected figure below is written out from the config's numbers (the preset's comment in
+harness/scenario/model.py names the file), independently of the formulas in the code: matrix by
+matrix, then summed. Tolerance: 1 % (the must-show), because norms and biases are left out of the
+model (the largest such share is gpt-oss-120b's biases, 0.03 %); the published totals are checked
+to the precision they are published with.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from harness.placement.resources import component_bytes
+from harness.scenario import MODEL_PRESETS, ModelSpec
+from harness.scenario.model import (attention_weights, gateway_flops, gateway_flops_per_layer, kv_cache_bytes,
+                                    kv_elements_per_token, weight_counts)
+
+#: the must-show tolerance on a hand computation
+REL = 0.01
+
+
+def preset(name: str) -> ModelSpec:
+    return ModelSpec(preset=name, **MODEL_PRESETS[name])
+
+
+def mla_attention(h, heads, q_lora, kv_lora, nope, rope, v):
+    q = h * q_lora + q_lora * heads * (nope + rope) if q_lora else h * heads * (nope + rope)
+    return q + h * (kv_lora + rope) + kv_lora * heads * (nope + v) + heads * v * h
+
+
+def gqa_attention(h, heads, kv_heads, head_dim):
+    return h * heads * head_dim + 2 * h * kv_heads * head_dim + heads * head_dim * h
+
+
+def swiglu(h, n):
+    return 3 * h * n
+
+
+# Each row: per-layer parts written from the config, then (dense layers, MoE layers, embedding matrices),
+# and the published total (params), with the precision it is published to.
+HAND = {
+    # DeepSeek-V3 config_671B.json: dim 7168, inter 18432, moe_inter 2048, 61 layers (3 dense), 128 heads,
+    # 256 routed + 1 shared, q_lora 1536, kv_lora 512, nope 128, rope 64, v 128, vocab 129280.
+    "deepseek-v3": dict(attn=mla_attention(7168, 128, 1536, 512, 128, 64, 128), dense=swiglu(7168, 18432),
+                        expert=swiglu(7168, 2048), experts=256, shared=1 * swiglu(7168, 2048), router=7168 * 256,
+                        n_dense=3, n_moe=58, embed=2 * 129280 * 7168, published=671e9, published_rel=0.005),
+    # Kimi K2: DeepSeek-V3's architecture with 64 heads, 384 experts, 1 dense layer, vocab 163840.
+    "kimi-k2": dict(attn=mla_attention(7168, 64, 1536, 512, 128, 64, 128), dense=swiglu(7168, 18432),
+                    expert=swiglu(7168, 2048), experts=384, shared=swiglu(7168, 2048), router=7168 * 384,
+                    n_dense=1, n_moe=60, embed=2 * 163840 * 7168, published=1.0e12, published_rel=0.05),
+    # Qwen3-235B-A22B: 94 MoE layers, hidden 4096, 64 q / 4 kv heads of 128, 128 experts of 1536.
+    "qwen3-235b-a22b": dict(attn=gqa_attention(4096, 64, 4, 128), dense=0, expert=swiglu(4096, 1536), experts=128,
+                            shared=0, router=4096 * 128, n_dense=0, n_moe=94, embed=2 * 151936 * 4096,
+                            published=235e9, published_rel=0.005),
+    # gpt-oss-120b: 36 MoE layers, hidden 2880, 64 q / 8 kv heads of 64, 128 experts of 2880; the model
+    # card's 116.83 B include the biases the model leaves out.
+    "gpt-oss-120b": dict(attn=gqa_attention(2880, 64, 8, 64), dense=0, expert=swiglu(2880, 2880), experts=128,
+                         shared=0, router=2880 * 128, n_dense=0, n_moe=36, embed=2 * 201088 * 2880,
+                         published=116.83e9, published_rel=0.005),
+    # Llama 4 Maverick: 48 layers, MoE every 2nd (24 dense of 16384, 24 MoE of 128 x 8192 + a shared 8192),
+    # hidden 5120, 40 q / 8 kv heads of 128.
+    "llama-4-maverick": dict(attn=gqa_attention(5120, 40, 8, 128), dense=swiglu(5120, 16384),
+                             expert=swiglu(5120, 8192), experts=128, shared=swiglu(5120, 8192), router=5120 * 128,
+                             n_dense=24, n_moe=24, embed=2 * 202048 * 5120, published=400e9, published_rel=0.01),
+    # DeepSeek-V2-Lite: 27 layers (1 dense of 10944), 16 heads, no q_lora, 64 routed of 1408 + 2 shared.
+    "deepseek-v2-lite": dict(attn=mla_attention(2048, 16, 0, 512, 128, 64, 128), dense=swiglu(2048, 10944),
+                             expert=swiglu(2048, 1408), experts=64, shared=2 * swiglu(2048, 1408), router=2048 * 64,
+                             n_dense=1, n_moe=26, embed=2 * 102400 * 2048, published=15.7e9, published_rel=0.005),
+}
+
+
+@pytest.mark.parametrize("name", list(HAND))
+def test_weights_per_layer_and_total_match_the_config_by_hand(name):
+    """Must-show: per-layer and total weight bytes within 1 % of the hand computation, and the total
+    near the published parameter count."""
+    m, hand = preset(name), HAND[name]
+    w = weight_counts(m)
+    moe_layer = hand["attn"] + hand["router"] + hand["shared"] + hand["experts"] * hand["expert"]
+    dense_layer = hand["attn"] + hand["dense"]
+    total = hand["n_dense"] * dense_layer + hand["n_moe"] * moe_layer + hand["embed"]
+    assert m.transformer_layers == hand["n_dense"] + hand["n_moe"]
+    assert w["attention"] == pytest.approx(hand["attn"], rel=REL)
+    assert w["expert"] == pytest.approx(hand["expert"], rel=REL)
+    assert w["total"] == pytest.approx(total, rel=REL)
+    assert w["total"] == pytest.approx(hand["published"], rel=hand["published_rel"])
+    # bytes, as the memory model holds them (bf16, no context): every gateway and one expert
+    parts = component_bytes(m, weight_bytes=2, context_tokens=0)
+    assert parts["expert"] == pytest.approx(2 * hand["expert"], rel=REL)
+    gateways = parts["gateway"]
+    per_layer_dense = [hand["n_dense"] if l == 0 and m.moe_interval == 1 else (m.moe_interval - 1)
+                       for l in range(m.layers)]
+    if m.moe_interval > 1:
+        assert sum(per_layer_dense) == hand["n_dense"]
+    for l in range(m.layers):
+        want = 2 * (hand["attn"] + hand["router"] + hand["shared"] + per_layer_dense[l] * dense_layer
+                    + (hand["embed"] if l == 0 else 0))
+        assert gateways[l] == pytest.approx(want, rel=REL), l
+    # the model's bytes over every component add up to the total
+    everything = gateways.sum() + m.layers * m.experts * parts["expert"]
+    assert everything == pytest.approx(2 * total, rel=REL)
+
+
+def test_deepseek_v3_layer_experts_and_board_count_match_the_design_arithmetic():
+    """One expert 3 x 7168 x 2048 x 2 B = 88.1 MB; a layer's 256 routed experts 22.5 GB; the model
+    1.34 TB in bf16: >= 168 boards of 8 GB (10^9 B) before KV cache, 42 of 32 GB."""
+    parts = component_bytes(preset("deepseek-v3"), weight_bytes=2, context_tokens=0)
+    assert parts["expert"] == 88_080_384
+    assert 256 * parts["expert"] / 1e9 == pytest.approx(22.55, abs=0.01)
+    total = 2 * weight_counts(preset("deepseek-v3"))["total"]
+    assert total / 1e12 == pytest.approx(1.342, abs=0.001)
+    assert math.ceil(total / 8e9) == 168 and math.ceil(total / 32e9) == 42
+
+
+@pytest.mark.parametrize("name,per_token", [("deepseek-v3", (512 + 64) * 2), ("kimi-k2", (512 + 64) * 2),
+                                            ("deepseek-v2-lite", (512 + 64) * 2),
+                                            ("qwen3-235b-a22b", 2 * 4 * 128 * 2), ("gpt-oss-120b", 2 * 8 * 64 * 2),
+                                            ("llama-4-maverick", 2 * 8 * 128 * 2),
+                                            ("llama-moe-3.5b-2of8", 2 * 32 * 128 * 2)])
+def test_kv_cache_per_token_per_layer_mla_against_gqa(name, per_token):
+    """Must-show: MLA caches (kv_lora 512 + qk_rope 64) x bytes per token per layer; GQA 2 x kv_heads x
+    head_dim x bytes (MHA: kv_heads = heads)."""
+    m = preset(name)
+    assert kv_elements_per_token(m) * m.bytes_per_element == per_token
+    full = next(i for i in range(m.transformer_layers) if kv_cache_bytes(m, i, 1000) == 1000 * per_token)
+    assert kv_cache_bytes(m, full, 1) == per_token
+
+
+def test_sliding_window_layers_bound_the_kv_cache():
+    """gpt-oss-120b: even layers slide over 128 tokens, odd ones attend to everything; Maverick's
+    chunked layers are bounded by 8192 and every 4th layer is global."""
+    m = preset("gpt-oss-120b")
+    per = 2 * 8 * 64 * 2
+    assert [kv_cache_bytes(m, i, 10_000) for i in range(4)] == [128 * per, 10_000 * per, 128 * per, 10_000 * per]
+    assert kv_cache_bytes(m, 0, 100) == 100 * per  # under the window, the context
+    mav = preset("llama-4-maverick")
+    per = 2 * 8 * 128 * 2
+    assert [kv_cache_bytes(mav, i, 100_000) / per for i in range(8)] == [8192, 8192, 8192, 100_000] * 2
+    # the memory model: a gpt-oss gateway holds one layer; layers alternate sliding / full
+    parts = component_bytes(m, weight_bytes=2, context_tokens=10_000)
+    assert parts["split"][1] - parts["split"][0] == pytest.approx((10_000 - 128) * 2 * 8 * 64 * 2)
+
+
+def test_attention_flops_for_mha_gqa_and_mla():
+    """Must-show: attention FLOPs are 2 per projection weight: MHA 2 x 4 h^2 (LLaMA-MoE: 134.2 M),
+    GQA with K and V of kv_heads x head_dim, MLA with its up-projections (q_b: q_lora x heads x 192,
+    kv_b: kv_lora x heads x (128 + 128)) counted."""
+    llama = preset("llama-moe-3.5b-2of8")
+    assert gateway_flops(llama) == 2 * 4 * 4096**2 + 2 * 4096 * 8  # unchanged: 134.3 MFLOP
+    qwen = preset("qwen3-235b-a22b")
+    gqa = 2 * (4096 * 64 * 128 * 2 + 2 * 4096 * 4 * 128)
+    assert gateway_flops(qwen) == gqa + 2 * 4096 * 128
+    v3 = preset("deepseek-v3")
+    up = 1536 * 128 * 192 + 512 * 128 * 256
+    down = 7168 * 1536 + 7168 * 576
+    o = 128 * 128 * 7168
+    assert attention_weights(v3) == down + up + o
+    assert gateway_flops(v3) == 2 * (down + up + o) + 2 * 7168 * 256 + 2 * 3 * 7168 * 2048
+    # the up-projections are 29 % of DeepSeek-V3's attention: leaving them out would be wrong by that
+    assert up / (down + up + o) == pytest.approx(0.2914, abs=1e-3)
+
+
+def test_dense_layers_run_on_the_next_moe_gateway():
+    """DeepSeek-V3's 3 dense layers add their attention and dense FFN to MoE layer 0's gateway only;
+    Maverick's dense layer before each MoE layer to every gateway; the plain shape is unchanged."""
+    v3 = preset("deepseek-v3")
+    per = gateway_flops_per_layer(v3)
+    dense = 2 * (attention_weights(v3) + 3 * 7168 * 18432)
+    assert per[0] == pytest.approx(gateway_flops(v3) + 3 * dense, rel=1e-12)
+    assert set(per[1:]) == {gateway_flops(v3)}
+    mav = preset("llama-4-maverick")
+    assert set(gateway_flops_per_layer(mav)) == {gateway_flops(mav) + 2 * (attention_weights(mav) + 3 * 5120 * 16384)}
+    llama = preset("llama-moe-3.5b-2of8")
+    assert gateway_flops_per_layer(llama) == [gateway_flops(llama)] * 32
+    from harness.workload.compute import compute_times_ns
+
+    g, e, lm = compute_times_ns(v3, 1e12)
+    assert g[0] == round(per[0] / 1e12 * 1e9) and (g[1:] == round(per[1] / 1e12 * 1e9)).all()
+    assert e.shape == (58, 256)
