@@ -180,3 +180,67 @@ def test_dense_layers_run_on_the_next_moe_gateway():
     g, e, lm = compute_times_ns(v3, 1e12)
     assert g[0] == round(per[0] / 1e12 * 1e9) and (g[1:] == round(per[1] / 1e12 * 1e9)).all()
     assert e.shape == (58, 256)
+
+
+# ---- A model of the full shape through ns-3 and the analytic model ---------------------------------
+
+AGREEMENT = 1e-3  # relative, per token: ns-3 against the analytic model (queueing is all that differs)
+
+
+def _tiny(tmp_path, model_extra: str):
+    from pathlib import Path
+
+    from harness.scenario import load_scenario
+
+    repo = Path(__file__).resolve().parents[1]
+    text = (repo / "topologies" / "tiny.yaml").read_text()
+    shaped = text.replace("  vocab_size: 32000\n", "  vocab_size: 32000\n" + model_extra)
+    # the two requests one after the other: the analytic model has no queueing to compare
+    shaped = shaped.replace("request_spacing_s: 0.05", "request_spacing_s: 5.0")
+    assert shaped != text
+    path = tmp_path / "shaped.yaml"
+    path.write_text(shaped)
+    return load_scenario(path)
+
+
+def test_dense_layers_gqa_and_a_shared_expert_run_through_ns3_as_the_analytic_model_says(tmp_path):
+    """tiny.yaml's 4 MoE layers as 10 layers (2 dense first, then a dense one before each MoE layer),
+    GQA 32 / 8 and a shared expert: every token's critical-path compute is the sum of its per-layer
+    gateways (the dense ones included), one expert per layer and the LM head; ns-3 agrees with the
+    analytic model per token; the plain shape's gateways are shorter by exactly the dense work."""
+    from harness import pipeline
+    from harness.workload.compute import compute_times_ns
+
+    extra = ("  first_dense_layers: 2\n  moe_interval: 2\n  dense_ffn_size: 2752\n  shared_ffn_size: 1376\n"
+             "  attention: gqa\n  kv_heads: 8\n  head_dim: 128\n")
+    sc = _tiny(tmp_path, extra)
+    plain = _tiny(tmp_path, "  shared_ffn_size: 1376\n")
+    assert sc.model.transformer_layers == 10
+    g, e, lm = compute_times_ns(sc.model, sc.compute.satellite_flops)
+    g0, _, _ = compute_times_ns(plain.model, plain.compute.satellite_flops)
+    # by hand: GQA attention 2 x (2 x 4096 x 4096 + 2 x 4096 x 8 x 128) FLOP; a dense layer adds that
+    # and 2 x 3 x 4096 x 2752; gateway 0 runs 3 dense layers, the others 1
+    attn = 2 * (2 * 4096 * 4096 + 2 * 4096 * 8 * 128)
+    dense = attn + 2 * 3 * 4096 * 2752
+    own = attn + 2 * 4096 * 4 + 2 * 3 * 4096 * 1376
+    want = [own + 3 * dense, own + dense, own + dense, own + dense]
+    assert g.tolist() == [round(f / 7.28e9 * 1e9) for f in want]
+    assert (g > g0).all()
+    (trace,) = pipeline.run_scenario(sc).traces
+    assert (trace.token_end_ns > trace.token_start_ns).all()
+    np.testing.assert_array_equal(trace.compute_ns, g.sum() + 4 * e[0, 0] + lm)
+    ns3 = trace.latency_ns
+    assert np.max(np.abs(ns3 - trace.analytic_ns) / ns3) <= AGREEMENT
+
+
+def test_frontier_keys_are_refused_in_one_line_when_inconsistent(tmp_path):
+    from harness.errors import ScenarioError
+
+    for extra, match in [("  attention: gqa\n", "'model.kv_heads' is not set"),
+                         ("  attention: mla\n", "'model.kv_lora_rank' is 0"),
+                         ("  first_dense_layers: 1\n", "'model.dense_ffn_size' is 0"),
+                         ("  kv_lora_rank: 512\n", "applies to 'mla' attention only"),
+                         ("  attention: gqa\n  kv_heads: 5\n", "does not divide"),
+                         ("  sliding_window_pattern: 2\n", "'model.sliding_window' is 0")]:
+        with pytest.raises(ScenarioError, match=match):
+            _tiny(tmp_path, extra)
