@@ -45,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     placer.add_argument("--strategy", required=True, help="a strategy name (see docs/scenario-reference.md)")
     placer.add_argument("--out", type=Path, required=True, help="plan file to write (.json)")
     placer.set_defaults(handler=_place)
+    est = commands.add_parser("estimate", help="the run's estimated peak memory on this machine and, with "
+                              "--explain, the boards, satellites per layer and memory headroom the model needs")
+    est.add_argument("scenario", type=Path, help="scenario YAML")
+    est.add_argument("--explain", action="store_true", help="also size the model for the board and the "
+                     "constellation, per strategy, before any simulation")
+    est.add_argument("--hardware", action="append", default=None, metavar="BOARD",
+                     help="explain for this board profile instead of the scenario's (repeat for several)")
+    est.set_defaults(handler=_estimate)
     analyze = commands.add_parser("analyze", help="recompute summary.json and plots from a results directory, "
                                   "or compare two")
     analyze.add_argument("results", type=Path, help="a results directory of 'harness run'")
@@ -231,6 +239,32 @@ def _place(args: argparse.Namespace) -> int:
     save_plan(placement, args.out)
     print(f"{args.strategy}: {len(placement.components)} components on {prep.topology.num_nodes} satellites "
           f"-> {args.out}")
+    return 0
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from harness.errors import ScenarioError
+    from harness.formats.files import read_yaml_file
+    from harness.run.estimate import available_memory_bytes, estimate_memory
+    from harness.run.explain import explain
+    from harness.scenario import load_scenario, scenario_from_dict
+
+    scenario = load_scenario(args.scenario)
+    estimate = estimate_memory(scenario)
+    print(f"run {scenario.name}: estimated peak {estimate.total_bytes / 2**30:.2f} GiB "
+          f"(largest: {estimate.largest()}), {available_memory_bytes() / 2**30:.1f} GiB available")
+    if not args.explain:
+        return 0
+    scenarios = [scenario]
+    if args.hardware:
+        raw = read_yaml_file(args.scenario, "scenario file", ScenarioError)
+        scenarios = [scenario_from_dict({**raw, "compute": {**(raw.get("compute") or {}), "hardware": board}},
+                                        base_dir=args.scenario.parent, source=f"{args.scenario} (hardware {board})")
+                     for board in args.hardware]
+    for i, sc in enumerate(scenarios):
+        if i:
+            print()
+        print("\n".join(explain(sc)))
     return 0
 
 

@@ -244,3 +244,64 @@ def test_frontier_keys_are_refused_in_one_line_when_inconsistent(tmp_path):
                          ("  sliding_window_pattern: 2\n", "'model.sliding_window' is 0")]:
         with pytest.raises(ScenarioError, match=match):
             _tiny(tmp_path, extra)
+
+
+# ---- estimate --explain and the one-line refusals --------------------------------------------------
+
+def _v3_scenario(**compute):
+    from pathlib import Path
+
+    from harness.formats.files import read_yaml_file
+    from harness.errors import ScenarioError
+    from harness.scenario import scenario_from_dict
+
+    path = Path(__file__).resolve().parents[1] / "topologies" / "walker_16000_deepseek_v3.yaml"
+    raw = read_yaml_file(path, "scenario", ScenarioError)
+    raw["compute"] = compute
+    return scenario_from_dict(raw, base_dir=path.parent)
+
+
+def test_explain_sizes_deepseek_v3_and_names_the_smallest_board_that_fits():
+    """Layer 0's gateway by hand (bf16): 4 MLA attentions + 3 dense FFNs + the shared expert + the
+    router + LM head and embedding, + 4 layers' KV cache for 32 tokens; the one-per-satellite
+    strategies need exactly that per board: refused one line below it, placed at it."""
+    from harness.run.explain import explain
+
+    attn = 7168 * 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 * 128 * 256 + 128 * 128 * 7168
+    gateway0 = 2 * (4 * attn + 3 * 3 * 7168 * 18432 + 3 * 7168 * 2048 + 7168 * 256 + 2 * 129280 * 7168) \
+        + 4 * 576 * 2 * 32
+    lines = explain(_v3_scenario(hardware="jetson-orin-nano"))
+    text = "\n".join(lines)
+    assert f"layer 0's gateway {gateway0 / 1e9:.3f} GB" in text
+    assert "boards by memory alone: 168 " in text and "14,906 components" in text
+    row = next(line for line in lines if line.startswith("space-xnet "))
+    assert f"{gateway0 / 1e9:.3f} GB" in row and f"{(8e9 - gateway0) / 1e9:.3f} GB" in row
+    need = math.ceil(gateway0 / 1e7) / 100  # GB, rounded up to 3 significant figures: 7.68
+    small = "\n".join(explain(_v3_scenario(hardware="jetson-orin-nano", memory_gb=need - 0.01)))
+    assert f"space-xnet             refused: needs at least {need:.2f} GB per board" in small
+    assert "refused" not in next(line for line in explain(_v3_scenario(hardware="jetson-orin-nano", memory_gb=need))
+                                 if line.startswith("space-xnet "))
+    # packed: an 8 GB board holds 45 experts beside layer 0's attention part (3.96 GB): >= 6 boards a layer
+    assert "1 + 6+ boards" in next(line for line in lines if line.startswith("space-xnet-packed-tp"))
+
+
+def test_a_placement_that_does_not_fit_names_the_smallest_memory_per_board_in_one_line(tmp_path):
+    """The placement check (every strategy) refuses in one line naming the memory that would do;
+    with that memory the same placement passes."""
+    from harness.errors import PlacementError
+    from harness.placement import place
+    from harness.placement.resources import check_memory
+    from harness.run.prepare import prepare
+    from harness.seeding import rng_for
+
+    sc = _tiny(tmp_path, "  first_dense_layers: 1\n  dense_ffn_size: 11008\n")
+    prep = prepare(sc)
+    for name in ("space-xnet", "space-xnet-packed-tp"):
+        placement = place(name, prep.inputs, rng_for(sc.seed, f"placement:{name}"))
+        kwargs = dict(weight_bytes=2, context_tokens=16, num_satellites=prep.topology.num_nodes)
+        use = check_memory(placement, sc.model, memory_gb=8.0, **kwargs)
+        need = math.ceil(use.max() / 1e7) / 100 if use.max() >= 1e9 else math.ceil(use.max() / 1e6) / 1000
+        with pytest.raises(PlacementError, match=rf"needs at least {need:g} GB per board") as err:
+            check_memory(placement, sc.model, memory_gb=need * 0.99, **kwargs)
+        assert "\n" not in str(err.value)
+        check_memory(placement, sc.model, memory_gb=need, **kwargs)
