@@ -53,6 +53,16 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--hardware", action="append", default=None, metavar="BOARD",
                      help="explain for this board profile instead of the scenario's (repeat for several)")
     est.set_defaults(handler=_estimate)
+    conv = commands.add_parser("convert-trace", help="convert a routing trace [tokens, layers, top_k] (.npy, as "
+                               "vLLM's --enable-return-routed-experts or Megatron record it) to an activation trace")
+    conv.add_argument("routing", type=Path, help="routing trace .npy [tokens, layers, top_k]")
+    conv.add_argument("--out", type=Path, required=True, help="activation trace to write (.npy or .csv)")
+    conv.add_argument("--tokens-per-request", type=_positive_int, required=True,
+                      help="tokens per request T: the tokens are cut into requests of T in order")
+    conv.add_argument("--experts", type=_positive_int, default=None, help="experts per layer E (default: the preset's)")
+    conv.add_argument("--preset", default=None, help="the traced model's preset: its experts and top_k, and which "
+                      "rows of a trace holding every layer are its MoE layers")
+    conv.set_defaults(handler=_convert_trace)
     analyze = commands.add_parser("analyze", help="recompute summary.json and plots from a results directory, "
                                   "or compare two")
     analyze.add_argument("results", type=Path, help="a results directory of 'harness run'")
@@ -265,6 +275,32 @@ def _estimate(args: argparse.Namespace) -> int:
         if i:
             print()
         print("\n".join(explain(sc)))
+    return 0
+
+
+def _convert_trace(args: argparse.Namespace) -> int:
+    from harness.formats.routing_trace import convert_routed_experts
+    from harness.scenario import MODEL_PRESETS, ModelSpec
+    from harness.scenario.model import gateway_layers
+
+    moe_layers = top_k = None
+    experts = args.experts
+    if args.preset is not None:
+        if args.preset not in MODEL_PRESETS:
+            raise HarnessError(f"unknown preset '{args.preset}'; choose from: {', '.join(MODEL_PRESETS)}")
+        model = ModelSpec(**MODEL_PRESETS[args.preset])
+        experts = experts or model.experts
+        top_k = model.top_k
+        if model.has_dense_layers:
+            moe_layers = [hosted[-1] for hosted in gateway_layers(model)]
+    if experts is None:
+        raise HarnessError("give --experts (the traced model's experts per layer) or --preset")
+    if args.out.suffix.lower() not in (".npy", ".csv"):
+        raise HarnessError(f"--out {args.out}: name a .npy or .csv file")
+    trace = convert_routed_experts(args.routing, args.out, num_experts=experts,
+                                   tokens_per_request=args.tokens_per_request, moe_layers=moe_layers, top_k=top_k)
+    r, t, l, k = trace.shape
+    print(f"{r} requests x {t} tokens x {l} layers x top-{k} -> {args.out} (activations: {{kind: file, path: ...}})")
     return 0
 
 

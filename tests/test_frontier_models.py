@@ -305,3 +305,72 @@ def test_a_placement_that_does_not_fit_names_the_smallest_memory_per_board_in_on
             check_memory(placement, sc.model, memory_gb=need * 0.99, **kwargs)
         assert "\n" not in str(err.value)
         check_memory(placement, sc.model, memory_gb=need, **kwargs)
+
+
+# ---- The routing-trace converter ------------------------------------------------------------------
+
+EXAMPLE = "topologies/traces/routed_experts_tiny.npy"
+
+
+def test_the_committed_routing_trace_round_trips_to_a_run(tmp_path, capsys):
+    """convert-trace cuts the example's 16 tokens into 2 requests of 8; tiny.yaml run on it through
+    ns-3 activates exactly those experts, token by token and layer by layer."""
+    from pathlib import Path
+
+    from harness import pipeline
+    from harness.cli import main
+    from harness.scenario import load_scenario
+
+    repo = Path(__file__).resolve().parents[1]
+    routed = np.load(repo / EXAMPLE)
+    out = tmp_path / "trace.npy"
+    assert main(["convert-trace", str(repo / EXAMPLE), "--experts", "4", "--tokens-per-request", "8",
+                 "--out", str(out)]) == 0
+    assert "2 requests x 8 tokens x 4 layers x top-2" in capsys.readouterr().out
+    text = (repo / "topologies" / "tiny.yaml").read_text()
+    scenario = tmp_path / "tiny_routed.yaml"
+    scenario.write_text(text.replace("kind: synthetic", "kind: file\n  path: trace.npy")
+                        .replace("  skew: 1.0\n  stickiness: 0.2\n", ""))
+    sc = load_scenario(scenario)
+    (trace,) = pipeline.run_scenario(sc).traces
+    np.testing.assert_array_equal(trace.activations, routed.reshape(2, 8, 4, 2))
+    assert (trace.token_end_ns > trace.token_start_ns).all()
+
+
+def test_a_trace_of_every_layer_keeps_the_moe_rows_of_the_preset(tmp_path, capsys):
+    """DeepSeek-V3's 61 layers: rows 0-2 (dense, no routing: -1 would be refused, so any ids) are
+    dropped, rows 3-60 kept."""
+    from harness.cli import main
+
+    rng = np.random.default_rng(0)
+    full = np.stack([np.stack([rng.choice(256, 8, replace=False) for _ in range(61)]) for _ in range(4)])
+    src = tmp_path / "v3.npy"
+    np.save(src, full.astype(np.int32))
+    out = tmp_path / "out.npy"
+    assert main(["convert-trace", str(src), "--preset", "deepseek-v3", "--tokens-per-request", "2",
+                 "--out", str(out)]) == 0
+    np.testing.assert_array_equal(np.load(out), full[:, 3:].reshape(2, 2, 58, 8))
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda a: np.where(a == 3, 4, a), r"expert id 4 at token \d+, layer \d+, slot \d+ is outside \[0, 4\)"),
+    (lambda a: a[None], r"rank 4 .*expected rank 3"),
+    (lambda a: a[:, :, 0], r"rank 2 .*expected rank 3"),
+    (lambda a: np.where(np.arange(a.size).reshape(a.shape) == 5, np.nan, a.astype(float)),
+     r"value nan at token 0, layer 2, slot 1 is not an expert id"),
+    (lambda a: np.concatenate([a[:, :, :1], a[:, :, :1]], axis=2), r"routed to one expert twice"),
+])
+def test_a_malformed_routing_trace_is_one_error_line(tmp_path, capsys, make, match):
+    import re
+    from pathlib import Path
+
+    from harness.cli import main
+
+    routed = np.load(Path(__file__).resolve().parents[1] / EXAMPLE)
+    bad = tmp_path / "bad.npy"
+    np.save(bad, make(routed))
+    assert main(["convert-trace", str(bad), "--experts", "4", "--tokens-per-request", "8",
+                 "--out", str(tmp_path / "out.npy")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and re.search(match, err), err
+    assert not (tmp_path / "out.npy").exists()
