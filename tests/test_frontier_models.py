@@ -374,3 +374,26 @@ def test_a_malformed_routing_trace_is_one_error_line(tmp_path, capsys, make, mat
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and re.search(match, err), err
     assert not (tmp_path / "out.npy").exists()
+
+
+def test_packed_strategies_spread_a_layer_over_as_many_boards_as_memory_needs(tmp_path):
+    """With room for 2 experts beside the largest attention part, tiny's 4 experts a layer go on at
+    least 2 boards (the default boards hold them all on 1-4, chosen by latency alone)."""
+    import dataclasses
+
+    from harness.placement import place
+    from harness.placement.resources import component_bytes
+    from harness.run.prepare import prepare
+    from harness.seeding import rng_for
+
+    sc = _tiny(tmp_path, "")
+    prep = prepare(sc)
+    parts = component_bytes(sc.model, weight_bytes=2, context_tokens=16)
+    for capacity in (1, 2, 3):
+        inputs = dataclasses.replace(prep.inputs, expert_capacity=capacity)
+        for name in ("space-xnet-packed-tp", "compact-packed-tp"):
+            placement = place(name, inputs, rng_for(sc.seed, f"placement:{name}"))
+            for row in placement.experts:
+                _, per_board = np.unique(row, return_counts=True)
+                assert per_board.max() <= capacity and len(per_board) >= -(-4 // capacity), (name, capacity, row)
+    assert parts["expert"] == 3 * 4096 * 1376 * 2
