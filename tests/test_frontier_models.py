@@ -397,3 +397,24 @@ def test_packed_strategies_spread_a_layer_over_as_many_boards_as_memory_needs(tm
                 _, per_board = np.unique(row, return_counts=True)
                 assert per_board.max() <= capacity and len(per_board) >= -(-4 // capacity), (name, capacity, row)
     assert parts["expert"] == 3 * 4096 * 1376 * 2
+
+
+def test_the_shape_keys_at_their_defaults_leave_tiny_traces_byte_identical(tmp_path):
+    """tiny.yaml with every issue-27 key spelled out at its default gives the tokens.csv saved before
+    they existed (tests/data/serving_regression/tiny_tokens.csv); regress.py checks the five shipped
+    baselines the same way (all identical after this issue's changes)."""
+    from pathlib import Path
+
+    from harness.cli import main
+
+    repo = Path(__file__).resolve().parents[1]
+    expected = (repo / "tests" / "data" / "serving_regression" / "tiny_tokens.csv").read_bytes()
+    text = (repo / "topologies" / "tiny.yaml").read_text()
+    spelled = text.replace("  vocab_size: 32000\n", "  vocab_size: 32000\n  first_dense_layers: 0\n  moe_interval: 1\n"
+                           "  dense_ffn_size: 0\n  attention: mha\n  kv_heads: null\n  head_dim: null\n"
+                           "  sliding_window: 0\n  sliding_window_pattern: 0\n  tie_embeddings: true\n")
+    assert spelled != text
+    scenario = tmp_path / "defaults.yaml"
+    scenario.write_text(spelled)
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "tokens.csv").read_bytes() == expected
