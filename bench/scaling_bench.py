@@ -2,7 +2,9 @@
 
 Runs ``python -m harness run``'s work (every strategy, 200 snapshots, 4 requests x 8 tokens) for
 Walker deltas of growing size carrying LLaMA-MoE-3.5B (288 components), and the 6,400-satellite
-Qwen3-30B-A3B scenario (6,192 components), each in a fresh process; prints wall time, peak
+Qwen3-30B-A3B scenario (6,192 components), and ``topologies/walker_16000_deepseek_v3.yaml`` as it
+stands (16,000 satellites, DeepSeek-V3's 14,906 components, 400 snapshots, the paper's four
+strategies), each in a fresh process; prints wall time, peak
 resident memory and the memory estimate of harness/run/estimate.py, and the growth exponents of wall
 time and memory against the number of satellites (least squares on log-log).
 
@@ -39,9 +41,14 @@ POINTS = {
     "walker_6400": (80, 6400, 17, "llama-moe-3.5b-2of8"),
     "walker_6400_qwen3": (80, 6400, 17, "qwen3-30b-a3b"),
 }
+#: Points run from a shipped scenario file as it stands (its own snapshots, strategies and board).
+FILES = {"walker_16000_deepseek_v3": REPO / "topologies" / "walker_16000_deepseek_v3.yaml"}
 
 
 def scenario_for(name: str) -> dict:
+    if name in FILES:
+        raw = yaml.safe_load(FILES[name].read_text())
+        return raw
     planes, satellites, phasing, preset = POINTS[name]
     raw = json.loads(json.dumps(BASE))
     raw["name"] = name
@@ -73,7 +80,7 @@ def one(path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", choices=sorted(POINTS), help="run only these points")
+    parser.add_argument("--only", nargs="*", choices=sorted({**POINTS, **FILES}), help="run only these points")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--save", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--baseline", type=Path, help="a JSON file written by --save: print each figure's ratio")
@@ -83,7 +90,7 @@ def main() -> int:
         return 0
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.only or POINTS:
+        for name in args.only or {**POINTS, **FILES}:
             path = Path(tmp) / f"{name}.yaml"
             path.write_text(yaml.safe_dump(scenario_for(name)))
             done = subprocess.run([sys.executable, __file__, "--one", str(path)], capture_output=True,
@@ -101,7 +108,7 @@ def main() -> int:
           "for a strategy's simulation, two of which run at once on 2 cores; they share the run's pages)")
     figures = {f"{name}_{key}": r[key] for name, r in rows.items()
                for key in ("wall_s", "peak_rss_mb", "fork_peak_rss_mb")}
-    same_model = [r for name, r in rows.items() if not name.endswith("qwen3")]
+    same_model = [r for name, r in rows.items() if name in POINTS and not name.endswith("qwen3")]
     if len(same_model) >= 2:
         n = np.log([r["satellites"] for r in same_model])
         figures["wall_exponent"] = float(np.polyfit(n, np.log([r["wall_s"] for r in same_model]), 1)[0])

@@ -45,6 +45,24 @@ def _parser() -> argparse.ArgumentParser:
     placer.add_argument("--strategy", required=True, help="a strategy name (see docs/scenario-reference.md)")
     placer.add_argument("--out", type=Path, required=True, help="plan file to write (.json)")
     placer.set_defaults(handler=_place)
+    est = commands.add_parser("estimate", help="the run's estimated peak memory on this machine and, with "
+                              "--explain, the boards, satellites per layer and memory headroom the model needs")
+    est.add_argument("scenario", type=Path, help="scenario YAML")
+    est.add_argument("--explain", action="store_true", help="also size the model for the board and the "
+                     "constellation, per strategy, before any simulation")
+    est.add_argument("--hardware", action="append", default=None, metavar="BOARD",
+                     help="explain for this board profile instead of the scenario's (repeat for several)")
+    est.set_defaults(handler=_estimate)
+    conv = commands.add_parser("convert-trace", help="convert a routing trace [tokens, layers, top_k] (.npy, as "
+                               "vLLM's --enable-return-routed-experts or Megatron record it) to an activation trace")
+    conv.add_argument("routing", type=Path, help="routing trace .npy [tokens, layers, top_k]")
+    conv.add_argument("--out", type=Path, required=True, help="activation trace to write (.npy or .csv)")
+    conv.add_argument("--tokens-per-request", type=_positive_int, required=True,
+                      help="tokens per request T: the tokens are cut into requests of T in order")
+    conv.add_argument("--experts", type=_positive_int, default=None, help="experts per layer E (default: the preset's)")
+    conv.add_argument("--preset", default=None, help="the traced model's preset: its experts and top_k, and which "
+                      "rows of a trace holding every layer are its MoE layers")
+    conv.set_defaults(handler=_convert_trace)
     analyze = commands.add_parser("analyze", help="recompute summary.json and plots from a results directory, "
                                   "or compare two")
     analyze.add_argument("results", type=Path, help="a results directory of 'harness run'")
@@ -231,6 +249,58 @@ def _place(args: argparse.Namespace) -> int:
     save_plan(placement, args.out)
     print(f"{args.strategy}: {len(placement.components)} components on {prep.topology.num_nodes} satellites "
           f"-> {args.out}")
+    return 0
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from harness.errors import ScenarioError
+    from harness.formats.files import read_yaml_file
+    from harness.run.estimate import available_memory_bytes, estimate_memory
+    from harness.run.explain import explain
+    from harness.scenario import load_scenario, scenario_from_dict
+
+    scenario = load_scenario(args.scenario)
+    estimate = estimate_memory(scenario)
+    print(f"run {scenario.name}: estimated peak {estimate.total_bytes / 2**30:.2f} GiB "
+          f"(largest: {estimate.largest()}), {available_memory_bytes() / 2**30:.1f} GiB available")
+    if not args.explain:
+        return 0
+    scenarios = [scenario]
+    if args.hardware:
+        raw = read_yaml_file(args.scenario, "scenario file", ScenarioError)
+        scenarios = [scenario_from_dict({**raw, "compute": {**(raw.get("compute") or {}), "hardware": board}},
+                                        base_dir=args.scenario.parent, source=f"{args.scenario} (hardware {board})")
+                     for board in args.hardware]
+    for i, sc in enumerate(scenarios):
+        if i:
+            print()
+        print("\n".join(explain(sc)))
+    return 0
+
+
+def _convert_trace(args: argparse.Namespace) -> int:
+    from harness.formats.routing_trace import convert_routed_experts
+    from harness.scenario import MODEL_PRESETS, ModelSpec
+    from harness.scenario.model import gateway_layers
+
+    moe_layers = top_k = None
+    experts = args.experts
+    if args.preset is not None:
+        if args.preset not in MODEL_PRESETS:
+            raise HarnessError(f"unknown preset '{args.preset}'; choose from: {', '.join(MODEL_PRESETS)}")
+        model = ModelSpec(**MODEL_PRESETS[args.preset])
+        experts = experts or model.experts
+        top_k = model.top_k
+        if model.has_dense_layers:
+            moe_layers = [hosted[-1] for hosted in gateway_layers(model)]
+    if experts is None:
+        raise HarnessError("give --experts (the traced model's experts per layer) or --preset")
+    if args.out.suffix.lower() not in (".npy", ".csv"):
+        raise HarnessError(f"--out {args.out}: name a .npy or .csv file")
+    trace = convert_routed_experts(args.routing, args.out, num_experts=experts,
+                                   tokens_per_request=args.tokens_per_request, moe_layers=moe_layers, top_k=top_k)
+    r, t, l, k = trace.shape
+    print(f"{r} requests x {t} tokens x {l} layers x top-{k} -> {args.out} (activations: {{kind: file, path: ...}})")
     return 0
 
 

@@ -401,7 +401,8 @@ def test_presets_carry_their_published_head_counts():
     from harness.scenario import MODEL_PRESETS
 
     published = {"llama-moe-3.5b-2of8": 32, "llama-moe-3.5b-4of16": 32, "mixtral-8x7b": 32,
-                 "qwen1.5-moe-a2.7b": 16, "olmoe-1b-7b": 16, "deepseek-v2-lite": 16, "qwen3-30b-a3b": 32}
+                 "qwen1.5-moe-a2.7b": 16, "olmoe-1b-7b": 16, "deepseek-v2-lite": 16, "qwen3-30b-a3b": 32,
+                 "deepseek-v3": 128, "kimi-k2": 64, "qwen3-235b-a22b": 64, "gpt-oss-120b": 64, "llama-4-maverick": 40}
     assert {name: preset["heads"] for name, preset in MODEL_PRESETS.items()} == published
 
 

@@ -18,6 +18,13 @@ attention, the KV cache of the scenario's requests:
   gather), as the packet engine charges each shard that share of the gateway's whole compute, shared
   experts included (``packet_sim.shard_compute_ns``); the gateway keeps the router (and the LM head).
 
+The model's full shape (issue 27; ``harness/scenario/model.py``): attention weights are
+``attention_weights`` (GQA's kv_heads, MLA's down- and up-projections) and the KV cache per token
+of a layer is ``kv_elements_per_token`` (MLA: the latent kv_lora + the rotary key qk_rope; GQA: 2 x
+kv_heads x head_dim), bounded by the window on a sliding layer; a gateway also holds the dense
+layers it runs (their attention, KV cache and FFN, split with the attention over its shards); an
+untied embedding is a second vocab x hidden matrix beside the LM head on layer 0's gateway.
+
 Compute stays one first-come first-served queue per satellite (the packet engine's). The paper's
 four strategies keep one component per satellite; the tensor-parallel ones may add a shard to an
 expert's satellite, and then both count.
@@ -29,6 +36,8 @@ import numpy as np
 
 from harness.errors import PlacementError
 from harness.placement.types import Placement
+from harness.scenario.model import (attention_weights, dense_ffn_weights, gateway_layers,
+                                    kv_cache_bytes)
 
 #: Bytes per GB in ``compute.memory_gb``.
 GB = 1e9
@@ -42,12 +51,11 @@ def memory_use_bytes(placement: Placement, model, *, weight_bytes: int, context_
     (every request's tokens, as all requests may be in flight at once).
     """
     h, experts = model.hidden_size, model.experts
-    attention_w = 4.0 * h * h * weight_bytes
-    router_w = float(h * experts * weight_bytes)
-    shared_w = 3.0 * h * (model.shared_ffn_size or 0) * weight_bytes
-    kv = 2.0 * h * model.bytes_per_element * context_tokens
-    expert_w = 3.0 * h * model.ffn_size * weight_bytes
-    lm_head_w = float(h * model.vocab_size * weight_bytes)
+    parts = component_bytes(model, weight_bytes=weight_bytes, context_tokens=context_tokens)
+    split_w = parts["split"]  # [L]: what the shards divide (attention, dense layers, shared experts, KV)
+    router_w = parts["router"]
+    expert_w = parts["expert"]
+    lm_head_w = parts["lm_head"]
     use = np.zeros(num_satellites)
     what: list[list[str]] = [[] for _ in range(num_satellites)]
     layers = len(placement.gateways)
@@ -55,7 +63,7 @@ def memory_use_bytes(placement: Placement, model, *, weight_bytes: int, context_
     for layer in range(layers):
         helpers = np.asarray(shards[layer])[np.asarray(shards[layer]) >= 0] if shards is not None else np.array([], int)
         split = 1 + len(helpers)  # each shard is charged the largest one's heads, as in compute
-        share = (attention_w + shared_w + kv) * -(-model.heads // split) / model.heads
+        share = split_w[layer] * -(-model.heads // split) / model.heads
         gateway = int(placement.gateways[layer])
         use[gateway] += share + router_w + (lm_head_w if layer == 0 else 0.0)
         what[gateway].append(f"gateway of layer {layer}" + (" + LM head" if layer == 0 else ""))
@@ -75,13 +83,55 @@ def memory_use_bytes(placement: Placement, model, *, weight_bytes: int, context_
     return use, what
 
 
+def component_bytes(model, *, weight_bytes: int, context_tokens: int) -> dict:
+    """Bytes of each kind of component: ``split`` [L] float (a gateway's part that tensor-parallel
+    shards divide: the attention of its own layer and of the dense layers it runs, their KV cache,
+    the dense layers' FFNs and the shared experts), ``router``, ``expert`` (one), ``lm_head`` (the
+    LM head, and the input embedding when it is not tied: both on layer 0's gateway) and
+    ``gateway`` [L] (a whole unsplit gateway: split + router, + lm_head at layer 0)."""
+    h, experts = model.hidden_size, model.experts
+    shared_w = 3.0 * h * (model.shared_ffn_size or 0) * weight_bytes
+    if model.attention == "mha" and model.kv_heads is None and model.head_dim is None and not model.sliding_window \
+            and not model.has_dense_layers:
+        # the plain shape: the original formula, to the bit
+        attention_w = 4.0 * h * h * weight_bytes
+        kv = 2.0 * h * model.bytes_per_element * context_tokens
+        split = np.full(model.layers, attention_w + shared_w + kv)
+    else:
+        attention_w = attention_weights(model) * weight_bytes
+        dense_w = dense_ffn_weights(model) * weight_bytes
+        split = np.array([len(hosted) * attention_w + (len(hosted) - 1) * dense_w + shared_w
+                          + sum(kv_cache_bytes(model, i, context_tokens) for i in hosted)
+                          for hosted in gateway_layers(model)])
+    router_w = float(h * experts * weight_bytes)
+    lm_head_w = float(h * model.vocab_size * weight_bytes) * (1 if model.tie_embeddings else 2)
+    gateway = split + router_w
+    gateway[0] += lm_head_w
+    return dict(split=split, router=router_w, expert=3.0 * h * model.ffn_size * weight_bytes, lm_head=lm_head_w,
+                gateway=gateway)
+
+
 def expert_capacity(model, *, memory_gb: float, weight_bytes: int, context_tokens: int) -> int:
     """How many experts one board holds beside one whole layer's attention (its weights, shared
     experts and KV cache: the most a helper shard is charged): mesh-tp's packing limit."""
     h = model.hidden_size
-    attention = (4.0 * h * h + 3.0 * h * (model.shared_ffn_size or 0)) * weight_bytes \
-        + 2.0 * h * model.bytes_per_element * context_tokens
-    return max(0, int((memory_gb * GB - attention) // (3.0 * h * model.ffn_size * weight_bytes)))
+    parts = component_bytes(model, weight_bytes=weight_bytes, context_tokens=context_tokens)
+    attention = float(parts["split"].max())
+    if model.attention == "mha" and model.kv_heads is None and model.head_dim is None and not model.sliding_window \
+            and not model.has_dense_layers:  # the plain shape: the original expression, to the bit
+        attention = (4.0 * h * h + 3.0 * h * (model.shared_ffn_size or 0)) * weight_bytes \
+            + 2.0 * h * model.bytes_per_element * context_tokens
+    return max(0, int((memory_gb * GB - attention) // parts["expert"]))
+
+
+def _round_up(gb: float) -> str:
+    """``gb`` rounded up to 3 significant figures (the smallest memory that does fit, not just under it)."""
+    import math
+
+    if gb <= 0:
+        return "0"
+    scale = 10 ** (math.floor(math.log10(gb)) - 2)
+    return f"{math.ceil(gb / scale - 1e-9) * scale:.{max(0, 2 - math.floor(math.log10(gb)))}f}"
 
 
 def check_memory(placement: Placement, model, *, memory_gb: float, weight_bytes: int, context_tokens: int,
@@ -93,8 +143,10 @@ def check_memory(placement: Placement, model, *, memory_gb: float, weight_bytes:
     over = use - memory_gb * GB
     if (over > 0).any():
         sat = int(np.argmax(over))
+        shown = what[sat] if len(what[sat]) <= 4 else what[sat][:3] + [f"{len(what[sat]) - 3} more"]
         raise PlacementError(f"placement '{placement.strategy}' does not fit satellite {sat}: it holds "
-                             f"{use[sat] / GB:.3f} GB ({', '.join(what[sat])}) but has {memory_gb:g} GB, "
-                             f"{over[sat] / GB:.3f} GB over; raise compute.memory_gb, use fewer bytes per "
-                             f"weight (compute.weight_bytes) or a smaller model")
+                             f"{use[sat] / GB:.3f} GB ({', '.join(shown)}) but has {memory_gb:g} GB, "
+                             f"{over[sat] / GB:.3f} GB over; this placement needs at least "
+                             f"{_round_up(use.max() / GB)} GB per board: raise compute.memory_gb (or pick a board "
+                             f"with that much), use fewer bytes per weight (compute.weight_bytes) or a smaller model")
     return use

@@ -135,7 +135,9 @@ MAX_BOARDS = 4
 
 
 def pack_experts(inp: PlacementInput, placement: Placement, candidates: np.ndarray) -> np.ndarray:
-    """[L, E] each layer's experts packed on b satellites ("boards", 1 <= b <= :data:`MAX_BOARDS`).
+    """[L, E] each layer's experts packed on b satellites ("boards", 1 <= b <= :data:`MAX_BOARDS`;
+    b_min <= b < b_min + MAX_BOARDS when one board holds fewer than E experts:
+    b_min = ceil(E / ``inp.expert_capacity``)).
 
     The boards of layer l are the b free candidates ([L, N] bool; not a gateway, not another
     layer's board) of least expected path delay c(n) = d(gateway_l, n) + d(n, gateway_{l+1}) (ties:
@@ -152,19 +154,24 @@ def pack_experts(inp: PlacementInput, placement: Placement, candidates: np.ndarr
     taken = np.zeros(inp.topology.num_nodes, dtype=bool)
     taken[gateways] = True
     experts = np.empty((inp.layers, inp.experts), dtype=np.int32)
+    # Memory (issue 27): a board holds at most expert_capacity experts beside an attention share, so a
+    # layer needs at least ceil(E / capacity) boards (1 for every model below a board's memory; with
+    # no expert fitting, one each, and the memory check refuses the placement in one line).
+    capacity = inp.expert_capacity if inp.expert_capacity is not None else inp.experts
+    fewest = min(inp.experts, -(-inp.experts // max(1, capacity)))
     for layer in range(inp.layers):
         pool = np.flatnonzero(candidates[layer] & ~taken)
-        if pool.size == 0:
-            raise PlacementError(f"no free satellite left for the experts of layer {layer}; use fewer model "
-                                 f"replicas or another strategy")
-        spots = pool[np.lexsort((pool, cost[layer, pool]))[:MAX_BOARDS]]
+        if pool.size < fewest or pool.size == 0:
+            raise PlacementError(f"no free satellite left for the experts of layer {layer} (it needs {fewest} "
+                                 f"boards); use fewer model replicas or another strategy")
+        spots = pool[np.lexsort((pool, cost[layer, pool]))[:fewest + MAX_BOARDS - 1]]
         p = inp.probabilities[layer]
         hot = np.lexsort((np.arange(inp.experts), -p))
         pair = np.outer(p, p)
         np.fill_diagonal(pair, 0.0)
         pair /= max(pair.sum(), 1e-300)
         best, best_cost = None, np.inf
-        for boards in range(1, len(spots) + 1):
+        for boards in range(fewest, len(spots) + 1):
             sat = np.empty(inp.experts, dtype=np.int64)
             sat[hot] = spots[np.arange(inp.experts) % boards]
             c = cost[layer, sat]

@@ -9,7 +9,7 @@ from harness.names import CLUSTER_STRATEGIES, REPLICA_STRATEGIES, STRATEGY_NAMES
 from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S,
                                      MAX_SATELLITES, SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
 
-from harness.scenario.model import expert_flops, gateway_flops, lm_head_flops
+from harness.scenario.model import expert_flops, gateway_flops_per_layer, lm_head_flops
 
 if TYPE_CHECKING:
     from harness.scenario.spec import Scenario
@@ -83,7 +83,8 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: the last request starts at {(t.requests - 1) * t.request_spacing_s:g} s, "
                             f"beyond {MAX_HORIZON_S:g} s; lower 'traffic.request_spacing_s' or 'traffic.requests'")
 
-    for key, flops in (("gateway_flops", gateway_flops(m)), ("expert_flops", expert_flops(m)),
+    _check_model_shape(m, source)
+    for key, flops in (("gateway_flops", max(gateway_flops_per_layer(m))), ("expert_flops", expert_flops(m)),
                        ("lm_head_flops", lm_head_flops(m))):
         if flops / sc.compute.satellite_flops > MAX_COMPUTE_S:
             raise ScenarioError(f"{source}: one token's {key[:-6].replace('_', ' ')} work takes "
@@ -124,6 +125,47 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     elif a.path is not None:
         raise ScenarioError(f"{source}: 'activations.path' is set but 'activations.kind' is 'synthetic'; "
                             f"set kind: file or remove path")
+
+
+def _check_model_shape(m, source: str) -> None:
+    """The attention kind's keys, dense layers and sliding windows (issue 27)."""
+    mla_keys = ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+    if m.attention == "mla":
+        for key in ("kv_lora_rank", "v_head_dim"):
+            if not getattr(m, key):
+                raise ScenarioError(f"{source}: 'model.attention' is 'mla' but 'model.{key}' is 0; give the "
+                                    f"config's {key} (DeepSeek-V3: kv_lora_rank 512, v_head_dim 128)")
+        if not m.qk_nope_head_dim + m.qk_rope_head_dim:
+            raise ScenarioError(f"{source}: 'model.attention' is 'mla' but 'model.qk_nope_head_dim' and "
+                                f"'model.qk_rope_head_dim' are both 0; give the config's (DeepSeek-V3: 128 and 64)")
+        if m.kv_heads is not None or m.head_dim is not None:
+            raise ScenarioError(f"{source}: 'model.kv_heads' and 'model.head_dim' do not apply to 'mla' attention "
+                                f"(its heads share one latent); remove them")
+    else:
+        for key in mla_keys:
+            if getattr(m, key):
+                raise ScenarioError(f"{source}: 'model.{key}' applies to 'mla' attention only, but 'model.attention' "
+                                    f"is {_show(m.attention)}; set attention: mla or remove {key}")
+        if m.attention == "gqa" and m.kv_heads is None:
+            raise ScenarioError(f"{source}: 'model.attention' is 'gqa' but 'model.kv_heads' is not set; give the "
+                                f"config's num_key_value_heads")
+        kv = m.kv_heads if m.kv_heads is not None else m.heads
+        if m.heads % kv:
+            raise ScenarioError(f"{source}: 'model.kv_heads' {kv} does not divide 'model.heads' {m.heads}; each "
+                                f"key/value head serves heads / kv_heads query heads")
+        if m.attention == "mha" and kv != m.heads:
+            raise ScenarioError(f"{source}: 'model.kv_heads' {kv} differs from 'model.heads' {m.heads} under 'mha' "
+                                f"attention; set attention: gqa")
+        if m.head_dim is None and m.hidden_size % m.heads:
+            raise ScenarioError(f"{source}: 'model.hidden_size' {m.hidden_size} is not a multiple of 'model.heads' "
+                                f"{m.heads}; give 'model.head_dim'")
+    if m.has_dense_layers and not m.dense_ffn_size:
+        raise ScenarioError(f"{source}: the model has dense layers (first_dense_layers {m.first_dense_layers}, "
+                            f"moe_interval {m.moe_interval}) but 'model.dense_ffn_size' is 0; give the config's "
+                            f"intermediate_size")
+    if m.sliding_window_pattern and not m.sliding_window:
+        raise ScenarioError(f"{source}: 'model.sliding_window_pattern' is set but 'model.sliding_window' is 0; give "
+                            f"the window or remove the pattern")
 
 
 #: Strategies that need a Walker +Grid (plane x slot ids): refused on clusters.

@@ -9,6 +9,12 @@ Default FLOP counts (multiply-accumulate = 2 FLOP), from the model's dimensions,
 - one expert (a SwiGLU FFN of three matrices): ``2 * 3 * hidden * ffn``;
 - LM head: ``2 * hidden * vocab``.
 
+The model's full shape (issue 27; :mod:`harness.scenario.model`): attention is ``2 x`` its
+projection weights (``attention_weights``: GQA's smaller K and V, MLA's down- and up-projections)
+when the model is not plain multi-head; a dense layer (no experts) runs on the gateway of the MoE
+layer after it, which adds ``2 x (attention + 3 x hidden x dense_ffn_size)`` to that gateway's work
+(``gateway_flops_per_layer``), so gateways differ by layer.
+
 For LLaMA-MoE-3.5B (hidden 4096, ffn 1376, vocab 32000) that is 134.3 MFLOP per gateway, 33.8 MFLOP
 per expert and 262 MFLOP for the LM head. Each can be overridden in the scenario.
 
@@ -33,7 +39,7 @@ import numpy as np
 from harness.scenario import ModelSpec
 # The FLOP formulas live beside ModelSpec, so the scenario's rules can check them without importing
 # this step; they are this module's public face too.
-from harness.scenario.model import expert_flops, gateway_flops, lm_head_flops  # noqa: F401
+from harness.scenario.model import expert_flops, gateway_flops, gateway_flops_per_layer, lm_head_flops  # noqa: F401
 
 
 def compute_ns(flops: float, satellite_flops: float) -> int:
@@ -43,7 +49,7 @@ def compute_ns(flops: float, satellite_flops: float) -> int:
 
 def compute_times_ns(model: ModelSpec, satellite_flops: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Compute times: gateways [L] int64, experts [L, E] int64, and the LM head, in ns."""
-    gateway = np.full(model.layers, compute_ns(gateway_flops(model), satellite_flops), dtype=np.int64)
+    gateway = np.array([compute_ns(f, satellite_flops) for f in gateway_flops_per_layer(model)], dtype=np.int64)
     expert = np.full((model.layers, model.experts), compute_ns(expert_flops(model), satellite_flops),
                      dtype=np.int64)
     return gateway, expert, compute_ns(lm_head_flops(model), satellite_flops)
@@ -57,7 +63,7 @@ def memory_times_ns(model: ModelSpec, memory_bytes_per_s: float,
     def read_ns(flops: float) -> int:
         return int(round(flops / 2 * weight_bytes / memory_bytes_per_s * 1e9))
 
-    gateway = np.full(model.layers, read_ns(gateway_flops(model)), dtype=np.int64)
+    gateway = np.array([read_ns(f) for f in gateway_flops_per_layer(model)], dtype=np.int64)
     expert = np.full((model.layers, model.experts), read_ns(expert_flops(model)), dtype=np.int64)
     return gateway, expert, read_ns(lm_head_flops(model))
 
@@ -65,7 +71,7 @@ def memory_times_ns(model: ModelSpec, memory_bytes_per_s: float,
 def exact_compute_ns(model: ModelSpec, satellite_flops: float) -> tuple[np.ndarray, np.ndarray, float]:
     """FLOP time of one token, unrounded (float ns): gateways [L], experts [L, E] and the LM head.
     A job of n > 1 tokens under the roofline takes round(n x this), not n x round(this)."""
-    return (np.full(model.layers, gateway_flops(model) / satellite_flops * 1e9),
+    return (np.array([f / satellite_flops * 1e9 for f in gateway_flops_per_layer(model)], dtype=np.float64),
             np.full((model.layers, model.experts), expert_flops(model) / satellite_flops * 1e9),
             lm_head_flops(model) / satellite_flops * 1e9)
 
