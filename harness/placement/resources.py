@@ -50,7 +50,6 @@ def memory_use_bytes(placement: Placement, model, *, weight_bytes: int, context_
     ``model`` is the scenario's ModelSpec; ``context_tokens`` the tokens whose KV cache a layer keeps
     (every request's tokens, as all requests may be in flight at once).
     """
-    h, experts = model.hidden_size, model.experts
     parts = component_bytes(model, weight_bytes=weight_bytes, context_tokens=context_tokens)
     split_w = parts["split"]  # [L]: what the shards divide (attention, dense layers, shared experts, KV)
     router_w = parts["router"]
