@@ -183,4 +183,4 @@ def _serving_input(scenario: Scenario, prep: Prepared, replicas: list) -> Servin
                         replica_extras=[(p.shards, p.replicas, None if p.replicas is None else
                                          replica_choice(topology, p.gateways, p.experts, p.replicas))
                                         for p in replicas],
-                        users=users)
+                        users=users, chunks=prep.chunks)

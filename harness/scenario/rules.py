@@ -259,6 +259,9 @@ def _check_serving(sc: Scenario, source: str) -> None:
     if p.low > p.high:
         raise ScenarioError(f"{source}: 'serving.prompt.low' {p.low} is above 'serving.prompt.high' {p.high}; "
                             f"swap them")
+    if v.chunk_tokens and not v.prefill:
+        raise ScenarioError(f"{source}: 'serving.chunk_tokens' {v.chunk_tokens} is set but 'serving.prefill' is "
+                            f"false, so there is no prompt to chunk; set prefill: true or remove chunk_tokens")
     if v.prefill:
         if m.dispatch != "parallel":
             raise ScenarioError(f"{source}: 'serving.prefill' needs 'model.dispatch' 'parallel' (a prompt's tokens "
@@ -288,6 +291,9 @@ def prefill_problem(sc: Scenario, longest: int) -> Optional[str]:
     """Why prompts of up to ``longest`` tokens cannot be prefilled in this scenario, or None. Checked
     here for serving.prompt and, at run time, for an arrivals file's prompts (harness/workload/traffic)."""
     m, t = sc.model, sc.traffic
+    if sc.serving.chunk_tokens > longest:
+        return (f"'serving.chunk_tokens' {sc.serving.chunk_tokens} is larger than the longest prompt ({longest} "
+                f"tokens): no prompt would be chunked; set chunk_tokens to at most {longest} (0: no chunking)")
     entries = t.requests * (t.tokens_per_request + longest) * m.layers * m.top_k
     if entries > MAX_ACTIVATIONS:
         return (f"with prefill the activation trace holds traffic.requests x (longest prompt {longest} + "

@@ -65,6 +65,11 @@ class ServingSpec:
     output: LengthSpec = _section(LengthSpec)
     prefill: bool = _spec(False, help="run each request's prompt through every layer before decoding (token 0 of "
                           "the request is then the prefill pass, whose LM head gives the first output token)")
+    chunk_tokens: int = _spec(0, help="chunked prefill (Sarathi-style): a prompt runs as passes of at most this "
+                              "many tokens each (a per-job token budget), so that decode steps interleave "
+                              "between its chunks at every gateway; a chunk's compute and messages follow its "
+                              "token count. 0: the whole prompt as one pass. Needs prefill; at most the longest "
+                              "prompt", check=_range(0, 65536))
     replicas: int = _spec(1, help="copies of the model on disjoint satellites; replica r is the strategy placed "
                           "again without the satellites of replicas < r", check=_range(1, 64))
     max_batch: int = _spec(1, help="continuous batching: a gateway runs up to this many waiting decode steps "

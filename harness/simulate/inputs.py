@@ -78,7 +78,9 @@ class ServingInput:
     ``max_batch`` is a gateway's batch of decode steps (``serving.max_batch``). ``output_tokens``
     ``[R]`` (each in [1, T]) ends request r after its first ``output_tokens[r]`` tokens.
     ``users`` (:class:`harness.network.ground.users.UserLinks`): requests start at their users on
-    the ground, whose prompts go up and tokens come down over real links.
+    the ground, whose prompts go up and tokens come down over real links. ``chunks`` (chunked
+    prefill): ``([R, C, L, E], [R, C])`` each chunk's tokens per expert and its tokens
+    (:func:`harness.workload.traffic.prefill.chunk_counts`); each chunk is a pass of its own.
     """
 
     replica_gateways: Optional[np.ndarray] = None
@@ -90,6 +92,7 @@ class ServingInput:
     output_tokens: Optional[np.ndarray] = None
     replica_extras: Optional[list] = None
     users: Optional["UserLinks"] = None
+    chunks: Optional[tuple] = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -204,6 +204,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     replica_gateways, replica_experts, replica_of = serving.replica_gateways, serving.replica_experts, serving.replica_of
     prompt_tokens, prefill_counts, max_batch = serving.prompt_tokens, serving.prefill_counts, serving.max_batch
     output_tokens, replica_extras, users = serving.output_tokens, serving.replica_extras, serving.users
+    chunks = serving.chunks
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
     _check_inputs(topology, routes, gateways, experts, activations, request_starts_ns, num_layers, layers)
@@ -271,7 +272,8 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
                                           memory, max_batch,
                                           None if output_tokens is None else output_tokens[idx],
                                           *replica_extras[rep], step_times_ns, steps,
-                                          users=users, idx=idx, replica=rep)))
+                                          users=users, idx=idx, replica=rep,
+                                          chunks=None if chunks is None else (chunks[0][idx], chunks[1][idx]))))
 
     # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
     # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
@@ -411,7 +413,7 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                output_tokens: Optional[np.ndarray] = None, shards: Optional[np.ndarray] = None,
                replicas: Optional[np.ndarray] = None, replica_choice: Optional[np.ndarray] = None,
                step_times_ns=None, steps: int = 1, users: Optional[UserLinks] = None,
-               idx: Optional[np.ndarray] = None, replica: int = 0):
+               idx: Optional[np.ndarray] = None, replica: int = 0, chunks: Optional[tuple] = None):
     """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``: returns
     the copy's MoeTrafficRecorder, which the applications' traces feed; with
     ``users``, the users of its requests ``idx`` too (on a port of the replica's own: every replica
@@ -451,6 +453,10 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
     if prefill_counts is not None:
         counts = _c_array(prefill_counts, np.int32)
         plan.SetPrefill(counts, counts.size, _c_array(prompt_tokens, np.int32), requests)
+        if chunks is not None:  # chunked prefill: each chunk a pass of its own
+            chunk_counts = _c_array(chunks[0], np.int32)
+            plan.SetChunks(chunk_counts, chunk_counts.size, _c_array(chunks[1], np.int32), requests,
+                           chunks[1].shape[1])
     if satellite_fail_ns is not None and (np.asarray(satellite_fail_ns) >= 0).any():
         fail_ns = np.asarray(satellite_fail_ns, dtype=np.int64)
         expert_fail = _c_array(fail_ns[experts], np.int64)

@@ -217,7 +217,20 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
         return;
     }
     m_tokenStartTrace(request, token);
-    RunAttention(request, token, false);
+    // Chunked prefill: the prompt's first chunk starts; each next one when its predecessor's
+    // attention here ends (SendToExperts).
+    RunAttention(request, token == 0 ? m_plan->GetChunkToken(request, 0) : token, false);
+}
+
+void
+MoeTokenApplication::StartChunk(uint32_t request, uint32_t chunk)
+{
+    NS_LOG_FUNCTION(this << request << chunk);
+    if (m_status->IsFailed(request) || FailIfDown(request, 0))
+    {
+        return;
+    }
+    RunAttention(request, m_plan->GetChunkToken(request, chunk), false);
 }
 
 void
@@ -225,6 +238,15 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
 {
     if (m_plan->IsPrefill(request, token))
     {
+        if (m_layer == 0 && m_plan->IsChunk(token))
+        {
+            // This chunk's attention at layer 0 ended: the next chunk of the prompt queues here now,
+            // behind the decode steps that arrived meanwhile.
+            Simulator::ScheduleNow(&MoeTokenApplication::StartChunk,
+                                   this,
+                                   request,
+                                   m_plan->GetChunkIndex(request, token) + 1);
+        }
         SendPrefillToExperts(request, token);
         return;
     }
@@ -291,7 +313,7 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
 bool
 MoeTokenApplication::AllArrived(ArrivalCounts& counts, uint32_t request, uint32_t token, uint32_t expected) const
 {
-    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
+    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokenSlots() + token;
     if (++counts[key] < expected)
     {
         return false;
@@ -312,7 +334,7 @@ MoeTokenApplication::MessageKey(const MoeTokenHeader& h) const
     // (request, token, layer, expert or shard index, kind) packed densely; a message's kind is
     // any but ACK (MoeTokenHeader::KINDS of them).
     uint64_t slots = std::max(m_plan->GetNExperts(), m_plan->GetMaxHelpers());
-    return (((static_cast<uint64_t>(h.m_request) * m_plan->GetNTokens() + h.m_token) * m_plan->GetNLayers() +
+    return (((static_cast<uint64_t>(h.m_request) * m_plan->GetNTokenSlots() + h.m_token) * m_plan->GetNLayers() +
              h.m_layer) *
                 slots +
             h.m_expert) *
@@ -457,7 +479,7 @@ MoeTokenApplication::HandleTimeout(uint64_t key)
     }
     ++p.header.m_attempt;
     NS_LOG_INFO("timeout: resend " << p.header);
-    m_retransmitTrace(request, token, p.header.m_attempt);
+    m_retransmitTrace(request, m_plan->IsChunk(token) ? 0 : token, p.header.m_attempt); // a chunk: the prefill's
     SendSegments(m_directory->GetAddress(p.role, p.layer, p.expert), PortOf(p.role, p.layer, p.expert), p.header);
     p.timer = Simulator::Schedule(m_plan->GetRetransmitTimeout(), &MoeTokenApplication::HandleTimeout, this, key);
 }
@@ -475,7 +497,8 @@ MoeTokenApplication::Fail(uint32_t request,
         return; // failed before: the first failure is the one that counts
     }
     NS_LOG_INFO("request " << request << " token " << token << " failed (code " << code << ")");
-    m_requestFailedTrace(request, token, code, layer, expert, kind);
+    // A prefill chunk's failure is the prefill's (token 0): the recorder counts tokens from there.
+    m_requestFailedTrace(request, m_plan->IsChunk(token) ? 0 : token, code, layer, expert, kind);
 }
 
 bool
@@ -597,7 +620,17 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
             return;
         }
     }
-    m_combineTrace(request, token, h.m_layer);
+    if (m_plan->IsChunk(token))
+    {
+        if (m_layer == 0)
+        {
+            return; // a prefill chunk before the last: its pass ends here, with no LM head
+        }
+    }
+    else
+    {
+        m_combineTrace(request, token, h.m_layer);
+    }
     if (m_layer == 0)
     {
         // The ring closes here: the last layer's outputs feed the LM head, which ends the token.

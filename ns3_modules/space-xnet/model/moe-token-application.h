@@ -96,6 +96,8 @@ class MoeTokenApplication : public Application
     void HandleRead(Ptr<Socket> socket);
     void HandleMessage(const MoeTokenHeader& header);
     void StartToken(uint32_t request, uint32_t token);
+    /// Chunked prefill: start chunk @p chunk of @p request's prompt at layer 0's gateway.
+    void StartChunk(uint32_t request, uint32_t chunk);
     void SendToExperts(uint32_t request, uint32_t token);
     void SendOutput(uint32_t request, uint32_t token);
     void FinishToken(uint32_t request, uint32_t token);

@@ -77,6 +77,44 @@ class MoeTrafficPlan : public Object
     /// @}
 
     /**
+     * @name Chunked prefill (Sarathi-style; serving.chunk_tokens): a prompt's pass is cut into
+     * chunks of at most the budget's tokens, each a pass of its own through every layer, so that a
+     * gateway runs at most one chunk's job before a waiting decode step. Chunk c of request r
+     * (c < n_r - 1) travels as token id GetNTokens() + c; its last chunk is token 0 (whose LM head
+     * gives the first output token). Chunk c + 1 starts at layer 0's gateway when chunk c's
+     * attention there ends. A chunk's compute and message sizes follow its own token counts.
+     * Without SetChunks a prompt is one pass (token 0), as before.
+     * @{
+     */
+    /**
+     * @param chunkCounts C-contiguous [R, C, L, E]: tokens of chunk c of request r routed to expert
+     *        e of layer l (zero past the request's last chunk)
+     * @param count R * C * L * E
+     * @param chunkTokens [R, C] tokens of each chunk (0 past the last)
+     * @param requests R
+     * @param maxChunks C, the most chunks of any request
+     */
+    void SetChunks(const int32_t* chunkCounts, uint64_t count, const int32_t* chunkTokens, uint32_t requests,
+                   uint32_t maxChunks);
+    /// Chunks of @p request's prompt: 1 without chunking (0 without a prompt).
+    uint32_t GetNChunks(uint32_t request) const;
+    /// Whether @p token is a prefill chunk's id (one before its prompt's last chunk).
+    bool IsChunk(uint32_t token) const;
+    /// The token id of chunk @p chunk of @p request (GetNTokens() + chunk; 0 for the last).
+    uint32_t GetChunkToken(uint32_t request, uint32_t chunk) const;
+    /// The chunk index of prefill pass @p token of @p request.
+    uint32_t GetChunkIndex(uint32_t request, uint32_t token) const;
+    /// Token ids messages and arrivals are keyed by: GetNTokens() + the most chunks - 1.
+    uint32_t GetNTokenSlots() const;
+    /// Prompt tokens of prefill pass (@p request, @p token): the whole prompt, or its chunk's.
+    uint32_t GetPassTokens(uint32_t request, uint32_t token) const;
+    /// Of those, the ones layer @p layer routes to @p expert.
+    uint32_t GetPassExpertTokens(uint32_t request, uint32_t token, uint32_t layer, uint32_t expert) const;
+    /// Experts of @p layer that get at least one of the pass's tokens.
+    uint32_t GetPassExperts(uint32_t request, uint32_t token, uint32_t layer) const;
+    /// @}
+
+    /**
      * @name Roofline and batching (serving): a compute job of n tokens takes
      * max(n x compute time, memory time), the memory time being the component's weights read once
      * at the memory bandwidth; a gateway runs up to MaxBatch waiting decode steps (attention, or
@@ -206,6 +244,11 @@ class MoeTrafficPlan : public Object
     std::vector<int32_t> m_prefillExperts; //!< [R, L] experts with at least one prompt token
     std::vector<int32_t> m_promptTokens;   //!< [R]
     std::vector<int32_t> m_requestTokens;  //!< [R] output tokens; empty: T each
+    uint32_t m_maxChunks;                  //!< C; 0 without chunking
+    std::vector<int32_t> m_chunkCounts;    //!< [R, C, L, E]; empty: no chunking
+    std::vector<int32_t> m_chunkTokens;    //!< [R, C]
+    std::vector<int32_t> m_chunkExperts;   //!< [R, C, L] experts with at least one of the chunk's tokens
+    std::vector<int32_t> m_chunks;         //!< [R] chunks of each request
     std::vector<int64_t> m_gatewayMemNs;   //!< [L] weight-read time; empty: FLOPs only
     std::vector<int64_t> m_expertMemNs;    //!< [L, E]
     int64_t m_lmHeadMemNs;
