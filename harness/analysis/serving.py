@@ -57,9 +57,14 @@ def serving_records(req, serving, result, num_satellites: int, ground=None, site
             log.warning("%d requests arrived in a coverage gap of their site (status coverage-gap in requests.csv; "
                         "coverage_gaps.csv lists the gaps)", int(in_gap.sum()))
         gaps, sites = ground.gaps(), ground.sites
+    kv = None
+    if result.kv_bytes is not None:  # disaggregated: one row per KV message that arrived whole
+        r, layer = np.nonzero(result.kv_arrival_ns >= 0)
+        kv = np.stack([r, np.asarray(serving.replica_of)[r], np.asarray(serving.decode_of)[r], layer,
+                       result.kv_bytes[r, layer], result.kv_arrival_ns[r, layer]], axis=1).astype(np.int64)
     return dict(table=table, status=status, busy_ns=result.busy_ns[:num_satellites], replica=serving.replica_of,
                 output_tokens=req.output_tokens, replica_gateways=serving.replica_gateways,
-                replica_experts=serving.replica_experts, users=users, gaps=gaps, sites=sites)
+                replica_experts=serving.replica_experts, users=users, gaps=gaps, sites=sites, kv=kv)
 
 
 def user_columns(ground, site_of: np.ndarray, arrival_ns: np.ndarray, prompt_arrival_ns: np.ndarray,

@@ -18,6 +18,9 @@
 - ``coverage_gaps.csv`` (results directory, runs with users): ``site, start_s, end_s`` per stretch of
   snapshots in which a user site had no satellite above the minimum elevation.
 - ``user_sites.csv`` (results directory, runs with users): ``site, region, lat_deg, lon_deg, weight``.
+- ``kv_transfers.csv`` (results directory, disaggregated serving): ``strategy, request,
+  prefill_replica, decode_replica, layer, bytes, arrival_ns`` per KV message whole at the decode
+  replica (layer = model.layers: the first output token).
 """
 
 from __future__ import annotations
@@ -137,6 +140,22 @@ def busy_csv(busy: dict[str, np.ndarray]) -> str:
     for name, values in busy.items():
         for sat in np.flatnonzero(values):
             out.write(f"{name},{int(sat)},{int(values[sat])}\n")
+    return out.getvalue()
+
+
+KV_COLUMNS = ("request", "prefill_replica", "decode_replica", "layer", "bytes", "arrival_ns")
+
+
+def kv_transfers_csv(rows: dict[str, np.ndarray]) -> str:
+    """kv_transfers.csv (disaggregated serving): ``strategy, request, prefill_replica,
+    decode_replica, layer, bytes, arrival_ns``, one row per KV message whole at the decode replica:
+    layer l's KV cache of the request's prompt (``bytes``: its packets' payload), or, with layer =
+    model.layers, the first output token."""
+    out = io.StringIO()
+    out.write("strategy," + ",".join(KV_COLUMNS) + "\n")
+    for name, table in rows.items():
+        for row in np.asarray(table, dtype=np.int64).tolist():
+            out.write(name + "," + ",".join(str(v) for v in row) + "\n")
     return out.getvalue()
 
 

@@ -20,6 +20,7 @@ from harness.placement.replicas import replica_choice
 from harness.placement.resources import check_memory as check_satellite_memory
 from harness.run.prepare import Prepared
 from harness.scenario import Scenario
+from harness.scenario.model import kv_bytes_per_token
 from harness.seeding import rng_for
 from harness.simulate.analytic import analytic_latency
 from harness.simulate.inputs import PowerInput, ServingInput, SimulationInput
@@ -183,4 +184,5 @@ def _serving_input(scenario: Scenario, prep: Prepared, replicas: list) -> Servin
                         replica_extras=[(p.shards, p.replicas, None if p.replicas is None else
                                          replica_choice(topology, p.gateways, p.experts, p.replicas))
                                         for p in replicas],
-                        users=users, chunks=prep.chunks)
+                        users=users, chunks=prep.chunks, decode_of=req.decode_replica,
+                        kv_bytes_per_token=kv_bytes_per_token(scenario.model))

@@ -51,9 +51,9 @@ MODEL_PRESETS: dict[str, dict[str, int]] = {
     # cards: num_hidden_layers, num_local_experts / num_experts / n_routed_experts,
     # num_experts_per_tok, hidden_size, intermediate_size / moe_intermediate_size, vocab_size,
     # num_attention_heads: the query heads; LLaMA-MoE keeps LLaMA-2-7B's 32).
-    # mistralai/Mixtral-8x7B-v0.1.
+    # mistralai/Mixtral-8x7B-v0.1 (grouped-query attention: num_key_value_heads 8).
     "mixtral-8x7b": dict(layers=32, experts=8, top_k=2, hidden_size=4096, bytes_per_element=2,
-                         ffn_size=14336, vocab_size=32000, heads=32),
+                         ffn_size=14336, vocab_size=32000, heads=32, kv_heads=8),
     # Qwen/Qwen1.5-MoE-A2.7B: 60 routed experts of 1408 plus one always-on shared expert of 5632
     # (shared_expert_intermediate_size), run at the gateway.
     "qwen1.5-moe-a2.7b": dict(layers=24, experts=60, top_k=4, hidden_size=2048, bytes_per_element=2,
@@ -67,13 +67,16 @@ MODEL_PRESETS: dict[str, dict[str, int]] = {
     # component of its own: it runs where every token starts and ends, on layer 0's gateway, and its
     # work (attention 2*4*h^2 + FFN 2*3*h*10944 = 168.1 MFLOP) is added to the LM head's
     # (2*h*vocab = 419.4 MFLOP) there. Attention is counted as 4 h x h projections, an upper bound
-    # for DeepSeek's multi-head latent attention.
+    # for DeepSeek's multi-head latent attention; its KV cache is the compressed latent, kv_lora_rank
+    # 512 plus the decoupled RoPE key, qk_rope_head_dim 64, per token and layer.
     "deepseek-v2-lite": dict(layers=26, experts=64, top_k=6, hidden_size=2048, bytes_per_element=2,
                              ffn_size=1408, shared_ffn_size=2816, vocab_size=102400, heads=16,
+                             kv_lora_rank=512, qk_rope_head_dim=64,
                              lm_head_flops=2 * 2048 * 102400 + 2 * 4 * 2048**2 + 2 * 3 * 2048 * 10944),
-    # Qwen/Qwen3-30B-A3B: 48 layers of 128 experts of 768 neurons, top-8.
+    # Qwen/Qwen3-30B-A3B: 48 layers of 128 experts of 768 neurons, top-8; grouped-query attention,
+    # num_key_value_heads 4 of head_dim 128.
     "qwen3-30b-a3b": dict(layers=48, experts=128, top_k=8, hidden_size=2048, bytes_per_element=2,
-                          ffn_size=768, vocab_size=151936, heads=32),
+                          ffn_size=768, vocab_size=151936, heads=32, kv_heads=4, head_dim=128),
 }
 
 
@@ -97,6 +100,17 @@ class ModelSpec:
     shared_ffn_size: int = _spec(0, help="neurons of the always-active shared expert(s) of a layer, run at its "
                                  "gateway (0: none)", check=_range(0, 2**24))
     vocab_size: int = _spec(32000, help="vocabulary size (LM head)", check=_range(1, 2**24))
+    kv_heads: Optional[int] = _spec(None, help="key/value heads of a layer (grouped-query attention keeps fewer "
+                                    "than heads); null: heads. The KV cache is 2 x kv_heads x head_dim x "
+                                    "bytes_per_element per token and layer", check=_range(1, 2**16))
+    head_dim: Optional[int] = _spec(None, help="dimension of one attention head; null: hidden_size / heads",
+                                    check=_range(1, 2**16))
+    kv_lora_rank: Optional[int] = _spec(None, help="multi-head latent attention (DeepSeek): the compressed KV "
+                                        "latent's width; with it the KV cache is (kv_lora_rank + "
+                                        "qk_rope_head_dim) x bytes_per_element per token and layer. null: no MLA",
+                                        check=_range(1, 2**20))
+    qk_rope_head_dim: Optional[int] = _spec(None, help="multi-head latent attention: the decoupled RoPE key's "
+                                            "width cached beside the latent (0 if null)", check=_range(0, 2**16))
     combine: str = _spec("next-gateway", help="where a layer's k expert outputs are combined: at the 'next-gateway' "
                          "(they go straight on) or the 'own-gateway' (which forwards one combined state)",
                          choices=("next-gateway", "own-gateway"))
@@ -119,6 +133,21 @@ class ModelSpec:
     def num_components(self) -> int:
         """Satellites the model occupies: one gateway and E experts per layer."""
         return self.layers * (1 + self.experts)
+
+
+def kv_bytes_per_token(model: ModelSpec) -> int:
+    """Bytes of one token's KV cache in one layer: with multi-head latent attention (``kv_lora_rank``)
+    the compressed latent and the RoPE key, ``(kv_lora_rank + qk_rope_head_dim) x bytes_per_element``;
+    otherwise keys and values, ``2 x kv_heads x head_dim x bytes_per_element`` (``kv_heads`` defaults
+    to ``heads`` and ``head_dim`` to ``hidden_size / heads``: ``2 x hidden_size x bytes_per_element``
+    for a model without grouped-query attention, as before)."""
+    if model.kv_lora_rank is not None:
+        return (model.kv_lora_rank + (model.qk_rope_head_dim or 0)) * model.bytes_per_element
+    kv_heads = model.kv_heads if model.kv_heads is not None else model.heads
+    if model.head_dim is None and kv_heads == model.heads:
+        return 2 * model.hidden_size * model.bytes_per_element
+    head_dim = model.head_dim if model.head_dim is not None else model.hidden_size // model.heads
+    return 2 * kv_heads * head_dim * model.bytes_per_element
 
 
 def gateway_flops(model: ModelSpec) -> float:

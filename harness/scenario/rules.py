@@ -9,7 +9,7 @@ from harness.names import CLUSTER_STRATEGIES, REPLICA_STRATEGIES, STRATEGY_NAMES
 from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S,
                                      MAX_SATELLITES, SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
 
-from harness.scenario.model import expert_flops, gateway_flops, lm_head_flops
+from harness.scenario.model import expert_flops, gateway_flops, kv_bytes_per_token, lm_head_flops
 
 if TYPE_CHECKING:
     from harness.scenario.spec import Scenario
@@ -269,6 +269,14 @@ def _check_serving(sc: Scenario, source: str) -> None:
         problem = prefill_problem(sc, p.tokens if p.kind == "fixed" else p.high)
         if problem:
             raise ScenarioError(f"{source}: {problem}")
+    if (v.prefill_replicas > 0) != (v.decode_replicas > 0):
+        given, other = (("prefill_replicas", "decode_replicas") if v.prefill_replicas
+                        else ("decode_replicas", "prefill_replicas"))
+        raise ScenarioError(f"{source}: 'serving.{given}' is {getattr(v, given)} but 'serving.{other}' is 0: "
+                            f"disaggregated serving hands each request from a prefill replica to a decode "
+                            f"replica, so it needs both; set {other} or remove {given}")
+    if v.disaggregated:
+        _check_disaggregated(sc, source, p.tokens if p.kind == "fixed" else p.high)
     o, most = v.output, sc.traffic.tokens_per_request
     if o.kind == "fixed" and o.tokens > most:
         raise ScenarioError(f"{source}: 'serving.output.tokens' {o.tokens} is above 'traffic.tokens_per_request' "
@@ -285,6 +293,30 @@ def _check_serving(sc: Scenario, source: str) -> None:
             sc.constellation.kind != "cluster" or v.replicas > 1):
         raise ScenarioError(f"{source}: {v.replicas} replicas need {v.replicas * m.num_components} satellites but "
                             f"the constellation has {sc.constellation.num_satellites}; lower 'serving.replicas'")
+
+
+def _check_disaggregated(sc: Scenario, source: str, longest: int) -> None:
+    """Disaggregated prefill and decode: what it needs of the rest of the scenario."""
+    v = sc.serving
+    total = v.prefill_replicas + v.decode_replicas
+    if not v.prefill:
+        raise ScenarioError(f"{source}: 'serving.prefill_replicas' needs 'serving.prefill: true' (without a prompt "
+                            f"there is no prefill to separate); set prefill: true or remove prefill_replicas and "
+                            f"decode_replicas")
+    if v.replicas != total:
+        raise ScenarioError(f"{source}: 'serving.replicas' is {v.replicas} but prefill_replicas + decode_replicas = "
+                            f"{total}; set replicas: {total} (every model replica is one or the other)")
+    if sc.faults.enabled or sc.users.enabled:
+        section = "faults" if sc.faults.enabled else "users"
+        raise ScenarioError(f"{source}: disaggregated serving (serving.prefill_replicas) does not model the "
+                            f"'{section}' section (a KV transfer is neither acknowledged nor sent to the ground); "
+                            f"drop {section} or prefill_replicas and decode_replicas")
+    segments = -(-longest * kv_bytes_per_token(sc.model) // sc.links.segment_payload_bytes)
+    if segments > min(65535, sc.links.queue_packets):
+        limit = ("the 65535 a message header counts" if segments > 65535
+                 else f"'links.queue_packets' {sc.links.queue_packets}")
+        raise ScenarioError(f"{source}: the KV cache of a {longest}-token prompt in one layer is {segments} packets, "
+                            f"more than {limit}; raise queue_packets (or links.mtu_bytes) or lower the prompt length")
 
 
 def prefill_problem(sc: Scenario, longest: int) -> Optional[str]:

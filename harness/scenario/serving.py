@@ -77,12 +77,25 @@ class ServingSpec:
                            "of its layer; it helps only under the roofline (compute.memory_bytes_per_s, or a "
                            "board profile): the weights are read once per batch. 1: no batching",
                            check=_range(1, 65536))
+    prefill_replicas: int = _spec(0, help="disaggregated serving (DistServe-style): the first this many model "
+                                  "replicas run prefill only; after a request's prefill its KV cache moves over "
+                                  "the ISLs, layer by layer, to a decode replica. 0: replicas do both. Needs "
+                                  "decode_replicas, and prefill_replicas + decode_replicas = replicas",
+                                  check=_range(0, 64))
+    decode_replicas: int = _spec(0, help="disaggregated serving: the last this many model replicas decode only "
+                                 "(a request's decode replica is chosen by replica_policy among them)",
+                                 check=_range(0, 64))
     replica_policy: str = _spec("round-robin", help="which replica a request goes to: 'round-robin', "
                                 "'least-outstanding-work' (the replica whose queued work, drained at its "
                                 "bottleneck satellite's rate, ends first) or, with a users section, "
                                 "'nearest-to-user' (the replica whose layer-0 gateway the user's route reaches "
                                 "soonest at the request's arrival)",
                                 choices=("round-robin", "least-outstanding-work", "nearest-to-user"))
+
+    @property
+    def disaggregated(self) -> bool:
+        """Whether prefill and decode run on separate replicas."""
+        return self.prefill_replicas > 0 and self.decode_replicas > 0
 
     @property
     def enabled(self) -> bool:

@@ -81,6 +81,9 @@ class ServingInput:
     the ground, whose prompts go up and tokens come down over real links. ``chunks`` (chunked
     prefill): ``([R, C, L, E], [R, C])`` each chunk's tokens per expert and its tokens
     (:func:`harness.workload.traffic.prefill.chunk_counts`); each chunk is a pass of its own.
+    ``decode_of`` ``[R]`` (disaggregated serving): each request's decode replica (-1: none, one
+    output token); ``replica_of`` is then its prefill replica, and after the prefill each layer's
+    KV cache (prompt tokens x ``kv_bytes_per_token``) moves to the decode replica as packets.
     """
 
     replica_gateways: Optional[np.ndarray] = None
@@ -93,6 +96,8 @@ class ServingInput:
     replica_extras: Optional[list] = None
     users: Optional["UserLinks"] = None
     chunks: Optional[tuple] = None
+    decode_of: Optional[np.ndarray] = None
+    kv_bytes_per_token: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

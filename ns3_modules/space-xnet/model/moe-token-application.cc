@@ -111,6 +111,12 @@ MoeTokenApplication::GetTypeId()
                             "An output token (request, token) was whole at its user (users).",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_userTokenTrace),
                             "ns3::MoeTokenApplication::TokenTracedCallback")
+            .AddTraceSource("KvReceived",
+                            "A KV cache (or the first output token) from a prefill replica was whole "
+                            "here: the request, the layer (the layer count for the first token), and "
+                            "the payload bytes of its packets.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_kvTrace),
+                            "ns3::MoeTokenApplication::KvTracedCallback")
             .AddTraceSource("ComputeDone",
                             "A compute job ended: the satellite (node id) and the job's duration.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_computeTrace),
@@ -179,6 +185,10 @@ MoeTokenApplication::StartApplication()
     {
         for (uint32_t r = 0; r < m_plan->GetNRequests(); ++r)
         {
+            if (m_plan->IsKvReceiver(r))
+            {
+                continue; // a decode replica's request starts when its KV cache is here (HandleKv)
+            }
             Simulator::Schedule(m_plan->GetRequestStart(r) - Simulator::Now(),
                                 &MoeTokenApplication::StartToken,
                                 this,
@@ -238,6 +248,10 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
 {
     if (m_plan->IsPrefill(request, token))
     {
+        if (token == 0 && m_plan->HasKvTarget(request))
+        {
+            SendKv(request, false); // the prompt's last pass ran here: this layer's cache is whole
+        }
         if (m_layer == 0 && m_plan->IsChunk(token))
         {
             // This chunk's attention at layer 0 ended: the next chunk of the prompt queues here now,
@@ -299,6 +313,10 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
 {
     NS_LOG_FUNCTION(this << request << token);
     m_tokenEndTrace(request, token);
+    if (token == 0 && m_plan->HasKvTarget(request))
+    {
+        SendKv(request, true); // the first output token goes on to the decode replica
+    }
     if (m_plan->HasUsers())
     {
         MoeTokenHeader down(request, token, 0, 0, MoeTokenHeader::OUTPUT_TOKEN);
@@ -367,7 +385,12 @@ MoeTokenApplication::SendMessage(MoeRole role, uint32_t layer, uint32_t expert, 
 void
 MoeTokenApplication::SendSegments(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header)
 {
-    uint64_t bytes = MessageBytes(header);
+    SendBytes(destination, port, header, MessageBytes(header));
+}
+
+void
+MoeTokenApplication::SendBytes(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header, uint64_t bytes)
+{
     uint32_t segment = m_plan->GetSegmentBytes();
     MoeTokenHeader h = header;
     h.m_segments = static_cast<uint16_t>((bytes + segment - 1) / segment);
@@ -549,9 +572,20 @@ MoeTokenApplication::HandleRead(Ptr<Socket> socket)
         // Segments count per attempt: a message is whole when every segment of one transmission came.
         uint64_t key = MessageKey(h) * 256 + h.m_attempt;
         uint32_t& got = m_segments[key];
+        if (h.m_kind == MoeTokenHeader::KV_CACHE)
+        {
+            m_kvBytesIn[key] += p->GetSize();
+        }
         if (++got == h.m_segments)
         {
             m_segments.erase(key);
+            if (h.m_kind == MoeTokenHeader::KV_CACHE)
+            {
+                uint64_t bytes = m_kvBytesIn[key];
+                m_kvBytesIn.erase(key);
+                HandleKv(h, bytes);
+                continue;
+            }
             HandleMessage(h);
         }
     }
@@ -641,9 +675,45 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
             }
         });
     }
+    else if (token == 1 && m_plan->IsKvReceiver(request) && !(m_kvReady[request] & 1))
+    {
+        m_kvHeld.insert(request); // this layer's KV cache is still on its way from the prefill replica
+    }
     else
     {
         RunAttention(request, token, true);
+    }
+}
+
+void
+MoeTokenApplication::SendKv(uint32_t request, bool firstToken)
+{
+    MoeTokenHeader h(m_plan->GetKvRequest(request), 0, m_layer, firstToken ? 1 : 0, MoeTokenHeader::KV_CACHE);
+    uint64_t bytes = firstToken ? m_plan->GetTokenBytes() : m_plan->GetKvBytes(request);
+    NS_LOG_LOGIC("KV of request " << request << " layer " << m_layer << ": " << bytes << " B");
+    SendBytes(m_plan->GetKvAddress(request, m_layer), m_plan->GetKvPort(request, m_layer), h, bytes);
+}
+
+void
+MoeTokenApplication::HandleKv(const MoeTokenHeader& h, uint64_t bytes)
+{
+    uint32_t request = h.m_request;
+    bool first = h.m_expert == 1;
+    m_kvTrace(request, first ? m_plan->GetNLayers() : m_layer, bytes);
+    uint8_t& ready = m_kvReady[request];
+    ready |= first ? 2 : 1;
+    if (m_layer == 0)
+    {
+        if (ready == 3)
+        {
+            m_kvReady.erase(request);
+            StartToken(request, 1); // cache and first token here: decoding starts
+        }
+        return;
+    }
+    if (m_kvHeld.erase(request))
+    {
+        RunAttention(request, 1, true);
     }
 }
 

@@ -79,6 +79,13 @@ class MoeTokenApplication : public Application
                                                 uint32_t layer,
                                                 uint32_t expert,
                                                 uint32_t kind);
+    /**
+     * TracedCallback signature of a KV transfer whole at a decode replica's gateway.
+     * @param request the request (the decode replica's index)
+     * @param layer the layer whose cache it is, or the layer count for the first output token
+     * @param bytes the payload bytes of its packets
+     */
+    typedef void (*KvTracedCallback)(uint32_t request, uint32_t layer, uint64_t bytes);
     /// TracedCallback signature of a compute job that ended: the satellite's node id and the job's duration.
     typedef void (*ComputeTracedCallback)(uint32_t node, Time duration);
 
@@ -110,6 +117,16 @@ class MoeTokenApplication : public Application
     /// until acknowledged.
     void SendMessage(MoeRole role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header);
     void SendSegments(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header);
+    /// Send @p bytes of payload as one message (packets of at most SegmentBytes).
+    void SendBytes(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header, uint64_t bytes);
+    /// @name Disaggregated prefill and decode (the plan's KV targets and sources)
+    /// @{
+    /// Send this layer's KV cache of @p request's prompt (or, @p firstToken, the first output
+    /// token) to the decode replica's gateway of this layer.
+    void SendKv(uint32_t request, bool firstToken);
+    /// A KV cache (or the first token) of @p bytes arrived whole at this decode gateway.
+    void HandleKv(const MoeTokenHeader& h, uint64_t bytes);
+    /// @}
     void SendAck(const MoeTokenHeader& message);
     void HandleAck(const MoeTokenHeader& ack);
     void HandleTimeout(uint64_t key);
@@ -209,6 +226,11 @@ class MoeTokenApplication : public Application
         StepKind kind;
         std::function<void()> done;
     };
+
+    std::unordered_map<uint64_t, uint64_t> m_kvBytesIn;  //!< KV message key -> payload bytes received
+    std::unordered_map<uint32_t, uint8_t> m_kvReady;     //!< request -> 1: cache whole, 2: first token
+    std::unordered_set<uint32_t> m_kvHeld;               //!< requests whose token 1 waits for the cache
+    TracedCallback<uint32_t, uint32_t, uint64_t> m_kvTrace;
 
     std::deque<Step> m_steps; //!< waiting decode steps, in arrival order
     bool m_batchRunning;      //!< a batch is queued or running on this satellite

@@ -101,6 +101,7 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_combineAtOwnGateway(false),
       m_sequentialDispatch(false),
       m_maxChunks(0),
+      m_kvBytesPerToken(0),
       m_lmHeadMemNs(0),
       m_lmHeadExactNs(-1.0),
       m_maxBatch(1),
@@ -423,6 +424,59 @@ MoeTrafficPlan::GetPassExperts(uint32_t request, uint32_t token, uint32_t layer)
     }
     uint64_t rc = static_cast<uint64_t>(request) * m_maxChunks + GetChunkIndex(request, token);
     return m_chunkExperts[rc * m_layers + layer];
+}
+
+// ---- Disaggregated prefill and decode --------------------------------------------------------
+
+void
+MoeTrafficPlan::SetKvTargets(const uint32_t* addresses, const int32_t* ports, const int32_t* remote,
+                             uint32_t requests, uint64_t kvBytesPerToken)
+{
+    NS_ABORT_MSG_IF(requests != m_requests, "SetKvTargets: wrong count");
+    uint64_t n = static_cast<uint64_t>(requests) * m_layers;
+    m_kvAddresses.assign(addresses, addresses + n);
+    m_kvPorts.assign(ports, ports + n);
+    m_kvRemote.assign(remote, remote + requests);
+    m_kvBytesPerToken = kvBytesPerToken;
+}
+
+bool
+MoeTrafficPlan::HasKvTarget(uint32_t request) const
+{
+    return !m_kvRemote.empty() && m_kvRemote[request] >= 0;
+}
+
+Ipv4Address
+MoeTrafficPlan::GetKvAddress(uint32_t request, uint32_t layer) const
+{
+    return Ipv4Address(m_kvAddresses[static_cast<uint64_t>(request) * m_layers + layer]);
+}
+
+uint16_t
+MoeTrafficPlan::GetKvPort(uint32_t request, uint32_t layer) const
+{
+    return static_cast<uint16_t>(m_kvPorts[static_cast<uint64_t>(request) * m_layers + layer]);
+}
+
+uint32_t MoeTrafficPlan::GetKvRequest(uint32_t request) const { return m_kvRemote[request]; }
+
+uint64_t
+MoeTrafficPlan::GetKvBytes(uint32_t request) const
+{
+    return GetPromptTokens(request) * m_kvBytesPerToken;
+}
+
+void
+MoeTrafficPlan::SetKvSources(const int32_t* receives, uint32_t requests)
+{
+    NS_ABORT_MSG_IF(requests != m_requests, "SetKvSources: wrong count");
+    m_kvReceivers.assign(receives, receives + requests);
+}
+
+bool
+MoeTrafficPlan::IsKvReceiver(uint32_t request) const
+{
+    return !m_kvReceivers.empty() && m_kvReceivers[request] != 0;
 }
 
 // ---- Roofline and batching ---------------------------------------------------------------------

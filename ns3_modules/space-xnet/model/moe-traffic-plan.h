@@ -5,6 +5,7 @@
 #define SPACE_XNET_MOE_TRAFFIC_PLAN_H
 
 #include "ns3/boolean.h"
+#include "ns3/ipv4-address.h"
 #include "ns3/nstime.h"
 #include "ns3/object.h"
 
@@ -112,6 +113,37 @@ class MoeTrafficPlan : public Object
     uint32_t GetPassExpertTokens(uint32_t request, uint32_t token, uint32_t layer, uint32_t expert) const;
     /// Experts of @p layer that get at least one of the pass's tokens.
     uint32_t GetPassExperts(uint32_t request, uint32_t token, uint32_t layer) const;
+    /// @}
+
+    /**
+     * @name Disaggregated prefill and decode (DistServe-style; serving.prefill_replicas and
+     * decode_replicas). A prefill replica's plan runs a request's prefill pass only (its output
+     * tokens: 1); when the last pass of the prompt has run at layer l's gateway, that gateway sends
+     * the layer's KV cache (prompt tokens x KvBytesPerToken, a message of kind KV_CACHE) to layer
+     * l's gateway of the decode replica, and layer 0's gateway sends the first output token after
+     * its LM head. On the decode replica's plan the request starts at token 1 once layer 0's
+     * gateway has both its cache and the first token, and each layer's gateway holds token 1's
+     * attention until its own layer's cache is whole (layer-wise transfer). No acknowledgements.
+     * @{
+     */
+    /**
+     * @param addresses [R, L] IPv4 address (host order) of each layer's decode gateway
+     * @param ports [R, L] its UDP port
+     * @param remote [R] the request's index in the decode replica's plan (-1: no decode part)
+     * @param requests R
+     * @param kvBytesPerToken KV cache bytes of one token in one layer
+     */
+    void SetKvTargets(const uint32_t* addresses, const int32_t* ports, const int32_t* remote, uint32_t requests,
+                      uint64_t kvBytesPerToken);
+    bool HasKvTarget(uint32_t request) const;
+    Ipv4Address GetKvAddress(uint32_t request, uint32_t layer) const;
+    uint16_t GetKvPort(uint32_t request, uint32_t layer) const;
+    uint32_t GetKvRequest(uint32_t request) const;
+    /// KV cache bytes of @p request's prompt in one layer.
+    uint64_t GetKvBytes(uint32_t request) const;
+    /// @param receives [R] 1: the request's prefill runs elsewhere; it starts at token 1 on its KV cache
+    void SetKvSources(const int32_t* receives, uint32_t requests);
+    bool IsKvReceiver(uint32_t request) const;
     /// @}
 
     /**
@@ -249,6 +281,11 @@ class MoeTrafficPlan : public Object
     std::vector<int32_t> m_chunkTokens;    //!< [R, C]
     std::vector<int32_t> m_chunkExperts;   //!< [R, C, L] experts with at least one of the chunk's tokens
     std::vector<int32_t> m_chunks;         //!< [R] chunks of each request
+    std::vector<uint32_t> m_kvAddresses;   //!< [R, L] decode gateways; empty: not a prefill replica
+    std::vector<int32_t> m_kvPorts;        //!< [R, L]
+    std::vector<int32_t> m_kvRemote;       //!< [R] request index on the decode replica, -1 none
+    uint64_t m_kvBytesPerToken;
+    std::vector<int32_t> m_kvReceivers;    //!< [R] 1: decode part only; empty: none
     std::vector<int64_t> m_gatewayMemNs;   //!< [L] weight-read time; empty: FLOPs only
     std::vector<int64_t> m_expertMemNs;    //!< [L, E]
     int64_t m_lmHeadMemNs;
