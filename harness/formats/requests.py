@@ -9,7 +9,9 @@
   ttft_ns, tpot_ns, e2e_ns, status``. ``first_token_ns`` is when token 0 (the prefill pass, with
   prefill) left layer 0's gateway; ``ttft_ns = first_token_ns - arrival_ns``; ``tpot_ns`` the mean
   gap between the request's later token ends (-1 with fewer than two); ``e2e_ns = end_ns -
-  arrival_ns``; status ``completed`` or ``unfinished`` (not every token ended by the horizon).
+  arrival_ns``; ``queued_ns`` how long the request waited at layer 0's gateway for KV-cache memory
+  (its caches admitted while they fit the board beside the weights; 0 when it started at once, -1
+  when it never did); status ``completed`` or ``unfinished`` (not every token ended by the horizon).
   With users on the ground (a ``users`` section) the times are the user's (``first_token_ns`` and
   ``end_ns`` when tokens 0 and last reached the user), the columns ``site, region, serving_sat,
   uplink_ns, downlink_ns, gsl_ns`` follow ``e2e_ns`` (harness/analysis/serving.py ``user_columns``),
@@ -35,7 +37,7 @@ from harness.formats.files import MAX_DATA_BYTES, read_text_file, show
 
 ARRIVALS_HEADER = ("time_s", "prompt_tokens")
 REQUEST_COLUMNS = ("request", "replica", "arrival_ns", "prompt_tokens", "output_tokens", "first_token_ns",
-                   "end_ns", "ttft_ns", "tpot_ns", "e2e_ns")
+                   "end_ns", "ttft_ns", "tpot_ns", "e2e_ns", "queued_ns")
 #: Columns after e2e_ns in runs with users; site and region are words, the others whole numbers.
 USER_COLUMNS = ("site", "region", "serving_sat", "uplink_ns", "downlink_ns", "gsl_ns")
 _WORD_COLUMNS = ("site", "region", "status")

@@ -277,6 +277,9 @@ def _check_serving(sc: Scenario, source: str) -> None:
                             f"replica, so it needs both; set {other} or remove {given}")
     if v.disaggregated:
         _check_disaggregated(sc, source, p.tokens if p.kind == "fixed" else p.high)
+    if v.enabled and not tp:
+        _check_one_request_fits(sc, source, (p.tokens if p.kind == "fixed" else p.high)
+                                if v.prefill and v.arrivals != "file" else 0)
     o, most = v.output, sc.traffic.tokens_per_request
     if o.kind == "fixed" and o.tokens > most:
         raise ScenarioError(f"{source}: 'serving.output.tokens' {o.tokens} is above 'traffic.tokens_per_request' "
@@ -293,6 +296,24 @@ def _check_serving(sc: Scenario, source: str) -> None:
             sc.constellation.kind != "cluster" or v.replicas > 1):
         raise ScenarioError(f"{source}: {v.replicas} replicas need {v.replicas * m.num_components} satellites but "
                             f"the constellation has {sc.constellation.num_satellites}; lower 'serving.replicas'")
+
+
+def _check_one_request_fits(sc: Scenario, source: str, longest: int) -> None:
+    """A serving run's gateways admit requests while their KV caches fit beside the weights: layer
+    0's gateway (attention, router, shared experts and the LM head) must hold one request's
+    (longest prompt + tokens_per_request tokens). Tensor-parallel strategies split that, and an
+    arrivals file's prompts are known later: both are checked once placed (harness/run/strategy.py)."""
+    m, c = sc.model, sc.compute
+    h = m.hidden_size
+    weights = (4.0 * h * h + h * m.experts + 3.0 * h * m.shared_ffn_size + h * m.vocab_size) * c.weight_bytes
+    tokens = longest + sc.traffic.tokens_per_request
+    kv = float(kv_bytes_per_token(m)) * tokens
+    if weights + kv > c.memory_gb * 1e9:
+        raise ScenarioError(f"{source}: the KV cache of one request ({tokens} tokens: the longest prompt {longest} + "
+                            f"tokens_per_request, {kv / 1e9:.3f} GB a layer) does not fit beside layer 0's gateway "
+                            f"weights ({weights / 1e9:.3f} GB) in 'compute.memory_gb' {c.memory_gb:g}; raise "
+                            f"memory_gb, shorten serving.prompt or traffic.tokens_per_request, or use a model with "
+                            f"fewer KV heads (model.kv_heads)")
 
 
 def _check_disaggregated(sc: Scenario, source: str, longest: int) -> None:

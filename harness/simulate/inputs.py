@@ -84,6 +84,8 @@ class ServingInput:
     ``decode_of`` ``[R]`` (disaggregated serving): each request's decode replica (-1: none, one
     output token); ``replica_of`` is then its prefill replica, and after the prefill each layer's
     KV cache (prompt tokens x ``kv_bytes_per_token``) moves to the decode replica as packets.
+    ``kv_budgets`` (one per replica, tokens; 0: no limit): layer 0's gateway admits a request only
+    while the KV caches of its running requests (prompt + output tokens each) fit.
     """
 
     replica_gateways: Optional[np.ndarray] = None
@@ -98,6 +100,7 @@ class ServingInput:
     chunks: Optional[tuple] = None
     decode_of: Optional[np.ndarray] = None
     kv_bytes_per_token: int = 0
+    kv_budgets: Optional[list] = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -86,6 +86,7 @@ class PacketSimResult:
     power: Optional[PowerRecords] = None  # with a power model: what every satellite's battery did
     kv_arrival_ns: np.ndarray = None      # [R, L + 1] disaggregated: each layer's KV cache (column L: the
     kv_bytes: np.ndarray = None           # first token) whole at the decode replica, and its packets' bytes
+    queued_ns: np.ndarray = None          # [R] waited at layer 0's gateway for KV-cache memory (-1: never started)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -282,7 +283,9 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
                                           *replica_extras[rep], step_times_ns, steps,
                                           users=users, idx=idx, replica=rep,
                                           chunks=None if chunks is None or decoding else
-                                          (chunks[0][idx], chunks[1][idx]), keep=keep)))
+                                          (chunks[0][idx], chunks[1][idx]), keep=keep,
+                                          kv_budget=0 if serving.kv_budgets is None else
+                                          int(serving.kv_budgets[rep]))))
         if keep is not None:
             made[rep] = (idx, *keep)
             if decoding:
@@ -324,12 +327,13 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         user_token = np.full((requests, tokens), -1, dtype=np.int64)
     record = ns3.MoeTrafficRecorder
     kv_arrival = kv_bytes = None
+    queued = np.full(requests, -1, dtype=np.int64)
     if decode_of is not None:
         kv_arrival = np.full((requests, layers + 1), -1, dtype=np.int64)
         kv_bytes = np.zeros((requests, layers + 1), dtype=np.int64)
     for idx, recorder in recorders:
         pairs = ((record.TOKEN_START, start), (record.TOKEN_END, end), (record.COMBINE, combine),
-                 (record.RETRANSMISSIONS, retransmissions), (record.FAILURES, failures))
+                 (record.RETRANSMISSIONS, retransmissions), (record.FAILURES, failures), (record.QUEUED, queued))
         if users is not None:
             pairs += ((record.PROMPT_ARRIVAL, prompt_arrival), (record.USER_TOKEN, user_token))
         if decode_of is not None:
@@ -355,7 +359,8 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         duplicates=sum(int(recorder.GetDuplicates()) for _, recorder in recorders),
         busy_ns=_busy(recorders, topology.num_nodes),
         prompt_arrival_ns=prompt_arrival, user_token_ns=user_token, power=power_records,
-        kv_arrival_ns=kv_arrival, kv_bytes=kv_bytes)
+        kv_arrival_ns=kv_arrival, kv_bytes=kv_bytes,
+        queued_ns=np.where(queued >= 0, queued, np.where(start[:, 0] >= 0, 0, -1)))
     ns3.Simulator.Destroy()
     return result
 
@@ -438,7 +443,7 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                replicas: Optional[np.ndarray] = None, replica_choice: Optional[np.ndarray] = None,
                step_times_ns=None, steps: int = 1, users: Optional[UserLinks] = None,
                idx: Optional[np.ndarray] = None, replica: int = 0, chunks: Optional[tuple] = None,
-               keep: Optional[list] = None):
+               keep: Optional[list] = None, kv_budget: int = 0):
     """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``: returns
     the copy's MoeTrafficRecorder, which the applications' traces feed; with
     ``users``, the users of its requests ``idx`` too (on a port of the replica's own: every replica
@@ -514,6 +519,8 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         helper.InstallReplicas(nodes, copies, copies.size)
     if users is not None:
         helper.InstallUsers(nodes, _c_array(users.nodes, np.int32), len(users.nodes))
+    if kv_budget > 0:  # run-time admission at layer 0's gateway while the KV caches fit
+        plan.SetKvBudget(kv_budget)
     if keep is not None:  # the caller wires the plans together (disaggregated serving)
         keep.extend((plan, helper))
     return helper.GetRecorder()

@@ -126,6 +126,7 @@ MoeTokenHelper::InstallOne(Ptr<Node> n, MoeRole role, uint32_t layer, uint32_t i
     app->TraceConnectWithoutContext("Duplicate", MakeCallback(&MoeTrafficRecorder::NotifyDuplicate, r));
     app->TraceConnectWithoutContext("ComputeDone", MakeCallback(&MoeTrafficRecorder::NotifyCompute, r));
     app->TraceConnectWithoutContext("KvReceived", MakeCallback(&MoeTrafficRecorder::NotifyKv, r));
+    app->TraceConnectWithoutContext("Admitted", MakeCallback(&MoeTrafficRecorder::NotifyAdmitted, r));
     app->TraceConnectWithoutContext("TokenStart", MakeCallback(&MoeTrafficRecorder::NotifyTokenStart, r));
     app->TraceConnectWithoutContext("TokenEnd", MakeCallback(&MoeTrafficRecorder::NotifyTokenEnd, r));
     app->TraceConnectWithoutContext("Combine", MakeCallback(&MoeTrafficRecorder::NotifyCombine, r));

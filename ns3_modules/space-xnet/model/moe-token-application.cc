@@ -111,6 +111,11 @@ MoeTokenApplication::GetTypeId()
                             "An output token (request, token) was whole at its user (users).",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_userTokenTrace),
                             "ns3::MoeTokenApplication::TokenTracedCallback")
+            .AddTraceSource("Admitted",
+                            "Layer 0's gateway admitted a request (its KV cache fits the budget) "
+                            "after it waited this long for memory.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_admitTrace),
+                            "ns3::MoeTokenApplication::AdmitTracedCallback")
             .AddTraceSource("KvReceived",
                             "A KV cache (or the first output token) from a prefill replica was whole "
                             "here: the request, the layer (the layer count for the first token), and "
@@ -134,6 +139,7 @@ MoeTokenApplication::MoeTokenApplication()
       m_layer(0),
       m_expert(0),
       m_copy(0),
+      m_kvInUse(0),
       m_batchRunning(false)
 {
 }
@@ -188,6 +194,11 @@ MoeTokenApplication::StartApplication()
             if (m_plan->IsKvReceiver(r))
             {
                 continue; // a decode replica's request starts when its KV cache is here (HandleKv)
+            }
+            if (m_plan->GetKvBudget() > 0)
+            {
+                Simulator::Schedule(m_plan->GetRequestStart(r) - Simulator::Now(), &MoeTokenApplication::Admit, this, r);
+                continue;
             }
             Simulator::Schedule(m_plan->GetRequestStart(r) - Simulator::Now(),
                                 &MoeTokenApplication::StartToken,
@@ -325,6 +336,37 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
     if (token + 1 < m_plan->GetRequestTokens(request))
     {
         StartToken(request, token + 1);
+    }
+    else if (m_plan->GetKvBudget() > 0 && !m_plan->IsKvReceiver(request))
+    {
+        m_kvInUse -= m_plan->GetRequestKvTokens(request); // its KV cache is freed
+        TryAdmit();
+    }
+}
+
+void
+MoeTokenApplication::Admit(uint32_t request)
+{
+    if (m_plan->GetKvBudget() == 0)
+    {
+        StartToken(request, 0);
+        return;
+    }
+    m_admitQueue.emplace_back(request, Simulator::Now());
+    TryAdmit();
+}
+
+void
+MoeTokenApplication::TryAdmit()
+{
+    while (!m_admitQueue.empty() &&
+           m_kvInUse + m_plan->GetRequestKvTokens(m_admitQueue.front().first) <= m_plan->GetKvBudget())
+    {
+        auto [request, since] = m_admitQueue.front();
+        m_admitQueue.pop_front();
+        m_kvInUse += m_plan->GetRequestKvTokens(request);
+        m_admitTrace(request, Simulator::Now() - since);
+        StartToken(request, 0);
     }
 }
 

@@ -16,6 +16,7 @@
 #include "ns3/traced-callback.h"
 
 #include <deque>
+#include <utility>
 #include <functional>
 #include <memory>
 #include <unordered_map>
@@ -86,6 +87,8 @@ class MoeTokenApplication : public Application
      * @param bytes the payload bytes of its packets
      */
     typedef void (*KvTracedCallback)(uint32_t request, uint32_t layer, uint64_t bytes);
+    /// TracedCallback signature of a request admitted at layer 0's gateway after @p queued.
+    typedef void (*AdmitTracedCallback)(uint32_t request, Time queued);
     /// TracedCallback signature of a compute job that ended: the satellite's node id and the job's duration.
     typedef void (*ComputeTracedCallback)(uint32_t node, Time duration);
 
@@ -103,6 +106,10 @@ class MoeTokenApplication : public Application
     void HandleRead(Ptr<Socket> socket);
     void HandleMessage(const MoeTokenHeader& header);
     void StartToken(uint32_t request, uint32_t token);
+    /// A request reached layer 0's gateway: start it, or (a KV budget) queue it until its cache fits.
+    void Admit(uint32_t request);
+    /// Start the queued requests, in arrival order, while their KV caches fit the budget.
+    void TryAdmit();
     /// Chunked prefill: start chunk @p chunk of @p request's prompt at layer 0's gateway.
     void StartChunk(uint32_t request, uint32_t chunk);
     void SendToExperts(uint32_t request, uint32_t token);
@@ -231,6 +238,9 @@ class MoeTokenApplication : public Application
     std::unordered_map<uint32_t, uint8_t> m_kvReady;     //!< request -> 1: cache whole, 2: first token
     std::unordered_set<uint32_t> m_kvHeld;               //!< requests whose token 1 waits for the cache
     TracedCallback<uint32_t, uint32_t, uint64_t> m_kvTrace;
+    std::deque<std::pair<uint32_t, Time>> m_admitQueue; //!< requests waiting for KV memory, since when
+    uint64_t m_kvInUse;                                  //!< KV-cache tokens of the admitted requests
+    TracedCallback<uint32_t, Time> m_admitTrace;         //!< a request admitted after waiting this long
 
     std::deque<Step> m_steps; //!< waiting decode steps, in arrival order
     bool m_batchRunning;      //!< a batch is queued or running on this satellite

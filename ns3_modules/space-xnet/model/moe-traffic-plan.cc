@@ -102,6 +102,7 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_sequentialDispatch(false),
       m_maxChunks(0),
       m_kvBytesPerToken(0),
+      m_kvBudget(0),
       m_lmHeadMemNs(0),
       m_lmHeadExactNs(-1.0),
       m_maxBatch(1),
@@ -477,6 +478,18 @@ bool
 MoeTrafficPlan::IsKvReceiver(uint32_t request) const
 {
     return !m_kvReceivers.empty() && m_kvReceivers[request] != 0;
+}
+
+// ---- KV-cache memory at run time --------------------------------------------------------------
+
+void MoeTrafficPlan::SetKvBudget(uint64_t tokens) { m_kvBudget = tokens; }
+
+uint64_t MoeTrafficPlan::GetKvBudget() const { return m_kvBudget; }
+
+uint64_t
+MoeTrafficPlan::GetRequestKvTokens(uint32_t request) const
+{
+    return static_cast<uint64_t>(GetPromptTokens(request)) + GetRequestTokens(request);
 }
 
 // ---- Roofline and batching ---------------------------------------------------------------------

@@ -147,6 +147,20 @@ class MoeTrafficPlan : public Object
     /// @}
 
     /**
+     * @name KV-cache memory at run time (serving): layer 0's gateway admits a request (starts its
+     * token 0) only while the KV cache of the requests it admitted and that have not ended, each
+     * GetRequestKvTokens tokens, fits the budget; the others wait in arrival order. Budget 0 (the
+     * default): every request starts at once, as before.
+     * @{
+     */
+    /// @param tokens the KV-cache tokens the replica's gateways hold beside their weights (0: no limit)
+    void SetKvBudget(uint64_t tokens);
+    uint64_t GetKvBudget() const;
+    /// Tokens of @p request's KV cache while it runs: its prompt and its output tokens.
+    uint64_t GetRequestKvTokens(uint32_t request) const;
+    /// @}
+
+    /**
      * @name Roofline and batching (serving): a compute job of n tokens takes
      * max(n x compute time, memory time), the memory time being the component's weights read once
      * at the memory bandwidth; a gateway runs up to MaxBatch waiting decode steps (attention, or
@@ -286,6 +300,7 @@ class MoeTrafficPlan : public Object
     std::vector<int32_t> m_kvRemote;       //!< [R] request index on the decode replica, -1 none
     uint64_t m_kvBytesPerToken;
     std::vector<int32_t> m_kvReceivers;    //!< [R] 1: decode part only; empty: none
+    uint64_t m_kvBudget;                   //!< KV-cache tokens a replica holds; 0: no limit
     std::vector<int64_t> m_gatewayMemNs;   //!< [L] weight-read time; empty: FLOPs only
     std::vector<int64_t> m_expertMemNs;    //!< [L, E]
     int64_t m_lmHeadMemNs;

@@ -48,6 +48,8 @@ class MoeTrafficRecorder : public Object
         KV_ARRIVAL,
         /// [R, L + 1] the payload bytes of those messages' packets (0: none).
         KV_BYTES,
+        /// [R] how long the request waited at layer 0's gateway for KV-cache memory (-1: not admitted).
+        QUEUED,
         /// Number of records.
         RECORDS,
     };
@@ -88,6 +90,8 @@ class MoeTrafficRecorder : public Object
     void NotifyCompute(uint32_t node, Time duration);
     /// A KV cache (layer @p layer; the layer count: the first token) of @p bytes arrived whole.
     void NotifyKv(uint32_t request, uint32_t layer, uint64_t bytes);
+    /// @p request was admitted after waiting @p queued for KV-cache memory.
+    void NotifyAdmitted(uint32_t request, Time queued);
     /// @}
 
     /// Copy record @p record out into @p out, which holds @p count entries (its whole size).
