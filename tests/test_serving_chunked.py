@@ -154,3 +154,31 @@ def test_tiny_chunked_prefill_with_retransmission_completes(tmp_path):
     assert main(["run", str(scenario), "--out", str(out)]) == 0
     req = read_requests_csv(out / "requests.csv")["space-xnet"]
     assert (req["status"] == "completed").all() and (req["prompt_tokens"] >= 3).all()
+
+
+def test_a_chunk_waits_for_its_predecessor_at_a_later_gateway():
+    # Two layers, top-1. The prompt's token 0 (chunk 0) goes to layer 0's far expert (node 1,
+    # 5 ms away), token 1 (chunk 1, the last: token 0 of the request) to the near one (node 2,
+    # 0.5 ms): chunk 1 reaches layer 1's gateway (node 3) first, but its attention reads chunk 0's
+    # KV cache, so it runs only after chunk 0's. Layer 1's experts: node 4 (chunk 0), node 5 (chunk 1).
+    far, near, d = 5_000_000, 500_000, 1_000_000
+    edges = [(0, 1), (0, 2), (1, 3), (2, 3), (3, 4), (3, 5), (4, 0), (5, 0)]
+    topo = topology(6, edges, [[far, near, far, near, d, d, d, d]])
+    hops = {(0, 1): 1, (0, 2): 2, (1, 3): 3, (2, 3): 3, (3, 4): 4, (3, 5): 5, (4, 0): 0, (5, 0): 0}
+    rts = routes(topo, list(range(6)), [hops])
+    g, e, lm = 50_000, 7_000, 11_000
+    trace = np.array([[[[0], [0]], [[1], [1]]]], dtype=np.int32)  # [R=1, P=2, L=2, k=1]
+    prompts = np.array([2], dtype=np.int32)
+    result = packet_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=RATE_BPS),
+                        gateways=np.array([0, 3]), experts=np.array([[1, 2], [4, 5]]),
+                        activations=np.zeros((1, 1, 2, 1), dtype=np.int32),
+                        compute=ComputeTimes(np.array([g, g]), np.full((2, 2), e), lm),
+                        request_starts_ns=np.zeros(1, dtype=np.int64), message_bytes=MESSAGE_BYTES, seed=1,
+                        stop_ns=10**10, prompt_tokens=prompts, prefill_counts=prefill_counts(trace, prompts, 2),
+                        chunks=chunk_counts(trace, prompts, 2, 1), output_tokens=np.array([1], dtype=np.int32))
+    t = tx_ns(MESSAGE_BYTES)
+    chunk0_at_gw1 = g + 2 * (t + far) + e
+    chunk1_at_gw1 = 2 * g + 2 * (t + near) + e
+    assert chunk1_at_gw1 < chunk0_at_gw1  # the later chunk is there first
+    end = chunk0_at_gw1 + 2 * g + 2 * (t + d) + e + lm  # chunk 0's attention, then chunk 1's
+    assert result.token_end_ns[0].tolist() == [end]

@@ -721,9 +721,42 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     {
         m_kvHeld.insert(request); // this layer's KV cache is still on its way from the prefill replica
     }
+    else if (m_plan->IsPrefill(request, token) && m_plan->GetNChunks(request) > 1)
+    {
+        RunChunkInOrder(request, token);
+    }
     else
     {
         RunAttention(request, token, true);
+    }
+}
+
+void
+MoeTokenApplication::RunChunkInOrder(uint32_t request, uint32_t token)
+{
+    // A chunk's attention reads the KV cache of the chunks before it: it queues here only after
+    // theirs (this satellite's compute is first come, first served), however its experts answered.
+    uint32_t& next = m_chunkNext[request];
+    uint64_t base = static_cast<uint64_t>(request) * m_plan->GetNTokenSlots();
+    uint32_t chunk = m_plan->GetChunkIndex(request, token);
+    if (chunk != next)
+    {
+        m_chunkHeld.insert(base + chunk);
+        return;
+    }
+    while (true)
+    {
+        RunAttention(request, m_plan->GetChunkToken(request, next), true);
+        ++next;
+        if (next == m_plan->GetNChunks(request))
+        {
+            m_chunkNext.erase(request);
+            return;
+        }
+        if (m_chunkHeld.erase(base + next) == 0)
+        {
+            return;
+        }
     }
 }
 

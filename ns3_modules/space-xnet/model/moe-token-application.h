@@ -110,6 +110,9 @@ class MoeTokenApplication : public Application
     void Admit(uint32_t request);
     /// Start the queued requests, in arrival order, while their KV caches fit the budget.
     void TryAdmit();
+    /// Chunked prefill at a later gateway: run the chunk's attention after its predecessors', holding
+    /// it until they have been queued.
+    void RunChunkInOrder(uint32_t request, uint32_t token);
     /// Chunked prefill: start chunk @p chunk of @p request's prompt at layer 0's gateway.
     void StartChunk(uint32_t request, uint32_t chunk);
     void SendToExperts(uint32_t request, uint32_t token);
@@ -237,6 +240,8 @@ class MoeTokenApplication : public Application
     std::unordered_map<uint64_t, uint64_t> m_kvBytesIn;  //!< KV message key -> payload bytes received
     std::unordered_map<uint32_t, uint8_t> m_kvReady;     //!< request -> 1: cache whole, 2: first token
     std::unordered_set<uint32_t> m_kvHeld;               //!< requests whose token 1 waits for the cache
+    std::unordered_map<uint32_t, uint32_t> m_chunkNext;  //!< chunked prefill: the next chunk to run, per request
+    std::unordered_set<uint64_t> m_chunkHeld;            //!< chunks whose predecessor has not run yet
     TracedCallback<uint32_t, uint32_t, uint64_t> m_kvTrace;
     std::deque<std::pair<uint32_t, Time>> m_admitQueue; //!< requests waiting for KV memory, since when
     uint64_t m_kvInUse;                                  //!< KV-cache tokens of the admitted requests
