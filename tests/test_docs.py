@@ -60,6 +60,7 @@ OUTPUT_FILES = {
     "tokens.csv", "layers.csv", "requests.csv", "satellites.csv", "satellite_busy.csv", "coverage_gaps.csv",
     "user_sites.csv", "sweep.csv", "paper.csv", "scenario.yaml", "kuiper_630_paths.csv", "paths.csv",
     "energy.csv", "sunlit.csv", "power.json",  # with power.enabled (docs/power.md)
+    "kv_transfers.csv",  # disaggregated serving (docs/serving.md)
 }
 
 

@@ -14,8 +14,12 @@ log = logging.getLogger(__name__)
 
 
 def request_table(arrival_ns: np.ndarray, replica: np.ndarray, prompt_tokens: np.ndarray,
-                  output_tokens: np.ndarray, token_end_ns: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """``(int64 [R, 10] in REQUEST_COLUMNS order, [R] status)`` of a run's requests.
+                  output_tokens: np.ndarray, token_end_ns: np.ndarray,
+                  queued_ns: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+    """``(int64 [R, 11] in REQUEST_COLUMNS order, [R] status)`` of a run's requests.
+
+    ``queued_ns``: how long each request waited at layer 0's gateway for KV-cache memory (-1: it
+    never started; None: 0 for every request).
 
     The first token is token 0's end (the prefill pass's LM head with prefill, else the first
     decode pass); TPOT is ``(last end - first end) / (O - 1)`` rounded to the ns (-1 when O < 2
@@ -31,8 +35,9 @@ def request_table(arrival_ns: np.ndarray, replica: np.ndarray, prompt_tokens: np
     gaps = np.where(last > 0, last, 1)
     tpot = np.where(done & (last > 0), np.round((end - first) / gaps), -1).astype(np.int64)
     e2e = np.where(done, end - arrival_ns, -1)
+    queued = np.zeros(requests, dtype=np.int64) if queued_ns is None else np.asarray(queued_ns)
     table = np.column_stack([np.arange(requests), replica, arrival_ns, prompt_tokens, output_tokens,
-                             first, np.where(done, end, -1), ttft, tpot, e2e]).astype(np.int64)
+                             first, np.where(done, end, -1), ttft, tpot, e2e, queued]).astype(np.int64)
     return table, ["completed" if d else "unfinished" for d in done]
 
 
@@ -44,11 +49,11 @@ def serving_records(req, serving, result, num_satellites: int, ground=None, site
     users = gaps = sites = None
     if ground is None:
         table, status = request_table(req.arrival_ns, serving.replica_of, req.prompt_tokens, req.output_tokens,
-                                      result.token_end_ns)
+                                      result.token_end_ns, result.queued_ns)
     else:
         # TTFT and TPOT as the user sees them: the tokens' arrivals at the user.
         table, status = request_table(req.arrival_ns, serving.replica_of, req.prompt_tokens, req.output_tokens,
-                                      result.user_token_ns)
+                                      result.user_token_ns, result.queued_ns)
         users = user_columns(ground, site_of, req.arrival_ns, result.prompt_arrival_ns, result.token_end_ns,
                              result.user_token_ns)
         in_gap = serving.users.user_of < 0
@@ -57,9 +62,14 @@ def serving_records(req, serving, result, num_satellites: int, ground=None, site
             log.warning("%d requests arrived in a coverage gap of their site (status coverage-gap in requests.csv; "
                         "coverage_gaps.csv lists the gaps)", int(in_gap.sum()))
         gaps, sites = ground.gaps(), ground.sites
+    kv = None
+    if result.kv_bytes is not None:  # disaggregated: one row per KV message that arrived whole
+        r, layer = np.nonzero(result.kv_arrival_ns >= 0)
+        kv = np.stack([r, np.asarray(serving.replica_of)[r], np.asarray(serving.decode_of)[r], layer,
+                       result.kv_bytes[r, layer], result.kv_arrival_ns[r, layer]], axis=1).astype(np.int64)
     return dict(table=table, status=status, busy_ns=result.busy_ns[:num_satellites], replica=serving.replica_of,
                 output_tokens=req.output_tokens, replica_gateways=serving.replica_gateways,
-                replica_experts=serving.replica_experts, users=users, gaps=gaps, sites=sites)
+                replica_experts=serving.replica_experts, users=users, gaps=gaps, sites=sites, kv=kv)
 
 
 def user_columns(ground, site_of: np.ndarray, arrival_ns: np.ndarray, prompt_arrival_ns: np.ndarray,

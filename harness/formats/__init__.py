@@ -13,7 +13,7 @@
 | TLE file, ``plane,slot`` sidecar, ``a b`` ISL list | :mod:`harness.formats.tle` | :func:`tle.read_tle_file`, :func:`tle.write_tle_file`, :func:`tle.read_slots_file`, :func:`tle.read_isl_file` |
 | ground paths CSV (``harness paths``) | :mod:`harness.formats.ground_paths` | :func:`ground_paths.write_paths_csv`, :func:`ground_paths.read_paths_csv` |
 | city set CSV (``users.cities``) | :mod:`harness.formats.cities` | :func:`cities.read_cities_csv` |
-| ``requests.csv``, ``coverage_gaps.csv``, ``user_sites.csv`` (serving, users) | :mod:`harness.formats.requests` | :func:`requests.requests_csv`, :func:`requests.read_requests_csv`, :func:`requests.coverage_gaps_csv`, :func:`requests.user_sites_csv`, :func:`requests.read_user_sites_csv` |
+| ``requests.csv``, ``coverage_gaps.csv``, ``user_sites.csv``, ``kv_transfers.csv`` (serving, users) | :mod:`harness.formats.requests` | :func:`requests.requests_csv`, :func:`requests.kv_transfers_csv`, :func:`requests.read_requests_csv`, :func:`requests.coverage_gaps_csv`, :func:`requests.user_sites_csv`, :func:`requests.read_user_sites_csv` |
 
 Every reader is strict: a missing, oversized, binary, non-UTF-8 or malformed file is one line that
 names the file, the field and the fix (:mod:`harness.formats.files`), and nothing is unpickled.

@@ -9,7 +9,9 @@
   ttft_ns, tpot_ns, e2e_ns, status``. ``first_token_ns`` is when token 0 (the prefill pass, with
   prefill) left layer 0's gateway; ``ttft_ns = first_token_ns - arrival_ns``; ``tpot_ns`` the mean
   gap between the request's later token ends (-1 with fewer than two); ``e2e_ns = end_ns -
-  arrival_ns``; status ``completed`` or ``unfinished`` (not every token ended by the horizon).
+  arrival_ns``; ``queued_ns`` how long the request waited at layer 0's gateway for KV-cache memory
+  (its caches admitted while they fit the board beside the weights; 0 when it started at once, -1
+  when it never did); status ``completed`` or ``unfinished`` (not every token ended by the horizon).
   With users on the ground (a ``users`` section) the times are the user's (``first_token_ns`` and
   ``end_ns`` when tokens 0 and last reached the user), the columns ``site, region, serving_sat,
   uplink_ns, downlink_ns, gsl_ns`` follow ``e2e_ns`` (harness/analysis/serving.py ``user_columns``),
@@ -18,6 +20,9 @@
 - ``coverage_gaps.csv`` (results directory, runs with users): ``site, start_s, end_s`` per stretch of
   snapshots in which a user site had no satellite above the minimum elevation.
 - ``user_sites.csv`` (results directory, runs with users): ``site, region, lat_deg, lon_deg, weight``.
+- ``kv_transfers.csv`` (results directory, disaggregated serving): ``strategy, request,
+  prefill_replica, decode_replica, layer, bytes, arrival_ns`` per KV message whole at the decode
+  replica (layer = model.layers: the first output token).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from harness.formats.files import MAX_DATA_BYTES, read_text_file, show
 
 ARRIVALS_HEADER = ("time_s", "prompt_tokens")
 REQUEST_COLUMNS = ("request", "replica", "arrival_ns", "prompt_tokens", "output_tokens", "first_token_ns",
-                   "end_ns", "ttft_ns", "tpot_ns", "e2e_ns")
+                   "end_ns", "ttft_ns", "tpot_ns", "e2e_ns", "queued_ns")
 #: Columns after e2e_ns in runs with users; site and region are words, the others whole numbers.
 USER_COLUMNS = ("site", "region", "serving_sat", "uplink_ns", "downlink_ns", "gsl_ns")
 _WORD_COLUMNS = ("site", "region", "status")
@@ -137,6 +142,22 @@ def busy_csv(busy: dict[str, np.ndarray]) -> str:
     for name, values in busy.items():
         for sat in np.flatnonzero(values):
             out.write(f"{name},{int(sat)},{int(values[sat])}\n")
+    return out.getvalue()
+
+
+KV_COLUMNS = ("request", "prefill_replica", "decode_replica", "layer", "bytes", "arrival_ns")
+
+
+def kv_transfers_csv(rows: dict[str, np.ndarray]) -> str:
+    """kv_transfers.csv (disaggregated serving): ``strategy, request, prefill_replica,
+    decode_replica, layer, bytes, arrival_ns``, one row per KV message whole at the decode replica:
+    layer l's KV cache of the request's prompt (``bytes``: its packets' payload), or, with layer =
+    model.layers, the first output token."""
+    out = io.StringIO()
+    out.write("strategy," + ",".join(KV_COLUMNS) + "\n")
+    for name, table in rows.items():
+        for row in np.asarray(table, dtype=np.int64).tolist():
+            out.write(name + "," + ",".join(str(v) for v in row) + "\n")
     return out.getvalue()
 
 

@@ -5,8 +5,11 @@ A component's memory is its weights (``compute.weight_bytes`` per weight, 2 for 
 attention, the KV cache of the scenario's requests:
 
 - a gateway (attention + router): ``4 hidden^2 + hidden x E`` weights (Q, K, V, O and the router)
-  and the KV cache ``2 x hidden x bytes_per_element`` per token of context, for every request's
-  tokens (``traffic.requests x traffic.tokens_per_request``); a model with shared experts keeps
+  and the KV cache (:func:`harness.scenario.model.kv_bytes_per_token`: ``2 x hidden x
+  bytes_per_element`` per token of context, less with grouped-query attention's ``kv_heads`` or
+  multi-head latent attention), for every request's tokens (``traffic.requests x
+  traffic.tokens_per_request``) or, in a serving run, one request's longest prompt and output
+  (layer 0's gateway admits the others at run time while their caches fit: :func:`kv_budget_tokens`); a model with shared experts keeps
   their ``3 x hidden x shared_ffn_size`` weights with the attention (on the gateway, or split over
   its shards, below); the gateway of layer 0 also holds the LM head, ``hidden x vocab``;
 - an expert: ``3 x hidden x ffn`` weights (a SwiGLU FFN), and as much for each of its copies
@@ -37,7 +40,7 @@ import numpy as np
 from harness.errors import PlacementError
 from harness.placement.types import Placement
 from harness.scenario.model import (attention_weights, dense_ffn_weights, gateway_layers,
-                                    kv_cache_bytes)
+                                    kv_bytes_per_token, kv_cache_bytes)
 
 #: Bytes per GB in ``compute.memory_gb``.
 GB = 1e9
@@ -108,6 +111,24 @@ def component_bytes(model, *, weight_bytes: int, context_tokens: int) -> dict:
     gateway[0] += lm_head_w
     return dict(split=split, router=router_w, expert=3.0 * h * model.ffn_size * weight_bytes, lm_head=lm_head_w,
                 gateway=gateway)
+
+
+def kv_budget_tokens(placement: Placement, model, *, memory_gb: float, weight_bytes: int,
+                     num_satellites: int) -> int:
+    """KV-cache tokens one model replica holds at run time: at each layer's gateway the memory left
+    beside the weights of everything on its satellite, over one token's cache there (its share of
+    the heads when the layer is split over shards), the least of the layers, rounded down."""
+    weights, _ = memory_use_bytes(placement, model, weight_bytes=weight_bytes, context_tokens=0,
+                                  num_satellites=num_satellites)
+    kv = float(kv_bytes_per_token(model))
+    budget = np.inf
+    for layer, sat in enumerate(np.asarray(placement.gateways).tolist()):
+        split = 1
+        if placement.shards is not None:
+            split += int((np.asarray(placement.shards[layer]) >= 0).sum())
+        per_token = kv * -(-model.heads // split) / model.heads
+        budget = min(budget, (memory_gb * GB - weights[sat]) / per_token)
+    return max(0, int(budget))
 
 
 def expert_capacity(model, *, memory_gb: float, weight_bytes: int, context_tokens: int) -> int:

@@ -21,7 +21,7 @@ from harness.seeding import rng_for
 from harness.workload import activations as activations_mod
 from harness.workload import traffic
 from harness.workload.compute import ComputeTimes, compute_times_ns, exact_compute_ns, memory_times_ns
-from harness.workload.traffic.prefill import prefill_counts
+from harness.workload.traffic.prefill import chunk_counts, prefill_counts
 
 if TYPE_CHECKING:
     from harness.network.ground.users import GroundSegment
@@ -48,6 +48,7 @@ class Prepared:
     ground: Optional["GroundSegment"] = None  # with users: their sites and links; topology and paths include them
     site_of: Optional[np.ndarray] = None  # [R] with users: the site each request comes from
     sunlit: Optional[np.ndarray] = None  # [S, N] with power.enabled (or sun-aware): satellite n lit in snapshot s
+    chunks: Optional[tuple] = None  # serving.chunk_tokens: ([R, C, L, E] tokens per expert, [R, C] tokens) per chunk
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -68,7 +69,7 @@ def prepare(scenario: Scenario) -> Prepared:
                            times_ns[np.minimum(failed_from, topology.num_snapshots - 1)], -1)
         log.info("%d satellites fail during the run", int((fail_ns >= 0).sum()))
     gateway_ns, expert_ns, lm_head_ns = compute_times_ns(scenario.model, scenario.compute.satellite_flops)
-    requests = counts = None
+    requests = counts = chunks = None
     if scenario.serving.enabled or scenario.users.enabled:
         requests = traffic.build_requests(scenario, gateway_ns, lm_head_ns)
     prompt = requests.max_prompt_tokens if requests is not None else 0
@@ -76,6 +77,9 @@ def prepare(scenario: Scenario) -> Prepared:
     probabilities = trace.probabilities()  # the prompts' tokens too: they load the experts as well
     if prompt:
         counts = prefill_counts(trace.experts[:, :prompt], requests.prompt_tokens, scenario.model.experts)
+        if scenario.serving.chunk_tokens:
+            chunks = chunk_counts(trace.experts[:, :prompt], requests.prompt_tokens, scenario.model.experts,
+                                  scenario.serving.chunk_tokens)
         trace = activations_mod.ActivationTrace(experts=np.ascontiguousarray(trace.experts[:, prompt:]),
                                                 num_experts=trace.num_experts)
     memory = None
@@ -121,4 +125,4 @@ def prepare(scenario: Scenario) -> Prepared:
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads,
                                  exact=exact_compute_ns(scenario.model, scenario.compute.satellite_flops)),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
-                    requests, counts, memory, ground, site_of, lit)
+                    requests, counts, memory, ground, site_of, lit, chunks)

@@ -13,13 +13,15 @@ from typing import Callable, Optional
 import numpy as np
 
 from harness.analysis.serving import serving_records
+from harness.errors import ScenarioError
 from harness.formats.results import StrategyTrace
 from harness.network.routes import unreachable_pairs
 from harness.placement import PlacementInput, place
 from harness.placement.replicas import replica_choice
-from harness.placement.resources import check_memory as check_satellite_memory
+from harness.placement.resources import check_memory as check_satellite_memory, kv_budget_tokens
 from harness.run.prepare import Prepared
 from harness.scenario import Scenario
+from harness.scenario.model import kv_bytes_per_token
 from harness.seeding import rng_for
 from harness.simulate.analytic import analytic_latency
 from harness.simulate.inputs import PowerInput, ServingInput, SimulationInput
@@ -48,9 +50,48 @@ def check_placement_memory(scenario: Scenario, placement, num_satellites: int) -
     """[N] bytes each satellite holds under ``placement`` (harness/placement/resources.py);
     PlacementError naming the satellite and the overflow if one exceeds compute.memory_gb."""
     return check_satellite_memory(placement, scenario.model, memory_gb=scenario.compute.memory_gb,
-                        weight_bytes=scenario.compute.weight_bytes,
-                        context_tokens=scenario.traffic.requests * scenario.traffic.tokens_per_request,
+                        weight_bytes=scenario.compute.weight_bytes, context_tokens=context_tokens(scenario),
                         num_satellites=num_satellites)
+
+
+def context_tokens(scenario: Scenario) -> int:
+    """The tokens of KV cache a gateway must hold beside its weights: every request's tokens at once,
+    or in a serving run (whose layer 0 gateway admits requests at run time while their caches fit)
+    one request's longest prompt and output."""
+    t, v = scenario.traffic, scenario.serving
+    if not v.enabled:
+        return t.requests * t.tokens_per_request
+    return longest_prompt(scenario) + t.tokens_per_request
+
+
+def longest_prompt(scenario: Scenario) -> int:
+    """The longest prompt serving.prompt allows (0 without prefill; an arrivals file's are checked
+    against the same bound when it is read, harness/workload/traffic)."""
+    v = scenario.serving
+    if not v.prefill or v.arrivals == "file":  # a file's prompts: checked against the budget (kv_budgets)
+        return 0
+    return v.prompt.tokens if v.prompt.kind == "fixed" else v.prompt.high
+
+
+def kv_budgets(scenario: Scenario, replicas: list, req, replica_of: np.ndarray, num_satellites: int) -> list[int]:
+    """Each model replica's KV-cache budget in tokens for run-time admission
+    (:func:`harness.placement.resources.kv_budget_tokens`), 0 where every request it serves fits
+    at once (no admission: as before). ScenarioError if one request's cache alone does not fit."""
+    c = scenario.compute
+    need = req.prompt_tokens.astype(np.int64) + req.output_tokens
+    budgets = []
+    for rep, placement in enumerate(replicas):
+        mine = need[np.asarray(replica_of) == rep]
+        budget = kv_budget_tokens(placement, scenario.model, memory_gb=c.memory_gb, weight_bytes=c.weight_bytes,
+                                  num_satellites=num_satellites)
+        if len(mine) and mine.max() > budget:
+            raise ScenarioError(f"scenario '{scenario.name}': the KV cache of one request ({int(mine.max())} tokens: prompt + "
+                                f"output, {kv_bytes_per_token(scenario.model)} B per token and layer) does not fit "
+                                f"beside the weights of model replica {rep}'s gateways: {budget} tokens fit in "
+                                f"compute.memory_gb {c.memory_gb:g}; raise memory_gb, shorten serving.prompt / "
+                                f"traffic.tokens_per_request, or use a model with fewer KV heads")
+        budgets.append(budget if len(mine) and mine.sum() > budget else 0)
+    return budgets
 
 
 def placement_satellites(placement) -> np.ndarray:
@@ -183,4 +224,7 @@ def _serving_input(scenario: Scenario, prep: Prepared, replicas: list) -> Servin
                         replica_extras=[(p.shards, p.replicas, None if p.replicas is None else
                                          replica_choice(topology, p.gateways, p.experts, p.replicas))
                                         for p in replicas],
-                        users=users)
+                        users=users, chunks=prep.chunks, decode_of=req.decode_replica,
+                        kv_budgets=None if req.decode_replica is not None else
+                        kv_budgets(scenario, replicas, req, replica_of, topology.num_nodes),
+                        kv_bytes_per_token=kv_bytes_per_token(scenario.model))

@@ -60,6 +60,9 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
                 "requests.csv": serving_formats.requests_csv(rows, [tr.strategy for tr in result.traces]),
                 "satellite_busy.csv": serving_formats.busy_csv({tr.strategy: tr.serving["busy_ns"]
                                                                 for tr in result.traces})})
+            if result.traces[0].serving.get("kv") is not None:
+                formats.write_files(staging, {"kv_transfers.csv": serving_formats.kv_transfers_csv(
+                    {tr.strategy: tr.serving["kv"] for tr in result.traces})})
             gaps = result.traces[0].serving.get("gaps")
             if gaps is not None:
                 formats.write_files(staging, {"coverage_gaps.csv": serving_formats.coverage_gaps_csv(gaps),

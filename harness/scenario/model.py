@@ -51,9 +51,9 @@ MODEL_PRESETS: dict[str, dict[str, object]] = {
     # cards: num_hidden_layers, num_local_experts / num_experts / n_routed_experts,
     # num_experts_per_tok, hidden_size, intermediate_size / moe_intermediate_size, vocab_size,
     # num_attention_heads: the query heads; LLaMA-MoE keeps LLaMA-2-7B's 32).
-    # mistralai/Mixtral-8x7B-v0.1.
+    # mistralai/Mixtral-8x7B-v0.1 (grouped-query attention: num_key_value_heads 8).
     "mixtral-8x7b": dict(layers=32, experts=8, top_k=2, hidden_size=4096, bytes_per_element=2,
-                         ffn_size=14336, vocab_size=32000, heads=32),
+                         ffn_size=14336, vocab_size=32000, heads=32, attention="gqa", kv_heads=8),
     # Qwen/Qwen1.5-MoE-A2.7B: 60 routed experts of 1408 plus one always-on shared expert of 5632
     # (shared_expert_intermediate_size), run at the gateway.
     "qwen1.5-moe-a2.7b": dict(layers=24, experts=60, top_k=4, hidden_size=2048, bytes_per_element=2,
@@ -310,6 +310,13 @@ def weight_counts(model: ModelSpec) -> dict[str, float]:
              + model.layers * (router + shared + model.experts * expert) + embedding)
     return dict(attention=attn, dense_ffn=dense, router=router, shared=shared, expert=expert, embedding=embedding,
                 total=total)
+
+
+def kv_bytes_per_token(model: ModelSpec) -> int:
+    """Bytes of one token's KV cache in one (full-attention) layer: :func:`kv_elements_per_token` x
+    bytes_per_element (MLA: the compressed latent and the RoPE key; GQA/MHA: keys and values of
+    kv_heads x head_dim; ``2 x hidden_size`` elements for the plain shape, as before)."""
+    return kv_elements_per_token(model) * model.bytes_per_element
 
 
 def gateway_flops(model: ModelSpec) -> float:

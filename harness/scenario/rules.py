@@ -9,7 +9,7 @@ from harness.names import CLUSTER_STRATEGIES, REPLICA_STRATEGIES, STRATEGY_NAMES
 from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S,
                                      MAX_SATELLITES, SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
 
-from harness.scenario.model import expert_flops, gateway_flops_per_layer, lm_head_flops
+from harness.scenario.model import expert_flops, gateway_flops_per_layer, kv_bytes_per_token, lm_head_flops
 
 if TYPE_CHECKING:
     from harness.scenario.spec import Scenario
@@ -301,6 +301,9 @@ def _check_serving(sc: Scenario, source: str) -> None:
     if p.low > p.high:
         raise ScenarioError(f"{source}: 'serving.prompt.low' {p.low} is above 'serving.prompt.high' {p.high}; "
                             f"swap them")
+    if v.chunk_tokens and not v.prefill:
+        raise ScenarioError(f"{source}: 'serving.chunk_tokens' {v.chunk_tokens} is set but 'serving.prefill' is "
+                            f"false, so there is no prompt to chunk; set prefill: true or remove chunk_tokens")
     if v.prefill:
         if m.dispatch != "parallel":
             raise ScenarioError(f"{source}: 'serving.prefill' needs 'model.dispatch' 'parallel' (a prompt's tokens "
@@ -308,6 +311,17 @@ def _check_serving(sc: Scenario, source: str) -> None:
         problem = prefill_problem(sc, p.tokens if p.kind == "fixed" else p.high)
         if problem:
             raise ScenarioError(f"{source}: {problem}")
+    if (v.prefill_replicas > 0) != (v.decode_replicas > 0):
+        given, other = (("prefill_replicas", "decode_replicas") if v.prefill_replicas
+                        else ("decode_replicas", "prefill_replicas"))
+        raise ScenarioError(f"{source}: 'serving.{given}' is {getattr(v, given)} but 'serving.{other}' is 0: "
+                            f"disaggregated serving hands each request from a prefill replica to a decode "
+                            f"replica, so it needs both; set {other} or remove {given}")
+    if v.disaggregated:
+        _check_disaggregated(sc, source, p.tokens if p.kind == "fixed" else p.high)
+    if v.enabled and not tp:
+        _check_one_request_fits(sc, source, (p.tokens if p.kind == "fixed" else p.high)
+                                if v.prefill and v.arrivals != "file" else 0)
     o, most = v.output, sc.traffic.tokens_per_request
     if o.kind == "fixed" and o.tokens > most:
         raise ScenarioError(f"{source}: 'serving.output.tokens' {o.tokens} is above 'traffic.tokens_per_request' "
@@ -326,10 +340,55 @@ def _check_serving(sc: Scenario, source: str) -> None:
                             f"the constellation has {sc.constellation.num_satellites}; lower 'serving.replicas'")
 
 
+def _check_one_request_fits(sc: Scenario, source: str, longest: int) -> None:
+    """A serving run's gateways admit requests while their KV caches fit beside the weights: layer
+    0's gateway (attention, router, shared experts and the LM head) must hold one request's
+    (longest prompt + tokens_per_request tokens). Tensor-parallel strategies split that, and an
+    arrivals file's prompts are known later: both are checked once placed (harness/run/strategy.py)."""
+    m, c = sc.model, sc.compute
+    h = m.hidden_size
+    weights = (4.0 * h * h + h * m.experts + 3.0 * h * m.shared_ffn_size + h * m.vocab_size) * c.weight_bytes
+    tokens = longest + sc.traffic.tokens_per_request
+    kv = float(kv_bytes_per_token(m)) * tokens
+    if weights + kv > c.memory_gb * 1e9:
+        raise ScenarioError(f"{source}: the KV cache of one request ({tokens} tokens: the longest prompt {longest} + "
+                            f"tokens_per_request, {kv / 1e9:.3f} GB a layer) does not fit beside layer 0's gateway "
+                            f"weights ({weights / 1e9:.3f} GB) in 'compute.memory_gb' {c.memory_gb:g}; raise "
+                            f"memory_gb, shorten serving.prompt or traffic.tokens_per_request, or use a model with "
+                            f"fewer KV heads (model.kv_heads)")
+
+
+def _check_disaggregated(sc: Scenario, source: str, longest: int) -> None:
+    """Disaggregated prefill and decode: what it needs of the rest of the scenario."""
+    v = sc.serving
+    total = v.prefill_replicas + v.decode_replicas
+    if not v.prefill:
+        raise ScenarioError(f"{source}: 'serving.prefill_replicas' needs 'serving.prefill: true' (without a prompt "
+                            f"there is no prefill to separate); set prefill: true or remove prefill_replicas and "
+                            f"decode_replicas")
+    if v.replicas != total:
+        raise ScenarioError(f"{source}: 'serving.replicas' is {v.replicas} but prefill_replicas + decode_replicas = "
+                            f"{total}; set replicas: {total} (every model replica is one or the other)")
+    if sc.faults.enabled or sc.users.enabled:
+        section = "faults" if sc.faults.enabled else "users"
+        raise ScenarioError(f"{source}: disaggregated serving (serving.prefill_replicas) does not model the "
+                            f"'{section}' section (a KV transfer is neither acknowledged nor sent to the ground); "
+                            f"drop {section} or prefill_replicas and decode_replicas")
+    segments = -(-longest * kv_bytes_per_token(sc.model) // sc.links.segment_payload_bytes)
+    if segments > min(65535, sc.links.queue_packets):
+        limit = ("the 65535 a message header counts" if segments > 65535
+                 else f"'links.queue_packets' {sc.links.queue_packets}")
+        raise ScenarioError(f"{source}: the KV cache of a {longest}-token prompt in one layer is {segments} packets, "
+                            f"more than {limit}; raise queue_packets (or links.mtu_bytes) or lower the prompt length")
+
+
 def prefill_problem(sc: Scenario, longest: int) -> Optional[str]:
     """Why prompts of up to ``longest`` tokens cannot be prefilled in this scenario, or None. Checked
     here for serving.prompt and, at run time, for an arrivals file's prompts (harness/workload/traffic)."""
     m, t = sc.model, sc.traffic
+    if sc.serving.chunk_tokens > longest:
+        return (f"'serving.chunk_tokens' {sc.serving.chunk_tokens} is larger than the longest prompt ({longest} "
+                f"tokens): no prompt would be chunked; set chunk_tokens to at most {longest} (0: no chunking)")
     entries = t.requests * (t.tokens_per_request + longest) * m.layers * m.top_k
     if entries > MAX_ACTIVATIONS:
         return (f"with prefill the activation trace holds traffic.requests x (longest prompt {longest} + "

@@ -65,6 +65,11 @@ class ServingSpec:
     output: LengthSpec = _section(LengthSpec)
     prefill: bool = _spec(False, help="run each request's prompt through every layer before decoding (token 0 of "
                           "the request is then the prefill pass, whose LM head gives the first output token)")
+    chunk_tokens: int = _spec(0, help="chunked prefill (Sarathi-style): a prompt runs as passes of at most this "
+                              "many tokens each (a per-job token budget), so that decode steps interleave "
+                              "between its chunks at every gateway; a chunk's compute and messages follow its "
+                              "token count. 0: the whole prompt as one pass. Needs prefill; at most the longest "
+                              "prompt", check=_range(0, 65536))
     replicas: int = _spec(1, help="copies of the model on disjoint satellites; replica r is the strategy placed "
                           "again without the satellites of replicas < r", check=_range(1, 64))
     max_batch: int = _spec(1, help="continuous batching: a gateway runs up to this many waiting decode steps "
@@ -72,12 +77,25 @@ class ServingSpec:
                            "of its layer; it helps only under the roofline (compute.memory_bytes_per_s, or a "
                            "board profile): the weights are read once per batch. 1: no batching",
                            check=_range(1, 65536))
+    prefill_replicas: int = _spec(0, help="disaggregated serving (DistServe-style): the first this many model "
+                                  "replicas run prefill only; after a request's prefill its KV cache moves over "
+                                  "the ISLs, layer by layer, to a decode replica. 0: replicas do both. Needs "
+                                  "decode_replicas, and prefill_replicas + decode_replicas = replicas",
+                                  check=_range(0, 64))
+    decode_replicas: int = _spec(0, help="disaggregated serving: the last this many model replicas decode only "
+                                 "(a request's decode replica is chosen by replica_policy among them)",
+                                 check=_range(0, 64))
     replica_policy: str = _spec("round-robin", help="which replica a request goes to: 'round-robin', "
                                 "'least-outstanding-work' (the replica whose queued work, drained at its "
                                 "bottleneck satellite's rate, ends first) or, with a users section, "
                                 "'nearest-to-user' (the replica whose layer-0 gateway the user's route reaches "
                                 "soonest at the request's arrival)",
                                 choices=("round-robin", "least-outstanding-work", "nearest-to-user"))
+
+    @property
+    def disaggregated(self) -> bool:
+        """Whether prefill and decode run on separate replicas."""
+        return self.prefill_replicas > 0 and self.decode_replicas > 0
 
     @property
     def enabled(self) -> bool:

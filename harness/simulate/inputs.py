@@ -78,7 +78,14 @@ class ServingInput:
     ``max_batch`` is a gateway's batch of decode steps (``serving.max_batch``). ``output_tokens``
     ``[R]`` (each in [1, T]) ends request r after its first ``output_tokens[r]`` tokens.
     ``users`` (:class:`harness.network.ground.users.UserLinks`): requests start at their users on
-    the ground, whose prompts go up and tokens come down over real links.
+    the ground, whose prompts go up and tokens come down over real links. ``chunks`` (chunked
+    prefill): ``([R, C, L, E], [R, C])`` each chunk's tokens per expert and its tokens
+    (:func:`harness.workload.traffic.prefill.chunk_counts`); each chunk is a pass of its own.
+    ``decode_of`` ``[R]`` (disaggregated serving): each request's decode replica (-1: none, one
+    output token); ``replica_of`` is then its prefill replica, and after the prefill each layer's
+    KV cache (prompt tokens x ``kv_bytes_per_token``) moves to the decode replica as packets.
+    ``kv_budgets`` (one per replica, tokens; 0: no limit): layer 0's gateway admits a request only
+    while the KV caches of its running requests (prompt + output tokens each) fit.
     """
 
     replica_gateways: Optional[np.ndarray] = None
@@ -90,6 +97,10 @@ class ServingInput:
     output_tokens: Optional[np.ndarray] = None
     replica_extras: Optional[list] = None
     users: Optional["UserLinks"] = None
+    chunks: Optional[tuple] = None
+    decode_of: Optional[np.ndarray] = None
+    kv_bytes_per_token: int = 0
+    kv_budgets: Optional[list] = None
 
 
 @dataclass(frozen=True, kw_only=True)

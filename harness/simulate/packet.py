@@ -84,6 +84,9 @@ class PacketSimResult:
     prompt_arrival_ns: np.ndarray = None  # [R] with users: the prompt whole at layer 0's gateway (-1: never)
     user_token_ns: np.ndarray = None      # [R, T] with users: each output token whole at its user (-1: never)
     power: Optional[PowerRecords] = None  # with a power model: what every satellite's battery did
+    kv_arrival_ns: np.ndarray = None      # [R, L + 1] disaggregated: each layer's KV cache (column L: the
+    kv_bytes: np.ndarray = None           # first token) whole at the decode replica, and its packets' bytes
+    queued_ns: np.ndarray = None          # [R] waited at layer 0's gateway for KV-cache memory (-1: never started)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -204,6 +207,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     replica_gateways, replica_experts, replica_of = serving.replica_gateways, serving.replica_experts, serving.replica_of
     prompt_tokens, prefill_counts, max_batch = serving.prompt_tokens, serving.prefill_counts, serving.max_batch
     output_tokens, replica_extras, users = serving.output_tokens, serving.replica_extras, serving.users
+    chunks, decode_of = serving.chunks, serving.decode_of
     num_layers, num_experts = experts.shape
     requests, tokens, layers, top_k = activations.shape
     _check_inputs(topology, routes, gateways, experts, activations, request_starts_ns, num_layers, layers)
@@ -260,18 +264,34 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         replica_of = np.zeros(requests, dtype=np.int32)
         replica_gateways, replica_experts = gateways[None], experts[None]
     recorders = []
+    made = {}  # disaggregated serving: replica -> (idx, plan, helper)
     for rep in range(len(replica_gateways)):
-        idx = np.flatnonzero((replica_of == rep) & active)
-        if len(idx):
-            recorders.append((idx, _make_plan(ns3, nodes, links, replica_gateways[rep], replica_experts[rep],
+        decoding = decode_of is not None and (decode_of == rep).any()
+        idx = np.flatnonzero(((decode_of == rep) if decoding else (replica_of == rep)) & active)
+        if not len(idx):
+            continue
+        outputs = None if output_tokens is None else output_tokens[idx]
+        if decode_of is not None and not decoding:
+            outputs = np.ones(len(idx), dtype=np.int32)  # a prefill replica runs token 0 only
+        keep = [] if decode_of is not None else None
+        recorders.append((idx, _make_plan(ns3, nodes, links, replica_gateways[rep], replica_experts[rep],
                                           activations[idx], compute, request_starts_ns[idx], message_bytes,
                                           combine, dispatch, faults, satellite_fail_ns,
-                                          None if prompt_tokens is None else prompt_tokens[idx],
-                                          None if prefill_counts is None else prefill_counts[idx],
-                                          memory, max_batch,
-                                          None if output_tokens is None else output_tokens[idx],
+                                          None if prompt_tokens is None or decoding else prompt_tokens[idx],
+                                          None if prefill_counts is None or decoding else prefill_counts[idx],
+                                          memory, max_batch, outputs,
                                           *replica_extras[rep], step_times_ns, steps,
-                                          users=users, idx=idx, replica=rep)))
+                                          users=users, idx=idx, replica=rep,
+                                          chunks=None if chunks is None or decoding else
+                                          (chunks[0][idx], chunks[1][idx]), keep=keep,
+                                          kv_budget=0 if serving.kv_budgets is None else
+                                          int(serving.kv_budgets[rep]))))
+        if keep is not None:
+            made[rep] = (idx, *keep)
+            if decoding:
+                keep[0].SetKvSources(_c_array(np.ones(len(idx)), np.int32), len(idx))
+    if decode_of is not None:
+        _connect_kv(ns3, made, replica_of, decode_of, layers, serving.kv_bytes_per_token)
 
     # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
     # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
@@ -306,15 +326,24 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         prompt_arrival = np.full(requests, -1, dtype=np.int64)
         user_token = np.full((requests, tokens), -1, dtype=np.int64)
     record = ns3.MoeTrafficRecorder
+    kv_arrival = kv_bytes = None
+    queued = np.full(requests, -1, dtype=np.int64)
+    if decode_of is not None:
+        kv_arrival = np.full((requests, layers + 1), -1, dtype=np.int64)
+        kv_bytes = np.zeros((requests, layers + 1), dtype=np.int64)
     for idx, recorder in recorders:
         pairs = ((record.TOKEN_START, start), (record.TOKEN_END, end), (record.COMBINE, combine),
-                 (record.RETRANSMISSIONS, retransmissions), (record.FAILURES, failures))
+                 (record.RETRANSMISSIONS, retransmissions), (record.FAILURES, failures), (record.QUEUED, queued))
         if users is not None:
             pairs += ((record.PROMPT_ARRIVAL, prompt_arrival), (record.USER_TOKEN, user_token))
+        if decode_of is not None:
+            pairs += ((record.KV_ARRIVAL, kv_arrival), (record.KV_BYTES, kv_bytes))
         for which, out in pairs:
             part = np.empty((len(idx),) + out.shape[1:], dtype=np.int64)
             recorder.Copy(which, part, part.size)
-            out[idx] = part
+            # A request is in one plan, or (disaggregated) in a prefill and a decode plan whose
+            # records it does not share: each holds -1 (0 for counts) where the other ran.
+            out[idx] = part if decode_of is None else np.maximum(out[idx], part)
     result = PacketSimResult(
         token_start_ns=start, token_end_ns=end, combine_ns=combine,
         packets_sent=sum(int(recorder.GetPacketsSent()) for _, recorder in recorders),
@@ -329,7 +358,9 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         retransmissions=retransmissions, failures=failures,
         duplicates=sum(int(recorder.GetDuplicates()) for _, recorder in recorders),
         busy_ns=_busy(recorders, topology.num_nodes),
-        prompt_arrival_ns=prompt_arrival, user_token_ns=user_token, power=power_records)
+        prompt_arrival_ns=prompt_arrival, user_token_ns=user_token, power=power_records,
+        kv_arrival_ns=kv_arrival, kv_bytes=kv_bytes,
+        queued_ns=np.where(queued >= 0, queued, np.where(start[:, 0] >= 0, 0, -1)))
     ns3.Simulator.Destroy()
     return result
 
@@ -411,7 +442,8 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                output_tokens: Optional[np.ndarray] = None, shards: Optional[np.ndarray] = None,
                replicas: Optional[np.ndarray] = None, replica_choice: Optional[np.ndarray] = None,
                step_times_ns=None, steps: int = 1, users: Optional[UserLinks] = None,
-               idx: Optional[np.ndarray] = None, replica: int = 0):
+               idx: Optional[np.ndarray] = None, replica: int = 0, chunks: Optional[tuple] = None,
+               keep: Optional[list] = None, kv_budget: int = 0):
     """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``: returns
     the copy's MoeTrafficRecorder, which the applications' traces feed; with
     ``users``, the users of its requests ``idx`` too (on a port of the replica's own: every replica
@@ -451,6 +483,10 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
     if prefill_counts is not None:
         counts = _c_array(prefill_counts, np.int32)
         plan.SetPrefill(counts, counts.size, _c_array(prompt_tokens, np.int32), requests)
+        if chunks is not None:  # chunked prefill: each chunk a pass of its own
+            chunk_counts = _c_array(chunks[0], np.int32)
+            plan.SetChunks(chunk_counts, chunk_counts.size, _c_array(chunks[1], np.int32), requests,
+                           chunks[1].shape[1])
     if satellite_fail_ns is not None and (np.asarray(satellite_fail_ns) >= 0).any():
         fail_ns = np.asarray(satellite_fail_ns, dtype=np.int64)
         expert_fail = _c_array(fail_ns[experts], np.int64)
@@ -483,7 +519,35 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         helper.InstallReplicas(nodes, copies, copies.size)
     if users is not None:
         helper.InstallUsers(nodes, _c_array(users.nodes, np.int32), len(users.nodes))
+    if kv_budget > 0:  # run-time admission at layer 0's gateway while the KV caches fit
+        plan.SetKvBudget(kv_budget)
+    if keep is not None:  # the caller wires the plans together (disaggregated serving)
+        keep.extend((plan, helper))
     return helper.GetRecorder()
+
+
+def _connect_kv(ns3, made: dict, replica_of: np.ndarray, decode_of: np.ndarray, layers: int,
+                kv_bytes_per_token: int) -> None:
+    """Disaggregated serving: give each prefill replica's plan, per request, where each layer's
+    gateway of its decode replica listens and the request's index there."""
+    local = {rep: {int(r): i for i, r in enumerate(idx)} for rep, (idx, _, _) in made.items()}
+    for rep, (idx, plan, _) in made.items():
+        if (decode_of == rep).any():
+            continue
+        addresses = np.zeros((len(idx), layers), dtype=np.uint32)
+        ports = np.zeros((len(idx), layers), dtype=np.int32)
+        remote = np.full(len(idx), -1, dtype=np.int32)
+        for i, r in enumerate(idx.tolist()):
+            d = int(decode_of[r])
+            if d < 0 or d not in made:
+                continue
+            directory = made[d][2].GetDirectory()
+            remote[i] = local[d][r]
+            for l in range(layers):
+                addresses[i, l] = directory.GetAddress(ns3.MoeRole.GATEWAY, l, 0, 0).Get()
+                ports[i, l] = directory.GetPort(ns3.MoeRole.GATEWAY, l, 0, 0)
+        plan.SetKvTargets(_c_array(addresses, np.uint32), _c_array(ports, np.int32), _c_array(remote, np.int32),
+                          len(idx), int(kv_bytes_per_token))
 
 
 def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: LinkSpec, hold: bool = False):

@@ -13,6 +13,7 @@ Without a ``serving`` section the requests are today's: request r starts at
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -33,7 +34,8 @@ class Requests:
     arrival_ns: np.ndarray     # [R] int64
     prompt_tokens: np.ndarray  # [R] int32; 0 without prefill
     output_tokens: np.ndarray  # [R] int32
-    replica: np.ndarray        # [R] int32 in [0, replicas)
+    replica: np.ndarray        # [R] int32 in [0, replicas): with disaggregation, the prefill replica
+    decode_replica: Optional[np.ndarray] = None  # [R] disaggregated serving: the decode replica (-1: one output token)
 
     @property
     def max_prompt_tokens(self) -> int:
@@ -79,6 +81,16 @@ def build_requests(scenario: Scenario, gateway_ns: np.ndarray, lm_head_ns: int) 
     work = bottleneck_work_ns(prompts, output, gateway_ns, lm_head_ns, v.prefill)
     if v.replica_policy in USER_POLICIES:  # decided per strategy once the replicas are placed
         replica = np.zeros(len(arrival_ns), dtype=np.int32)
+    elif v.disaggregated:
+        # Prefill replicas 0..P-1 get the prompts' passes, decode replicas P..P+D-1 the rest, each
+        # chosen by the policy among its own kind on the work it puts there.
+        prefill_work = bottleneck_work_ns(prompts, np.ones_like(output), gateway_ns, lm_head_ns, True)
+        decode_work = bottleneck_work_ns(np.zeros_like(prompts), np.maximum(output - 1, 1), gateway_ns, lm_head_ns,
+                                         False)
+        replica = POLICIES[v.replica_policy](arrival_ns, prefill_work, v.prefill_replicas)
+        decode = v.prefill_replicas + POLICIES[v.replica_policy](arrival_ns, decode_work, v.decode_replicas)
+        decode = np.where(output > 1, decode, -1).astype(np.int32)
+        return Requests(arrival_ns, prompts.astype(np.int32), output, np.asarray(replica, dtype=np.int32), decode)
     else:
         replica = POLICIES[v.replica_policy](arrival_ns, work, v.replicas)
     return Requests(arrival_ns, prompts.astype(np.int32), output, replica)

@@ -22,6 +22,27 @@ def prefill_counts(prompt_experts: np.ndarray, prompt_tokens: np.ndarray, num_ex
     return counts.reshape(requests, layers, num_experts).astype(np.int32)
 
 
+def chunk_counts(prompt_experts: np.ndarray, prompt_tokens: np.ndarray, num_experts: int,
+                 chunk: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chunked prefill (``serving.chunk_tokens``): ``([R, C, L, E] int32, [R, C] int32)``, the tokens of
+    chunk c of request r routed to each expert, and the chunk's tokens. Request r's prompt (tokens
+    ``[P_max - P_r, P_max)`` of ``prompt_experts`` ``[R, P_max, L, k]``) is cut in order into
+    ``ceil(P_r / chunk)`` chunks of ``chunk`` tokens, the last holding the rest; C is the most of
+    any request, and a request's chunks past its last are empty."""
+    requests, max_prompt, layers, _ = prompt_experts.shape
+    prompt = np.asarray(prompt_tokens, dtype=np.int64)
+    chunks = -(-prompt // chunk)
+    most = max(int(chunks.max()) if requests else 0, 1)
+    position = np.arange(max_prompt)[None, :] - (max_prompt - prompt)[:, None]  # [R, P_max], <0: not the prompt
+    used = position >= 0
+    chunk_of = np.where(used, position // chunk, 0)
+    r, p, l, _ = np.nonzero(np.broadcast_to(used[:, :, None, None], prompt_experts.shape))
+    index = ((r * most + chunk_of[r, p]) * layers + l) * num_experts + prompt_experts[used].ravel()
+    counts = np.bincount(index, minlength=requests * most * layers * num_experts)
+    tokens = np.clip(prompt[:, None] - np.arange(most)[None, :] * chunk, 0, chunk)
+    return (counts.reshape(requests, most, layers, num_experts).astype(np.int32), tokens.astype(np.int32))
+
+
 @dataclass(frozen=True)
 class PrefillPath:
     """A prefill pass alone on an idle replica, on its critical path, ns."""

@@ -39,6 +39,12 @@ MoeTokenHelper::GetRecorder() const
     return m_recorder;
 }
 
+Ptr<MoeComponentDirectory>
+MoeTokenHelper::GetDirectory() const
+{
+    return m_directory;
+}
+
 namespace
 {
 
@@ -119,6 +125,8 @@ MoeTokenHelper::InstallOne(Ptr<Node> n, MoeRole role, uint32_t layer, uint32_t i
     app->TraceConnectWithoutContext("Retransmit", MakeCallback(&MoeTrafficRecorder::NotifyRetransmit, r));
     app->TraceConnectWithoutContext("Duplicate", MakeCallback(&MoeTrafficRecorder::NotifyDuplicate, r));
     app->TraceConnectWithoutContext("ComputeDone", MakeCallback(&MoeTrafficRecorder::NotifyCompute, r));
+    app->TraceConnectWithoutContext("KvReceived", MakeCallback(&MoeTrafficRecorder::NotifyKv, r));
+    app->TraceConnectWithoutContext("Admitted", MakeCallback(&MoeTrafficRecorder::NotifyAdmitted, r));
     app->TraceConnectWithoutContext("TokenStart", MakeCallback(&MoeTrafficRecorder::NotifyTokenStart, r));
     app->TraceConnectWithoutContext("TokenEnd", MakeCallback(&MoeTrafficRecorder::NotifyTokenEnd, r));
     app->TraceConnectWithoutContext("Combine", MakeCallback(&MoeTrafficRecorder::NotifyCombine, r));

@@ -32,6 +32,8 @@ class MoeTokenHelper
 
     /// The records and counters of everything installed by this helper.
     Ptr<MoeTrafficRecorder> GetRecorder() const;
+    /// Where the copy's components listen (filled by Install): a prefill replica's KV targets.
+    Ptr<MoeComponentDirectory> GetDirectory() const;
 
     /**
      * @brief Install the model.

@@ -17,21 +17,22 @@ NS_LOG_COMPONENT_DEFINE("MoeTokenApplicationServing");
 Time
 MoeTokenApplication::GatewayWork(uint32_t request, uint32_t token) const
 {
-    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPromptTokens(request) : 1;
+    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPassTokens(request, token) : 1;
     return m_plan->GatewayJob(m_layer, tokens);
 }
 
 Time
 MoeTokenApplication::ExpertWork(uint32_t request, uint32_t token) const
 {
-    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPrefillTokens(request, m_layer, m_expert) : 1;
+    uint64_t tokens =
+        m_plan->IsPrefill(request, token) ? m_plan->GetPassExpertTokens(request, token, m_layer, m_expert) : 1;
     return m_plan->ExpertJob(m_layer, m_expert, tokens);
 }
 
 Time
 MoeTokenApplication::ShardWork(uint32_t request, uint32_t token) const
 {
-    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPromptTokens(request) : 1;
+    uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPassTokens(request, token) : 1;
     return m_plan->ShardJob(m_layer, tokens);
 }
 
@@ -40,7 +41,7 @@ MoeTokenApplication::ExpectedOutputs(uint32_t request, uint32_t token, uint32_t 
 {
     if (m_plan->IsPrefill(request, token))
     {
-        return m_plan->GetPrefillExperts(request, layer);
+        return m_plan->GetPassExperts(request, token, layer);
     }
     return m_plan->GetSequentialDispatch() ? 1 : m_plan->GetTopK();
 }
@@ -64,9 +65,9 @@ MoeTokenApplication::MessageBytes(const MoeTokenHeader& h) const
     if (h.m_kind == MoeTokenHeader::COMBINED_STATE || h.m_kind == MoeTokenHeader::SHARD_SCATTER ||
         h.m_kind == MoeTokenHeader::SHARD_GATHER)
     {
-        return one * m_plan->GetPromptTokens(h.m_request);
+        return one * m_plan->GetPassTokens(h.m_request, h.m_token);
     }
-    return one * m_plan->GetPrefillTokens(h.m_request, h.m_layer, h.m_expert);
+    return one * m_plan->GetPassExpertTokens(h.m_request, h.m_token, h.m_layer, h.m_expert);
 }
 
 void
@@ -75,7 +76,7 @@ MoeTokenApplication::SendPrefillToExperts(uint32_t request, uint32_t token)
     MoeTokenHeader header(request, token, m_layer, 0, MoeTokenHeader::HIDDEN_STATE);
     for (uint32_t e = 0; e < m_plan->GetNExperts() && !m_status->IsFailed(request); ++e)
     {
-        if (m_plan->GetPrefillTokens(request, m_layer, e) > 0)
+        if (m_plan->GetPassExpertTokens(request, token, m_layer, e) > 0)
         {
             header.m_expert = e;
             SendToExpert(m_layer, e, header);

@@ -34,7 +34,7 @@ MoeTokenApplication::HandleUserMessage(const MoeTokenHeader& h)
     }
     NS_ABORT_MSG_IF(m_role != MoeRole::GATEWAY || m_layer != 0, "a prompt reached another component than layer 0's gateway");
     m_promptArrivalTrace(h.m_request);
-    StartToken(h.m_request, 0);
+    Admit(h.m_request);
 }
 
 } // namespace ns3

@@ -111,6 +111,17 @@ MoeTokenApplication::GetTypeId()
                             "An output token (request, token) was whole at its user (users).",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_userTokenTrace),
                             "ns3::MoeTokenApplication::TokenTracedCallback")
+            .AddTraceSource("Admitted",
+                            "Layer 0's gateway admitted a request (its KV cache fits the budget) "
+                            "after it waited this long for memory.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_admitTrace),
+                            "ns3::MoeTokenApplication::AdmitTracedCallback")
+            .AddTraceSource("KvReceived",
+                            "A KV cache (or the first output token) from a prefill replica was whole "
+                            "here: the request, the layer (the layer count for the first token), and "
+                            "the payload bytes of its packets.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_kvTrace),
+                            "ns3::MoeTokenApplication::KvTracedCallback")
             .AddTraceSource("ComputeDone",
                             "A compute job ended: the satellite (node id) and the job's duration.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_computeTrace),
@@ -128,6 +139,7 @@ MoeTokenApplication::MoeTokenApplication()
       m_layer(0),
       m_expert(0),
       m_copy(0),
+      m_kvInUse(0),
       m_batchRunning(false)
 {
 }
@@ -179,6 +191,15 @@ MoeTokenApplication::StartApplication()
     {
         for (uint32_t r = 0; r < m_plan->GetNRequests(); ++r)
         {
+            if (m_plan->IsKvReceiver(r))
+            {
+                continue; // a decode replica's request starts when its KV cache is here (HandleKv)
+            }
+            if (m_plan->GetKvBudget() > 0)
+            {
+                Simulator::Schedule(m_plan->GetRequestStart(r) - Simulator::Now(), &MoeTokenApplication::Admit, this, r);
+                continue;
+            }
             Simulator::Schedule(m_plan->GetRequestStart(r) - Simulator::Now(),
                                 &MoeTokenApplication::StartToken,
                                 this,
@@ -217,7 +238,20 @@ MoeTokenApplication::StartToken(uint32_t request, uint32_t token)
         return;
     }
     m_tokenStartTrace(request, token);
-    RunAttention(request, token, false);
+    // Chunked prefill: the prompt's first chunk starts; each next one when its predecessor's
+    // attention here ends (SendToExperts).
+    RunAttention(request, token == 0 ? m_plan->GetChunkToken(request, 0) : token, false);
+}
+
+void
+MoeTokenApplication::StartChunk(uint32_t request, uint32_t chunk)
+{
+    NS_LOG_FUNCTION(this << request << chunk);
+    if (m_status->IsFailed(request) || FailIfDown(request, 0))
+    {
+        return;
+    }
+    RunAttention(request, m_plan->GetChunkToken(request, chunk), false);
 }
 
 void
@@ -225,6 +259,19 @@ MoeTokenApplication::SendToExperts(uint32_t request, uint32_t token)
 {
     if (m_plan->IsPrefill(request, token))
     {
+        if (token == 0 && m_plan->HasKvTarget(request))
+        {
+            SendKv(request, false); // the prompt's last pass ran here: this layer's cache is whole
+        }
+        if (m_layer == 0 && m_plan->IsChunk(token))
+        {
+            // This chunk's attention at layer 0 ended: the next chunk of the prompt queues here now,
+            // behind the decode steps that arrived meanwhile.
+            Simulator::ScheduleNow(&MoeTokenApplication::StartChunk,
+                                   this,
+                                   request,
+                                   m_plan->GetChunkIndex(request, token) + 1);
+        }
         SendPrefillToExperts(request, token);
         return;
     }
@@ -277,6 +324,10 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
 {
     NS_LOG_FUNCTION(this << request << token);
     m_tokenEndTrace(request, token);
+    if (token == 0 && m_plan->HasKvTarget(request))
+    {
+        SendKv(request, true); // the first output token goes on to the decode replica
+    }
     if (m_plan->HasUsers())
     {
         MoeTokenHeader down(request, token, 0, 0, MoeTokenHeader::OUTPUT_TOKEN);
@@ -286,12 +337,43 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
     {
         StartToken(request, token + 1);
     }
+    else if (m_plan->GetKvBudget() > 0 && !m_plan->IsKvReceiver(request))
+    {
+        m_kvInUse -= m_plan->GetRequestKvTokens(request); // its KV cache is freed
+        TryAdmit();
+    }
+}
+
+void
+MoeTokenApplication::Admit(uint32_t request)
+{
+    if (m_plan->GetKvBudget() == 0)
+    {
+        StartToken(request, 0);
+        return;
+    }
+    m_admitQueue.emplace_back(request, Simulator::Now());
+    TryAdmit();
+}
+
+void
+MoeTokenApplication::TryAdmit()
+{
+    while (!m_admitQueue.empty() &&
+           m_kvInUse + m_plan->GetRequestKvTokens(m_admitQueue.front().first) <= m_plan->GetKvBudget())
+    {
+        auto [request, since] = m_admitQueue.front();
+        m_admitQueue.pop_front();
+        m_kvInUse += m_plan->GetRequestKvTokens(request);
+        m_admitTrace(request, Simulator::Now() - since);
+        StartToken(request, 0);
+    }
 }
 
 bool
 MoeTokenApplication::AllArrived(ArrivalCounts& counts, uint32_t request, uint32_t token, uint32_t expected) const
 {
-    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokens() + token;
+    uint64_t key = static_cast<uint64_t>(request) * m_plan->GetNTokenSlots() + token;
     if (++counts[key] < expected)
     {
         return false;
@@ -312,7 +394,7 @@ MoeTokenApplication::MessageKey(const MoeTokenHeader& h) const
     // (request, token, layer, expert or shard index, kind) packed densely; a message's kind is
     // any but ACK (MoeTokenHeader::KINDS of them).
     uint64_t slots = std::max(m_plan->GetNExperts(), m_plan->GetMaxHelpers());
-    return (((static_cast<uint64_t>(h.m_request) * m_plan->GetNTokens() + h.m_token) * m_plan->GetNLayers() +
+    return (((static_cast<uint64_t>(h.m_request) * m_plan->GetNTokenSlots() + h.m_token) * m_plan->GetNLayers() +
              h.m_layer) *
                 slots +
             h.m_expert) *
@@ -345,7 +427,12 @@ MoeTokenApplication::SendMessage(MoeRole role, uint32_t layer, uint32_t expert, 
 void
 MoeTokenApplication::SendSegments(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header)
 {
-    uint64_t bytes = MessageBytes(header);
+    SendBytes(destination, port, header, MessageBytes(header));
+}
+
+void
+MoeTokenApplication::SendBytes(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header, uint64_t bytes)
+{
     uint32_t segment = m_plan->GetSegmentBytes();
     MoeTokenHeader h = header;
     h.m_segments = static_cast<uint16_t>((bytes + segment - 1) / segment);
@@ -457,7 +544,7 @@ MoeTokenApplication::HandleTimeout(uint64_t key)
     }
     ++p.header.m_attempt;
     NS_LOG_INFO("timeout: resend " << p.header);
-    m_retransmitTrace(request, token, p.header.m_attempt);
+    m_retransmitTrace(request, m_plan->IsChunk(token) ? 0 : token, p.header.m_attempt); // a chunk: the prefill's
     SendSegments(m_directory->GetAddress(p.role, p.layer, p.expert), PortOf(p.role, p.layer, p.expert), p.header);
     p.timer = Simulator::Schedule(m_plan->GetRetransmitTimeout(), &MoeTokenApplication::HandleTimeout, this, key);
 }
@@ -475,7 +562,8 @@ MoeTokenApplication::Fail(uint32_t request,
         return; // failed before: the first failure is the one that counts
     }
     NS_LOG_INFO("request " << request << " token " << token << " failed (code " << code << ")");
-    m_requestFailedTrace(request, token, code, layer, expert, kind);
+    // A prefill chunk's failure is the prefill's (token 0): the recorder counts tokens from there.
+    m_requestFailedTrace(request, m_plan->IsChunk(token) ? 0 : token, code, layer, expert, kind);
 }
 
 bool
@@ -526,9 +614,20 @@ MoeTokenApplication::HandleRead(Ptr<Socket> socket)
         // Segments count per attempt: a message is whole when every segment of one transmission came.
         uint64_t key = MessageKey(h) * 256 + h.m_attempt;
         uint32_t& got = m_segments[key];
+        if (h.m_kind == MoeTokenHeader::KV_CACHE)
+        {
+            m_kvBytesIn[key] += p->GetSize();
+        }
         if (++got == h.m_segments)
         {
             m_segments.erase(key);
+            if (h.m_kind == MoeTokenHeader::KV_CACHE)
+            {
+                uint64_t bytes = m_kvBytesIn[key];
+                m_kvBytesIn.erase(key);
+                HandleKv(h, bytes);
+                continue;
+            }
             HandleMessage(h);
         }
     }
@@ -597,7 +696,17 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
             return;
         }
     }
-    m_combineTrace(request, token, h.m_layer);
+    if (m_plan->IsChunk(token))
+    {
+        if (m_layer == 0)
+        {
+            return; // a prefill chunk before the last: its pass ends here, with no LM head
+        }
+    }
+    else
+    {
+        m_combineTrace(request, token, h.m_layer);
+    }
     if (m_layer == 0)
     {
         // The ring closes here: the last layer's outputs feed the LM head, which ends the token.
@@ -608,9 +717,78 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
             }
         });
     }
+    else if (token == 1 && m_plan->IsKvReceiver(request) && !(m_kvReady[request] & 1))
+    {
+        m_kvHeld.insert(request); // this layer's KV cache is still on its way from the prefill replica
+    }
+    else if (m_plan->IsPrefill(request, token) && m_plan->GetNChunks(request) > 1)
+    {
+        RunChunkInOrder(request, token);
+    }
     else
     {
         RunAttention(request, token, true);
+    }
+}
+
+void
+MoeTokenApplication::RunChunkInOrder(uint32_t request, uint32_t token)
+{
+    // A chunk's attention reads the KV cache of the chunks before it: it queues here only after
+    // theirs (this satellite's compute is first come, first served), however its experts answered.
+    uint32_t& next = m_chunkNext[request];
+    uint64_t base = static_cast<uint64_t>(request) * m_plan->GetNTokenSlots();
+    uint32_t chunk = m_plan->GetChunkIndex(request, token);
+    if (chunk != next)
+    {
+        m_chunkHeld.insert(base + chunk);
+        return;
+    }
+    while (true)
+    {
+        RunAttention(request, m_plan->GetChunkToken(request, next), true);
+        ++next;
+        if (next == m_plan->GetNChunks(request))
+        {
+            m_chunkNext.erase(request);
+            return;
+        }
+        if (m_chunkHeld.erase(base + next) == 0)
+        {
+            return;
+        }
+    }
+}
+
+void
+MoeTokenApplication::SendKv(uint32_t request, bool firstToken)
+{
+    MoeTokenHeader h(m_plan->GetKvRequest(request), 0, m_layer, firstToken ? 1 : 0, MoeTokenHeader::KV_CACHE);
+    uint64_t bytes = firstToken ? m_plan->GetTokenBytes() : m_plan->GetKvBytes(request);
+    NS_LOG_LOGIC("KV of request " << request << " layer " << m_layer << ": " << bytes << " B");
+    SendBytes(m_plan->GetKvAddress(request, m_layer), m_plan->GetKvPort(request, m_layer), h, bytes);
+}
+
+void
+MoeTokenApplication::HandleKv(const MoeTokenHeader& h, uint64_t bytes)
+{
+    uint32_t request = h.m_request;
+    bool first = h.m_expert == 1;
+    m_kvTrace(request, first ? m_plan->GetNLayers() : m_layer, bytes);
+    uint8_t& ready = m_kvReady[request];
+    ready |= first ? 2 : 1;
+    if (m_layer == 0)
+    {
+        if (ready == 3)
+        {
+            m_kvReady.erase(request);
+            StartToken(request, 1); // cache and first token here: decoding starts
+        }
+        return;
+    }
+    if (m_kvHeld.erase(request))
+    {
+        RunAttention(request, 1, true);
     }
 }
 

@@ -16,6 +16,7 @@
 #include "ns3/traced-callback.h"
 
 #include <deque>
+#include <utility>
 #include <functional>
 #include <memory>
 #include <unordered_map>
@@ -79,6 +80,15 @@ class MoeTokenApplication : public Application
                                                 uint32_t layer,
                                                 uint32_t expert,
                                                 uint32_t kind);
+    /**
+     * TracedCallback signature of a KV transfer whole at a decode replica's gateway.
+     * @param request the request (the decode replica's index)
+     * @param layer the layer whose cache it is, or the layer count for the first output token
+     * @param bytes the payload bytes of its packets
+     */
+    typedef void (*KvTracedCallback)(uint32_t request, uint32_t layer, uint64_t bytes);
+    /// TracedCallback signature of a request admitted at layer 0's gateway after @p queued.
+    typedef void (*AdmitTracedCallback)(uint32_t request, Time queued);
     /// TracedCallback signature of a compute job that ended: the satellite's node id and the job's duration.
     typedef void (*ComputeTracedCallback)(uint32_t node, Time duration);
 
@@ -96,6 +106,15 @@ class MoeTokenApplication : public Application
     void HandleRead(Ptr<Socket> socket);
     void HandleMessage(const MoeTokenHeader& header);
     void StartToken(uint32_t request, uint32_t token);
+    /// A request reached layer 0's gateway: start it, or (a KV budget) queue it until its cache fits.
+    void Admit(uint32_t request);
+    /// Start the queued requests, in arrival order, while their KV caches fit the budget.
+    void TryAdmit();
+    /// Chunked prefill at a later gateway: run the chunk's attention after its predecessors', holding
+    /// it until they have been queued.
+    void RunChunkInOrder(uint32_t request, uint32_t token);
+    /// Chunked prefill: start chunk @p chunk of @p request's prompt at layer 0's gateway.
+    void StartChunk(uint32_t request, uint32_t chunk);
     void SendToExperts(uint32_t request, uint32_t token);
     void SendOutput(uint32_t request, uint32_t token);
     void FinishToken(uint32_t request, uint32_t token);
@@ -108,6 +127,16 @@ class MoeTokenApplication : public Application
     /// until acknowledged.
     void SendMessage(MoeRole role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header);
     void SendSegments(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header);
+    /// Send @p bytes of payload as one message (packets of at most SegmentBytes).
+    void SendBytes(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header, uint64_t bytes);
+    /// @name Disaggregated prefill and decode (the plan's KV targets and sources)
+    /// @{
+    /// Send this layer's KV cache of @p request's prompt (or, @p firstToken, the first output
+    /// token) to the decode replica's gateway of this layer.
+    void SendKv(uint32_t request, bool firstToken);
+    /// A KV cache (or the first token) of @p bytes arrived whole at this decode gateway.
+    void HandleKv(const MoeTokenHeader& h, uint64_t bytes);
+    /// @}
     void SendAck(const MoeTokenHeader& message);
     void HandleAck(const MoeTokenHeader& ack);
     void HandleTimeout(uint64_t key);
@@ -207,6 +236,16 @@ class MoeTokenApplication : public Application
         StepKind kind;
         std::function<void()> done;
     };
+
+    std::unordered_map<uint64_t, uint64_t> m_kvBytesIn;  //!< KV message key -> payload bytes received
+    std::unordered_map<uint32_t, uint8_t> m_kvReady;     //!< request -> 1: cache whole, 2: first token
+    std::unordered_set<uint32_t> m_kvHeld;               //!< requests whose token 1 waits for the cache
+    std::unordered_map<uint32_t, uint32_t> m_chunkNext;  //!< chunked prefill: the next chunk to run, per request
+    std::unordered_set<uint64_t> m_chunkHeld;            //!< chunks whose predecessor has not run yet
+    TracedCallback<uint32_t, uint32_t, uint64_t> m_kvTrace;
+    std::deque<std::pair<uint32_t, Time>> m_admitQueue; //!< requests waiting for KV memory, since when
+    uint64_t m_kvInUse;                                  //!< KV-cache tokens of the admitted requests
+    TracedCallback<uint32_t, Time> m_admitTrace;         //!< a request admitted after waiting this long
 
     std::deque<Step> m_steps; //!< waiting decode steps, in arrival order
     bool m_batchRunning;      //!< a batch is queued or running on this satellite

@@ -46,8 +46,12 @@ class MoeTokenHeader : public Header
         PROMPT = 7,
         /// One output token, from layer 0's gateway down to the request's user.
         OUTPUT_TOKEN = 8,
+        /// Disaggregated serving: a prefill replica's gateway sends its layer's KV cache (expert
+        /// field 0), or layer 0's gateway the first output token (expert field 1), to the gateway
+        /// of the same layer of the request's decode replica.
+        KV_CACHE = 9,
         /// Number of kinds (MessageKey packs a kind in [0, KINDS)).
-        KINDS = 9,
+        KINDS = 10,
     };
 
     static TypeId GetTypeId();

@@ -100,6 +100,9 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_maxRetries(3),
       m_combineAtOwnGateway(false),
       m_sequentialDispatch(false),
+      m_maxChunks(0),
+      m_kvBytesPerToken(0),
+      m_kvBudget(0),
       m_lmHeadMemNs(0),
       m_lmHeadExactNs(-1.0),
       m_maxBatch(1),
@@ -297,7 +300,7 @@ MoeTrafficPlan::GetRequestTokens(uint32_t request) const
 bool
 MoeTrafficPlan::IsPrefill(uint32_t request, uint32_t token) const
 {
-    return token == 0 && !m_promptTokens.empty() && m_promptTokens[request] > 0;
+    return (token == 0 && !m_promptTokens.empty() && m_promptTokens[request] > 0) || token >= m_tokens;
 }
 
 uint32_t
@@ -316,6 +319,177 @@ uint32_t
 MoeTrafficPlan::GetPrefillExperts(uint32_t request, uint32_t layer) const
 {
     return m_prefillExperts[static_cast<uint64_t>(request) * m_layers + layer];
+}
+
+// ---- Chunked prefill -------------------------------------------------------------------------
+
+void
+MoeTrafficPlan::SetChunks(const int32_t* chunkCounts, uint64_t count, const int32_t* chunkTokens, uint32_t requests,
+                          uint32_t maxChunks)
+{
+    uint64_t perChunk = static_cast<uint64_t>(m_layers) * m_experts;
+    NS_ABORT_MSG_IF(m_promptTokens.empty(), "SetChunks: call SetPrefill first");
+    NS_ABORT_MSG_IF(requests != m_requests || maxChunks < 1 ||
+                        count != static_cast<uint64_t>(requests) * maxChunks * perChunk,
+                    "SetChunks: wrong count");
+    m_maxChunks = maxChunks;
+    m_chunkCounts.assign(chunkCounts, chunkCounts + count);
+    m_chunkTokens.assign(chunkTokens, chunkTokens + static_cast<uint64_t>(requests) * maxChunks);
+    m_chunkExperts.assign(static_cast<uint64_t>(requests) * maxChunks * m_layers, 0);
+    m_chunks.assign(requests, 0);
+    for (uint32_t r = 0; r < requests; ++r)
+    {
+        int64_t total = 0;
+        for (uint32_t c = 0; c < maxChunks; ++c)
+        {
+            int32_t n = m_chunkTokens[static_cast<uint64_t>(r) * maxChunks + c];
+            NS_ABORT_MSG_IF(n < 0 || (n > 0 && m_chunks[r] != c), "SetChunks: chunks must come first, non-empty");
+            m_chunks[r] += n > 0 ? 1 : 0;
+            total += n;
+            for (uint32_t l = 0; l < m_layers; ++l)
+            {
+                uint64_t rcl = (static_cast<uint64_t>(r) * maxChunks + c) * m_layers + l;
+                int64_t sum = 0;
+                for (uint32_t e = 0; e < m_experts; ++e)
+                {
+                    int32_t k = m_chunkCounts[rcl * m_experts + e];
+                    NS_ABORT_MSG_IF(k < 0, "SetChunks: negative token count");
+                    sum += k;
+                    m_chunkExperts[rcl] += k > 0 ? 1 : 0;
+                }
+                NS_ABORT_MSG_IF(sum != static_cast<int64_t>(n) * m_topK,
+                                "SetChunks: a layer's expert token counts must sum to chunk tokens x top-k");
+            }
+        }
+        NS_ABORT_MSG_IF(total != m_promptTokens[r], "SetChunks: the chunks of a request must sum to its prompt");
+    }
+}
+
+uint32_t
+MoeTrafficPlan::GetNChunks(uint32_t request) const
+{
+    if (m_chunks.empty())
+    {
+        return GetPromptTokens(request) > 0 ? 1 : 0;
+    }
+    return m_chunks[request];
+}
+
+bool MoeTrafficPlan::IsChunk(uint32_t token) const { return token >= m_tokens; }
+
+uint32_t
+MoeTrafficPlan::GetChunkToken(uint32_t request, uint32_t chunk) const
+{
+    return chunk + 1 >= GetNChunks(request) ? 0 : m_tokens + chunk;
+}
+
+uint32_t
+MoeTrafficPlan::GetChunkIndex(uint32_t request, uint32_t token) const
+{
+    return token >= m_tokens ? token - m_tokens : GetNChunks(request) - 1;
+}
+
+uint32_t
+MoeTrafficPlan::GetNTokenSlots() const
+{
+    return m_tokens + (m_maxChunks > 1 ? m_maxChunks - 1 : 0);
+}
+
+uint32_t
+MoeTrafficPlan::GetPassTokens(uint32_t request, uint32_t token) const
+{
+    if (m_chunks.empty())
+    {
+        return GetPromptTokens(request);
+    }
+    return m_chunkTokens[static_cast<uint64_t>(request) * m_maxChunks + GetChunkIndex(request, token)];
+}
+
+uint32_t
+MoeTrafficPlan::GetPassExpertTokens(uint32_t request, uint32_t token, uint32_t layer, uint32_t expert) const
+{
+    if (m_chunks.empty())
+    {
+        return GetPrefillTokens(request, layer, expert);
+    }
+    uint64_t rc = static_cast<uint64_t>(request) * m_maxChunks + GetChunkIndex(request, token);
+    return m_chunkCounts[(rc * m_layers + layer) * m_experts + expert];
+}
+
+uint32_t
+MoeTrafficPlan::GetPassExperts(uint32_t request, uint32_t token, uint32_t layer) const
+{
+    if (m_chunks.empty())
+    {
+        return GetPrefillExperts(request, layer);
+    }
+    uint64_t rc = static_cast<uint64_t>(request) * m_maxChunks + GetChunkIndex(request, token);
+    return m_chunkExperts[rc * m_layers + layer];
+}
+
+// ---- Disaggregated prefill and decode --------------------------------------------------------
+
+void
+MoeTrafficPlan::SetKvTargets(const uint32_t* addresses, const int32_t* ports, const int32_t* remote,
+                             uint32_t requests, uint64_t kvBytesPerToken)
+{
+    NS_ABORT_MSG_IF(requests != m_requests, "SetKvTargets: wrong count");
+    uint64_t n = static_cast<uint64_t>(requests) * m_layers;
+    m_kvAddresses.assign(addresses, addresses + n);
+    m_kvPorts.assign(ports, ports + n);
+    m_kvRemote.assign(remote, remote + requests);
+    m_kvBytesPerToken = kvBytesPerToken;
+}
+
+bool
+MoeTrafficPlan::HasKvTarget(uint32_t request) const
+{
+    return !m_kvRemote.empty() && m_kvRemote[request] >= 0;
+}
+
+Ipv4Address
+MoeTrafficPlan::GetKvAddress(uint32_t request, uint32_t layer) const
+{
+    return Ipv4Address(m_kvAddresses[static_cast<uint64_t>(request) * m_layers + layer]);
+}
+
+uint16_t
+MoeTrafficPlan::GetKvPort(uint32_t request, uint32_t layer) const
+{
+    return static_cast<uint16_t>(m_kvPorts[static_cast<uint64_t>(request) * m_layers + layer]);
+}
+
+uint32_t MoeTrafficPlan::GetKvRequest(uint32_t request) const { return m_kvRemote[request]; }
+
+uint64_t
+MoeTrafficPlan::GetKvBytes(uint32_t request) const
+{
+    return GetPromptTokens(request) * m_kvBytesPerToken;
+}
+
+void
+MoeTrafficPlan::SetKvSources(const int32_t* receives, uint32_t requests)
+{
+    NS_ABORT_MSG_IF(requests != m_requests, "SetKvSources: wrong count");
+    m_kvReceivers.assign(receives, receives + requests);
+}
+
+bool
+MoeTrafficPlan::IsKvReceiver(uint32_t request) const
+{
+    return !m_kvReceivers.empty() && m_kvReceivers[request] != 0;
+}
+
+// ---- KV-cache memory at run time --------------------------------------------------------------
+
+void MoeTrafficPlan::SetKvBudget(uint64_t tokens) { m_kvBudget = tokens; }
+
+uint64_t MoeTrafficPlan::GetKvBudget() const { return m_kvBudget; }
+
+uint64_t
+MoeTrafficPlan::GetRequestKvTokens(uint32_t request) const
+{
+    return static_cast<uint64_t>(GetPromptTokens(request)) + GetRequestTokens(request);
 }
 
 // ---- Roofline and batching ---------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #define SPACE_XNET_MOE_TRAFFIC_PLAN_H
 
 #include "ns3/boolean.h"
+#include "ns3/ipv4-address.h"
 #include "ns3/nstime.h"
 #include "ns3/object.h"
 
@@ -74,6 +75,89 @@ class MoeTrafficPlan : public Object
     uint32_t GetPrefillTokens(uint32_t request, uint32_t layer, uint32_t expert) const;
     /// Experts of @p layer that get at least one of @p request's prompt tokens.
     uint32_t GetPrefillExperts(uint32_t request, uint32_t layer) const;
+    /// @}
+
+    /**
+     * @name Chunked prefill (Sarathi-style; serving.chunk_tokens): a prompt's pass is cut into
+     * chunks of at most the budget's tokens, each a pass of its own through every layer, so that a
+     * gateway runs at most one chunk's job before a waiting decode step. Chunk c of request r
+     * (c < n_r - 1) travels as token id GetNTokens() + c; its last chunk is token 0 (whose LM head
+     * gives the first output token). Chunk c + 1 starts at layer 0's gateway when chunk c's
+     * attention there ends. A chunk's compute and message sizes follow its own token counts.
+     * Without SetChunks a prompt is one pass (token 0), as before.
+     * @{
+     */
+    /**
+     * @param chunkCounts C-contiguous [R, C, L, E]: tokens of chunk c of request r routed to expert
+     *        e of layer l (zero past the request's last chunk)
+     * @param count R * C * L * E
+     * @param chunkTokens [R, C] tokens of each chunk (0 past the last)
+     * @param requests R
+     * @param maxChunks C, the most chunks of any request
+     */
+    void SetChunks(const int32_t* chunkCounts, uint64_t count, const int32_t* chunkTokens, uint32_t requests,
+                   uint32_t maxChunks);
+    /// Chunks of @p request's prompt: 1 without chunking (0 without a prompt).
+    uint32_t GetNChunks(uint32_t request) const;
+    /// Whether @p token is a prefill chunk's id (one before its prompt's last chunk).
+    bool IsChunk(uint32_t token) const;
+    /// The token id of chunk @p chunk of @p request (GetNTokens() + chunk; 0 for the last).
+    uint32_t GetChunkToken(uint32_t request, uint32_t chunk) const;
+    /// The chunk index of prefill pass @p token of @p request.
+    uint32_t GetChunkIndex(uint32_t request, uint32_t token) const;
+    /// Token ids messages and arrivals are keyed by: GetNTokens() + the most chunks - 1.
+    uint32_t GetNTokenSlots() const;
+    /// Prompt tokens of prefill pass (@p request, @p token): the whole prompt, or its chunk's.
+    uint32_t GetPassTokens(uint32_t request, uint32_t token) const;
+    /// Of those, the ones layer @p layer routes to @p expert.
+    uint32_t GetPassExpertTokens(uint32_t request, uint32_t token, uint32_t layer, uint32_t expert) const;
+    /// Experts of @p layer that get at least one of the pass's tokens.
+    uint32_t GetPassExperts(uint32_t request, uint32_t token, uint32_t layer) const;
+    /// @}
+
+    /**
+     * @name Disaggregated prefill and decode (DistServe-style; serving.prefill_replicas and
+     * decode_replicas). A prefill replica's plan runs a request's prefill pass only (its output
+     * tokens: 1); when the last pass of the prompt has run at layer l's gateway, that gateway sends
+     * the layer's KV cache (prompt tokens x KvBytesPerToken, a message of kind KV_CACHE) to layer
+     * l's gateway of the decode replica, and layer 0's gateway sends the first output token after
+     * its LM head. On the decode replica's plan the request starts at token 1 once layer 0's
+     * gateway has both its cache and the first token, and each layer's gateway holds token 1's
+     * attention until its own layer's cache is whole (layer-wise transfer). No acknowledgements.
+     * @{
+     */
+    /**
+     * @param addresses [R, L] IPv4 address (host order) of each layer's decode gateway
+     * @param ports [R, L] its UDP port
+     * @param remote [R] the request's index in the decode replica's plan (-1: no decode part)
+     * @param requests R
+     * @param kvBytesPerToken KV cache bytes of one token in one layer
+     */
+    void SetKvTargets(const uint32_t* addresses, const int32_t* ports, const int32_t* remote, uint32_t requests,
+                      uint64_t kvBytesPerToken);
+    bool HasKvTarget(uint32_t request) const;
+    Ipv4Address GetKvAddress(uint32_t request, uint32_t layer) const;
+    uint16_t GetKvPort(uint32_t request, uint32_t layer) const;
+    uint32_t GetKvRequest(uint32_t request) const;
+    /// KV cache bytes of @p request's prompt in one layer.
+    uint64_t GetKvBytes(uint32_t request) const;
+    /// @param receives [R] 1: the request's prefill runs elsewhere; it starts at token 1 on its KV cache
+    void SetKvSources(const int32_t* receives, uint32_t requests);
+    bool IsKvReceiver(uint32_t request) const;
+    /// @}
+
+    /**
+     * @name KV-cache memory at run time (serving): layer 0's gateway admits a request (starts its
+     * token 0) only while the KV cache of the requests it admitted and that have not ended, each
+     * GetRequestKvTokens tokens, fits the budget; the others wait in arrival order. Budget 0 (the
+     * default): every request starts at once, as before.
+     * @{
+     */
+    /// @param tokens the KV-cache tokens the replica's gateways hold beside their weights (0: no limit)
+    void SetKvBudget(uint64_t tokens);
+    uint64_t GetKvBudget() const;
+    /// Tokens of @p request's KV cache while it runs: its prompt and its output tokens.
+    uint64_t GetRequestKvTokens(uint32_t request) const;
     /// @}
 
     /**
@@ -206,6 +290,17 @@ class MoeTrafficPlan : public Object
     std::vector<int32_t> m_prefillExperts; //!< [R, L] experts with at least one prompt token
     std::vector<int32_t> m_promptTokens;   //!< [R]
     std::vector<int32_t> m_requestTokens;  //!< [R] output tokens; empty: T each
+    uint32_t m_maxChunks;                  //!< C; 0 without chunking
+    std::vector<int32_t> m_chunkCounts;    //!< [R, C, L, E]; empty: no chunking
+    std::vector<int32_t> m_chunkTokens;    //!< [R, C]
+    std::vector<int32_t> m_chunkExperts;   //!< [R, C, L] experts with at least one of the chunk's tokens
+    std::vector<int32_t> m_chunks;         //!< [R] chunks of each request
+    std::vector<uint32_t> m_kvAddresses;   //!< [R, L] decode gateways; empty: not a prefill replica
+    std::vector<int32_t> m_kvPorts;        //!< [R, L]
+    std::vector<int32_t> m_kvRemote;       //!< [R] request index on the decode replica, -1 none
+    uint64_t m_kvBytesPerToken;
+    std::vector<int32_t> m_kvReceivers;    //!< [R] 1: decode part only; empty: none
+    uint64_t m_kvBudget;                   //!< KV-cache tokens a replica holds; 0: no limit
     std::vector<int64_t> m_gatewayMemNs;   //!< [L] weight-read time; empty: FLOPs only
     std::vector<int64_t> m_expertMemNs;    //!< [L, E]
     int64_t m_lmHeadMemNs;

@@ -61,6 +61,9 @@ MoeTrafficRecorder::Configure(Ptr<const MoeTrafficPlan> plan)
     }
     m_records[PROMPT_ARRIVAL].assign(plan->HasUsers() ? requests : 0, -1);
     m_records[USER_TOKEN].assign(plan->HasUsers() ? tokens : 0, -1);
+    m_records[KV_ARRIVAL].assign(requests * (plan->GetNLayers() + 1), -1);
+    m_records[KV_BYTES].assign(requests * (plan->GetNLayers() + 1), 0);
+    m_records[QUEUED].assign(requests, -1);
     m_busyNs.clear();
     m_packetsSent = 0;
     m_packetsReceived = 0;
@@ -172,6 +175,20 @@ MoeTrafficRecorder::NotifyCompute(uint32_t node, Time duration)
         m_busyNs.resize(node + 1, 0);
     }
     m_busyNs[node] += duration.GetNanoSeconds();
+}
+
+void
+MoeTrafficRecorder::NotifyKv(uint32_t request, uint32_t layer, uint64_t bytes)
+{
+    uint64_t i = static_cast<uint64_t>(request) * (m_plan->GetNLayers() + 1) + layer;
+    m_records[KV_ARRIVAL][i] = Simulator::Now().GetNanoSeconds();
+    m_records[KV_BYTES][i] = static_cast<int64_t>(bytes);
+}
+
+void
+MoeTrafficRecorder::NotifyAdmitted(uint32_t request, Time queued)
+{
+    m_records[QUEUED][request] = queued.GetNanoSeconds();
 }
 
 void

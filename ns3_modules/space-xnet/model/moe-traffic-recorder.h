@@ -43,6 +43,13 @@ class MoeTrafficRecorder : public Object
         PROMPT_ARRIVAL,
         /// [R, T] when the output token was whole at its user (with users).
         USER_TOKEN,
+        /// [R, L + 1] when each layer's KV cache (column L: the first token) was whole at the
+        /// decode replica (disaggregated serving; -1: none).
+        KV_ARRIVAL,
+        /// [R, L + 1] the payload bytes of those messages' packets (0: none).
+        KV_BYTES,
+        /// [R] how long the request waited at layer 0's gateway for KV-cache memory (-1: not admitted).
+        QUEUED,
         /// Number of records.
         RECORDS,
     };
@@ -81,6 +88,10 @@ class MoeTrafficRecorder : public Object
     void NotifyDuplicate(uint32_t request, uint32_t token);
     /// A compute job of @p duration ended on satellite @p node.
     void NotifyCompute(uint32_t node, Time duration);
+    /// A KV cache (layer @p layer; the layer count: the first token) of @p bytes arrived whole.
+    void NotifyKv(uint32_t request, uint32_t layer, uint64_t bytes);
+    /// @p request was admitted after waiting @p queued for KV-cache memory.
+    void NotifyAdmitted(uint32_t request, Time queued);
     /// @}
 
     /// Copy record @p record out into @p out, which holds @p count entries (its whole size).
