@@ -99,16 +99,21 @@ def placement_map_png(results: Results) -> bytes:
                        label="expert copies", linewidths=0.8)
         ax.scatter(lon[gateways], lat[gateways], s=30, c="black", marker="^", label="gateways", linewidths=0)
         ax.set_title(name)
-        ax.set_xlim(-180, 180)
-        ax.set_ylim(-90, 90)
-        ax.set_xlabel("longitude (deg)")
-        ax.set_ylabel("latitude (deg)")
-        ax.legend(loc="lower left", fontsize=7)
+        frame_map(ax)
     for ax in axes.ravel()[len(names):]:
         ax.axis("off")
     fig.suptitle(f"{results.scenario}: placements at the first snapshot (colour: ring subnet)")
     fig.tight_layout()
     return png_bytes(fig)
+
+
+def frame_map(ax) -> None:
+    """A longitude/latitude map panel's frame: the whole Earth, axis labels, the legend."""
+    ax.set_xlim(-180, 180)
+    ax.set_ylim(-90, 90)
+    ax.set_xlabel("longitude (deg)")
+    ax.set_ylabel("latitude (deg)")
+    ax.legend(loc="lower left", fontsize=7)
 
 
 def all_plots(results: Results) -> dict[str, bytes]:

@@ -148,7 +148,7 @@ def state_of_charge_png(scenario: str, files: PowerFiles) -> bytes:
 def sunlit_map_png(results, files: PowerFiles) -> bytes:
     """At the first snapshot: every satellite, sunlit (gold) or in shadow (navy), with each
     strategy's gateways and experts drawn on it."""
-    from harness.analysis.plots import png_bytes, plt
+    from harness.analysis.plots import frame_map, png_bytes, plt
 
     sats = results.satellites
     lon, lat = sats["lon_deg"], sats["lat_deg"]
@@ -167,11 +167,7 @@ def sunlit_map_png(results, files: PowerFiles) -> bytes:
                    label="experts")
         ax.scatter(lon[gateways], lat[gateways], s=30, c="black", marker="^", linewidths=0, label="gateways")
         ax.set_title(f"{name}: {int((~lit[gateways]).sum())}/{len(gateways)} gateways in shadow")
-        ax.set_xlim(-180, 180)
-        ax.set_ylim(-90, 90)
-        ax.set_xlabel("longitude (deg)")
-        ax.set_ylabel("latitude (deg)")
-        ax.legend(loc="lower left", fontsize=7)
+        frame_map(ax)
     for ax in axes.ravel()[len(names):]:
         ax.axis("off")
     fig.suptitle(f"{results.scenario}: sunlit and eclipsed satellites at the first snapshot, with the placements")
