@@ -20,7 +20,9 @@ it on PYTHONPATH) alternately with this checkout's, ``--repeat`` times each, in 
 figures are medians and the ratios compare like with like on a shared machine. ``--save`` /
 ``--baseline`` work as in the other benches.
 
-    python bench/serving_hour_bench.py [--seconds 3600] [--ref main] [--repeat 1] [--save F] [--baseline F]
+``--mtu 9000`` runs the fast mode: jumbo frames, one packet per hidden state (docs/performance.md).
+
+    python bench/serving_hour_bench.py [--seconds 3600] [--mtu 9000] [--ref main] [--repeat 1] [--save F] [--baseline F]
 """
 
 from __future__ import annotations
@@ -43,38 +45,47 @@ DRAIN_S = 60  # the last request arrives about this long before the horizon
 PHASES = ("constellation", "placement", "routes", "simulation", "writing")
 
 
-def _scenario(path: Path, seconds: int | None):
+def _scenario(path: Path, seconds: int | None, mtu: int | None = None):
     import yaml
 
     from harness.scenario import _YamlLoader, load_scenario, scenario_from_dict
 
-    if seconds is None:
+    if seconds is None and mtu is None:
         return load_scenario(path), path.read_text()
     raw = yaml.load(path.read_text(), Loader=_YamlLoader)  # the harness's own YAML rules
-    raw["snapshots"]["count"] = int(seconds)
-    raw["traffic"]["requests"] = max(1, int(seconds) - DRAIN_S)
-    raw["name"] = f"{raw['name']}_{int(seconds)}s"
+    if seconds is not None:
+        raw["snapshots"]["count"] = int(seconds)
+        raw["traffic"]["requests"] = max(1, int(seconds) - DRAIN_S)
+        raw["name"] = f"{raw['name']}_{int(seconds)}s"
+    if mtu is not None:
+        raw["links"]["mtu_bytes"] = int(mtu)
+        raw["name"] = f"{raw['name']}_mtu{int(mtu)}"
     return scenario_from_dict(raw, base_dir=path.parent, source=str(path)), yaml.safe_dump(raw)
 
 
-def measure(seconds: int | None, out_dir: Path) -> dict:
+def measure(seconds: int | None, out_dir: Path, mtu: int | None = None) -> dict:
     """One run in this process, its phases timed by wrapping the pipeline's steps."""
     sys.path.insert(0, str(REPO / "bench"))
-    from common import TreeRss
+    from common import TreeRss, _descendants, _memory_mb
 
     import harness.run.pipeline as pipeline
     import harness.run.strategy as strategy
 
-    scenario, text = _scenario(SCENARIO, seconds)
+    scenario, text = _scenario(SCENARIO, seconds, mtu)
     spent = dict.fromkeys(PHASES, 0.0)
     sim = {}
+
+    current = ["other"]  # the phase running now, for the per-phase memory peaks
+    peaks: dict[str, float] = {}
 
     def timed(phase, fn):
         def wrapper(*args, **kwargs):
             clock = time.perf_counter()
+            before, current[0] = current[0], phase
             try:
                 return fn(*args, **kwargs)
             finally:
+                current[0] = before
                 spent[phase] += time.perf_counter() - clock
         return wrapper
 
@@ -90,7 +101,9 @@ def measure(seconds: int | None, out_dir: Path) -> dict:
     def run_packet_sim(*args, **kwargs):
         spent["routes"] += time.perf_counter() - sim["strategy_start"]
         clock = time.perf_counter()
+        current[0] = "simulation"
         result = real_packet_sim(*args, **kwargs)
+        current[0] = "other"
         spent["simulation"] += time.perf_counter() - clock
         sim["run_wall_s"] = sim.get("run_wall_s", 0.0) + result.run_wall_s
         sim["packet_hops"] = sim.get("packet_hops", 0) + result.packet_hops
@@ -105,10 +118,24 @@ def measure(seconds: int | None, out_dir: Path) -> dict:
     strategy.run_packet_sim = run_packet_sim
     pipeline.network_npz = timed("writing", pipeline.network_npz)
 
+    class PhaseRss(TreeRss):
+        """TreeRss (bench/common.py), and the peak PSS within each phase: where the memory goes."""
+
+        def _sample(self) -> None:
+            me = os.getpid()
+            while not self._stop.is_set():
+                tree = [me] + _descendants(me)
+                pss = sum(_memory_mb(p, "Pss") for p in tree)
+                self.peak_mb = max(self.peak_mb, pss)
+                peaks[current[0]] = max(peaks.get(current[0], 0.0), pss)
+                self.peak_rss_sum_mb = max(self.peak_rss_sum_mb, sum(_memory_mb(p, "Rss") for p in tree))
+                self._stop.wait(0.25)
+
     clock = time.perf_counter()
-    with TreeRss() as rss:
+    with PhaseRss() as rss:
         result = pipeline.run_scenario(scenario, jobs=1)
         wclock = time.perf_counter()
+        current[0] = "writing"
         pipeline.write_run(scenario, result, out_dir, text)
         spent["writing"] += time.perf_counter() - wclock
     wall = time.perf_counter() - clock
@@ -121,6 +148,7 @@ def measure(seconds: int | None, out_dir: Path) -> dict:
     figures["simulator_run_s"] = sim["run_wall_s"]
     figures["peak_pss_mb"] = rss.peak_mb
     figures["peak_rss_sum_mb"] = rss.peak_rss_sum_mb
+    figures.update({f"peak_pss_{p}_mb": peaks.get(p, 0.0) for p in PHASES})
     figures["simulated_s"] = horizon_s
     figures["simulated_s_per_wall_s"] = horizon_s / wall
     figures["tokens"] = sim["tokens"]
@@ -132,13 +160,15 @@ def measure(seconds: int | None, out_dir: Path) -> dict:
     return figures
 
 
-def _child(code: Path, seconds: int | None) -> dict:
+def _child(code: Path, seconds: int | None, mtu: int | None = None) -> dict:
     """One measurement in a fresh process running ``code``'s harness."""
     with tempfile.TemporaryDirectory(prefix="serving-hour-") as tmp:
         env = dict(os.environ, PYTHONPATH=str(code))
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(Path(tmp) / "out")]
         if seconds is not None:
             cmd += ["--seconds", str(seconds)]
+        if mtu is not None:
+            cmd += ["--mtu", str(mtu)]
         done = subprocess.run(cmd, env=env, cwd=str(code), capture_output=True, text=True)
         if done.returncode != 0:
             sys.stderr.write(done.stderr[-4000:])
@@ -154,6 +184,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=None, help="horizon in 1 s snapshots (default: the "
                         "scenario's 3,600); requests = seconds - 60")
+    parser.add_argument("--mtu", type=int, default=None, help="links.mtu_bytes for the run (default: the "
+                        "scenario's 1,500 B); 9000 carries each 8 KiB hidden state in one packet (the fast "
+                        "mode, docs/performance.md)")
     parser.add_argument("--ref", default=None, help="also measure this git commit's code, alternately, in this run")
     parser.add_argument("--repeat", type=int, default=1, help="measurements of each code (medians reported)")
     parser.add_argument("--save", type=Path, help="write this checkout's figures to this JSON file")
@@ -164,7 +197,7 @@ def main() -> int:
         import logging
 
         logging.basicConfig(level=logging.WARNING)
-        print(json.dumps(measure(args.seconds, args.child)))
+        print(json.dumps(measure(args.seconds, args.child, args.mtu)))
         return 0
 
     codes = {"this checkout": REPO}
@@ -181,7 +214,7 @@ def main() -> int:
         for i in range(args.repeat):
             for name, code in codes.items():
                 loads.append(os.getloadavg()[0])
-                runs[name].append(_child(code, args.seconds))
+                runs[name].append(_child(code, args.seconds, args.mtu))
                 print(f"  [{i + 1}/{args.repeat}] {name}: {runs[name][-1]['wall_s']:.1f} s wall "
                       f"(load average {loads[-1]:.2f})", flush=True)
     finally:
