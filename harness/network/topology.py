@@ -178,6 +178,10 @@ def _line_of_sight_rate_rad_s(separation_m: np.ndarray,
     return np.sqrt(_dot(cross, cross)) / _dot(separation_m, separation_m)
 
 
+#: Snapshots per block of :func:`isl_topology`'s per-link geometry (bounds its temporaries).
+_SNAPSHOT_BLOCK = 256
+
+
 def _segment_min_altitude_m(start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
     """Lowest altitude above the spherical Earth of the segments ``start -> end``.
 
@@ -357,26 +361,31 @@ def isl_topology(
     assert survival_probability == 1.0 or isinstance(rng, np.random.Generator), "outages need a Generator"
 
     a, b = edges[:, 0], edges[:, 1]
-    start_m, end_m = positions_m[:, a], positions_m[:, b]
-    separation_m = end_m - start_m
-    length_m = np.sqrt(_dot(separation_m, separation_m))
+    steps = positions_m.shape[0]
+    length_m = np.empty((steps, len(edges)))
+    feasible = np.ones((steps, len(edges)), dtype=bool)
+    cross_plane = constellation.plane_of[a] != constellation.plane_of[b]
+    # In blocks of snapshots: the [block, L, 3] endpoint and separation temporaries stay bounded
+    # however long the run (elementwise arithmetic, so the same values as all snapshots at once).
+    for first in range(0, steps, _SNAPSHOT_BLOCK):
+        block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
+        start_m, end_m = positions_m[block][:, a], positions_m[block][:, b]
+        separation_m = end_m - start_m
+        length_m[block] = np.sqrt(_dot(separation_m, separation_m))
+        if grazing_altitude_km is not None:
+            feasible[block] &= _segment_min_altitude_m(start_m, end_m) >= grazing_altitude_km * 1e3
+        if max_angular_rate_rad_s is not None:
+            velocities_m_s = constellation.velocities_m_s[block]
+            rate_rad_s = _line_of_sight_rate_rad_s(
+                separation_m, velocities_m_s[:, b] - velocities_m_s[:, a])
+            feasible[block] &= rate_rad_s < max_angular_rate_rad_s
+        if polar_cutoff_deg is not None:
+            # Latitude per satellite first ([S, N]), then gathered per link
+            # endpoint: cheaper than per link when links outnumber satellites.
+            latitude_rad = geocentric_latitude_rad(positions_m[block])
+            below_cutoff = np.abs(latitude_rad) <= math.radians(polar_cutoff_deg)
+            feasible[block] &= ~cross_plane | (below_cutoff[:, a] & below_cutoff[:, b])
     delay_ns = np.rint(length_m * (1e9 / SPEED_OF_LIGHT_M_S)).astype(np.int64)
-
-    feasible = np.ones(length_m.shape, dtype=bool)
-    if grazing_altitude_km is not None:
-        feasible &= _segment_min_altitude_m(start_m, end_m) >= grazing_altitude_km * 1e3
-    if max_angular_rate_rad_s is not None:
-        velocities_m_s = constellation.velocities_m_s
-        rate_rad_s = _line_of_sight_rate_rad_s(
-            separation_m, velocities_m_s[:, b] - velocities_m_s[:, a])
-        feasible &= rate_rad_s < max_angular_rate_rad_s
-    if polar_cutoff_deg is not None:
-        # Latitude per satellite first ([S, N]), then gathered per link
-        # endpoint: cheaper than per link when links outnumber satellites.
-        latitude_rad = geocentric_latitude_rad(positions_m)
-        below_cutoff = np.abs(latitude_rad) <= math.radians(polar_cutoff_deg)
-        cross_plane = constellation.plane_of[a] != constellation.plane_of[b]
-        feasible &= ~cross_plane | (below_cutoff[:, a] & below_cutoff[:, b])
 
     if survival_probability < 1.0:
         up = feasible & (rng.random(feasible.shape) < survival_probability)

@@ -22,7 +22,8 @@ Example::
 from __future__ import annotations
 
 from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_COUNT,
-                                     MAX_HORIZON_S, MAX_SATELLITES, MAX_SEED, PACKET_OVERHEAD_BYTES, PPP_HEADER_BYTES,
+                                     MAX_HORIZON_S, MAX_SATELLITES, MAX_SEED, MAX_SEGMENT_PAYLOAD_BYTES,
+                                     PACKET_OVERHEAD_BYTES, PPP_HEADER_BYTES,
                                      SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES)
 from harness.scenario.constellation import ConstellationSpec, LinkSpec, PlacementSpec, RoutingSpec, SnapshotSpec
 from harness.scenario.model import MODEL_PRESETS, ComputeSpec, ModelSpec
@@ -36,7 +37,7 @@ from harness.scenario.rules import prefill_problem
 
 __all__ = [
     "APP_HEADER_BYTES", "UDP_HEADER_BYTES", "IPV4_HEADER_BYTES", "PPP_HEADER_BYTES", "PACKET_OVERHEAD_BYTES",
-    "MAX_SATELLITES", "MAX_COUNT", "MAX_SEED", "MAX_ACTIVATIONS", "MAX_COMPUTE_S", "MAX_HORIZON_S",
+    "MAX_SATELLITES", "MAX_COUNT", "MAX_SEED", "MAX_SEGMENT_PAYLOAD_BYTES", "MAX_ACTIVATIONS", "MAX_COMPUTE_S", "MAX_HORIZON_S",
     "SGP4_ALTITUDE_MARGIN_KM",
     "ConstellationSpec", "SnapshotSpec", "LinkSpec", "RoutingSpec", "PlacementSpec",
     "ComputeSpec", "MODEL_PRESETS", "ModelSpec",

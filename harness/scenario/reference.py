@@ -106,6 +106,8 @@ def scenario_reference_markdown() -> str:
               "satellites (which also makes every ring subnet, floor(N / layers) satellites or more, hold a "
               "gateway and the layer's experts);",
               "- `links.mtu_bytes` leaves at least 64 payload bytes after the 44 header bytes;",
+              f"- `links.mtu_bytes` leaves at most {schema.MAX_SEGMENT_PAYLOAD_BYTES} payload bytes (the packet "
+              f"engine's largest packet): at most {schema.MAX_SEGMENT_PAYLOAD_BYTES + 44} B;",
               f"- requests x tokens_per_request x layers x top_k at most {schema.MAX_ACTIVATIONS} activations;",
               f"- each component's compute time per token (FLOP / compute.satellite_flops) at most "
               f"{schema.MAX_COMPUTE_S:g} s;",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 from harness.errors import ScenarioError
 from harness.names import CLUSTER_STRATEGIES, REPLICA_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
 from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S,
-                                     MAX_SATELLITES, SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
+                                     MAX_SATELLITES, MAX_SEGMENT_PAYLOAD_BYTES, SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
 
 from harness.scenario.model import expert_flops, gateway_flops_per_layer, kv_bytes_per_token, lm_head_flops
 
@@ -73,6 +73,11 @@ def _check_consistency(sc: Scenario, source: str) -> None:
     if sc.links.segment_payload_bytes < 64:
         raise ScenarioError(f"{source}: 'links.mtu_bytes' {sc.links.mtu_bytes} leaves no room for a payload after "
                             f"the {IPV4_HEADER_BYTES + UDP_HEADER_BYTES + APP_HEADER_BYTES} header bytes; use >= 128")
+    if sc.links.segment_payload_bytes > MAX_SEGMENT_PAYLOAD_BYTES:  # the packet engine's MoeTrafficPlan limit
+        raise ScenarioError(f"{source}: 'links.mtu_bytes' {sc.links.mtu_bytes} gives "
+                            f"{sc.links.segment_payload_bytes} payload bytes per packet, more than the packet "
+                            f"engine's {MAX_SEGMENT_PAYLOAD_BYTES}; use <= "
+                            f"{MAX_SEGMENT_PAYLOAD_BYTES + IPV4_HEADER_BYTES + UDP_HEADER_BYTES + APP_HEADER_BYTES}")
     t = sc.traffic
     entries = t.requests * t.tokens_per_request * m.layers * m.top_k
     if entries > MAX_ACTIVATIONS:

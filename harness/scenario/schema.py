@@ -14,6 +14,9 @@ from harness.formats.files import show as _show  # noqa: F401 (the section modul
 APP_HEADER_BYTES = 16
 UDP_HEADER_BYTES = 8
 IPV4_HEADER_BYTES = 20
+# The largest payload the packet engine puts in one packet (MoeTrafficPlan's SegmentBytes attribute,
+# ns3_modules/space-xnet/model/moe-traffic-plan.cc): links.mtu_bytes is at most this + the headers.
+MAX_SEGMENT_PAYLOAD_BYTES = 65000
 PPP_HEADER_BYTES = 2
 #: Bytes each packet carries on the wire besides its application payload.
 PACKET_OVERHEAD_BYTES = APP_HEADER_BYTES + UDP_HEADER_BYTES + IPV4_HEADER_BYTES + PPP_HEADER_BYTES

@@ -41,6 +41,9 @@ __all__ = ["GroundSegment", "UserLinks", "draw_users", "ground_segment", "user_s
 
 log = logging.getLogger(__name__)
 
+#: Snapshots per block of the per-site geometry in :func:`ground_segment` (bounds its temporaries).
+_SNAPSHOT_BLOCK = 256
+
 
 @dataclass(frozen=True)
 class UserLinks:
@@ -159,10 +162,17 @@ def ground_segment(constellation: Constellation, topology: Topology, sites: tupl
     edges, lengths, ups = [], [], []
     node_of = np.full(len(sites), -1, dtype=np.int32)
     rows = np.arange(steps)
+    rng_m = np.empty((steps, n))
+    usable = np.empty((steps, n), dtype=bool)
     for g in range(len(sites)):  # per site, vectorised over snapshots and satellites ([S, N])
-        rng_m = slant_range_m(satellites_m, sites_m[g])
-        usable = gsl_candidates("min_elevation", rng_m, elevation_rad(satellites_m, sites_m[g], up[g]),
-                                min_elevation_deg=min_elevation_deg)
+        # In blocks of snapshots: the [block, N, 3] temporaries stay bounded however long the run
+        # (elementwise arithmetic, so the same values as all snapshots at once).
+        for first in range(0, steps, _SNAPSHOT_BLOCK):
+            block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
+            rng_m[block] = slant_range_m(satellites_m[block], sites_m[g])
+            usable[block] = gsl_candidates("min_elevation", rng_m[block],
+                                           elevation_rad(satellites_m[block], sites_m[g], up[g]),
+                                           min_elevation_deg=min_elevation_deg)
         covered = usable.any(axis=1)
         best = np.argmax(usable, axis=1)
         serving[covered, g] = best[covered]

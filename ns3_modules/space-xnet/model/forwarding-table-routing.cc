@@ -199,6 +199,12 @@ ForwardingTableRouting::Lookup(Ipv4Address destination) const
     {
         return nullptr;
     }
+    return LookupNode(destNode, destination);
+}
+
+Ptr<Ipv4Route>
+ForwardingTableRouting::LookupNode(int32_t destNode, Ipv4Address destination) const
+{
     int32_t next = m_table->GetNextHop(m_nodeIndex, static_cast<uint32_t>(destNode));
     if (next < 0 || static_cast<uint32_t>(next) == m_nodeIndex)
     {
@@ -208,12 +214,15 @@ ForwardingTableRouting::Lookup(Ipv4Address destination) const
     {
         if (n.node == static_cast<uint32_t>(next))
         {
-            Ptr<Ipv4Route> route = Create<Ipv4Route>();
-            route->SetDestination(destination);
-            route->SetGateway(n.address);
-            route->SetSource(m_ipv4->GetAddress(n.interface, 0).GetLocal());
-            route->SetOutputDevice(m_ipv4->GetNetDevice(n.interface));
-            return route;
+            if (!n.route)
+            {
+                n.route = Create<Ipv4Route>();
+                n.route->SetGateway(n.address);
+                n.route->SetSource(m_ipv4->GetAddress(n.interface, 0).GetLocal());
+                n.route->SetOutputDevice(m_ipv4->GetNetDevice(n.interface));
+            }
+            n.route->SetDestination(destination);
+            return n.route;
         }
     }
     NS_LOG_WARN("node " << m_nodeIndex << ": next hop " << next << " is not a neighbour");
@@ -261,6 +270,18 @@ ForwardingTableRouting::RouteInput(Ptr<const Packet> p,
                                    const LocalDeliverCallback& lcb,
                                    const ErrorCallback& ecb)
 {
+    // The common case first: a packet for another node of the network (every ISL address is
+    // unique to its node, so it cannot be one of this node's) goes straight to its next hop.
+    int32_t destNode = m_table->GetNodeOfAddress(header.GetDestination());
+    if (destNode >= 0 && static_cast<uint32_t>(destNode) != m_nodeIndex && m_relayDelay.IsZero())
+    {
+        Ptr<Ipv4Route> route = LookupNode(destNode, header.GetDestination());
+        if (route)
+        {
+            ucb(route, p, header);
+            return true;
+        }
+    }
     int32_t iif = m_ipv4->GetInterfaceForDevice(idev);
     if (m_ipv4->IsDestinationAddress(header.GetDestination(), iif))
     {

@@ -6,6 +6,7 @@
 
 #include "ns3/boolean.h"
 #include "ns3/forwarding-table.h"
+#include "ns3/ipv4-route.h"
 #include "ns3/ipv4-routing-protocol.h"
 #include "ns3/ipv4.h"
 #include "ns3/nstime.h"
@@ -81,6 +82,10 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
         uint32_t node;
         uint32_t interface;
         Ipv4Address address;
+        /// The route through this neighbour, made on first use and reused by every later lookup
+        /// (only its destination changes): ns-3 reads a route while it forwards or sends the
+        /// packet and keeps no reference, so one object per neighbour serves every packet.
+        mutable Ptr<Ipv4Route> route;
     };
 
     /// A packet waiting at this node for a route to its destination.
@@ -95,6 +100,8 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
 
     /// @return the route toward @p destination in the active step, or nullptr.
     Ptr<Ipv4Route> Lookup(Ipv4Address destination) const;
+    /// Lookup for a destination already resolved to its node (@p destNode >= 0).
+    Ptr<Ipv4Route> LookupNode(int32_t destNode, Ipv4Address destination) const;
     void CountDrop(Ptr<const Packet> p, const Ipv4Header& header);
     /// A route to the loopback device: the socket sends, the packet comes back to RouteInput.
     Ptr<Ipv4Route> LoopbackRoute(const Ipv4Header& header) const;

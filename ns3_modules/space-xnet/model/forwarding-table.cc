@@ -10,6 +10,12 @@ namespace ns3
 {
 
 NS_LOG_COMPONENT_DEFINE("ForwardingTable");
+
+namespace
+{
+constexpr uint32_t ISL_BASE = 0x0A000000u; //!< 10.0.0.0, the first address IslNetworkHelper gives
+constexpr uint32_t ISL_SPAN = 1u << 24;    //!< 10.0.0.0/8
+} // namespace
 NS_OBJECT_ENSURE_REGISTERED(ForwardingTable);
 
 TypeId
@@ -140,11 +146,29 @@ void
 ForwardingTable::AddAddress(Ipv4Address address, uint32_t node)
 {
     m_nodeOfAddress[address.Get()] = node;
+    const uint32_t offset = address.Get() - ISL_BASE;
+    if (address.Get() >= ISL_BASE && offset < ISL_SPAN)
+    {
+        if (offset >= m_nodeOfIslAddress.size())
+        {
+            m_nodeOfIslAddress.resize(offset + 1, -1);
+        }
+        m_nodeOfIslAddress[offset] = static_cast<int32_t>(node);
+    }
 }
 
 int32_t
 ForwardingTable::GetNodeOfAddress(Ipv4Address address) const
 {
+    const uint32_t offset = address.Get() - ISL_BASE;
+    if (address.Get() >= ISL_BASE && offset < m_nodeOfIslAddress.size())
+    {
+        return m_nodeOfIslAddress[offset];
+    }
+    if (address.Get() >= ISL_BASE && offset < ISL_SPAN)
+    {
+        return -1; // in the ISL range, beyond the last address given
+    }
     auto it = m_nodeOfAddress.find(address.Get());
     return it == m_nodeOfAddress.end() ? -1 : static_cast<int32_t>(it->second);
 }

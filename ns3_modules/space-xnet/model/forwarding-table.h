@@ -96,6 +96,9 @@ class ForwardingTable : public Object
     std::vector<int32_t> m_nextHop;                    //!< [steps, nodes, destinations]
     mutable std::unique_ptr<LazyShortestPaths> m_paths; //!< on-demand routes, when used
     std::unordered_map<uint32_t, uint32_t> m_nodeOfAddress; //!< address (host order) -> node id
+    /// The same for the addresses the ISL helper gives (10.0.0.0/8, four per link, numbered from
+    /// 10.0.0.0): a direct index, looked up at every hop; -1 where no node has the address.
+    std::vector<int32_t> m_nodeOfIslAddress;
 };
 
 } // namespace ns3
