@@ -104,8 +104,8 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_kvBytesPerToken(0),
       m_kvBudget(0),
       m_lmHeadMemNs(0),
-      m_lmHeadExactNs(-1.0),
       m_maxBatch(1),
+      m_lmHeadExactNs(-1.0),
       m_users(0),
       m_tokenBytes(4),
       m_maxHelpers(0),
@@ -343,7 +343,7 @@ MoeTrafficPlan::SetChunks(const int32_t* chunkCounts, uint64_t count, const int3
         for (uint32_t c = 0; c < maxChunks; ++c)
         {
             int32_t n = m_chunkTokens[static_cast<uint64_t>(r) * maxChunks + c];
-            NS_ABORT_MSG_IF(n < 0 || (n > 0 && m_chunks[r] != c), "SetChunks: chunks must come first, non-empty");
+            NS_ABORT_MSG_IF(n < 0 || (n > 0 && static_cast<uint32_t>(m_chunks[r]) != c), "SetChunks: chunks must come first, non-empty");
             m_chunks[r] += n > 0 ? 1 : 0;
             total += n;
             for (uint32_t l = 0; l < m_layers; ++l)
