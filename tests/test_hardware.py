@@ -99,22 +99,33 @@ EXPERT_BYTES = 10_000_000      # 1 ms to read
 DELAY_NS = 1_000_000
 
 
-def roofline_ns(tokens: int, flop: int, weight_bytes: int) -> int:
-    """max(B x F / peak, W / bandwidth), ns, rounded once (exact fractions)."""
+KV_BYTES = 50_000              # the gateway's KV cache per cached token (5 us to read): a step of
+                               # request r reads its whole cache, here 1 token each (one-token requests)
+
+
+def roofline_ns(tokens: int, flop: int, weight_bytes: int, kv_bytes: int = 0) -> int:
+    """max(B x F / peak, W / bandwidth + KV / bandwidth), ns (exact fractions; the weight read and
+    the KV read each rounded to whole ns, the compute side once)."""
     compute = Fraction(tokens * flop) / Fraction(PEAK) * 10**9
-    memory = Fraction(weight_bytes) / Fraction(BANDWIDTH) * 10**9
-    return round(max(compute, memory))
+    memory = round(Fraction(weight_bytes) / Fraction(BANDWIDTH) * 10**9) + \
+        round(Fraction(kv_bytes) / Fraction(BANDWIDTH) * 10**9)
+    return max(round(compute), memory)
 
 
+@pytest.mark.parametrize("kv", [0, KV_BYTES])
 @pytest.mark.parametrize("batch", [1, 4, 32])
-def test_a_batch_of_b_decode_steps_takes_the_roofline_at_a_gateway_and_an_expert(batch):
+def test_a_batch_of_b_decode_steps_takes_the_roofline_at_a_gateway_and_an_expert(batch, kv):
     # One layer, one expert (top-1), gateway on node 0, expert on node 1, 1 ms apart. Request 0
     # starts alone at t = 0 and holds the gateway; requests 1..B start at 1 ns and wait, so the
     # gateway runs them as one batch of B. Request 0's hidden state reaches the expert first and
     # holds it for its 1 ms weight read, long enough for the B hidden states to arrive behind it:
     # the expert runs them as one batch of B too. The LM head costs nothing here, so each
     # satellite's busy time is exactly its jobs: the gateway's 1-token job and its B-batch, the
-    # expert's likewise.
+    # expert's likewise. With kv, the gateway's steps also read their requests' KV caches (one
+    # cached token each, KV_BYTES): the batch of B reads B of them beside its weights, which turns
+    # B = 32 memory-bound again; experts read no cache.
+    from harness.workload.compute import KvReads
+
     topo = topology(2, [(0, 1)], [[DELAY_NS]])
     rts = routes(topo, [0, 1], [{(0, 1): 1, (1, 0): 0}])
     g_exact, e_exact = GATEWAY_FLOP / PEAK * 1e9, EXPERT_FLOP / PEAK * 1e9
@@ -127,9 +138,10 @@ def test_a_batch_of_b_decode_steps_takes_the_roofline_at_a_gateway_and_an_expert
     result = packet_run(topology=topo, routes=rts, links=links, gateways=np.array([0]), experts=np.array([[1]]),
                         activations=np.zeros((requests, 1, 1, 1), dtype=np.int32), compute=compute,
                         request_starts_ns=np.array([0] + [1] * batch, dtype=np.int64), message_bytes=1000,
-                        seed=1, stop_ns=10**10, memory=memory, max_batch=batch)
-    gateway_one, gateway_batch = roofline_ns(1, GATEWAY_FLOP, GATEWAY_BYTES), roofline_ns(batch, GATEWAY_FLOP,
-                                                                                           GATEWAY_BYTES)
+                        seed=1, stop_ns=10**10, memory=memory, max_batch=batch,
+                        kv=KvReads(np.array([float(kv)]), np.array([0.0]), 0, BANDWIDTH) if kv else None)
+    gateway_one = roofline_ns(1, GATEWAY_FLOP, GATEWAY_BYTES, kv)
+    gateway_batch = roofline_ns(batch, GATEWAY_FLOP, GATEWAY_BYTES, batch * kv)
     expert_one, expert_batch = roofline_ns(1, EXPERT_FLOP, EXPERT_BYTES), roofline_ns(batch, EXPERT_FLOP, EXPERT_BYTES)
     assert int(result.busy_ns[0]) == gateway_one + gateway_batch
     assert int(result.busy_ns[1]) == expert_one + expert_batch
@@ -141,7 +153,10 @@ def test_a_batch_of_b_decode_steps_takes_the_roofline_at_a_gateway_and_an_expert
     expected = [expert_free + tx + DELAY_NS] + [expert_free + expert_batch + (i + 1) * tx + DELAY_NS
                                                 for i in range(batch)]
     assert result.combine_ns[:, 0, 0].tolist() == expected
-    if batch == 32:  # both sides of the roofline were exercised: compute-bound at 32, memory-bound below
+    if kv:  # 30 us of weights + B x 5 us of KV cache: memory-bound at every B
+        assert (gateway_one, gateway_batch) == (35_000, {1: 35_000, 4: 50_000, 32: 190_000}[batch])
+        assert expert_batch == (1_280_010 if batch == 32 else 1_000_000)
+    elif batch == 32:  # both sides of the roofline were exercised: compute-bound at 32, memory-bound below
         assert gateway_batch == 160_013 and expert_batch == 1_280_010
     else:
         assert (gateway_batch, expert_batch) == (30_000, 1_000_000)

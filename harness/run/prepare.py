@@ -20,7 +20,8 @@ from harness.scenario import Scenario
 from harness.seeding import rng_for
 from harness.workload import activations as activations_mod
 from harness.workload import traffic
-from harness.workload.compute import ComputeTimes, compute_times_ns, exact_compute_ns, memory_times_ns
+from harness.workload.compute import (ComputeTimes, KvReads, compute_times_ns, exact_compute_ns, kv_reads,
+                                      memory_times_ns)
 from harness.workload.traffic.prefill import chunk_counts, prefill_counts
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Prepared:
     site_of: Optional[np.ndarray] = None  # [R] with users: the site each request comes from
     sunlit: Optional[np.ndarray] = None  # [S, N] with power.enabled (or sun-aware): satellite n lit in snapshot s
     chunks: Optional[tuple] = None  # serving.chunk_tokens: ([R, C, L, E] tokens per expert, [R, C] tokens) per chunk
+    kv: Optional[KvReads] = None  # with the roofline: the KV cache attention jobs move (compute.KvReads)
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -82,14 +84,17 @@ def prepare(scenario: Scenario) -> Prepared:
                                   scenario.serving.chunk_tokens)
         trace = activations_mod.ActivationTrace(experts=np.ascontiguousarray(trace.experts[:, prompt:]),
                                                 num_experts=trace.num_experts)
-    memory = None
+    memory = kv = None
     place_gateway_ns, place_expert_ns = gateway_ns, expert_ns
     if scenario.compute.memory_bytes_per_s is not None:
         memory = ComputeTimes(*memory_times_ns(scenario.model, scenario.compute.memory_bytes_per_s,
                                               scenario.compute.weight_bytes), heads=scenario.model.heads)
         # The placements weigh one token's job as it runs: the roofline's larger side (a decode
         # step is memory-bound on every real board, so the FLOP time alone would be 100-1000x short).
-        place_gateway_ns = np.maximum(gateway_ns, memory.gateway_ns)
+        # A gateway's step also reads its request's KV cache: the placements take the mean decode
+        # step's (every request's prompt, with prefill, and output tokens so far).
+        kv = kv_reads(scenario.model, scenario.compute.memory_bytes_per_s)
+        place_gateway_ns = np.maximum(gateway_ns, memory.gateway_ns + _mean_kv_read_ns(kv, scenario, requests))
         place_expert_ns = np.maximum(expert_ns, memory.expert_ns)
     inputs = PlacementInput(topology=healthy, arg_latitude_rad=constellation.arg_latitude_rad,
                             probabilities=probabilities, layers=scenario.model.layers,
@@ -125,4 +130,26 @@ def prepare(scenario: Scenario) -> Prepared:
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads,
                                  exact=exact_compute_ns(scenario.model, scenario.compute.satellite_flops)),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
-                    requests, counts, memory, ground, site_of, lit, chunks)
+                    requests, counts, memory, ground, site_of, lit, chunks, kv)
+
+
+def _mean_kv_read_ns(kv: KvReads, scenario: Scenario, requests: Optional[traffic.Requests]) -> np.ndarray:
+    """[L] the mean decode step's KV-cache read at each gateway, ns: over every request's decode
+    steps (context = its prompt, with serving.prefill, + the step's position), whole ns."""
+    tokens = scenario.traffic.tokens_per_request
+    if requests is not None:
+        prompts = requests.prompt_tokens.astype(np.int64) if scenario.serving.prefill else \
+            np.zeros(len(requests.output_tokens), dtype=np.int64)
+        outputs = requests.output_tokens.astype(np.int64)
+    else:
+        prompts = np.zeros(scenario.traffic.requests, dtype=np.int64)
+        outputs = np.full(scenario.traffic.requests, tokens, dtype=np.int64)
+    # a decode step's cached tokens (the C++ GetKvBytes): prompt + t - 1 for t >= 1 after a prompt, else t
+    t = np.arange(tokens, dtype=np.int64)[None, :]
+    cached = np.where(prompts[:, None] > 0, prompts[:, None] + t - 1, t)
+    steps = (t < outputs[:, None]) & ((prompts[:, None] == 0) | (t >= 1))
+    if not steps.any():
+        return np.zeros(scenario.model.layers, dtype=np.int64)
+    layers = np.arange(scenario.model.layers)[:, None]
+    mean = kv.bytes(layers, cached[steps][None, :], 1).mean(axis=1)
+    return kv.read_ns(mean)

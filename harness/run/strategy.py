@@ -123,7 +123,7 @@ def run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optiona
         experts=placement.experts, shards=placement.shards, replicas=placement.replicas,
         replica_choice=None if placement.replicas is None else
         replica_choice(topology, placement.gateways, placement.experts, placement.replicas),
-        activations=prep.trace.experts, compute=prep.compute, memory=prep.memory,
+        activations=prep.trace.experts, compute=prep.compute, memory=prep.memory, kv=prep.kv,
         request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes,
         no_route=scenario.routing.no_route, combine=scenario.model.combine, dispatch=scenario.model.dispatch)
     serving = None

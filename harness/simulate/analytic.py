@@ -238,10 +238,31 @@ class _Timeline:
             self.shards = np.asarray(inp.shards, dtype=np.int64)
             self.helper_count = (self.shards >= 0).sum(axis=1)
             self.shard_ns = shard_compute_ns(self.gateway_ns, self.helper_count, compute.heads)
+        # KV-cache reads under the roofline: an attention job's memory side grows with the context,
+        # so token t's gateway and shard times are set per token (:meth:`_kv_times`).
+        self.kv = inp.kv if inp.memory is not None else None
+        if self.kv is not None:
+            c, m, heads = inp.compute, inp.memory, compute.heads
+            self._kv_base = (np.asarray(c.gateway_ns, dtype=np.int64), np.asarray(m.gateway_ns, dtype=np.int64))
+            if self.shards is not None:
+                self._kv_shard_base = (shard_compute_ns(c.gateway_ns, self.helper_count, heads),
+                                       shard_compute_ns(m.gateway_ns, self.helper_count, heads),
+                                       self.kv.shard_fraction(self.helper_count))
         self.copies = None
         if inp.replicas is not None:  # [L, E, 1 + R]: the expert itself, then its copies
             self.copies = np.concatenate([self.experts[:, :, None], np.asarray(inp.replicas, dtype=np.int64)], axis=2)
             self.choice = np.asarray(inp.replica_choice, dtype=np.int64)
+
+    def _kv_times(self, t: int) -> None:
+        """Token t's gateway [L] and shard [L] times with its KV-cache read (one request, no prompt:
+        the cache holds t tokens before it; compute.KvReads, as the C++ GatewayJob / ShardJob)."""
+        layers = np.arange(self.layers)
+        nbytes = self.kv.bytes(layers, t, 1)
+        compute, memory = self._kv_base
+        self.gateway_ns = np.maximum(compute, memory + self.kv.read_ns(nbytes))
+        if self.shards is not None:
+            s_compute, s_memory, fraction = self._kv_shard_base
+            self.shard_ns = np.maximum(s_compute, s_memory + self.kv.read_ns(nbytes * fraction))
 
     def message(self, send: np.ndarray, src: np.ndarray, dst: np.ndarray, root_at_source: bool = False):
         """(wait, serialisation, propagation, reachable) of messages sent at ``send`` from src to dst."""
@@ -430,6 +451,8 @@ class _Timeline:
         alive = np.ones(requests, dtype=bool)  # the request has not stalled
         current = self.starts.copy()           # start of the request's next token
         for t in range(tokens):
+            if self.kv is not None:
+                self._kv_times(t)
             token_start[alive, t] = current[alive]
             p = _Path(*self.attention(0, np.where(alive, current, 0), alive))
             p.time = np.where(p.alive, p.time, 0)

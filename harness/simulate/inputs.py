@@ -11,7 +11,7 @@ import numpy as np
 from harness.network.routes import PathQuery, Routes
 from harness.network.topology import Topology
 from harness.scenario import LinkSpec, PowerSpec
-from harness.workload.compute import ComputeTimes
+from harness.workload.compute import ComputeTimes, KvReads
 
 if TYPE_CHECKING:
     from harness.network.ground.users import UserLinks
@@ -47,6 +47,8 @@ class SimulationInput:
     compute: ComputeTimes    # FLOP side of each component's work, one token
     #: weight-read times (the roofline's memory side, compute.memory_bytes_per_s), or None
     memory: Optional[ComputeTimes] = None
+    #: the KV cache attention jobs move under the roofline (with ``memory``), or None: weights only
+    kv: Optional[KvReads] = None
     request_starts_ns: np.ndarray  # [R] when each request's first token starts
     message_bytes: int  # one hidden state
     # How messages move (routing.no_route, model.combine, model.dispatch)
@@ -58,7 +60,8 @@ class SimulationInput:
     def token_compute(self) -> ComputeTimes:
         """Each component's time for one token: with the roofline, max(compute, weight read); else
         the compute. (A batch or prefill of n tokens takes max(n x compute, memory) instead, which
-        only the packet engine models.)"""
+        only the packet engine models; so does an attention job's KV-cache read, which grows with the
+        context: :attr:`kv`, taken per token by both engines.)"""
         if self.memory is None:
             return self.compute
         c, m = self.compute, self.memory

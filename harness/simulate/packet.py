@@ -18,7 +18,7 @@ import numpy as np
 from harness.network.routes import PathQuery, Routes
 from harness.scenario import FaultSpec, LinkSpec
 from harness.simulate.inputs import PowerInput, ServingInput, SimulationInput
-from harness.workload.compute import ComputeTimes, shard_compute_ns, shard_exact_ns
+from harness.workload.compute import ComputeTimes, KvReads, shard_compute_ns, shard_exact_ns
 from harness.network.topology import Topology
 
 if TYPE_CHECKING:
@@ -285,7 +285,9 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
                                           chunks=None if chunks is None or decoding else
                                           (chunks[0][idx], chunks[1][idx]), keep=keep,
                                           kv_budget=0 if serving.kv_budgets is None else
-                                          int(serving.kv_budgets[rep]))))
+                                          int(serving.kv_budgets[rep]),
+                                          kv=inp.kv if memory is not None else None,
+                                          kv_prompt=None if prompt_tokens is None else prompt_tokens[idx])))
         if keep is not None:
             made[rep] = (idx, *keep)
             if decoding:
@@ -443,7 +445,8 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                replicas: Optional[np.ndarray] = None, replica_choice: Optional[np.ndarray] = None,
                step_times_ns=None, steps: int = 1, users: Optional[UserLinks] = None,
                idx: Optional[np.ndarray] = None, replica: int = 0, chunks: Optional[tuple] = None,
-               keep: Optional[list] = None, kv_budget: int = 0):
+               keep: Optional[list] = None, kv_budget: int = 0, kv: Optional[KvReads] = None,
+               kv_prompt: Optional[np.ndarray] = None):
     """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``: returns
     the copy's MoeTrafficRecorder, which the applications' traces feed; with
     ``users``, the users of its requests ``idx`` too (on a port of the replica's own: every replica
@@ -504,6 +507,12 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                      else np.full(layers, -1.0))
             plan.SetShardRoofline(_c_array(shard_compute_ns(memory.gateway_ns, helpers, compute.heads), np.int64),
                                   _c_array(exact, np.float64), layers)
+    if kv is not None:  # the roofline's KV-cache reads (compute.KvReads): each request's prompt + tokens
+        helper_count = (np.asarray(shards) >= 0).sum(axis=1) if shards is not None else np.zeros(layers, int)
+        plan.SetKvReads(_c_array(kv.full_bytes, np.float64), _c_array(kv.sliding_bytes, np.float64),
+                        _c_array(kv.shard_fraction(helper_count), np.float64), layers, int(kv.window),
+                        float(kv.bandwidth),
+                        _c_array(np.zeros(requests) if kv_prompt is None else kv_prompt, np.int32), requests)
     if replicas is not None:
         replicas = np.asarray(replicas)
         choice = _c_array(replica_choice, np.int32)

@@ -25,8 +25,19 @@ FLOPs are 2 per weight (one multiply-accumulate), so a component's weights are i
 weights of ``compute.weight_bytes`` each: 134 MB for a LLaMA-MoE-3.5B gateway, 34 MB per expert, 262
 MB for the LM head (bf16). This applies to every job: a gateway's attention, an expert, the LM head,
 a tensor-parallel shard (its ceil(heads / m) / heads of the gateway's FLOPs and weights), an
-expert's copy, a prefill (n = the prompt tokens it gets) and a batch (n = its steps). The KV cache's
-reads are not counted (the FLOP counts leave out the score computation over the context as well).
+expert's copy, a prefill (n = the prompt tokens it gets) and a batch (n = its steps).
+
+KV-cache reads (:class:`KvReads`): an attention job's bytes moved are its weights plus the KV cache it
+reads and writes. A pass of n new tokens after o tokens already cached moves, per transformer layer
+its gateway runs, the cache of o + n tokens (min(o, window) + n on a sliding-window layer): a decode
+step (n = 1) reads the whole cache of its request so far, a prefill pass (or chunk) reads the
+earlier chunks' cache and writes its own. A batch moves the sum of its steps' caches (each request's
+own). The job then takes max(n x FLOPs / rate, weight read + round(KV bytes / bandwidth)): the
+weight read and the KV read are rounded to whole ns apart. A tensor-parallel shard reads
+ceil(kv_heads / m) / kv_heads of the cache (its heads' keys and values; the whole compressed latent
+under MLA, which every head needs). Experts and the LM head read no cache. The FLOP counts still leave
+out the score computation over the context (the paper's compute model; without the roofline nothing
+changes).
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ from harness.scenario import ModelSpec
 # The FLOP formulas live beside ModelSpec, so the scenario's rules can check them without importing
 # this step; they are this module's public face too.
 from harness.scenario.model import expert_flops, gateway_flops, gateway_flops_per_layer, lm_head_flops  # noqa: F401
+from harness.scenario.model import gateway_layers, is_sliding, kv_elements_per_token
 
 
 def compute_ns(flops: float, satellite_flops: float) -> int:
@@ -111,3 +123,61 @@ def shard_exact_ns(gateway_exact_ns: np.ndarray, helpers: np.ndarray, heads: int
     """[L] float: :func:`shard_compute_ns` of the unrounded gateway times (not rounded)."""
     m = 1 + np.asarray(helpers, dtype=np.int64)
     return np.asarray(gateway_exact_ns, dtype=np.float64) * (-(-heads // m)) / heads
+
+
+@dataclass(frozen=True)
+class KvReads:
+    """The KV cache an attention job moves under the roofline (see the module docstring), per MoE
+    layer's gateway: ``full_bytes`` [L] and ``sliding_bytes`` [L] bytes per cached token over the
+    transformer layers it runs that attend to the whole context and to the last ``window`` tokens;
+    ``bandwidth`` B/s; ``kv_heads`` the heads the cache is split by for tensor-parallel shards
+    (0: not split, MLA's shared latent)."""
+
+    full_bytes: np.ndarray     # [L] float64
+    sliding_bytes: np.ndarray  # [L] float64
+    window: int
+    bandwidth: float
+    kv_heads: int = 0
+
+    def bytes(self, layer, cached, fresh):
+        """Bytes a pass of ``fresh`` new tokens after ``cached`` cached ones moves at gateway
+        ``layer`` (numpy broadcasting; float64, in the C++ order of operations)."""
+        cached = np.asarray(cached, dtype=np.int64)
+        fresh = np.asarray(fresh, dtype=np.int64)
+        slid = np.minimum(cached, self.window) if self.window else cached
+        return (np.asarray(self.full_bytes, dtype=np.float64)[layer] * (cached + fresh).astype(np.float64)
+                + np.asarray(self.sliding_bytes, dtype=np.float64)[layer] * (slid + fresh).astype(np.float64))
+
+    def read_ns(self, nbytes):
+        """Time to move ``nbytes`` at the bandwidth, whole ns (half up: C++ ``floor(x + 0.5)``)."""
+        return np.floor(np.asarray(nbytes, dtype=np.float64) / self.bandwidth * 1e9 + 0.5).astype(np.int64)
+
+    def shard_fraction(self, helpers) -> np.ndarray:
+        """[L] share of the cache one shard of a layer split over 1 + ``helpers`` satellites reads."""
+        m = 1 + np.asarray(helpers, dtype=np.int64)
+        if not self.kv_heads:
+            return np.ones(m.shape)
+        return (-(-self.kv_heads // m)) / self.kv_heads
+
+    def decode_bytes(self, layer, context_tokens):
+        """Bytes a decode step moves when its request's cache holds ``context_tokens`` tokens with
+        its own (cached = context - 1, fresh = 1)."""
+        return self.bytes(layer, np.asarray(context_tokens) - 1, 1)
+
+
+def kv_reads(model: ModelSpec, memory_bytes_per_s: float) -> KvReads:
+    """:class:`KvReads` of ``model`` at ``memory_bytes_per_s``: each gateway's transformer layers
+    (:func:`harness.scenario.model.gateway_layers`) x :func:`kv_elements_per_token` x
+    bytes_per_element (GQA's kv_heads, MLA's compressed latent), split by sliding window."""
+    per = float(kv_elements_per_token(model) * model.bytes_per_element)
+    full, sliding = [], []
+    for layers in gateway_layers(model):
+        slide = sum(1 for t in layers if is_sliding(model, t))
+        full.append(per * (len(layers) - slide))
+        sliding.append(per * slide)
+    if model.attention == "mla":
+        kv_heads = 0
+    else:
+        kv_heads = model.kv_heads if model.kv_heads is not None else model.heads
+    return KvReads(np.array(full), np.array(sliding), int(model.sliding_window), float(memory_bytes_per_s),
+                   kv_heads=int(kv_heads))

@@ -62,7 +62,8 @@ MoeTokenApplication::RunShardedAttention(uint32_t request, uint32_t token, bool 
         header.m_expert = i;
         SendMessage(MoeRole::SHARD, m_layer, i, header);
     }
-    RunCompute(ShardWork(request, token), [this, request, token]() { ShardPartDone(request, token); });
+    // The own shard's part: a job of its own, or batched with other decode steps' (serving.max_batch).
+    RunStep(SHARD, request, token, [this, request, token]() { ShardPartDone(request, token); });
 }
 
 void
@@ -99,7 +100,7 @@ MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
             return;
         }
     }
-    RunCompute(ShardWork(request, token), [this, request, token]() {
+    RunStep(SHARD, request, token, [this, request, token]() {
         if (m_status->IsFailed(request))
         {
             return;

@@ -18,6 +18,10 @@ Time
 MoeTokenApplication::GatewayWork(uint32_t request, uint32_t token) const
 {
     uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPassTokens(request, token) : 1;
+    if (m_plan->HasKvReads())
+    {
+        return m_plan->GatewayJob(m_layer, tokens, m_plan->GetKvBytes(m_layer, request, token));
+    }
     return m_plan->GatewayJob(m_layer, tokens);
 }
 
@@ -33,6 +37,10 @@ Time
 MoeTokenApplication::ShardWork(uint32_t request, uint32_t token) const
 {
     uint64_t tokens = m_plan->IsPrefill(request, token) ? m_plan->GetPassTokens(request, token) : 1;
+    if (m_plan->HasKvReads())
+    {
+        return m_plan->ShardJob(m_layer, tokens, m_plan->GetKvBytes(m_layer, request, token));
+    }
     return m_plan->ShardJob(m_layer, tokens);
 }
 
@@ -93,11 +101,12 @@ MoeTokenApplication::RunStep(StepKind kind, uint32_t request, uint32_t token, st
     {
         Time work = kind == LM_HEAD ? m_plan->LmHeadJob(1)
                     : kind == EXPERT ? ExpertWork(request, token)
+                    : kind == SHARD  ? ShardWork(request, token)
                                      : GatewayWork(request, token);
         RunCompute(work, std::move(done));
         return;
     }
-    m_steps.push_back(Step{kind, std::move(done)});
+    m_steps.push_back(Step{kind, std::move(done), request, token});
     if (!m_batchRunning)
     {
         StartBatch();
@@ -114,10 +123,15 @@ MoeTokenApplication::StartBatch()
     }
     StepKind kind = m_steps.front().kind;
     auto batch = std::make_shared<std::vector<std::function<void()>>>();
+    double kvBytes = 0.0; // the KV cache the batch's attention steps move, each request's own
     for (auto it = m_steps.begin(); it != m_steps.end() && batch->size() < m_plan->GetMaxBatch();)
     {
         if (it->kind == kind)
         {
+            if (kind == ATTENTION || kind == SHARD)
+            {
+                kvBytes += m_plan->GetKvBytes(m_layer, it->request, it->token);
+            }
             batch->push_back(std::move(it->done));
             it = m_steps.erase(it);
         }
@@ -128,7 +142,8 @@ MoeTokenApplication::StartBatch()
     }
     Time work = kind == LM_HEAD ? m_plan->LmHeadJob(batch->size())
                 : kind == EXPERT ? m_plan->ExpertJob(m_layer, m_expert, batch->size())
-                                 : m_plan->GatewayJob(m_layer, batch->size());
+                : kind == SHARD  ? m_plan->ShardJob(m_layer, batch->size(), kvBytes)
+                                 : m_plan->GatewayJob(m_layer, batch->size(), kvBytes);
     NS_LOG_LOGIC("batch of " << batch->size() << " steps, " << work);
     m_batchRunning = true;
     RunCompute(work, [this, batch]() {

@@ -180,6 +180,7 @@ class MoeTokenApplication : public Application
         ATTENTION = 0,
         LM_HEAD = 1,
         EXPERT = 2,
+        SHARD = 3, //!< a tensor-parallel shard's part of the attention (gateway or helper)
     };
     /// Run a decode step: at once as its own job (MaxBatch 1, or a prefill), or batched.
     void RunStep(StepKind kind, uint32_t request, uint32_t token, std::function<void()> done);
@@ -235,6 +236,8 @@ class MoeTokenApplication : public Application
     {
         StepKind kind;
         std::function<void()> done;
+        uint32_t request = 0; //!< whose step (its KV cache: the plan's GetKvBytes)
+        uint32_t token = 0;
     };
 
     std::unordered_map<uint64_t, uint64_t> m_kvBytesIn;  //!< KV message key -> payload bytes received

@@ -109,6 +109,8 @@ MoeTrafficPlan::MoeTrafficPlan()
       m_users(0),
       m_tokenBytes(4),
       m_maxHelpers(0),
+      m_kvWindow(0),
+      m_kvBytesPerS(0.0),
       m_maxReplicas(0)
 {
 }
@@ -590,5 +592,99 @@ bool MoeTrafficPlan::HasUsers() const { return !m_userOf.empty(); }
 uint32_t MoeTrafficPlan::GetNUsers() const { return m_users; }
 uint32_t MoeTrafficPlan::GetUserOf(uint32_t request) const { return m_userOf[request]; }
 uint32_t MoeTrafficPlan::GetTokenBytes() const { return m_tokenBytes; }
+
+// ---- KV-cache reads in the roofline ------------------------------------------------------------
+
+void
+MoeTrafficPlan::SetKvReads(const double* fullBytes,
+                           const double* slidingBytes,
+                           const double* shardFraction,
+                           uint32_t layers,
+                           uint64_t window,
+                           double bytesPerS,
+                           const int32_t* promptTokens,
+                           uint32_t requests)
+{
+    NS_ABORT_MSG_IF(layers != m_layers || requests != m_requests, "SetKvReads: wrong count");
+    NS_ABORT_MSG_IF(!(bytesPerS > 0.0), "SetKvReads: the bandwidth must be positive");
+    m_kvFullBytes.assign(fullBytes, fullBytes + layers);
+    m_kvSlidingBytes.assign(slidingBytes, slidingBytes + layers);
+    m_kvShardFraction.assign(shardFraction, shardFraction + layers);
+    m_kvPromptTokens.assign(promptTokens, promptTokens + requests);
+    m_kvWindow = window;
+    m_kvBytesPerS = bytesPerS;
+}
+
+bool MoeTrafficPlan::HasKvReads() const { return !m_kvFullBytes.empty(); }
+
+double
+MoeTrafficPlan::GetKvBytes(uint32_t layer, uint32_t request, uint32_t token) const
+{
+    if (m_kvFullBytes.empty())
+    {
+        return 0.0;
+    }
+    uint64_t cached = 0;
+    uint64_t fresh = 1;
+    if (IsPrefill(request, token))
+    {
+        // A prompt's pass (or chunk c): the earlier chunks' tokens are cached, its own are new.
+        fresh = GetPassTokens(request, token);
+        if (!m_chunks.empty())
+        {
+            uint32_t c = GetChunkIndex(request, token);
+            for (uint32_t i = 0; i < c; ++i)
+            {
+                cached += m_chunkTokens[static_cast<uint64_t>(request) * m_maxChunks + i];
+            }
+        }
+    }
+    else
+    {
+        // A decode step: the prompt and the tokens before it (token 0 follows the prompt pass's
+        // output when there is a prompt, so step t reads prompt + t tokens, its own included).
+        uint64_t prompt = static_cast<uint64_t>(std::max<int32_t>(0, m_kvPromptTokens.at(request)));
+        cached = prompt > 0 ? prompt + token - 1 : token;
+    }
+    uint64_t slid = m_kvWindow > 0 ? std::min(cached, m_kvWindow) : cached;
+    return m_kvFullBytes.at(layer) * static_cast<double>(cached + fresh) +
+           m_kvSlidingBytes.at(layer) * static_cast<double>(slid + fresh);
+}
+
+Time
+MoeTrafficPlan::KvReadTime(double bytes) const
+{
+    if (m_kvFullBytes.empty() || bytes <= 0.0)
+    {
+        return NanoSeconds(0);
+    }
+    return NanoSeconds(static_cast<int64_t>(std::floor(bytes / m_kvBytesPerS * 1e9 + 0.5)));
+}
+
+Time
+MoeTrafficPlan::GatewayJob(uint32_t layer, uint64_t tokens, double kvBytes) const
+{
+    if (m_kvFullBytes.empty() || m_gatewayMemNs.empty())
+    {
+        return GatewayJob(layer, tokens);
+    }
+    return Job(m_gatewayNs.at(layer),
+               m_gatewayExactNs.empty() ? -1.0 : m_gatewayExactNs[layer],
+               m_gatewayMemNs[layer] + KvReadTime(kvBytes).GetNanoSeconds(),
+               tokens);
+}
+
+Time
+MoeTrafficPlan::ShardJob(uint32_t layer, uint64_t tokens, double kvBytes) const
+{
+    if (m_kvFullBytes.empty() || m_shardMemNs.empty())
+    {
+        return ShardJob(layer, tokens);
+    }
+    return Job(m_shardNs.at(layer),
+               m_shardExactNs.empty() ? -1.0 : m_shardExactNs[layer],
+               m_shardMemNs[layer] + KvReadTime(kvBytes * m_kvShardFraction.at(layer)).GetNanoSeconds(),
+               tokens);
+}
 
 } // namespace ns3

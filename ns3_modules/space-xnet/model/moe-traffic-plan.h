@@ -226,6 +226,44 @@ class MoeTrafficPlan : public Object
     /** @} */
 
     /**
+     * @name KV-cache reads in the roofline (harness/workload/compute.py, KvReads): an attention job
+     * also moves the KV cache of its requests. A pass of n new tokens after o cached ones moves, at
+     * layer l's gateway, fullBytes[l] x (o + n) + slidingBytes[l] x (min(o, window) + n) bytes: a
+     * decode step (n = 1, o = its request's prompt + earlier tokens) reads the whole cache so far, a
+     * prefill pass or chunk (o = the earlier chunks' tokens) reads and writes its chunk's. A job's
+     * memory side is then its weight read + floor(KV bytes / bandwidth x 1e9 + 0.5) ns; a batch
+     * moves the sum of its steps' bytes; a shard moves shardFraction[l] of them. Without
+     * SetKvReads (the default) no KV bytes are counted, as before.
+     * @{
+     */
+    /**
+     * @param fullBytes [L] bytes per cached token over the gateway's full-attention layers
+     * @param slidingBytes [L] the same over its sliding-window layers
+     * @param shardFraction [L] share of the cache one tensor-parallel shard reads
+     * @param window the sliding window, tokens (0: none)
+     * @param bytesPerS the memory bandwidth, B/s
+     * @param promptTokens [R] prompt tokens each request's decode steps attend to (0: none)
+     */
+    void SetKvReads(const double* fullBytes,
+                    const double* slidingBytes,
+                    const double* shardFraction,
+                    uint32_t layers,
+                    uint64_t window,
+                    double bytesPerS,
+                    const int32_t* promptTokens,
+                    uint32_t requests);
+    bool HasKvReads() const;
+    /// KV bytes (@p request, @p token)'s pass moves at layer @p layer's gateway (0 without SetKvReads).
+    double GetKvBytes(uint32_t layer, uint32_t request, uint32_t token) const;
+    /// Time to move @p bytes at the bandwidth, whole ns (zero without SetKvReads).
+    Time KvReadTime(double bytes) const;
+    /// GatewayJob whose memory side also moves @p kvBytes of KV cache.
+    Time GatewayJob(uint32_t layer, uint64_t tokens, double kvBytes) const;
+    /// ShardJob whose memory side also moves the shard's share of @p kvBytes (the gateway's).
+    Time ShardJob(uint32_t layer, uint64_t tokens, double kvBytes) const;
+    /** @} */
+
+    /**
      * @name Expert replicas (placement strategies beyond the paper)
      * Expert (l, e) may have copies on other satellites; the copy a token is sent to is looked up
      * per snapshot (the one in force when the gateway dispatches): @p choice [S, L, E] holds 0 for
@@ -318,6 +356,12 @@ class MoeTrafficPlan : public Object
     std::vector<int32_t> m_helpers;               //!< [L] helper shards per layer
     std::vector<int64_t> m_shardNs;               //!< [L]
     uint32_t m_maxHelpers;
+    std::vector<double> m_kvFullBytes;            //!< [L] KV bytes per cached token, full attention; empty: none
+    std::vector<double> m_kvSlidingBytes;         //!< [L] the same, sliding-window layers
+    std::vector<double> m_kvShardFraction;        //!< [L]
+    std::vector<int32_t> m_kvPromptTokens;        //!< [R]
+    uint64_t m_kvWindow;
+    double m_kvBytesPerS;
     std::vector<int32_t> m_replicaChoice;         //!< [S, L, E] copy per snapshot, empty: none
     std::vector<int64_t> m_replicaStepNs;         //!< [S] snapshot start times
     uint32_t m_maxReplicas;
