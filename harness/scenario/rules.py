@@ -296,12 +296,8 @@ def _check_serving(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: 'serving.arrivals_path' is set but 'serving.arrivals' is "
                             f"{_show(v.arrivals)}; set arrivals: file or remove arrivals_path")
     # A tensor-parallel layer's shards run the roofline for their share of the gateway's work, one
-    # token or a prefill (ShardWork), but a sharded attention is not batched (RunShardedAttention).
+    # token, a prefill or a batch of decode steps (ShardWork, RunStep's SHARD steps): no refusal.
     tp = [name for name in sc.strategies if name in TENSOR_PARALLEL_STRATEGIES]
-    if tp and sc.placement.max_shards > 1 and v.max_batch > 1:
-        raise ScenarioError(f"{source}: 'serving.max_batch' does not compose with tensor-parallel strategy "
-                            f"'{tp[0]}' (its attention shards run each token's step on its own, not in batches); "
-                            f"set max_batch: 1, 'placement.max_shards: 1', or drop '{tp[0]}' from 'strategies'")
     p = v.prompt
     if p.low > p.high:
         raise ScenarioError(f"{source}: 'serving.prompt.low' {p.low} is above 'serving.prompt.high' {p.high}; "
