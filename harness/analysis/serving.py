@@ -153,7 +153,10 @@ def serving_summary(cols: dict[str, np.ndarray]) -> dict:
     ``throughput_tokens_per_s``: output tokens of completed requests over the span from the first
     arrival to the last token; ``steady_throughput_tokens_per_s``: tokens that ended in the middle
     half of the span from the first to the last token end (the pipeline filled, not yet draining),
-    over that half's length: the figure to compare with a saturation bound.
+    over that half's length: the figure to compare with a saturation bound;
+    ``window_throughput_tokens_per_s`` (:func:`window_throughput`, added beside it): tokens that ended
+    between the end of the warm-up (the first tenth of the arrival span) and the last arrival, per
+    second: the steady state at the offered load, without the drain.
     """
     done = cols["status"] == "completed"
     out = {"requests": int(len(done)), "completed": int(done.sum()),
@@ -164,6 +167,30 @@ def serving_summary(cols: dict[str, np.ndarray]) -> dict:
     else:
         out["throughput_tokens_per_s"] = None
     return out
+
+
+#: the share of the arrival span that :func:`window_throughput` leaves out as warm-up
+WARMUP_SHARE = 0.1
+
+
+def window_throughput(arrival_ns: np.ndarray, token_end_ns: np.ndarray,
+                      warmup: float = WARMUP_SHARE) -> float | None:
+    """Steady-state throughput over the arrival window, tokens/s: output tokens that ended in
+    [a0 + warmup x (a1 - a0), a1], over that window's length, where a0 and a1 are the first and the
+    last arrival. The warm-up (the pipeline filling) and the drain after the last arrival (when
+    the offered load has stopped) are left out, as serving simulators measure a steady state
+    (Vidur, Sarathi-Serve); the window depends only on the arrivals, so two runs of the same
+    arrivals (chunked and unchunked) are measured over the same seconds. None with fewer than two
+    distinct arrivals."""
+    arrivals = np.asarray(arrival_ns)
+    ends = np.asarray(token_end_ns)
+    ends = ends[ends >= 0]
+    if len(arrivals) < 2 or arrivals.max() == arrivals.min():
+        return None
+    a0, a1 = int(arrivals.min()), int(arrivals.max())
+    lo = a0 + warmup * (a1 - a0)
+    n = int(((ends >= lo) & (ends <= a1)).sum())
+    return round(n / ((a1 - lo) / 1e9), 6)
 
 
 def steady_throughput(token_end_ns: np.ndarray) -> float | None:

@@ -1,8 +1,9 @@
 """A serving run's summary and figures, from its results directory (requests.csv, satellite_busy.csv).
 
 :func:`add_serving` adds, per strategy, ``summary["strategies"][name]["serving"]``: requests and
-completions, TTFT and TPOT p50/p95/p99, throughput (tokens/s over the whole run, and steady: the
-middle half of the span of token ends), and the busiest satellites with their utilisation (busy
+completions, TTFT and TPOT p50/p95/p99, throughput (tokens/s over the whole run; steady: the
+middle half of the span of token ends; window: from the end of the warm-up, the first tenth of the
+arrival span, to the last arrival), and the busiest satellites with their utilisation (busy
 compute time over the span from the first arrival to the last token end). It marks the analytic
 model not applicable: it has no queueing (tokens.csv's analytic columns are -1 in serving runs).
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.formats.requests import read_busy_csv, read_requests_csv
-from harness.analysis.serving import serving_summary, steady_throughput
+from harness.analysis.serving import serving_summary, steady_throughput, window_throughput
 
 
 def add_serving(summary: dict, results, directory: Path) -> dict[str, bytes]:
@@ -25,6 +26,8 @@ def add_serving(summary: dict, results, directory: Path) -> dict[str, bytes]:
     for name, cols in requests.items():
         stats = serving_summary(cols)
         stats["steady_throughput_tokens_per_s"] = steady_throughput(results.tokens[name]["t_end_ns"])
+        stats["window_throughput_tokens_per_s"] = window_throughput(cols["arrival_ns"],
+                                                                    results.tokens[name]["t_end_ns"])
         ends = cols["end_ns"][cols["end_ns"] >= 0]
         span = int(max(ends.max() if len(ends) else 0, results.tokens[name]["t_end_ns"].max())
                    - cols["arrival_ns"].min())
