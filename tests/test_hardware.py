@@ -220,6 +220,15 @@ def test_analytic_agrees_with_ns3_under_every_board_for_every_strategy(board):
         ns3 = trace.token_end_ns - trace.token_start_ns
         assert (trace.token_end_ns > 0).all() and (trace.analytic_ns > 0).all(), name
         worst[name] = float(np.max(np.abs(ns3 - trace.analytic_ns) / ns3))
+        if name == "space-xnet" and prep.kv is not None:
+            # The KV-cache reads are in: token 1's 32 gateway steps each read two tokens' cache
+            # (16 KiB each, LLaMA-MoE's 2 x 4,096 x 2 B), token 0's one; everything else on the
+            # compute path (the experts, all alike, the LM head) is the same for both tokens.
+            per_token = 2 * 4096 * 2
+            assert prep.kv.full_bytes.tolist() == [per_token] * 32
+            grow = sum(round(2 * per_token / sc.compute.memory_bytes_per_s * 1e9)
+                       - round(per_token / sc.compute.memory_bytes_per_s * 1e9) for _ in range(32))
+            assert int(trace.compute_ns[0, 1] - trace.compute_ns[0, 0]) == grow > 0
     print(f"\n{board}: worst relative gap per strategy {worst}")
     assert max(worst.values()) <= AGREEMENT, worst
 
