@@ -73,9 +73,11 @@ class ServingSpec:
     replicas: int = _spec(1, help="copies of the model on disjoint satellites; replica r is the strategy placed "
                           "again without the satellites of replicas < r", check=_range(1, 64))
     max_batch: int = _spec(1, help="continuous batching: a gateway runs up to this many waiting decode steps "
-                           "(attention, or the LM head) as one job, and an expert up to this many waiting tokens "
-                           "of its layer; it helps only under the roofline (compute.memory_bytes_per_s, or a "
-                           "board profile): the weights are read once per batch. 1: no batching",
+                           "(attention, or the LM head) as one job, an expert up to this many waiting tokens "
+                           "of its layer, and a tensor-parallel shard up to this many of its steps; it helps only "
+                           "under the roofline (compute.memory_bytes_per_s, or a board profile): the weights are "
+                           "read once per batch (each step still reads its own request's KV cache). 1: no "
+                           "batching",
                            check=_range(1, 65536))
     prefill_replicas: int = _spec(0, help="disaggregated serving (DistServe-style): the first this many model "
                                   "replicas run prefill only; after a request's prefill its KV cache moves over "
