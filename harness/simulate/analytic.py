@@ -165,7 +165,9 @@ def analytic_latency(inp: SimulationInput, *, stop_ns: int | None = None) -> Ana
     """Token times of a placement without queueing (see the module docstring for the model).
 
     Takes the packet engine's input (each component's time for one token is
-    ``inp.token_compute``: the roofline's max(compute, weight read) when it applies); ``stop_ns``,
+    ``inp.token_compute``: the roofline's max(compute, weight read) when it applies; with ``inp.kv``
+    a gateway's or shard's weight read of token t also moves the t + 1 tokens of KV cache its request
+    holds then, as ns-3's GatewayJob / ShardJob); ``stop_ns``,
     when given, drops every time after it like the packet simulation's stop.
     """
     result = _Timeline(inp).run()
