@@ -187,3 +187,23 @@ def test_tensor_parallel_strategies_batch_in_a_serving_run(tmp_path):
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
     for strategy, req in read_requests_csv(tmp_path / "out" / "requests.csv").items():
         assert (req["status"] == "completed").all(), strategy
+
+
+def test_placements_weigh_each_gateway_with_the_mean_decode_steps_cache():
+    # tiny.yaml (2 requests of 8 decode tokens, no prompt) on a Jetson Orin Nano: the placements
+    # see each gateway at max(FLOPs, weight read + the mean step's KV read), the mean step holding
+    # (1 + ... + 8) / 8 = 4.5 tokens of 16 KiB (2 x 4,096 x 2 B) each, at 68 GB/s.
+    from pathlib import Path
+
+    from harness.errors import ScenarioError
+    from harness.formats.files import read_yaml_file
+    from harness.run.prepare import prepare
+    from harness.scenario import scenario_from_dict
+
+    raw = read_yaml_file(Path(__file__).resolve().parents[1] / "topologies" / "tiny.yaml", "scenario", ScenarioError)
+    raw["compute"] = {"hardware": "jetson-orin-nano"}
+    prep = prepare(scenario_from_dict(raw))
+    read = int(np.floor(4.5 * 2 * 4096 * 2 / 68e9 * 1e9 + 0.5))
+    assert read == 1084
+    assert prep.inputs.gateway_ns.tolist() == (prep.memory.gateway_ns + read).tolist()
+    assert (prep.memory.gateway_ns > prep.compute.gateway_ns).all()  # memory-bound: the read decides
