@@ -417,7 +417,7 @@ def test_a_layer_is_split_over_at_most_its_heads(prepared):
     narrow = place("space-xnet-tp", dataclasses.replace(prep.inputs, heads=2, shared={}), np.random.default_rng(0))
     assert (narrow.shards >= 0).sum(axis=1).max() <= 1
     with pytest.raises(PlacementError, match=r"over \d+ satellites but the model has 2 heads \(model.heads\)"):
-        check_plan_for_scenario(wide, "plan file 'p.json'", faults_enabled=False, heads=2)
+        check_plan_for_scenario(wide, "plan file 'p.json'", heads=2)
 
 
 def test_shard_ids_below_minus_one_and_dense_routes_missing_a_helper_or_copy_are_refused():

@@ -1,0 +1,195 @@
+"""Faults for every feature (issue 24, item 2), through real ns-3: users' prompts and output tokens
+acknowledged and resent like the rest; expert copies routed around when their satellite fails;
+tensor-parallel shards whose satellite fails failing their request with the shard named; and,
+without a faults section, traces as before.
+
+Hand-built networks are timed by hand as in test_faults.py: 1000-byte messages (one packet of
+1046 bytes on the wire) at 1 Gbit/s, ACKs of 46 bytes; compute 5 us (gateway), 7 us (expert),
+11 us (LM head).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.network.ground.users import UserLinks
+from harness.scenario import PACKET_OVERHEAD_BYTES, FaultSpec, LinkSpec
+from harness.simulate.packet import COMPONENT_LOST, MESSAGE_LOST, OUTPUT_TOKEN, PROMPT, token_outcomes
+from harness.workload.compute import ComputeTimes
+from networks import packet_run, routes, topology
+
+REPO = Path(__file__).resolve().parents[1]
+GATEWAY_NS, EXPERT_NS, LM_HEAD_NS = 5_000, 7_000, 11_000
+TX_NS = (1000 + PACKET_OVERHEAD_BYTES) * 8  # one 1000-byte message at 1 Gbit/s
+STEP_NS = 5_000_000
+TIMEOUT_NS = 20_000_000
+COMPUTE = ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Users: a prompt and an output token lost in flight, resent over the route in force at the retry
+
+
+def _user_network():
+    """Gateway 0 and its expert 1 (1 ms apart); relay 2 (2 ms from the gateway); a user on ground
+    node 3, 10 ms from the gateway directly or 2 + 2 ms through the relay. Steps of 5 ms: the
+    direct link is up only in steps 0 and 5 (each packet on it when it goes down is lost)."""
+    steps = 12
+    topo = topology(4, [(0, 1), (0, 2), (3, 0), (3, 2)],
+                    [[1_000_000, 2_000_000, 10_000_000, 2_000_000]] * steps, interval_s=STEP_NS / 1e9)
+    up = np.ones((steps, 4), dtype=bool)
+    up[:, 2] = False
+    up[[0, 5], 2] = True
+    topo = dataclasses.replace(topo, up=up, feasible=up.copy())
+    core = {(0, 1): 1, (1, 0): 0, (2, 0): 0, (2, 3): 3, (1, 3): 0, (2, 1): 0}
+    direct = {**core, (3, 0): 0, (0, 3): 3, (3, 1): 0}
+    relayed = {**core, (3, 0): 2, (0, 3): 2, (3, 1): 2}
+    rts = routes(topo, [0, 1, 3], [direct if up[s, 2] else relayed for s in range(steps)])
+    return topo, rts
+
+
+def _user_run(max_retries: int):
+    topo, rts = _user_network()
+    users = UserLinks(nodes=np.array([3]), user_of=np.array([0]), first_gsl=2, gsl_rate_bps=1e9, token_bytes=1000)
+    return packet_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9, drop_in_flight=True),
+                      gateways=np.array([0]), experts=np.array([[1]]),
+                      activations=np.zeros((1, 1, 1, 1), dtype=np.int32), compute=COMPUTE,
+                      request_starts_ns=np.array([0]), message_bytes=1000, seed=1, stop_ns=10**9,
+                      faults=FaultSpec(retransmit_timeout_ms=TIMEOUT_NS / 1e6, max_retries=max_retries),
+                      users=users)
+
+
+def test_a_users_prompt_and_output_token_lost_in_flight_are_resent_to_the_nanosecond():
+    # The prompt leaves the user at 0 on the 10 ms direct link, which goes down at 5 ms: lost.
+    # After the 20 ms timeout it is resent through the relay (2 hops of 2 ms): whole at 24.02 ms.
+    result = _user_run(max_retries=3)
+    relayed_ns = 2 * (TX_NS + 2_000_000)
+    prompt_ns = TIMEOUT_NS + relayed_ns
+    assert result.prompt_arrival_ns.tolist() == [prompt_ns]
+    # The token: attention, the expert 1 ms away and back, the LM head; it ends at 26.06 ms, in
+    # step 5, whose direct link takes the output token down and goes down at 30 ms: lost again.
+    end_ns = prompt_ns + GATEWAY_NS + (TX_NS + 1_000_000) + EXPERT_NS + (TX_NS + 1_000_000) + LM_HEAD_NS
+    assert result.token_end_ns.tolist() == [[end_ns]]
+    assert 25_000_000 <= end_ns < 30_000_000 < end_ns + TX_NS + 10_000_000
+    # Resent at its timeout, through the relay: whole at its user at 50.07 ms.
+    assert result.user_token_ns.tolist() == [[end_ns + TIMEOUT_NS + relayed_ns]]
+    assert (result.prompts_retransmitted, result.output_tokens_retransmitted) == (1, 1)
+    assert result.retransmissions.tolist() == [[2]]
+    assert result.packets_dropped_link_down == 2
+    assert result.failures[0, 0] == 0 and result.duplicates == 0
+    # prompt x2, hidden state, output, output token x2; an ACK of each of the 4 messages delivered
+    assert result.packets_sent == 6 + 4
+
+
+def test_a_users_prompt_out_of_retries_fails_its_request_with_the_message_named():
+    result = _user_run(max_retries=0)
+    code, token, layer, expert, kind, at_ns = result.failures[0].tolist()
+    assert (code, token, kind) == (MESSAGE_LOST, 0, PROMPT)
+    assert at_ns == TIMEOUT_NS  # the first timeout finds no retry left
+    assert result.token_end_ns.tolist() == [[-1]] and result.user_token_ns.tolist() == [[-1]]
+    status, reason = token_outcomes(result, np.array([0]), np.array([[1]]), True, 10**9)
+    assert status.tolist() == [["failed"]]
+    assert reason[0, 0] == ("message lost after all retries at 0.020000 s: prompt up from its user to the "
+                            "gateway of layer 0 (sat 0)")
+
+
+def test_an_output_token_out_of_retries_fails_its_request_though_the_token_ended_at_the_gateway():
+    # One retry each: the prompt gets through on its retry as above; the output token is lost in
+    # flight at 30 ms, and its retry at its timeout (45 ms on) finds the relay without a route to
+    # the user: the request fails at the second timeout, although the token ended at the gateway.
+    topo, rts = _user_network()
+    rts.next_hop[9:, 2, 2] = -1  # from 45 ms on, the relay has no route to the user
+    users = UserLinks(nodes=np.array([3]), user_of=np.array([0]), first_gsl=2, gsl_rate_bps=1e9, token_bytes=1000)
+    result = packet_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9, drop_in_flight=True),
+                        gateways=np.array([0]), experts=np.array([[1]]),
+                        activations=np.zeros((1, 1, 1, 1), dtype=np.int32), compute=COMPUTE,
+                        request_starts_ns=np.array([0]), message_bytes=1000, seed=1, stop_ns=10**9,
+                        faults=FaultSpec(retransmit_timeout_ms=TIMEOUT_NS / 1e6, max_retries=1), users=users)
+    end_ns = int(result.token_end_ns[0, 0])
+    assert end_ns > 0 and result.user_token_ns.tolist() == [[-1]]
+    code, token, layer, expert, kind, at_ns = result.failures[0].tolist()
+    assert (code, token, kind) == (MESSAGE_LOST, 0, OUTPUT_TOKEN)
+    assert at_ns == end_ns + 2 * TIMEOUT_NS
+    status, reason = token_outcomes(result, np.array([0]), np.array([[1]]), True, 10**9)
+    assert status.tolist() == [["failed"]]  # with users a token is done when it reached its user
+    assert "output token 0 down from the gateway of layer 0 (sat 0) to its user" in reason[0, 0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Expert copies: a message to a dead copy goes to a surviving one
+
+
+def test_a_message_to_a_copy_whose_satellite_failed_is_routed_to_the_expert_to_the_nanosecond():
+    """Gateway 0; its expert on satellite 1 (1 ms away) and a copy on 2 (5 ms), the copy in force
+    throughout. Satellite 2 fails at 2 ms, its link with it, with request 0's hidden state on the
+    way: after the timeout the gateway resends it to the expert, the copy that survives. Request 1
+    starts after the failure: sent to the expert at once."""
+    topo = topology(3, [(0, 1), (0, 2)], [[1_000_000, 5_000_000]] * 20, interval_s=0.002)
+    up = np.ones((20, 2), dtype=bool)
+    up[1:, 1] = False
+    topo = dataclasses.replace(topo, up=up, feasible=up.copy())
+    rts = routes(topo, [0, 1, 2], [{(0, 1): 1, (1, 0): 0, (0, 2): 2, (2, 0): 0}] * 20)
+    choice = np.ones((20, 1, 1), dtype=np.int32)  # copy 1 (satellite 2) in force
+    result = packet_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9, drop_in_flight=True),
+                        gateways=np.array([0]), experts=np.array([[1]]), replicas=np.array([[[2]]]),
+                        replica_choice=choice, activations=np.zeros((2, 1, 1, 1), dtype=np.int32),
+                        compute=COMPUTE, request_starts_ns=np.array([0, 30_000_000]), message_bytes=1000,
+                        seed=1, stop_ns=10**9, faults=FaultSpec(retransmit_timeout_ms=TIMEOUT_NS / 1e6),
+                        satellite_fail_ns=np.array([-1, -1, 2_000_000]))
+    hop = TX_NS + 1_000_000
+    direct = GATEWAY_NS + hop + EXPERT_NS + hop + LM_HEAD_NS
+    assert result.latency_ns.tolist() == [[direct + TIMEOUT_NS], [direct]]
+    assert result.failures[:, 0].tolist() == [0, 0]
+    assert result.messages_rerouted == 2  # at request 0's timeout, and at request 1's dispatch
+    assert result.retransmissions.tolist() == [[1], [0]]
+    assert result.packets_dropped_link_down == 1
+
+
+def test_every_copy_of_an_expert_lost_fails_the_request_with_the_expert_named():
+    topo = topology(3, [(0, 1), (0, 2)], [[1_000_000, 5_000_000]])
+    rts = routes(topo, [0, 1, 2], [{(0, 1): 1, (1, 0): 0, (0, 2): 2, (2, 0): 0}])
+    replicas = np.array([[[2]]])
+    result = packet_run(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9), gateways=np.array([0]),
+                        experts=np.array([[1]]), replicas=replicas, replica_choice=np.zeros((1, 1, 1), dtype=np.int32),
+                        activations=np.zeros((1, 1, 1, 1), dtype=np.int32), compute=COMPUTE,
+                        request_starts_ns=np.array([0]), message_bytes=1000, seed=1, stop_ns=10**9,
+                        faults=FaultSpec(retransmit_timeout_ms=TIMEOUT_NS / 1e6), satellite_fail_ns=np.array([-1, 0, 0]))
+    code, token, layer, expert, kind, at_ns = result.failures[0].tolist()
+    assert (code, token, layer, kind, at_ns) == (COMPONENT_LOST, 0, 0, 1, GATEWAY_NS)
+    status, reason = token_outcomes(result, np.array([0]), np.array([[1]]), True, 10**9, replicas=replicas)
+    assert reason[0, 0] == "satellite 1 failed: lost the expert 0 of layer 0 and every copy of it at 0.000005 s"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor-parallel shards: a lost shard fails its request, named
+
+
+def test_a_shard_whose_satellite_failed_fails_the_request_with_the_shard_named():
+    """Gateway 0 (2 heads) with one helper shard on satellite 2 (1 ms away) and its expert on 1.
+    The shard's satellite fails as token 0 ends: token 1's scatter to it, sent at that instant,
+    finds it dark and fails the request with the shard named (its group cannot finish the layer)."""
+    topo = topology(3, [(0, 1), (0, 2)], [[1_000_000, 1_000_000]])
+    rts = routes(topo, [0, 1, 2], [{(0, 1): 1, (1, 0): 0, (0, 2): 2, (2, 0): 0}])
+    shards = np.array([[2]])
+    compute = ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS, heads=2)
+    kwargs = dict(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9), gateways=np.array([0]),
+                  experts=np.array([[1]]), shards=shards, activations=np.zeros((1, 2, 1, 1), dtype=np.int32),
+                  compute=compute, request_starts_ns=np.array([0]), message_bytes=1000, seed=1, stop_ns=10**9,
+                  faults=FaultSpec(retransmit_timeout_ms=TIMEOUT_NS / 1e6))
+    healthy = packet_run(**kwargs)
+    assert (healthy.latency_ns > 0).all()
+    fail_at = int(healthy.token_end_ns[0, 0])
+    result = packet_run(**kwargs, satellite_fail_ns=np.array([-1, -1, fail_at]))
+    assert result.token_end_ns[0, 0] == healthy.token_end_ns[0, 0] and result.token_end_ns[0, 1] == -1
+    code, token, layer, expert, kind, at_ns = result.failures[0].tolist()
+    assert (code, token, layer, expert, kind) == (COMPONENT_LOST, 1, 0, 0, 2)  # kind 2: MoeRole::SHARD
+    assert at_ns == healthy.token_end_ns[0, 0]  # token 1 starts (and scatters) as token 0 ends
+    status, reason = token_outcomes(result, np.array([0]), np.array([[1]]), True, 10**9, shards=shards)
+    assert status.tolist() == [["completed", "failed"]]
+    assert reason[0, 1].startswith("satellite 2 failed: lost the attention shard 0 of layer 0")
