@@ -277,23 +277,27 @@ def test_tp_and_copy_strategies_under_faults_handle_a_failed_shard_and_a_failed_
 
     def failing(strategy: str, sat: int) -> tuple[dict, list]:
         extra = faults + f"  satellite_failures:\n    - {{satellite: {sat}, time_s: 1.0}}\n"
-        summary, _, tokens = _run(_tiny_with_users(tmp_path, strategy, strategies=f"[{strategy}]", requests=8,
-                                                   extra=extra), tmp_path / strategy)
-        return summary[strategy], tokens
+        summary, requests, tokens = _run(_tiny_with_users(tmp_path, strategy, strategies=f"[{strategy}]",
+                                                          requests=8, extra=extra), tmp_path / strategy)
+        return summary[strategy], requests, tokens
 
     # Tensor parallel: tokens before 1 s complete; the requests that needed the shard after it fail.
-    stats, rows = failing("space-xnet-tp", shard_sat)
+    stats, requests, rows = failing("space-xnet-tp", shard_sat)
     assert {r["status"] for r in rows} <= {"completed", "failed", "cancelled"}
     failed = [r for r in rows if r["status"] == "failed"]
     assert failed and stats["requests_failed"] == len(failed) and stats["satellites_failed"] == 1
     assert all(r["reason"].startswith(f"satellite {shard_sat} failed: lost the attention shard 0 of layer 1")
                for r in failed)
     assert any(r["status"] == "completed" for r in rows)
+    assert sorted(int(r["request"]) for r in requests if r["status"] == "failed") == sorted(
+        int(r["request"]) for r in failed)  # requests.csv says failed, not unfinished
+    assert {r["status"] for r in requests} == {"completed", "failed"}
     # Expert copies: every token completes. From the failure's snapshot on the per-snapshot copy
     # choice (lowest delay over the links up) already leaves the dead copy out; a message caught
     # on its way to it is sent to a surviving copy (messages_rerouted; to the ns in the test above).
-    stats, rows = failing("space-xnet-replicas", copy_sat)
+    stats, requests, rows = failing("space-xnet-replicas", copy_sat)
     assert {r["status"] for r in rows} == {"completed"} and len(rows) == 16
+    assert {r["status"] for r in requests} == {"completed"}
     assert stats["requests_failed"] == 0 and stats["satellites_failed"] == 1 and "messages_rerouted" in stats
     assert sum(int(r["t_start_ns"]) > 1_000_000_000 for r in rows) >= 4  # tokens ran after the failure
 
