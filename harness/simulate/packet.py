@@ -194,10 +194,10 @@ def _component_words(kind: int, layer: int, expert: int, gateways, experts, shar
     if copies and copy == copies + 1:  # every copy dark when a message had to go to one
         return f"expert {expert} of layer {layer} and every copy of it", int(experts[layer, expert])
     if copy > 0:
-        return (f"copy {copy} of expert {expert} of layer {layer}, with the token's work on it",
+        return (f"copy {copy} of expert {expert} of layer {layer} with the token's work on it",
                 int(np.asarray(replicas)[layer, expert, copy - 1]))
     if copies:
-        return f"expert {expert} of layer {layer}, with the token's work on it", int(experts[layer, expert])
+        return f"expert {expert} of layer {layer} with the token's work on it", int(experts[layer, expert])
     return f"expert {expert} of layer {layer}", int(experts[layer, expert])
 
 

@@ -53,6 +53,14 @@ namespace ns3
  * would be sent to it, reaches it, or times out toward it, or when its compute would have ended;
  * a dead component whose own message is still unacknowledged fails that request too (it cannot
  * resend, even if only the ACK was lost).
+ *
+ * Every message is acknowledged the same way: a user's prompt and output tokens (the user and
+ * layer 0's gateway ACK each other's), a shard's scatter, input and gather, and messages to and
+ * from expert copies (an ACK to a copy goes to the packet's source). A dark attention shard fails
+ * the request like a dark gateway (its tensor-parallel group cannot finish the layer). A message
+ * for a dark expert copy goes to a surviving copy instead (Reroute), at dispatch or at its
+ * timeout; only when every copy is dark does the request fail (the failure record then names
+ * copy R + 1, and a dark copy r with the token's work on it copy r, as expert + copy x E).
  */
 class MoeTokenApplication : public Application
 {
@@ -157,7 +165,8 @@ class MoeTokenApplication : public Application
               uint32_t layer,
               uint32_t expert,
               uint32_t kind);
-    /// Whether component (@p role, @p layer, @p expert) is dark now (shards and users never are).
+    /// Whether component (@p role, @p layer, @p expert) is dark now (users never are; an expert's
+    /// copies: MoeTrafficPlan::IsReplicaDown).
     bool IsDown(MoeRole role, uint32_t layer, uint32_t expert) const;
     /// True when this component is dark; then the request is failed (COMPONENT_LOST).
     bool FailIfDown(uint32_t request, uint32_t token);
