@@ -313,3 +313,30 @@ def test_without_faults_users_shards_and_copies_leave_every_file_byte_identical(
     assert main(["run", str(data / "users_no_faults.yaml"), "--out", str(tmp_path / "out"), "--jobs", "1"]) == 0
     assert (tmp_path / "out" / "tokens.csv").read_bytes() == (data / "users_no_faults_tokens.csv").read_bytes()
     assert (tmp_path / "out" / "requests.csv").read_bytes() == (data / "users_no_faults_requests.csv").read_bytes()
+
+
+def test_an_experts_output_to_each_of_two_shards_is_acknowledged_on_its_own():
+    """Layer 1's attention is split over its gateway 2 and two helpers (4 and 6), which take layer
+    0's expert output straight: one message per helper under one header. Each is acknowledged by
+    its own shard (the ACK names the shard), so with a timeout that expires mid-run and no loss,
+    nothing is resent and every token is timed as without the faults section; only the ACKs add
+    packets."""
+    edges = [(0, 1), (1, 2), (2, 3), (0, 3), (1, 4), (2, 4), (0, 5), (1, 6), (2, 6)]
+    delays = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 1_500_000, 1_500_000, 300_000, 1_000_000, 1_000_000]
+    topo = topology(7, edges, [delays])
+    nxt = {(0, 5): 5, (5, 0): 0, (0, 1): 1, (1, 0): 0, (1, 2): 2, (2, 1): 1, (1, 4): 4, (4, 1): 1, (4, 2): 2,
+           (2, 4): 4, (1, 6): 6, (6, 1): 1, (6, 2): 2, (2, 6): 6, (2, 3): 3, (3, 2): 2, (3, 0): 0, (0, 3): 3}
+    rts = routes(topo, list(range(7)), [nxt])
+    compute = ComputeTimes(np.full(2, GATEWAY_NS), np.full((2, 1), EXPERT_NS), LM_HEAD_NS, heads=4)
+    kwargs = dict(topology=topo, routes=rts, links=LinkSpec(rate_bps=1e9), gateways=np.array([0, 2]),
+                  experts=np.array([[1], [3]]), shards=np.array([[5, -1], [4, 6]]),
+                  activations=np.zeros((1, 3, 2, 1), dtype=np.int32), compute=compute,
+                  request_starts_ns=np.array([0]), message_bytes=1000, seed=1, stop_ns=10**9)
+    plain = packet_run(**kwargs)
+    acked = packet_run(**kwargs, faults=FaultSpec(retransmit_timeout_ms=TIMEOUT_NS / 1e6))
+    assert (plain.latency_ns > 0).all() and plain.token_end_ns[0, -1] > TIMEOUT_NS  # timers expire mid-run
+    np.testing.assert_array_equal(acked.token_end_ns, plain.token_end_ns)
+    assert acked.retransmissions.sum() == 0 and acked.duplicates == 0 and acked.failures[0, 0] == 0
+    # per token: scatter to 5 and its gather, 2 hidden states, 2 outputs to gateways, 2 to helpers,
+    # 2 gathers: 10 messages, each acknowledged once
+    assert acked.packets_sent == plain.packets_sent + 3 * 10

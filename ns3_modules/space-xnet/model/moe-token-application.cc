@@ -438,8 +438,9 @@ MoeTokenApplication::SendMessage(MoeRole role,
     Time timeout = m_plan->GetRetransmitTimeout();
     if (timeout.IsStrictlyPositive())
     {
-        uint64_t key = MessageKey(header);
+        uint64_t key = PendingKey(header, role, expert);
         Pending& p = m_pending[key];
+        p.timer.Cancel(); // (a key is sent once while pending; never two timers on one entry)
         p.header = header;
         p.role = role;
         p.layer = layer;
@@ -447,6 +448,16 @@ MoeTokenApplication::SendMessage(MoeRole role,
         p.copy = copy;
         p.timer = Simulator::Schedule(timeout, &MoeTokenApplication::HandleTimeout, this, key);
     }
+}
+
+uint64_t
+MoeTokenApplication::PendingKey(const MoeTokenHeader& h, MoeRole role, uint32_t expert) const
+{
+    if (role != MoeRole::SHARD || h.m_kind != MoeTokenHeader::SHARD_INPUT)
+    {
+        return MessageKey(h);
+    }
+    return (uint64_t{1} << 63) | (MessageKey(h) * 256 + expert);
 }
 
 uint32_t
@@ -495,6 +506,10 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     MoeTokenHeader ack = message;
     ack.m_kind = MoeTokenHeader::ACK;
     ack.m_segments = message.m_kind; // an ACK's segments field names the kind it acknowledges
+    if (message.m_kind == MoeTokenHeader::SHARD_INPUT)
+    {
+        ack.m_attempt = static_cast<uint8_t>(m_expert); // which of the layer's shards acknowledges
+    }
     if (m_plan->GetMaxReplicas() > 0 && InetSocketAddress::IsMatchingType(m_from))
     {
         // Expert replicas: the header does not say which copy sent it; the packet's source does.
@@ -573,7 +588,7 @@ MoeTokenApplication::HandleAck(const MoeTokenHeader& ack)
 {
     MoeTokenHeader message = ack;
     message.m_kind = static_cast<uint8_t>(ack.m_segments); // the kind it acknowledges
-    auto it = m_pending.find(MessageKey(message));
+    auto it = m_pending.find(PendingKey(message, MoeRole::SHARD, ack.m_attempt));
     if (it == m_pending.end())
     {
         return; // a late ACK of a message already acknowledged

@@ -172,6 +172,10 @@ class MoeTokenApplication : public Application
     bool FailIfDown(uint32_t request, uint32_t token);
     /// Dense key of a message: (request, token, layer, expert, kind).
     uint64_t MessageKey(const MoeTokenHeader& h) const;
+    /// Key of an unacknowledged message to (@p role, index @p expert): the MessageKey, except for an
+    /// expert's output to the shards of the next layer, one message per shard under one header
+    /// (their ACKs carry the shard's index in the attempt field).
+    uint64_t PendingKey(const MoeTokenHeader& h, MoeRole role, uint32_t expert) const;
     /// UDP port of component (@p role, @p layer, @p expert) (a gateway's index is 0).
     uint16_t PortOf(MoeRole role, uint32_t layer, uint32_t expert) const;
     /// @name Prefill (the plan's IsPrefill): work and message sizes that scale with the prompt.
