@@ -192,7 +192,8 @@ def _component_words(kind: int, layer: int, expert: int, gateways, experts, shar
     copy, expert = divmod(expert, num_experts)
     copies = 0 if replicas is None else np.asarray(replicas).shape[2]
     if copies and copy == copies + 1:  # every copy dark when a message had to go to one
-        return f"expert {expert} of layer {layer} and every copy of it", int(experts[layer, expert])
+        every = " and every copy of it" if (np.asarray(replicas)[layer, expert] >= 0).any() else ""
+        return f"expert {expert} of layer {layer}{every}", int(experts[layer, expert])
     if copy > 0:
         return (f"copy {copy} of expert {expert} of layer {layer} with the token's work on it",
                 int(np.asarray(replicas)[layer, expert, copy - 1]))
