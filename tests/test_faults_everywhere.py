@@ -340,3 +340,18 @@ def test_an_experts_output_to_each_of_two_shards_is_acknowledged_on_its_own():
     # per token: scatter to 5 and its gather, 2 hidden states, 2 outputs to gateways, 2 to helpers,
     # 2 gathers: 10 messages, each acknowledged once
     assert acked.packets_sent == plain.packets_sent + 3 * 10
+
+
+def test_the_shipped_cities_scenario_under_faults_is_the_cities_one_with_losses_and_recovery():
+    """topologies/serving_cities_faults_walker_1584.yaml (docs/faults.md's users table) differs from
+    serving_cities_walker_1584 only by its name, survival 0.9 with losses in flight and the faults
+    section, so its figures compare with that scenario's."""
+    from harness.scenario import load_scenario
+
+    plain = load_scenario(REPO / "topologies" / "serving_cities_walker_1584.yaml")
+    faulty = load_scenario(REPO / "topologies" / "serving_cities_faults_walker_1584.yaml")
+    assert faulty.faults == FaultSpec(retransmit_timeout_ms=300, max_retries=10)
+    assert (faulty.links.survival_probability, faulty.links.drop_in_flight) == (0.9, True)
+    same = dataclasses.replace(faulty, name=plain.name, faults=plain.faults,
+                               links=dataclasses.replace(faulty.links, survival_probability=0.95, drop_in_flight=False))
+    assert same == plain
