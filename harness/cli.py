@@ -191,8 +191,7 @@ def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = 
         m = scenario.model
         placement = load_plan(plan, num_satellites=scenario.constellation.num_satellites, layers=m.layers,
                               experts=m.experts)
-        check_plan_for_scenario(placement, f"plan file '{plan}'", faults_enabled=scenario.faults.enabled,
-                                heads=m.heads)
+        check_plan_for_scenario(placement, f"plan file '{plan}'", heads=m.heads)
     if scenario.activations.kind == "file":
         from harness.run.pipeline import build_activations
 

@@ -62,6 +62,9 @@ def serving_records(req, serving, result, num_satellites: int, ground=None, site
             log.warning("%d requests arrived in a coverage gap of their site (status coverage-gap in requests.csv; "
                         "coverage_gaps.csv lists the gaps)", int(in_gap.sum()))
         gaps, sites = ground.gaps(), ground.sites
+    if result.failures is not None and (result.failures[:, 0] != 0).any():  # faults: failed with a reason
+        failed = result.failures[:, 0] != 0                               # (tokens.csv says which)
+        status = ["failed" if bad and word == "unfinished" else word for bad, word in zip(failed, status)]
     kv = None
     if result.kv_bytes is not None:  # disaggregated: one row per KV message that arrived whole
         r, layer = np.nonzero(result.kv_arrival_ns >= 0)

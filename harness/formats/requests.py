@@ -11,7 +11,9 @@
   gap between the request's later token ends (-1 with fewer than two); ``e2e_ns = end_ns -
   arrival_ns``; ``queued_ns`` how long the request waited at layer 0's gateway for KV-cache memory
   (its caches admitted while they fit the board beside the weights; 0 when it started at once, -1
-  when it never did); status ``completed`` or ``unfinished`` (not every token ended by the horizon).
+  when it never did); status ``completed``, ``unfinished`` (not every token ended by the horizon) or,
+  with a ``faults`` section, ``failed`` (a message lost after all retries or a component lost; the
+  reason is in tokens.csv).
   With users on the ground (a ``users`` section) the times are the user's (``first_token_ns`` and
   ``end_ns`` when tokens 0 and last reached the user), the columns ``site, region, serving_sat,
   uplink_ns, downlink_ns, gsl_ns`` follow ``e2e_ns`` (harness/analysis/serving.py ``user_columns``),

@@ -85,19 +85,6 @@ class Placement:
                 used.append(extra[extra >= 0])
         return np.unique(np.concatenate(used)).astype(np.int32)
 
-    def beyond_one_component(self) -> str | None:
-        """What this placement does beyond the paper's one component per satellite (helper shards,
-        expert copies, satellites holding several components), or None. The 'faults' section models
-        none of these (no retransmission or failure of a shard or copy)."""
-        if self.shards is not None and (np.asarray(self.shards) >= 0).any():
-            return "splits attention over helper shards"
-        if self.replicas is not None and (np.asarray(self.replicas) >= 0).any():
-            return "copies experts onto other satellites"
-        used = self.components
-        if len(np.unique(used)) != len(used):
-            return "puts several components on one satellite"
-        return None
-
     def message_pairs(self, *, direct_shard_input: bool = True) -> np.ndarray:
         """[P, 2] every (source, destination) satellite pair that can exchange a message:
         gateway_l -> expert (l, e) and expert (l, e) -> gateway_{l+1 mod L}, the same for each expert
@@ -255,21 +242,16 @@ def load_plan(path: str | Path, *, num_satellites: int, layers: int, experts: in
     return placement
 
 
-def check_plan_for_scenario(placement: Placement, source: str, *, faults_enabled: bool, heads: int) -> None:
+def check_plan_for_scenario(placement: Placement, source: str, *, heads: int) -> None:
     """PlacementError (one line) if ``placement`` (read from ``source``) splits a layer over more
-    satellites than the model has attention ``heads``, or if ``faults_enabled`` and it uses shards,
-    copies or shared satellites, which the 'faults' section does not model."""
+    satellites than the model has attention ``heads``. (Shards, copies and shared satellites run
+    under a 'faults' section like the paper's placements: docs/faults.md.)"""
     if placement.shards is not None:
         split = 1 + (np.asarray(placement.shards) >= 0).sum(axis=1)
         if split.size and split.max() > heads:
             layer = int(np.argmax(split))
             raise PlacementError(f"{source} splits layer {layer}'s attention over {int(split[layer])} satellites but "
                                  f"the model has {heads} heads (model.heads); use a plan made for this model")
-    beyond = placement.beyond_one_component() if faults_enabled else None
-    if beyond:
-        raise PlacementError(f"{source} {beyond}, which the scenario's 'faults' section does not model (no "
-                             f"retransmission or failure of a shard or copy); drop the faults section or use a "
-                             f"plan of the paper's strategies")
 
 
 Strategy = Callable[[PlacementInput, np.random.Generator], Placement]

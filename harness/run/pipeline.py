@@ -64,8 +64,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
                                "the scenario's strategies, which are placed once per replica")
         placements = [[load_plan(plan, num_satellites=constellation.num_satellites, layers=scenario.model.layers,
                                  experts=scenario.model.experts)]]
-        check_plan_for_scenario(placements[0][0], f"plan file '{plan}'", faults_enabled=scenario.faults.enabled,
-                                heads=scenario.model.heads)
+        check_plan_for_scenario(placements[0][0], f"plan file '{plan}'", heads=scenario.model.heads)
     else:
         placements = []
         for name in scenario.strategies:

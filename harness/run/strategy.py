@@ -144,7 +144,8 @@ def run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optiona
     faults = {}
     if scenario.faults.enabled:
         status, reason = token_outcomes(result, placement.gateways, placement.experts,
-                                        scenario.faults.retransmit_timeout_ms is not None, stop_ns)
+                                        scenario.faults.retransmit_timeout_ms is not None, stop_ns,
+                                        shards=placement.shards, replicas=placement.replicas)
         if serving is not None and serving.users is not None:  # never simulated: say why
             gap = serving.users.user_of < 0
             status[gap], reason[gap] = "coverage-gap", "no satellite above ground.min_elevation_deg at arrival"
@@ -165,6 +166,11 @@ def run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optiona
                         requests_failed=int((faults["status"] == "failed").any(axis=1).sum()),
                         satellites_failed=int((prep.satellite_fail_ns >= 0).sum())
                         if prep.satellite_fail_ns is not None else 0)
+        if serving is not None and serving.users is not None:  # the users' messages, resent like the rest
+            counters.update(prompts_retransmitted=result.prompts_retransmitted,
+                            output_tokens_retransmitted=result.output_tokens_retransmitted)
+        if placement.replicas is not None:  # expert copies: messages sent around a dark copy
+            counters.update(messages_rerouted=result.messages_rerouted)
     completed = int((result.latency_ns >= 0).sum())
     log.info("%s: %d/%d tokens completed (%.2f s)", name, completed, total_tokens, time.perf_counter() - clock)
     failed = 0

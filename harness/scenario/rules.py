@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from harness.errors import ScenarioError
-from harness.names import CLUSTER_STRATEGIES, REPLICA_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
+from harness.names import CLUSTER_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
 from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S,
                                      MAX_SATELLITES, MAX_SEGMENT_PAYLOAD_BYTES, SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
 
@@ -63,11 +63,6 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         if name not in STRATEGY_NAMES:
             raise ScenarioError(f"{source}: unknown strategy {_show(name)} in 'strategies'; choose from: "
                                 f"{', '.join(STRATEGY_NAMES)}")
-    sharded = [name for name in sc.strategies if name in TENSOR_PARALLEL_STRATEGIES + REPLICA_STRATEGIES]
-    if sharded and sc.faults.enabled:
-        raise ScenarioError(f"{source}: strategy '{sharded[0]}' splits attention over shards or copies experts, "
-                            f"which the 'faults' section does not model (no retransmission or failure of a shard "
-                            f"or copy); drop the faults section or that strategy")
     if len(set(sc.strategies)) != len(sc.strategies):
         raise ScenarioError(f"{source}: 'strategies' lists a strategy twice; list each once")
     if sc.links.segment_payload_bytes < 64:

@@ -87,6 +87,9 @@ class PacketSimResult:
     kv_arrival_ns: np.ndarray = None      # [R, L + 1] disaggregated: each layer's KV cache (column L: the
     kv_bytes: np.ndarray = None           # first token) whole at the decode replica, and its packets' bytes
     queued_ns: np.ndarray = None          # [R] waited at layer 0's gateway for KV-cache memory (-1: never started)
+    prompts_retransmitted: int = 0        # with users and retransmission: prompts resent up to layer 0's gateway
+    output_tokens_retransmitted: int = 0  # and output tokens resent down to their users
+    messages_rerouted: int = 0            # expert copies: messages sent to a surviving copy instead of a dark one
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -101,21 +104,24 @@ MESSAGE_LOST, COMPONENT_LOST = 1, 2
 
 
 def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.ndarray,
-                   retransmission: bool, stop_ns: int) -> tuple[np.ndarray, np.ndarray]:
+                   retransmission: bool, stop_ns: int, *, shards: Optional[np.ndarray] = None,
+                   replicas: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
     """``[R, T]`` status and reason of every token, as words (no commas: they go into tokens.csv).
 
     status is ``completed``; ``failed`` (the first unfinished token of a failed request; the reason
     says which message was lost or which satellite's component was needed); ``cancelled`` (later
     tokens of a failed request, never started); or ``unfinished`` (neither ended nor failed by the
-    horizon: without retransmission a lost packet stalls its request like this).
+    horizon: without retransmission a lost packet stalls its request like this). With users on the
+    ground (``result.user_token_ns``) a token is completed when it reached its user. ``shards``
+    ``[L, H]`` and ``replicas`` ``[L, E, R]`` name the satellites of helper shards and expert copies.
     """
     requests, tokens = result.token_end_ns.shape
-    layers = len(gateways)
+    ended = result.token_end_ns if result.user_token_ns is None else result.user_token_ns
     status = np.full((requests, tokens), "completed", dtype=object)
     reason = np.full((requests, tokens), "", dtype=object)
     for r in range(requests):
-        code, _, layer, expert, kind, at_ns = (int(v) for v in result.failures[r])
-        open_tokens = np.flatnonzero(result.token_end_ns[r] < 0)
+        code, token, layer, expert, kind, at_ns = (int(v) for v in result.failures[r])
+        open_tokens = np.flatnonzero(ended[r] < 0)
         if len(open_tokens) == 0:
             continue
         first = int(open_tokens[0])
@@ -126,22 +132,74 @@ def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.nd
                                       f"a lost packet stalls its request")
             continue
         if code == MESSAGE_LOST:
-            if kind == 0:
-                what = f"hidden state of layer {layer} to expert {expert} (sat {gateways[layer]} -> sat {experts[layer, expert]})"
-            else:
-                nxt = (layer + 1) % layers
-                what = (f"output of expert {expert} of layer {layer} to the gateway of layer {nxt} "
-                        f"(sat {experts[layer, expert]} -> sat {gateways[nxt]})")
+            what = _message_words(kind, layer, expert, token, gateways, experts, shards, replicas)
             text = f"message lost after all retries at {at_ns / 1e9:.6f} s: {what}"
         else:
-            component = (f"gateway of layer {layer}" if kind == 0 else f"expert {expert} of layer {layer}")
-            sat = gateways[layer] if kind == 0 else experts[layer, expert]
+            component, sat = _component_words(kind, layer, expert, gateways, experts, shards, replicas)
             text = f"satellite {sat} failed: lost the {component} at {at_ns / 1e9:.6f} s"
         status[r, first] = "failed"
         reason[r, first] = text
         status[r, open_tokens[1:]] = "cancelled"
         reason[r, open_tokens[1:]] = f"request failed at token {first}"
     return status, reason
+
+
+#: MoeTokenHeader kinds of the messages a failure record can name (ns3_modules/space-xnet/model/moe-token-header.h).
+HIDDEN_STATE, EXPERT_OUTPUT, COMBINED_STATE, SHARD_SCATTER, SHARD_GATHER, SHARD_INPUT, PROMPT, OUTPUT_TOKEN = (
+    0, 1, 3, 4, 5, 6, 7, 8)
+
+
+def _expert_sat(layer: int, expert: int, experts: np.ndarray, replicas: Optional[np.ndarray]) -> str:
+    """Where expert (layer, expert) is, and its copies if it has any."""
+    copies = [] if replicas is None else [int(c) for c in np.asarray(replicas)[layer, expert] if c >= 0]
+    return f"sat {experts[layer, expert]}" + (f" or a copy on sats {'/'.join(map(str, copies))}" if copies else "")
+
+
+def _message_words(kind: int, layer: int, expert: int, token: int, gateways, experts, shards, replicas) -> str:
+    """The message a MESSAGE_LOST record names, in words."""
+    nxt = (layer + 1) % len(gateways)
+    if kind == HIDDEN_STATE:
+        return (f"hidden state of layer {layer} to expert {expert} (sat {gateways[layer]} -> "
+                f"{_expert_sat(layer, expert, experts, replicas)})")
+    if kind == EXPERT_OUTPUT:
+        return (f"output of expert {expert} of layer {layer} to the gateway of layer {nxt} "
+                f"({_expert_sat(layer, expert, experts, replicas)} -> sat {gateways[nxt]})")
+    if kind == COMBINED_STATE:
+        return f"combined state of layer {layer} to the gateway of layer {nxt} (sat {gateways[layer]} -> sat {gateways[nxt]})"
+    shard_sat = "?" if shards is None else int(np.asarray(shards)[layer, expert])
+    if kind == SHARD_SCATTER:
+        return f"hidden state of layer {layer} to its attention shard {expert} (sat {gateways[layer]} -> sat {shard_sat})"
+    if kind == SHARD_GATHER:
+        return f"partial attention of shard {expert} of layer {layer} to its gateway (sat {shard_sat} -> sat {gateways[layer]})"
+    if kind == SHARD_INPUT:
+        return f"output of expert {expert} of layer {layer} to an attention shard of layer {nxt}"
+    if kind == PROMPT:
+        return f"prompt up from its user to the gateway of layer 0 (sat {gateways[0]})"
+    if kind == OUTPUT_TOKEN:
+        return f"output token {token} down from the gateway of layer 0 (sat {gateways[0]}) to its user"
+    return f"message of kind {kind} of layer {layer}"
+
+
+def _component_words(kind: int, layer: int, expert: int, gateways, experts, shards, replicas) -> tuple[str, int]:
+    """(the lost component in words, its satellite) of a COMPONENT_LOST record (kind: its MoeRole;
+    an expert's copy r >= 1 is recorded as expert + r x E)."""
+    if kind == 0:
+        return f"gateway of layer {layer}", int(gateways[layer])
+    if kind == 2:
+        return (f"attention shard {expert} of layer {layer} (its tensor-parallel group cannot finish the layer)",
+                int(np.asarray(shards)[layer, expert]) if shards is not None else -1)
+    num_experts = experts.shape[1]
+    copy, expert = divmod(expert, num_experts)
+    copies = 0 if replicas is None else np.asarray(replicas).shape[2]
+    if copies and copy == copies + 1:  # every copy dark when a message had to go to one
+        every = " and every copy of it" if (np.asarray(replicas)[layer, expert] >= 0).any() else ""
+        return f"expert {expert} of layer {layer}{every}", int(experts[layer, expert])
+    if copy > 0:
+        return (f"copy {copy} of expert {expert} of layer {layer} with the token's work on it",
+                int(np.asarray(replicas)[layer, expert, copy - 1]))
+    if copies:
+        return f"expert {expert} of layer {layer} with the token's work on it", int(experts[layer, expert])
+    return f"expert {expert} of layer {layer}", int(experts[layer, expert])
 
 
 def _check_shards(shards: np.ndarray, gateways: np.ndarray, num_nodes: int) -> None:
@@ -362,7 +420,10 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         busy_ns=_busy(recorders, topology.num_nodes),
         prompt_arrival_ns=prompt_arrival, user_token_ns=user_token, power=power_records,
         kv_arrival_ns=kv_arrival, kv_bytes=kv_bytes,
-        queued_ns=np.where(queued >= 0, queued, np.where(start[:, 0] >= 0, 0, -1)))
+        queued_ns=np.where(queued >= 0, queued, np.where(start[:, 0] >= 0, 0, -1)),
+        prompts_retransmitted=sum(int(recorder.GetPromptRetransmissions()) for _, recorder in recorders),
+        output_tokens_retransmitted=sum(int(recorder.GetOutputTokenRetransmissions()) for _, recorder in recorders),
+        messages_rerouted=sum(int(recorder.GetReroutes()) for _, recorder in recorders))
     ns3.Simulator.Destroy()
     return result
 
@@ -517,6 +578,8 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         replicas = np.asarray(replicas)
         choice = _c_array(replica_choice, np.int32)
         plan.SetReplicas(choice, choice.size, step_times_ns, steps, int(replicas.shape[2]))
+    if satellite_fail_ns is not None and (np.asarray(satellite_fail_ns) >= 0).any():
+        _set_extra_failures(plan, np.asarray(satellite_fail_ns, dtype=np.int64), shards, replicas)
     placed = _c_array(experts, np.int32)
     helper = ns3.MoeTokenHelper(plan)
     helper.Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
@@ -533,6 +596,20 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
     if keep is not None:  # the caller wires the plans together (disaggregated serving)
         keep.extend((plan, helper))
     return helper.GetRecorder()
+
+
+def _set_extra_failures(plan, fail_ns: np.ndarray, shards: Optional[np.ndarray],
+                        replicas: Optional[np.ndarray]) -> None:
+    """Give the plan when each helper shard and expert copy goes dark with its satellite (a slot
+    with no shard or copy: 0, dark from the start, so never chosen)."""
+    if shards is not None and int(plan.GetMaxHelpers()) > 0:
+        held = np.asarray(shards)[:, :int(plan.GetMaxHelpers())]
+        shard_fail = _c_array(np.where(held >= 0, fail_ns[np.maximum(held, 0)], 0), np.int64)
+        plan.SetShardFailureTimes(shard_fail, shard_fail.size)
+    if replicas is not None and int(plan.GetMaxReplicas()) > 0:
+        copies = np.asarray(replicas)
+        copy_fail = _c_array(np.where(copies >= 0, fail_ns[np.maximum(copies, 0)], 0), np.int64)
+        plan.SetReplicaFailureTimes(copy_fail, copy_fail.size)
 
 
 def _connect_kv(ns3, made: dict, replica_of: np.ndarray, decode_of: np.ndarray, layers: int,

@@ -133,6 +133,8 @@ MoeTokenHelper::InstallOne(Ptr<Node> n, MoeRole role, uint32_t layer, uint32_t i
     app->TraceConnectWithoutContext("PromptArrival", MakeCallback(&MoeTrafficRecorder::NotifyPromptArrival, r));
     app->TraceConnectWithoutContext("UserToken", MakeCallback(&MoeTrafficRecorder::NotifyUserToken, r));
     app->TraceConnectWithoutContext("RequestFailed", MakeCallback(&MoeTrafficRecorder::NotifyRequestFailed, r));
+    app->TraceConnectWithoutContext("UserRetransmit", MakeCallback(&MoeTrafficRecorder::NotifyUserRetransmit, r));
+    app->TraceConnectWithoutContext("Reroute", MakeCallback(&MoeTrafficRecorder::NotifyReroute, r));
     // Components sharing a satellite listen on distinct ports: the first on the plan's Port. A user
     // (one per ground node and plan) always listens on the plan's Port.
     uint16_t& count = m_appsOnNode[n->GetId()];

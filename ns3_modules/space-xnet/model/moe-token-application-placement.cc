@@ -35,14 +35,22 @@ MoeTokenApplication::RunAttention(uint32_t request, uint32_t token, bool combine
 void
 MoeTokenApplication::SendToExpert(uint32_t layer, uint32_t expert, const MoeTokenHeader& header)
 {
-    uint32_t copy = m_plan->GetExpertCopy(layer, expert, Simulator::Now());
-    if (copy == 0)
+    // The copy in force now; if its satellite has failed, the expert itself or the first copy that
+    // survives (a production router sends around a dead replica). Every copy dark: the request fails.
+    uint32_t copy = LiveCopy(layer, expert, m_plan->GetExpertCopy(layer, expert, Simulator::Now()));
+    if (copy == NO_COPY)
     {
-        SendMessage(MoeRole::EXPERT, layer, expert, header);
+        // With copies, "every copy" is named as copy R + 1 (expert + (R + 1) x E), see FailIfDown.
+        Fail(header.m_request, header.m_token, MoeRequestStatus::COMPONENT_LOST, layer,
+             expert + (m_plan->GetMaxReplicas() > 0 ? (m_plan->GetMaxReplicas() + 1) * m_plan->GetNExperts() : 0),
+             static_cast<uint32_t>(MoeRole::EXPERT));
         return;
     }
-    // A replica: no acknowledgement or failure model (the schema keeps faults off with replicas).
-    SendSegments(m_directory->GetAddress(MoeRole::EXPERT, layer, expert, copy), m_directory->GetPort(MoeRole::EXPERT, layer, expert, copy), header);
+    if (copy != m_plan->GetExpertCopy(layer, expert, Simulator::Now()))
+    {
+        m_rerouteTrace(header.m_request, m_plan->IsChunk(header.m_token) ? 0 : header.m_token, layer, expert);
+    }
+    SendMessage(MoeRole::EXPERT, layer, expert, header, copy);
 }
 
 bool
@@ -101,9 +109,9 @@ MoeTokenApplication::HandleShardMessage(const MoeTokenHeader& h)
         }
     }
     RunStep(SHARD, request, token, [this, request, token]() {
-        if (m_status->IsFailed(request))
+        if (m_status->IsFailed(request) || FailIfDown(request, token))
         {
-            return;
+            return; // a shard that died with the work: its tensor-parallel group cannot finish the layer
         }
         SendMessage(MoeRole::GATEWAY,
                     m_layer,

@@ -17,9 +17,8 @@ void
 MoeTokenApplication::SendPrompt(uint32_t request)
 {
     NS_LOG_FUNCTION(this << request);
-    SendSegments(m_directory->GetAddress(MoeRole::GATEWAY, 0),
-                 PortOf(MoeRole::GATEWAY, 0, 0),
-                 MoeTokenHeader(request, 0, 0, 0, MoeTokenHeader::PROMPT));
+    // Acknowledged by layer 0's gateway and resent like every message, with retransmission on.
+    SendMessage(MoeRole::GATEWAY, 0, 0, MoeTokenHeader(request, 0, 0, 0, MoeTokenHeader::PROMPT));
 }
 
 void

@@ -14,6 +14,8 @@
 #include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
 
+#include <algorithm>
+
 namespace ns3
 {
 
@@ -130,7 +132,17 @@ MoeTokenApplication::GetTypeId()
                             "A message of (request, token) arrived whole again after it had "
                             "been received: a retransmission that was not needed.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_duplicateTrace),
-                            "ns3::MoeTokenApplication::TokenTracedCallback");
+                            "ns3::MoeTokenApplication::TokenTracedCallback")
+            .AddTraceSource("UserRetransmit",
+                            "A user's prompt (at the user) or an output token (at layer 0's gateway) "
+                            "was resent after its timeout: request, token, kind.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_userRetransmitTrace),
+                            "ns3::MoeTokenApplication::UserRetransmitTracedCallback")
+            .AddTraceSource("Reroute",
+                            "A message to a copy of expert (layer, expert) whose satellite had failed "
+                            "went to a surviving copy instead: request, token, layer, expert.",
+                            MakeTraceSourceAccessor(&MoeTokenApplication::m_rerouteTrace),
+                            "ns3::MoeTokenApplication::RerouteTracedCallback");
     return tid;
 }
 
@@ -330,8 +342,9 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
     }
     if (m_plan->HasUsers())
     {
-        MoeTokenHeader down(request, token, 0, 0, MoeTokenHeader::OUTPUT_TOKEN);
-        SendSegments(m_directory->GetAddress(MoeRole::USER, m_plan->GetUserOf(request)), m_plan->GetPort(), down);
+        // Acknowledged by the user and resent like every message, with retransmission on.
+        SendMessage(MoeRole::USER, m_plan->GetUserOf(request), 0,
+                    MoeTokenHeader(request, token, 0, 0, MoeTokenHeader::OUTPUT_TOKEN));
     }
     if (token + 1 < m_plan->GetRequestTokens(request))
     {
@@ -403,25 +416,65 @@ MoeTokenApplication::MessageKey(const MoeTokenHeader& h) const
 }
 
 void
-MoeTokenApplication::SendMessage(MoeRole role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header)
+MoeTokenApplication::SendMessage(MoeRole role,
+                                 uint32_t layer,
+                                 uint32_t expert,
+                                 const MoeTokenHeader& header,
+                                 uint32_t copy)
 {
-    if (IsDown(role, layer, expert))
+    if (copy > 0 ? m_plan->IsReplicaDown(layer, expert, copy) : IsDown(role, layer, expert))
     {
         Fail(header.m_request, header.m_token, MoeRequestStatus::COMPONENT_LOST, layer, expert, static_cast<uint32_t>(role));
         return;
     }
-    SendSegments(m_directory->GetAddress(role, layer, expert), PortOf(role, layer, expert), header);
+    if (copy > 0)
+    {
+        SendSegments(m_directory->GetAddress(role, layer, expert, copy), m_directory->GetPort(role, layer, expert, copy), header);
+    }
+    else
+    {
+        SendSegments(m_directory->GetAddress(role, layer, expert), PortOf(role, layer, expert), header);
+    }
     Time timeout = m_plan->GetRetransmitTimeout();
     if (timeout.IsStrictlyPositive())
     {
-        uint64_t key = MessageKey(header);
+        uint64_t key = PendingKey(header, role, expert);
         Pending& p = m_pending[key];
+        p.timer.Cancel(); // (a key is sent once while pending; never two timers on one entry)
         p.header = header;
         p.role = role;
         p.layer = layer;
         p.expert = expert;
+        p.copy = copy;
         p.timer = Simulator::Schedule(timeout, &MoeTokenApplication::HandleTimeout, this, key);
     }
+}
+
+uint64_t
+MoeTokenApplication::PendingKey(const MoeTokenHeader& h, MoeRole role, uint32_t expert) const
+{
+    if (role != MoeRole::SHARD || h.m_kind != MoeTokenHeader::SHARD_INPUT)
+    {
+        return MessageKey(h);
+    }
+    return (uint64_t{1} << 63) | (MessageKey(h) * 256 + expert);
+}
+
+uint32_t
+MoeTokenApplication::LiveCopy(uint32_t layer, uint32_t expert, uint32_t preferred) const
+{
+    if (!m_plan->IsReplicaDown(layer, expert, preferred))
+    {
+        return preferred;
+    }
+    for (uint32_t copy = 0; copy <= m_plan->GetMaxReplicas(); ++copy)
+    {
+        if (!m_plan->IsReplicaDown(layer, expert, copy))
+        {
+            return copy;
+        }
+    }
+    return NO_COPY;
 }
 
 void
@@ -453,9 +506,32 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     MoeTokenHeader ack = message;
     ack.m_kind = MoeTokenHeader::ACK;
     ack.m_segments = message.m_kind; // an ACK's segments field names the kind it acknowledges
+    if (message.m_kind == MoeTokenHeader::SHARD_INPUT)
+    {
+        ack.m_attempt = static_cast<uint8_t>(m_expert); // which of the layer's shards acknowledges
+    }
+    if (m_plan->GetMaxReplicas() > 0 && InetSocketAddress::IsMatchingType(m_from))
+    {
+        // Expert replicas: the header does not say which copy sent it; the packet's source does.
+        Ptr<Packet> p = Create<Packet>(0);
+        p->AddHeader(ack);
+        m_txTrace(p);
+        m_socket->SendTo(p, 0, m_from);
+        return;
+    }
     Ipv4Address sender;
     uint16_t port = m_plan->GetPort(); // the paper's components: one per satellite, on the base port
-    if (message.m_kind == MoeTokenHeader::HIDDEN_STATE)
+    if (message.m_kind == MoeTokenHeader::PROMPT)
+    {
+        sender = m_directory->GetAddress(MoeRole::USER, m_plan->GetUserOf(message.m_request));
+        port = m_directory->GetPort(MoeRole::USER, m_plan->GetUserOf(message.m_request));
+    }
+    else if (message.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
+    {
+        sender = m_directory->GetAddress(MoeRole::GATEWAY, 0);
+        port = PortOf(MoeRole::GATEWAY, 0, 0);
+    }
+    else if (message.m_kind == MoeTokenHeader::HIDDEN_STATE)
     {
         // From the gateway, or in a sequential chain from the token's previous expert.
         uint32_t slot = 0;
@@ -469,10 +545,17 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
                            message.m_layer,
                            m_plan->GetExpert(message.m_request, message.m_token, message.m_layer, slot - 1))
                      : m_directory->GetAddress(MoeRole::GATEWAY, message.m_layer);
+        // Components sharing a satellite (packed placements) listen on ports of their own.
+        port = m_plan->GetSequentialDispatch() && slot > 0 && slot < m_plan->GetTopK()
+                   ? PortOf(MoeRole::EXPERT,
+                            message.m_layer,
+                            m_plan->GetExpert(message.m_request, message.m_token, message.m_layer, slot - 1))
+                   : PortOf(MoeRole::GATEWAY, message.m_layer, 0);
     }
     else if (message.m_kind == MoeTokenHeader::COMBINED_STATE)
     {
         sender = m_directory->GetAddress(MoeRole::GATEWAY, message.m_layer);
+        port = PortOf(MoeRole::GATEWAY, message.m_layer, 0);
     }
     else if (message.m_kind == MoeTokenHeader::SHARD_SCATTER)
     {
@@ -482,6 +565,7 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     else if (message.m_kind == MoeTokenHeader::SHARD_INPUT)
     {
         sender = m_directory->GetAddress(MoeRole::EXPERT, message.m_layer, message.m_expert);
+        port = PortOf(MoeRole::EXPERT, message.m_layer, message.m_expert);
     }
     else if (message.m_kind == MoeTokenHeader::SHARD_GATHER)
     {
@@ -491,6 +575,7 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     else
     {
         sender = m_directory->GetAddress(MoeRole::EXPERT, message.m_layer, message.m_expert);
+        port = PortOf(MoeRole::EXPERT, message.m_layer, message.m_expert);
     }
     Ptr<Packet> p = Create<Packet>(0);
     p->AddHeader(ack);
@@ -503,7 +588,7 @@ MoeTokenApplication::HandleAck(const MoeTokenHeader& ack)
 {
     MoeTokenHeader message = ack;
     message.m_kind = static_cast<uint8_t>(ack.m_segments); // the kind it acknowledges
-    auto it = m_pending.find(MessageKey(message));
+    auto it = m_pending.find(PendingKey(message, MoeRole::SHARD, ack.m_attempt));
     if (it == m_pending.end())
     {
         return; // a late ACK of a message already acknowledged
@@ -526,11 +611,32 @@ MoeTokenApplication::HandleTimeout(uint64_t key)
         m_pending.erase(it);
         return;
     }
-    if (IsDown(p.role, p.layer, p.expert))
+    if (p.copy > 0 ? m_plan->IsReplicaDown(p.layer, p.expert, p.copy) : IsDown(p.role, p.layer, p.expert))
     {
+        uint32_t copy = p.role == MoeRole::EXPERT && m_plan->GetMaxReplicas() > 0
+                            ? LiveCopy(p.layer, p.expert, m_plan->GetExpertCopy(p.layer, p.expert, Simulator::Now()))
+                            : NO_COPY;
+        if (copy != NO_COPY)
+        {
+            // Expert replicas: the copy died with the message unacknowledged; a surviving copy
+            // computes it instead (a retransmission to another satellite).
+            p.copy = copy;
+            p.header.m_attempt = static_cast<uint8_t>(std::min<uint32_t>(p.header.m_attempt + 1u, 255u));
+            m_rerouteTrace(request, m_plan->IsChunk(token) ? 0 : token, p.layer, p.expert);
+            m_retransmitTrace(request, m_plan->IsChunk(token) ? 0 : token, p.header.m_attempt);
+            SendSegments(m_directory->GetAddress(MoeRole::EXPERT, p.layer, p.expert, copy),
+                         m_directory->GetPort(MoeRole::EXPERT, p.layer, p.expert, copy),
+                         p.header);
+            p.timer = Simulator::Schedule(m_plan->GetRetransmitTimeout(), &MoeTokenApplication::HandleTimeout, this, key);
+            return;
+        }
         auto role = static_cast<uint32_t>(p.role);
         uint32_t layer = p.layer;
         uint32_t expert = p.expert;
+        if (p.role == MoeRole::EXPERT && m_plan->GetMaxReplicas() > 0)
+        {
+            expert += (m_plan->GetMaxReplicas() + 1) * m_plan->GetNExperts(); // every copy is dark
+        }
         m_pending.erase(it);
         Fail(request, token, MoeRequestStatus::COMPONENT_LOST, layer, expert, role);
         return;
@@ -545,7 +651,20 @@ MoeTokenApplication::HandleTimeout(uint64_t key)
     ++p.header.m_attempt;
     NS_LOG_INFO("timeout: resend " << p.header);
     m_retransmitTrace(request, m_plan->IsChunk(token) ? 0 : token, p.header.m_attempt); // a chunk: the prefill's
-    SendSegments(m_directory->GetAddress(p.role, p.layer, p.expert), PortOf(p.role, p.layer, p.expert), p.header);
+    if (p.header.m_kind == MoeTokenHeader::PROMPT || p.header.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
+    {
+        m_userRetransmitTrace(request, token, p.header.m_kind);
+    }
+    if (p.copy > 0)
+    {
+        SendSegments(m_directory->GetAddress(p.role, p.layer, p.expert, p.copy),
+                     m_directory->GetPort(p.role, p.layer, p.expert, p.copy),
+                     p.header);
+    }
+    else
+    {
+        SendSegments(m_directory->GetAddress(p.role, p.layer, p.expert), PortOf(p.role, p.layer, p.expert), p.header);
+    }
     p.timer = Simulator::Schedule(m_plan->GetRetransmitTimeout(), &MoeTokenApplication::HandleTimeout, this, key);
 }
 
@@ -575,23 +694,26 @@ MoeTokenApplication::IsDown(MoeRole role, uint32_t layer, uint32_t expert) const
         return m_plan->IsGatewayDown(layer);
     case MoeRole::EXPERT:
         return m_plan->IsExpertDown(layer, expert);
+    case MoeRole::SHARD:
+        return m_plan->IsShardDown(layer, expert);
     default:
-        return false; // attention shards do not fail (the schema keeps faults off with them), nor users
+        return false; // users do not fail
     }
 }
 
 bool
 MoeTokenApplication::FailIfDown(uint32_t request, uint32_t token)
 {
-    if (!IsDown(m_role, m_layer, m_expert))
+    if (m_copy > 0 ? !m_plan->IsReplicaDown(m_layer, m_expert, m_copy) : !IsDown(m_role, m_layer, m_expert))
     {
         return false;
     }
+    // An expert's copy r >= 1 is named as expert + r x E (the failure record has no copy field).
     Fail(request,
          token,
          MoeRequestStatus::COMPONENT_LOST,
          m_layer,
-         m_role == MoeRole::GATEWAY ? 0 : m_expert,
+         m_role == MoeRole::GATEWAY ? 0 : m_expert + m_copy * m_plan->GetNExperts(),
          static_cast<uint32_t>(m_role));
     return true;
 }
@@ -604,6 +726,7 @@ MoeTokenApplication::HandleRead(Ptr<Socket> socket)
     while ((p = socket->RecvFrom(from)))
     {
         m_rxTrace(p);
+        m_from = from;
         MoeTokenHeader h;
         p->RemoveHeader(h);
         if (h.m_kind == MoeTokenHeader::ACK)
@@ -641,10 +764,26 @@ MoeTokenApplication::HandleMessage(const MoeTokenHeader& h)
     NS_LOG_LOGIC("received " << h);
     if (h.m_kind == MoeTokenHeader::PROMPT || h.m_kind == MoeTokenHeader::OUTPUT_TOKEN)
     {
-        if (!m_status->IsFailed(request))
+        if (m_status->IsFailed(request))
         {
-            HandleUserMessage(h);
+            return;
         }
+        if (m_plan->GetRetransmitTimeout().IsStrictlyPositive())
+        {
+            // Acknowledged like every message (a dark gateway acknowledges nothing); a duplicate
+            // (its ACK was late or lost) is not handled twice.
+            if (FailIfDown(request, token))
+            {
+                return;
+            }
+            SendAck(h);
+            if (!m_delivered.insert(MessageKey(h)).second)
+            {
+                m_duplicateTrace(request, token);
+                return;
+            }
+        }
+        HandleUserMessage(h);
         return;
     }
     if (m_status->IsFailed(request) || FailIfDown(request, token))

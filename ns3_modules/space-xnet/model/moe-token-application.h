@@ -4,6 +4,7 @@
 #ifndef SPACE_XNET_MOE_TOKEN_APPLICATION_H
 #define SPACE_XNET_MOE_TOKEN_APPLICATION_H
 
+#include "ns3/address.h"
 #include "ns3/application.h"
 #include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
@@ -52,6 +53,14 @@ namespace ns3
  * would be sent to it, reaches it, or times out toward it, or when its compute would have ended;
  * a dead component whose own message is still unacknowledged fails that request too (it cannot
  * resend, even if only the ACK was lost).
+ *
+ * Every message is acknowledged the same way: a user's prompt and output tokens (the user and
+ * layer 0's gateway ACK each other's), a shard's scatter, input and gather, and messages to and
+ * from expert copies (an ACK to a copy goes to the packet's source). A dark attention shard fails
+ * the request like a dark gateway (its tensor-parallel group cannot finish the layer). A message
+ * for a dark expert copy goes to a surviving copy instead (Reroute), at dispatch or at its
+ * timeout; only when every copy is dark does the request fail (the failure record then names
+ * copy R + 1, and a dark copy r with the token's work on it copy r, as expert + copy x E).
  */
 class MoeTokenApplication : public Application
 {
@@ -91,6 +100,10 @@ class MoeTokenApplication : public Application
     typedef void (*AdmitTracedCallback)(uint32_t request, Time queued);
     /// TracedCallback signature of a compute job that ended: the satellite's node id and the job's duration.
     typedef void (*ComputeTracedCallback)(uint32_t node, Time duration);
+    /// TracedCallback signature of a user's message resent: @p kind MoeTokenHeader::PROMPT or OUTPUT_TOKEN.
+    typedef void (*UserRetransmitTracedCallback)(uint32_t request, uint32_t token, uint32_t kind);
+    /// TracedCallback signature of a message to expert (@p layer, @p expert) routed around a dark copy.
+    typedef void (*RerouteTracedCallback)(uint32_t request, uint32_t token, uint32_t layer, uint32_t expert);
 
     static TypeId GetTypeId();
     MoeTokenApplication();
@@ -120,12 +133,17 @@ class MoeTokenApplication : public Application
     void FinishToken(uint32_t request, uint32_t token);
     /// A user sends @p request's prompt up to layer 0's gateway.
     void SendPrompt(uint32_t request);
-    /// A user's prompt or output token arrived whole (not acknowledged: the ground link's losses
-    /// show as a request that does not finish).
+    /// A user's prompt or output token arrived whole (with retransmission on it was acknowledged
+    /// like every other message, and a duplicate dropped, before it gets here).
     void HandleUserMessage(const MoeTokenHeader& header);
-    /// Send a message to component (@p role, @p layer, @p expert); with retransmission on, keep it
-    /// until acknowledged.
-    void SendMessage(MoeRole role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header);
+    /// Send a message to component (@p role, @p layer, @p expert), or to copy @p copy >= 1 of an
+    /// expert; with retransmission on, keep it until acknowledged.
+    void SendMessage(MoeRole role, uint32_t layer, uint32_t expert, const MoeTokenHeader& header, uint32_t copy = 0);
+    /// Expert replicas under faults: @p preferred if it is alive, else the first copy of expert
+    /// (@p layer, @p expert) that is (0: the expert itself, then its copies); NO_COPY if none is.
+    uint32_t LiveCopy(uint32_t layer, uint32_t expert, uint32_t preferred) const;
+    /// LiveCopy's answer when every copy of the expert is dark.
+    static constexpr uint32_t NO_COPY = 0xffffffff;
     void SendSegments(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header);
     /// Send @p bytes of payload as one message (packets of at most SegmentBytes).
     void SendBytes(Ipv4Address destination, uint16_t port, const MoeTokenHeader& header, uint64_t bytes);
@@ -147,12 +165,17 @@ class MoeTokenApplication : public Application
               uint32_t layer,
               uint32_t expert,
               uint32_t kind);
-    /// Whether component (@p role, @p layer, @p expert) is dark now (shards and users never are).
+    /// Whether component (@p role, @p layer, @p expert) is dark now (users never are; an expert's
+    /// copies: MoeTrafficPlan::IsReplicaDown).
     bool IsDown(MoeRole role, uint32_t layer, uint32_t expert) const;
     /// True when this component is dark; then the request is failed (COMPONENT_LOST).
     bool FailIfDown(uint32_t request, uint32_t token);
     /// Dense key of a message: (request, token, layer, expert, kind).
     uint64_t MessageKey(const MoeTokenHeader& h) const;
+    /// Key of an unacknowledged message to (@p role, index @p expert): the MessageKey, except for an
+    /// expert's output to the shards of the next layer, one message per shard under one header
+    /// (their ACKs carry the shard's index in the attempt field).
+    uint64_t PendingKey(const MoeTokenHeader& h, MoeRole role, uint32_t expert) const;
     /// UDP port of component (@p role, @p layer, @p expert) (a gateway's index is 0).
     uint16_t PortOf(MoeRole role, uint32_t layer, uint32_t expert) const;
     /// @name Prefill (the plan's IsPrefill): work and message sizes that scale with the prompt.
@@ -261,6 +284,7 @@ class MoeTokenApplication : public Application
         uint32_t layer;
         uint32_t expert;
         EventId timer;
+        uint32_t copy{0}; //!< an expert's copy the message went to (0: the expert itself)
     };
 
     std::unordered_map<uint64_t, Pending> m_pending; //!< message key -> unacknowledged message
@@ -277,6 +301,11 @@ class MoeTokenApplication : public Application
     TracedCallback<uint32_t, uint32_t, uint32_t> m_combineTrace;
     TracedCallback<uint32_t> m_promptArrivalTrace;
     TracedCallback<uint32_t, uint32_t> m_userTokenTrace;
+    /// A user's prompt or output token resent: request, token, kind (MoeTokenHeader::PROMPT or OUTPUT_TOKEN).
+    TracedCallback<uint32_t, uint32_t, uint32_t> m_userRetransmitTrace;
+    /// A message to a dark expert copy sent to a surviving copy instead: request, token, layer, expert.
+    TracedCallback<uint32_t, uint32_t, uint32_t, uint32_t> m_rerouteTrace;
+    Address m_from; //!< the sender of the packet being handled (expert replicas: where ACKs go)
 };
 
 } // namespace ns3

@@ -5,6 +5,7 @@
 #include "ns3/abort.h"
 #include "ns3/log.h"
 #include "ns3/moe-traffic-plan.h"
+#include "ns3/simulator.h"
 
 #include <algorithm>
 
@@ -57,6 +58,50 @@ MoeTrafficPlan::GetExpertCopy(uint32_t layer, uint32_t expert, Time now) const
     auto it = std::upper_bound(m_replicaStepNs.begin(), m_replicaStepNs.end(), now.GetNanoSeconds());
     uint64_t step = static_cast<uint64_t>(it - m_replicaStepNs.begin()) - 1;
     return m_replicaChoice[(step * m_layers + layer) * m_experts + expert];
+}
+
+void
+MoeTrafficPlan::SetShardFailureTimes(const int64_t* shardNs, uint64_t count)
+{
+    NS_ABORT_MSG_IF(count != static_cast<uint64_t>(m_layers) * m_maxHelpers, "shard failure times: [L, H]");
+    m_shardFailNs.assign(shardNs, shardNs + count);
+}
+
+void
+MoeTrafficPlan::SetReplicaFailureTimes(const int64_t* copyNs, uint64_t count)
+{
+    NS_ABORT_MSG_IF(count != static_cast<uint64_t>(m_layers) * m_experts * m_maxReplicas,
+                    "copy failure times: [L, E, R]");
+    m_replicaFailNs.assign(copyNs, copyNs + count);
+}
+
+namespace
+{
+
+/// Whether a component whose satellite fails at @p failNs (-1: never) is dark now.
+bool
+DarkNow(int64_t failNs)
+{
+    return failNs >= 0 && Simulator::Now().GetNanoSeconds() >= failNs;
+}
+
+} // namespace
+
+bool
+MoeTrafficPlan::IsShardDown(uint32_t layer, uint32_t shard) const
+{
+    return !m_shardFailNs.empty() && DarkNow(m_shardFailNs[static_cast<uint64_t>(layer) * m_maxHelpers + shard]);
+}
+
+bool
+MoeTrafficPlan::IsReplicaDown(uint32_t layer, uint32_t expert, uint32_t copy) const
+{
+    if (copy == 0)
+    {
+        return IsExpertDown(layer, expert);
+    }
+    return !m_replicaFailNs.empty() &&
+           DarkNow(m_replicaFailNs[(static_cast<uint64_t>(layer) * m_experts + expert) * m_maxReplicas + copy - 1]);
 }
 
 uint32_t MoeTrafficPlan::GetNHelpers(uint32_t layer) const { return m_helpers.at(layer); }

@@ -277,6 +277,22 @@ class MoeTrafficPlan : public Object
     uint32_t GetExpertCopy(uint32_t layer, uint32_t expert, Time now) const;
     /** @} */
 
+    /**
+     * @name Failures of helper shards and expert copies (faults): when each goes dark with its
+     * satellite, ns (-1: never). A slot with no shard or copy is given 0 (dark from the start), so
+     * that it is never chosen. Without these calls no shard or copy fails.
+     * @{
+     */
+    /// @param shardNs C-contiguous [L, GetMaxHelpers()] @param count L * GetMaxHelpers()
+    void SetShardFailureTimes(const int64_t* shardNs, uint64_t count);
+    /// @param copyNs C-contiguous [L, E, GetMaxReplicas()] (copy r >= 1 at r - 1) @param count its size
+    void SetReplicaFailureTimes(const int64_t* copyNs, uint64_t count);
+    /// Whether helper shard @p shard of layer @p layer is dark now.
+    bool IsShardDown(uint32_t layer, uint32_t shard) const;
+    /// Whether copy @p copy of expert (@p layer, @p expert) is dark now (copy 0: the expert itself).
+    bool IsReplicaDown(uint32_t layer, uint32_t expert, uint32_t copy) const;
+    /** @} */
+
     uint32_t GetNLayers() const;
     uint32_t GetNExperts() const;
     uint32_t GetTopK() const;
@@ -365,6 +381,8 @@ class MoeTrafficPlan : public Object
     std::vector<int32_t> m_replicaChoice;         //!< [S, L, E] copy per snapshot, empty: none
     std::vector<int64_t> m_replicaStepNs;         //!< [S] snapshot start times
     uint32_t m_maxReplicas;
+    std::vector<int64_t> m_shardFailNs;           //!< [L, H] -1 never; empty: no shard fails
+    std::vector<int64_t> m_replicaFailNs;         //!< [L, E, R] -1 never; empty: no copy fails
 };
 
 } // namespace ns3

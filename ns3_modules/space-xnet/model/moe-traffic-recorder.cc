@@ -5,6 +5,7 @@
 
 #include "ns3/abort.h"
 #include "ns3/log.h"
+#include "ns3/moe-token-header.h"
 #include "ns3/simulator.h"
 
 #include <algorithm>
@@ -72,6 +73,9 @@ MoeTrafficRecorder::Configure(Ptr<const MoeTrafficPlan> plan)
     m_tokensCompleted = 0;
     m_userTokensReceived = 0;
     m_tokensAbandoned = 0;
+    m_promptRetransmissions = 0;
+    m_outputTokenRetransmissions = 0;
+    m_reroutes = 0;
 }
 
 uint64_t
@@ -133,9 +137,12 @@ MoeTrafficRecorder::NotifyRequestFailed(uint32_t request,
     f[3] = expert;
     f[4] = kind;
     f[5] = Simulator::Now().GetNanoSeconds();
-    for (uint32_t k = token; k < m_plan->GetRequestTokens(request); ++k)
+    // With users a token is resolved when it reached its user: after the failure none will (the
+    // user drops them), so every token not yet there is abandoned, an ended one whose output token
+    // was lost on the way down included.
+    for (uint32_t k = m_plan->HasUsers() ? 0 : token; k < m_plan->GetRequestTokens(request); ++k)
     {
-        if (m_records[TOKEN_END][TokenIndex(request, k)] < 0)
+        if (m_records[m_plan->HasUsers() ? USER_TOKEN : TOKEN_END][TokenIndex(request, k)] < 0)
         {
             ++m_tokensAbandoned;
         }
@@ -165,6 +172,36 @@ void
 MoeTrafficRecorder::NotifyDuplicate(uint32_t /* request */, uint32_t /* token */)
 {
     ++m_duplicates;
+}
+
+void
+MoeTrafficRecorder::NotifyUserRetransmit(uint32_t /* request */, uint32_t /* token */, uint32_t kind)
+{
+    ++(kind == MoeTokenHeader::PROMPT ? m_promptRetransmissions : m_outputTokenRetransmissions);
+}
+
+void
+MoeTrafficRecorder::NotifyReroute(uint32_t /* request */, uint32_t /* token */, uint32_t /* layer */, uint32_t /* expert */)
+{
+    ++m_reroutes;
+}
+
+uint64_t
+MoeTrafficRecorder::GetPromptRetransmissions() const
+{
+    return m_promptRetransmissions;
+}
+
+uint64_t
+MoeTrafficRecorder::GetOutputTokenRetransmissions() const
+{
+    return m_outputTokenRetransmissions;
+}
+
+uint64_t
+MoeTrafficRecorder::GetReroutes() const
+{
+    return m_reroutes;
 }
 
 void

@@ -92,6 +92,10 @@ class MoeTrafficRecorder : public Object
     void NotifyKv(uint32_t request, uint32_t layer, uint64_t bytes);
     /// @p request was admitted after waiting @p queued for KV-cache memory.
     void NotifyAdmitted(uint32_t request, Time queued);
+    /// A user's prompt or output token was resent (@p kind MoeTokenHeader::PROMPT or OUTPUT_TOKEN).
+    void NotifyUserRetransmit(uint32_t request, uint32_t token, uint32_t kind);
+    /// A message to a dark expert copy went to a surviving copy.
+    void NotifyReroute(uint32_t request, uint32_t token, uint32_t layer, uint32_t expert);
     /// @}
 
     /// Copy record @p record out into @p out, which holds @p count entries (its whole size).
@@ -103,6 +107,12 @@ class MoeTrafficRecorder : public Object
     uint64_t GetRetransmissions() const;
     /// Messages received whole more than once (retransmissions that were not needed).
     uint64_t GetDuplicates() const;
+    /// Users' prompts resent (of GetRetransmissions()).
+    uint64_t GetPromptRetransmissions() const;
+    /// Output tokens resent down to their users (of GetRetransmissions()).
+    uint64_t GetOutputTokenRetransmissions() const;
+    /// Messages sent to a surviving copy of an expert because the copy in force had failed.
+    uint64_t GetReroutes() const;
     /// Tokens that ended so far (of R * T).
     uint64_t GetTokensCompleted() const;
     /// Tokens that ended (with users: reached their user) or never will because their request
@@ -125,6 +135,9 @@ class MoeTrafficRecorder : public Object
     uint64_t m_tokensCompleted;
     uint64_t m_userTokensReceived;
     uint64_t m_tokensAbandoned; //!< tokens of failed requests that never ended
+    uint64_t m_promptRetransmissions{0};
+    uint64_t m_outputTokenRetransmissions{0};
+    uint64_t m_reroutes{0};
 };
 
 } // namespace ns3
