@@ -195,6 +195,99 @@ def _check(inp: SimulationInput) -> None:
         raise ValueError("routing.no_route 'wait' needs a PathQuery (its connected components)")
 
 
+def _fifo_departures(link: np.ndarray, arrive: np.ndarray, tx: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """When each packet finished transmitting on its link ([P] int64): every link serves its packets
+    first come first served (ties by ``tie``), one at a time, each for its ``tx``; Lindley's
+    recursion d_k = max(a_k, d_(k-1)) + tx_k, vectorised as d_k = C_k + max_(q<=k) (a_q - C_(q-1))
+    with C the running sum of tx over the link's packets in order."""
+    order = np.lexsort((tie, arrive, link))
+    lk, a, t = link[order], arrive[order], tx[order]
+    start = np.ones(len(lk), dtype=bool)
+    start[1:] = lk[1:] != lk[:-1]
+    group = np.cumsum(start) - 1
+    total = np.cumsum(t)
+    before = (total - t)[start][group]  # what earlier links' packets summed to
+    inclusive = total - before
+    lead = a - (inclusive - t)
+    low = lead.min()
+    span = int(lead.max() - low) + 1
+    if int(group[-1]) * span >= 2**62:
+        raise OverflowError("a message phase spans too long a time for the queueing arithmetic")
+    offset = group * span
+    running = np.maximum.accumulate(lead - low + offset) - offset + low
+    out = np.empty_like(a)
+    out[order] = inclusive + running
+    return out
+
+
+def _queued_arrivals(tl: "_Timeline", go, snap, src, dst, hops, prop, ok, formula):
+    """Arrival times ([R, m]) of messages that leave at ``go`` and may queue for each other's links
+    (see :meth:`_Timeline.contend`), or None when no two messages of a row share a link; messages
+    that share no link with another of their row keep ``formula``.
+
+    Every packet of every such message is followed link by link on the path ns-3's routing takes
+    (``routes.paths``): it joins a link's queue when it arrives (at its source: when sent; at a relay:
+    when it arrived there plus the relay delay) and leaves it when transmitted (:func:`_fifo_departures`);
+    it arrives at the next node the link's propagation delay later. The link times depend on one
+    another only forward in time, so the fixed point is reached by repeating the per-link pass,
+    about once per hop."""
+    live = ok & (ok.sum(axis=1, keepdims=True) >= 2)
+    if not live.any():
+        return None
+    rows, cols = np.nonzero(live)
+    width = int(hops[live].max()) + 1
+    nodes = tl.routes.paths(snap[live], src[live], dst[live], width)
+    tail, head = nodes[:, :-1], nodes[:, 1:]
+    on = head >= 0  # [M, H]: the message's hop i exists
+    pair = np.where(on, tail * tl.num_nodes + head, -1)
+    at = np.clip(np.searchsorted(tl.arc_pair, pair), 0, len(tl.arc_pair) - 1)
+    if (on & (tl.arc_pair[at] != pair)).any() or (nodes[:, 0] != src[live]).any():
+        raise ValueError("a routed path steps between two satellites with no link between them")
+    arc = tl.arc_id[at]
+    delay = np.where(on, tl.link_delay_ns[snap[live][:, None], arc // 2], 0)
+    if (delay.sum(axis=1) != prop[live]).any():
+        raise ValueError("a routed path's link delays do not add up to its routed delay")
+    arcs = 2 * tl.link_delay_ns.shape[1]
+    link = rows[:, None] * arcs + arc  # one queue per request and directed link
+    count = len(rows)
+    msg = np.broadcast_to(np.arange(count)[:, None], on.shape)
+    used = np.unique(np.stack([link[on], msg[on]]), axis=1)
+    links, users = np.unique(used[0], return_counts=True)
+    shared = links[users >= 2]
+    if shared.size == 0:
+        return None
+    sel = np.unique(used[1][np.isin(used[0], shared)])
+    on, link, delay, hops_sel = on[sel], link[sel], delay[sel], hops[live][sel]
+    n, h = len(tl.tx), on.shape[1]
+    valid = np.broadcast_to(on[:, None, :], (len(sel), n, h))
+    tx = np.broadcast_to(tl.tx[None, :, None], valid.shape)[valid]
+    queue = np.broadcast_to(link[:, None, :], valid.shape)[valid]
+    tie = np.broadcast_to((cols[sel][:, None] * n + np.arange(n)[None, :])[:, :, None], valid.shape)[valid]
+    # Arrivals at each hop's link, first without queueing (a lower bound), then to the fixed point.
+    sent = go[live][sel]
+    ahead = np.concatenate([[0], np.cumsum(tl.tx)[:-1]])
+    stride = np.concatenate([np.zeros((len(sel), 1), dtype=np.int64),
+                             np.cumsum(delay[:, :-1] + tl.tx_max + tl.relay_ns, axis=1)], axis=1)
+    arrive = sent[:, None, None] + ahead[None, :, None] + stride[:, None, :]
+    arrive[:, :, 0] = sent[:, None]  # a message's packets are all handed to its first link when it is sent
+    step = delay[:, None, :-1] + tl.relay_ns
+    for _ in range(4 * (h + n) + 8):
+        done = np.zeros(valid.shape, dtype=np.int64)
+        done[valid] = _fifo_departures(queue, arrive[valid], tx, tie)
+        nxt = arrive.copy()
+        nxt[:, :, 1:] = np.where(valid[:, :, 1:], done[:, :, :-1] + step, 0)
+        if np.array_equal(nxt[valid], arrive[valid]):
+            break
+        arrive = nxt
+    else:
+        raise RuntimeError("the link queueing of a message phase did not settle")
+    last = hops_sel - 1
+    out = formula.copy()
+    end = done[np.arange(len(sel)), :, last].max(axis=1) + delay[np.arange(len(sel)), last]
+    out[rows[sel], cols[sel]] = end
+    return out
+
+
 class _Path:
     """A token's critical path so far, over the requests: the time it reached, its parts (compute,
     serialisation, propagation, wait; each [R] int64, ns) and whether the request is still alive
@@ -227,7 +320,20 @@ class _Timeline:
         self.steps_ns = np.round(np.asarray(inp.topology.times_s) * 1e9).astype(np.int64)
         tx = [tx_time_ns(size, int(inp.links.rate_bps)) for size in inp.links.packet_sizes_bytes(inp.message_bytes)]
         self.tx_sum, self.tx_max = sum(tx), max(tx)
+        self.tx = np.asarray(tx, dtype=np.int64)
         self.relay_ns = inp.links.relay_delay_ns
+        # Directed links for the queueing of simultaneous messages (:meth:`contend`): arc u -> v is
+        # 2 e + (u is not edges[e, 0]) of the first link e between u and v, the interface ns-3's
+        # routing picks toward a neighbour (its neighbours are added in link order).
+        edges = np.asarray(inp.topology.edges, dtype=np.int64).reshape(-1, 2)
+        self.num_nodes = int(inp.topology.num_nodes)
+        self.link_delay_ns = np.asarray(inp.topology.delay_ns, dtype=np.int64)
+        pair = np.concatenate([edges[:, 0] * self.num_nodes + edges[:, 1], edges[:, 1] * self.num_nodes + edges[:, 0]])
+        arc = np.concatenate([2 * np.arange(len(edges)), 2 * np.arange(len(edges)) + 1])
+        order = np.lexsort((arc, pair))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = pair[order][1:] != pair[order][:-1]
+        self.arc_pair, self.arc_id = pair[order][first], arc[order][first]
         self.gateway_ns = np.asarray(compute.gateway_ns, dtype=np.int64)
         self.expert_ns = np.asarray(compute.expert_ns, dtype=np.int64)
         self.lm_head_ns = int(compute.lm_head_ns)
@@ -245,6 +351,27 @@ class _Timeline:
 
     def message(self, send: np.ndarray, src: np.ndarray, dst: np.ndarray, root_at_source: bool = False):
         """(wait, serialisation, propagation, reachable) of messages sent at ``send`` from src to dst."""
+        return self._route(send, src, dst, root_at_source)[:4]
+
+    def contend(self, send: np.ndarray, src: np.ndarray, dst: np.ndarray, root_at_source: bool = False):
+        """:meth:`message` for [R, m] messages of which those of one request (a row) may share links:
+        each row's messages queue for each other's links packet by packet, first in first out, as
+        ns-3's transmit queues serve them; the column order is the send order of messages that leave
+        one node at the same instant (the C++ send loops'). The waits behind other messages are
+        counted in the serialisation part (transmission time of other messages' packets). Rows do
+        not interact (requests are independent in this model)."""
+        wait, serial, prop, ok, snap, hops = self._route(send, src, dst, root_at_source)
+        if send.ndim != 2 or send.shape[1] < 2:
+            return wait, serial, prop, ok
+        go = np.asarray(send) + wait
+        arrive = _queued_arrivals(self, go, snap, np.broadcast_to(src, send.shape),
+                                  np.broadcast_to(dst, send.shape), hops, prop, ok, go + serial + prop)
+        if arrive is not None:
+            serial = np.where(ok, arrive - send - wait - prop, serial)
+        return wait, serial, prop, ok
+
+    def _route(self, send: np.ndarray, src: np.ndarray, dst: np.ndarray, root_at_source: bool = False):
+        """:meth:`message`, and each message's snapshot and hop count."""
         steps_ns = self.steps_ns
         snap = np.searchsorted(steps_ns, send, side="right") - 1
         wait = np.zeros(np.shape(send), dtype=np.int64)
@@ -267,7 +394,7 @@ class _Timeline:
                              "harness.network.routes.shortest_delay_routes)")
         ok = routed & (hops >= 1) & (delay >= 0) & (hops <= MAX_PATH_HOPS)
         serial = np.where(ok, self.tx_sum + (hops - 1) * (self.tx_max + self.relay_ns), 0)
-        return np.where(ok, wait, 0), serial, np.where(ok, delay, 0), ok
+        return np.where(ok, wait, 0), serial, np.where(ok, delay, 0), ok, snap, hops
 
     def attention(self, l: int, start: np.ndarray, alive: np.ndarray):
         """(end, compute, serialisation, propagation, wait) of layer l's attention from ``start``,
@@ -282,9 +409,9 @@ class _Timeline:
         send = np.repeat(start[:, None], len(helpers), axis=1)
         src = np.full_like(send, gateways[l])
         dst = np.broadcast_to(helpers, send.shape).copy()
-        out_w, out_s, out_p, out_ok = self.message(send, src, dst, root_at_source=True)
+        out_w, out_s, out_p, out_ok = self.contend(send, src, dst, root_at_source=True)
         done = np.where(out_ok, send + out_w + out_s + out_p + shard_ns[l], 0)
-        back_w, back_s, back_p, back_ok = self.message(done, dst, src)
+        back_w, back_s, back_p, back_ok = self.contend(done, dst, src)
         arrive = np.where(out_ok & back_ok, done + back_w + back_s + back_p, -1)
         alive = alive & (out_ok & back_ok).all(axis=1)
         parts = np.concatenate([own[:, None], arrive], axis=1)  # own shard first: it wins ties
@@ -310,28 +437,34 @@ class _Timeline:
         return (self.shards is not None and 0 < l < self.layers and self.helper_count[l] > 0
                 and not self.own_gateway and not self.sequential)
 
-    def direct_attention(self, l: int, at_gateway: np.ndarray, done: np.ndarray, sats: np.ndarray, base,
+    def direct_attention(self, l: int, at_gateway: np.ndarray, done: np.ndarray, inputs, base,
                          via_gateway, alive: np.ndarray):
-        """Layer l's sharded attention when the k outputs of layer l-1 (finished at ``done`` [R, k] on
-        ``sats``, their critical-path parts so far ``base``: compute, serialisation, propagation,
-        wait, each [R, k]) go to the gateway (all in at ``at_gateway``, parts ``via_gateway``) and
-        straight to every helper. Returns (end, the layer's parts from the dispatch on, alive)."""
+        """Layer l's sharded attention when the k outputs of layer l-1 (finished at ``done`` [R, k],
+        their critical-path parts so far ``base``: compute, serialisation, propagation, wait, each
+        [R, k]) go to the gateway (all in at ``at_gateway``, parts ``via_gateway``) and straight to
+        every helper (``inputs``: per helper, the (wait, serialisation, propagation, reachable) of
+        the k outputs sent to it). Returns (end, the layer's parts from the dispatch on, alive)."""
         requests, rows, shard_ns = self.requests, self.rows, self.shard_ns
         helpers = self.shards[l, : self.helper_count[l]]
         own_end = at_gateway + shard_ns[l]
-        ends = [own_end]
-        parts = [tuple(v + (shard_ns[l] if i == 0 else 0) for i, v in enumerate(via_gateway))]
-        for helper in helpers:
-            w, se, pr, ok = self.message(done, sats, np.full_like(sats, helper))
+        ready, last = [], []
+        for w, se, pr, ok in inputs:
             arrive = np.where(ok, done + w + se + pr, -1)
             alive = alive & ok.all(axis=1)
             j = np.argmax(arrive, axis=1)  # the output that completes the shard's input (first on ties)
-            ready = arrive[rows, j] + shard_ns[l]
-            bw, bs, bp, bok = self.message(ready, np.full(requests, helper), np.full(requests, self.gateways[l]))
-            alive = alive & bok
-            ends.append(np.where(bok, ready + bw + bs + bp, -1))
-            parts.append((base[0][rows, j] + shard_ns[l], base[1][rows, j] + se[rows, j] + bs,
-                          base[2][rows, j] + pr[rows, j] + bp, base[3][rows, j] + w[rows, j] + bw))
+            ready.append(arrive[rows, j] + shard_ns[l])
+            last.append(j)
+        # The partial outputs go back to the gateway, each when its shard is done; they may meet.
+        ready = np.stack(ready, axis=1)
+        bw, bs, bp, bok = self.contend(ready, np.broadcast_to(helpers, ready.shape),
+                                       np.full(ready.shape, self.gateways[l]))
+        alive = alive & bok.all(axis=1)
+        ends = [own_end]
+        parts = [tuple(v + (shard_ns[l] if i == 0 else 0) for i, v in enumerate(via_gateway))]
+        for h, ((w, se, pr, _), j) in enumerate(zip(inputs, last)):
+            ends.append(np.where(bok[:, h], ready[:, h] + bw[:, h] + bs[:, h] + bp[:, h], -1))
+            parts.append((base[0][rows, j] + shard_ns[l], base[1][rows, j] + se[rows, j] + bs[:, h],
+                          base[2][rows, j] + pr[rows, j] + bp[:, h], base[3][rows, j] + w[rows, j] + bw[:, h]))
         ends = np.stack(ends, axis=1)
         critical = np.argmax(ends, axis=1)  # own shard first on ties, then helpers in order
         chosen = tuple(np.stack([p[i] for p in parts], axis=1)[rows, critical] for i in range(4))
@@ -362,24 +495,36 @@ class _Timeline:
         rows, top_k = self.rows, self.top_k
         send = np.repeat(p.time[:, None], top_k, axis=1)
         # The k dispatches share their source: one shortest-path tree from the gateway.
-        out_wait, out_serial, out_prop, out_ok = self.message(send, np.full_like(sats, self.gateways[l]), sats,
+        out_wait, out_serial, out_prop, out_ok = self.contend(send, np.full_like(sats, self.gateways[l]), sats,
                                                               root_at_source=True)
         arrived = np.where(out_ok, send + out_wait + out_serial + out_prop, 0)
         done, own_start = _queue_on_shared_satellites(arrived, sats, work)
         done = np.where(out_ok, done, 0)
-        back_wait, back_serial, back_prop, back_ok = self.message(done, sats, np.full_like(sats, combiner))
+        direct = self.direct(l + 1)
+        if direct:
+            # Each expert sends its output to the combiner, then to every shard of the next layer
+            # (SendOutput's order): k (1 + H) messages, which may queue for each other's links.
+            helpers = self.shards[l + 1, : self.helper_count[l + 1]]
+            fan = 1 + len(helpers)
+            dests = np.concatenate([[combiner], helpers])
+            w, se, pr, ok = self.contend(np.repeat(done, fan, axis=1), np.repeat(sats, fan, axis=1),
+                                         np.broadcast_to(np.tile(dests, top_k), (len(rows), top_k * fan)))
+            back_wait, back_serial, back_prop, back_ok = w[:, ::fan], se[:, ::fan], pr[:, ::fan], ok[:, ::fan]
+            inputs = [(w[:, h::fan], se[:, h::fan], pr[:, h::fan], ok[:, h::fan]) for h in range(1, fan)]
+        else:
+            back_wait, back_serial, back_prop, back_ok = self.contend(done, sats, np.full_like(sats, combiner))
         arrive = done + back_wait + back_serial + back_prop
         p.alive &= (out_ok & back_ok).all(axis=1)
         critical = np.argmax(np.where(out_ok & back_ok, arrive, -1), axis=1)  # first slot on ties
         p.time = np.where(p.alive, arrive[rows, critical], 0)
         # An expert that waited for another on its satellite: its path runs through that one.
         work, out_serial, out_prop, out_wait = _through_queue(own_start, work, out_serial, out_prop, out_wait)
-        if self.direct(l + 1):
+        if direct:
             # The next layer's shards get the k outputs straight from the experts.
             base = (work, out_serial, out_prop, out_wait)
             via_gateway = tuple(b[rows, critical] + x[rows, critical] for b, x in
                                 zip(base, (np.zeros_like(work), back_serial, back_prop, back_wait)))
-            end, parts, p.alive = self.direct_attention(l + 1, p.time, done, sats, base, via_gateway, p.alive)
+            end, parts, p.alive = self.direct_attention(l + 1, p.time, done, inputs, base, via_gateway, p.alive)
             combine[p.alive, t, l] = p.time[p.alive]
             p.time = np.where(p.alive, end, 0)
             p.add(*parts)
