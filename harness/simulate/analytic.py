@@ -1,10 +1,12 @@
-"""Analytic token latency: what the packet engine records when nothing ever queues.
+"""Analytic token latency: what the packet engine records for one request at a time.
 
 The packet engine (:mod:`harness.simulate.packet`, the ns-3 module ``space-xnet``) moves every packet.
-This module computes, with a loop over tokens and layers (vectorised over requests and the k
-experts of a layer, never per packet), the times ns-3 would record if no two messages ever shared a
-link at the same time and no satellite ever had two compute jobs at once. It is the reference the
-packet engine is checked against, and a fast estimate where queueing does not matter.
+This module computes, with a loop over tokens and layers (vectorised over requests and the
+messages of a phase), the times ns-3 records when requests do not overlap in time: messages sent
+together within a token (a gateway's k dispatches, the outputs converging on the next gateway, a
+tensor-parallel layer's scatter, expert outputs to every shard and gathers) queue for the links
+they share as in ns-3 (see "link queueing" below), but different requests never meet. It is the
+reference the packet engine is checked against, and a fast estimate.
 
 The model, for token t of request r (the same steps as ``moe-token-application.cc``):
 
@@ -28,6 +30,17 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   forwarding delay D (``links.relay_delay_us``) every packet waits D at each of the h - 1 relays,
   which shifts the whole pipeline by (h - 1) D (counted in the serialisation part: both are
   store-and-forward time);
+- link queueing: the messages of one phase (sent together: the k dispatches, the k outputs to
+  their combiner, with tensor-parallel shards the H scatters, the k (1 + H) outputs of layer l-1
+  to gateway l and its H helpers, the H gathers) are followed packet by packet when two of them
+  share a link of their routed paths (the nodes ns-3's routing visits, ``routes.paths``): every
+  directed link serves its packets first come first served, one at a time for tx(p) each; a
+  message hands all its packets to its first link when sent, messages that leave one node at the
+  same instant in the C++ send order (slot order; an expert's output to the combiner first, then
+  to each shard in order; a message's packets whole before the next message's); a relay passes a
+  packet on to its next link when it arrived plus D. A message arrives with its last packet. With
+  no shared link this is the formula above; with one, the message's serialisation part also holds
+  its waits behind the other messages' packets (transmission time spent on their behalf);
 - the critical path of layer l is the expert whose output arrived last (the first in slot order on
   a tie). A token's latency splits exactly into compute (every gateway's compute, the critical
   experts' compute and the LM head), serialisation (the ``sum + (h-1) max`` terms of the critical
@@ -63,20 +76,16 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
 - with ``stop_ns`` (the packet simulation's stop time), every time after it becomes -1, as the
   events would never have run.
 
-Where ns-3 can differ (ns-3 is never earlier than this model except for the snapshot effects):
+Where ns-3 can differ:
 
-- queueing inside one layer of one token. The gateway's k dispatches leave one after the other
-  from one socket: when two first hops are the same interface, the later message waits for the
-  earlier one's packets. The k outputs converge on the next gateway: with destination-based routes
-  their paths, once merged, stay merged, so a later output can wait behind earlier ones on the
-  shared links. A message is held up by each other message of its phase about once (behind it,
-  packets of equal size then pipeline without further waits; only paths that part and meet again
-  could collide twice), so each phase adds up to (k-1) message serialisations S = sum_i tx(p_i)
-  to the layer's combine: at most 2 (k-1) S per layer, and in practice (k-1) S (a dispatch delay
-  staggers the outputs, which then no longer collide). On tiny.yaml (8192 B in 6 packets at
-  10 Gbit/s: S = 6776 ns; k = 2; 4 layers) the bound is 4 S = 27.1 us per token, on tokens of
-  0.5-0.7 s: ns-3 was later than the model by at most exactly 4 S (space-xnet places both experts
-  of a layer behind the same first hop), 5.7e-5 of the latency (tests/test_analytic.py).
+- queueing across phases or tokens: a phase's messages queue for each other only, so a message
+  still in flight when the next phase starts (none, when the compute between phases outlasts a
+  phase's messages, as in every shipped scenario) is not seen by it. Packets that reach a link at
+  the very same ns are served in the order ns-3 runs their events (the one whose receive was
+  scheduled first, i.e. that started on its previous link first; without this rule suncatcher_4x81
+  was 15 ns off in one token), except that a packet sent there and one relayed there at the same
+  ns are taken sent first (ns-3: the event scheduled first, which depends on the compute before
+  the send): one packet time either way.
 - a snapshot boundary crossed mid-message: ns-3 routes each packet at each node with the table in
   force when it gets there and uses each link's delay in force when the packet starts transmitting
   on it; this model keeps the send snapshot for the whole message. The difference is the change of
@@ -86,7 +95,8 @@ Where ns-3 can differ (ns-3 is never earlier than this model except for the snap
 - an event at exactly a snapshot time or at exactly ``stop_ns``: ns-3 orders simultaneous events
   by when they were scheduled; the model takes the new snapshot, and keeps a time == ``stop_ns``.
 - several requests that overlap in time (request_spacing_s shorter than a request) share
-  satellites and links in ns-3; the model ignores that contention entirely.
+  satellites and links in ns-3; the model ignores that contention entirely (each request's
+  messages queue only for each other's).
 """
 
 from __future__ import annotations
@@ -111,7 +121,7 @@ __all__ = ["AnalyticResult", "analytic_latency"]
 
 @dataclass(frozen=True)
 class AnalyticResult:
-    """The times the packet engine would record without queueing; ns, -1 where never reached."""
+    """The times the packet engine would record for each request alone; ns, -1 where never reached."""
 
     token_start_ns: np.ndarray    # [R, T] int64
     token_end_ns: np.ndarray      # [R, T] int64
@@ -162,7 +172,7 @@ def _through_queue(after: np.ndarray, work, serial, prop, wait):
 
 
 def analytic_latency(inp: SimulationInput, *, stop_ns: int | None = None) -> AnalyticResult:
-    """Token times of a placement without queueing (see the module docstring for the model).
+    """Token times of a placement, each request alone (see the module docstring for the model).
 
     Takes the packet engine's input (each component's time for one token is
     ``inp.token_compute``: the roofline's max(compute, weight read) when it applies); ``stop_ns``,
@@ -195,12 +205,12 @@ def _check(inp: SimulationInput) -> None:
         raise ValueError("routing.no_route 'wait' needs a PathQuery (its connected components)")
 
 
-def _fifo_departures(link: np.ndarray, arrive: np.ndarray, tx: np.ndarray, tie: np.ndarray) -> np.ndarray:
+def _fifo_departures(link: np.ndarray, arrive: np.ndarray, tx: np.ndarray, ties) -> np.ndarray:
     """When each packet finished transmitting on its link ([P] int64): every link serves its packets
-    first come first served (ties by ``tie``), one at a time, each for its ``tx``; Lindley's
-    recursion d_k = max(a_k, d_(k-1)) + tx_k, vectorised as d_k = C_k + max_(q<=k) (a_q - C_(q-1))
-    with C the running sum of tx over the link's packets in order."""
-    order = np.lexsort((tie, arrive, link))
+    first come first served (ties by the keys ``ties``, the first one first), one at a time, each
+    for its ``tx``; Lindley's recursion d_k = max(a_k, d_(k-1)) + tx_k, vectorised as
+    d_k = C_k + max_(q<=k) (a_q - C_(q-1)) with C the running sum of tx over the link's packets in order."""
+    order = np.lexsort(tuple(reversed(ties)) + (arrive, link))
     lk, a, t = link[order], arrive[order], tx[order]
     start = np.ones(len(lk), dtype=bool)
     start[1:] = lk[1:] != lk[:-1]
@@ -271,14 +281,26 @@ def _queued_arrivals(tl: "_Timeline", go, snap, src, dst, hops, prop, ok, formul
     arrive = sent[:, None, None] + ahead[None, :, None] + stride[:, None, :]
     arrive[:, :, 0] = sent[:, None]  # a message's packets are all handed to its first link when it is sent
     step = delay[:, None, :-1] + tl.relay_ns
+    # Packets that reach one link at the same ns are served as ns-3 runs their events: a message's
+    # packets at its source first, in send order; at a relay, the packet whose arrival event was
+    # scheduled first: its receive (with a relay delay: the forward is scheduled when it arrived)
+    # and that receive's, scheduled when the packet started on the link before.
+    earliest = np.iinfo(np.int64).min
+    received = np.full(valid.shape, earliest, dtype=np.int64)
+    started = np.full(valid.shape, earliest, dtype=np.int64)
+    hop_tx = np.broadcast_to(tl.tx[None, :, None], valid.shape)
+    done = np.zeros(valid.shape, dtype=np.int64)
     for _ in range(4 * (h + n) + 8):
-        done = np.zeros(valid.shape, dtype=np.int64)
-        done[valid] = _fifo_departures(queue, arrive[valid], tx, tie)
+        done[valid] = _fifo_departures(queue, arrive[valid], tx, (received[valid], started[valid], tie))
         nxt = arrive.copy()
         nxt[:, :, 1:] = np.where(valid[:, :, 1:], done[:, :, :-1] + step, 0)
-        if np.array_equal(nxt[valid], arrive[valid]):
+        start = started.copy()
+        start[:, :, 1:] = done[:, :, :-1] - hop_tx[:, :, :-1]
+        if np.array_equal(nxt[valid], arrive[valid]) and np.array_equal(start[valid], started[valid]):
             break
-        arrive = nxt
+        arrive, started = nxt, start
+        if tl.relay_ns:
+            received[:, :, 1:] = arrive[:, :, 1:] - tl.relay_ns
     else:
         raise RuntimeError("the link queueing of a message phase did not settle")
     last = hops_sel - 1
