@@ -205,108 +205,28 @@ def _check(inp: SimulationInput) -> None:
         raise ValueError("routing.no_route 'wait' needs a PathQuery (its connected components)")
 
 
-def _fifo_departures(link: np.ndarray, arrive: np.ndarray, tx: np.ndarray, ties) -> np.ndarray:
-    """When each packet finished transmitting on its link ([P] int64): every link serves its packets
-    first come first served (ties by the keys ``ties``, the first one first), one at a time, each
-    for its ``tx``; Lindley's recursion d_k = max(a_k, d_(k-1)) + tx_k, vectorised as
-    d_k = C_k + max_(q<=k) (a_q - C_(q-1)) with C the running sum of tx over the link's packets in order."""
-    order = np.lexsort(tuple(reversed(ties)) + (arrive, link))
-    lk, a, t = link[order], arrive[order], tx[order]
-    start = np.ones(len(lk), dtype=bool)
-    start[1:] = lk[1:] != lk[:-1]
-    group = np.cumsum(start) - 1
-    total = np.cumsum(t)
-    before = (total - t)[start][group]  # what earlier links' packets summed to
-    inclusive = total - before
-    lead = a - (inclusive - t)
-    low = lead.min()
-    span = int(lead.max() - low) + 1
-    if int(group[-1]) * span >= 2**62:
-        raise OverflowError("a message phase spans too long a time for the queueing arithmetic")
-    offset = group * span
-    running = np.maximum.accumulate(lead - low + offset) - offset + low
-    out = np.empty_like(a)
-    out[order] = inclusive + running
-    return out
-
-
 def _queued_arrivals(tl: "_Timeline", go, snap, src, dst, hops, prop, ok, formula):
     """Arrival times ([R, m]) of messages that leave at ``go`` and may queue for each other's links
-    (see :meth:`_Timeline.contend`), or None when no two messages of a row share a link; messages
-    that share no link with another of their row keep ``formula``.
+    (see :meth:`_Timeline.contend`), or None when no row has two messages to time.
 
-    Every packet of every such message is followed link by link on the path ns-3's routing takes
-    (``routes.paths``): it joins a link's queue when it arrives (at its source: when sent; at a relay:
-    when it arrived there plus the relay delay) and leaves it when transmitted (:func:`_fifo_departures`);
-    it arrives at the next node the link's propagation delay later. The link times depend on one
-    another only forward in time, so the fixed point is reached by repeating the per-link pass,
-    about once per hop."""
+    Every packet of each row's messages is followed link by link on the path ns-3's routing takes
+    (``routes.paths``) by ``LinkQueueTiming`` (C++, ``link-queue-timing.cc``): it joins a link's
+    queue when it arrives there (at its source: when sent; at a relay: when it arrived plus the relay
+    delay), leaves it when transmitted, first come first served, and reaches the next node the
+    link's propagation delay later. A message alone on its links gets ``formula`` exactly."""
     live = ok & (ok.sum(axis=1, keepdims=True) >= 2)
     if not live.any():
         return None
     rows, cols = np.nonzero(live)
-    width = int(hops[live].max()) + 1
-    nodes = tl.routes.paths(snap[live], src[live], dst[live], width)
-    tail, head = nodes[:, :-1], nodes[:, 1:]
-    on = head >= 0  # [M, H]: the message's hop i exists
-    pair = np.where(on, tail * tl.num_nodes + head, -1)
-    at = np.clip(np.searchsorted(tl.arc_pair, pair), 0, len(tl.arc_pair) - 1)
-    if (on & (tl.arc_pair[at] != pair)).any() or (nodes[:, 0] != src[live]).any():
-        raise ValueError("a routed path steps between two satellites with no link between them")
-    arc = tl.arc_id[at]
-    delay = np.where(on, tl.link_delay_ns[snap[live][:, None], arc // 2], 0)
-    if (delay.sum(axis=1) != prop[live]).any():
-        raise ValueError("a routed path's link delays do not add up to its routed delay")
-    arcs = 2 * tl.link_delay_ns.shape[1]
-    link = rows[:, None] * arcs + arc  # one queue per request and directed link
-    count = len(rows)
-    msg = np.broadcast_to(np.arange(count)[:, None], on.shape)
-    used = np.unique(np.stack([link[on], msg[on]]), axis=1)
-    links, users = np.unique(used[0], return_counts=True)
-    shared = links[users >= 2]
-    if shared.size == 0:
-        return None
-    sel = np.unique(used[1][np.isin(used[0], shared)])
-    on, link, delay, hops_sel = on[sel], link[sel], delay[sel], hops[live][sel]
-    n, h = len(tl.tx), on.shape[1]
-    valid = np.broadcast_to(on[:, None, :], (len(sel), n, h))
-    tx = np.broadcast_to(tl.tx[None, :, None], valid.shape)[valid]
-    queue = np.broadcast_to(link[:, None, :], valid.shape)[valid]
-    tie = np.broadcast_to((cols[sel][:, None] * n + np.arange(n)[None, :])[:, :, None], valid.shape)[valid]
-    # Arrivals at each hop's link, first without queueing (a lower bound), then to the fixed point.
-    sent = go[live][sel]
-    ahead = np.concatenate([[0], np.cumsum(tl.tx)[:-1]])
-    stride = np.concatenate([np.zeros((len(sel), 1), dtype=np.int64),
-                             np.cumsum(delay[:, :-1] + tl.tx_max + tl.relay_ns, axis=1)], axis=1)
-    arrive = sent[:, None, None] + ahead[None, :, None] + stride[:, None, :]
-    arrive[:, :, 0] = sent[:, None]  # a message's packets are all handed to its first link when it is sent
-    step = delay[:, None, :-1] + tl.relay_ns
-    # Packets that reach one link at the same ns are served as ns-3 runs their events: a message's
-    # packets at its source first, in send order; at a relay, the packet whose arrival event was
-    # scheduled first: its receive (with a relay delay: the forward is scheduled when it arrived)
-    # and that receive's, scheduled when the packet started on the link before.
-    earliest = np.iinfo(np.int64).min
-    received = np.full(valid.shape, earliest, dtype=np.int64)
-    started = np.full(valid.shape, earliest, dtype=np.int64)
-    hop_tx = np.broadcast_to(tl.tx[None, :, None], valid.shape)
-    done = np.zeros(valid.shape, dtype=np.int64)
-    for _ in range(4 * (h + n) + 8):
-        done[valid] = _fifo_departures(queue, arrive[valid], tx, (received[valid], started[valid], tie))
-        nxt = arrive.copy()
-        nxt[:, :, 1:] = np.where(valid[:, :, 1:], done[:, :, :-1] + step, 0)
-        start = started.copy()
-        start[:, :, 1:] = done[:, :, :-1] - hop_tx[:, :, :-1]
-        if np.array_equal(nxt[valid], arrive[valid]) and np.array_equal(start[valid], started[valid]):
-            break
-        arrive, started = nxt, start
-        if tl.relay_ns:
-            received[:, :, 1:] = arrive[:, :, 1:] - tl.relay_ns
-    else:
-        raise RuntimeError("the link queueing of a message phase did not settle")
-    last = hops_sel - 1
+    arc, delay = tl.path_arcs(snap[live], src[live], dst[live], hops[live], prop[live])
+    link = np.where(arc >= 0, rows[:, None] * 2 * tl.link_delay_ns.shape[1] + arc, -1)  # a queue per request and arc
+    arrival = np.empty(len(rows), dtype=np.int64)
+    tl.native.LinkQueueTiming.Arrivals(len(rows), arc.shape[1], np.ascontiguousarray(link, dtype=np.int64),
+                                       np.ascontiguousarray(delay, dtype=np.int64),
+                                       np.ascontiguousarray(go[live], dtype=np.int64), len(tl.tx),
+                                       np.ascontiguousarray(tl.tx), int(tl.relay_ns), arrival)
     out = formula.copy()
-    end = done[np.arange(len(sel)), :, last].max(axis=1) + delay[np.arange(len(sel)), last]
-    out[rows[sel], cols[sel]] = end
+    out[rows, cols] = arrival
     return out
 
 
@@ -356,6 +276,8 @@ class _Timeline:
         first = np.ones(len(order), dtype=bool)
         first[1:] = pair[order][1:] != pair[order][:-1]
         self.arc_pair, self.arc_id = pair[order][first], arc[order][first]
+        self.paths_seen: dict = {}  # (snapshot, source, destination) -> (arcs, delays) of its routed path
+        self.native = None
         self.gateway_ns = np.asarray(compute.gateway_ns, dtype=np.int64)
         self.expert_ns = np.asarray(compute.expert_ns, dtype=np.int64)
         self.lm_head_ns = int(compute.lm_head_ns)
@@ -391,6 +313,37 @@ class _Timeline:
         if arrive is not None:
             serial = np.where(ok, arrive - send - wait - prop, serial)
         return wait, serial, prop, ok
+
+    def path_arcs(self, snap: np.ndarray, src: np.ndarray, dst: np.ndarray, hops: np.ndarray, prop: np.ndarray):
+        """([M, W] arc of each hop, [M, W] its delay; -1 and 0 past the last hop) of the routed path of
+        each (snapshot, source, destination) [M], as ns-3's routing forwards (remembered per triple)."""
+        if self.native is None:
+            from harness.cxx.runtime import load
+            self.native = load()
+        keys = list(zip(snap.tolist(), src.tolist(), dst.tolist()))
+        new = [i for i, key in enumerate(keys) if key not in self.paths_seen]
+        if new:
+            idx = np.array(new)
+            nodes = self.routes.paths(snap[idx], src[idx], dst[idx], int(hops[idx].max()) + 1)
+            tail, head = nodes[:, :-1], nodes[:, 1:]
+            on = head >= 0
+            pair = np.where(on, tail * self.num_nodes + head, -1)
+            at = np.clip(np.searchsorted(self.arc_pair, pair), 0, len(self.arc_pair) - 1)
+            if (on & (self.arc_pair[at] != pair)).any() or (nodes[:, 0] != src[idx]).any():
+                raise ValueError("a routed path steps between two satellites with no link between them")
+            arcs = np.where(on, self.arc_id[at], -1)
+            delays = np.where(on, self.link_delay_ns[snap[idx][:, None], np.maximum(arcs, 0) // 2], 0)
+            if (delays.sum(axis=1) != prop[idx]).any() or (on.sum(axis=1) != hops[idx]).any():
+                raise ValueError("a routed path's links do not add up to its routed delay and hops")
+            for j, i in enumerate(new):
+                self.paths_seen[keys[i]] = (arcs[j, : hops[i]], delays[j, : hops[i]])
+        width = int(hops.max())
+        arc = np.full((len(keys), width), -1, dtype=np.int64)
+        delay = np.zeros((len(keys), width), dtype=np.int64)
+        for i, key in enumerate(keys):
+            a, d = self.paths_seen[key]
+            arc[i, : len(a)], delay[i, : len(d)] = a, d
+        return arc, delay
 
     def _route(self, send: np.ndarray, src: np.ndarray, dst: np.ndarray, root_at_source: bool = False):
         """:meth:`message`, and each message's snapshot and hop count."""
