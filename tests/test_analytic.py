@@ -39,12 +39,12 @@ TOLERANCE = 1e-3
 
 
 def both(topo: Topology, rts: Routes, *, gateways, experts, activations, rate_bps: float,
-         message_bytes: int, starts_ns=(0,), stop_ns: int = 10**10):
+         message_bytes: int, starts_ns=(0,), stop_ns: int = 10**10, relay_delay_us: float = 0.0):
     """(ns-3 result, analytic result) of the same inputs."""
     experts = np.array(experts, dtype=np.int32)
     layers, num_experts = experts.shape
     compute = ComputeTimes(np.full(layers, GATEWAY_NS), np.full((layers, num_experts), EXPERT_NS), LM_HEAD_NS)
-    kwargs = dict(topology=topo, routes=rts, links=LinkSpec(rate_bps=rate_bps, mtu_bytes=1500),
+    kwargs = dict(topology=topo, routes=rts, links=LinkSpec(rate_bps=rate_bps, mtu_bytes=1500, relay_delay_us=relay_delay_us),
                   gateways=np.array(gateways, dtype=np.int32), experts=experts,
                   activations=np.array(activations, dtype=np.int32), compute=compute,
                   request_starts_ns=np.array(starts_ns, dtype=np.int64), message_bytes=message_bytes)
@@ -238,14 +238,15 @@ def test_outputs_that_meet_at_a_relay_interleave_packet_by_packet_as_in_ns3():
     # to the relay, so at 1 Gbit/s its output reaches 3 about 12 us before expert 1's and the two
     # messages' packets arrive there alternately from two links: 3 -> 0 serves them first come
     # first served, interleaved. The model follows each packet, and equals ns-3 to the nanosecond,
-    # at rounded packet times (100 Gbit/s) and whole-ns ones (1 Gbit/s).
+    # at rounded packet times (100 Gbit/s) and whole-ns ones (1 Gbit/s), with and without a relay
+    # delay (every relay holds each packet that long before its next link).
     edges = [(0, 3), (1, 3), (2, 3)]
     topo = topology(4, edges, [[500_000, 1_000_000, 960_000]])
     nxt = {(0, 1): 3, (0, 2): 3, (3, 1): 1, (3, 2): 2, (1, 0): 3, (2, 0): 3, (3, 0): 0}
     rts = routes(topo, [0, 1, 2], [nxt])
-    for rate in (1e11, 1e9):
+    for rate, relay_us in ((1e11, 0.0), (1e11, 0.25), (1e9, 3.0), (1e9, 0.0)):
         ns, model = both(topo, rts, gateways=[0], experts=[[1, 2]], activations=[[[[0, 1]], [[1, 0]]]],
-                         rate_bps=rate, message_bytes=8192)
+                         rate_bps=rate, message_bytes=8192, relay_delay_us=relay_us)
         np.testing.assert_array_equal(model.token_end_ns, ns.token_end_ns)
         np.testing.assert_array_equal(model.combine_ns, ns.combine_ns)
     # ... and at 1 Gbit/s (messages of 68 us) the queueing is there: more than 20 us later than
