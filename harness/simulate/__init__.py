@@ -2,7 +2,7 @@
 take the same inputs.
 
 - :mod:`.packet`: the ns-3 packet engine (every hidden state as real packets, in C++).
-- :mod:`.analytic`: the closed-form engine (the same timeline, each request alone), which the tests
+- :mod:`.analytic`: the closed-form engine (the same timeline without queueing), which the tests
   hold the packet engine to.
 
 Layer 8: imports placement and below (see :data:`harness.LAYERS`).

@@ -1,12 +1,18 @@
-"""Analytic token latency: what the packet engine records for one request at a time.
+"""Analytic token latency: what the packet engine records when nothing ever queues (by default),
+or for one request at a time (with ``simulation.analytic_queueing``).
 
 The packet engine (:mod:`harness.simulate.packet`, the ns-3 module ``space-xnet``) moves every packet.
-This module computes, with a loop over tokens and layers (vectorised over requests and the
-messages of a phase), the times ns-3 records when requests do not overlap in time: messages sent
-together within a token (a gateway's k dispatches, the outputs converging on the next gateway, a
-tensor-parallel layer's scatter, expert outputs to every shard and gathers) queue for the links
-they share as in ns-3 (see "link queueing" below), but different requests never meet. It is the
-reference the packet engine is checked against, and a fast estimate.
+This module computes, with a loop over tokens and layers (vectorised over requests and the k
+experts of a layer, never per packet), the times ns-3 would record if no two messages ever shared a
+link at the same time and no satellite ever had two compute jobs at once. It is the reference the
+packet engine is checked against, and a fast estimate where queueing does not matter.
+
+With ``simulation.analytic_queueing: true`` (:attr:`SimulationInput.analytic_queueing`; off by
+default, so that earlier traces stay byte-identical) it computes the times ns-3 records when
+requests do not overlap in time: messages sent together within a token (a gateway's k dispatches,
+the outputs converging on the next gateway, a tensor-parallel layer's scatter, expert outputs to
+every shard and gathers) queue for the links they share as in ns-3 (see "link queueing" below),
+but different requests never meet. Clusters and tensor-parallel scatter need it for 0.1 %.
 
 The model, for token t of request r (the same steps as ``moe-token-application.cc``):
 
@@ -30,7 +36,8 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   forwarding delay D (``links.relay_delay_us``) every packet waits D at each of the h - 1 relays,
   which shifts the whole pipeline by (h - 1) D (counted in the serialisation part: both are
   store-and-forward time);
-- link queueing: the messages of one phase (sent together: the k dispatches, the k outputs to
+- link queueing (only with ``simulation.analytic_queueing``; off, every message is timed alone
+  with the formula above): the messages of one phase (sent together: the k dispatches, the k outputs to
   their combiner, with tensor-parallel shards the H scatters, the k (1 + H) outputs of layer l-1
   to gateway l and its H helpers, the H gathers) are followed packet by packet when two of them
   share a link of their routed paths (the nodes ns-3's routing visits, ``routes.paths``): every
@@ -76,9 +83,22 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
 - with ``stop_ns`` (the packet simulation's stop time), every time after it becomes -1, as the
   events would never have run.
 
-Where ns-3 can differ:
+Where ns-3 can differ (by default ns-3 is never earlier than this model except for the snapshot effects):
 
-- queueing across phases or tokens: a phase's messages queue for each other only, so a message
+- without ``simulation.analytic_queueing`` (the default): queueing inside one layer of one token.
+  The gateway's k dispatches leave one after the other
+  from one socket: when two first hops are the same interface, the later message waits for the
+  earlier one's packets. The k outputs converge on the next gateway: with destination-based routes
+  their paths, once merged, stay merged, so a later output can wait behind earlier ones on the
+  shared links. A message is held up by each other message of its phase about once (behind it,
+  packets of equal size then pipeline without further waits; only paths that part and meet again
+  could collide twice), so each phase adds up to (k-1) message serialisations S = sum_i tx(p_i)
+  to the layer's combine: at most 2 (k-1) S per layer, and in practice (k-1) S (a dispatch delay
+  staggers the outputs, which then no longer collide). On tiny.yaml (8192 B in 6 packets at
+  10 Gbit/s: S = 6776 ns; k = 2; 4 layers) the bound is 4 S = 27.1 us per token, on tokens of
+  0.5-0.7 s: ns-3 was later than the model by at most exactly 4 S (space-xnet places both experts
+  of a layer behind the same first hop), 5.7e-5 of the latency (tests/test_analytic.py).
+- with ``simulation.analytic_queueing``: queueing across phases or tokens: a phase's messages queue for each other only, so a message
   still in flight when the next phase starts (none, when the compute between phases outlasts a
   phase's messages, as in every shipped scenario) is not seen by it. Packets that reach a link at
   the very same ns are served in the order ns-3 runs their events (the one whose receive was
@@ -95,8 +115,8 @@ Where ns-3 can differ:
 - an event at exactly a snapshot time or at exactly ``stop_ns``: ns-3 orders simultaneous events
   by when they were scheduled; the model takes the new snapshot, and keeps a time == ``stop_ns``.
 - several requests that overlap in time (request_spacing_s shorter than a request) share
-  satellites and links in ns-3; the model ignores that contention entirely (each request's
-  messages queue only for each other's).
+  satellites and links in ns-3; the model ignores that contention entirely (with
+  ``simulation.analytic_queueing``, each request's messages queue only for each other's).
 """
 
 from __future__ import annotations
@@ -121,7 +141,8 @@ __all__ = ["AnalyticResult", "analytic_latency"]
 
 @dataclass(frozen=True)
 class AnalyticResult:
-    """The times the packet engine would record for each request alone; ns, -1 where never reached."""
+    """The times the packet engine would record without queueing (with ``analytic_queueing``: for
+    each request alone); ns, -1 where never reached."""
 
     token_start_ns: np.ndarray    # [R, T] int64
     token_end_ns: np.ndarray      # [R, T] int64
@@ -172,7 +193,8 @@ def _through_queue(after: np.ndarray, work, serial, prop, wait):
 
 
 def analytic_latency(inp: SimulationInput, *, stop_ns: int | None = None) -> AnalyticResult:
-    """Token times of a placement, each request alone (see the module docstring for the model).
+    """Token times of a placement without queueing, or with ``inp.analytic_queueing`` each request
+    alone (see the module docstring for the model).
 
     Takes the packet engine's input (each component's time for one token is
     ``inp.token_compute``: the roofline's max(compute, weight read) when it applies); ``stop_ns``,
@@ -264,20 +286,23 @@ class _Timeline:
         self.tx_sum, self.tx_max = sum(tx), max(tx)
         self.tx = np.asarray(tx, dtype=np.int64)
         self.relay_ns = inp.links.relay_delay_ns
-        # Directed links for the queueing of simultaneous messages (:meth:`contend`): arc u -> v is
-        # 2 e + (u is not edges[e, 0]) of the first link e between u and v, the interface ns-3's
-        # routing picks toward a neighbour (its neighbours are added in link order).
-        edges = np.asarray(inp.topology.edges, dtype=np.int64).reshape(-1, 2)
-        self.num_nodes = int(inp.topology.num_nodes)
-        self.link_delay_ns = np.asarray(inp.topology.delay_ns, dtype=np.int64)
-        pair = np.concatenate([edges[:, 0] * self.num_nodes + edges[:, 1], edges[:, 1] * self.num_nodes + edges[:, 0]])
-        arc = np.concatenate([2 * np.arange(len(edges)), 2 * np.arange(len(edges)) + 1])
-        order = np.lexsort((arc, pair))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = pair[order][1:] != pair[order][:-1]
-        self.arc_pair, self.arc_id = pair[order][first], arc[order][first]
-        self.paths_seen: dict = {}  # (snapshot, source, destination) -> (arcs, delays) of its routed path
-        self.native = None
+        self.queueing = bool(inp.analytic_queueing)  # simulation.analytic_queueing (off: :meth:`contend` is :meth:`message`)
+        if self.queueing:
+            # Directed links for the queueing of simultaneous messages (:meth:`contend`): arc u -> v is
+            # 2 e + (u is not edges[e, 0]) of the first link e between u and v, the interface ns-3's
+            # routing picks toward a neighbour (its neighbours are added in link order).
+            edges = np.asarray(inp.topology.edges, dtype=np.int64).reshape(-1, 2)
+            self.num_nodes = int(inp.topology.num_nodes)
+            self.link_delay_ns = np.asarray(inp.topology.delay_ns, dtype=np.int64)
+            pair = np.concatenate([edges[:, 0] * self.num_nodes + edges[:, 1],
+                                   edges[:, 1] * self.num_nodes + edges[:, 0]])
+            arc = np.concatenate([2 * np.arange(len(edges)), 2 * np.arange(len(edges)) + 1])
+            order = np.lexsort((arc, pair))
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = pair[order][1:] != pair[order][:-1]
+            self.arc_pair, self.arc_id = pair[order][first], arc[order][first]
+            self.paths_seen: dict = {}  # (snapshot, source, destination) -> (arcs, delays) of its routed path
+            self.native = None
         self.gateway_ns = np.asarray(compute.gateway_ns, dtype=np.int64)
         self.expert_ns = np.asarray(compute.expert_ns, dtype=np.int64)
         self.lm_head_ns = int(compute.lm_head_ns)
@@ -303,7 +328,10 @@ class _Timeline:
         ns-3's transmit queues serve them; the column order is the send order of messages that leave
         one node at the same instant (the C++ send loops'). The waits behind other messages are
         counted in the serialisation part (transmission time of other messages' packets). Rows do
-        not interact (requests are independent in this model)."""
+        not interact (requests are independent in this model). With ``simulation.analytic_queueing``
+        off (the default): exactly :meth:`message`, every message alone."""
+        if not self.queueing:
+            return self.message(send, src, dst, root_at_source)
         wait, serial, prop, ok, snap, hops = self._route(send, src, dst, root_at_source)
         if send.ndim != 2 or send.shape[1] < 2:
             return wait, serial, prop, ok
