@@ -1,6 +1,6 @@
 """What the analytic model's link queueing costs: the analytic model of every strategy of a scenario,
-with its queueing (today's model) and with every message timed alone (the model before it), in the
-same run, interleaved, median of 3 (bench/README.md).
+with its queueing (``simulation.analytic_queueing: true``) and with every message timed alone (the
+default), in the same run, interleaved, median of 3 (bench/README.md).
 
     python bench/analytic_time.py topologies/polar_1056.yaml [more scenarios]
 
@@ -11,6 +11,7 @@ how many tokens differ. The ns-3 engine does not run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import time
 from pathlib import Path
@@ -47,19 +48,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("scenarios", nargs="+", type=Path)
     args = ap.parse_args()
-    queued = analytic._Timeline.contend
-    alone = analytic._Timeline.message
     for path in args.scenarios:
         inps = inputs(path)
         times = {"queueing": [], "alone": []}
         results = {}
         for _ in range(3):
-            for name, method in (("queueing", queued), ("alone", alone)):
-                analytic._Timeline.contend = method
+            for name, queueing in (("queueing", True), ("alone", False)):
                 clock = time.perf_counter()
-                results[name] = [analytic.analytic_latency(inp).latency_ns for inp in inps]
+                results[name] = [analytic.analytic_latency(dataclasses.replace(inp, analytic_queueing=queueing)).latency_ns
+                                 for inp in inps]
                 times[name].append(time.perf_counter() - clock)
-        analytic._Timeline.contend = queued
         differ = sum(int((a != b).sum()) for a, b in zip(results["queueing"], results["alone"]))
         tokens = sum(a.size for a in results["queueing"])
         print(f"{path.name}: {len(inps)} strategies, {tokens} tokens; analytic model "

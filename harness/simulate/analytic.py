@@ -447,7 +447,7 @@ class _Timeline:
         [R, k]) go to the gateway (all in at ``at_gateway``, parts ``via_gateway``) and straight to
         every helper (``inputs``: per helper, the (wait, serialisation, propagation, reachable) of
         the k outputs sent to it). Returns (end, the layer's parts from the dispatch on, alive)."""
-        requests, rows, shard_ns = self.requests, self.rows, self.shard_ns
+        rows, shard_ns = self.rows, self.shard_ns
         helpers = self.shards[l, : self.helper_count[l]]
         own_end = at_gateway + shard_ns[l]
         ready, last = [], []
