@@ -397,3 +397,14 @@ def test_analytic_queueing_off_leaves_tokens_csv_byte_identical_and_on_moves_onl
     exact_on = sum(r["analytic_ns"] == r["latency_ns"] for r in rows["on"])
     exact_off = sum(r["analytic_ns"] == r["latency_ns"] for r in before)
     assert exact_on > exact_off
+
+
+def test_analytic_queueing_is_off_by_default_and_takes_only_true_or_false():
+    from harness.errors import ScenarioError
+    from harness.scenario import scenario_from_dict
+
+    raw = {"name": "x", "constellation": {"planes": 6, "sats_per_plane": 8}}
+    assert scenario_from_dict(raw).simulation.analytic_queueing is False
+    assert scenario_from_dict({**raw, "simulation": {"analytic_queueing": True}}).simulation.analytic_queueing is True
+    with pytest.raises(ScenarioError, match="'simulation.analytic_queueing' must be true or false, got 'yes'"):
+        scenario_from_dict({**raw, "simulation": {"analytic_queueing": "yes"}})
