@@ -1,7 +1,8 @@
 """Where ns-3's token latency exceeds the analytic model's on a formation cluster: every packet's
 wait in every link's transmit queue, split into the wait behind packets of its own message (the
-store-and-forward pipelining the analytic model counts) and behind other messages (queueing, which
-it does not), summed over the messages' last packets by where the link ends (docs/clusters.md).
+store-and-forward pipelining) and behind other messages (the queueing the analytic model leaves
+out by default; with ``simulation.analytic_queueing: true`` it queues them), summed over the
+messages' last packets by where the link ends (docs/clusters.md).
 
     python bench/gather_queueing.py topologies/suncatcher_81.yaml [--max-shards 8]
 

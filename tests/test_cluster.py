@@ -191,10 +191,11 @@ def test_mesh_tp_on_a_walker_shell_is_refused():
         scenario_from_dict(raw)
 
 
-@pytest.mark.parametrize("max_shards, bound", [(1, 1e-3), (8, 1e-2)])
-def test_suncatcher_81_runs_end_to_end_and_agrees_with_the_analytic_model(max_shards, bound):
+@pytest.mark.parametrize("max_shards", [1, 8])
+def test_suncatcher_81_runs_end_to_end_and_agrees_with_the_analytic_model(max_shards):
     raw = _cluster_raw(traffic__requests=1)
     raw["placement"] = {"max_shards": max_shards}
+    raw["simulation"] = {"analytic_queueing": True}  # off by default (earlier traces unchanged)
     sc = scenario_from_dict(raw, base_dir=REPO / "topologies")
     result = pipeline.run_scenario(sc)
     (trace,) = result.traces
@@ -203,9 +204,11 @@ def test_suncatcher_81_runs_end_to_end_and_agrees_with_the_analytic_model(max_sh
     assert (lat > 0).all()
     rel = np.abs(lat - ana) / ana
     print(f"\nmesh-tp max_shards {max_shards}: mean {lat.mean() / 1e6:.3f} ms/token, analytic within {rel.max():.3%}")
-    # With shards, the gather's partial outputs meet at the gateway's links and queue: the
-    # analytic model (no queueing) is then within 1 %, without within 0.1 %.
-    assert rel.max() < bound
+    # With shards every expert sends its output to the next gateway and its 7 helpers at once over
+    # at most 6 terminals: the messages queue at the first hop (9 us a token, 0.73 %, before the
+    # analytic model queued them). With simulation.analytic_queueing the model queues every phase's
+    # messages for their links as ns-3 does: the bound, 0.1 % per token, with shards and without.
+    assert rel.max() < 1e-3
 
 
 def test_four_clusters_of_81_run_the_ring_strategies():

@@ -169,3 +169,29 @@ def test_trees_from_the_sources_give_the_same_answers(make):
     by_source = paths.lookup(s, a, b, root_at_source=True)
     np.testing.assert_array_equal(by_destination[0], by_source[0])
     np.testing.assert_array_equal(by_destination[1], by_source[1])
+
+
+@pytest.mark.parametrize("make", [constellation_with_outages, lattice_of_ties])
+def test_paths_follow_the_native_engine_next_hops_node_by_node(make):
+    # The analytic model's link queueing follows the nodes ns-3's routing visits: PathQuery.paths
+    # (the lazy trees, in C++) equals a walk of the dense native tables (Routes.paths), tie for tie,
+    # every consecutive pair is a link up in that snapshot, and the length is the routed hop count.
+    topology = make()
+    everyone = np.arange(topology.num_nodes, dtype=np.int32)
+    native = shortest_delay_routes(topology, everyone, engine="native")
+    rng = np.random.default_rng(1)
+    s = rng.integers(0, topology.num_snapshots, 400)
+    a, b = rng.integers(0, topology.num_nodes, 400), rng.integers(0, topology.num_nodes, 400)
+    _, hops = native.lookup(s, a, b)
+    width = int(hops.max()) + 1
+    lazy = PathQuery(topology).paths(s, a, b, width)
+    np.testing.assert_array_equal(lazy, native.paths(s, a, b, width))
+    up = {(int(t), int(u), int(v)) for t in range(topology.num_snapshots)
+          for (u, v), on in zip(topology.edges, topology.up[t]) if on}
+    for t, row, h in zip(s, lazy, hops):
+        if h < 0:
+            assert (row == -1).all()
+            continue
+        nodes = row[row >= 0]
+        assert len(nodes) == h + 1
+        assert all((t, u, v) in up or (t, v, u) in up for u, v in zip(nodes[:-1], nodes[1:]))

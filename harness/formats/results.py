@@ -7,7 +7,9 @@ A results directory holds:
   integer ns; ``t_end_ns`` and ``latency_ns`` are -1 for a token that did not complete before the
   run's horizon. ``analytic_ns`` is the analytic model's latency of the token (no queueing) and the
   last three split it into compute, transmission and propagation on the critical path (-1 where
-  the model has no route); ``latency_ns - analytic_ns`` is the queueing the packet engine saw.
+  the model has no route); ``latency_ns - analytic_ns`` is the queueing the packet engine saw
+  (with ``simulation.analytic_queueing`` on, the model queues a token's own messages for their
+  shared links, and the difference is the queueing between requests and snapshot effects).
   With any of ``faults`` on (retransmission or satellite failures) three columns follow:
   ``retransmissions`` (messages resent on behalf of the token), ``status`` (``completed``,
   ``failed``, ``cancelled`` or ``unfinished``) and ``reason`` (words, empty when completed; see

@@ -84,6 +84,27 @@ class Routes:
         hops = np.where(routed, self.hops[snapshots, sources, col], -1).astype(np.int64)
         return delay, hops
 
+    def paths(self, snapshots: np.ndarray, sources: np.ndarray, destinations: np.ndarray,
+              width: int) -> np.ndarray:
+        """[..., width] int64 nodes of each path (source, ..., destination, then -1), following
+        :attr:`next_hop`; all -1 where unreachable (see :meth:`PathQuery.paths`)."""
+        column_of = np.full(self.next_hop.shape[1], -1, dtype=np.int64)
+        column_of[self.destinations] = np.arange(len(self.destinations))
+        snapshots, sources, destinations = np.broadcast_arrays(snapshots, sources, destinations)
+        col = column_of[destinations]
+        if (col < 0).any():
+            raise ValueError("a destination is not one of the routed destinations")
+        out = np.full(sources.shape + (width,), -1, dtype=np.int64)
+        node = sources.astype(np.int64)
+        lost = np.zeros(sources.shape, dtype=bool)
+        for k in range(width):
+            out[..., k] = node
+            step = (node >= 0) & (node != destinations)
+            node = np.where(step, self.next_hop[snapshots, np.maximum(node, 0), col], -1)
+            lost |= step & (node < 0)
+        out[lost] = -1
+        return out
+
 
 #: Routing metrics (scenario key ``routing.metric``): what a path minimises first, then second.
 METRICS = {"delay": "shortest propagation delay, ties toward fewer hops",
@@ -162,6 +183,22 @@ class PathQuery:
         if steps.size:
             self.native.Query(steps.size, steps, src, dst, delay, hops, bool(root_at_source))
         return delay.reshape(shape), hops.astype(np.int64).reshape(shape)
+
+    def paths(self, snapshots: np.ndarray, sources: np.ndarray, destinations: np.ndarray,
+              width: int) -> np.ndarray:
+        """[..., width] int64 nodes of the path of each (snapshot, source, destination), hop by
+        hop as the packet simulation's routing forwards: the source, each node's next hop toward
+        the destination, ..., the destination, then -1; all -1 where unreachable (a path of more
+        than ``width - 1`` links is cut there). Arrays broadcast together."""
+        snapshots, sources, destinations = np.broadcast_arrays(snapshots, sources, destinations)
+        shape = snapshots.shape
+        steps = np.ascontiguousarray(snapshots.ravel(), dtype=np.int32)
+        src = np.ascontiguousarray(sources.ravel(), dtype=np.int32)
+        dst = np.ascontiguousarray(destinations.ravel(), dtype=np.int32)
+        nodes = np.empty((steps.size, int(width)), dtype=np.int32)
+        if steps.size and width > 0:
+            self.native.Paths(steps.size, steps, src, dst, int(width), nodes)
+        return nodes.astype(np.int64).reshape(shape + (int(width),))
 
     def component_labels(self) -> np.ndarray:
         """[S, N] int32: each node's connected component per snapshot (its smallest node id)."""

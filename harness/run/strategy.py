@@ -125,7 +125,8 @@ def run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optiona
         replica_choice(topology, placement.gateways, placement.experts, placement.replicas),
         activations=prep.trace.experts, compute=prep.compute, memory=prep.memory, kv=prep.kv,
         request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes,
-        no_route=scenario.routing.no_route, combine=scenario.model.combine, dispatch=scenario.model.dispatch)
+        no_route=scenario.routing.no_route, combine=scenario.model.combine, dispatch=scenario.model.dispatch,
+        analytic_queueing=scenario.simulation.analytic_queueing)
     serving = None
     if prep.requests is not None:
         # A serving run: the analytic model has no queueing, so it does not apply (tokens.csv -1).

@@ -7,7 +7,7 @@ problem and the fix.
 
 The package's modules: :mod:`.schema` (declaring a key, value rules, ceilings), the sections
 (:mod:`.constellation`, :mod:`.model`, :mod:`.serving`, :mod:`.faults`, :mod:`.ground`,
-:mod:`.power`),
+:mod:`.power`, :mod:`.simulation`),
 :mod:`.loader` (the top-level :class:`Scenario`, reading and converting) and :mod:`.rules` (the
 checks across keys).
 
@@ -30,6 +30,7 @@ from harness.scenario.model import MODEL_PRESETS, ComputeSpec, ModelSpec
 from harness.scenario.serving import ActivationSpec, LengthSpec, ServingSpec, TrafficSpec
 from harness.scenario.faults import FaultSpec, SatelliteFailureList
 from harness.scenario.power import PowerSpec
+from harness.scenario.simulation import SimulationSpec
 from harness.scenario.ground import CITY_SETS, GroundSpec, SiteList, UserLocationList, UsersSpec
 from harness.scenario.spec import Scenario
 from harness.scenario.loader import _YamlLoader, load_scenario, scenario_from_dict
@@ -42,7 +43,7 @@ __all__ = [
     "ConstellationSpec", "SnapshotSpec", "LinkSpec", "RoutingSpec", "PlacementSpec",
     "ComputeSpec", "MODEL_PRESETS", "ModelSpec",
     "TrafficSpec", "ActivationSpec", "LengthSpec", "ServingSpec",
-    "SatelliteFailureList", "FaultSpec", "PowerSpec",
+    "SatelliteFailureList", "FaultSpec", "PowerSpec", "SimulationSpec",
     "SiteList", "GroundSpec", "UserLocationList", "CITY_SETS", "UsersSpec",
     "Scenario", "load_scenario", "scenario_from_dict", "prefill_problem", "_YamlLoader",
 ]

@@ -13,6 +13,7 @@ from harness.scenario.model import ComputeSpec, ModelSpec
 from harness.scenario.power import PowerSpec
 from harness.scenario.schema import MAX_SEED, _name_problem, _range, _section, _spec
 from harness.scenario.serving import ActivationSpec, ServingSpec, TrafficSpec
+from harness.scenario.simulation import SimulationSpec
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Scenario:
     serving: ServingSpec = _section(ServingSpec)
     users: UsersSpec = _section(UsersSpec)
     power: PowerSpec = _section(PowerSpec)
+    simulation: SimulationSpec = _section(SimulationSpec)
     base_dir: str = field(default=".", metadata={"internal": True})
 
     def resolve(self, relative: str) -> Path:

@@ -1,10 +1,18 @@
-"""Analytic token latency: what the packet engine records when nothing ever queues.
+"""Analytic token latency: what the packet engine records when nothing ever queues (by default),
+or for one request at a time (with ``simulation.analytic_queueing``).
 
 The packet engine (:mod:`harness.simulate.packet`, the ns-3 module ``space-xnet``) moves every packet.
 This module computes, with a loop over tokens and layers (vectorised over requests and the k
 experts of a layer, never per packet), the times ns-3 would record if no two messages ever shared a
 link at the same time and no satellite ever had two compute jobs at once. It is the reference the
 packet engine is checked against, and a fast estimate where queueing does not matter.
+
+With ``simulation.analytic_queueing: true`` (:attr:`SimulationInput.analytic_queueing`; off by
+default, so that earlier traces stay byte-identical) it computes the times ns-3 records when
+requests do not overlap in time: messages sent together within a token (a gateway's k dispatches,
+the outputs converging on the next gateway, a tensor-parallel layer's scatter, expert outputs to
+every shard and gathers) queue for the links they share as in ns-3 (see "link queueing" below),
+but different requests never meet. Clusters and tensor-parallel scatter need it for 0.1 %.
 
 The model, for token t of request r (the same steps as ``moe-token-application.cc``):
 
@@ -28,6 +36,18 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
   forwarding delay D (``links.relay_delay_us``) every packet waits D at each of the h - 1 relays,
   which shifts the whole pipeline by (h - 1) D (counted in the serialisation part: both are
   store-and-forward time);
+- link queueing (only with ``simulation.analytic_queueing``; off, every message is timed alone
+  with the formula above): the messages of one phase (sent together: the k dispatches, the k outputs to
+  their combiner, with tensor-parallel shards the H scatters, the k (1 + H) outputs of layer l-1
+  to gateway l and its H helpers, the H gathers) are followed packet by packet when two of them
+  share a link of their routed paths (the nodes ns-3's routing visits, ``routes.paths``): every
+  directed link serves its packets first come first served, one at a time for tx(p) each; a
+  message hands all its packets to its first link when sent, messages that leave one node at the
+  same instant in the C++ send order (slot order; an expert's output to the combiner first, then
+  to each shard in order; a message's packets whole before the next message's); a relay passes a
+  packet on to its next link when it arrived plus D. A message arrives with its last packet. With
+  no shared link this is the formula above; with one, the message's serialisation part also holds
+  its waits behind the other messages' packets (transmission time spent on their behalf);
 - the critical path of layer l is the expert whose output arrived last (the first in slot order on
   a tie). A token's latency splits exactly into compute (every gateway's compute, the critical
   experts' compute and the LM head), serialisation (the ``sum + (h-1) max`` terms of the critical
@@ -63,9 +83,10 @@ The model, for token t of request r (the same steps as ``moe-token-application.c
 - with ``stop_ns`` (the packet simulation's stop time), every time after it becomes -1, as the
   events would never have run.
 
-Where ns-3 can differ (ns-3 is never earlier than this model except for the snapshot effects):
+Where ns-3 can differ (by default ns-3 is never earlier than this model except for the snapshot effects):
 
-- queueing inside one layer of one token. The gateway's k dispatches leave one after the other
+- without ``simulation.analytic_queueing`` (the default): queueing inside one layer of one token.
+  The gateway's k dispatches leave one after the other
   from one socket: when two first hops are the same interface, the later message waits for the
   earlier one's packets. The k outputs converge on the next gateway: with destination-based routes
   their paths, once merged, stay merged, so a later output can wait behind earlier ones on the
@@ -77,6 +98,14 @@ Where ns-3 can differ (ns-3 is never earlier than this model except for the snap
   10 Gbit/s: S = 6776 ns; k = 2; 4 layers) the bound is 4 S = 27.1 us per token, on tokens of
   0.5-0.7 s: ns-3 was later than the model by at most exactly 4 S (space-xnet places both experts
   of a layer behind the same first hop), 5.7e-5 of the latency (tests/test_analytic.py).
+- with ``simulation.analytic_queueing``: queueing across phases or tokens: a phase's messages queue for each other only, so a message
+  still in flight when the next phase starts (none, when the compute between phases outlasts a
+  phase's messages, as in every shipped scenario) is not seen by it. Packets that reach a link at
+  the very same ns are served in the order ns-3 runs their events (the one whose receive was
+  scheduled first, i.e. that started on its previous link first; without this rule suncatcher_4x81
+  was 15 ns off in one token), except that a packet sent there and one relayed there at the same
+  ns are taken sent first (ns-3: the event scheduled first, which depends on the compute before
+  the send): one packet time either way.
 - a snapshot boundary crossed mid-message: ns-3 routes each packet at each node with the table in
   force when it gets there and uses each link's delay in force when the packet starts transmitting
   on it; this model keeps the send snapshot for the whole message. The difference is the change of
@@ -86,7 +115,8 @@ Where ns-3 can differ (ns-3 is never earlier than this model except for the snap
 - an event at exactly a snapshot time or at exactly ``stop_ns``: ns-3 orders simultaneous events
   by when they were scheduled; the model takes the new snapshot, and keeps a time == ``stop_ns``.
 - several requests that overlap in time (request_spacing_s shorter than a request) share
-  satellites and links in ns-3; the model ignores that contention entirely.
+  satellites and links in ns-3; the model ignores that contention entirely (with
+  ``simulation.analytic_queueing``, each request's messages queue only for each other's).
 """
 
 from __future__ import annotations
@@ -111,7 +141,8 @@ __all__ = ["AnalyticResult", "analytic_latency"]
 
 @dataclass(frozen=True)
 class AnalyticResult:
-    """The times the packet engine would record without queueing; ns, -1 where never reached."""
+    """The times the packet engine would record without queueing (with ``analytic_queueing``: for
+    each request alone); ns, -1 where never reached."""
 
     token_start_ns: np.ndarray    # [R, T] int64
     token_end_ns: np.ndarray      # [R, T] int64
@@ -162,7 +193,8 @@ def _through_queue(after: np.ndarray, work, serial, prop, wait):
 
 
 def analytic_latency(inp: SimulationInput, *, stop_ns: int | None = None) -> AnalyticResult:
-    """Token times of a placement without queueing (see the module docstring for the model).
+    """Token times of a placement without queueing, or with ``inp.analytic_queueing`` each request
+    alone (see the module docstring for the model).
 
     Takes the packet engine's input (each component's time for one token is
     ``inp.token_compute``: the roofline's max(compute, weight read) when it applies; with ``inp.kv``
@@ -197,6 +229,31 @@ def _check(inp: SimulationInput) -> None:
         raise ValueError("routing.no_route 'wait' needs a PathQuery (its connected components)")
 
 
+def _queued_arrivals(tl: "_Timeline", go, snap, src, dst, hops, prop, ok, formula):
+    """Arrival times ([R, m]) of messages that leave at ``go`` and may queue for each other's links
+    (see :meth:`_Timeline.contend`), or None when no row has two messages to time.
+
+    Every packet of each row's messages is followed link by link on the path ns-3's routing takes
+    (``routes.paths``) by ``LinkQueueTiming`` (C++, ``link-queue-timing.cc``): it joins a link's
+    queue when it arrives there (at its source: when sent; at a relay: when it arrived plus the relay
+    delay), leaves it when transmitted, first come first served, and reaches the next node the
+    link's propagation delay later. A message alone on its links gets ``formula`` exactly."""
+    live = ok & (ok.sum(axis=1, keepdims=True) >= 2)
+    if not live.any():
+        return None
+    rows, cols = np.nonzero(live)
+    arc, delay = tl.path_arcs(snap[live], src[live], dst[live], hops[live], prop[live])
+    link = np.where(arc >= 0, rows[:, None] * 2 * tl.link_delay_ns.shape[1] + arc, -1)  # a queue per request and arc
+    arrival = np.empty(len(rows), dtype=np.int64)
+    tl.native.LinkQueueTiming.Arrivals(len(rows), arc.shape[1], np.ascontiguousarray(link, dtype=np.int64),
+                                       np.ascontiguousarray(delay, dtype=np.int64),
+                                       np.ascontiguousarray(go[live], dtype=np.int64), len(tl.tx),
+                                       np.ascontiguousarray(tl.tx), int(tl.relay_ns), arrival)
+    out = formula.copy()
+    out[rows, cols] = arrival
+    return out
+
+
 class _Path:
     """A token's critical path so far, over the requests: the time it reached, its parts (compute,
     serialisation, propagation, wait; each [R] int64, ns) and whether the request is still alive
@@ -229,7 +286,25 @@ class _Timeline:
         self.steps_ns = np.round(np.asarray(inp.topology.times_s) * 1e9).astype(np.int64)
         tx = [tx_time_ns(size, int(inp.links.rate_bps)) for size in inp.links.packet_sizes_bytes(inp.message_bytes)]
         self.tx_sum, self.tx_max = sum(tx), max(tx)
+        self.tx = np.asarray(tx, dtype=np.int64)
         self.relay_ns = inp.links.relay_delay_ns
+        self.queueing = bool(inp.analytic_queueing)  # simulation.analytic_queueing (off: :meth:`contend` is :meth:`message`)
+        if self.queueing:
+            # Directed links for the queueing of simultaneous messages (:meth:`contend`): arc u -> v is
+            # 2 e + (u is not edges[e, 0]) of the first link e between u and v, the interface ns-3's
+            # routing picks toward a neighbour (its neighbours are added in link order).
+            edges = np.asarray(inp.topology.edges, dtype=np.int64).reshape(-1, 2)
+            self.num_nodes = int(inp.topology.num_nodes)
+            self.link_delay_ns = np.asarray(inp.topology.delay_ns, dtype=np.int64)
+            pair = np.concatenate([edges[:, 0] * self.num_nodes + edges[:, 1],
+                                   edges[:, 1] * self.num_nodes + edges[:, 0]])
+            arc = np.concatenate([2 * np.arange(len(edges)), 2 * np.arange(len(edges)) + 1])
+            order = np.lexsort((arc, pair))
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = pair[order][1:] != pair[order][:-1]
+            self.arc_pair, self.arc_id = pair[order][first], arc[order][first]
+            self.paths_seen: dict = {}  # (snapshot, source, destination) -> (arcs, delays) of its routed path
+            self.native = None
         self.gateway_ns = np.asarray(compute.gateway_ns, dtype=np.int64)
         self.expert_ns = np.asarray(compute.expert_ns, dtype=np.int64)
         self.lm_head_ns = int(compute.lm_head_ns)
@@ -268,6 +343,61 @@ class _Timeline:
 
     def message(self, send: np.ndarray, src: np.ndarray, dst: np.ndarray, root_at_source: bool = False):
         """(wait, serialisation, propagation, reachable) of messages sent at ``send`` from src to dst."""
+        return self._route(send, src, dst, root_at_source)[:4]
+
+    def contend(self, send: np.ndarray, src: np.ndarray, dst: np.ndarray, root_at_source: bool = False):
+        """:meth:`message` for [R, m] messages of which those of one request (a row) may share links:
+        each row's messages queue for each other's links packet by packet, first in first out, as
+        ns-3's transmit queues serve them; the column order is the send order of messages that leave
+        one node at the same instant (the C++ send loops'). The waits behind other messages are
+        counted in the serialisation part (transmission time of other messages' packets). Rows do
+        not interact (requests are independent in this model). With ``simulation.analytic_queueing``
+        off (the default): exactly :meth:`message`, every message alone."""
+        if not self.queueing:
+            return self.message(send, src, dst, root_at_source)
+        wait, serial, prop, ok, snap, hops = self._route(send, src, dst, root_at_source)
+        if send.ndim != 2 or send.shape[1] < 2:
+            return wait, serial, prop, ok
+        go = np.asarray(send) + wait
+        arrive = _queued_arrivals(self, go, snap, np.broadcast_to(src, send.shape),
+                                  np.broadcast_to(dst, send.shape), hops, prop, ok, go + serial + prop)
+        if arrive is not None:
+            serial = np.where(ok, arrive - send - wait - prop, serial)
+        return wait, serial, prop, ok
+
+    def path_arcs(self, snap: np.ndarray, src: np.ndarray, dst: np.ndarray, hops: np.ndarray, prop: np.ndarray):
+        """([M, W] arc of each hop, [M, W] its delay; -1 and 0 past the last hop) of the routed path of
+        each (snapshot, source, destination) [M], as ns-3's routing forwards (remembered per triple)."""
+        if self.native is None:
+            from harness.cxx.runtime import load
+            self.native = load()
+        keys = list(zip(snap.tolist(), src.tolist(), dst.tolist()))
+        new = [i for i, key in enumerate(keys) if key not in self.paths_seen]
+        if new:
+            idx = np.array(new)
+            nodes = self.routes.paths(snap[idx], src[idx], dst[idx], int(hops[idx].max()) + 1)
+            tail, head = nodes[:, :-1], nodes[:, 1:]
+            on = head >= 0
+            pair = np.where(on, tail * self.num_nodes + head, -1)
+            at = np.clip(np.searchsorted(self.arc_pair, pair), 0, len(self.arc_pair) - 1)
+            if (on & (self.arc_pair[at] != pair)).any() or (nodes[:, 0] != src[idx]).any():
+                raise ValueError("a routed path steps between two satellites with no link between them")
+            arcs = np.where(on, self.arc_id[at], -1)
+            delays = np.where(on, self.link_delay_ns[snap[idx][:, None], np.maximum(arcs, 0) // 2], 0)
+            if (delays.sum(axis=1) != prop[idx]).any() or (on.sum(axis=1) != hops[idx]).any():
+                raise ValueError("a routed path's links do not add up to its routed delay and hops")
+            for j, i in enumerate(new):
+                self.paths_seen[keys[i]] = (arcs[j, : hops[i]], delays[j, : hops[i]])
+        width = int(hops.max())
+        arc = np.full((len(keys), width), -1, dtype=np.int64)
+        delay = np.zeros((len(keys), width), dtype=np.int64)
+        for i, key in enumerate(keys):
+            a, d = self.paths_seen[key]
+            arc[i, : len(a)], delay[i, : len(d)] = a, d
+        return arc, delay
+
+    def _route(self, send: np.ndarray, src: np.ndarray, dst: np.ndarray, root_at_source: bool = False):
+        """:meth:`message`, and each message's snapshot and hop count."""
         steps_ns = self.steps_ns
         snap = np.searchsorted(steps_ns, send, side="right") - 1
         wait = np.zeros(np.shape(send), dtype=np.int64)
@@ -290,7 +420,7 @@ class _Timeline:
                              "harness.network.routes.shortest_delay_routes)")
         ok = routed & (hops >= 1) & (delay >= 0) & (hops <= MAX_PATH_HOPS)
         serial = np.where(ok, self.tx_sum + (hops - 1) * (self.tx_max + self.relay_ns), 0)
-        return np.where(ok, wait, 0), serial, np.where(ok, delay, 0), ok
+        return np.where(ok, wait, 0), serial, np.where(ok, delay, 0), ok, snap, hops
 
     def attention(self, l: int, start: np.ndarray, alive: np.ndarray):
         """(end, compute, serialisation, propagation, wait) of layer l's attention from ``start``,
@@ -305,9 +435,9 @@ class _Timeline:
         send = np.repeat(start[:, None], len(helpers), axis=1)
         src = np.full_like(send, gateways[l])
         dst = np.broadcast_to(helpers, send.shape).copy()
-        out_w, out_s, out_p, out_ok = self.message(send, src, dst, root_at_source=True)
+        out_w, out_s, out_p, out_ok = self.contend(send, src, dst, root_at_source=True)
         done = np.where(out_ok, send + out_w + out_s + out_p + shard_ns[l], 0)
-        back_w, back_s, back_p, back_ok = self.message(done, dst, src)
+        back_w, back_s, back_p, back_ok = self.contend(done, dst, src)
         arrive = np.where(out_ok & back_ok, done + back_w + back_s + back_p, -1)
         alive = alive & (out_ok & back_ok).all(axis=1)
         parts = np.concatenate([own[:, None], arrive], axis=1)  # own shard first: it wins ties
@@ -333,28 +463,34 @@ class _Timeline:
         return (self.shards is not None and 0 < l < self.layers and self.helper_count[l] > 0
                 and not self.own_gateway and not self.sequential)
 
-    def direct_attention(self, l: int, at_gateway: np.ndarray, done: np.ndarray, sats: np.ndarray, base,
+    def direct_attention(self, l: int, at_gateway: np.ndarray, done: np.ndarray, inputs, base,
                          via_gateway, alive: np.ndarray):
-        """Layer l's sharded attention when the k outputs of layer l-1 (finished at ``done`` [R, k] on
-        ``sats``, their critical-path parts so far ``base``: compute, serialisation, propagation,
-        wait, each [R, k]) go to the gateway (all in at ``at_gateway``, parts ``via_gateway``) and
-        straight to every helper. Returns (end, the layer's parts from the dispatch on, alive)."""
-        requests, rows, shard_ns = self.requests, self.rows, self.shard_ns
+        """Layer l's sharded attention when the k outputs of layer l-1 (finished at ``done`` [R, k],
+        their critical-path parts so far ``base``: compute, serialisation, propagation, wait, each
+        [R, k]) go to the gateway (all in at ``at_gateway``, parts ``via_gateway``) and straight to
+        every helper (``inputs``: per helper, the (wait, serialisation, propagation, reachable) of
+        the k outputs sent to it). Returns (end, the layer's parts from the dispatch on, alive)."""
+        rows, shard_ns = self.rows, self.shard_ns
         helpers = self.shards[l, : self.helper_count[l]]
         own_end = at_gateway + shard_ns[l]
-        ends = [own_end]
-        parts = [tuple(v + (shard_ns[l] if i == 0 else 0) for i, v in enumerate(via_gateway))]
-        for helper in helpers:
-            w, se, pr, ok = self.message(done, sats, np.full_like(sats, helper))
+        ready, last = [], []
+        for w, se, pr, ok in inputs:
             arrive = np.where(ok, done + w + se + pr, -1)
             alive = alive & ok.all(axis=1)
             j = np.argmax(arrive, axis=1)  # the output that completes the shard's input (first on ties)
-            ready = arrive[rows, j] + shard_ns[l]
-            bw, bs, bp, bok = self.message(ready, np.full(requests, helper), np.full(requests, self.gateways[l]))
-            alive = alive & bok
-            ends.append(np.where(bok, ready + bw + bs + bp, -1))
-            parts.append((base[0][rows, j] + shard_ns[l], base[1][rows, j] + se[rows, j] + bs,
-                          base[2][rows, j] + pr[rows, j] + bp, base[3][rows, j] + w[rows, j] + bw))
+            ready.append(arrive[rows, j] + shard_ns[l])
+            last.append(j)
+        # The partial outputs go back to the gateway, each when its shard is done; they may meet.
+        ready = np.stack(ready, axis=1)
+        bw, bs, bp, bok = self.contend(ready, np.broadcast_to(helpers, ready.shape),
+                                       np.full(ready.shape, self.gateways[l]))
+        alive = alive & bok.all(axis=1)
+        ends = [own_end]
+        parts = [tuple(v + (shard_ns[l] if i == 0 else 0) for i, v in enumerate(via_gateway))]
+        for h, ((w, se, pr, _), j) in enumerate(zip(inputs, last)):
+            ends.append(np.where(bok[:, h], ready[:, h] + bw[:, h] + bs[:, h] + bp[:, h], -1))
+            parts.append((base[0][rows, j] + shard_ns[l], base[1][rows, j] + se[rows, j] + bs[:, h],
+                          base[2][rows, j] + pr[rows, j] + bp[:, h], base[3][rows, j] + w[rows, j] + bw[:, h]))
         ends = np.stack(ends, axis=1)
         critical = np.argmax(ends, axis=1)  # own shard first on ties, then helpers in order
         chosen = tuple(np.stack([p[i] for p in parts], axis=1)[rows, critical] for i in range(4))
@@ -385,24 +521,36 @@ class _Timeline:
         rows, top_k = self.rows, self.top_k
         send = np.repeat(p.time[:, None], top_k, axis=1)
         # The k dispatches share their source: one shortest-path tree from the gateway.
-        out_wait, out_serial, out_prop, out_ok = self.message(send, np.full_like(sats, self.gateways[l]), sats,
+        out_wait, out_serial, out_prop, out_ok = self.contend(send, np.full_like(sats, self.gateways[l]), sats,
                                                               root_at_source=True)
         arrived = np.where(out_ok, send + out_wait + out_serial + out_prop, 0)
         done, own_start = _queue_on_shared_satellites(arrived, sats, work)
         done = np.where(out_ok, done, 0)
-        back_wait, back_serial, back_prop, back_ok = self.message(done, sats, np.full_like(sats, combiner))
+        direct = self.direct(l + 1)
+        if direct:
+            # Each expert sends its output to the combiner, then to every shard of the next layer
+            # (SendOutput's order): k (1 + H) messages, which may queue for each other's links.
+            helpers = self.shards[l + 1, : self.helper_count[l + 1]]
+            fan = 1 + len(helpers)
+            dests = np.concatenate([[combiner], helpers])
+            w, se, pr, ok = self.contend(np.repeat(done, fan, axis=1), np.repeat(sats, fan, axis=1),
+                                         np.broadcast_to(np.tile(dests, top_k), (len(rows), top_k * fan)))
+            back_wait, back_serial, back_prop, back_ok = w[:, ::fan], se[:, ::fan], pr[:, ::fan], ok[:, ::fan]
+            inputs = [(w[:, h::fan], se[:, h::fan], pr[:, h::fan], ok[:, h::fan]) for h in range(1, fan)]
+        else:
+            back_wait, back_serial, back_prop, back_ok = self.contend(done, sats, np.full_like(sats, combiner))
         arrive = done + back_wait + back_serial + back_prop
         p.alive &= (out_ok & back_ok).all(axis=1)
         critical = np.argmax(np.where(out_ok & back_ok, arrive, -1), axis=1)  # first slot on ties
         p.time = np.where(p.alive, arrive[rows, critical], 0)
         # An expert that waited for another on its satellite: its path runs through that one.
         work, out_serial, out_prop, out_wait = _through_queue(own_start, work, out_serial, out_prop, out_wait)
-        if self.direct(l + 1):
+        if direct:
             # The next layer's shards get the k outputs straight from the experts.
             base = (work, out_serial, out_prop, out_wait)
             via_gateway = tuple(b[rows, critical] + x[rows, critical] for b, x in
                                 zip(base, (np.zeros_like(work), back_serial, back_prop, back_wait)))
-            end, parts, p.alive = self.direct_attention(l + 1, p.time, done, sats, base, via_gateway, p.alive)
+            end, parts, p.alive = self.direct_attention(l + 1, p.time, done, inputs, base, via_gateway, p.alive)
             combine[p.alive, t, l] = p.time[p.alive]
             p.time = np.where(p.alive, end, 0)
             p.add(*parts)

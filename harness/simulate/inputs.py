@@ -55,6 +55,9 @@ class SimulationInput:
     no_route: str = "drop"
     combine: str = "next-gateway"
     dispatch: str = "parallel"
+    #: the analytic model queues the messages of one phase for their shared links
+    #: (``simulation.analytic_queueing``; off: every message timed alone, the earlier model)
+    analytic_queueing: bool = False
 
     @property
     def token_compute(self) -> ComputeTimes:

@@ -488,6 +488,52 @@ ShortestPathQuery::Query(uint64_t count,
 }
 
 void
+ShortestPathQuery::Paths(uint64_t count,
+                         const int32_t* steps,
+                         const int32_t* sources,
+                         const int32_t* destinations,
+                         uint32_t width,
+                         int32_t* nodes)
+{
+    const uint32_t n = m_graph->GetNNodes();
+    std::fill(nodes, nodes + count * width, -1);
+    // Grouped by (step, destination), like Query: one tree per group.
+    std::vector<uint64_t> order(count);
+    std::iota(order.begin(), order.end(), 0);
+    for (uint64_t i = 0; i < count; ++i)
+    {
+        NS_ABORT_MSG_IF(steps[i] < 0 || static_cast<uint32_t>(steps[i]) >= m_graph->GetNSteps(),
+                        "path step " << steps[i] << " out of range");
+        NS_ABORT_MSG_IF(sources[i] < 0 || static_cast<uint32_t>(sources[i]) >= n ||
+                            destinations[i] < 0 || static_cast<uint32_t>(destinations[i]) >= n,
+                        "path node out of range");
+    }
+    std::sort(order.begin(), order.end(), [&](uint64_t a, uint64_t b) {
+        return std::make_pair(steps[a], destinations[a]) < std::make_pair(steps[b], destinations[b]);
+    });
+    for (uint64_t i : order)
+    {
+        m_paths.SetStep(static_cast<uint32_t>(steps[i]));
+        auto dest = static_cast<uint32_t>(destinations[i]);
+        int32_t node = sources[i];
+        int32_t* row = nodes + i * width;
+        for (uint32_t k = 0; k < width && node >= 0; ++k)
+        {
+            row[k] = node;
+            if (static_cast<uint32_t>(node) == dest)
+            {
+                break;
+            }
+            node = m_paths.NextHop(static_cast<uint32_t>(node), dest);
+        }
+        if (node < 0)
+        {
+            std::fill(row, row + width, -1); // unreachable
+        }
+    }
+}
+
+void
 ShortestPathQuery::ComponentLabels(int32_t* labels) const
 {
     m_graph->ComponentLabels(labels);

@@ -204,6 +204,25 @@ class ShortestPathQuery
                int32_t* hops,
                bool rootAtSource = false);
 
+    /**
+     * @brief The nodes of each query's path, hop by hop as the packet simulation's routing
+     * forwards (each node's next hop toward the destination in the step's tree rooted there),
+     * for the analytic model's link queueing.
+     * @param count number of queries
+     * @param steps [count] topology step of each query
+     * @param sources [count] node ids
+     * @param destinations [count] node ids
+     * @param width nodes kept per query
+     * @param nodes out [count, width]: source, ..., destination, then -1; all -1 if unreachable
+     *        (a path longer than width - 1 links is cut there)
+     */
+    void Paths(uint64_t count,
+               const int32_t* steps,
+               const int32_t* sources,
+               const int32_t* destinations,
+               uint32_t width,
+               int32_t* nodes);
+
     /// Connected components of every step: [S, N] smallest node id of each node's component.
     void ComponentLabels(int32_t* labels) const;
 
