@@ -53,9 +53,10 @@ class FaultSpec:
                           "with a reason), 'failover' (detection_delay_s after the replica's first loss, its "
                           "requests in flight are resent from their first token to the next replica that is "
                           "not broken, and new requests avoid it) or 'replace' (the replica pauses; each lost "
-                          "component moves to a spare satellite, the unoccupied one nearest the lost one, "
-                          "after its weights came over the ISLs as packets from the nearest other replica's "
-                          "copy; then its requests restart there)", choices=("none", "failover", "replace"))
+                          "component moves to a spare satellite (the free one of least path delay between the "
+                          "component's neighbours, space-xnet's rule: harness/placement/spares.py) after its "
+                          "weights came over the ISLs as packets from the nearest other replica's copy; then "
+                          "its requests restart)", choices=("none", "failover", "replace"))
     detection_delay_s: float = _spec(1.0, unit="s", help="time from a component's failure until the service "
                                      "notices it (a heartbeat timeout) and starts fail-over or re-placement",
                                      check=_within(1e-6, 1e6))
