@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -157,3 +158,69 @@ def test_bad_recovery_keys_are_one_line_naming_the_key_and_the_fix(extra, words)
         scenario_from_dict(raw)
     assert all(w in str(err.value) for w in words), str(err.value)
     assert "\n" not in str(err.value)
+
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_TOKENS = REPO / "tests" / "data" / "serving_regression" / "tiny_tokens.csv"
+
+
+def test_recovery_none_spelled_out_leaves_tokens_csv_byte_identical(tmp_path):
+    # The default: today's traces byte for byte (tiny.yaml's tokens.csv saved before the serving
+    # work). The five baseline scenarios were also checked with /work/shared/tools/regress.py.
+    from harness.cli import main
+
+    scenario = tmp_path / "tiny_none.yaml"
+    scenario.write_text((REPO / "topologies" / "tiny.yaml").read_text()
+                        + "faults:\n  recovery: none\n  detection_delay_s: 2.5\n")
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "tokens.csv").read_bytes() == TINY_TOKENS.read_bytes()
+
+
+def test_failover_without_failures_changes_no_token_time(tmp_path):
+    # Two replicas on tiny.yaml: the controller starts every request where and when it would start.
+    from harness import pipeline
+
+    base = (REPO / "topologies" / "tiny.yaml").read_text() + (
+        "serving:\n  replicas: 2\n  arrivals: poisson\n  rate_per_s: 20\n")
+    runs = {}
+    for policy in ("none", "failover"):
+        (tmp_path / f"{policy}.yaml").write_text(base + f"faults:\n  recovery: {policy}\n")
+        (runs[policy],) = pipeline.run_scenario(load_scenario(tmp_path / f"{policy}.yaml")).traces
+    np.testing.assert_array_equal(runs["failover"].token_start_ns, runs["none"].token_start_ns)
+    np.testing.assert_array_equal(runs["failover"].token_end_ns, runs["none"].token_end_ns)
+    assert (runs["failover"].serving["recovery"] == 0).all() and runs["none"].serving["recovery"] is None
+    assert runs["failover"].serving["status"] == ["completed"] * 2
+
+
+@pytest.fixture(scope="module")
+def polar_runs(tmp_path_factory):
+    """serving_polar_1056 (two replicas) with replica 0's gateway of layer 5 (satellite 549) failing
+    at 120 s, while requests 3 and 5 are in flight there (bench/failover.py; docs/failover.md)."""
+    from harness import pipeline
+
+    out = tmp_path_factory.mktemp("polar")
+    runs = {}
+    for policy in ("none", "failover"):
+        path = out / f"{policy}.yaml"
+        path.write_text((REPO / "topologies" / "serving_polar_1056.yaml").read_text()
+                        + f"faults:\n  satellite_failures: [{{satellite: 549, time_s: 120}}]\n  recovery: {policy}\n")
+        (runs[policy],) = pipeline.run_scenario(load_scenario(path)).traces
+    return runs
+
+
+def test_serving_polar_1056_with_failover_completes_every_request(polar_runs):
+    none, failover = polar_runs["none"], polar_runs["failover"]
+    assert 549 in none.serving["replica_gateways"][0]
+    # Without recovery, replica 0's two requests in flight fail, with the satellite named.
+    failed = sorted(int(r) for r in np.flatnonzero((none.status == "failed").any(axis=1)))
+    assert failed == [3, 5]
+    assert all(none.serving["replica"][r] == 0 for r in failed)
+    for r in failed:
+        assert next(x for x in none.reason[r] if x).startswith("satellite 549 failed: lost the gateway of layer 5")
+    # With fail-over every request completes; the two are resent to replica 1 one detection delay
+    # after the failure, and lose the time from their arrival to then.
+    assert failover.serving["status"] == ["completed"] * 8
+    rec = failover.serving["recovery"]  # failovers, replacements, lost_ns
+    arrival = failover.serving["table"][:, 2]
+    assert rec[:, 0].tolist() == [0, 0, 0, 1, 0, 1, 0, 0] and (rec[:, 1] == 0).all()
+    assert rec[[3, 5], 2].tolist() == (121_000_000_000 - arrival[[3, 5]]).tolist()
