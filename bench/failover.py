@@ -40,7 +40,7 @@ def table(runs: dict[str, Path]) -> str:
     from harness.formats.requests import read_requests_csv
 
     lines = ["| recovery | served fraction | requests failed (with a reason) | lost | p99 TTFT, s | "
-             "time lost per request, mean (max), s | fail-overs | re-placements |",
+             "time lost per request, mean (max), s | requests resent to another replica | requests restarted after a re-placement |",
              "|---|---|---|---|---|---|---|---|"]
     for policy, path in runs.items():
         cols = read_requests_csv(path / "requests.csv")["space-xnet"]
@@ -52,7 +52,7 @@ def table(runs: dict[str, Path]) -> str:
         failed = (status == "failed").sum() if "lost_ns" in cols else (~done).sum()
         lost_requests = (~done).sum() - failed
         lines.append(f"| {policy} | {done.mean():.3f} ({done.sum()}/{len(done)}) | {failed} | {lost_requests} | "
-                     f"{p99:.2f} | {lost.mean() / 1e9:.2f} ({lost.max() / 1e9:.2f}) | "
+                     f"{p99:.2f} | {(f'{lost.mean() / 1e9:.2f} ({lost.max() / 1e9:.2f})' if 'lost_ns' in cols else '-')} | "
                      f"{int(cols.get('failovers', np.zeros(1)).sum())} | "
                      f"{int(cols.get('replacements', np.zeros(1)).sum())} |")
     return "\n".join(lines)
@@ -79,11 +79,14 @@ def figure(runs: dict[str, Path], path: Path) -> None:
                 ax.plot([first], [r], "k|", ms=10)
             else:
                 ax.barh(r, FAIL_S + 5 - a, left=a, height=0.5, color="C3", alpha=0.4, hatch="//")
-            if "failovers" in cols and cols["failovers"][r]:
-                ax.annotate(f"resent, {cols['lost_ns'][r] / 1e9:.0f} s lost", (end if end > 0 else a, r),
+            moved = ("resent" if cols["failovers"][r] else "restarted") if "failovers" in cols and (
+                cols["failovers"][r] or cols["replacements"][r]) else None
+            if moved:
+                ax.annotate(f"{moved}, {cols['lost_ns'][r] / 1e9:.0f} s lost", (end if end > 0 else a, r),
                             xytext=(4, -3), textcoords="offset points", fontsize=7)
         ax.axvline(FAIL_S, color="C3", ls="--", lw=1)
         ax.set_ylabel("request")
+        ax.set_yticks(range(len(cols["request"])))
         ax.set_title(f"recovery: {policy} (bars: arrival to last token; blue: arrived at replica 0, green: "
                      f"replica 1; red: failed)", fontsize=8)
         ax.invert_yaxis()
