@@ -224,3 +224,24 @@ def test_serving_polar_1056_with_failover_completes_every_request(polar_runs):
     arrival = failover.serving["table"][:, 2]
     assert rec[:, 0].tolist() == [0, 0, 0, 1, 0, 1, 0, 0] and (rec[:, 1] == 0).all()
     assert rec[[3, 5], 2].tolist() == (121_000_000_000 - arrival[[3, 5]]).tolist()
+
+
+def test_the_spare_is_the_free_satellite_of_least_path_delay_and_the_holder_the_nearest_copy():
+    # A six-satellite ring, 1 ms links: replica 0 (gateway 0, expert 1), replica 1 (gateway 2,
+    # expert 3), free 4 and 5. Replica 0's expert is lost: d(0, n) + d(n, 0) is 2 ms for 5 (next to
+    # gateway 0), 4 ms for 4. The weights come from replica 1's expert (3). Satellite 5 failing too
+    # would leave 4.
+    from harness.placement.spares import REPLACEMENT_COLUMNS, replacements
+
+    n = 6
+    topo = topology(n, [(i, (i + 1) % n) for i in range(n)], [[HOP_NS] * n])
+    fail = np.array([-1, FAIL_NS, -1, -1, -1, -1])
+    rows, missing = replacements(topo, fail, np.array([[0], [2]]), np.array([[[1]], [[3]]]), DETECT_NS,
+                                 np.array([5e6]), 7e6)
+    assert dict(zip(REPLACEMENT_COLUMNS, rows[0].tolist())) == dict(
+        replica=0, role=1, layer=0, index=0, fail_ns=FAIL_NS, source_sat=3, spare_sat=5, bytes=7_000_000)
+    assert missing == []
+    fail[5] = 3 * FAIL_NS  # fails later in the run: not a spare
+    rows, _ = replacements(topo, fail, np.array([[0], [2]]), np.array([[[1]], [[3]]]), DETECT_NS,
+                           np.array([5e6]), 7e6)
+    assert rows[0, REPLACEMENT_COLUMNS.index("spare_sat")] == 4
