@@ -123,8 +123,10 @@ class RecoveryInput:
     until the service acts. ``replacements`` (replace): one row per lost component, ``[J, 8]``
     int64 ``replica, role (0 gateway, 1 expert), layer, index, fail_ns, source_sat, spare_sat,
     bytes``: its weights come from ``source_sat`` (another replica's copy) to ``spare_sat``.
+    ``max_restarts``: how often re-placements may abandon and restart one request before it fails.
     """
 
     policy: str
     detection_ns: int
     replacements: Optional[np.ndarray] = None
+    max_restarts: int = 3

@@ -134,7 +134,8 @@ def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.nd
         if code in (NO_REPLICA, REPLACED_TWICE):
             text = (f"its replica broke at {at_ns / 1e9:.6f} s and no other replica was left to fail over to "
                     f"(each broken or already tried)" if code == NO_REPLICA else
-                    f"abandoned a second time by a re-placement at {at_ns / 1e9:.6f} s")
+                    f"abandoned by re-placements more often than the restarts allowed, the last at "
+                    f"{at_ns / 1e9:.6f} s")
         elif code == MESSAGE_LOST:
             if kind == 0:
                 what = f"hidden state of layer {layer} to expert {expert} (sat {gateways[layer]} -> sat {experts[layer, expert]})"
@@ -206,7 +207,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     (:class:`PowerInput`): every satellite gets a battery (ns3 SatellitePower) that its compute
     queue consults for every job; the result's ``power`` holds its records. ``recovery``
     (:class:`RecoveryInput`, two or more replicas): fail-over or re-placement (ns3 MoeFailover); every
-    replica's plan then holds every request (twice with re-placement), and each request's records are
+    replica's plan then holds every request (1 + ``max_restarts`` times with re-placement), and each request's records are
     those of the replica and attempt it ended on.
 
     ns-3 gets the FLOPs side (``inp.compute``) and the memory side (``inp.memory``) apart: a batch
@@ -285,7 +286,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         decoding = decode_of is not None and (decode_of == rep).any()
         idx = np.flatnonzero(((decode_of == rep) if decoding else (replica_of == rep)) & active)
         if failover is not None:  # every request has a slot (two with re-placement) on every replica
-            idx = np.tile(np.arange(requests), 1 if recovery.policy == "failover" else 2)
+            idx = np.tile(np.arange(requests), 1 if recovery.policy == "failover" else 1 + recovery.max_restarts)
         if not len(idx):
             continue
         outputs = None if output_tokens is None else output_tokens[idx]
@@ -433,6 +434,7 @@ def _make_failover(ns3, recovery: RecoveryInput, links: LinkSpec, replicas: int,
     failover.SetAttribute("DetectionDelay", ns3.TimeValue(ns3.NanoSeconds(int(recovery.detection_ns))))
     failover.SetAttribute("PaceRate", ns3.DataRateValue(ns3.DataRate(f"{int(links.rate_bps)}bps")))
     failover.SetAttribute("SegmentBytes", ns3.UintegerValue(links.segment_payload_bytes))
+    failover.SetAttribute("MaxRestarts", ns3.UintegerValue(recovery.max_restarts))
     owner = _c_array(replica_of, np.int32)
     failover.Configure(replicas, len(owner), owner)
     return failover

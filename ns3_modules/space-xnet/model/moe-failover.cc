@@ -55,6 +55,12 @@ MoeFailover::GetTypeId()
                           UintegerValue(30),
                           MakeUintegerAccessor(&MoeFailover::m_overheadBytes),
                           MakeUintegerChecker<uint32_t>())
+            .AddAttribute("MaxRestarts",
+                          "REPLACE: how often a request may restart after re-placements abandoned it (its "
+                          "plans hold 1 + this many slots of it).",
+                          UintegerValue(1),
+                          MakeUintegerAccessor(&MoeFailover::m_maxRestarts),
+                          MakeUintegerChecker<uint32_t>(1, 255))
             .AddAttribute("WeightPort",
                           "UDP port of the first re-placement's weights at its spare (the next ones above it).",
                           UintegerValue(7000),
@@ -71,6 +77,7 @@ MoeFailover::MoeFailover()
     : m_policy(FAILOVER),
       m_segmentBytes(1456),
       m_overheadBytes(30),
+      m_maxRestarts(1),
       m_weightPort(7000),
       m_requests(0),
       m_resolved(0),
@@ -396,14 +403,15 @@ MoeFailover::Ready(uint32_t j)
     for (uint32_t r : abandoned)
     {
         Request& q = m_state[r];
-        if (q.slot >= m_requests)
+        uint64_t next = static_cast<uint64_t>(q.slot) + m_requests;
+        if (next >= static_cast<uint64_t>(m_requests) * (1 + m_maxRestarts))
         {
             FailForGood(r, TWICE);
             continue;
         }
         ++q.replacements;
         q.lostNs += job.readyNs - q.attemptNs;
-        Begin(job.replica, m_requests + r);
+        Begin(job.replica, static_cast<uint32_t>(next));
     }
     for (uint32_t r : waiting)
     {

@@ -30,7 +30,8 @@ class MoeTokenApplication;
  * @brief The service's recovery from satellite failures across its model replicas (faults.recovery).
  *
  * Every replica's MoeTrafficPlan holds a slot for every request of the run (global indices; under
- * REPLACE two: slot r for the first attempt, slot R + r for the attempt after a re-placement); a
+ * REPLACE 1 + MaxRestarts: slot r for the first attempt, slot kR + r for the attempt after the k-th
+ * re-placement that abandoned it); a
  * replica starts only the slots it owns, and this object starts the others when a request moves.
  *
  * A replica is detected broken DetectionDelay after the first failure of one of its components
@@ -43,8 +44,8 @@ class MoeTokenApplication;
  *   weights (its bytes) go from the nearest holder (another replica's copy) to a spare satellite
  *   as UDP packets paced at PaceRate; when all have arrived, the directory points at the spare's
  *   application, the plan marks the component restored, and the replica resumes: the abandoned
- *   requests restart from their first token (slot R + r), the ones that arrived meanwhile start.
- *   A request abandoned twice fails (code TWICE).
+ *   requests restart from their first token (in their next slot), the ones that arrived meanwhile
+ *   start. A request abandoned more than MaxRestarts times fails (code TWICE).
  *
  * The records (Copy) give every request its final replica and slot, how often it moved and the
  * time it lost: from the start of each abandoned attempt (or its arrival, when it waited) to the
@@ -65,7 +66,7 @@ class MoeFailover : public Object
     {
         /// Every other replica was broken or had already run the request.
         NO_REPLICA = 3,
-        /// The request was abandoned a second time after a re-placement.
+        /// The request was abandoned by re-placements more than MaxRestarts times.
         TWICE = 4,
     };
 
@@ -197,6 +198,7 @@ class MoeFailover : public Object
     DataRate m_paceRate;
     uint32_t m_segmentBytes;
     uint32_t m_overheadBytes;
+    uint32_t m_maxRestarts;
     uint16_t m_weightPort;
     uint32_t m_requests;
     uint32_t m_resolved;

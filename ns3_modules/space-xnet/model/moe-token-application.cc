@@ -156,8 +156,6 @@ MoeTokenApplication::MoeTokenApplication()
       m_layer(0),
       m_expert(0),
       m_copy(0),
-      m_replica(0),
-      m_spare(false),
       m_kvInUse(0),
       m_batchRunning(false)
 {

@@ -225,8 +225,8 @@ class MoeTokenApplication : public Application
 
     Ptr<MoeTrafficPlan> m_plan;
     Ptr<MoeFailover> m_failover; //!< recovery across replicas (faults.recovery); null: none
-    uint32_t m_replica;          //!< this component's model replica (with m_failover)
-    bool m_spare;                //!< a re-placed component's application on its spare satellite
+    uint32_t m_replica{0};       //!< this component's model replica (with m_failover)
+    bool m_spare{false};         //!< a re-placed component's application on its spare satellite
     Ptr<MoeComponentDirectory> m_directory;
     Ptr<MoeRequestStatus> m_status;
     Ptr<MoeComputeQueue> m_computeQueue;
