@@ -56,8 +56,9 @@ def add_serving(summary: dict, results, directory: Path) -> dict[str, bytes]:
 
 def recovery_summary(cols: dict[str, np.ndarray]) -> dict:
     """Fail-over and re-placement of one strategy's requests.csv: the served fraction, the requests
-    that failed with a reason and those lost (neither completed nor failed: must be 0), the moves,
-    and the time lost per request (mean over all requests, and the largest)."""
+    that failed with a reason and those lost (neither completed nor failed by the horizon: tokens.csv
+    says "not ended by the horizon"), the moves, and the time lost per request (mean over all
+    requests, and the largest)."""
     status, lost = cols["status"], cols["lost_ns"]
     done, failed = status == "completed", status == "failed"
     return {"served_fraction": round(float(done.mean()), 6) if len(done) else None,

@@ -134,8 +134,8 @@ def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.nd
         if code in (NO_REPLICA, REPLACED_TWICE):
             text = (f"its replica broke at {at_ns / 1e9:.6f} s and no other replica was left to fail over to "
                     f"(each broken or already tried)" if code == NO_REPLICA else
-                    f"abandoned by re-placements more often than the restarts allowed, the last at "
-                    f"{at_ns / 1e9:.6f} s")
+                    f"abandoned by re-placements more often than the restarts allowed (the last at "
+                    f"{at_ns / 1e9:.6f} s)")
         elif code == MESSAGE_LOST:
             if kind == 0:
                 what = f"hidden state of layer {layer} to expert {expert} (sat {gateways[layer]} -> sat {experts[layer, expert]})"
