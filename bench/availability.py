@@ -31,7 +31,7 @@ def main() -> None:
             rows += [dict(r, recovery=label) for r in csv.DictReader(f)]
     rows.sort(key=lambda r: (r["recovery"], int(r[REPLICAS]), float(r[RATE])))
     print("| recovery | failure rate, 1/s per satellite | replicas | served fraction | requests failed (with a "
-          "reason) | lost | p99 TTFT, s | p99 TPOT, s | fail-overs | re-placement restarts | time lost per "
+          "reason) | lost (unfinished at the horizon) | p99 TTFT, s | p99 TPOT, s | fail-overs | re-placement restarts | time lost per "
           "request, mean s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
