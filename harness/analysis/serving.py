@@ -70,7 +70,13 @@ def serving_records(req, serving, result, num_satellites: int, ground=None, site
         r, layer = np.nonzero(result.kv_arrival_ns >= 0)
         kv = np.stack([r, np.asarray(serving.replica_of)[r], np.asarray(serving.decode_of)[r], layer,
                        result.kv_bytes[r, layer], result.kv_arrival_ns[r, layer]], axis=1).astype(np.int64)
+    recovery = None
+    if result.recovery is not None:  # faults.recovery: fail-overs, re-placements, time lost; failed for good
+        recovery = result.recovery[:, [2, 3, 4]].astype(np.int64)
+        status = ["failed" if code > 0 and word != "completed" else word
+                  for code, word in zip(result.failures[:, 0].tolist(), status)]
     return dict(table=table, status=status, busy_ns=result.busy_ns[:num_satellites], replica=serving.replica_of,
+                recovery=recovery,
                 output_tokens=req.output_tokens, replica_gateways=serving.replica_gateways,
                 replica_experts=serving.replica_experts, users=users, gaps=gaps, sites=sites, kv=kv)
 

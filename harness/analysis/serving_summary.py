@@ -45,6 +45,8 @@ def add_serving(summary: dict, results, directory: Path) -> dict[str, bytes]:
 
             stats["regions"] = region_summary(cols)
             stats["coverage_gap_requests"] = int((cols["status"] == "coverage-gap").sum())
+        if "lost_ns" in cols:  # faults.recovery (docs/failover.md)
+            stats["recovery"] = recovery_summary(cols)
         summary["strategies"].setdefault(name, {})["serving"] = stats
     plots = serving_plots(results, requests, utilisation)
     if (directory / "user_sites.csv").is_file():
@@ -53,6 +55,21 @@ def add_serving(summary: dict, results, directory: Path) -> dict[str, bytes]:
 
         plots.update(user_plots(requests, read_user_sites_csv(directory / "user_sites.csv")))
     return plots
+
+
+def recovery_summary(cols: dict[str, np.ndarray]) -> dict:
+    """Fail-over and re-placement of one strategy's requests.csv: the served fraction, the requests
+    that failed with a reason and those lost (neither completed nor failed by the horizon: tokens.csv
+    says "not ended by the horizon"), the moves, and the time lost per request (mean over all
+    requests, and the largest)."""
+    status, lost = cols["status"], cols["lost_ns"]
+    done, failed = status == "completed", status == "failed"
+    return {"served_fraction": round(float(done.mean()), 6) if len(done) else None,
+            "requests_failed": int(failed.sum()), "requests_lost": int((~done & ~failed).sum()),
+            "failovers": int(cols["failovers"].sum()), "replacements": int(cols["replacements"].sum()),
+            "requests_moved": int(((cols["failovers"] > 0) | (cols["replacements"] > 0)).sum()),
+            "lost_ns_mean": int(round(float(lost.mean()))) if len(lost) else 0,
+            "lost_ns_max": int(lost.max()) if len(lost) else 0}
 
 
 def serving_plots(results, requests: dict, utilisation: dict) -> dict[str, bytes]:

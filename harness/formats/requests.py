@@ -19,6 +19,12 @@
   uplink_ns, downlink_ns, gsl_ns`` follow ``e2e_ns`` (harness/analysis/serving.py ``user_columns``),
   and status may be ``coverage-gap`` (the request arrived while its site had no satellite above
   the minimum elevation: it was not routed).
+  With ``faults.recovery`` other than none (docs/failover.md) the columns ``failovers,
+  replacements, lost_ns`` come before status: how often the request moved to another replica, how
+  often it restarted after a re-placement, and the time its abandoned attempts (and its waits for a
+  re-placement) cost it, from each abandoned attempt's start to the next one's; its times are those
+  of its last attempt, its replica the one it arrived at; and status may be ``failed`` (no replica
+  was left to fail over to; the reason is in tokens.csv).
 - ``coverage_gaps.csv`` (results directory, runs with users): ``site, start_s, end_s`` per stretch of
   snapshots in which a user site had no satellite above the minimum elevation.
 - ``user_sites.csv`` (results directory, runs with users): ``site, region, lat_deg, lon_deg, weight``.
@@ -42,6 +48,8 @@ REQUEST_COLUMNS = ("request", "replica", "arrival_ns", "prompt_tokens", "output_
                    "end_ns", "ttft_ns", "tpot_ns", "e2e_ns", "queued_ns")
 #: Columns after e2e_ns in runs with users; site and region are words, the others whole numbers.
 USER_COLUMNS = ("site", "region", "serving_sat", "uplink_ns", "downlink_ns", "gsl_ns")
+#: Columns before status with faults.recovery (fail-over, re-placement), whole numbers.
+RECOVERY_COLUMNS = ("failovers", "replacements", "lost_ns")
 _WORD_COLUMNS = ("site", "region", "status")
 #: Longest prompt an arrivals file may give (the schema's ceiling of serving.prompt).
 MAX_PROMPT_TOKENS = 65536
@@ -91,16 +99,19 @@ def requests_csv(rows: dict[str, np.ndarray | list], order: list[str]) -> str:
     table, ``rows[name + ':status']`` its [R] status words and, with users, ``rows[name + ':users']``
     its USER_COLUMNS (a dict of [R] arrays)."""
     with_users = any(name + ":users" in rows for name in order)
+    with_recovery = any(name + ":recovery" in rows for name in order)
     out = io.StringIO()
-    out.write("strategy," + ",".join(REQUEST_COLUMNS + (USER_COLUMNS if with_users else ())) + ",status\n")
+    out.write("strategy," + ",".join(REQUEST_COLUMNS + (USER_COLUMNS if with_users else ())
+                                     + (RECOVERY_COLUMNS if with_recovery else ())) + ",status\n")
     for name in order:
         table, status = rows[name], rows[name + ":status"]
         extra = [[] for _ in status]
         if with_users:
             users = rows[name + ":users"]
             extra = zip(*(users[c].tolist() for c in USER_COLUMNS))
-        for values, more, word in zip(table.tolist(), extra, status):
-            out.write(name + "," + ",".join(map(str, [*values, *more])) + "," + word + "\n")
+        recovery = rows[name + ":recovery"].tolist() if with_recovery else [[] for _ in status]
+        for values, more, moved, word in zip(table.tolist(), extra, recovery, status):
+            out.write(name + "," + ",".join(map(str, [*values, *more, *moved])) + "," + word + "\n")
     return out.getvalue()
 
 
@@ -115,7 +126,8 @@ def read_requests_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
     lines = text.splitlines()
     header = ["strategy", *REQUEST_COLUMNS, "status"]
     with_users = ["strategy", *REQUEST_COLUMNS, *USER_COLUMNS, "status"]
-    if not lines or lines[0].split(",") not in (header, with_users):
+    with_recovery = ["strategy", *REQUEST_COLUMNS, *RECOVERY_COLUMNS, "status"]
+    if not lines or lines[0].split(",") not in (header, with_users, with_recovery):
         raise ResultsError(f"{path}: line 1 is not the header '{','.join(header)}' (or with "
                            f"{','.join(USER_COLUMNS)} before status); run the scenario again")
     header = lines[0].split(",")

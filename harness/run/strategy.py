@@ -18,13 +18,14 @@ from harness.formats.results import StrategyTrace
 from harness.network.routes import unreachable_pairs
 from harness.placement import PlacementInput, place
 from harness.placement.replicas import replica_choice
-from harness.placement.resources import check_memory as check_satellite_memory, kv_budget_tokens
+from harness.placement.resources import check_memory as check_satellite_memory, component_bytes, kv_budget_tokens
+from harness.placement.spares import replacements as spare_replacements
 from harness.run.prepare import Prepared
 from harness.scenario import Scenario
 from harness.scenario.model import kv_bytes_per_token
 from harness.seeding import rng_for
 from harness.simulate.analytic import analytic_latency
-from harness.simulate.inputs import PowerInput, ServingInput, SimulationInput
+from harness.simulate.inputs import PowerInput, RecoveryInput, ServingInput, SimulationInput
 from harness.simulate.packet import run_packet_sim, token_outcomes
 from harness.workload import traffic
 
@@ -139,9 +140,11 @@ def run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optiona
         if progress is not None:
             progress(name, now_ns / 1e9, stop_ns / 1e9, done, total_tokens)
 
+    recovery = _recovery_input(scenario, prep, serving, name)
     result = run_packet_sim(inp, seed=scenario.seed, stop_ns=stop_ns, progress=report, faults=scenario.faults,
                             satellite_fail_ns=prep.satellite_fail_ns, serving=serving,
-                            power=None if not scenario.power.enabled else PowerInput(spec=scenario.power, sunlit=prep.sunlit))
+                            power=None if not scenario.power.enabled else PowerInput(spec=scenario.power, sunlit=prep.sunlit),
+                            recovery=recovery)
     faults = {}
     if scenario.faults.enabled:
         status, reason = token_outcomes(result, placement.gateways, placement.experts,
@@ -172,6 +175,15 @@ def run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optiona
                             output_tokens_retransmitted=result.output_tokens_retransmitted)
         if placement.replicas is not None:  # expert copies: messages sent around a dark copy
             counters.update(messages_rerouted=result.messages_rerouted)
+    if result.recovery is not None:  # faults.recovery: every fail-over and re-placement
+        rec = result.recovery
+        counters.update(recovery=scenario.faults.recovery, failovers=int(rec[:, 2].sum()),
+                        replacements=int(len(result.replacements)),
+                        requests_replaced=int((rec[:, 3] > 0).sum()),
+                        requests_failed_over=int((rec[:, 2] > 0).sum()),
+                        time_lost_ns=int(rec[:, 4].sum()), weight_packets_sent=result.weight_packets,
+                        replacement_records=[dict(zip(("detected_ns", "ready_ns", "packets", "bytes"),
+                                                      map(int, row))) for row in result.replacements])
     completed = int((result.latency_ns >= 0).sum())
     log.info("%s: %d/%d tokens completed (%.2f s)", name, completed, total_tokens, time.perf_counter() - clock)
     failed = 0
@@ -194,6 +206,25 @@ def run_strategy(scenario: Scenario, prep: Prepared, replicas, progress: Optiona
         occupied=np.unique(np.concatenate([placement_satellites(p) for p in replicas])),
         serving=serving_records(prep.requests, serving, result, prep.constellation.num_satellites, prep.ground,
                                 prep.site_of) if serving is not None else None)
+
+
+def _recovery_input(scenario: Scenario, prep: Prepared, serving: Optional[ServingInput],
+                    name: str) -> Optional[RecoveryInput]:
+    """faults.recovery's input to the packet engine (None: 'none'); with 'replace', every lost
+    component's spare and weights' holder (harness/placement/spares.py)."""
+    f = scenario.faults
+    if f.recovery == "none" or serving is None:
+        return None
+    detection_ns = int(round(f.detection_delay_s * 1e9))
+    rows = None
+    if f.recovery == "replace" and prep.satellite_fail_ns is not None:
+        parts = component_bytes(scenario.model, weight_bytes=scenario.compute.weight_bytes, context_tokens=0)
+        rows, missing = spare_replacements(prep.topology, prep.satellite_fail_ns, serving.replica_gateways,
+                                           serving.replica_experts, detection_ns, parts["gateway"], parts["expert"])
+        if missing:
+            log.warning("%s: %d lost components have no spare satellite or no surviving holder of their "
+                        "weights; their replicas' requests stall", name, len(missing))
+    return RecoveryInput(policy=f.recovery, detection_ns=detection_ns, replacements=rows)
 
 
 def _not_modelled(shape: tuple) -> SimpleNamespace:

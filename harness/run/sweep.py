@@ -252,8 +252,12 @@ def collect(sweep: Sweep) -> str:
         summaries.append((point, summary))
     # Serving sweeps (every point a serving run) add throughput and TTFT / TPOT percentiles.
     serving = bool(summaries) and all("serving" in stats for _, s in summaries for stats in s["strategies"].values())
+    # ... and with faults.recovery (docs/failover.md) the served fraction, failures, losses and moves.
+    recovery = serving and all("recovery" in stats["serving"] for _, s in summaries
+                               for stats in s["strategies"].values())
     out.write(",".join(["point", *sweep.keys, "strategy", "tokens", "completed", "mean_ns", "p50_ns", "p95_ns",
-                        "p99_ns", *(SERVING_COLUMNS if serving else ())]) + "\n")
+                        "p99_ns", *(SERVING_COLUMNS if serving else ()),
+                        *(RECOVERY_COLUMNS if recovery else ())]) + "\n")
     for point, summary in summaries:
         for name, stats in summary["strategies"].items():
             cells = [point.index, *(point.values[k] for k in sweep.keys), name, stats["tokens"],
@@ -264,10 +268,16 @@ def collect(sweep: Sweep) -> str:
                 cells += [("" if x is None else x) for x in (
                     v["throughput_tokens_per_s"], v["steady_throughput_tokens_per_s"], v["ttft"]["p50_ns"],
                     v["ttft"]["p99_ns"], v["tpot"]["p50_ns"], v["tpot"]["p99_ns"])]
+            if recovery:
+                v = stats["serving"]["recovery"]
+                cells += [v[k] for k in RECOVERY_COLUMNS]
             out.write(",".join(str(c) for c in cells) + "\n")
     return out.getvalue()
 
 
+#: sweep.csv's columns after those when every point has faults.recovery (summary.json's "serving.recovery").
+RECOVERY_COLUMNS = ("served_fraction", "requests_failed", "requests_lost", "failovers", "replacements",
+                    "lost_ns_mean")
 #: sweep.csv's extra columns when every point is a serving run (summary.json's "serving").
 SERVING_COLUMNS = ("throughput_tokens_per_s", "steady_throughput_tokens_per_s", "ttft_p50_ns", "ttft_p99_ns",
                    "tpot_p50_ns", "tpot_p99_ns")

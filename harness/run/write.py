@@ -56,6 +56,8 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
                 rows[tr.strategy], rows[tr.strategy + ":status"] = tr.serving["table"], tr.serving["status"]
                 if tr.serving.get("users") is not None:
                     rows[tr.strategy + ":users"] = tr.serving["users"]
+                if tr.serving.get("recovery") is not None:
+                    rows[tr.strategy + ":recovery"] = tr.serving["recovery"]
             formats.write_files(staging, {
                 "requests.csv": serving_formats.requests_csv(rows, [tr.strategy for tr in result.traces]),
                 "satellite_busy.csv": serving_formats.busy_csv({tr.strategy: tr.serving["busy_ns"]

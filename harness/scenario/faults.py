@@ -48,6 +48,18 @@ class FaultSpec:
     satellite_failure_rate_per_s: float = _spec(0.0, unit="1/s", help="each satellite also fails at a seeded, "
                                                 "exponentially distributed time of this rate (0: none), "
                                                 "aligned to snapshots as above", check=_range(0.0, 1e6))
+    recovery: str = _spec("none", help="what the service does when a satellite of a model replica fails "
+                          "(serving.replicas >= 2; docs/failover.md): 'none' (the requests that needed it fail "
+                          "with a reason), 'failover' (detection_delay_s after the replica's first loss, its "
+                          "requests in flight are resent from their first token to the next replica that is "
+                          "not broken, and new requests avoid it) or 'replace' (the replica pauses; each lost "
+                          "component moves to a spare satellite (the free one of least path delay between the "
+                          "component's neighbours, space-xnet's rule: harness/placement/spares.py) after its "
+                          "weights came over the ISLs as packets from the nearest other replica's copy; then "
+                          "its requests restart)", choices=("none", "failover", "replace"))
+    detection_delay_s: float = _spec(1.0, unit="s", help="time from a component's failure until the service "
+                                     "notices it (a heartbeat timeout) and starts fail-over or re-placement",
+                                     check=_within(1e-6, 1e6))
 
     @property
     def enabled(self) -> bool:

@@ -100,6 +100,7 @@ def _check_consistency(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: 'ground.gsl_rule' is 'max_length' but 'ground.max_gsl_length_km' is not set; "
                             f"give the longest usable link (Hypatia's Kuiper-630: 1260)")
     _check_serving(sc, source)
+    _check_recovery(sc, source)
     _check_power(sc, source)
     u = sc.users
     if u.cities is not None and u.locations:
@@ -258,6 +259,34 @@ def _check_cluster(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: strategy 'mesh-tp' gives each of the {m.layers} layers' gateways a "
                             f"satellite of its own and needs at least one more for the experts, but there are "
                             f"{c.num_satellites}; add satellites")
+
+
+def _check_recovery(sc: Scenario, source: str) -> None:
+    """faults.recovery (issue 24): fail-over needs a second replica; re-placement a second replica
+    (the weights' holder) and a spare satellite."""
+    f, v = sc.faults, sc.serving
+    if f.recovery == "none":
+        return
+    if v.replicas < 2:
+        what = ("another replica to fail over to" if f.recovery == "failover" else
+                "another replica's copy of a lost component to load its weights from")
+        raise ScenarioError(f"{source}: 'faults.recovery' is {_show(f.recovery)} but 'serving.replicas' is "
+                            f"{v.replicas}: it needs {what}; set serving.replicas: 2 or more, or recovery: none")
+    if v.disaggregated or sc.users.enabled:
+        what = "disaggregated serving (serving.prefill_replicas)" if v.disaggregated else "a users section"
+        raise ScenarioError(f"{source}: 'faults.recovery' {_show(f.recovery)} does not model {what} (a request "
+                            f"moves between replicas only at layer 0's gateway); set recovery: none or drop it")
+    sharded = [name for name in sc.strategies if name in TENSOR_PARALLEL_STRATEGIES + REPLICA_STRATEGIES]
+    if sharded:
+        raise ScenarioError(f"{source}: 'faults.recovery' does not model strategy '{sharded[0]}' (its shards "
+                            f"or expert copies have no failure model); drop that strategy or set recovery: none")
+    if f.recovery == "replace":
+        spares = sc.constellation.num_satellites - v.replicas * sc.model.num_components
+        if spares < 1:
+            raise ScenarioError(f"{source}: 'faults.recovery' is 'replace' but no satellite is spare: "
+                                f"{v.replicas} replicas x {sc.model.num_components} components fill all "
+                                f"{sc.constellation.num_satellites}; lower serving.replicas, add satellites, or "
+                                f"use recovery: failover")
 
 
 def _check_power(sc: Scenario, source: str) -> None:

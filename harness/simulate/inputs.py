@@ -16,7 +16,7 @@ from harness.workload.compute import ComputeTimes, KvReads
 if TYPE_CHECKING:
     from harness.network.ground.users import UserLinks
 
-__all__ = ["PowerInput", "ServingInput", "SimulationInput"]
+__all__ = ["PowerInput", "RecoveryInput", "ServingInput", "SimulationInput"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,3 +118,21 @@ class PowerInput:
 
     spec: PowerSpec
     sunlit: np.ndarray
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecoveryInput:
+    """Recovery from satellite failures across model replicas (``faults.recovery``, issue 24; only
+    the packet engine models it; ns3 MoeFailover).
+
+    ``policy`` is ``failover`` or ``replace``; ``detection_ns`` the time from a component's failure
+    until the service acts. ``replacements`` (replace): one row per lost component, ``[J, 8]``
+    int64 ``replica, role (0 gateway, 1 expert), layer, index, fail_ns, source_sat, spare_sat,
+    bytes``: its weights come from ``source_sat`` (another replica's copy) to ``spare_sat``.
+    ``max_restarts``: how often re-placements may abandon and restart one request before it fails.
+    """
+
+    policy: str
+    detection_ns: int
+    replacements: Optional[np.ndarray] = None
+    max_restarts: int = 3

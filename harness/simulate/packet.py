@@ -17,7 +17,7 @@ import numpy as np
 
 from harness.network.routes import PathQuery, Routes
 from harness.scenario import FaultSpec, LinkSpec
-from harness.simulate.inputs import PowerInput, ServingInput, SimulationInput
+from harness.simulate.inputs import PowerInput, RecoveryInput, ServingInput, SimulationInput
 from harness.workload.compute import ComputeTimes, KvReads, shard_compute_ns, shard_exact_ns
 from harness.network.topology import Topology
 
@@ -90,6 +90,9 @@ class PacketSimResult:
     prompts_retransmitted: int = 0        # with users and retransmission: prompts resent up to layer 0's gateway
     output_tokens_retransmitted: int = 0  # and output tokens resent down to their users
     messages_rerouted: int = 0            # expert copies: messages sent to a surviving copy instead of a dark one
+    recovery: np.ndarray = None           # [R, 8] with faults.recovery: RECOVERY_FIELDS per request
+    replacements: np.ndarray = None       # [J, 4] re-placements: detected ns, weights whole ns, packets, bytes
+    weight_packets: int = 0               # packets of weights sent to spares (re-placement)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -98,9 +101,12 @@ class PacketSimResult:
         return np.where(done, self.token_end_ns - self.token_start_ns, -1)
 
 
-#: Fields of a request's failure record (MoeTrafficRecorder's FAILURES) and its codes.
+#: Fields of a request's failure record (MoeTrafficRecorder's FAILURES) and its codes; NO_REPLICA
+#: and REPLACED_TWICE are MoeFailover's (faults.recovery).
 FAILURE_FIELDS = 6
-MESSAGE_LOST, COMPONENT_LOST = 1, 2
+MESSAGE_LOST, COMPONENT_LOST, NO_REPLICA, REPLACED_TWICE = 1, 2, 3, 4
+#: MoeFailover's record of a request (faults.recovery), in its order.
+RECOVERY_FIELDS = ("replica", "slot", "failovers", "replacements", "lost_ns", "attempt_ns", "code", "fail_ns")
 
 
 def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.ndarray,
@@ -131,7 +137,12 @@ def token_outcomes(result: PacketSimResult, gateways: np.ndarray, experts: np.nd
                                       f"not ended by the {stop_ns / 1e9:g} s horizon; without retransmission "
                                       f"a lost packet stalls its request")
             continue
-        if code == MESSAGE_LOST:
+        if code in (NO_REPLICA, REPLACED_TWICE):
+            text = (f"its replica broke at {at_ns / 1e9:.6f} s and no other replica was left to fail over to "
+                    f"(each broken or already tried)" if code == NO_REPLICA else
+                    f"abandoned by re-placements more often than the restarts allowed (the last at "
+                    f"{at_ns / 1e9:.6f} s)")
+        elif code == MESSAGE_LOST:
             what = _message_words(kind, layer, expert, token, gateways, experts, shards, replicas)
             text = f"message lost after all retries at {at_ns / 1e9:.6f} s: {what}"
         else:
@@ -241,7 +252,8 @@ def _c_array(values: np.ndarray, dtype: type) -> np.ndarray:
 def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
                    progress: Optional[Callable[[int, int], None]] = None, faults: Optional[FaultSpec] = None,
                    satellite_fail_ns: Optional[np.ndarray] = None,
-                   serving: Optional[ServingInput] = None, power: Optional[PowerInput] = None) -> PacketSimResult:
+                   serving: Optional[ServingInput] = None, power: Optional[PowerInput] = None,
+                   recovery: Optional[RecoveryInput] = None) -> PacketSimResult:
     """Simulate the token traffic of one placement (``inp``) until every token ends or ``stop_ns``.
 
     ``progress(now_ns, tokens_completed)`` is called between chunks of simulated time (one
@@ -251,7 +263,10 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     them. ``serving`` (:class:`ServingInput`): model replicas, prefill, batching, output lengths and
     users on the ground; requests of user -1 are not simulated (their records stay -1). ``power``
     (:class:`PowerInput`): every satellite gets a battery (ns3 SatellitePower) that its compute
-    queue consults for every job; the result's ``power`` holds its records.
+    queue consults for every job; the result's ``power`` holds its records. ``recovery``
+    (:class:`RecoveryInput`, two or more replicas): fail-over or re-placement (ns3 MoeFailover); every
+    replica's plan then holds every request (1 + ``max_restarts`` times with re-placement), and each request's records are
+    those of the replica and attempt it ended on.
 
     ns-3 gets the FLOPs side (``inp.compute``) and the memory side (``inp.memory``) apart: a batch
     or a prefill of n tokens takes max(n x compute, memory), not n x max(compute, memory).
@@ -323,15 +338,19 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         replica_gateways, replica_experts = gateways[None], experts[None]
     recorders = []
     made = {}  # disaggregated serving: replica -> (idx, plan, helper)
+    failover = None if recovery is None else _make_failover(ns3, recovery, links, len(replica_gateways),
+                                                            replica_of, users, decode_of)
     for rep in range(len(replica_gateways)):
         decoding = decode_of is not None and (decode_of == rep).any()
         idx = np.flatnonzero(((decode_of == rep) if decoding else (replica_of == rep)) & active)
+        if failover is not None:  # every request has a slot (two with re-placement) on every replica
+            idx = np.tile(np.arange(requests), 1 if recovery.policy == "failover" else 1 + recovery.max_restarts)
         if not len(idx):
             continue
         outputs = None if output_tokens is None else output_tokens[idx]
         if decode_of is not None and not decoding:
             outputs = np.ones(len(idx), dtype=np.int32)  # a prefill replica runs token 0 only
-        keep = [] if decode_of is not None else None
+        keep = [] if decode_of is not None or failover is not None else None
         recorders.append((idx, _make_plan(ns3, nodes, links, replica_gateways[rep], replica_experts[rep],
                                           activations[idx], compute, request_starts_ns[idx], message_bytes,
                                           combine, dispatch, faults, satellite_fail_ns,
@@ -345,13 +364,26 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
                                           kv_budget=0 if serving.kv_budgets is None else
                                           int(serving.kv_budgets[rep]),
                                           kv=inp.kv if memory is not None else None,
-                                          kv_prompt=None if prompt_tokens is None else prompt_tokens[idx])))
+                                          kv_prompt=None if prompt_tokens is None else prompt_tokens[idx],
+                                          failover=None if failover is None else (failover, rep),
+                                          spares=_spares_of(recovery, rep))))
+        if failover is not None:
+            held_sats = np.concatenate([np.ravel(replica_gateways[rep]), np.ravel(replica_experts[rep])])
+            fails = np.asarray(satellite_fail_ns)[held_sats] if satellite_fail_ns is not None else np.array([-1])
+            first = int(fails[fails >= 0].min()) if (fails >= 0).any() else -1
+            failover.SetReplica(rep, keep[0], keep[1].GetStatus(), keep[1].GetDirectory(), first)
         if keep is not None:
             made[rep] = (idx, *keep)
             if decoding:
                 keep[0].SetKvSources(_c_array(np.ones(len(idx)), np.int32), len(idx))
     if decode_of is not None:
         _connect_kv(ns3, made, replica_of, decode_of, layers, serving.kv_bytes_per_token)
+    if failover is not None:
+        for row in ([] if recovery.replacements is None else np.asarray(recovery.replacements).tolist()):
+            rep_, role, layer, index, fail_ns, source, spare, size = (int(v) for v in row)
+            failover.AddReplacement(rep_, role, layer, index, fail_ns, nodes.Get(source), nodes.Get(spare),
+                                    ns3.IslNetworkHelper.GetNodeAddress(nodes.Get(spare)), size)
+        failover.Start()
 
     # Run in chunks of one snapshot interval: to report progress and to stop as soon as every token
     # has ended (the topology updater's events would otherwise run on to the horizon). The chunk
@@ -363,6 +395,8 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     now_ns = 0
     clock = time.perf_counter()
     def resolved() -> int:
+        if failover is not None:  # whole requests: a request that moved counts once
+            return int(failover.GetResolved()) * total_tokens // max(requests, 1)
         return sum(int(recorder.GetTokensResolved()) for _, recorder in recorders)
 
     while now_ns < stop_ns and resolved() < total_tokens:
@@ -391,19 +425,40 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     if decode_of is not None:
         kv_arrival = np.full((requests, layers + 1), -1, dtype=np.int64)
         kv_bytes = np.zeros((requests, layers + 1), dtype=np.int64)
-    for idx, recorder in recorders:
+    recovered = None
+    for rep_index, (idx, recorder) in enumerate(recorders):
         pairs = ((record.TOKEN_START, start), (record.TOKEN_END, end), (record.COMBINE, combine),
                  (record.RETRANSMISSIONS, retransmissions), (record.FAILURES, failures), (record.QUEUED, queued))
         if users is not None:
             pairs += ((record.PROMPT_ARRIVAL, prompt_arrival), (record.USER_TOKEN, user_token))
         if decode_of is not None:
             pairs += ((record.KV_ARRIVAL, kv_arrival), (record.KV_BYTES, kv_bytes))
+        if failover is not None:  # each request's records are those of the replica and slot it ended on
+            if recovered is None:
+                recovered = np.empty((requests, len(RECOVERY_FIELDS)), dtype=np.int64)
+                failover.Copy(recovered, recovered.size)
+            mine = np.flatnonzero(recovered[:, 0] == rep_index)
+            for which, out in pairs:
+                part = np.empty((len(idx),) + out.shape[1:], dtype=np.int64)
+                recorder.Copy(which, part, part.size)
+                out[mine] = part[recovered[mine, 1]]
+            continue
         for which, out in pairs:
             part = np.empty((len(idx),) + out.shape[1:], dtype=np.int64)
             recorder.Copy(which, part, part.size)
             # A request is in one plan, or (disaggregated) in a prefill and a decode plan whose
             # records it does not share: each holds -1 (0 for counts) where the other ran.
             out[idx] = part if decode_of is None else np.maximum(out[idx], part)
+    replacements, weight_packets = None, 0
+    if failover is not None:
+        gone = np.flatnonzero(recovered[:, 6] > 0)  # failed for good: no replica left, or abandoned twice
+        failures[gone] = np.stack([recovered[gone, 6], np.zeros(len(gone), np.int64),
+                                   *(np.full(len(gone), -1, np.int64),) * 3, recovered[gone, 7]], axis=1)
+        jobs = 0 if recovery.replacements is None else len(recovery.replacements)
+        replacements = np.empty((jobs, 4), dtype=np.int64)
+        if jobs:
+            failover.CopyReplacements(replacements, replacements.size)
+        weight_packets = int(failover.GetWeightPackets())
     result = PacketSimResult(
         token_start_ns=start, token_end_ns=end, combine_ns=combine,
         packets_sent=sum(int(recorder.GetPacketsSent()) for _, recorder in recorders),
@@ -423,9 +478,37 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         queued_ns=np.where(queued >= 0, queued, np.where(start[:, 0] >= 0, 0, -1)),
         prompts_retransmitted=sum(int(recorder.GetPromptRetransmissions()) for _, recorder in recorders),
         output_tokens_retransmitted=sum(int(recorder.GetOutputTokenRetransmissions()) for _, recorder in recorders),
-        messages_rerouted=sum(int(recorder.GetReroutes()) for _, recorder in recorders))
+        messages_rerouted=sum(int(recorder.GetReroutes()) for _, recorder in recorders),
+        recovery=recovered, replacements=replacements, weight_packets=weight_packets)
     ns3.Simulator.Destroy()
+    if failover is not None:
+        failover.Dispose()  # it and the applications refer to each other
     return result
+
+
+def _make_failover(ns3, recovery: RecoveryInput, links: LinkSpec, replicas: int, replica_of: np.ndarray,
+                   users, decode_of):
+    """The MoeFailover of a run with ``faults.recovery``, configured (its replicas come with the plans)."""
+    if replicas < 2 or users is not None or decode_of is not None or recovery.policy not in ("failover", "replace"):
+        raise ValueError("recovery needs 'failover' or 'replace', two or more replicas, no users and no "
+                         "disaggregated serving")
+    failover = ns3.CreateObject[ns3.MoeFailover]()
+    failover.SetAttribute("Policy", ns3.UintegerValue(1 if recovery.policy == "failover" else 2))
+    failover.SetAttribute("DetectionDelay", ns3.TimeValue(ns3.NanoSeconds(int(recovery.detection_ns))))
+    failover.SetAttribute("PaceRate", ns3.DataRateValue(ns3.DataRate(f"{int(links.rate_bps)}bps")))
+    failover.SetAttribute("SegmentBytes", ns3.UintegerValue(links.segment_payload_bytes))
+    failover.SetAttribute("MaxRestarts", ns3.UintegerValue(recovery.max_restarts))
+    owner = _c_array(replica_of, np.int32)
+    failover.Configure(replicas, len(owner), owner)
+    return failover
+
+
+def _spares_of(recovery: Optional[RecoveryInput], replica: int) -> list:
+    """(role, layer, index, spare satellite) of each re-placement of ``replica``."""
+    if recovery is None or recovery.replacements is None:
+        return []
+    rows = np.asarray(recovery.replacements)
+    return [(int(r[1]), int(r[2]), int(r[3]), int(r[6])) for r in rows if int(r[0]) == replica]
 
 
 def _check_extras(topology: Topology, routes, gateways: np.ndarray, experts: np.ndarray,
@@ -507,7 +590,7 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
                step_times_ns=None, steps: int = 1, users: Optional[UserLinks] = None,
                idx: Optional[np.ndarray] = None, replica: int = 0, chunks: Optional[tuple] = None,
                keep: Optional[list] = None, kv_budget: int = 0, kv: Optional[KvReads] = None,
-               kv_prompt: Optional[np.ndarray] = None):
+               kv_prompt: Optional[np.ndarray] = None, failover=None, spares: list = ()):
     """One model copy's MoeTrafficPlan, filled, with its applications installed on ``nodes``: returns
     the copy's MoeTrafficRecorder, which the applications' traces feed; with
     ``users``, the users of its requests ``idx`` too (on a port of the replica's own: every replica
@@ -582,7 +665,11 @@ def _make_plan(ns3, nodes, links: LinkSpec, gateways: np.ndarray, experts: np.nd
         _set_extra_failures(plan, np.asarray(satellite_fail_ns, dtype=np.int64), shards, replicas)
     placed = _c_array(experts, np.int32)
     helper = ns3.MoeTokenHelper(plan)
+    if failover is not None:  # recovery across replicas: (MoeFailover, this replica)
+        helper.SetFailover(*failover)
     helper.Install(nodes, _c_array(gateways, np.int32), placed, placed.size)
+    for role, layer, index, spare in spares:  # re-placement: dormant until the weights arrived
+        helper.InstallSpare(nodes, role, layer, index, spare)
     if shards is not None and int(helpers.max()) > 0:
         shard_nodes = _c_array(np.asarray(shards)[:, :int(helpers.max())], np.int32)
         helper.InstallShards(nodes, shard_nodes, shard_nodes.size)

@@ -3,6 +3,8 @@
  */
 #include "moe-token-helper.h"
 
+#include "ns3/boolean.h"
+
 #include "ns3/abort.h"
 #include "ns3/callback.h"
 #include "ns3/enum.h"
@@ -118,6 +120,11 @@ MoeTokenHelper::InstallOne(Ptr<Node> n, MoeRole role, uint32_t layer, uint32_t i
     app->SetAttribute("Layer", UintegerValue(layer));
     app->SetAttribute("Expert", UintegerValue(index));
     app->SetAttribute("Copy", UintegerValue(copy));
+    if (m_failover)
+    {
+        app->SetAttribute("Failover", PointerValue(m_failover));
+        app->SetAttribute("Replica", UintegerValue(m_replica));
+    }
     // The recorder records through the application's trace sources, the ns-3 way.
     const Ptr<MoeTrafficRecorder>& r = m_recorder;
     app->TraceConnectWithoutContext("Tx", MakeCallback(&MoeTrafficRecorder::NotifyPacketSent, r));
@@ -143,6 +150,33 @@ MoeTokenHelper::InstallOne(Ptr<Node> n, MoeRole role, uint32_t layer, uint32_t i
     m_directory->Add(role, layer, index, copy, IslNetworkHelper::GetNodeAddress(n), port);
     ++count;
     n->AddApplication(app);
+    return app;
+}
+
+void
+MoeTokenHelper::SetFailover(Ptr<MoeFailover> failover, uint32_t replica)
+{
+    m_failover = failover;
+    m_replica = replica;
+}
+
+Ptr<MoeRequestStatus>
+MoeTokenHelper::GetStatus() const
+{
+    return m_status;
+}
+
+Ptr<MoeTokenApplication>
+MoeTokenHelper::InstallSpare(NodeContainer nodes, uint32_t role, uint32_t layer, uint32_t index, int32_t spareNode)
+{
+    NS_ABORT_MSG_IF(role > 1, "InstallSpare: only gateways (0) and experts (1) are re-placed");
+    auto r = static_cast<MoeRole>(role);
+    // The directory keeps the lost component's entry until the MoeFailover moves it (same port).
+    Ipv4Address address = m_directory->GetAddress(r, layer, index);
+    uint16_t port = m_directory->GetPort(r, layer, index);
+    Ptr<MoeTokenApplication> app = InstallOne(NodeOf(nodes, spareNode), r, layer, index);
+    m_directory->Add(r, layer, index, 0, address, port);
+    app->SetAttribute("Spare", BooleanValue(true));
     return app;
 }
 

@@ -7,6 +7,7 @@
 #include "ns3/application-container.h"
 #include "ns3/moe-component-directory.h"
 #include "ns3/moe-compute-queue.h"
+#include "ns3/moe-failover.h"
 #include "ns3/moe-request-status.h"
 #include "ns3/moe-token-application.h"
 #include "ns3/moe-traffic-plan.h"
@@ -76,6 +77,21 @@ class MoeTokenHelper
      */
     ApplicationContainer InstallReplicas(NodeContainer nodes, const int32_t* replicaNodes, uint64_t replicaCount);
 
+    /**
+     * @brief Recovery across model replicas (faults.recovery): the applications installed after
+     * this call belong to replica @p replica of @p failover. Call before Install.
+     */
+    void SetFailover(Ptr<MoeFailover> failover, uint32_t replica);
+    /// Which requests of the copy have failed (shared by its components).
+    Ptr<MoeRequestStatus> GetStatus() const;
+    /**
+     * @brief Install a dormant application for component (@p role, @p layer, @p index) on spare
+     * satellite @p spareNode (re-placement; after Install): it listens on the component's port and
+     * gets messages once the MoeFailover points the directory at it.
+     */
+    Ptr<MoeTokenApplication> InstallSpare(NodeContainer nodes, uint32_t role, uint32_t layer, uint32_t index,
+                                          int32_t spareNode);
+
   private:
     /// Create, configure, connect and add one application (@p copy: an expert's replica, or 0),
     /// and enter it in the directory.
@@ -88,6 +104,8 @@ class MoeTokenHelper
     Ptr<MoeTrafficRecorder> m_recorder;
     std::map<uint32_t, Ptr<MoeComputeQueue>> m_computeQueues; //!< node id -> its compute queue
     std::map<uint32_t, uint16_t> m_appsOnNode; //!< node id -> MoE applications installed on it
+    Ptr<MoeFailover> m_failover; //!< SetFailover's; null: none
+    uint32_t m_replica{0};
 };
 
 } // namespace ns3

@@ -5,9 +5,11 @@
 
 #include "ns3/abort.h"
 #include "ns3/callback.h"
+#include "ns3/boolean.h"
 #include "ns3/enum.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/log.h"
+#include "ns3/moe-failover.h"
 #include "ns3/packet.h"
 #include "ns3/pointer.h"
 #include "ns3/simulator.h"
@@ -73,6 +75,21 @@ MoeTokenApplication::GetTypeId()
                           UintegerValue(0),
                           MakeUintegerAccessor(&MoeTokenApplication::m_copy),
                           MakeUintegerChecker<uint32_t>())
+            .AddAttribute("Failover",
+                          "Recovery across model replicas (fail-over or re-placement); null: none.",
+                          PointerValue(),
+                          MakePointerAccessor(&MoeTokenApplication::m_failover),
+                          MakePointerChecker<MoeFailover>())
+            .AddAttribute("Replica",
+                          "The model replica of this component (with a Failover).",
+                          UintegerValue(0),
+                          MakeUintegerAccessor(&MoeTokenApplication::m_replica),
+                          MakeUintegerChecker<uint32_t>())
+            .AddAttribute("Spare",
+                          "A re-placed component on its spare satellite: it never counts as lost.",
+                          BooleanValue(false),
+                          MakeBooleanAccessor(&MoeTokenApplication::m_spare),
+                          MakeBooleanChecker())
             .AddTraceSource("Rx",
                             "A packet of a message arrived.",
                             MakeTraceSourceAccessor(&MoeTokenApplication::m_rxTrace),
@@ -169,6 +186,7 @@ MoeTokenApplication::DoDispose()
     m_delivered.clear();
     m_socket = nullptr;
     m_plan = nullptr;
+    m_failover = nullptr;
     m_directory = nullptr;
     m_status = nullptr;
     m_computeQueue = nullptr;
@@ -195,6 +213,22 @@ MoeTokenApplication::StartApplication()
                 Simulator::Schedule(m_plan->GetRequestStart(r) - Simulator::Now(),
                                     &MoeTokenApplication::SendPrompt,
                                     this,
+                                    r);
+            }
+        }
+    }
+    else if (m_role == MoeRole::GATEWAY && m_layer == 0 && m_failover)
+    {
+        // Recovery across replicas: the controller starts each request where it can run.
+        m_failover->RegisterGateway(m_replica, this, m_spare);
+        for (uint32_t r = 0; r < m_plan->GetNRequests() && !m_spare; ++r)
+        {
+            if (m_failover->Owns(m_replica, r))
+            {
+                Simulator::Schedule(m_plan->GetRequestStart(r) - Simulator::Now(),
+                                    &MoeFailover::Arrive,
+                                    m_failover,
+                                    m_replica,
                                     r);
             }
         }
@@ -346,6 +380,10 @@ MoeTokenApplication::FinishToken(uint32_t request, uint32_t token)
         SendMessage(MoeRole::USER, m_plan->GetUserOf(request), 0,
                     MoeTokenHeader(request, token, 0, 0, MoeTokenHeader::OUTPUT_TOKEN));
     }
+    if (m_failover && token + 1 >= m_plan->GetRequestTokens(request))
+    {
+        m_failover->Done(m_replica, request);
+    }
     if (token + 1 < m_plan->GetRequestTokens(request))
     {
         StartToken(request, token + 1);
@@ -367,6 +405,24 @@ MoeTokenApplication::Admit(uint32_t request)
     }
     m_admitQueue.emplace_back(request, Simulator::Now());
     TryAdmit();
+}
+
+void
+MoeTokenApplication::Forget(uint32_t request)
+{
+    for (auto it = m_admitQueue.begin(); it != m_admitQueue.end(); ++it)
+    {
+        if (it->first == request)
+        {
+            m_admitQueue.erase(it);
+            return; // it never held KV memory
+        }
+    }
+    if (m_plan->GetKvBudget() > 0)
+    {
+        m_kvInUse -= m_plan->GetRequestKvTokens(request);
+        TryAdmit();
+    }
 }
 
 void
@@ -676,9 +732,19 @@ MoeTokenApplication::Fail(uint32_t request,
                           uint32_t expert,
                           uint32_t kind)
 {
+    if (m_failover && code == MoeRequestStatus::COMPONENT_LOST)
+    {
+        // Recovery: the request stops here; the controller resends it when the loss is detected.
+        m_status->MarkFailed(request);
+        return;
+    }
     if (!m_status->MarkFailed(request))
     {
         return; // failed before: the first failure is the one that counts
+    }
+    if (m_failover)
+    {
+        m_failover->Resolved(m_replica, request);
     }
     NS_LOG_INFO("request " << request << " token " << token << " failed (code " << code << ")");
     // A prefill chunk's failure is the prefill's (token 0): the recorder counts tokens from there.
@@ -704,7 +770,11 @@ MoeTokenApplication::IsDown(MoeRole role, uint32_t layer, uint32_t expert) const
 bool
 MoeTokenApplication::FailIfDown(uint32_t request, uint32_t token)
 {
-    if (m_copy > 0 ? !m_plan->IsReplicaDown(m_layer, m_expert, m_copy) : !IsDown(m_role, m_layer, m_expert))
+    // With recovery a component re-placed elsewhere stays lost here (its spare is another application).
+    bool down = m_failover ? !m_spare && m_plan->HasFailed(static_cast<uint32_t>(m_role), m_layer, m_expert)
+                : m_copy > 0 ? m_plan->IsReplicaDown(m_layer, m_expert, m_copy)
+                             : IsDown(m_role, m_layer, m_expert);
+    if (!down)
     {
         return false;
     }

@@ -26,6 +26,8 @@
 namespace ns3
 {
 
+class MoeFailover;
+
 /**
  * @brief Moves MoE hidden states as real UDP packets and computes on one satellite.
  *
@@ -113,6 +115,8 @@ class MoeTokenApplication : public Application
     void DoDispose() override;
 
   private:
+    friend class MoeFailover; // fail-over and re-placement start requests (Admit) and drop them (Forget)
+
     void StartApplication() override;
     void StopApplication() override;
 
@@ -123,6 +127,8 @@ class MoeTokenApplication : public Application
     void Admit(uint32_t request);
     /// Start the queued requests, in arrival order, while their KV caches fit the budget.
     void TryAdmit();
+    /// Fail-over: @p request was abandoned here; free its place in the KV budget (layer 0's gateway).
+    void Forget(uint32_t request);
     /// Chunked prefill at a later gateway: run the chunk's attention after its predecessors', holding
     /// it until they have been queued.
     void RunChunkInOrder(uint32_t request, uint32_t token);
@@ -242,6 +248,9 @@ class MoeTokenApplication : public Application
     bool AllArrived(ArrivalCounts& counts, uint32_t request, uint32_t token, uint32_t expected) const;
 
     Ptr<MoeTrafficPlan> m_plan;
+    Ptr<MoeFailover> m_failover; //!< recovery across replicas (faults.recovery); null: none
+    uint32_t m_replica{0};       //!< this component's model replica (with m_failover)
+    bool m_spare{false};         //!< a re-placed component's application on its spare satellite
     Ptr<MoeComponentDirectory> m_directory;
     Ptr<MoeRequestStatus> m_status;
     Ptr<MoeComputeQueue> m_computeQueue;

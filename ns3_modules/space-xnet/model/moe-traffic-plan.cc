@@ -183,10 +183,33 @@ IsDarkNow(int64_t failNs)
 
 } // namespace
 
-bool MoeTrafficPlan::IsGatewayDown(uint32_t layer) const { return IsDarkNow(m_gatewayFailNs[layer]); }
+bool MoeTrafficPlan::IsGatewayDown(uint32_t layer) const
+{
+    return IsDarkNow(m_gatewayFailNs[layer]) && (m_restored.empty() || !m_restored[layer]);
+}
 bool MoeTrafficPlan::IsExpertDown(uint32_t layer, uint32_t expert) const
 {
-    return IsDarkNow(m_expertFailNs[static_cast<uint64_t>(layer) * m_experts + expert]);
+    uint64_t i = static_cast<uint64_t>(layer) * m_experts + expert;
+    return IsDarkNow(m_expertFailNs[i]) && (m_restored.empty() || !m_restored[m_layers + i]);
+}
+
+void
+MoeTrafficPlan::Restore(uint32_t role, uint32_t layer, uint32_t index)
+{
+    NS_ABORT_MSG_IF(role > 1 || layer >= m_layers || (role == 1 && index >= m_experts),
+                    "Restore: no component (" << role << ", " << layer << ", " << index << ")");
+    m_restored.resize(m_layers + static_cast<uint64_t>(m_layers) * m_experts, 0);
+    m_restored[role == 0 ? layer : m_layers + static_cast<uint64_t>(layer) * m_experts + index] = 1;
+}
+
+bool
+MoeTrafficPlan::HasFailed(uint32_t role, uint32_t layer, uint32_t index) const
+{
+    if (role == 0)
+    {
+        return IsDarkNow(m_gatewayFailNs[layer]);
+    }
+    return role == 1 && IsDarkNow(m_expertFailNs[static_cast<uint64_t>(layer) * m_experts + index]);
 }
 
 void

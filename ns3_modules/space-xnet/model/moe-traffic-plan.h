@@ -317,6 +317,15 @@ class MoeTrafficPlan : public Object
     bool IsGatewayDown(uint32_t layer) const;
     /// Whether expert (@p layer, @p expert) is dark now.
     bool IsExpertDown(uint32_t layer, uint32_t expert) const;
+    /// @name Re-placement (MoeFailover, faults.recovery: replace)
+    /// @{
+    /// Component (@p role: a MoeRole's value, @p layer, @p index) runs again, on a spare satellite:
+    /// IsGatewayDown / IsExpertDown say false for it from now on.
+    void Restore(uint32_t role, uint32_t layer, uint32_t index);
+    /// Whether the satellite that first held component (@p role, @p layer, @p index) has failed,
+    /// restored or not (shards and users: never).
+    bool HasFailed(uint32_t role, uint32_t layer, uint32_t index) const;
+    /// @}
 
   private:
     uint64_t TokenIndex(uint32_t request, uint32_t token) const;
@@ -336,6 +345,7 @@ class MoeTrafficPlan : public Object
     std::vector<int64_t> m_requestStartNs; //!< [R]
     std::vector<int64_t> m_gatewayFailNs;  //!< [L], -1 never
     std::vector<int64_t> m_expertFailNs;   //!< [L, E], -1 never
+    std::vector<uint8_t> m_restored;       //!< [L + L * E] gateways then experts re-placed; empty: none
     Time m_retransmitTimeout;
     uint32_t m_maxRetries;
     bool m_combineAtOwnGateway;
