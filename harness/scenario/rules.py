@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from harness.errors import ScenarioError
-from harness.names import CLUSTER_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
+from harness.names import CLUSTER_STRATEGIES, REPLICA_STRATEGIES, STRATEGY_NAMES, TENSOR_PARALLEL_STRATEGIES
 from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_ACTIVATIONS, MAX_COMPUTE_S, MAX_HORIZON_S,
                                      MAX_SATELLITES, MAX_SEGMENT_PAYLOAD_BYTES, SGP4_ALTITUDE_MARGIN_KM, UDP_HEADER_BYTES, _show)
 
