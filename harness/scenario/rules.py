@@ -247,6 +247,15 @@ def _check_cluster(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: 'links.terminals' {links.terminals} is more than the {int(neighbours.max())} "
                             f"neighbours any satellite has within 'links.max_length_km' {links.max_length_km:g} km; "
                             f"lower terminals or raise max_length_km")
+    if c.sats_per_cluster > 1:  # the packet engine gives each satellite its address on an ISL: it needs one
+        from harness.constellation.cluster import greedy_mesh
+
+        degree = np.bincount(greedy_mesh(pos, links.max_length_km * 1e3, links.terminals).ravel(),
+                             minlength=len(points))
+        if (degree == 0).any():
+            raise ScenarioError(f"{source}: the cluster's mesh leaves satellite {int(np.argmin(degree))} of each "
+                                f"cluster without a link ('links.terminals' {links.terminals}: the shortest pairs "
+                                f"take every terminal first); raise terminals or 'links.max_length_km'")
     if sc.placement.subnets == "planes":
         raise ScenarioError(f"{source}: 'placement.subnets' 'planes' cuts whole orbital planes, and a cluster's "
                             f"satellites share one orbit; use 'arcs' (along-track slabs of the clusters)")
