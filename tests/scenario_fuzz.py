@@ -528,6 +528,27 @@ def arrivals_bytes(draw: st.DrawFn, requests: int = ARRIVALS_REQUESTS) -> bytes:
     return _damage(draw, text.encode("utf-8"), calm=24)
 
 
+class Example(dict):
+    """One example's files (name -> bytes), with the section base it was drawn from (``base``)."""
+
+    base = "plain"
+
+    def __repr__(self) -> str:
+        return f"Example(base={self.base!r}, {dict.__repr__(self)[:2000]})"
+
+
+def base_files(name: str) -> Example:
+    """The unmutated files of a section base (each must be a valid scenario that runs)."""
+    base, _ = SECTION_BASES[name]
+    files = Example({"scenario.yaml": _dump(base)})
+    files.base = name
+    if name == "tle":
+        files["fuzz.tle"] = walker_tle_text(6, 10).encode()
+    if name == "arrivals":
+        files["arrivals.csv"] = b"time_s,prompt_tokens\n0,4\n0.5,8\n1.25,3\n"
+    return files
+
+
 @st.composite
 def scenario_files(draw: st.DrawFn) -> dict[str, bytes]:
     """One example: the mutated scenario of a section base (:data:`SECTION_BASES`) and the files it names,
@@ -537,7 +558,8 @@ def scenario_files(draw: st.DrawFn) -> dict[str, bytes]:
     name = draw(st.sampled_from(list(SECTION_BASES)))
     base, sections = SECTION_BASES[name]
     raw = copy.deepcopy(base)
-    files: dict[str, bytes] = {}
+    files = Example()
+    files.base = name
     if name == "tle":
         files["fuzz.tle"] = draw(tle_bytes(walker_tle_text(6, 10)))
         if draw(st.integers(0, 3)) == 0:
@@ -553,3 +575,9 @@ def scenario_files(draw: st.DrawFn) -> dict[str, bytes]:
     data = _dump(raw)
     files["scenario.yaml"] = _damage(draw, data, calm=40)
     return files
+
+
+def fuzz_example() -> st.SearchStrategy:
+    """What the fuzzers draw: the plain mutations (:func:`scenario_bytes`) one time in three, the
+    section bases (:func:`scenario_files`) two times in three."""
+    return st.one_of(scenario_bytes(), scenario_files(), scenario_files())

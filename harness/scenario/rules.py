@@ -291,6 +291,11 @@ def _check_serving(sc: Scenario, source: str) -> None:
     if v.arrivals == "poisson" and v.rate_per_s is None:
         raise ScenarioError(f"{source}: 'serving.arrivals' is 'poisson' but 'serving.rate_per_s' is not set; give "
                             f"the mean arrival rate in requests per second")
+    if v.arrivals == "poisson" and v.rate_per_s is not None and sc.traffic.requests / v.rate_per_s > MAX_HORIZON_S:
+        raise ScenarioError(f"{source}: {sc.traffic.requests} Poisson arrivals at 'serving.rate_per_s' "
+                            f"{v.rate_per_s:g} last about traffic.requests / rate_per_s = "
+                            f"{sc.traffic.requests / v.rate_per_s:g} s, beyond {MAX_HORIZON_S:g} s (simulated time is "
+                            f"int64 ns); raise rate_per_s or lower 'traffic.requests'")
     if v.arrivals != "poisson" and v.rate_per_s is not None:
         raise ScenarioError(f"{source}: 'serving.rate_per_s' is set but 'serving.arrivals' is {_show(v.arrivals)}; "
                             f"set arrivals: poisson or remove rate_per_s")
