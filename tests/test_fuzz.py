@@ -22,7 +22,8 @@ import copy
 import pytest
 import yaml
 
-from scenario_fuzz import BASE, EXTREME_NUMBERS, HOSTILE_TEXT, KEYS, check_example, scenario_bytes
+from scenario_fuzz import (BASE, EXTREME_NUMBERS, HOSTILE_TEXT, KEYS, SECTION_BASES, base_files, check_example,
+                           scenario_bytes, scenario_files)
 
 REPO = Path(__file__).resolve().parents[1]
 OUTCOMES: Counter = Counter()
@@ -57,25 +58,53 @@ def test_every_key_with_every_hostile_value(path, tmp_path):
     assert outcomes["refused"] > 0, outcomes
 
 
+SECTION_OUTCOMES: Counter = Counter()
+
+
+@pytest.mark.parametrize("name", list(SECTION_BASES))
+def test_every_section_base_is_valid_and_prepares(name, tmp_path):
+    # The section fuzzer mutates these: each must be a scenario that runs, or its mutations test nothing.
+    assert check_example(base_files(name), tmp_path, use_default_out=False) == "valid-ran"
+
+
+@settings(FUZZ, max_examples=150)
+@given(files=scenario_files(), default_out=st.booleans())
+def test_every_section_and_its_files_mutated_are_valid_or_one_line_errors(files, default_out):
+    # serving, arrivals files, users, ground, TLE files (slots, ISLs), placement, power, cluster, boards, faults
+    with tempfile.TemporaryDirectory() as folder:
+        SECTION_OUTCOMES[files.base, check_example(files, Path(folder), default_out)] += 1
+
+
+def test_the_section_fuzzer_reaches_every_base_and_both_outcomes():
+    # Run after the property above (file order).
+    bases = {base for base, _ in SECTION_OUTCOMES}
+    assert bases == set(SECTION_BASES), sorted(set(SECTION_BASES) - bases)
+    outcomes = Counter(outcome for _, outcome in SECTION_OUTCOMES.elements())
+    assert outcomes["refused"] > 50 and outcomes["valid-ran"] > 10, outcomes
+
+
 def test_the_fuzzer_reaches_both_outcomes():
     # Run after the property above (file order): it must have seen valid scenarios run and refusals.
     assert OUTCOMES["refused"] > 50 and OUTCOMES["valid-ran"] > 5, OUTCOMES
 
 
 @settings(FUZZ, max_examples=6)
-@given(data=scenario_bytes())
+@given(data=st.one_of(scenario_bytes(), scenario_files()))
 def test_mutated_scenarios_through_the_cli_run_or_fail_with_one_line(data):
+    files = data if isinstance(data, dict) else {"scenario.yaml": data}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        (folder / "scenario.yaml").write_bytes(data)
+        for name, content in files.items():
+            (folder / name).write_bytes(content)
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        done = subprocess.run([sys.executable, "-m", "harness", "run", "scenario.yaml"], cwd=folder, env=env,
-                              capture_output=True, text=True, errors="replace", timeout=300, check=False)
+        done = subprocess.run([sys.executable, "-m", "harness", "run", "scenario.yaml", "--jobs", "1"], cwd=folder,
+                              env=env, capture_output=True, text=True, errors="replace", timeout=300, check=False)
         made = sorted(p.name for p in folder.iterdir())
         if done.returncode == 0:
-            assert made == ["results", "scenario.yaml"], made
+            assert made == sorted([*files, "results"]), made
             assert len(list((folder / "results").iterdir())) == 1
         else:
             lines = done.stderr.strip().splitlines()
-            assert done.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), done.stderr[-2000:]
-            assert made == ["scenario.yaml"], made
+            assert done.returncode == 1 and lines[-1].startswith("error: "), done.stderr[-2000:]
+            assert sum(line.startswith(("error", "Traceback")) for line in lines) == 1, done.stderr[-2000:]
+            assert made == sorted(files), made

@@ -1,0 +1,61 @@
+"""No allowed value crashes (issue 24): every numeric schema key at its bounds and outside them runs
+or is refused in one line, through the CLI and the real ns-3.
+
+tests/edge_values.py builds the values from the schema itself (a new key is walked without a change
+here) and runs them through ``harness.cli.main`` in worker processes, a value that kills its worker
+confirmed alone in ``python -m harness run``; bench/edge_values.py walks the values just inside the
+closed bounds too (figures in bench/README.md).
+"""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+
+import edge_values
+from edge_values import Case, run_alone
+
+
+def test_every_numeric_key_at_its_edges_runs_or_is_refused_in_one_line(tmp_path):
+    cases = edge_values.ci_cases()
+    outcomes = edge_values.run_cases(cases, tmp_path, timeout=300)
+    bad = [o for o in outcomes if not o.ok]
+    assert not bad, "\n".join(f"{o.kind}: {o.case.label}: {o.detail.strip()[-800:]}" for o in bad)
+    # Every number key of the schema was walked, and the walk reached both outcomes.
+    walked = {o.case.key for o in outcomes}
+    assert {key for key, _, _ in edge_values.numeric_keys()} <= walked
+    kinds = collections.Counter(o.kind for o in outcomes)
+    assert kinds["ran"] > 150 and kinds["refused"] > 150, kinds
+    # A value outside a key's stated rule is refused, naming the key.
+    for o in outcomes:
+        if o.case.where in ("lo-out", "hi-out", "not-a-choice"):
+            assert o.kind == "refused" and o.case.key.split("[")[0] in o.detail, o.case.label
+    # Every key has at least one value that runs: the base scenario of each section is valid.
+    ran = {o.case.key for o in outcomes if o.kind == "ran"}
+    assert walked - ran <= NEVER_RUNS, sorted(walked - ran - NEVER_RUNS)
+
+
+#: Keys none of whose edge values can run on a 100-satellite base (each bound is refused by a rule
+#: tying it to other keys), with the reason.
+NEVER_RUNS = {
+    "constellation.planes",            # 1 plane of 10: fewer satellites than the model's 20 components; 32768: too many
+}
+
+
+#: The values the walk found crashing (issue 24), each now refused in one line: run alone, in a fresh
+#: ``python -m harness run``.
+FOUND = [
+    # The mesh of a cluster of 19 with one terminal each left a satellite with no link: a ValueError
+    # (traceback) in the packet engine ("satellite 17 has no ISL").
+    Case("links.terminals", 1, "lo", "cluster"),
+    # Poisson arrivals at 5e-324 per second: gaps of inf s overflowed int64 ns into negative start
+    # times, a ValueError in the packet engine.
+    Case("serving.rate_per_s", 5e-324, "lo-in", "serving"),
+]
+
+
+@pytest.mark.parametrize("case", FOUND, ids=lambda c: f"{c.key}={c.value!r}")
+def test_the_values_that_crashed_are_refused_in_one_line(case, tmp_path):
+    outcome = run_alone(case, tmp_path, timeout=300)
+    assert outcome.kind == "refused", f"{outcome.kind}: {outcome.detail[-2000:]}"
