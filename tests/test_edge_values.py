@@ -59,3 +59,25 @@ FOUND = [
 def test_the_values_that_crashed_are_refused_in_one_line(case, tmp_path):
     outcome = run_alone(case, tmp_path, timeout=300)
     assert outcome.kind == "refused", f"{outcome.kind}: {outcome.detail[-2000:]}"
+
+
+@pytest.mark.parametrize("what, key", [("arrivals", "serving.arrivals_path"), ("tle", "constellation.tle_file")])
+def test_an_input_file_beyond_its_ceiling_is_refused_before_it_is_read(what, key, tmp_path):
+    # A sparse file of 2**27 + 1 bytes: reading it whole would take the memory of many times its size.
+    from harness.cli import check_run
+    from harness.errors import ScenarioError
+    from harness.formats.files import MAX_INPUT_BYTES
+
+    import yaml
+
+    raw = edge_values.BASES["tle" if what == "tle" else "serving"]
+    raw = {**raw, "serving": {"arrivals": "file", "arrivals_path": "big.csv"}} if what == "arrivals" else \
+        {**raw, "constellation": {**raw["constellation"], "tle_file": "big.tle"}}
+    big = tmp_path / ("big.csv" if what == "arrivals" else "big.tle")
+    with open(big, "wb") as f:
+        f.truncate(MAX_INPUT_BYTES + 1)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ScenarioError, match=f"{MAX_INPUT_BYTES + 1} bytes, more than the {MAX_INPUT_BYTES}"):
+        check_run(path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
