@@ -116,7 +116,9 @@ class LinkSpec:
 
     rate_bps: float = _spec(100e9, unit="bit/s", help="data rate of every ISL (whole bit/s are used)",
                             check=_range(1.0, 1e15))
-    mtu_bytes: int = _spec(1500, unit="B", help="IP MTU of every ISL device", check=_within(128, 65535))
+    mtu_bytes: int = _spec(1500, unit="B", help="IP MTU of every ISL device; at most 65044 in effect: the "
+                            "packet engine's largest payload (65,000 B) plus the IPv4, UDP and application headers "
+                            "(44 B)", check=_within(128, 65535))
     queue_packets: int = _spec(1000, unit="packets", help="drop-tail queue of every ISL device",
                                check=_range(1, 10_000_000))
     grazing_altitude_km: Optional[float] = _spec(80.0, unit="km", help="an ISL's line of sight must stay above "
