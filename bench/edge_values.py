@@ -30,6 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--key", default="", help="only the keys starting with this")
     parser.add_argument("--timeout", type=float, default=300.0, help="longest run of one value, s")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes at once")
     parser.add_argument("--verbose", action="store_true", help="print every value's outcome")
     args = parser.parse_args()
     cases = [c for c in edge_values.cases() if c.key.startswith(args.key)]
@@ -43,7 +44,7 @@ def main() -> int:
 
     clock = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="edge-") as work:
-        outcomes = edge_values.run_cases(cases, Path(work), timeout=args.timeout, log=log)
+        outcomes = edge_values.run_cases(cases, Path(work), timeout=args.timeout, log=log, workers=args.workers)
     wall = time.perf_counter() - clock
     counts = collections.Counter(o.kind for o in outcomes)
     bad = [o for o in outcomes if not o.ok]

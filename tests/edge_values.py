@@ -427,9 +427,28 @@ def run_alone(case: Case, folder: Path, timeout: float) -> Outcome:
     return _judge(case, rc, done.stderr, tb, out, time.perf_counter() - clock)
 
 
-def run_cases(all_cases: list[Case], workdir: Path, *, timeout: float = 120.0, log=None) -> list[Outcome]:
-    """Every case through the CLI: in worker processes of many cases each; a case that kills its
-    worker is confirmed alone in ``python -m harness run``."""
+def run_cases(all_cases: list[Case], workdir: Path, *, timeout: float = 120.0, log=None,
+              workers: int = 2) -> list[Outcome]:
+    """Every case through the CLI: in ``workers`` worker processes at once (the cases dealt out in
+    turn), each running many cases; a case that kills its worker is confirmed alone in ``python -m
+    harness run``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = max(1, min(workers, len(all_cases)))
+    shares = [list(range(k, len(all_cases), workers)) for k in range(workers)]
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(lambda k: _run_share([all_cases[i] for i in shares[k]], workdir / f"w{k}", timeout, log),
+                              range(workers)))
+    out: list = [None] * len(all_cases)
+    for share, part in zip(shares, parts):
+        for i, outcome in zip(share, part):
+            out[i] = outcome
+    return out
+
+
+def _run_share(all_cases: list[Case], workdir: Path, timeout: float, log) -> list[Outcome]:
+    """:func:`run_cases` of one worker's share, one worker process after another."""
+    workdir.mkdir(parents=True, exist_ok=True)
     folders = []
     for i, case in enumerate(all_cases):
         folder = workdir / f"c{i:04d}"

@@ -19,7 +19,7 @@ from edge_values import Case, run_alone
 
 def test_every_numeric_key_at_its_edges_runs_or_is_refused_in_one_line(tmp_path):
     cases = edge_values.ci_cases()
-    outcomes = edge_values.run_cases(cases, tmp_path, timeout=300)
+    outcomes = edge_values.run_cases(cases, tmp_path, timeout=300, workers=2)
     bad = [o for o in outcomes if not o.ok]
     assert not bad, "\n".join(f"{o.kind}: {o.case.label}: {o.detail.strip()[-800:]}" for o in bad)
     # Every number key of the schema was walked, and the walk reached both outcomes.
