@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 
 import copy
 
+import scenario_fuzz
+
 import pytest
 import yaml
 
@@ -108,3 +110,33 @@ def test_mutated_scenarios_through_the_cli_run_or_fail_with_one_line(data):
             assert done.returncode == 1 and lines[-1].startswith("error: "), done.stderr[-2000:]
             assert sum(line.startswith(("error", "Traceback")) for line in lines) == 1, done.stderr[-2000:]
             assert made == sorted(files), made
+
+
+def _tle_files(**extra: bytes) -> dict:
+    files = base_files("tle")
+    raw = yaml.safe_load(files["scenario.yaml"])
+    for name in extra:
+        raw["constellation"]["slots_file" if name.endswith(".slots") else "isl_file"] = name
+    files["scenario.yaml"] = yaml.safe_dump(raw).encode()
+    files.update(extra)
+    return files
+
+
+def _slots(row0: str) -> bytes:
+    return ("\n".join([row0] + [f"{i // 10},{i % 10}" for i in range(1, 60)]) + "\n").encode()
+
+
+@pytest.mark.parametrize("what, files", [
+    # A plane numbered 99999999999 in a slots file: np.bincount allocated 745 GiB (MemoryError).
+    ("a huge plane number", _tle_files(**{"fuzz.slots": _slots("99999999999,0")})),
+    # A plane of 2**63 overflowed the int64 table (OverflowError).
+    ("a plane beyond int64", _tle_files(**{"fuzz.slots": _slots(f"{2**63},0")})),
+    # A TLE file of one satellite: no +Grid ring, np.concatenate of nothing (ValueError).
+    ("one satellite", {**_tle_files(),
+                       "fuzz.tle": "".join(scenario_fuzz.walker_tle_text(6, 10).splitlines(True)[:3]).encode()}),
+    # An ISL file that leaves a satellite without a link: the packet engine's ValueError, now refused at load.
+    ("a satellite without an ISL",
+     _tle_files(**{"fuzz.isl": ("\n".join(f"{i} {i + 1}" for i in range(58)) + "\n").encode()})),
+])
+def test_the_files_the_fuzzer_broke_are_refused_in_one_line(what, files, tmp_path):
+    assert check_example(files, tmp_path, use_default_out=False) == "refused", what

@@ -193,7 +193,11 @@ def read_slots_file(path: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
         m = re.fullmatch(r"(\d+)\s*,\s*(\d+)", row)
         if not m:
             raise ScenarioError(f"{path}: line {number}: {row[:40]!r} is not 'plane,slot' (two whole numbers)")
-        out[k] = int(m.group(1)), int(m.group(2))
+        plane, slot = int(m.group(1)), int(m.group(2))
+        if max(plane, slot) >= count:  # numbered without gaps, both are below the satellite count
+            raise ScenarioError(f"{path}: line {number}: plane,slot {plane},{slot} is beyond the {count} satellites "
+                                f"of the TLE file; number the planes and each plane's slots 0, 1, 2, ... without gaps")
+        out[k] = plane, slot
     _, first = np.unique(out, axis=0, return_index=True)
     if len(first) != count:
         dup = sorted(set(range(count)) - set(first.tolist()))[0]
