@@ -31,28 +31,9 @@ def test_every_numeric_key_at_its_edges_runs_or_is_refused_in_one_line(tmp_path)
     for o in outcomes:
         if o.case.where in ("lo-out", "hi-out", "not-a-choice"):
             assert o.kind == "refused" and o.case.key.split("[")[0] in o.detail, o.case.label
-    # Every key has at least one value that runs: the base scenario of each section is valid.
-    ran = {o.case.key for o in outcomes if o.kind == "ran"}
-    assert walked - ran <= NEVER_RUNS, sorted(walked - ran - NEVER_RUNS)
-
-
-#: Keys none of whose edge values can run on a 100-satellite base (each bound is refused by a rule
-#: tying it to other keys), with the reason.
-NEVER_RUNS = {
-    "constellation.planes",            # 1 plane of 10: fewer satellites than the model's 20 components; 32768: too many
-}
-
-
-def test_a_value_that_kills_its_worker_is_attributed_to_it_and_the_walk_goes_on(tmp_path):
-    # The worker runs many values in one process: one that kills it (here a SIGSEGV the worker sends
-    # itself on a marker file, as an ns-3 fatal would) must be reported as that value's crash, and the
-    # values after it still run in a new worker.
-    cases = [Case("links.queue_packets", v, w, "tiny") for v, w in ((0, "lo-out"), (1, "lo"), (2, "lo-in"))]
-    (tmp_path / "w0" / "c0001").mkdir(parents=True)
-    (tmp_path / "w0" / "c0001" / "SIGSEGV").touch()
-    outcomes = edge_values.run_cases(cases, tmp_path, timeout=300, workers=1)
-    assert [o.kind for o in outcomes] == ["refused", "crash", "ran"], [(o.kind, o.detail[-300:]) for o in outcomes]
-    assert "exit -11" in outcomes[1].detail and "but ran alone" in outcomes[1].detail
+    # Every base scenario runs with some value: each section's keys are walked where the section is on.
+    bases = {o.case.base for o in outcomes}
+    assert bases == set(edge_values.BASES) and {o.case.base for o in outcomes if o.kind == "ran"} == bases
 
 
 #: The values the walk found crashing (issue 24), each now refused in one line: run alone, in a fresh
