@@ -170,7 +170,8 @@ HUGE = [1e12, 2**63, 1e308]
 class Case:
     key: str          #: dotted key, e.g. "links.rate_bps" ("faults.satellite_failures[0].time_s": an entry)
     value: Any
-    where: str        #: "lo-out", "lo", "lo-in", "hi-in", "hi", "hi-out", "huge", "choice", "not-a-choice"
+    where: str        #: "lo-out", "lo", "lo-in", "hi-in", "hi", "hi-out", "huge", "choice", "not-a-choice";
+                      #: "base": the base scenario as it is
     base: str
 
     @property
@@ -225,7 +226,7 @@ def numeric_keys() -> list[tuple[str, Any, dataclasses.Field]]:
 
 def cases() -> list[Case]:
     """Every edge value of every number key (and list-entry number)."""
-    out = []
+    out = base_cases()
     for key, bare, f in numeric_keys():
         base = base_for(key)
         choices = f.metadata.get("choices") or ()
@@ -242,6 +243,11 @@ def cases() -> list[Case]:
         integer = isinstance(lo, int) and (hi is None or isinstance(hi, int))
         out += [Case(key, v, where, base) for where, v in _steps(lo, hi, False, integer)]
     return out
+
+
+def base_cases() -> list[Case]:
+    """Each base scenario as it is (key "(base)"): it must run, or its keys' walk tests little."""
+    return [Case("(base)", None, "base", name) for name in BASES]
 
 
 def ci_cases() -> list[Case]:
@@ -313,7 +319,8 @@ def write_case(case: Case, folder: Path) -> Path:
     for path in COMPANIONS.get(case.key, ()):
         section, key = path.split(".")
         raw[section].pop(key, None)
-    _set(raw, case.key, case.value)
+    if case.where != "base":
+        _set(raw, case.key, case.value)
     if case.base == "tle":
         write_tle(folder / "edge.tle")
     path = folder / "scenario.yaml"

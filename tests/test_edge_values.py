@@ -31,9 +31,8 @@ def test_every_numeric_key_at_its_edges_runs_or_is_refused_in_one_line(tmp_path)
     for o in outcomes:
         if o.case.where in ("lo-out", "hi-out", "not-a-choice"):
             assert o.kind == "refused" and o.case.key.split("[")[0] in o.detail, o.case.label
-    # Every base scenario runs with some value: each section's keys are walked where the section is on.
-    bases = {o.case.base for o in outcomes}
-    assert bases == set(edge_values.BASES) and {o.case.base for o in outcomes if o.kind == "ran"} == bases
+    # Every base scenario runs as it is: each section's keys are walked on a valid scenario with the section on.
+    assert {o.case.base for o in outcomes if o.case.where == "base" and o.kind == "ran"} == set(edge_values.BASES)
 
 
 #: The values the walk found crashing (issue 24), each now refused in one line: run alone, in a fresh
