@@ -550,12 +550,12 @@ def base_files(name: str) -> Example:
 
 
 @st.composite
-def scenario_files(draw: st.DrawFn) -> dict[str, bytes]:
-    """One example: the mutated scenario of a section base (:data:`SECTION_BASES`) and the files it names,
-    broken or not, as file name -> bytes."""
+def scenario_files(draw: st.DrawFn, only: str | None = None) -> dict[str, bytes]:
+    """One example: the mutated scenario of a section base (:data:`SECTION_BASES`, or the base ``only``)
+    and the files it names, broken or not, as file name -> bytes."""
     import copy
 
-    name = draw(st.sampled_from(list(SECTION_BASES)))
+    name = only or draw(st.sampled_from(list(SECTION_BASES)))
     base, sections = SECTION_BASES[name]
     raw = copy.deepcopy(base)
     files = Example()

@@ -69,12 +69,17 @@ def test_every_section_base_is_valid_and_prepares(name, tmp_path):
     assert check_example(base_files(name), tmp_path, use_default_out=False) == "valid-ran"
 
 
-@settings(FUZZ, max_examples=150)
-@given(files=scenario_files(), default_out=st.booleans())
-def test_every_section_and_its_files_mutated_are_valid_or_one_line_errors(files, default_out):
+@pytest.mark.parametrize("name", list(SECTION_BASES))
+def test_every_section_and_its_files_mutated_are_valid_or_one_line_errors(name):
     # serving, arrivals files, users, ground, TLE files (slots, ISLs), placement, power, cluster, boards, faults
-    with tempfile.TemporaryDirectory() as folder:
-        SECTION_OUTCOMES[files.base, check_example(files, Path(folder), default_out)] += 1
+
+    @settings(FUZZ, max_examples=12)
+    @given(files=scenario_files(only=name), default_out=st.booleans())
+    def check(files, default_out):
+        with tempfile.TemporaryDirectory() as folder:
+            SECTION_OUTCOMES[files.base, check_example(files, Path(folder), default_out)] += 1
+
+    check()
 
 
 def test_the_section_fuzzer_reaches_every_base_and_both_outcomes():
@@ -82,7 +87,7 @@ def test_the_section_fuzzer_reaches_every_base_and_both_outcomes():
     bases = {base for base, _ in SECTION_OUTCOMES}
     assert bases == set(SECTION_BASES), sorted(set(SECTION_BASES) - bases)
     outcomes = Counter(outcome for _, outcome in SECTION_OUTCOMES.elements())
-    assert outcomes["refused"] > 50 and outcomes["valid-ran"] > 10, outcomes
+    assert outcomes["refused"] > 40 and outcomes["valid-ran"] > 10, outcomes
 
 
 def test_the_fuzzer_reaches_both_outcomes():
