@@ -11,6 +11,11 @@ from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_CO
                                      _utc_instant, _within)
 
 
+#: Largest formation cluster: its rules (harness/scenario/rules.py) and mesh compare every pair of
+#: its satellites, N x N x 3 floats (4096: 0.4 GB; 32,768 would be 26 GB).
+MAX_CLUSTER_SATELLITES = 4096
+
+
 @dataclass(frozen=True)
 class ConstellationSpec:
     """The constellation: a Walker shell (shape, orbit, epoch) or a TLE file."""
@@ -60,7 +65,9 @@ class ConstellationSpec:
     clusters: int = _spec(1, help="kind cluster: clusters on the reference orbit, cluster c centred "
                           "c x cluster_separation_km along-track ahead of cluster 0", check=_range(1, 4096))
     sats_per_cluster: Optional[int] = _spec(None, help="kind cluster: satellites in each cluster (the lattice points "
-                                            "nearest its centre)", check=_range(1, MAX_SATELLITES))
+                                            "nearest its centre); at most 4096: the cluster's rules compare every "
+                                            "pair of its satellites (32,768 needed tens of GB)",
+                                            check=_range(1, MAX_CLUSTER_SATELLITES))
     formation: str = _spec("gco", help="kind cluster: bounded Clohessy-Wiltshire design: 'gco' (general circular "
                            "orbit: the lattice turns rigidly once per orbit, separations constant to first order) "
                            "or 'pco' (projected circular orbit: separations vary by up to 12 %)",

@@ -7,9 +7,9 @@ import math
 import types
 import typing
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from typing import Any
 
 from harness.errors import ScenarioError
 from harness.formats.files import YamlLoader, read_yaml_file
