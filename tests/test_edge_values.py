@@ -35,6 +35,18 @@ def test_every_numeric_key_at_its_edges_runs_or_is_refused_in_one_line(tmp_path)
     assert {o.case.base for o in outcomes if o.case.where == "base" and o.kind == "ran"} == set(edge_values.BASES)
 
 
+def test_a_value_that_kills_its_worker_is_attributed_to_it_and_the_walk_goes_on(tmp_path):
+    # The worker runs many values in one process: one that kills it (here a SIGSEGV the worker sends
+    # itself on a marker file, as an ns-3 fatal would) must be reported as that value's crash, and the
+    # values after it still run in a new worker.
+    cases = [Case("links.queue_packets", v, w, "tiny") for v, w in ((0, "lo-out"), (1, "lo"), (2, "lo-in"))]
+    (tmp_path / "w0" / "c0001").mkdir(parents=True)
+    (tmp_path / "w0" / "c0001" / "SIGSEGV").touch()
+    outcomes = edge_values.run_cases(cases, tmp_path, timeout=300, workers=1)
+    assert [o.kind for o in outcomes] == ["refused", "crash", "ran"], [(o.kind, o.detail[-300:]) for o in outcomes]
+    assert "exit -11" in outcomes[1].detail and "but ran alone" in outcomes[1].detail
+
+
 #: The values the walk found crashing (issue 24), each now refused in one line: run alone, in a fresh
 #: ``python -m harness run``.
 FOUND = [
