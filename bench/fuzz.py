@@ -1,7 +1,10 @@
 """Fuzz the scenario boundary with thousands of mutated scenarios (tests/test_fuzz.py runs a few hundred).
 
 Each example is a mutated scenario (tests/scenario_fuzz.py: wrong types, extreme numbers, values at
-the rules' bounds, missing and unknown keys, broken YAML, binary bytes) checked through the CLI's
+the rules' bounds, missing and unknown keys, broken YAML, binary bytes), two in three of them from
+a section base (serving, an arrivals file, users, ground, TLE with its slots and ISL files,
+placement, power, cluster, a board profile, faults) with the files it names broken too (TLE,
+arrivals CSV), checked through the CLI's
 own pre-flight (``harness.cli.check_run``) in-process; a valid small one also goes through the
 pipeline up to the packet engine (constellation, topology, activations, every placement, routes,
 analytic latency). ``--cli N`` sends N more through ``python -m harness run`` in a subprocess,
@@ -32,7 +35,7 @@ sys.path.insert(0, str(REPO))
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from scenario_fuzz import check_example, scenario_bytes  # noqa: E402
+from scenario_fuzz import SECTION_BASES, check_example, fuzz_example  # noqa: E402
 
 log = logging.getLogger("fuzz")
 
@@ -47,6 +50,7 @@ def main() -> int:
     logging.getLogger("harness").setLevel(logging.ERROR)
 
     outcomes: collections.Counter = collections.Counter()
+    by_base: dict = collections.defaultdict(collections.Counter)
     failures: list[tuple[bytes, str]] = []
     strays: list[str] = []
     config = settings(max_examples=args.examples, deadline=None, database=None, derandomize=False,
@@ -54,23 +58,28 @@ def main() -> int:
                                                                        if p.name in ("generate",)])
 
     @config
-    @given(data=scenario_bytes(), default_out=st.booleans())
-    def in_process(data: bytes, default_out: bool) -> None:
+    @given(data=fuzz_example(), default_out=st.booleans())
+    def in_process(data, default_out: bool) -> None:
+        base = getattr(data, "base", "plain")
         with tempfile.TemporaryDirectory() as folder:
             try:
-                outcomes[check_example(data, Path(folder), default_out)] += 1
+                outcome = check_example(data, Path(folder), default_out)
             except AssertionError as exc:
                 strays.append(str(exc))
-                outcomes["stray"] += 1
+                outcome = "stray"
             except Exception:  # a traceback: what the boundary must never let out
                 failures.append((data, traceback.format_exc(limit=-3)))
-                outcomes["traceback"] += 1
+                outcome = "traceback"
+            outcomes[outcome] += 1
+            by_base[base][outcome] += 1
 
     clock = time.perf_counter()
     seed(args.seed)(in_process)()
     elapsed = time.perf_counter() - clock
     total = sum(outcomes.values())
     log.info("in-process: %d examples in %.1f s: %s", total, elapsed, dict(outcomes))
+    for base in SECTION_BASES:
+        log.info("  base %-14s %5d examples: %s", base, sum(by_base[base].values()), dict(by_base[base]))
 
     cli_outcomes: collections.Counter = collections.Counter()
     if args.cli:
@@ -79,20 +88,24 @@ def main() -> int:
                               phases=[p for p in settings.default.phases if p.name == "generate"])
 
         @cli_config
-        @given(data=scenario_bytes())
-        def through_cli(data: bytes) -> None:
+        @given(data=fuzz_example())
+        def through_cli(data) -> None:
+            files = data if isinstance(data, dict) else {"scenario.yaml": data}
             with tempfile.TemporaryDirectory() as folder:
                 folder = Path(folder)
-                (folder / "scenario.yaml").write_bytes(data)
+                for name, content in files.items():
+                    (folder / name).write_bytes(content)
                 env = {**os.environ, "PYTHONPATH": str(REPO)}
-                done = subprocess.run([sys.executable, "-m", "harness", "run", "scenario.yaml"], cwd=folder, env=env,
-                                      capture_output=True, text=True, errors="replace", timeout=600, check=False)
+                done = subprocess.run([sys.executable, "-m", "harness", "run", "scenario.yaml", "--jobs", "1"],
+                                      cwd=folder, env=env, capture_output=True, text=True, errors="replace",
+                                      timeout=600, check=False)
                 made = sorted(p.name for p in folder.iterdir())
                 lines = done.stderr.strip().splitlines()
-                if done.returncode == 0 and made == ["results", "scenario.yaml"]:
+                if done.returncode == 0 and made == sorted([*files, "results"]):
                     cli_outcomes["ran"] += 1
-                elif done.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: ") \
-                        and made == ["scenario.yaml"]:
+                elif done.returncode == 1 and lines and lines[-1].startswith("error: ") \
+                        and sum(line.startswith("error") for line in lines) == 1 \
+                        and "process died" not in lines[-1] and made == sorted(files):
                     cli_outcomes["refused"] += 1
                 else:
                     cli_outcomes["broken"] += 1
@@ -104,7 +117,7 @@ def main() -> int:
                  time.perf_counter() - clock, dict(cli_outcomes))
 
     for data, text in failures[:5]:
-        log.info("--- input %r\n%s", data[:300], text)
+        log.info("--- input %s\n%s", repr(data)[:600], text)
     for text in strays[:5]:
         log.info("--- stray: %s", text)
     tracebacks = outcomes["traceback"] + cli_outcomes["broken"]

@@ -196,6 +196,10 @@ def check_run(scenario_path: Path, out: Path | None = None, plan: Path | None = 
         from harness.run.pipeline import build_activations
 
         build_activations(scenario)  # reads and checks the whole trace against the scenario
+    if scenario.serving.arrivals == "file":
+        from harness.workload.traffic import check_arrivals_file
+
+        check_arrivals_file(scenario)  # reads and checks the whole arrivals file, as the run will
     out_dir = out if out is not None else default_results_dir(scenario.name)
     if out_dir.exists() and not out_dir.is_dir():
         raise HarnessError(f"--out {out_dir} is a file; name a directory")

@@ -282,7 +282,7 @@ def grid_edges(grid: Grid) -> np.ndarray:
             pairs.append(_rungs(grid, table, p))
     if grid.seam_shift is not None:
         pairs.append(np.column_stack([table[-1], np.roll(table[0], -grid.seam_shift)]))
-    edges = np.concatenate(pairs)
+    edges = np.concatenate(pairs) if pairs else np.empty((0, 2), np.int64)  # one plane of one satellite: none
     edges = edges[(edges >= 0).all(axis=1)]
     edges = np.sort(edges, axis=1)
     edges = edges[edges[:, 0] != edges[:, 1]]

@@ -22,6 +22,10 @@ from harness.errors import HarnessError
 #: may be large, but past this it is not a file the harness wrote.
 MAX_CONFIG_BYTES = 1 << 20
 MAX_DATA_BYTES = 1 << 31
+#: Largest input file a scenario names besides an activation trace (arrivals CSV, TLE, slots and ISL
+#: files): far above what the schema's ceilings let them hold (10^6 arrivals, 32,768 satellites), and
+#: small enough that reading one never runs a machine out of memory (issue 24).
+MAX_INPUT_BYTES = 1 << 27
 
 
 def read_text_file(path: Path, what: str, error: type = HarnessError, max_bytes: int = MAX_CONFIG_BYTES) -> str:

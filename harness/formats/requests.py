@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import ResultsError, ScenarioError
-from harness.formats.files import MAX_DATA_BYTES, read_text_file, show
+from harness.formats.files import MAX_DATA_BYTES, MAX_INPUT_BYTES, read_text_file, show
 
 ARRIVALS_HEADER = ("time_s", "prompt_tokens")
 REQUEST_COLUMNS = ("request", "replica", "arrival_ns", "prompt_tokens", "output_tokens", "first_token_ns",
@@ -58,7 +58,7 @@ MAX_PROMPT_TOKENS = 65536
 def read_arrivals_csv(path: Path, *, requests: int, max_output: int = 1 << 30):
     """``(time_s float64[R], prompt_tokens int32[R], output_tokens int32[R] or None)`` of an arrivals
     file, or ScenarioError naming the line."""
-    text = read_text_file(path, "arrivals file", ScenarioError, MAX_DATA_BYTES)
+    text = read_text_file(path, "arrivals file", ScenarioError, MAX_INPUT_BYTES)
     lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
     header = tuple(c.strip() for c in lines[0][1].split(",")) if lines else ()
     if header not in (ARRIVALS_HEADER, ARRIVALS_HEADER + ("output_tokens",)):

@@ -32,7 +32,7 @@ from sgp4.api import WGS72, Satrec
 from sgp4.exporter import export_tle  # noqa: F401  (re-exported: the writer's companion)
 
 from harness.errors import ScenarioError
-from harness.formats.files import MAX_DATA_BYTES, read_text_file
+from harness.formats.files import MAX_INPUT_BYTES, read_text_file
 
 __all__ = ["TleRecord", "export_tle", "read_isl_file", "read_slots_file", "read_tle_file", "write_tle_file"]
 
@@ -121,7 +121,7 @@ def read_tle_file(path: Path) -> list[TleRecord]:
         ScenarioError: naming the file and line of the first problem.
     """
     path = Path(path)
-    text = read_text_file(path, "TLE file", ScenarioError, MAX_DATA_BYTES)
+    text = read_text_file(path, "TLE file", ScenarioError, MAX_INPUT_BYTES)
     lines = [(i + 1, raw.rstrip()) for i, raw in enumerate(text.splitlines())]
     lines = [(n, s) for n, s in lines if s]
     records: list[TleRecord] = []
@@ -181,7 +181,7 @@ def read_slots_file(path: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
         ScenarioError: naming the file and line of the first problem.
     """
     path = Path(path)
-    text = read_text_file(path, "plane,slot file", ScenarioError, MAX_DATA_BYTES)
+    text = read_text_file(path, "plane,slot file", ScenarioError, MAX_INPUT_BYTES)
     rows = [(i + 1, s.strip()) for i, s in enumerate(text.splitlines()) if s.strip()]
     if rows and rows[0][1].replace(" ", "").lower() == "plane,slot":
         rows = rows[1:]
@@ -193,7 +193,11 @@ def read_slots_file(path: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
         m = re.fullmatch(r"(\d+)\s*,\s*(\d+)", row)
         if not m:
             raise ScenarioError(f"{path}: line {number}: {row[:40]!r} is not 'plane,slot' (two whole numbers)")
-        out[k] = int(m.group(1)), int(m.group(2))
+        plane, slot = int(m.group(1)), int(m.group(2))
+        if max(plane, slot) >= count:  # numbered without gaps, both are below the satellite count
+            raise ScenarioError(f"{path}: line {number}: plane,slot {plane},{slot} is beyond the {count} satellites "
+                                f"of the TLE file; number the planes and each plane's slots 0, 1, 2, ... without gaps")
+        out[k] = plane, slot
     _, first = np.unique(out, axis=0, return_index=True)
     if len(first) != count:
         dup = sorted(set(range(count)) - set(first.tolist()))[0]
@@ -218,7 +222,7 @@ def read_isl_file(path: Path, count: int) -> np.ndarray:
     """``[L, 2]`` int32 ISLs from an ``a b`` list (satellite indices in TLE order, 0-based; '#' starts
     a comment). Rows come back as ``a < b``, sorted; self-links and repeats are errors."""
     path = Path(path)
-    text = read_text_file(path, "ISL file", ScenarioError, MAX_DATA_BYTES)
+    text = read_text_file(path, "ISL file", ScenarioError, MAX_INPUT_BYTES)
     edges, seen = [], {}
     for number, raw in enumerate(text.splitlines(), start=1):
         row = raw.split("#", 1)[0].strip()

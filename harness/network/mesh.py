@@ -24,30 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.constellation.cluster import ClusterDesign
+from harness.constellation.cluster import ClusterDesign, greedy_mesh  # greedy_mesh: also the scenario's rules
 from harness.constellation.walker import Constellation
 from harness.network.topology import Topology, isl_topology
 
 __all__ = ["cluster_edges", "greedy_mesh", "mesh_topology"]
-
-
-def greedy_mesh(positions_m: np.ndarray, max_length_m: float, terminals: int) -> np.ndarray:
-    """[L, 2] the shortest-first greedy links among ``positions_m`` ([N, 3], one cluster's)."""
-    n = len(positions_m)
-    a, b = np.triu_indices(n, 1)
-    length_mm = np.round(np.linalg.norm(positions_m[a] - positions_m[b], axis=-1) * 1e3)
-    keep = length_mm <= max_length_m * 1e3
-    a, b, length_mm = a[keep], b[keep], length_mm[keep]
-    order = np.lexsort((b, a, length_mm))
-    free = np.full(n, terminals, dtype=np.int64)
-    chosen = []
-    for i in order.tolist():  # one pass over the candidate pairs, once per run
-        x, y = int(a[i]), int(b[i])
-        if free[x] and free[y]:
-            free[x] -= 1
-            free[y] -= 1
-            chosen.append((x, y))
-    return np.array(chosen, dtype=np.int32).reshape(-1, 2)
 
 
 def cluster_edges(design: ClusterDesign, *, max_length_m: float, terminals: int, long_range_links: int,

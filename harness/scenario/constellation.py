@@ -11,6 +11,11 @@ from harness.scenario.schema import (APP_HEADER_BYTES, IPV4_HEADER_BYTES, MAX_CO
                                      _utc_instant, _within)
 
 
+#: Largest formation cluster: its rules (harness/scenario/rules.py) and mesh compare every pair of
+#: its satellites, N x N x 3 floats (4096: 0.4 GB; 32,768 would be 26 GB).
+MAX_CLUSTER_SATELLITES = 4096
+
+
 @dataclass(frozen=True)
 class ConstellationSpec:
     """The constellation: a Walker shell (shape, orbit, epoch) or a TLE file."""
@@ -60,7 +65,9 @@ class ConstellationSpec:
     clusters: int = _spec(1, help="kind cluster: clusters on the reference orbit, cluster c centred "
                           "c x cluster_separation_km along-track ahead of cluster 0", check=_range(1, 4096))
     sats_per_cluster: Optional[int] = _spec(None, help="kind cluster: satellites in each cluster (the lattice points "
-                                            "nearest its centre)", check=_range(1, MAX_SATELLITES))
+                                            "nearest its centre); at most 4096: the cluster's rules compare every "
+                                            "pair of its satellites (32,768 needed tens of GB)",
+                                            check=_range(1, MAX_CLUSTER_SATELLITES))
     formation: str = _spec("gco", help="kind cluster: bounded Clohessy-Wiltshire design: 'gco' (general circular "
                            "orbit: the lattice turns rigidly once per orbit, separations constant to first order) "
                            "or 'pco' (projected circular orbit: separations vary by up to 12 %)",
@@ -116,7 +123,9 @@ class LinkSpec:
 
     rate_bps: float = _spec(100e9, unit="bit/s", help="data rate of every ISL (whole bit/s are used)",
                             check=_range(1.0, 1e15))
-    mtu_bytes: int = _spec(1500, unit="B", help="IP MTU of every ISL device", check=_within(128, 65535))
+    mtu_bytes: int = _spec(1500, unit="B", help="IP MTU of every ISL device; at most 65044 in effect: the "
+                            "packet engine's largest payload (65,000 B) plus the IPv4, UDP and application headers "
+                            "(44 B)", check=_within(128, 65535))
     queue_packets: int = _spec(1000, unit="packets", help="drop-tail queue of every ISL device",
                                check=_range(1, 10_000_000))
     grazing_altitude_km: Optional[float] = _spec(80.0, unit="km", help="an ISL's line of sight must stay above "

@@ -9,6 +9,8 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from harness.errors import ScenarioError
 from harness.formats.files import YamlLoader, read_yaml_file
 from harness.scenario.schema import _show
@@ -170,7 +172,15 @@ def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:
     explicit = "epoch_utc" in raw.get("constellation", {})
     records, grid, _, epoch = load_tle_grid(sc, c.epoch if explicit else None)
     check_propagation(records, epoch, sc.snapshots.count, sc.snapshots.interval_s, str(sc.resolve(c.tle_file)))
-    tle_edges(sc, grid, len(records))  # an isl_file is read (strictly) now, not mid-run
+    edges = tle_edges(sc, grid, len(records))  # an isl_file is read (strictly) now, not mid-run
+    degree = np.bincount(np.asarray(edges).ravel(), minlength=len(records))
+    if len(records) > 1 and (degree == 0).any():  # the packet engine gives each satellite its address on an ISL
+        lonely = int(np.argmin(degree))
+        where, fix = (("the isl_file", "add a link for it") if c.isl_file
+                      else ("the +Grid of the inferred planes", "give an isl_file or a slots_file"))
+        raise ScenarioError(f"{source}: satellite {lonely} of the TLE file ({records[lonely].name or 'unnamed'}, "
+                            f"line {records[lonely].line_number}) has no ISL in {where}; every satellite needs "
+                            f"one: {fix}, or remove it from the TLE file")
     return dataclasses.replace(c, planes=grid.planes, sats_per_plane=int(grid.sizes.max()), satellites=len(records),
                                epoch_utc=c.epoch_utc if explicit else epoch.isoformat().replace("+00:00", "Z"))
 

@@ -243,6 +243,15 @@ def _check_cluster(sc: Scenario, source: str) -> None:
         raise ScenarioError(f"{source}: 'links.terminals' {links.terminals} is more than the {int(neighbours.max())} "
                             f"neighbours any satellite has within 'links.max_length_km' {links.max_length_km:g} km; "
                             f"lower terminals or raise max_length_km")
+    if c.sats_per_cluster > 1:  # the packet engine gives each satellite its address on an ISL: it needs one
+        from harness.constellation.cluster import greedy_mesh
+
+        degree = np.bincount(greedy_mesh(pos, links.max_length_km * 1e3, links.terminals).ravel(),
+                             minlength=len(points))
+        if (degree == 0).any():
+            raise ScenarioError(f"{source}: the cluster's mesh leaves satellite {int(np.argmin(degree))} of each "
+                                f"cluster without a link ('links.terminals' {links.terminals}: the shortest pairs "
+                                f"take every terminal first); raise terminals or 'links.max_length_km'")
     if sc.placement.subnets == "planes":
         raise ScenarioError(f"{source}: 'placement.subnets' 'planes' cuts whole orbital planes, and a cluster's "
                             f"satellites share one orbit; use 'arcs' (along-track slabs of the clusters)")
@@ -306,6 +315,11 @@ def _check_serving(sc: Scenario, source: str) -> None:
     if v.arrivals == "poisson" and v.rate_per_s is None:
         raise ScenarioError(f"{source}: 'serving.arrivals' is 'poisson' but 'serving.rate_per_s' is not set; give "
                             f"the mean arrival rate in requests per second")
+    if v.arrivals == "poisson" and v.rate_per_s is not None and sc.traffic.requests / v.rate_per_s > MAX_HORIZON_S:
+        raise ScenarioError(f"{source}: {sc.traffic.requests} Poisson arrivals at 'serving.rate_per_s' "
+                            f"{v.rate_per_s:g} last about traffic.requests / rate_per_s = "
+                            f"{sc.traffic.requests / v.rate_per_s:g} s, beyond {MAX_HORIZON_S:g} s (simulated time is "
+                            f"int64 ns); raise rate_per_s or lower 'traffic.requests'")
     if v.arrivals != "poisson" and v.rate_per_s is not None:
         raise ScenarioError(f"{source}: 'serving.rate_per_s' is set but 'serving.arrivals' is {_show(v.arrivals)}; "
                             f"set arrivals: poisson or remove rate_per_s")

@@ -55,7 +55,8 @@ class ServingSpec:
     arrivals: str = _spec("fixed", help="request arrivals: 'fixed' (request r at r x traffic.request_spacing_s, "
                           "as without this section), 'poisson' (rate_per_s) or 'file' (arrivals_path)",
                           choices=("fixed", "poisson", "file"))
-    rate_per_s: Optional[float] = _spec(None, unit="1/s", help="mean arrival rate of the Poisson arrivals",
+    rate_per_s: Optional[float] = _spec(None, unit="1/s", help="mean arrival rate of the Poisson arrivals (at least traffic.requests / "
+                                        "1e8 s: the arrivals must end within simulated time's 1e8 s)",
                                         check=_range(0.0, 1e6, open_low=True))
     arrivals_path: Optional[str] = _spec(None, help="CSV 'time_s,prompt_tokens' or 'time_s,prompt_tokens,"
                                          "output_tokens' (one request per line, header first) when arrivals is "

@@ -24,7 +24,8 @@ from harness.workload.traffic.arrivals import ARRIVALS
 from harness.workload.traffic.lengths import LENGTHS
 from harness.workload.traffic.replicas import POLICIES, USER_POLICIES
 
-__all__ = ["ARRIVALS", "LENGTHS", "POLICIES", "USER_POLICIES", "Requests", "build_requests", "bottleneck_work_ns"]
+__all__ = ["ARRIVALS", "LENGTHS", "POLICIES", "USER_POLICIES", "Requests", "build_requests", "bottleneck_work_ns",
+           "check_arrivals_file"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,20 @@ def bottleneck_work_ns(prompt_tokens: np.ndarray, output_tokens: np.ndarray, gat
     per_gateway = tokens[:, None] * np.asarray(gateway_ns, dtype=np.int64)[None, :]
     per_gateway[:, 0] += out * int(lm_head_ns)
     return per_gateway.max(axis=1)
+
+
+def check_arrivals_file(scenario: Scenario) -> None:
+    """Read and check ``serving.arrivals_path`` as :func:`build_requests` will (its rows, and its longest
+    prompt against the prefill limits), so that ``harness run`` refuses a bad file in one line before
+    it computes anything (harness/cli.py ``check_run``)."""
+    v = scenario.serving
+    if v.arrivals != "file":
+        return
+    _, prompts, _ = ARRIVALS["file"](scenario, rng_for(scenario.seed, "traffic:arrivals"))
+    if v.prefill and len(prompts):
+        problem = prefill_problem(scenario, int(prompts.max()))
+        if problem:
+            raise ScenarioError(f"{scenario.resolve(v.arrivals_path)}: {problem}")
 
 
 def build_requests(scenario: Scenario, gateway_ns: np.ndarray, lm_head_ns: int) -> Requests:
