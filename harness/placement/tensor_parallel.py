@@ -89,8 +89,10 @@ def choose_shards(inp: PlacementInput, placement: Placement, candidates: np.ndar
             cost = 2.0 * delays[layer, pool]
         else:
             prev = layer - 1
-            detour = from_experts[prev][:, pool] - from_experts[prev][:, gateways[layer]][:, None]  # [E, n]
-            cost = np.maximum(delays[layer, pool] + weights[prev] @ detour, 0.0)
+            with np.errstate(invalid="ignore"):  # an expert cut off from both ends: inf - inf
+                detour = from_experts[prev][:, pool] - from_experts[prev][:, gateways[layer]][:, None]  # [E, n]
+                cost = np.maximum(delays[layer, pool] + weights[prev] @ detour, 0.0)
+            cost[np.isnan(cost)] = np.inf  # unreachable: never a helper (argmin would pick a NaN)
         order = np.lexsort((pool, cost))[: max(0, min(inp.max_shards, inp.heads) - 1)]
         shards = np.arange(1, len(order) + 2)  # m = 1 .. 1 + helpers available (<= heads)
         work = shard_compute_ns(np.full(len(shards), inp.gateway_ns[layer]), shards - 1, inp.heads)
