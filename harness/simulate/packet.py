@@ -571,6 +571,8 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
     network.SetDeviceAttribute("DataRate", ns3.StringValue(f"{int(links.rate_bps)}bps"))
     network.SetDeviceAttribute("Mtu", ns3.UintegerValue(links.mtu_bytes))
     network.SetQueueAttribute("MaxSize", ns3.StringValue(f"{links.queue_packets}p"))
+    if links.forwarding == "link":
+        network.SetLinkForwarding(True)
     if hold:
         network.SetRoutingAttribute("HoldWithoutRoute", ns3.BooleanValue(True))
     if links.relay_delay_ns:
