@@ -114,6 +114,15 @@ def prepare(scenario: Scenario) -> Prepared:
                                 min_elevation_deg=scenario.ground.min_elevation_deg)
         site_of = draw_users(sites, scenario.traffic.requests, rng_for(scenario.seed, "users"))
         topology = ground.topology  # ground nodes never relay (one GSL up at a time): satellite routes unchanged
+        if failed_from is None:
+            # The placement's topology is the extended one's first columns (the ISLs, the same
+            # values): views, so a long run does not hold its [S, L] arrays twice.
+            isls = healthy.num_links
+            inputs = dataclasses.replace(inputs, topology=Topology(
+                num_nodes=healthy.num_nodes, edges=healthy.edges, times_s=healthy.times_s,
+                length_m=topology.length_m[:, :isls], delay_ns=topology.delay_ns[:, :isls],
+                up=topology.up[:, :isls], feasible=topology.feasible[:, :isls]))
+            healthy = None
     lit = None
     if scenario.power.enabled or "sun-aware" in scenario.strategies:
         from harness.constellation.sun import sunlit

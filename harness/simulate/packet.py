@@ -554,7 +554,8 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
     """The ISL network in ns-3: nodes, links, table routing and the topology updater, started.
 
     Returns (nodes, IslNetworkHelper, TopologyUpdater, ForwardingTable); keep them referenced
-    while the simulation runs (their counters are read afterwards).
+    while the simulation runs (their counters are read afterwards), and ``topology`` too (the
+    updater reads its delays in place).
     """
     table = ns3.CreateObject[ns3.ForwardingTable]()
     if isinstance(routes, PathQuery):
@@ -581,7 +582,12 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
     nodes = network.Install(topology.num_nodes, edges, topology.num_links, table, updater)
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
     delays = _c_array(topology.delay_ns, np.int64)
-    updater.SetSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
+    if delays is topology.delay_ns:
+        # The updater reads the topology's own array, which the caller holds while the simulation
+        # runs (a long run's [S, L] delays are not copied once more).
+        updater.BorrowSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
+    else:
+        updater.SetSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
     if links.drop_in_flight:
         up = _c_array(topology.up, np.uint8)
         updater.SetLinkStates(up, up.size)
