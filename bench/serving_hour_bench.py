@@ -10,7 +10,9 @@ snapshots of 1 s) as ``python -m harness run`` does, in a fresh process per meas
   Simulator::Run, whose on-demand shortest paths are in C++), writing (network.npz and the results
   directory, summary and plots included);
 - peak memory: the summed PSS of the run's process and its children (bench/common.py);
-- simulated seconds, tokens and packet-hops per wall second.
+- simulated seconds, tokens and packet-hops per wall second;
+- CPU time (user + system, the run's process and its children): on a machine shared with other
+  jobs, the wall time is about this divided by the share of a core the run got.
 
 ``--seconds S`` runs a shorter horizon: S snapshots of 1 s and S - 60 requests (the last arrives
 about a minute before the end), e.g. ``--seconds 600`` in a few minutes.
@@ -110,11 +112,12 @@ def measure(seconds: int | None, out_dir: Path, mtu: int | None = None, forwardi
 
     def run_packet_sim(*args, **kwargs):
         spent["routes"] += time.perf_counter() - sim["strategy_start"]
-        clock = time.perf_counter()
+        clock, cpu = time.perf_counter(), time.process_time()
         current[0] = "simulation"
         result = real_packet_sim(*args, **kwargs)
         current[0] = "other"
         spent["simulation"] += time.perf_counter() - clock
+        sim["simulation_cpu_s"] = sim.get("simulation_cpu_s", 0.0) + time.process_time() - cpu
         sim["run_wall_s"] = sim.get("run_wall_s", 0.0) + result.run_wall_s
         sim["packet_hops"] = sim.get("packet_hops", 0) + result.packet_hops
         sim["tokens"] = sim.get("tokens", 0) + int((result.token_end_ns >= 0).sum())
@@ -141,7 +144,7 @@ def measure(seconds: int | None, out_dir: Path, mtu: int | None = None, forwardi
                 self.peak_rss_sum_mb = max(self.peak_rss_sum_mb, sum(_memory_mb(p, "Rss") for p in tree))
                 self._stop.wait(0.25)
 
-    clock = time.perf_counter()
+    clock, cpu = time.perf_counter(), os.times()
     with PhaseRss() as rss:
         result = pipeline.run_scenario(scenario, jobs=1)
         wclock = time.perf_counter()
@@ -149,18 +152,24 @@ def measure(seconds: int | None, out_dir: Path, mtu: int | None = None, forwardi
         pipeline.write_run(scenario, result, out_dir, text)
         spent["writing"] += time.perf_counter() - wclock
     wall = time.perf_counter() - clock
+    now = os.times()
+    # CPU time of the run (this process and any it forked): on a shared machine, wall time is
+    # this divided by the share of a core the run got.
+    cpu_s = sum(getattr(now, f) - getattr(cpu, f) for f in ("user", "system", "children_user", "children_system"))
     accounted = sum(spent.values()) + sim["strategy_s"] - spent["routes"] - spent["simulation"]
     horizon_s = scenario.snapshots.horizon_s
-    figures = {"wall_s": wall}
+    figures = {"wall_s": wall, "cpu_s": cpu_s}
     figures.update({f"phase_{p}_s": spent[p] for p in PHASES})
     figures["phase_after_simulation_s"] = sim["strategy_s"] - spent["routes"] - spent["simulation"]
     figures["phase_other_s"] = wall - accounted
     figures["simulator_run_s"] = sim["run_wall_s"]
+    figures["simulation_cpu_s"] = sim["simulation_cpu_s"]
     figures["peak_pss_mb"] = rss.peak_mb
     figures["peak_rss_sum_mb"] = rss.peak_rss_sum_mb
     figures.update({f"peak_pss_{p}_mb": peaks.get(p, 0.0) for p in PHASES})
     figures["simulated_s"] = horizon_s
     figures["simulated_s_per_wall_s"] = horizon_s / wall
+    figures["simulated_s_per_cpu_s"] = horizon_s / cpu_s
     figures["tokens"] = sim["tokens"]
     figures["tokens_per_wall_s"] = sim["tokens"] / wall
     figures["packet_hops"] = sim["packet_hops"]

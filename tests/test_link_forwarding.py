@@ -116,3 +116,20 @@ def test_a_frame_crosses_a_chain_in_the_hand_computed_time():
     expected = 2 * (1000 + 28 + 2) * 8 + 3_000_000
     assert arrival["link"] == [expected], arrival
     assert arrival["ip"] == arrival["link"]
+
+
+def test_link_mode_holds_and_relays_as_the_ip_mode_does():
+    """polar_1056's space-xnet with link survival 0.8, routing.no_route 'wait' and a 1 us relay
+    delay: packets wait for routes (held at sources and relays, released at snapshot changes) and
+    every relay holds them; the link mode mirrors ForwardingTableRouting's holding and relay delay."""
+    scenario = load_scenario(REPO / "topologies" / "polar_1056.yaml")
+    scenario = dataclasses.replace(scenario, strategies=("space-xnet",),
+                                   routing=dataclasses.replace(scenario.routing, no_route="wait"),
+                                   links=dataclasses.replace(scenario.links, relay_delay_us=1.0,
+                                                             survival_probability=0.8))
+    ip, link = _run(scenario, "ip"), _run(scenario, "link")
+    assert ip.traces[0].counters["packets_held_no_route"] > 0  # the holding is exercised
+    assert link.traces[0].counters == ip.traces[0].counters
+    done = ip.traces[0].latency_ns > 0
+    rel = np.abs(link.traces[0].latency_ns[done] - ip.traces[0].latency_ns[done]) / ip.traces[0].latency_ns[done]
+    assert rel.max() <= PER_TOKEN_TOLERANCE, rel.max()

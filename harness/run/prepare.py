@@ -31,7 +31,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Prepared:
-    """Everything a scenario's strategies share, built once before the strategy loop."""
+    """Everything a scenario's strategies share, built once before the strategy loop.
+
+    ``constellation.velocities_m_s`` and ``topology.length_m`` (and the placement input's) are
+    zero-memory NaN stand-ins: nothing after :func:`prepare` reads them, and a long run need not
+    hold them (``harness topology`` and ``harness paths`` build their own, whole)."""
 
     constellation: Constellation
     topology: Topology
@@ -130,8 +134,23 @@ def prepare(scenario: Scenario) -> Prepared:
         lit = sunlit(constellation, scenario.constellation.epoch)
         log.info("sunlit: %.1f %% of (snapshot, satellite) pairs", 100.0 * lit.mean())
         inputs = dataclasses.replace(inputs, sunlit=lit)
+    # What no later step reads is not kept on long runs: the satellites' velocities ([S, N, 3], for
+    # the ISLs' tracking rule) and the links' lengths ([S, L]; the delays are kept) give way to
+    # zero-memory read-only NaN arrays of the same shapes (docs/performance.md, memory).
+    constellation = dataclasses.replace(constellation, velocities_m_s=_released(constellation.velocities_m_s))
+    topology = dataclasses.replace(topology, length_m=_released(topology.length_m))
+    inputs = dataclasses.replace(inputs, topology=dataclasses.replace(inputs.topology,
+                                                                      length_m=_released(inputs.topology.length_m)))
+    if ground is not None:
+        ground = dataclasses.replace(ground, topology=topology)
+    healthy = None
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads,
                                  exact=exact_compute_ns(scenario.model, scenario.compute.satellite_flops)),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
                     requests, counts, memory, ground, site_of, lit, chunks)
+
+
+def _released(values: np.ndarray) -> np.ndarray:
+    """A read-only array of ``values``' shape and dtype, all NaN, that takes no memory."""
+    return np.broadcast_to(np.array(np.nan, dtype=values.dtype), values.shape)
