@@ -87,6 +87,7 @@ class PacketSimResult:
     kv_arrival_ns: np.ndarray = None      # [R, L + 1] disaggregated: each layer's KV cache (column L: the
     kv_bytes: np.ndarray = None           # first token) whole at the decode replica, and its packets' bytes
     queued_ns: np.ndarray = None          # [R] waited at layer 0's gateway for KV-cache memory (-1: never started)
+    run_cpu_s: float = 0.0                # CPU time of this process in Simulator::Run (on a shared machine: steadier)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -301,7 +302,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     if users is not None:
         total_tokens = int(np.sum((output_tokens if output_tokens is not None else np.full(requests, tokens))[active]))
     now_ns = 0
-    clock = time.perf_counter()
+    clock, cpu = time.perf_counter(), time.process_time()
     def resolved() -> int:
         return sum(int(recorder.GetTokensResolved()) for _, recorder in recorders)
 
@@ -312,6 +313,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         if progress is not None:
             progress(now_ns, resolved())
     run_wall_s = time.perf_counter() - clock
+    run_cpu_s = time.process_time() - cpu
     power_records = None if power_helper is None else _read_power(ns3, power_helper, power, step_times_ns)
 
     # Requests no plan simulated (users in a coverage gap) keep -1 records and no failure.
@@ -360,7 +362,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         busy_ns=_busy(recorders, topology.num_nodes),
         prompt_arrival_ns=prompt_arrival, user_token_ns=user_token, power=power_records,
         kv_arrival_ns=kv_arrival, kv_bytes=kv_bytes,
-        queued_ns=np.where(queued >= 0, queued, np.where(start[:, 0] >= 0, 0, -1)))
+        queued_ns=np.where(queued >= 0, queued, np.where(start[:, 0] >= 0, 0, -1)), run_cpu_s=run_cpu_s)
     ns3.Simulator.Destroy()
     return result
 
