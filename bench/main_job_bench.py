@@ -11,11 +11,18 @@
    give raw ns-3's cost per packet-hop; the ratio is printed. Both route with the run's
    on-demand shortest paths (harness.network.routes.PathQuery), so the ratio includes their cost.
 
-    python bench/main_job_bench.py [SCENARIO] [--save FILE] [--baseline FILE] [--skip-main]
+4. With --link, the engine again in the link-level mode (``links.forwarding: link``), its cost per
+   packet-hop and its ratio to raw ns-3's; with --repeat N, steps 2-4 N times, interleaved, and
+   the medians (each figure's runs are printed too).
+
+    python bench/main_job_bench.py [SCENARIO] [--save FILE] [--baseline FILE] [--skip-main] [--link] [--repeat N]
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -40,8 +47,8 @@ RAW_PACKETS_PER_FLOW = 2000
 RAW_INTERVAL_US = 20
 
 
-def raw_udp_cost(ns3, topology, routes, links, pairs: np.ndarray) -> tuple[float, int]:
-    """Wall seconds and packet-hops of plain UdpClient/UdpServer flows between ``pairs``."""
+def raw_udp_cost(ns3, topology, routes, links, pairs: np.ndarray) -> tuple[float, int, float]:
+    """Wall seconds, packet-hops and CPU seconds of plain UdpClient/UdpServer flows between ``pairs``."""
     import cppyy
 
     cppyy.include("ns3/udp-client-server-helper.h")
@@ -59,17 +66,19 @@ def raw_udp_cost(ns3, topology, routes, links, pairs: np.ndarray) -> tuple[float
         client.SetAttribute("PacketSize", ns3.UintegerValue(links.segment_payload_bytes + 16))
         client.Install(nodes.Get(src)).Start(ns3.Seconds(0))
     ns3.Simulator.Stop(ns3.Seconds(1.0))
-    clock = time.perf_counter()
+    clock, cpu = time.perf_counter(), time.process_time()
     ns3.Simulator.Run()
-    wall = time.perf_counter() - clock
+    wall, cpu = time.perf_counter() - clock, time.process_time() - cpu
     hops = int(network.GetPacketHops())
     ns3.Simulator.Destroy()
-    return wall, hops
+    return wall, hops, cpu
 
 
 def main() -> int:
     parser = scenario_parser(__doc__.splitlines()[0])
     parser.add_argument("--skip-main", action="store_true", help="only the per-packet-hop comparison")
+    parser.add_argument("--link", action="store_true", help="also the link-level mode (links.forwarding: link)")
+    parser.add_argument("--repeat", type=int, default=1, help="per-packet-hop measurements, interleaved; medians")
     args = parser.parse_args()
     scenario = load_scenario(args.scenario)
     ns3 = load()
@@ -88,23 +97,47 @@ def main() -> int:
     topology = prep.topology
     placement = place("space-xnet", prep.inputs, rng_for(scenario.seed, "placement:space-xnet"))
     routes = prep.paths  # the run's on-demand routes
-    clock = time.perf_counter()
-    inp = SimulationInput(topology=topology, routes=routes, links=scenario.links, gateways=placement.gateways,
-                          experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
-                          request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
-    result = run_packet_sim(inp, seed=scenario.seed, stop_ns=prep.stop_ns)
-    figures["engine_setup_and_run_s"] = time.perf_counter() - clock
-    engine_wall = result.run_wall_s
-    figures["engine_run_s"] = engine_wall
-    figures["engine_packet_hops"] = result.packet_hops
-    figures["engine_us_per_packet_hop"] = engine_wall / result.packet_hops * 1e6
-    figures["engine_routing_nodes_settled"] = result.routing_nodes_settled
+    def engine(links) -> tuple[float, int, int, float]:
+        inp = SimulationInput(topology=topology, routes=routes, links=links, gateways=placement.gateways,
+                              experts=placement.experts, activations=prep.trace.experts, compute=prep.compute,
+                              request_starts_ns=prep.request_starts_ns, message_bytes=scenario.model.hidden_bytes)
+        result = run_packet_sim(inp, seed=scenario.seed, stop_ns=prep.stop_ns)
+        return result.run_wall_s, result.packet_hops, result.routing_nodes_settled, result.run_cpu_s
 
-    raw_wall, raw_hops = raw_udp_cost(ns3, topology, routes, scenario.links, placement.message_pairs()[:64])
-    figures["raw_ns3_run_s"] = raw_wall
-    figures["raw_ns3_packet_hops"] = raw_hops
-    figures["raw_ns3_us_per_packet_hop"] = raw_wall / raw_hops * 1e6
-    figures["engine_over_raw_ratio"] = figures["engine_us_per_packet_hop"] / figures["raw_ns3_us_per_packet_hop"]
+    runs: dict[str, list[float]] = {}
+    for attempt in range(args.repeat):
+        wall, hops, settled, cpu = engine(scenario.links)
+        runs.setdefault("engine_run_s", []).append(wall)
+        runs.setdefault("engine_us_per_packet_hop", []).append(wall / hops * 1e6)
+        runs.setdefault("engine_cpu_us_per_packet_hop", []).append(cpu / hops * 1e6)
+        figures["engine_packet_hops"] = hops
+        figures["engine_routing_nodes_settled"] = settled
+        if args.link:
+            wall, link_hops, _, cpu = engine(dataclasses.replace(scenario.links, forwarding="link"))
+            runs.setdefault("link_engine_run_s", []).append(wall)
+            runs.setdefault("link_engine_us_per_packet_hop", []).append(wall / link_hops * 1e6)
+            runs.setdefault("link_engine_cpu_us_per_packet_hop", []).append(cpu / link_hops * 1e6)
+            figures["link_engine_packet_hops"] = link_hops
+        raw_wall, raw_hops, raw_cpu = raw_udp_cost(ns3, topology, routes, scenario.links,
+                                                    placement.message_pairs()[:64])
+        runs.setdefault("raw_ns3_run_s", []).append(raw_wall)
+        runs.setdefault("raw_ns3_us_per_packet_hop", []).append(raw_wall / raw_hops * 1e6)
+        runs.setdefault("raw_ns3_cpu_us_per_packet_hop", []).append(raw_cpu / raw_hops * 1e6)
+        figures["raw_ns3_packet_hops"] = raw_hops
+        runs.setdefault("engine_over_raw_ratio", []).append(
+            runs["engine_us_per_packet_hop"][-1] / runs["raw_ns3_us_per_packet_hop"][-1])
+        runs.setdefault("engine_over_raw_cpu_ratio", []).append(
+            runs["engine_cpu_us_per_packet_hop"][-1] / runs["raw_ns3_cpu_us_per_packet_hop"][-1])
+        if args.link:
+            runs.setdefault("link_engine_over_raw_ratio", []).append(
+                runs["link_engine_us_per_packet_hop"][-1] / runs["raw_ns3_us_per_packet_hop"][-1])
+            runs.setdefault("link_engine_over_raw_cpu_ratio", []).append(
+                runs["link_engine_cpu_us_per_packet_hop"][-1] / runs["raw_ns3_cpu_us_per_packet_hop"][-1])
+        runs.setdefault("load_average_1min", []).append(os.getloadavg()[0])
+    for name, values in runs.items():
+        figures[name] = statistics.median(values)
+        if args.repeat > 1:
+            print(f"  {name}: " + ", ".join(f"{v:.3f}" for v in values))
     figures["peak_rss_mb"] = peak_rss_mb()
 
     print(f"scenario {scenario.name}: {topology.num_nodes} satellites, strategies {', '.join(scenario.strategies)}, "

@@ -10,10 +10,15 @@ snapshots of 1 s) as ``python -m harness run`` does, in a fresh process per meas
   Simulator::Run, whose on-demand shortest paths are in C++), writing (network.npz and the results
   directory, summary and plots included);
 - peak memory: the summed PSS of the run's process and its children (bench/common.py);
-- simulated seconds, tokens and packet-hops per wall second.
+- simulated seconds, tokens and packet-hops per wall second;
+- CPU time (user + system, the run's process and its children): on a machine shared with other
+  jobs, the wall time is about this divided by the share of a core the run got.
 
 ``--seconds S`` runs a shorter horizon: S snapshots of 1 s and S - 60 requests (the last arrives
 about a minute before the end), e.g. ``--seconds 600`` in a few minutes.
+
+``--scenario PATH`` runs another scenario of the same kind instead, e.g.
+``topologies/serving_day_walker_1584.yaml`` (a day: see bench/README.md).
 
 ``--ref GITREF`` measures that commit's code (``git archive`` into a temporary directory, run with
 it on PYTHONPATH) alternately with this checkout's, ``--repeat`` times each, in the same run: the
@@ -21,8 +26,12 @@ figures are medians and the ratios compare like with like on a shared machine. `
 ``--baseline`` work as in the other benches.
 
 ``--mtu 9000`` runs the fast mode: jumbo frames, one packet per hidden state (docs/performance.md).
+``--forwarding link`` runs the link-level mode (``links.forwarding: link``, docs/performance.md);
+the fastest mode is both. ``--ref-mtu`` / ``--ref-forwarding`` set them for the ``--ref`` code
+(default: the same as this checkout's), so ``--ref HEAD --ref-forwarding ip --forwarding link``
+compares the two modes of one commit in the same run.
 
-    python bench/serving_hour_bench.py [--seconds 3600] [--mtu 9000] [--ref main] [--repeat 1] [--save F] [--baseline F]
+    python bench/serving_hour_bench.py [--seconds 3600] [--mtu 9000] [--forwarding link] [--ref main] [--repeat 1] [--save F] [--baseline F]
 """
 
 from __future__ import annotations
@@ -45,12 +54,12 @@ DRAIN_S = 60  # the last request arrives about this long before the horizon
 PHASES = ("constellation", "placement", "routes", "simulation", "writing")
 
 
-def _scenario(path: Path, seconds: int | None, mtu: int | None = None):
+def _scenario(path: Path, seconds: int | None, mtu: int | None = None, forwarding: str | None = None):
     import yaml
 
     from harness.scenario import _YamlLoader, load_scenario, scenario_from_dict
 
-    if seconds is None and mtu is None:
+    if seconds is None and mtu is None and forwarding is None:
         return load_scenario(path), path.read_text()
     raw = yaml.load(path.read_text(), Loader=_YamlLoader)  # the harness's own YAML rules
     if seconds is not None:
@@ -60,10 +69,13 @@ def _scenario(path: Path, seconds: int | None, mtu: int | None = None):
     if mtu is not None:
         raw["links"]["mtu_bytes"] = int(mtu)
         raw["name"] = f"{raw['name']}_mtu{int(mtu)}"
+    if forwarding is not None:
+        raw["links"]["forwarding"] = forwarding
+        raw["name"] = f"{raw['name']}_{forwarding}"
     return scenario_from_dict(raw, base_dir=path.parent, source=str(path)), yaml.safe_dump(raw)
 
 
-def measure(seconds: int | None, out_dir: Path, mtu: int | None = None) -> dict:
+def measure(seconds: int | None, out_dir: Path, mtu: int | None = None, forwarding: str | None = None) -> dict:
     """One run in this process, its phases timed by wrapping the pipeline's steps."""
     sys.path.insert(0, str(REPO / "bench"))
     from common import TreeRss, _descendants, _memory_mb
@@ -71,7 +83,7 @@ def measure(seconds: int | None, out_dir: Path, mtu: int | None = None) -> dict:
     import harness.run.pipeline as pipeline
     import harness.run.strategy as strategy
 
-    scenario, text = _scenario(SCENARIO, seconds, mtu)
+    scenario, text = _scenario(Path(os.environ.get("SERVING_BENCH_SCENARIO", SCENARIO)), seconds, mtu, forwarding)
     spent = dict.fromkeys(PHASES, 0.0)
     sim = {}
 
@@ -100,11 +112,12 @@ def measure(seconds: int | None, out_dir: Path, mtu: int | None = None) -> dict:
 
     def run_packet_sim(*args, **kwargs):
         spent["routes"] += time.perf_counter() - sim["strategy_start"]
-        clock = time.perf_counter()
+        clock, cpu = time.perf_counter(), time.process_time()
         current[0] = "simulation"
         result = real_packet_sim(*args, **kwargs)
         current[0] = "other"
         spent["simulation"] += time.perf_counter() - clock
+        sim["simulation_cpu_s"] = sim.get("simulation_cpu_s", 0.0) + time.process_time() - cpu
         sim["run_wall_s"] = sim.get("run_wall_s", 0.0) + result.run_wall_s
         sim["packet_hops"] = sim.get("packet_hops", 0) + result.packet_hops
         sim["tokens"] = sim.get("tokens", 0) + int((result.token_end_ns >= 0).sum())
@@ -131,7 +144,7 @@ def measure(seconds: int | None, out_dir: Path, mtu: int | None = None) -> dict:
                 self.peak_rss_sum_mb = max(self.peak_rss_sum_mb, sum(_memory_mb(p, "Rss") for p in tree))
                 self._stop.wait(0.25)
 
-    clock = time.perf_counter()
+    clock, cpu = time.perf_counter(), os.times()
     with PhaseRss() as rss:
         result = pipeline.run_scenario(scenario, jobs=1)
         wclock = time.perf_counter()
@@ -139,18 +152,24 @@ def measure(seconds: int | None, out_dir: Path, mtu: int | None = None) -> dict:
         pipeline.write_run(scenario, result, out_dir, text)
         spent["writing"] += time.perf_counter() - wclock
     wall = time.perf_counter() - clock
+    now = os.times()
+    # CPU time of the run (this process and any it forked): on a shared machine, wall time is
+    # this divided by the share of a core the run got.
+    cpu_s = sum(getattr(now, f) - getattr(cpu, f) for f in ("user", "system", "children_user", "children_system"))
     accounted = sum(spent.values()) + sim["strategy_s"] - spent["routes"] - spent["simulation"]
     horizon_s = scenario.snapshots.horizon_s
-    figures = {"wall_s": wall}
+    figures = {"wall_s": wall, "cpu_s": cpu_s}
     figures.update({f"phase_{p}_s": spent[p] for p in PHASES})
     figures["phase_after_simulation_s"] = sim["strategy_s"] - spent["routes"] - spent["simulation"]
     figures["phase_other_s"] = wall - accounted
     figures["simulator_run_s"] = sim["run_wall_s"]
+    figures["simulation_cpu_s"] = sim["simulation_cpu_s"]
     figures["peak_pss_mb"] = rss.peak_mb
     figures["peak_rss_sum_mb"] = rss.peak_rss_sum_mb
     figures.update({f"peak_pss_{p}_mb": peaks.get(p, 0.0) for p in PHASES})
     figures["simulated_s"] = horizon_s
     figures["simulated_s_per_wall_s"] = horizon_s / wall
+    figures["simulated_s_per_cpu_s"] = horizon_s / cpu_s
     figures["tokens"] = sim["tokens"]
     figures["tokens_per_wall_s"] = sim["tokens"] / wall
     figures["packet_hops"] = sim["packet_hops"]
@@ -160,7 +179,7 @@ def measure(seconds: int | None, out_dir: Path, mtu: int | None = None) -> dict:
     return figures
 
 
-def _child(code: Path, seconds: int | None, mtu: int | None = None) -> dict:
+def _child(code: Path, seconds: int | None, mtu: int | None = None, forwarding: str | None = None) -> dict:
     """One measurement in a fresh process running ``code``'s harness."""
     with tempfile.TemporaryDirectory(prefix="serving-hour-") as tmp:
         env = dict(os.environ, PYTHONPATH=str(code))
@@ -169,6 +188,8 @@ def _child(code: Path, seconds: int | None, mtu: int | None = None) -> dict:
             cmd += ["--seconds", str(seconds)]
         if mtu is not None:
             cmd += ["--mtu", str(mtu)]
+        if forwarding is not None:
+            cmd += ["--forwarding", forwarding]
         done = subprocess.run(cmd, env=env, cwd=str(code), capture_output=True, text=True)
         if done.returncode != 0:
             sys.stderr.write(done.stderr[-4000:])
@@ -187,6 +208,13 @@ def main() -> int:
     parser.add_argument("--mtu", type=int, default=None, help="links.mtu_bytes for the run (default: the "
                         "scenario's 1,500 B); 9000 carries each 8 KiB hidden state in one packet (the fast "
                         "mode, docs/performance.md)")
+    parser.add_argument("--forwarding", choices=("ip", "link"), default=None, help="links.forwarding for the "
+                        "run (default: the scenario's ip); link: the link-level mode (docs/performance.md)")
+    parser.add_argument("--ref-mtu", type=int, default=None, help="--mtu for the --ref code (default: --mtu)")
+    parser.add_argument("--ref-forwarding", choices=("ip", "link"), default=None,
+                        help="--forwarding for the --ref code (default: --forwarding)")
+    parser.add_argument("--scenario", type=Path, default=None, help="another scenario of the same kind (default: "
+                        "topologies/serving_hour_walker_1584.yaml), e.g. topologies/serving_day_walker_1584.yaml")
     parser.add_argument("--ref", default=None, help="also measure this git commit's code, alternately, in this run")
     parser.add_argument("--repeat", type=int, default=1, help="measurements of each code (medians reported)")
     parser.add_argument("--save", type=Path, help="write this checkout's figures to this JSON file")
@@ -197,9 +225,11 @@ def main() -> int:
         import logging
 
         logging.basicConfig(level=logging.WARNING)
-        print(json.dumps(measure(args.seconds, args.child, args.mtu)))
+        print(json.dumps(measure(args.seconds, args.child, args.mtu, args.forwarding)))
         return 0
 
+    if args.scenario is not None:
+        os.environ["SERVING_BENCH_SCENARIO"] = str(args.scenario.resolve())  # the children read it
     codes = {"this checkout": REPO}
     tmp = None
     if args.ref:
@@ -214,7 +244,14 @@ def main() -> int:
         for i in range(args.repeat):
             for name, code in codes.items():
                 loads.append(os.getloadavg()[0])
-                runs[name].append(_child(code, args.seconds, args.mtu))
+                if name.startswith("ref"):
+                    mtu = args.mtu if args.ref_mtu is None else args.ref_mtu
+                    forwarding = args.forwarding if args.ref_forwarding is None else args.ref_forwarding
+                    mtu = None if mtu == 1500 else mtu
+                    forwarding = None if forwarding == "ip" else forwarding
+                else:
+                    mtu, forwarding = args.mtu, args.forwarding
+                runs[name].append(_child(code, args.seconds, mtu, forwarding))
                 print(f"  [{i + 1}/{args.repeat}] {name}: {runs[name][-1]['wall_s']:.1f} s wall "
                       f"(load average {loads[-1]:.2f})", flush=True)
     finally:

@@ -48,11 +48,11 @@ def ring():
     return topo, routes(topo, list(range(n)), [hops])
 
 
-def run(policy: str | None, *, starts_ns, fail_sat: int, replica_of, replacements=None):
+def run(policy: str | None, *, starts_ns, fail_sat: int, replica_of, replacements=None, forwarding="ip"):
     topo, rts = ring()
     starts = np.array(starts_ns, dtype=np.int64)
     requests = len(starts)
-    inp = simulation_input(topology=topo, routes=rts, links=LinkSpec(rate_bps=RATE_BPS, mtu_bytes=MTU),
+    inp = simulation_input(topology=topo, routes=rts, links=LinkSpec(rate_bps=RATE_BPS, mtu_bytes=MTU, forwarding=forwarding),
                            gateways=np.array([0]), experts=np.array([[1]]),
                            activations=np.zeros((requests, 1, 1, 1), dtype=np.int32),
                            compute=ComputeTimes(np.array([GATEWAY_NS]), np.array([[EXPERT_NS]]), LM_HEAD_NS),
@@ -110,15 +110,17 @@ def weight_transfer_ns(size: int) -> int:
     return (size + packets * WEIGHT_OVERHEAD_BYTES) * 8 + HOP_NS, packets
 
 
-def test_replace_moves_the_failed_expert_to_the_spare_after_its_weights_arrive_as_packets():
+@pytest.mark.parametrize("forwarding", ["ip", "link"])
+def test_replace_moves_the_failed_expert_to_the_spare_after_its_weights_arrive_as_packets(forwarding):
     # Replica 0's expert (satellite 1) fails at 100 ms; detected at 150 ms, its 10 MB of weights go
     # from replica 1's copy (satellite 3) to spare 4, one hop, as packets paced at the link rate.
     # Request 0 arrived at 120 ms and was stuck; it restarts when the weights are whole, on the
     # spare: its first token is delayed by the transfer.
     size = 10_000_000
     jobs = np.array([[0, 1, 0, 0, FAIL_NS, 3, 4, size]], dtype=np.int64)
+    # (links.forwarding: link moves the same frames without IP and UDP: the same times to the ns)
     result = run("replace", starts_ns=[120_000_000, 130_000_000], fail_sat=1, replica_of=[0, 1],
-                 replacements=jobs)
+                 replacements=jobs, forwarding=forwarding)
     detected = FAIL_NS + DETECT_NS
     exact_ns, packets = weight_transfer_ns(size)
     (detected_ns, ready_ns, sent, sent_bytes), = result.replacements.tolist()

@@ -296,17 +296,22 @@ def subsatellite_points_deg(constellation: Constellation, epoch_utc: datetime,
     return lat, (lon + 180.0) % 360.0 - 180.0
 
 
-def subsatellite_tracks_deg(constellation: Constellation, epoch_utc: datetime) -> tuple[np.ndarray, np.ndarray]:
+def subsatellite_tracks_deg(constellation: Constellation, epoch_utc: datetime,
+                            snapshots: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``[S, N]`` latitude and longitude (degrees) of every satellite at every snapshot: the same
     arithmetic as :func:`subsatellite_points_deg`, for all snapshots at once (one time-scale call:
-    the sidereal angles agree with the one-snapshot form to float rounding)."""
+    the sidereal angles agree with the one-snapshot form to float rounding). With ``snapshots``,
+    only those rows (the same values as theirs of the whole: elementwise arithmetic)."""
     from skyfield.api import load
 
     scale = load.timescale(builtin=True)
     e = epoch_utc
     seconds = e.second + e.microsecond * 1e-6 + np.asarray(constellation.times_s, dtype=np.float64)
     gmst_hours = np.asarray(scale.utc(e.year, e.month, e.day, e.hour, e.minute, seconds).gmst, dtype=np.float64)
-    x, y, z = np.moveaxis(constellation.positions_m, -1, 0)
+    positions = constellation.positions_m
+    if snapshots is not None:
+        gmst_hours, positions = gmst_hours[snapshots], positions[snapshots]
+    x, y, z = np.moveaxis(positions, -1, 0)
     lat = np.degrees(np.arcsin(z / np.sqrt(x * x + y * y + z * z)))
     lon = np.degrees(np.arctan2(y, x)) - gmst_hours[:, None] * 15.0
     return lat, (lon + 180.0) % 360.0 - 180.0

@@ -71,34 +71,57 @@ class Network:
                        len(starts) - 1)
 
 
-def network_npz_bytes(*, scenario: str, metric: str, times_s: np.ndarray, lat_deg: np.ndarray,
-                      lon_deg: np.ndarray, edges: np.ndarray, up: np.ndarray, delay_ns: np.ndarray) -> bytes:
-    """The bytes of a ``network.npz`` (see the module docstring); deterministic for the same input."""
-    delay = np.asarray(delay_ns, dtype=np.int64)
-    steps = np.diff(delay, axis=0, prepend=np.zeros((1,) + delay.shape[1:], np.int64))
-    if steps.size and np.abs(steps).max() >= 2**31:
-        raise ValueError("an ISL delay or its change between snapshots does not fit int32")
+def network_npz_bytes(*, scenario: str, metric: str, times_s: np.ndarray, lat_deg: np.ndarray | None,
+                      lon_deg: np.ndarray | None, edges: np.ndarray, up: np.ndarray, delay_ns: np.ndarray,
+                      lat_cdeg: np.ndarray | None = None, lon_cdeg: np.ndarray | None = None) -> bytes:
+    """The bytes of a ``network.npz`` (see the module docstring); deterministic for the same input.
+
+    The positions come as degrees (``lat_deg``, ``lon_deg``) or already rounded to int32
+    hundredths of a degree (``lat_cdeg``, ``lon_cdeg``: the same file, with less memory on long
+    runs). Each array is made and compressed in turn, straight into the archive."""
+    if lat_cdeg is None:
+        lat_cdeg = np.round(np.asarray(lat_deg) * 100).astype(np.int32)
+    if lon_cdeg is None:
+        lon_cdeg = np.round(np.asarray(lon_deg) * 100).astype(np.int32)
     arrays = {
-        "format_version": np.array(NETWORK_FORMAT_VERSION, dtype=np.int64),
-        "scenario": np.array(scenario),
-        "metric": np.array(metric),
-        "times_s": np.asarray(times_s, dtype=np.float64),
-        "lat_step_cdeg": _steps(np.round(np.asarray(lat_deg) * 100).astype(np.int32)),
-        "lon_step_cdeg": _steps(np.round(np.asarray(lon_deg) * 100).astype(np.int32), wrap=36000),
-        "edges": np.asarray(edges, dtype=np.int32).reshape(-1, 2),
-        "up": np.asarray(up, dtype=bool),
-        "delay_step_ns": steps.astype(np.int32),
+        "format_version": lambda: np.array(NETWORK_FORMAT_VERSION, dtype=np.int64),
+        "scenario": lambda: np.array(scenario),
+        "metric": lambda: np.array(metric),
+        "times_s": lambda: np.asarray(times_s, dtype=np.float64),
+        "lat_step_cdeg": lambda: _steps(np.asarray(lat_cdeg, dtype=np.int32)),
+        "lon_step_cdeg": lambda: _steps(np.asarray(lon_cdeg, dtype=np.int32), wrap=36000),
+        "edges": lambda: np.asarray(edges, dtype=np.int32).reshape(-1, 2),
+        "up": lambda: np.ascontiguousarray(up, dtype=bool),
     }
+    steps = _delay_steps(np.asarray(delay_ns))  # first: its range check refuses before anything is written
+    arrays["delay_step_ns"] = lambda: steps
     buffer = io.BytesIO()
     # Fixed member times, so that the same run gives the same bytes (zipfile stamps the clock).
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, value in arrays.items():
-            member = io.BytesIO()
-            np.lib.format.write_array(member, value, allow_pickle=False)
+        for name, make in arrays.items():
+            value = make()
             info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, member.getvalue())
+            with archive.open(info, "w") as member:
+                np.lib.format.write_array(member, value, allow_pickle=False)
+            del value
     return buffer.getvalue()
+
+
+def _delay_steps(delay: np.ndarray) -> np.ndarray:
+    """int32 row 0 of ``delay`` [S, L], then the changes along axis 0, computed in blocks of rows
+    (bounded int64 temporaries); ValueError when one does not fit int32."""
+    steps = np.empty(delay.shape, dtype=np.int32)
+    block = 256
+    for first in range(0, delay.shape[0], block):
+        last = min(delay.shape[0], first + block)
+        part = np.asarray(delay[first:last], dtype=np.int64)
+        change = np.diff(part, axis=0, prepend=(np.asarray(delay[first - 1:first], dtype=np.int64) if first
+                                                else np.zeros((1,) + part.shape[1:], np.int64)))
+        if change.size and np.abs(change).max() >= 2**31:
+            raise ValueError("an ISL delay or its change between snapshots does not fit int32")
+        steps[first:last] = change
+    return steps
 
 
 def _steps(values: np.ndarray, wrap: int = 0) -> np.ndarray:

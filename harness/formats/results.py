@@ -172,13 +172,19 @@ def layer_columns(top_k: int) -> list[str]:
 
 
 def _write_rows(out: io.StringIO, strategy: str, table: np.ndarray, suffixes: Optional[list[str]] = None) -> None:
-    body = io.StringIO()
-    np.savetxt(body, table.astype(np.int64), fmt="%d", delimiter=",")
+    # In blocks of rows: a long run's millions of rows never exist as text twice (the same lines).
     prefix = strategy + ","
-    lines = body.getvalue().splitlines()
-    if suffixes is not None:
-        lines = [line + suffix for line, suffix in zip(lines, suffixes)]
-    out.writelines(prefix + line + "\n" for line in lines)
+    for first in range(0, len(table), _ROW_BLOCK):
+        body = io.StringIO()
+        np.savetxt(body, table[first:first + _ROW_BLOCK].astype(np.int64), fmt="%d", delimiter=",")
+        lines = body.getvalue().splitlines()
+        if suffixes is not None:
+            lines = [line + suffix for line, suffix in zip(lines, suffixes[first:first + _ROW_BLOCK])]
+        out.writelines(prefix + line + "\n" for line in lines)
+
+
+#: Rows per block of _write_rows.
+_ROW_BLOCK = 65536
 
 
 def run_json(name: str, seed: int, traces: list[StrategyTrace]) -> str:
@@ -338,10 +344,14 @@ def _csv_rows(path: Path, header: list[str], what: str, text: Optional[str] = No
 
 def _int_table(path: Path, rows: list, columns: list[str], first: int) -> np.ndarray:
     """The cells from column ``first`` on as int64, or ResultsError naming the line and column."""
-    try:  # fast path; on a bad cell, the loop below finds it and names it
+    try:  # fast path, in blocks of rows (bounded string arrays); on a bad cell, the loop below names it
         with np.errstate(all="ignore"):
-            return np.array([cells[first:] for _, cells in rows], dtype=str).astype(np.int64).reshape(
-                len(rows), len(columns) - first)
+            table = np.empty((len(rows), len(columns) - first), dtype=np.int64)
+            for start in range(0, len(rows), _ROW_BLOCK):
+                block = rows[start:start + _ROW_BLOCK]
+                table[start:start + len(block)] = np.array([cells[first:] for _, cells in block], dtype=str).astype(
+                    np.int64).reshape(len(block), len(columns) - first)
+            return table
     except (ValueError, OverflowError):
         pass
     table = np.empty((len(rows), len(columns) - first), dtype=np.int64)

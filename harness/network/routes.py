@@ -156,9 +156,12 @@ class PathQuery:
         if edges.size == 0:  # cppyy cannot pass an empty array as a pointer; nothing reads it
             edges, delays, up = (np.zeros(2, np.int32), np.zeros(topology.num_snapshots, np.int64),
                                  np.zeros(topology.num_snapshots, np.uint8))
+        # The C++ graph reads the delays where they are (a long run's [S, L] array is held once):
+        # this query keeps them alive.
+        self._delays = delays
         self.native = ns3.ShortestPathQuery(topology.num_nodes, edges, topology.num_links,
                                             topology.num_snapshots, delays, up, self.low_bits,
-                                            metric == "hops")
+                                            metric == "hops", True)
         self._labels: np.ndarray | None = None
 
     def lookup(self, snapshots: np.ndarray, sources: np.ndarray, destinations: np.ndarray,

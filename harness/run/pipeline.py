@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 
 from harness.constellation.walker import subsatellite_points_deg, subsatellite_tracks_deg
 from harness.errors import HarnessError
@@ -90,7 +91,19 @@ def network_npz(scenario: Scenario, constellation, topology, isls: int) -> bytes
     the ISLs (the first ``isls`` links of the topology; ground links are left out), for the report."""
     from harness.formats.network import network_npz_bytes
 
-    lat, lon = subsatellite_tracks_deg(constellation, scenario.constellation.epoch)
+    # Hundredths of a degree, in blocks of snapshots: the float64 temporaries stay bounded however
+    # long the run (the same values as all at once: elementwise arithmetic).
+    steps, n = topology.num_snapshots, constellation.num_satellites
+    lat_cdeg, lon_cdeg = np.empty((steps, n), np.int32), np.empty((steps, n), np.int32)
+    for first in range(0, steps, _SNAPSHOT_BLOCK):
+        block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
+        lat, lon = subsatellite_tracks_deg(constellation, scenario.constellation.epoch, block)
+        lat_cdeg[block], lon_cdeg[block] = np.round(lat * 100), np.round(lon * 100)
     return network_npz_bytes(scenario=scenario.name, metric=scenario.routing.metric, times_s=topology.times_s,
-                             lat_deg=lat, lon_deg=lon, edges=topology.edges[:isls], up=topology.up[:, :isls],
+                             lat_deg=None, lon_deg=None, lat_cdeg=lat_cdeg, lon_cdeg=lon_cdeg,
+                             edges=topology.edges[:isls], up=topology.up[:, :isls],
                              delay_ns=topology.delay_ns[:, :isls])
+
+
+#: Snapshots per block of network_npz's positions.
+_SNAPSHOT_BLOCK = 256

@@ -32,7 +32,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Prepared:
-    """Everything a scenario's strategies share, built once before the strategy loop."""
+    """Everything a scenario's strategies share, built once before the strategy loop.
+
+    ``constellation.velocities_m_s`` and ``topology.length_m`` (and the placement input's) are
+    zero-memory NaN stand-ins: nothing after :func:`prepare` reads them, and a long run need not
+    hold them (``harness topology`` and ``harness paths`` build their own, whole)."""
 
     constellation: Constellation
     topology: Topology
@@ -119,6 +123,15 @@ def prepare(scenario: Scenario) -> Prepared:
                                 min_elevation_deg=scenario.ground.min_elevation_deg)
         site_of = draw_users(sites, scenario.traffic.requests, rng_for(scenario.seed, "users"))
         topology = ground.topology  # ground nodes never relay (one GSL up at a time): satellite routes unchanged
+        if failed_from is None:
+            # The placement's topology is the extended one's first columns (the ISLs, the same
+            # values): views, so a long run does not hold its [S, L] arrays twice.
+            isls = healthy.num_links
+            inputs = dataclasses.replace(inputs, topology=Topology(
+                num_nodes=healthy.num_nodes, edges=healthy.edges, times_s=healthy.times_s,
+                length_m=topology.length_m[:, :isls], delay_ns=topology.delay_ns[:, :isls],
+                up=topology.up[:, :isls], feasible=topology.feasible[:, :isls]))
+            healthy = None
     lit = None
     if scenario.power.enabled or "sun-aware" in scenario.strategies:
         from harness.constellation.sun import sunlit
@@ -126,6 +139,16 @@ def prepare(scenario: Scenario) -> Prepared:
         lit = sunlit(constellation, scenario.constellation.epoch)
         log.info("sunlit: %.1f %% of (snapshot, satellite) pairs", 100.0 * lit.mean())
         inputs = dataclasses.replace(inputs, sunlit=lit)
+    # What no later step reads is not kept on long runs: the satellites' velocities ([S, N, 3], for
+    # the ISLs' tracking rule) and the links' lengths ([S, L]; the delays are kept) give way to
+    # zero-memory read-only NaN arrays of the same shapes (docs/performance.md, memory).
+    constellation = dataclasses.replace(constellation, velocities_m_s=_released(constellation.velocities_m_s))
+    topology = dataclasses.replace(topology, length_m=_released(topology.length_m))
+    inputs = dataclasses.replace(inputs, topology=dataclasses.replace(inputs.topology,
+                                                                      length_m=_released(inputs.topology.length_m)))
+    if ground is not None:
+        ground = dataclasses.replace(ground, topology=topology)
+    healthy = None
     return Prepared(constellation, topology, trace, inputs, PathQuery(topology, scenario.routing.metric),
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads,
                                  exact=exact_compute_ns(scenario.model, scenario.compute.satellite_flops)),
@@ -153,3 +176,8 @@ def _mean_kv_read_ns(kv: KvReads, scenario: Scenario, requests: Optional[traffic
     layers = np.arange(scenario.model.layers)[:, None]
     mean = kv.bytes(layers, cached[steps][None, :], 1).mean(axis=1)
     return kv.read_ns(mean)
+
+
+def _released(values: np.ndarray) -> np.ndarray:
+    """A read-only array of ``values``' shape and dtype, all NaN, that takes no memory."""
+    return np.broadcast_to(np.array(np.nan, dtype=values.dtype), values.shape)

@@ -154,6 +154,10 @@ class LinkSpec:
     drop_in_flight: bool = _spec(False, help="when a link goes down, lose the packets still queued or on the wire "
                                  "on it (true) or let them arrive (false); routes avoid down links either way. "
                                  "Without faults.retransmit_timeout_ms a lost packet stalls its request")
+    forwarding: str = _spec("ip", help="how the packet engine moves packets between satellites: 'ip' (UDP over "
+                            "IPv4, every hop through ns-3's traffic-control and IPv4 layers) or 'link' (hop by hop at "
+                            "the NetDevice level, the same next hops, frame sizes, queues and losses; faster)",
+                            choices=("ip", "link"))
 
     @property
     def segment_payload_bytes(self) -> int:

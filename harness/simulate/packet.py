@@ -93,6 +93,7 @@ class PacketSimResult:
     recovery: np.ndarray = None           # [R, 8] with faults.recovery: RECOVERY_FIELDS per request
     replacements: np.ndarray = None       # [J, 4] re-placements: detected ns, weights whole ns, packets, bytes
     weight_packets: int = 0               # packets of weights sent to spares (re-placement)
+    run_cpu_s: float = 0.0                # CPU time of this process in Simulator::Run (on a shared machine: steadier)
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -393,7 +394,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
     if users is not None:
         total_tokens = int(np.sum((output_tokens if output_tokens is not None else np.full(requests, tokens))[active]))
     now_ns = 0
-    clock = time.perf_counter()
+    clock, cpu = time.perf_counter(), time.process_time()
     def resolved() -> int:
         if failover is not None:  # whole requests: a request that moved counts once
             return int(failover.GetResolved()) * total_tokens // max(requests, 1)
@@ -406,6 +407,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         if progress is not None:
             progress(now_ns, resolved())
     run_wall_s = time.perf_counter() - clock
+    run_cpu_s = time.process_time() - cpu
     power_records = None if power_helper is None else _read_power(ns3, power_helper, power, step_times_ns)
 
     # Requests no plan simulated (users in a coverage gap) keep -1 records and no failure.
@@ -479,7 +481,7 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         prompts_retransmitted=sum(int(recorder.GetPromptRetransmissions()) for _, recorder in recorders),
         output_tokens_retransmitted=sum(int(recorder.GetOutputTokenRetransmissions()) for _, recorder in recorders),
         messages_rerouted=sum(int(recorder.GetReroutes()) for _, recorder in recorders),
-        recovery=recovered, replacements=replacements, weight_packets=weight_packets)
+        recovery=recovered, replacements=replacements, weight_packets=weight_packets, run_cpu_s=run_cpu_s)
     ns3.Simulator.Destroy()
     if failover is not None:
         failover.Dispose()  # it and the applications refer to each other
@@ -727,7 +729,8 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
     """The ISL network in ns-3: nodes, links, table routing and the topology updater, started.
 
     Returns (nodes, IslNetworkHelper, TopologyUpdater, ForwardingTable); keep them referenced
-    while the simulation runs (their counters are read afterwards).
+    while the simulation runs (their counters are read afterwards), and ``topology`` too (the
+    updater reads its delays in place).
     """
     table = ns3.CreateObject[ns3.ForwardingTable]()
     if isinstance(routes, PathQuery):
@@ -744,6 +747,8 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
     network.SetDeviceAttribute("DataRate", ns3.StringValue(f"{int(links.rate_bps)}bps"))
     network.SetDeviceAttribute("Mtu", ns3.UintegerValue(links.mtu_bytes))
     network.SetQueueAttribute("MaxSize", ns3.StringValue(f"{links.queue_packets}p"))
+    if links.forwarding == "link":
+        network.SetLinkForwarding(True)
     if hold:
         network.SetRoutingAttribute("HoldWithoutRoute", ns3.BooleanValue(True))
     if links.relay_delay_ns:
@@ -752,7 +757,12 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
     nodes = network.Install(topology.num_nodes, edges, topology.num_links, table, updater)
     step_times_ns = _c_array(np.round(topology.times_s * 1e9), np.int64)
     delays = _c_array(topology.delay_ns, np.int64)
-    updater.SetSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
+    if delays is topology.delay_ns:
+        # The updater reads the topology's own array, which the caller holds while the simulation
+        # runs (a long run's [S, L] delays are not copied once more).
+        updater.BorrowSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
+    else:
+        updater.SetSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
     if links.drop_in_flight:
         up = _c_array(topology.up, np.uint8)
         updater.SetLinkStates(up, up.size)

@@ -9,6 +9,8 @@
 #include "ns3/ipv4-address-helper.h"
 #include "ns3/ipv4-l3-protocol.h"
 #include "ns3/ipv4.h"
+#include "ns3/link-forwarder.h"
+#include "ns3/link-socket.h"
 #include "ns3/log.h"
 #include "ns3/point-to-point-channel.h"
 #include "ns3/point-to-point-net-device.h"
@@ -72,6 +74,12 @@ IslNetworkHelper::SetRoutingAttribute(std::string name, const AttributeValue& va
     m_routingAttributes.emplace_back(name, value.Copy());
 }
 
+void
+IslNetworkHelper::SetLinkForwarding(bool enable)
+{
+    m_linkForwarding = enable;
+}
+
 NodeContainer
 IslNetworkHelper::Install(uint32_t numNodes,
                           const int32_t* edges,
@@ -102,6 +110,17 @@ IslNetworkHelper::Install(uint32_t numNodes,
         Ptr<Ipv4L3Protocol> l3 = nodes.Get(n)->GetObject<Ipv4L3Protocol>();
         l3->SetAttribute("DefaultTtl", UintegerValue(MAX_TTL));
         l3->TraceConnectWithoutContext("Drop", MakeCallback(&IslNetworkHelper::CountIpDrop, this));
+        if (m_linkForwarding)
+        {
+            Ptr<LinkForwarder> forwarder = CreateObject<LinkForwarder>();
+            for (const auto& [name, value] : m_routingAttributes)
+            {
+                forwarder->SetAttribute(name, *value);
+            }
+            forwarder->Configure(table, n);
+            nodes.Get(n)->AggregateObject(forwarder);
+            nodes.Get(n)->AggregateObject(CreateObject<LinkSocketFactory>());
+        }
     }
 
     // Link e is the /30 network 10.0.0.0 + 4e: a gets .1, b gets .2 of it (what Ipv4AddressHelper
@@ -135,6 +154,16 @@ IslNetworkHelper::Install(uint32_t numNodes,
             NS_ABORT_MSG_IF(!r, "node does not route with ForwardingTableRouting");
             r->SetNodeIndex(nodes.Get(side == 0 ? a : b)->GetId() - firstId);
             r->AddNeighbour(side == 0 ? b : a, iface, address[1 - side]);
+        }
+        if (m_linkForwarding)
+        {
+            // The devices' frames go to the LinkForwarder instead of the node's protocol handlers.
+            for (int side = 0; side < 2; ++side)
+            {
+                Ptr<LinkForwarder> forwarder = nodes.Get(side == 0 ? a : b)->GetObject<LinkForwarder>();
+                forwarder->AddNeighbour(side == 0 ? b : a, devices.Get(side));
+                devices.Get(side)->SetReceiveCallback(MakeCallback(&LinkForwarder::Receive, forwarder));
+            }
         }
         table->AddAddress(address[0], a);
         table->AddAddress(address[1], b);
@@ -170,7 +199,7 @@ IslNetworkHelper::CountIpDrop(const Ipv4Header& header,
 uint64_t
 IslNetworkHelper::GetTtlExpiredPackets() const
 {
-    return m_ttlExpired;
+    return m_ttlExpired + SumOverForwarders(&LinkForwarder::GetTtlExpiredPackets);
 }
 
 Ipv4Address
@@ -195,22 +224,36 @@ IslNetworkHelper::SumOverRouting(Getter getter) const
     return total;
 }
 
+template <typename Getter>
+uint64_t
+IslNetworkHelper::SumOverForwarders(Getter getter) const
+{
+    uint64_t total = 0;
+    for (auto it = m_nodes.Begin(); m_linkForwarding && it != m_nodes.End(); ++it)
+    {
+        total += ((*(*it)->GetObject<LinkForwarder>()).*getter)();
+    }
+    return total;
+}
+
 uint64_t
 IslNetworkHelper::GetRoutingDroppedPackets() const
 {
-    return SumOverRouting(&ForwardingTableRouting::GetDroppedPackets);
+    return SumOverRouting(&ForwardingTableRouting::GetDroppedPackets) +
+           SumOverForwarders(&LinkForwarder::GetDroppedPackets);
 }
 
 uint64_t
 IslNetworkHelper::GetHeldPackets() const
 {
-    return SumOverRouting(&ForwardingTableRouting::GetHeldPackets);
+    return SumOverRouting(&ForwardingTableRouting::GetHeldPackets) +
+           SumOverForwarders(&LinkForwarder::GetHeldPackets);
 }
 
 uint64_t
 IslNetworkHelper::GetHeldNs() const
 {
-    return SumOverRouting(&ForwardingTableRouting::GetHeldNs);
+    return SumOverRouting(&ForwardingTableRouting::GetHeldNs) + SumOverForwarders(&LinkForwarder::GetHeldNs);
 }
 
 uint64_t

@@ -57,6 +57,14 @@ class IslNetworkHelper
     void SetQueueAttribute(std::string name, const AttributeValue& value);
     /// Set an attribute of every node's ns3::ForwardingTableRouting (RelayDelay).
     void SetRoutingAttribute(std::string name, const AttributeValue& value);
+    /**
+     * @brief The link-level mode (before Install): every node also gets a LinkForwarder (given the
+     * routing attributes, RelayDelay and HoldWithoutRoute) and a LinkSocketFactory, and its
+     * devices hand what they receive to the LinkForwarder, so that MoeTokenApplications send
+     * their messages hop by hop at the NetDevice level, without traffic control, IPv4 and UDP. The
+     * IPv4 stack stays installed: its addresses still name the nodes.
+     */
+    void SetLinkForwarding(bool enable);
 
     /**
      * @brief Build the network.
@@ -114,6 +122,11 @@ class IslNetworkHelper
                      Ptr<Ipv4> ipv4,
                      uint32_t interface);
 
+    /// @p getter of every node's LinkForwarder (the link-level mode), summed.
+    template <typename Getter>
+    uint64_t SumOverForwarders(Getter getter) const;
+
+    bool m_linkForwarding = false;
     uint64_t m_ttlExpired = 0;
     PointToPointHelper m_p2p;
     NodeContainer m_nodes;

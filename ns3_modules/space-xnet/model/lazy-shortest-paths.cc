@@ -95,7 +95,8 @@ StepGraph::StepGraph(uint32_t numNodes,
                      const int64_t* delayNs,
                      const uint8_t* up,
                      uint32_t lowBits,
-                     bool hopsFirst)
+                     bool hopsFirst,
+                     bool borrowDelays)
     : m_numNodes(numNodes),
       m_numEdges(numEdges),
       m_numSteps(numSteps),
@@ -131,10 +132,18 @@ StepGraph::StepGraph(uint32_t numNodes,
     }
     std::partial_sum(m_degreeStart.begin(), m_degreeStart.end(), m_degreeStart.begin());
     uint64_t cells = static_cast<uint64_t>(numSteps) * numEdges;
-    m_delayNs.assign(delayNs, delayNs + cells);
-    for (int64_t d : m_delayNs)
+    if (borrowDelays)
     {
-        NS_ABORT_MSG_IF(d < 0, "negative link delay");
+        m_delays = delayNs;
+    }
+    else
+    {
+        m_delayNs.assign(delayNs, delayNs + cells);
+        m_delays = m_delayNs.data();
+    }
+    for (uint64_t i = 0; i < cells; ++i)
+    {
+        NS_ABORT_MSG_IF(m_delays[i] < 0, "negative link delay");
     }
     if (up != nullptr)
     {
@@ -191,7 +200,7 @@ StepGraph::BuildCsr(uint32_t step,
                 continue;
             }
             indices.push_back(m_heads[a]);
-            const int64_t delay = m_delayNs[row + link];
+            const int64_t delay = m_delays[row + link];
             weights.push_back(m_hopsFirst ? (int64_t{1} << m_lowBits) + delay : (delay << m_lowBits) + 1);
         }
         indptr[n + 1] = static_cast<int32_t>(indices.size());
@@ -443,8 +452,10 @@ ShortestPathQuery::ShortestPathQuery(uint32_t numNodes,
                                      const int64_t* delayNs,
                                      const uint8_t* up,
                                      uint32_t lowBits,
-                                     bool hopsFirst)
-    : m_graph(std::make_shared<StepGraph>(numNodes, edges, numEdges, numSteps, delayNs, up, lowBits, hopsFirst)),
+                                     bool hopsFirst,
+                                     bool borrowDelays)
+    : m_graph(std::make_shared<StepGraph>(numNodes, edges, numEdges, numSteps, delayNs, up, lowBits, hopsFirst,
+                                          borrowDelays)),
       m_paths(m_graph)
 {
     NS_LOG_FUNCTION(this << numNodes << numEdges << numSteps << hopsFirst);

@@ -39,6 +39,8 @@ class StepGraph
      * @param lowBits bits of a packed path length below the leading term: they hold the hop
      *        count (delay metric) or the delay (hops metric), and must never overflow
      * @param hopsFirst the metric: false for shortest delay, true for fewest hops
+     * @param borrowDelays read @p delayNs where it is instead of copying it (a long run's [S, E]
+     *        array is then held once): the caller keeps it alive and unchanged as long as the graph
      */
     StepGraph(uint32_t numNodes,
               const int32_t* edges,
@@ -47,7 +49,8 @@ class StepGraph
               const int64_t* delayNs,
               const uint8_t* up,
               uint32_t lowBits,
-              bool hopsFirst = false);
+              bool hopsFirst = false,
+              bool borrowDelays = false);
 
     uint32_t GetNNodes() const;
     uint32_t GetNSteps() const;
@@ -78,7 +81,8 @@ class StepGraph
     std::vector<int32_t> m_heads;   //!< [2E] arc heads, in CSR order
     std::vector<uint32_t> m_linkOf; //!< [2E] link index of each arc
     std::vector<int32_t> m_degreeStart; //!< [N + 1] first arc of each node
-    std::vector<int64_t> m_delayNs; //!< [S, E]
+    std::vector<int64_t> m_delayNs; //!< [S, E], empty when borrowed
+    const int64_t* m_delays;        //!< [S, E]: m_delayNs's data, or the borrowed array
     std::vector<uint8_t> m_up;      //!< [S, E], empty when every link is always up
 };
 
@@ -174,7 +178,8 @@ class LazyShortestPaths
 class ShortestPathQuery
 {
   public:
-    /// Same arguments as StepGraph's constructor; the arrays are copied.
+    /// Same arguments as StepGraph's constructor; the arrays are copied, but for the delays with
+    /// @p borrowDelays (the caller then keeps them alive as long as this query).
     ShortestPathQuery(uint32_t numNodes,
                       const int32_t* edges,
                       uint32_t numEdges,
@@ -182,7 +187,8 @@ class ShortestPathQuery
                       const int64_t* delayNs,
                       const uint8_t* up,
                       uint32_t lowBits,
-                      bool hopsFirst = false);
+                      bool hopsFirst = false,
+                      bool borrowDelays = false);
 
     /**
      * @brief Path of each query, as the routing of the packet simulation would follow it.

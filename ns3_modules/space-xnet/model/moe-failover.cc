@@ -9,6 +9,7 @@
 #include "ns3/data-rate.h"
 #include "ns3/enum.h"
 #include "ns3/inet-socket-address.h"
+#include "ns3/link-socket.h"
 #include "ns3/log.h"
 #include "ns3/simulator.h"
 #include "ns3/udp-socket-factory.h"
@@ -18,6 +19,19 @@ namespace ns3
 {
 
 NS_LOG_COMPONENT_DEFINE("MoeFailover");
+
+namespace
+{
+/// A UDP socket on ``node``, or a LinkSocket where the node forwards at the link level
+/// (IslNetworkHelper::SetLinkForwarding), as the token applications choose theirs.
+Ptr<Socket>
+CreateNodeSocket(Ptr<Node> node)
+{
+    Ptr<LinkSocketFactory> link = node->GetObject<LinkSocketFactory>();
+    return link ? link->CreateSocket() : Socket::CreateSocket(node, UdpSocketFactory::GetTypeId());
+}
+} // namespace
+
 NS_OBJECT_ENSURE_REGISTERED(MoeFailover);
 
 TypeId
@@ -180,7 +194,7 @@ MoeFailover::Start()
     for (uint32_t j = 0; j < m_jobs.size(); ++j)
     {
         Job& job = m_jobs[j];
-        job.rx = Socket::CreateSocket(job.spare, UdpSocketFactory::GetTypeId());
+        job.rx = CreateNodeSocket(job.spare);
         NS_ABORT_MSG_IF(job.rx->Bind(InetSocketAddress(Ipv4Address::GetAny(), m_weightPort + j)) != 0,
                         "cannot bind the weights' port");
         job.rx->SetRecvCallback(MakeCallback(&MoeFailover::ReceiveWeights, this).Bind(j));
@@ -336,7 +350,7 @@ MoeFailover::DetectJob(uint32_t j)
                            << job.index << ") is re-placed");
     ++rep.paused;
     Abandon(job.replica);
-    job.tx = Socket::CreateSocket(job.source, UdpSocketFactory::GetTypeId());
+    job.tx = CreateNodeSocket(job.source);
     job.tx->Bind();
     job.tx->Connect(InetSocketAddress(job.spareAddress, m_weightPort + j));
     SendWeights(j);

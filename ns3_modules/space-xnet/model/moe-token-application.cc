@@ -8,6 +8,7 @@
 #include "ns3/boolean.h"
 #include "ns3/enum.h"
 #include "ns3/inet-socket-address.h"
+#include "ns3/link-socket.h"
 #include "ns3/log.h"
 #include "ns3/moe-failover.h"
 #include "ns3/packet.h"
@@ -199,7 +200,9 @@ MoeTokenApplication::StartApplication()
     NS_ABORT_MSG_IF(!m_plan || !m_directory || !m_status || !m_computeQueue,
                     "MoeTokenApplication needs a Plan, a Directory, a Status and a ComputeQueue "
                     "(MoeTokenHelper sets them)");
-    m_socket = Socket::CreateSocket(GetNode(), UdpSocketFactory::GetTypeId());
+    // The link-level mode (IslNetworkHelper::SetLinkForwarding) gives the node a LinkSocketFactory.
+    Ptr<LinkSocketFactory> link = GetNode()->GetObject<LinkSocketFactory>();
+    m_socket = link ? link->CreateSocket() : Socket::CreateSocket(GetNode(), UdpSocketFactory::GetTypeId());
     uint16_t port = m_role == MoeRole::USER ? m_plan->GetPort() : m_directory->GetPort(m_role, m_layer, m_expert, m_copy);
     NS_ABORT_MSG_IF(m_socket->Bind(InetSocketAddress(Ipv4Address::GetAny(), port)) != 0,
                     "cannot bind the MoE port");

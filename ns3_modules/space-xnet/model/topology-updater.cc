@@ -75,6 +75,29 @@ TopologyUpdater::SetSchedule(const int64_t* stepTimesNs,
     }
     m_stepTimesNs.assign(stepTimesNs, stepTimesNs + numSteps);
     m_delaysNs.assign(delaysNs, delaysNs + count);
+    m_borrowedDelays = nullptr;
+}
+
+void
+TopologyUpdater::BorrowSchedule(const int64_t* stepTimesNs,
+                                uint32_t numSteps,
+                                const int64_t* delaysNs,
+                                uint64_t count)
+{
+    // SetSchedule's checks (on no delays, so nothing is copied); then the borrowed array.
+    NS_ABORT_MSG_IF(count != static_cast<uint64_t>(numSteps) * m_channels.size(),
+                    "delays have " << count << " entries, expected " << numSteps << " x "
+                                   << m_channels.size());
+    NS_ABORT_MSG_IF(numSteps == 0, "TopologyUpdater needs at least one step");
+    NS_ABORT_MSG_IF(stepTimesNs[0] != 0, "the first step must start at time 0");
+    for (uint32_t s = 1; s < numSteps; ++s)
+    {
+        NS_ABORT_MSG_IF(stepTimesNs[s] <= stepTimesNs[s - 1], "step times must increase");
+    }
+    m_stepTimesNs.assign(stepTimesNs, stepTimesNs + numSteps);
+    m_delaysNs.clear();
+    m_delaysNs.shrink_to_fit();
+    m_borrowedDelays = delaysNs;
 }
 
 void
@@ -126,7 +149,8 @@ void
 TopologyUpdater::ApplyStep(uint32_t step)
 {
     NS_LOG_FUNCTION(this << step);
-    const int64_t* delays = m_delaysNs.data() + static_cast<uint64_t>(step) * m_channels.size();
+    const int64_t* delays = (m_borrowedDelays ? m_borrowedDelays : m_delaysNs.data()) +
+                            static_cast<uint64_t>(step) * m_channels.size();
     for (size_t link = 0; link < m_channels.size(); ++link)
     {
         m_channels[link]->SetAttribute("Delay", TimeValue(NanoSeconds(delays[link])));

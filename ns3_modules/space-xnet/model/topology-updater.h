@@ -45,6 +45,9 @@ class TopologyUpdater : public Object
      * @param count number of delay entries; must equal steps * links
      */
     void SetSchedule(const int64_t* stepTimesNs, uint32_t numSteps, const int64_t* delaysNs, uint64_t count);
+    /// SetSchedule, reading @p delaysNs where it is instead of copying it (a long run's [S, L]
+    /// array is then held once): the caller keeps it alive and unchanged while this updater runs.
+    void BorrowSchedule(const int64_t* stepTimesNs, uint32_t numSteps, const int64_t* delaysNs, uint64_t count);
 
     /**
      * @brief Set which links are up in each step (optional: without it every link stays up).
@@ -69,6 +72,7 @@ class TopologyUpdater : public Object
     std::vector<Ptr<PointToPointChannel>> m_channels;
     std::vector<int64_t> m_stepTimesNs;
     std::vector<int64_t> m_delaysNs; //!< [steps, links]
+    const int64_t* m_borrowedDelays = nullptr; //!< [steps, links] (BorrowSchedule), or null: m_delaysNs
     std::vector<uint8_t> m_up;       //!< [steps, links], empty: always up
     std::vector<Ptr<LinkStateErrorModel>> m_linkModels; //!< [links, 2] receive models of both devices
     TracedCallback<uint32_t> m_stepTrace;

@@ -1,0 +1,393 @@
+/*
+ * Space-XNet: link-level forwarding (links.forwarding: link), a lean alternative to the IPv4 path.
+ */
+#include "link-forwarder.h"
+
+#include "ns3/boolean.h"
+#include "ns3/log.h"
+#include "ns3/node.h"
+#include "ns3/simulator.h"
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("LinkForwarder");
+NS_OBJECT_ENSURE_REGISTERED(LinkForwardingHeader);
+NS_OBJECT_ENSURE_REGISTERED(LinkForwarder);
+
+TypeId
+LinkForwardingHeader::GetTypeId()
+{
+    static TypeId tid = TypeId("ns3::LinkForwardingHeader")
+                            .SetParent<Header>()
+                            .SetGroupName("SpaceXNet")
+                            .AddConstructor<LinkForwardingHeader>();
+    return tid;
+}
+
+TypeId
+LinkForwardingHeader::GetInstanceTypeId() const
+{
+    return GetTypeId();
+}
+
+LinkForwardingHeader::LinkForwardingHeader()
+    : m_destination(0),
+      m_port(0),
+      m_ttl(0)
+{
+}
+
+LinkForwardingHeader::LinkForwardingHeader(uint32_t destination, uint16_t port, uint8_t ttl)
+    : m_destination(destination),
+      m_port(port),
+      m_ttl(ttl)
+{
+}
+
+uint32_t
+LinkForwardingHeader::GetSerializedSize() const
+{
+    return SIZE;
+}
+
+void
+LinkForwardingHeader::Serialize(Buffer::Iterator start) const
+{
+    start.WriteHtonU32(m_destination);
+    start.WriteHtonU16(m_port);
+    start.WriteU8(m_ttl);
+    start.WriteU8(0, SIZE - 7);
+}
+
+uint32_t
+LinkForwardingHeader::Deserialize(Buffer::Iterator start)
+{
+    m_destination = start.ReadNtohU32();
+    m_port = start.ReadNtohU16();
+    m_ttl = start.ReadU8();
+    return SIZE;
+}
+
+void
+LinkForwardingHeader::Print(std::ostream& os) const
+{
+    os << "destination=" << m_destination << " port=" << m_port << " ttl=" << static_cast<uint32_t>(m_ttl);
+}
+
+TypeId
+LinkForwarder::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::LinkForwarder")
+            .SetParent<Object>()
+            .SetGroupName("SpaceXNet")
+            .AddConstructor<LinkForwarder>()
+            .AddAttribute("RelayDelay",
+                          "Time a relaying node holds a frame before it forwards it (as "
+                          "ForwardingTableRouting's); not applied where a frame starts or ends.",
+                          TimeValue(Seconds(0)),
+                          MakeTimeAccessor(&LinkForwarder::m_relayDelay),
+                          MakeTimeChecker(Seconds(0)))
+            .AddAttribute("HoldWithoutRoute",
+                          "Hold a frame that has no route where it is until a step change gives it "
+                          "one, instead of dropping it (as ForwardingTableRouting's).",
+                          BooleanValue(false),
+                          MakeBooleanAccessor(&LinkForwarder::m_holdWithoutRoute),
+                          MakeBooleanChecker());
+    return tid;
+}
+
+LinkForwarder::LinkForwarder()
+    : m_index(0),
+      m_holdWithoutRoute(false),
+      m_stepConnected(false),
+      m_dropped(0),
+      m_heldPackets(0),
+      m_heldNs(0),
+      m_ttlExpired(0),
+      m_flowDropped(0)
+{
+}
+
+LinkForwarder::~LinkForwarder() = default;
+
+void
+LinkForwarder::DoDispose()
+{
+    if (m_stepConnected && m_table)
+    {
+        m_table->TraceDisconnectWithoutContext("Step", MakeCallback(&LinkForwarder::StepChanged, this));
+    }
+    m_held.clear();
+    m_neighbours.clear();
+    m_ports.clear();
+    m_table = nullptr;
+    Object::DoDispose();
+}
+
+void
+LinkForwarder::Configure(Ptr<ForwardingTable> table, uint32_t index)
+{
+    m_table = table;
+    m_index = index;
+}
+
+void
+LinkForwarder::AddNeighbour(uint32_t neighbour, Ptr<NetDevice> device)
+{
+    Ptr<NetDeviceQueueInterface> ndqi = device->GetObject<NetDeviceQueueInterface>();
+    m_neighbours.push_back(Neighbour{neighbour, device, ndqi ? ndqi->GetTxQueue(0) : nullptr});
+}
+
+bool
+LinkForwarder::Bind(uint16_t port, DeliverCallback deliver)
+{
+    for (const auto& [p, cb] : m_ports)
+    {
+        if (p == port)
+        {
+            return false;
+        }
+    }
+    m_ports.emplace_back(port, deliver);
+    return true;
+}
+
+void
+LinkForwarder::Unbind(uint16_t port)
+{
+    for (auto it = m_ports.begin(); it != m_ports.end(); ++it)
+    {
+        if (it->first == port)
+        {
+            m_ports.erase(it);
+            return;
+        }
+    }
+}
+
+const LinkForwarder::Neighbour*
+LinkForwarder::Lookup(uint32_t destination) const
+{
+    int32_t next = m_table->GetNextHop(m_index, destination);
+    if (next < 0 || static_cast<uint32_t>(next) == m_index)
+    {
+        return nullptr;
+    }
+    for (const auto& n : m_neighbours)
+    {
+        if (n.node == static_cast<uint32_t>(next))
+        {
+            return &n;
+        }
+    }
+    NS_LOG_WARN("node " << m_index << ": next hop " << next << " is not a neighbour");
+    return nullptr;
+}
+
+bool
+LinkForwarder::Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port)
+{
+    int32_t dest = m_table->GetNodeOfAddress(destination);
+    if (dest < 0)
+    {
+        ++m_dropped;
+        return false;
+    }
+    Waiting frame{packet, LinkForwardingHeader(static_cast<uint32_t>(dest), port, MAX_TTL), false, Simulator::Now()};
+    if (static_cast<uint32_t>(dest) == m_index)
+    {
+        // The IP mode has no route to its own node: it drops the packet, or (HoldWithoutRoute)
+        // loops it back through the loopback device, which delivers it in an event of its own.
+        if (!m_holdWithoutRoute)
+        {
+            ++m_dropped;
+            return false;
+        }
+        Ptr<Node> node = GetObject<Node>();
+        Simulator::ScheduleWithContext(node ? node->GetId() : Simulator::GetContext(),
+                                       Seconds(0),
+                                       &LinkForwarder::Deliver,
+                                       this,
+                                       packet,
+                                       port);
+        return true;
+    }
+    const Neighbour* next = Lookup(frame.header.m_destination);
+    if (!next)
+    {
+        if (!m_holdWithoutRoute)
+        {
+            ++m_dropped;
+            return false;
+        }
+        Hold(frame);
+        return true;
+    }
+    Transmit(*next, frame, false);
+    return true;
+}
+
+bool
+LinkForwarder::Receive(Ptr<NetDevice> device, Ptr<const Packet> packet, uint16_t protocol, const Address& from)
+{
+    Ptr<Packet> p = packet->Copy();
+    LinkForwardingHeader header;
+    p->RemoveHeader(header);
+    if (header.m_destination == m_index)
+    {
+        Deliver(p, header.m_port);
+        return true;
+    }
+    Route(Waiting{p, header, true, Simulator::Now()});
+    return true;
+}
+
+void
+LinkForwarder::Route(Waiting frame)
+{
+    const Neighbour* next = Lookup(frame.header.m_destination);
+    if (!next)
+    {
+        if (m_holdWithoutRoute)
+        {
+            Hold(std::move(frame));
+        }
+        else
+        {
+            ++m_dropped;
+        }
+        return;
+    }
+    if (!frame.relay || m_relayDelay.IsZero())
+    {
+        Transmit(*next, frame, true);
+        return;
+    }
+    Simulator::Schedule(m_relayDelay, &LinkForwarder::ForwardAfterRelay, this, frame);
+}
+
+void
+LinkForwarder::ForwardAfterRelay(Waiting frame)
+{
+    // The route in force when the relay is done with the frame (a step may have changed meanwhile).
+    const Neighbour* next = Lookup(frame.header.m_destination);
+    if (next)
+    {
+        Transmit(*next, frame, true);
+    }
+    else if (m_holdWithoutRoute)
+    {
+        frame.relay = false; // the relay delay is spent
+        Hold(std::move(frame));
+    }
+    else
+    {
+        ++m_dropped;
+    }
+}
+
+void
+LinkForwarder::Transmit(const Neighbour& next, Waiting& frame, bool decrementTtl)
+{
+    if (decrementTtl && --frame.header.m_ttl == 0)
+    {
+        ++m_ttlExpired;
+        return;
+    }
+    frame.packet->AddHeader(frame.header);
+    if (next.txQueue && next.txQueue->IsStopped())
+    {
+        ++m_flowDropped; // what the traffic-control layer does without a queue disc
+        return;
+    }
+    // Protocol 0x0800 (IPv4's) only because the point-to-point device's PPP header knows no other;
+    // the receiving device hands the frame to its node's LinkForwarder whatever the protocol.
+    next.device->Send(frame.packet, next.device->GetBroadcast(), 0x0800);
+}
+
+void
+LinkForwarder::Hold(Waiting frame)
+{
+    if (!m_stepConnected)
+    {
+        m_table->TraceConnectWithoutContext("Step", MakeCallback(&LinkForwarder::StepChanged, this));
+        m_stepConnected = true;
+    }
+    ++m_heldPackets;
+    frame.since = Simulator::Now();
+    m_held.push_back(std::move(frame));
+}
+
+void
+LinkForwarder::StepChanged(uint32_t oldStep, uint32_t newStep)
+{
+    std::vector<Waiting> waiting;
+    waiting.swap(m_held);
+    for (auto& frame : waiting) // in arrival order: a message's frames stay in order
+    {
+        const Neighbour* next = Lookup(frame.header.m_destination);
+        if (!next)
+        {
+            m_held.push_back(std::move(frame));
+            continue;
+        }
+        m_heldNs += (Simulator::Now() - frame.since).GetNanoSeconds();
+        if (!frame.relay || m_relayDelay.IsZero())
+        {
+            Transmit(*next, frame, true);
+        }
+        else
+        {
+            Simulator::Schedule(m_relayDelay, &LinkForwarder::ForwardAfterRelay, this, frame);
+        }
+    }
+}
+
+void
+LinkForwarder::Deliver(Ptr<Packet> packet, uint16_t port)
+{
+    for (const auto& [p, cb] : m_ports)
+    {
+        if (p == port)
+        {
+            cb(packet);
+            return;
+        }
+    }
+    NS_LOG_WARN("node " << m_index << ": no one listens on port " << port);
+    ++m_dropped;
+}
+
+uint64_t
+LinkForwarder::GetDroppedPackets() const
+{
+    return m_dropped;
+}
+
+uint64_t
+LinkForwarder::GetHeldPackets() const
+{
+    return m_heldPackets;
+}
+
+uint64_t
+LinkForwarder::GetHeldNs() const
+{
+    return m_heldNs;
+}
+
+uint64_t
+LinkForwarder::GetTtlExpiredPackets() const
+{
+    return m_ttlExpired;
+}
+
+uint64_t
+LinkForwarder::GetFlowControlDroppedPackets() const
+{
+    return m_flowDropped;
+}
+
+} // namespace ns3
