@@ -15,6 +15,7 @@ import pytest
 from harness.constellation.walker import walker_constellation
 from harness.network.routes import path_delays_ns, path_delays_to_ns
 from harness.network.topology import Topology, isl_topology, plus_grid_edges
+from harness.placement import subnets as subnets_mod
 from harness.placement.subnets import CENTRE_SNAPSHOTS, ring_subnets, subnet_centres
 
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -91,7 +92,10 @@ def _centres_from_full_tables(topology: Topology, subnets: np.ndarray, layers: i
 
 
 @pytest.mark.parametrize("layers", [2, 5, 9])
-def test_centres_equal_those_of_the_full_tables(walker, layers):
+@pytest.mark.parametrize("block", [None, 1, 50])
+def test_centres_equal_those_of_the_full_tables(walker, layers, block, monkeypatch):
+    if block is not None:  # the dynamic programme a few starts at a time, as at 16,000 satellites
+        monkeypatch.setattr(subnets_mod, "_PROGRAMME_BLOCK_VALUES", block)
     c = walker_constellation(kind="walker-delta", planes=12, sats_per_plane=10, phasing=1, altitude_km=550.0,
                              inclination_deg=53.0, epoch_utc=EPOCH, snapshot_count=1, snapshot_interval_s=300.0)
     subnets = ring_subnets(c.arg_latitude_rad, layers)

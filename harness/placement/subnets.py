@@ -98,6 +98,10 @@ def free_satellites(inp: PlacementInput) -> np.ndarray:
 ENGINE = routes_mod.DEFAULT_ENGINE
 
 
+#: Values of the centres' dynamic programme's [start, previous, current] sums held at once (32 MB).
+_PROGRAMME_BLOCK_VALUES = 1 << 22
+
+
 def _member_delays(topology: Topology, members: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per layer l, the mean (over the sampled snapshots) shortest delay from each member of subnet l
     to every member of subnet l ([m_l, m_l]) and of subnet l + 1 mod L ([m_l, m_{l+1}]): all that
@@ -157,9 +161,17 @@ def subnet_centres(topology: Topology, subnets: np.ndarray, layers: int) -> np.n
     cost = np.where(np.eye(first, dtype=bool), score[0][:, None], np.inf)  # [start, current]
     back = []
     for layer in range(1, layers):
-        total = cost[:, :, None] + step(layer)[None, :, :]  # [start, previous, current]
-        back.append(np.argmin(total, axis=1))
-        cost = np.min(total, axis=1)
+        ring = step(layer)
+        best = np.empty((first, ring.shape[1]))
+        back.append(np.empty((first, ring.shape[1]), dtype=np.intp))
+        # [start, previous, current] a block of starts at a time: at 16,000 satellites the whole
+        # of it would be 276^3 x 8 B = 168 MB per temporary; every element is the same sum either way.
+        block = max(1, _PROGRAMME_BLOCK_VALUES // max(1, ring.size))
+        for lo in range(0, first, block):
+            total = cost[lo:lo + block, :, None] + ring[None, :, :]
+            back[-1][lo:lo + block] = np.argmin(total, axis=1)
+            best[lo:lo + block] = np.min(total, axis=1)
+        cost = best
     closing = cost + nxt[layers - 1].T  # [start, last]: the last gateway back to the start
     start = int(np.argmin(closing.min(axis=1)))
     chain = [int(np.argmin(closing[start]))]
