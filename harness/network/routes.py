@@ -38,7 +38,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from harness.network.topology import Topology
 
-__all__ = ["METRICS", "PathQuery", "Routes", "path_delays_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
+__all__ = ["METRICS", "PathQuery", "Routes", "path_delays_ns", "path_delays_to_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
 
 logger = logging.getLogger(__name__)
 
