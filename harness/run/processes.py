@@ -41,12 +41,32 @@ def _strategy_in_child(index: int):
     return run_strategy(state["scenario"], state["prep"], state["placements"][index], progress)
 
 
+#: Destinations whose trees :func:`_packet_work` grows at once. The run's PathQuery keeps one snapshot's
+#: trees (one per destination asked about) and reuses their memory for later ones; a placement's message
+#: pairs reach every component, so at 16,000 satellites one lookup of them all held ~15,000 trees (about
+#: 4 GB) in the run's process when it forked the strategies' processes.
+_WORK_BLOCK_DESTINATIONS = 256
+
+
 def _packet_work(prep: Prepared, placement, scenario: Scenario) -> int:
-    """Hops of all of a placement's message paths at the first snapshot: its simulation's cost, roughly."""
+    """Hops of all of a placement's message paths at the first snapshot: its simulation's cost, roughly.
+
+    Looked up a block of destinations at a time; between blocks a lookup at the second snapshot lays the
+    block's trees aside, so the trees held stay at one block's (the hop counts are the same)."""
     direct = direct_shard_input(scenario)
     pairs = np.concatenate([p.message_pairs(direct_shard_input=direct) for p in placement])
-    _, hops = prep.paths.lookup(np.zeros(len(pairs), dtype=np.int64), pairs[:, 0], pairs[:, 1])
-    return int(np.maximum(hops, 0).sum())
+    destinations = np.unique(pairs[:, 1])
+    if prep.paths.num_snapshots < 2 or len(destinations) <= _WORK_BLOCK_DESTINATIONS:
+        _, hops = prep.paths.lookup(np.zeros(len(pairs), dtype=np.int64), pairs[:, 0], pairs[:, 1])
+        return int(np.maximum(hops, 0).sum())
+    total = 0
+    for lo in range(0, len(destinations), _WORK_BLOCK_DESTINATIONS):
+        block = destinations[lo:lo + _WORK_BLOCK_DESTINATIONS]
+        chosen = pairs[np.isin(pairs[:, 1], block)]
+        _, hops = prep.paths.lookup(np.zeros(len(chosen), dtype=np.int64), chosen[:, 0], chosen[:, 1])
+        total += int(np.maximum(hops, 0).sum())
+        prep.paths.lookup(np.ones(1, dtype=np.int64), block[:1], block[:1])  # another snapshot: trees laid aside
+    return total
 
 
 def _drain(queue, progress: Optional[ProgressCallback]) -> None:
