@@ -101,3 +101,26 @@ def test_centres_equal_those_of_the_full_tables(walker, layers, block, monkeypat
     subnets = ring_subnets(c.arg_latitude_rad, layers)
     np.testing.assert_array_equal(subnet_centres(walker, subnets, layers),
                                   _centres_from_full_tables(walker, subnets, layers))
+
+
+def test_packet_work_in_blocks_counts_the_same_hops_and_keeps_few_trees(monkeypatch):
+    """The run orders its strategies' processes by the hops of their messages at the first snapshot
+    (harness/run/processes.py); counted a few destinations at a time, so that the run's process does
+    not keep a tree per component, the counts (and so the order) are the same."""
+    from pathlib import Path
+
+    from harness.run import processes
+    from harness.run.prepare import prepare
+    from harness.run.strategy import place_replicas
+    from harness.scenario import load_scenario
+
+    sc = load_scenario(Path(__file__).resolve().parents[1] / "topologies" / "tiny.yaml")
+    prep = prepare(sc)
+    placements = [place_replicas(name, prep.inputs, sc.seed, 1) for name in sc.strategies]
+    monkeypatch.setattr(processes, "_WORK_BLOCK_DESTINATIONS", 10**9)
+    whole = [processes._packet_work(prep, p, sc) for p in placements]
+    grown = prep.paths.trees_grown
+    monkeypatch.setattr(processes, "_WORK_BLOCK_DESTINATIONS", 3)
+    blocks = [processes._packet_work(prep, p, sc) for p in placements]
+    assert blocks == whole and min(whole) > 0
+    assert prep.paths.trees_grown > grown  # the blocks' trees were laid aside and grown again
