@@ -118,9 +118,10 @@ def test_packet_work_in_blocks_counts_the_same_hops_and_keeps_few_trees(monkeypa
     prep = prepare(sc)
     placements = [place_replicas(name, prep.inputs, sc.seed, 1) for name in sc.strategies]
     monkeypatch.setattr(processes, "_WORK_BLOCK_DESTINATIONS", 10**9)
-    whole = [processes._packet_work(prep, p, sc) for p in placements]
+    whole = processes._packet_work(prep, placements, sc)
+    one_by_one = [processes._packet_work(prep, [p], sc)[0] for p in placements]
     grown = prep.paths.trees_grown
     monkeypatch.setattr(processes, "_WORK_BLOCK_DESTINATIONS", 3)
-    blocks = [processes._packet_work(prep, p, sc) for p in placements]
-    assert blocks == whole and min(whole) > 0
+    blocks = processes._packet_work(prep, placements, sc)
+    assert blocks == whole == one_by_one and min(whole) > 0 and len(whole) == len(sc.strategies)
     assert prep.paths.trees_grown > grown  # the blocks' trees were laid aside and grown again

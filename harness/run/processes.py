@@ -42,31 +42,35 @@ def _strategy_in_child(index: int):
 
 
 #: Destinations whose trees :func:`_packet_work` grows at once. The run's PathQuery keeps one snapshot's
-#: trees (one per destination asked about) and reuses their memory for later ones; a placement's message
-#: pairs reach every component, so at 16,000 satellites one lookup of them all held ~15,000 trees (about
-#: 4 GB) in the run's process when it forked the strategies' processes.
+#: trees (one per destination asked about) and reuses their memory for later ones; the placements'
+#: message pairs reach every component, so at 16,000 satellites one lookup of them all held ~15,000
+#: trees (about 4 GB) in the run's process when it forked the strategies' processes.
 _WORK_BLOCK_DESTINATIONS = 256
 
 
-def _packet_work(prep: Prepared, placement, scenario: Scenario) -> int:
-    """Hops of all of a placement's message paths at the first snapshot: its simulation's cost, roughly.
+def _packet_work(prep: Prepared, placements: list, scenario: Scenario) -> list[int]:
+    """Per placement, the hops of all its message paths at the first snapshot: its simulation's cost,
+    roughly.
 
-    Looked up a block of destinations at a time; between blocks a lookup at the second snapshot lays the
-    block's trees aside, so the trees held stay at one block's (the hop counts are the same)."""
+    Every placement's pairs toward a block of destinations are looked up together (so the placements
+    share each destination's tree, as in one lookup of them all); between blocks a lookup at the
+    second snapshot lays the block's trees aside, so the trees held stay at one block's. The hop
+    counts are those of one lookup of everything."""
     direct = direct_shard_input(scenario)
-    pairs = np.concatenate([p.message_pairs(direct_shard_input=direct) for p in placement])
+    pairs = [np.concatenate([p.message_pairs(direct_shard_input=direct) for p in placement])
+             for placement in placements]
+    owner = np.repeat(np.arange(len(pairs)), [len(p) for p in pairs])
+    pairs = np.concatenate(pairs)
+    work = np.zeros(len(placements), dtype=np.int64)
     destinations = np.unique(pairs[:, 1])
-    if prep.paths.num_snapshots < 2 or len(destinations) <= _WORK_BLOCK_DESTINATIONS:
-        _, hops = prep.paths.lookup(np.zeros(len(pairs), dtype=np.int64), pairs[:, 0], pairs[:, 1])
-        return int(np.maximum(hops, 0).sum())
-    total = 0
-    for lo in range(0, len(destinations), _WORK_BLOCK_DESTINATIONS):
-        block = destinations[lo:lo + _WORK_BLOCK_DESTINATIONS]
-        chosen = pairs[np.isin(pairs[:, 1], block)]
-        _, hops = prep.paths.lookup(np.zeros(len(chosen), dtype=np.int64), chosen[:, 0], chosen[:, 1])
-        total += int(np.maximum(hops, 0).sum())
-        prep.paths.lookup(np.ones(1, dtype=np.int64), block[:1], block[:1])  # another snapshot: trees laid aside
-    return total
+    block = len(destinations) if prep.paths.num_snapshots < 2 else _WORK_BLOCK_DESTINATIONS
+    for lo in range(0, len(destinations), max(1, block)):
+        chosen = np.isin(pairs[:, 1], destinations[lo:lo + block])
+        _, hops = prep.paths.lookup(np.zeros(int(chosen.sum()), dtype=np.int64), pairs[chosen, 0], pairs[chosen, 1])
+        np.add.at(work, owner[chosen], np.maximum(hops, 0))
+        if block < len(destinations):  # another snapshot: this block's trees laid aside
+            prep.paths.lookup(np.ones(1, dtype=np.int64), destinations[lo:lo + 1], destinations[lo:lo + 1])
+    return [int(w) for w in work]
 
 
 def _drain(queue, progress: Optional[ProgressCallback]) -> None:
@@ -88,7 +92,8 @@ def run_in_processes(scenario: Scenario, prep: Prepared, placements: list, progr
             # Longest first (the hops its messages cross, at the first snapshot: the packet engine's
             # work), so that the processes finish together; the results keep the placements' order.
             futures = [None] * len(placements)
-            for i in sorted(range(len(placements)), key=lambda i: -_packet_work(prep, placements[i], scenario)):
+            work = _packet_work(prep, placements, scenario)
+            for i in sorted(range(len(placements)), key=lambda i: -work[i]):
                 futures[i] = pool.submit(_strategy_in_child, i)
             running = set(futures)
             while running:
