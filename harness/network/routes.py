@@ -38,7 +38,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from harness.network.topology import Topology
 
-__all__ = ["METRICS", "PathQuery", "Routes", "path_delays_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
+__all__ = ["METRICS", "PathQuery", "Routes", "path_delays_ns", "path_delays_to_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
 
 logger = logging.getLogger(__name__)
 
@@ -413,6 +413,44 @@ def path_delays_ns(topology: Topology, sources: np.ndarray,
             _, delay_ns, _ = _trees(topology, s, sources, engine)
             out[i] = np.where(delay_ns >= 0, delay_ns, np.inf).T
     return out[0] if snapshot is not None else out
+
+
+def path_delays_to_ns(topology: Topology, sources: np.ndarray, targets: np.ndarray, snapshot: int,
+                      engine: str = DEFAULT_ENGINE) -> np.ndarray:
+    """Shortest propagation delay, in ns, from each source to each of a few targets at ``snapshot``.
+
+    The same delays as ``path_delays_ns(topology, sources, snapshot)[:, targets]`` (the trees'
+    arcs and tie order are the same), but the native engine grows each source's tree only until
+    its targets are settled and writes no ``[N, K]`` table: what the placements' subnet centres
+    need at 16,000 satellites.
+
+    Returns:
+        float64 ``[K, T]`` with integral nanosecond delays and ``np.inf`` where unreachable.
+    """
+    sources = _node_ids("sources", sources, topology.num_nodes)
+    targets = _node_ids("targets", targets, topology.num_nodes)
+    if not -topology.num_snapshots <= snapshot < topology.num_snapshots:
+        raise IndexError(f"snapshot {snapshot} out of range for {topology.num_snapshots} snapshots")
+    if engine != "native":
+        return path_delays_ns(topology, sources, snapshot=snapshot, engine=engine)[:, targets]
+    out = np.full((sources.size, targets.size), np.inf)
+    if sources.size == 0 or targets.size == 0:
+        return out
+    if topology.num_nodes - 1 > np.iinfo(np.int16).max:
+        raise OverflowError("more than 32768 nodes: hop counts would not fit in int16")
+    from harness.cxx.runtime import load
+
+    hop_bits = _hop_bits(topology.num_nodes)
+    indptr, indices, weights = _csr_arcs(topology, snapshot, hop_bits)
+    if indices.size == 0:  # cppyy cannot pass an empty array as a pointer; nothing reads it
+        indices, weights = np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int64)
+    delay_ns = np.empty((sources.size, targets.size), dtype=np.int64)
+    load().ComputePathDelaysToTargets(topology.num_nodes, indptr, indices, weights, hop_bits,
+                                      np.ascontiguousarray(sources), sources.size,
+                                      np.ascontiguousarray(targets), targets.size, delay_ns, 0)
+    reached = delay_ns >= 0
+    out[reached] = delay_ns[reached]
+    return out
 
 
 def path_nodes(routes: Routes, snapshot: int, src: int, dst: int) -> list[int]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from harness.network import routes as routes_mod
 from harness.errors import PlacementError
-from harness.network.routes import path_delays_ns
+from harness.network.routes import path_delays_ns, path_delays_to_ns
 from harness.network.topology import Topology
 from harness.placement.types import Placement, PlacementInput
 
@@ -96,35 +96,32 @@ def free_satellites(inp: PlacementInput) -> np.ndarray:
 
 #: Shortest-path engine of the placement's path delays (harness.network.routes.ENGINES).
 ENGINE = routes_mod.DEFAULT_ENGINE
-#: Sources per call when the centres are computed: whole layers are grouped up to at least this
-#: many, so that the native engine's tiles of 32 trees keep every core busy while the [sources, N]
-#: delay tables stay small.
-_CENTRE_SOURCES_PER_CALL = 256
 
 
-def _member_delays(topology: Topology, members: list[np.ndarray]) -> list[np.ndarray]:
-    """Per layer, [m, N] mean (over the sampled snapshots) shortest delay from each member to
-    every satellite."""
+#: Values of the centres' dynamic programme's [start, previous, current] sums held at once (32 MB).
+_PROGRAMME_BLOCK_VALUES = 1 << 22
+
+
+def _member_delays(topology: Topology, members: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per layer l, the mean (over the sampled snapshots) shortest delay from each member of subnet l
+    to every member of subnet l ([m_l, m_l]) and of subnet l + 1 mod L ([m_l, m_{l+1}]): all that
+    :func:`subnet_centres` reads. Each member's tree grows only until those members are settled
+    (:func:`~harness.network.routes.path_delays_to_ns`), and no [m, N] table is held: at 16,000
+    satellites the whole [N, N] of them would be 2 GB."""
     count = topology.num_snapshots
     picks = np.unique(np.linspace(0, count - 1, min(CENTRE_SNAPSHOTS, count)).round().astype(int))
     layers = len(members)
-    # Layers grouped so that one call computes the trees of many members (all of a group's layers).
-    groups, group = [], []
-    for layer in range(layers):
-        group.append(layer)
-        if sum(len(members[g]) for g in group) >= _CENTRE_SOURCES_PER_CALL or layer == layers - 1:
-            groups.append(group)
-            group = []
-    totals = [np.zeros((len(m), topology.num_nodes)) for m in members]
+    own = [np.zeros((len(members[layer]), len(members[layer]))) for layer in range(layers)]
+    nxt = [np.zeros((len(members[layer]), len(members[(layer + 1) % layers]))) for layer in range(layers)]
     for s in picks:
-        for group in groups:
-            sources = np.concatenate([members[layer] for layer in group])
-            delays = path_delays_ns(topology, sources, snapshot=int(s), engine=ENGINE)
-            row = 0
-            for layer in group:
-                totals[layer] += delays[row:row + len(members[layer])]
-                row += len(members[layer])
-    return [t / len(picks) for t in totals]
+        for layer in range(layers):
+            m = len(members[layer])
+            targets = np.concatenate([members[layer], members[(layer + 1) % layers]])
+            delays = path_delays_to_ns(topology, members[layer], targets, snapshot=int(s), engine=ENGINE)
+            # Whole ns, far below 2**53: these float sums are exact, as the full tables' were.
+            own[layer] += delays[:, :m]
+            nxt[layer] += delays[:, m:]
+    return [t / len(picks) for t in own], [t / len(picks) for t in nxt]
 
 
 def centres(inp: PlacementInput, subnets: np.ndarray) -> np.ndarray:
@@ -150,24 +147,32 @@ def subnet_centres(topology: Topology, subnets: np.ndarray, layers: int) -> np.n
     planet.
     """
     members = [_members(subnets, layer) for layer in range(layers)]
-    delays = _member_delays(topology, members)
-    score = [delays[layer][:, members[layer]].mean(axis=1) for layer in range(layers)]
+    own, nxt = _member_delays(topology, members)  # nxt[l]: [members of l, members of l + 1]
+    score = [own[layer].mean(axis=1) for layer in range(layers)]
+    del own
     if layers == 1:
         return members[0][[int(np.argmin(score[0]))]].astype(np.int32)
 
     def step(layer: int) -> np.ndarray:
         """[previous member, member]: ring delay from layer-1's member plus layer's centrality."""
-        prev = (layer - 1) % layers
-        return delays[prev][:, members[layer]] + score[layer][None, :]
+        return nxt[layer - 1] + score[layer][None, :]
 
     first = len(members[0])
     cost = np.where(np.eye(first, dtype=bool), score[0][:, None], np.inf)  # [start, current]
     back = []
     for layer in range(1, layers):
-        total = cost[:, :, None] + step(layer)[None, :, :]  # [start, previous, current]
-        back.append(np.argmin(total, axis=1))
-        cost = np.min(total, axis=1)
-    closing = cost + delays[layers - 1][:, members[0]].T  # [start, last]: the last gateway back to the start
+        ring = step(layer)
+        best = np.empty((first, ring.shape[1]))
+        back.append(np.empty((first, ring.shape[1]), dtype=np.intp))
+        # [start, previous, current] a block of starts at a time: at 16,000 satellites the whole
+        # of it would be 276^3 x 8 B = 168 MB per temporary; every element is the same sum either way.
+        block = max(1, _PROGRAMME_BLOCK_VALUES // max(1, ring.size))
+        for lo in range(0, first, block):
+            total = cost[lo:lo + block, :, None] + ring[None, :, :]
+            back[-1][lo:lo + block] = np.argmin(total, axis=1)
+            best[lo:lo + block] = np.min(total, axis=1)
+        cost = best
+    closing = cost + nxt[layers - 1].T  # [start, last]: the last gateway back to the start
     start = int(np.argmin(closing.min(axis=1)))
     chain = [int(np.argmin(closing[start]))]
     for layer in range(layers - 1, 1, -1):

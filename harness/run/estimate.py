@@ -15,8 +15,9 @@ constellation             positions and velocities, float64, plus SGP4's tempora
 topology                  per link and snapshot: lengths, delays, states and the      topology
                           feasibility temporaries (3-vectors per link)
 path graph                the per-step graph copied into C++ once (delay + state)     routes
-placement centres         mean member-to-satellite delays, [N, N] float64, when a     placement
-                          strategy puts gateways at subnet centres
+placement centres         mean member-to-member delays of neighbouring subnets,       placement
+                          [N, 2N/L] float64, and a block of the centres' programme,
+                          when a strategy puts gateways at subnet centres
 ns-3 network              nodes, devices, queues, IPv4 stacks, per satellite          packet_sim
 routing trees             the on-demand trees of one step, per destination in use     routes
 traces                    per token and layer records, activations                    traces
@@ -52,8 +53,14 @@ PATH_GRAPH_BYTES_PER_LINK_SNAPSHOT = 9
 NS3_BYTES_PER_SAT = 200 * 1024
 #: Per node of one on-demand tree: int64 distance, int32 parent, settled flag, heap entries.
 TREE_BYTES_PER_NODE = 40
-#: Strategies that place gateways at subnet centres (an [N, N] float64 delay table while placing).
+#: Strategies that place gateways at subnet centres (the delays between the members of neighbouring
+#: subnets while placing: harness/placement/subnets.py).
 CENTRE_STRATEGIES = ("space-xnet", "rand-intra-cg")
+#: The centres' delay tables per satellite and member of its subnet: [m, m] and [m, m'] float64 sums
+#: and their means (8 B x 2 x 2).
+CENTRE_BYTES_PER_SAT_MEMBER = 32
+#: The centres' dynamic programme: a block of [start, previous, current] sums and its reductions.
+CENTRE_PROGRAMME_BYTES = 64 * MiB
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,8 @@ def estimate_memory(scenario: Scenario, jobs: int | None = None) -> MemoryEstima
         "constellation": CONSTELLATION_BYTES_PER_SAT_SNAPSHOT * s * n,
         "topology": TOPOLOGY_BYTES_PER_LINK_SNAPSHOT * s * links,
         "path graph": PATH_GRAPH_BYTES_PER_LINK_SNAPSHOT * s * links,
-        "placement centres": 8 * n * n * 2 if centres else 0,
+        "placement centres": (CENTRE_BYTES_PER_SAT_MEMBER * n * -(-n // m.layers) + CENTRE_PROGRAMME_BYTES
+                              if centres else 0),
         "ns-3 network": jobs * NS3_BYTES_PER_SAT * n,
         "routing trees": jobs * TREE_BYTES_PER_NODE * n * active_trees,
         "traces": jobs * tokens * m.layers * (8 * (4 + m.top_k) + 8 * m.experts),

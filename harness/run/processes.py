@@ -41,12 +41,36 @@ def _strategy_in_child(index: int):
     return run_strategy(state["scenario"], state["prep"], state["placements"][index], progress)
 
 
-def _packet_work(prep: Prepared, placement, scenario: Scenario) -> int:
-    """Hops of all of a placement's message paths at the first snapshot: its simulation's cost, roughly."""
+#: Destinations whose trees :func:`_packet_work` grows at once. The run's PathQuery keeps one snapshot's
+#: trees (one per destination asked about) and reuses their memory for later ones; the placements'
+#: message pairs reach every component, so at 16,000 satellites one lookup of them all held ~15,000
+#: trees (about 4 GB) in the run's process when it forked the strategies' processes.
+_WORK_BLOCK_DESTINATIONS = 256
+
+
+def _packet_work(prep: Prepared, placements: list, scenario: Scenario) -> list[int]:
+    """Per placement, the hops of all its message paths at the first snapshot: its simulation's cost,
+    roughly.
+
+    Every placement's pairs toward a block of destinations are looked up together (so the placements
+    share each destination's tree, as in one lookup of them all); between blocks a lookup at the
+    second snapshot lays the block's trees aside, so the trees held stay at one block's. The hop
+    counts are those of one lookup of everything."""
     direct = direct_shard_input(scenario)
-    pairs = np.concatenate([p.message_pairs(direct_shard_input=direct) for p in placement])
-    _, hops = prep.paths.lookup(np.zeros(len(pairs), dtype=np.int64), pairs[:, 0], pairs[:, 1])
-    return int(np.maximum(hops, 0).sum())
+    pairs = [np.concatenate([p.message_pairs(direct_shard_input=direct) for p in placement])
+             for placement in placements]
+    owner = np.repeat(np.arange(len(pairs)), [len(p) for p in pairs])
+    pairs = np.concatenate(pairs)
+    work = np.zeros(len(placements), dtype=np.int64)
+    destinations = np.unique(pairs[:, 1])
+    block = len(destinations) if prep.paths.num_snapshots < 2 else _WORK_BLOCK_DESTINATIONS
+    for lo in range(0, len(destinations), max(1, block)):
+        chosen = np.isin(pairs[:, 1], destinations[lo:lo + block])
+        _, hops = prep.paths.lookup(np.zeros(int(chosen.sum()), dtype=np.int64), pairs[chosen, 0], pairs[chosen, 1])
+        np.add.at(work, owner[chosen], np.maximum(hops, 0))
+        if block < len(destinations):  # another snapshot: this block's trees laid aside
+            prep.paths.lookup(np.ones(1, dtype=np.int64), destinations[lo:lo + 1], destinations[lo:lo + 1])
+    return [int(w) for w in work]
 
 
 def _drain(queue, progress: Optional[ProgressCallback]) -> None:
@@ -68,7 +92,8 @@ def run_in_processes(scenario: Scenario, prep: Prepared, placements: list, progr
             # Longest first (the hops its messages cross, at the first snapshot: the packet engine's
             # work), so that the processes finish together; the results keep the placements' order.
             futures = [None] * len(placements)
-            for i in sorted(range(len(placements)), key=lambda i: -_packet_work(prep, placements[i], scenario)):
+            work = _packet_work(prep, placements, scenario)
+            for i in sorted(range(len(placements)), key=lambda i: -work[i]):
                 futures[i] = pool.submit(_strategy_in_child, i)
             running = set(futures)
             while running:

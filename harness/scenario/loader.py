@@ -15,7 +15,7 @@ from harness.errors import ScenarioError
 from harness.formats.files import YamlLoader, read_yaml_file
 from harness.scenario.schema import _show
 from harness.scenario.constellation import ConstellationSpec
-from harness.scenario.model import MODEL_PRESETS
+from harness.scenario.model import ACTIVATION_PRESETS, MODEL_PRESETS
 from harness.scenario.faults import SatelliteFailureList, _satellite_failures
 from harness.scenario.ground import SiteList, _sites, UserLocationList, _user_locations
 from harness.scenario.hardware import resolve_compute, resolve_power
@@ -147,13 +147,21 @@ def _convert(hint: Any, value: Any, f: dataclasses.Field, source: str, key: str)
 
 
 def _apply_model_preset(raw: Any, source: str) -> Any:
-    """Fill a model preset's keys under the ones the user gave."""
+    """Fill a model preset's keys under the ones the user gave, and a frontier preset's expert
+    popularity (``activations.skew``, ``activations.stickiness``: ACTIVATION_PRESETS) under the
+    scenario's ``activations`` keys when its trace is synthetic."""
     if not isinstance(raw, dict) or not isinstance(raw.get("model"), dict) or raw["model"].get("preset") is None:
         return raw
     name = raw["model"]["preset"]
     if not isinstance(name, str) or name not in MODEL_PRESETS:
         raise ScenarioError(f"{source}: 'model.preset' is {_show(name)}; choose one of: {', '.join(MODEL_PRESETS)}")
-    return {**raw, "model": {**MODEL_PRESETS[name], **raw["model"]}}
+    raw = {**raw, "model": {**MODEL_PRESETS[name], **raw["model"]}}
+    popularity = ACTIVATION_PRESETS.get(name)
+    given = raw.get("activations")
+    if popularity and (given is None or (isinstance(given, dict) and given.get("kind", "synthetic") == "synthetic")):
+        # The preset's expert popularity under the keys the scenario gave (docs/frontier-models.md).
+        raw = {**raw, "activations": {**popularity, **(given or {})}}
+    return raw
 
 
 def _resolve_tle(sc: Scenario, raw: dict, source: str) -> ConstellationSpec:

@@ -131,6 +131,38 @@ MODEL_PRESETS: dict[str, dict[str, object]] = {
 }
 
 
+#: Expert popularity of the frontier presets (issue 27, item 5a): the synthetic generator's
+#: ``activations.skew`` (Zipf exponent of per-layer popularity) and ``activations.stickiness``
+#: (probability that a token reuses the previous token's experts) that ``model.preset`` fills in
+#: when the scenario does not give them (harness/scenario/loader.py; the generator and its formulas:
+#: harness/workload/activations.py). Real routing statistics need the weights and a workload, which
+#: could not be run here (no network, no weights), so each entry says where its figures come from or
+#: that they are an assumption. The older presets have none: their scenarios keep the schema's
+#: defaults (skew 0.6, stickiness 0.05), so their traces stay byte-identical. The generator draws each
+#: layer independently: co-activation across layers is not modelled (no published per-pair figures
+#: for these models were at hand).
+ACTIVATION_PRESETS: dict[str, dict[str, float]] = {
+    # DeepSeek-V3 (arXiv 2412.19437): auxiliary-loss-free balancing (a per-expert bias, sec. 2.1.2)
+    # balances the load of whole training batches, yet at serving time the report still replicates
+    # "high-load experts", detected from online statistics (32 redundant experts in prefill, sec.
+    # 3.4.1): deployed traffic is skewed. Figure: the ~12x hottest/mean expert load quoted for
+    # DeepSeek-R1 (V3's architecture and router) in harness/workload/activations.py, which this
+    # generator gives at skew 0.65 with 256 experts, top-8 (tests/test_expert_popularity.py
+    # measures it); that figure's original source could not be re-checked here. Stickiness: no
+    # published figure; the schema's default 0.05 (an assumption).
+    "deepseek-v3": dict(skew=0.65, stickiness=0.05),
+    # Kimi K2 (the DeepSeek-V3 architecture and its bias-based balancing, 384 experts): assumption, no
+    # published per-expert load figures: DeepSeek-V3's parameters.
+    "kimi-k2": dict(skew=0.65, stickiness=0.05),
+    # Qwen3-235B-A22B (Qwen3 technical report, arXiv 2505.09388: global-batch load-balancing loss,
+    # which lets experts specialise by domain) and gpt-oss-120b and Llama 4 Maverick (model cards: no
+    # routing statistics): no published per-expert load figures; assumption: the schema's defaults,
+    # stated here so that every frontier preset says what it uses.
+    "qwen3-235b-a22b": dict(skew=0.6, stickiness=0.05),
+    "gpt-oss-120b": dict(skew=0.6, stickiness=0.05),
+    "llama-4-maverick": dict(skew=0.6, stickiness=0.05),
+}
+
 @dataclass(frozen=True)
 class ModelSpec:
     """The mixture-of-experts model: its shape and per-token work."""

@@ -92,6 +92,13 @@ def scenario_reference_markdown() -> str:
     lines += ["", "## Model presets", "", "`model.preset` fills these keys (keys given explicitly win):", ""]
     for name, values in schema.MODEL_PRESETS.items():
         lines.append(f"- `{name}`: " + ", ".join(f"{k} {v}" for k, v in values.items()))
+    from harness.scenario.model import ACTIVATION_PRESETS
+
+    lines += ["", "A frontier preset also fills its expert popularity under the `activations` keys given, for a "
+              "synthetic trace (`harness/scenario/model.py` says where each figure comes from; the other presets "
+              "keep the defaults):", ""]
+    for name, values in ACTIVATION_PRESETS.items():
+        lines.append(f"- `{name}`: " + ", ".join(f"activations.{k} {v}" for k, v in values.items()))
     from harness.names import STRATEGY_NAMES
 
     lines += ["", "## Strategies", "", "`strategies` picks from: " + ", ".join(f"`{n}`" for n in STRATEGY_NAMES)

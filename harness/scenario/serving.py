@@ -26,9 +26,10 @@ class ActivationSpec:
     # Defaults: with 8 experts, skew 0.6 and stickiness 0.05 make a token repeat the previous
     # token's first choice 19 % of the time (Mixtral: 14-28 %, uniform: 12.5 %) and the hottest
     # expert carry 2x the mean load; see harness/workload/activations.py for the formulas.
-    skew: float = _spec(0.6, help="Zipf exponent of per-layer expert popularity (0 = uniform)", check=_range(0.0, 100.0))
-    stickiness: float = _spec(0.05, help="probability that a token reuses the previous token's experts",
-                              check=_within(0.0, 1.0))
+    skew: float = _spec(0.6, help="Zipf exponent of per-layer expert popularity (0 = uniform); a frontier "
+                        "model.preset gives its own (Model presets below)", check=_range(0.0, 100.0))
+    stickiness: float = _spec(0.05, help="probability that a token reuses the previous token's experts; a frontier "
+                              "model.preset gives its own", check=_within(0.0, 1.0))
     path: Optional[str] = _spec(None, help="trace file (.npy or .csv) when kind is 'file', relative to the scenario")
 
 

@@ -86,4 +86,57 @@ ComputeShortestPathTrees(uint32_t numNodes,
     }
 }
 
+void
+ComputePathDelaysToTargets(uint32_t numNodes,
+                           const int32_t* indptr,
+                           const int32_t* indices,
+                           const int64_t* weights,
+                           uint32_t hopBits,
+                           const int32_t* sources,
+                           uint32_t numSources,
+                           const int32_t* targets,
+                           uint32_t numTargets,
+                           int64_t* delayNs,
+                           uint32_t numThreads)
+{
+    NS_LOG_FUNCTION(numNodes << numSources << numTargets << numThreads);
+    if (numSources == 0)
+    {
+        return;
+    }
+    if (numThreads == 0)
+    {
+        numThreads = std::max(1u, std::thread::hardware_concurrency());
+    }
+    numThreads = std::max(1u, std::min(numThreads, numSources));
+    auto work = [&](uint32_t first) {
+        GrowingTree tree(numNodes, sources[first]);
+        for (uint32_t k = first; k < numSources; k += numThreads)
+        {
+            if (k != first)
+            {
+                tree.Reset(sources[k]); // only the nodes the last tree touched are cleared
+            }
+            int64_t* out = delayNs + static_cast<uint64_t>(k) * numTargets;
+            for (uint32_t t = 0; t < numTargets; ++t)
+            {
+                // Settled in the order of a full run: the answer is the complete tree's.
+                out[t] = tree.Settle(targets[t], indptr, indices, weights)
+                             ? (tree.Packed(targets[t]) >> hopBits)
+                             : -1;
+            }
+        }
+    };
+    std::vector<std::thread> workers;
+    for (uint32_t t = 1; t < numThreads; ++t)
+    {
+        workers.emplace_back(work, t);
+    }
+    work(0);
+    for (auto& w : workers)
+    {
+        w.join();
+    }
+}
+
 } // namespace ns3

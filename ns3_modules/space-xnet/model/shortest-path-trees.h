@@ -47,6 +47,39 @@ void ComputeShortestPathTrees(uint32_t numNodes,
                               int16_t* hops,
                               uint32_t numThreads);
 
+/**
+ * @brief Path delays from every source to a few targets, each tree grown only until its targets
+ * are settled.
+ *
+ * The same Dijkstra, arcs and packed weights as ComputeShortestPathTrees (a GrowingTree per
+ * source, reused), so every delay is that tree's, but nothing beyond the farthest target is
+ * settled and no [N, K] table is written. The placements' subnet centres need only the delays
+ * between members of neighbouring ring subnets (harness/placement/subnets.py).
+ *
+ * @param numNodes N
+ * @param indptr [N + 1] CSR row pointers (both directions of every link present)
+ * @param indices [indptr[N]] neighbour of each arc
+ * @param weights [indptr[N]] packed weight of each arc, > 0
+ * @param hopBits bits of the packed weight that hold the hop count
+ * @param sources [K] node ids
+ * @param numSources K
+ * @param targets [T] node ids, the same for every source
+ * @param numTargets T
+ * @param delayNs out [K, T]: delay in ns of the shortest path from sources[k] to targets[t]; -1 if unreachable
+ * @param numThreads worker threads; 0 means one per core
+ */
+void ComputePathDelaysToTargets(uint32_t numNodes,
+                                const int32_t* indptr,
+                                const int32_t* indices,
+                                const int64_t* weights,
+                                uint32_t hopBits,
+                                const int32_t* sources,
+                                uint32_t numSources,
+                                const int32_t* targets,
+                                uint32_t numTargets,
+                                int64_t* delayNs,
+                                uint32_t numThreads);
+
 } // namespace ns3
 
 #endif /* SPACE_XNET_SHORTEST_PATH_TREES_H */
