@@ -369,6 +369,47 @@ def _int_table(path: Path, rows: list, columns: list[str], first: int) -> np.nda
     return table
 
 
+def _fast_by_strategy(text: str, columns: list[str]) -> Optional[dict[str, dict[str, np.ndarray]]]:
+    """:func:`_by_strategy` of an all-integer CSV (after the strategy column) parsed in blocks of
+    rows, so a long run's millions of rows never exist as Python lists of cell strings (the
+    writing phase's peak, issue 23); None on anything unusual (header, blank line, field count,
+    empty name, a cell numpy cannot read), so the strict reader then names the problem."""
+    lines = io.StringIO(text)
+    if lines.readline().strip().split(",") != columns:
+        return None
+    width = len(columns) - 1
+    codes: dict[str, int] = {}
+    blocks, names = [], []
+    try:
+        with np.errstate(all="ignore"):
+            while True:
+                block = [line for _, line in zip(range(_ROW_BLOCK), lines)]
+                if not block:
+                    break
+                heads, cells = [], []
+                for line in block:
+                    head, sep, rest = line.rstrip("\r\n").partition(",")
+                    if not head or not sep or rest.count(",") != width - 1:
+                        return None
+                    heads.append(codes.setdefault(head, len(codes)))
+                    cells.append(rest)
+                values = np.array(",".join(cells).split(","), dtype=str).astype(np.int64)
+                blocks.append(values.reshape(len(block), width))
+                names.append(np.array(heads, dtype=np.int32))
+    except (ValueError, OverflowError):
+        return None
+    if not blocks:
+        return None
+    table = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    del blocks
+    code_of = np.concatenate(names)
+    out = {}
+    for name, code in codes.items():
+        picked = table[code_of == code]
+        out[name] = {column: picked[:, i] for i, column in enumerate(columns[1:])}
+    return out
+
+
 def _by_strategy(path: Path, rows: list, columns: list[str]) -> dict[str, dict[str, np.ndarray]]:
     table = _int_table(path, rows, columns, 1)
     names = [cells[0] for _, cells in rows]
@@ -413,8 +454,9 @@ def _read_layers_csv(path: Path, tokens: dict) -> dict[str, dict[str, np.ndarray
     text = read_text_file(path, "layers.csv", ResultsError, MAX_DATA_BYTES)
     top_k = (len(text.split("\n", 1)[0].strip().split(",")) - 6) // 2
     columns = layer_columns(max(top_k, 1))
-    rows = _csv_rows(path, columns, "layers.csv", text)
-    layers = _by_strategy(path, rows, columns)
+    layers = _fast_by_strategy(text, columns)
+    if layers is None:  # the strict reader names the problem
+        layers = _by_strategy(path, _csv_rows(path, columns, "layers.csv", text), columns)
     for name, cols in tokens.items():
         if name not in layers:
             raise _fail(path, f"has no rows of strategy '{name}' (tokens.csv has); run the scenario again")
