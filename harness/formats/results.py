@@ -150,19 +150,22 @@ def layers_csv(traces: list[StrategyTrace]) -> str:
     out.write(",".join(layer_columns(top_k)) + "\n")
     for tr in traces:
         requests, tokens, layers, k = tr.activations.shape
-        r, t, l = np.meshgrid(np.arange(requests), np.arange(tokens), np.arange(layers), indexing="ij")
-        expert_ids = tr.activations.reshape(-1, k)
-        layer = l.ravel()
-        if tr.serving is not None:  # each request on its replica's satellites
-            rep_of = tr.serving["replica"][r.ravel()]
-            gateway_sats = tr.serving["replica_gateways"][rep_of, layer]
-            expert_sats = tr.serving["replica_experts"][rep_of[:, None], layer[:, None], expert_ids]
-        else:
-            gateway_sats = tr.gateways[layer]
-            expert_sats = tr.experts[layer[:, None], expert_ids]
-        table = np.column_stack([r.ravel(), t.ravel(), layer, gateway_sats, expert_ids, expert_sats,
-                                 tr.combine_ns.ravel()])
-        _write_rows(out, tr.strategy, table[np.repeat(_kept_tokens(tr), layers)])
+        all_ids = tr.activations.reshape(-1, k)
+        all_combine = tr.combine_ns.reshape(-1)
+        kept = np.flatnonzero(np.repeat(_kept_tokens(tr), layers))  # rows (r, t, l) in order
+        for first in range(0, len(kept), _ROW_BLOCK):  # the table one block of rows at a time
+            rows = kept[first:first + _ROW_BLOCK]
+            r, t, layer = rows // (tokens * layers), rows // layers % tokens, rows % layers
+            expert_ids = all_ids[rows]
+            if tr.serving is not None:  # each request on its replica's satellites
+                rep_of = tr.serving["replica"][r]
+                gateway_sats = tr.serving["replica_gateways"][rep_of, layer]
+                expert_sats = tr.serving["replica_experts"][rep_of[:, None], layer[:, None], expert_ids]
+            else:
+                gateway_sats = tr.gateways[layer]
+                expert_sats = tr.experts[layer[:, None], expert_ids]
+            _write_rows(out, tr.strategy, np.column_stack([r, t, layer, gateway_sats, expert_ids, expert_sats,
+                                                           all_combine[rows]]))
     return out.getvalue()
 
 
@@ -378,14 +381,22 @@ def _fast_by_strategy(text: str, columns: list[str]) -> Optional[dict[str, dict[
     if lines.readline().strip().split(",") != columns:
         return None
     width = len(columns) - 1
+    after_header = lines.tell()
+    count = text.count("\n", after_header) + (0 if text.endswith("\n") else 1)
+    if count < 1 or after_header >= len(text):
+        return None
+    table = np.empty((count, width), dtype=np.int64)  # filled in place: no list of blocks to concatenate
+    code_of = np.empty(count, dtype=np.int32)
     codes: dict[str, int] = {}
-    blocks, names = [], []
+    done = 0
     try:
         with np.errstate(all="ignore"):
             while True:
-                block = [line for _, line in zip(range(_ROW_BLOCK), lines)]
+                block = [line for _, line in zip(range(_PARSE_BLOCK), lines)]
                 if not block:
                     break
+                if done + len(block) > count:
+                    return None
                 heads, cells = [], []
                 for line in block:
                     head, sep, rest = line.rstrip("\r\n").partition(",")
@@ -394,20 +405,22 @@ def _fast_by_strategy(text: str, columns: list[str]) -> Optional[dict[str, dict[
                     heads.append(codes.setdefault(head, len(codes)))
                     cells.append(rest)
                 values = np.array(",".join(cells).split(","), dtype=str).astype(np.int64)
-                blocks.append(values.reshape(len(block), width))
-                names.append(np.array(heads, dtype=np.int32))
+                table[done:done + len(block)] = values.reshape(len(block), width)
+                code_of[done:done + len(block)] = heads
+                done += len(block)
     except (ValueError, OverflowError):
         return None
-    if not blocks:
+    if done != count:
         return None
-    table = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-    del blocks
-    code_of = np.concatenate(names)
     out = {}
     for name, code in codes.items():
-        picked = table[code_of == code]
+        picked = table if len(codes) == 1 else table[code_of == code]  # one strategy: no copy
         out[name] = {column: picked[:, i] for i, column in enumerate(columns[1:])}
     return out
+
+
+#: Rows per block of _fast_by_strategy's parsing (its cell strings exist one block at a time).
+_PARSE_BLOCK = 16384
 
 
 def _by_strategy(path: Path, rows: list, columns: list[str]) -> dict[str, dict[str, np.ndarray]]:
