@@ -1,0 +1,98 @@
+"""Issue 23: layers.csv is written and read in blocks of rows (the writing phase's memory). The
+blocked writer must give the same bytes as one whole table, and the blocked reader the same arrays
+as the strict per-cell reader (the reference); anything unusual falls back to the strict reader,
+whose one-line error still names the problem."""
+
+import numpy as np
+import pytest
+
+from harness.errors import ResultsError
+from harness.formats import results as formats
+
+
+def _trace(name: str, rng: np.random.Generator, serving: bool) -> formats.StrategyTrace:
+    requests, tokens, layers, k, experts, sats = 7, 5, 4, 2, 6, 50
+    shape = (requests, tokens)
+    start = rng.integers(0, 10**9, shape)
+    extra = {}
+    if serving:
+        extra["serving"] = {"output_tokens": rng.integers(1, tokens + 1, requests),
+                            "replica": rng.integers(0, 2, requests),
+                            "replica_gateways": rng.integers(0, sats, (2, layers)),
+                            "replica_experts": rng.integers(0, sats, (2, layers, experts))}
+    return formats.StrategyTrace(
+        strategy=name, token_start_ns=start, token_end_ns=start + rng.integers(1, 10**7, shape),
+        combine_ns=rng.integers(-1, 10**12, shape + (layers,)),
+        activations=np.stack([rng.permutation(experts)[:k] for _ in range(requests * tokens * layers)]).reshape(
+            shape + (layers, k)),
+        gateways=rng.integers(0, sats, layers), experts=rng.integers(0, sats, (layers, experts)),
+        subnets=np.full(sats, -1), analytic_ns=np.full(shape, -1), compute_ns=np.full(shape, -1),
+        serialization_ns=np.full(shape, -1), propagation_ns=np.full(shape, -1), counters={}, **extra)
+
+
+def _whole_table_layers_csv(traces) -> str:
+    """The writer before issue 23's blocks: one table of every row (the reference)."""
+    lines = [",".join(formats.layer_columns(traces[0].activations.shape[-1]))]
+    for tr in traces:
+        requests, tokens, layers, k = tr.activations.shape
+        for r in range(requests):
+            for t in range(tokens):
+                if tr.serving is not None and t >= tr.serving["output_tokens"][r]:
+                    continue
+                for layer in range(layers):
+                    ids = tr.activations[r, t, layer]
+                    if tr.serving is not None:
+                        rep = tr.serving["replica"][r]
+                        gw, sats = tr.serving["replica_gateways"][rep, layer], tr.serving["replica_experts"][rep, layer, ids]
+                    else:
+                        gw, sats = tr.gateways[layer], tr.experts[layer, ids]
+                    cells = [r, t, layer, gw, *ids, *sats, tr.combine_ns[r, t, layer]]
+                    lines.append(tr.strategy + "," + ",".join(str(int(c)) for c in cells))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("serving", [False, True])
+def test_blocked_layers_csv_matches_whole_table_and_strict_reader(monkeypatch, tmp_path, serving):
+    rng = np.random.default_rng(23)
+    traces = [_trace("a", rng, serving), _trace("b", rng, serving)]
+    want = _whole_table_layers_csv(traces)
+    monkeypatch.setattr(formats, "_ROW_BLOCK", 13)  # many blocks, one ending mid-token
+    monkeypatch.setattr(formats, "_PARSE_BLOCK", 17)
+    text = formats.layers_csv(traces)
+    assert text == want  # byte-identical to the whole-table writer
+    columns = formats.layer_columns(2)
+    fast = formats._fast_by_strategy(text, columns)
+    strict = formats._by_strategy(tmp_path / "layers.csv", formats._csv_rows(tmp_path, columns, "layers.csv", text),
+                                  columns)
+    assert list(fast) == list(strict) == ["a", "b"]
+    for name in strict:
+        for column in columns[1:]:
+            assert fast[name][column].dtype == np.int64
+            np.testing.assert_array_equal(fast[name][column], strict[name][column])
+    one = formats._fast_by_strategy(formats.layers_csv(traces[:1]), columns)  # one strategy: the table itself
+    np.testing.assert_array_equal(one["a"]["t_combine_ns"], strict["a"]["t_combine_ns"])
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda s: s.replace("\n", "\n\n", 3), None),  # a blank line: skipped by the strict reader
+    (lambda s: s.replace("\na,", "\na,1x", 1), "not a whole number"),
+    (lambda s: s.rstrip("\n") + ",5\n", "fields"),
+    (lambda s: s.replace("\nb,", "\n,", 1), "empty strategy name"),
+])
+def test_unusual_layers_csv_falls_back_to_the_strict_reader(tmp_path, damage, words):
+    rng = np.random.default_rng(5)
+    text = damage(formats.layers_csv([_trace("a", rng, False), _trace("b", rng, False)]))
+    columns = formats.layer_columns(2)
+    path = tmp_path / "layers.csv"
+    path.write_text(text)
+    assert formats._fast_by_strategy(text, columns) is None
+    if words is None:  # the strict reader accepts it; so does the reader, through the fallback
+        got = formats._read_layers_csv(path, {})
+        want = formats._fast_by_strategy(text.replace("\n\n", "\n"), columns)
+        assert list(got) == list(want) == ["a", "b"]
+        for name in want:
+            for column in columns[1:]:
+                np.testing.assert_array_equal(got[name][column], want[name][column])
+        return
+    with pytest.raises(ResultsError, match=words):
+        formats._read_layers_csv(path, {})
