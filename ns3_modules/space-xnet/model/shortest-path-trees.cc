@@ -21,6 +21,22 @@ NS_LOG_COMPONENT_DEFINE("ShortestPathTrees");
 
 namespace
 {
+/// Runs ``work(t)`` for t = 0 .. numThreads - 1, t = 0 on the calling thread, and waits for all.
+template <typename Work>
+void
+RunOnThreads(uint32_t numThreads, const Work& work)
+{
+    std::vector<std::thread> workers;
+    for (uint32_t t = 1; t < numThreads; ++t)
+    {
+        workers.emplace_back(work, t);
+    }
+    work(0);
+    for (auto& w : workers)
+    {
+        w.join();
+    }
+}
 
 /// Destinations per tile: each node's writes are a contiguous run of the tile's columns.
 constexpr uint32_t TILE = 32;
@@ -74,16 +90,7 @@ ComputeShortestPathTrees(uint32_t numNodes,
             }
         }
     };
-    std::vector<std::thread> workers;
-    for (uint32_t t = 1; t < numThreads; ++t)
-    {
-        workers.emplace_back(work, t);
-    }
-    work(0);
-    for (auto& w : workers)
-    {
-        w.join();
-    }
+    RunOnThreads(numThreads, work);
 }
 
 void
@@ -127,16 +134,7 @@ ComputePathDelaysToTargets(uint32_t numNodes,
             }
         }
     };
-    std::vector<std::thread> workers;
-    for (uint32_t t = 1; t < numThreads; ++t)
-    {
-        workers.emplace_back(work, t);
-    }
-    work(0);
-    for (auto& w : workers)
-    {
-        w.join();
-    }
+    RunOnThreads(numThreads, work);
 }
 
 } // namespace ns3
