@@ -14,6 +14,51 @@ namespace ns3
 
 NS_LOG_COMPONENT_DEFINE("IpRelay");
 NS_OBJECT_ENSURE_REGISTERED(IpRelay);
+NS_OBJECT_ENSURE_REGISTERED(RelayRoomHeader);
+
+TypeId
+RelayRoomHeader::GetTypeId()
+{
+    static TypeId tid = TypeId("ns3::RelayRoomHeader").SetParent<Header>().SetGroupName("SpaceXNet");
+    return tid;
+}
+
+TypeId
+RelayRoomHeader::GetInstanceTypeId() const
+{
+    return GetTypeId();
+}
+
+RelayRoomHeader::RelayRoomHeader(const Header& inner)
+    : m_inner(&inner)
+{
+}
+
+uint32_t
+RelayRoomHeader::GetSerializedSize() const
+{
+    return ROOM + m_inner->GetSerializedSize();
+}
+
+void
+RelayRoomHeader::Serialize(Buffer::Iterator start) const
+{
+    start.WriteU8(0, ROOM);
+    m_inner->Serialize(start);
+}
+
+uint32_t
+RelayRoomHeader::Deserialize(Buffer::Iterator start)
+{
+    NS_FATAL_ERROR("RelayRoomHeader is not read back");
+    return 0;
+}
+
+void
+RelayRoomHeader::Print(std::ostream& os) const
+{
+    m_inner->Print(os);
+}
 
 TypeId
 IpRelay::GetTypeId()
@@ -74,7 +119,7 @@ IpRelay::AddDevice(Ptr<NetDevice> device)
         m_ports.resize(index + 1);
     }
     Ptr<NetDeviceQueueInterface> ndqi = device->GetObject<NetDeviceQueueInterface>();
-    m_ports[index] = Port{device, static_cast<uint32_t>(interface), ndqi ? ndqi->GetTxQueue(0) : nullptr};
+    m_ports[index] = Port{device, m_ipv4->GetInterface(interface), ndqi ? ndqi->GetTxQueue(0) : nullptr};
     m_minMtu = std::min<uint32_t>(m_minMtu, device->GetMtu());
     device->SetReceiveCallback(MakeCallback(&IpRelay::Receive, this));
 }
@@ -83,7 +128,7 @@ const IpRelay::Port*
 IpRelay::PortOf(const Ptr<const NetDevice>& device) const
 {
     uint32_t index = device->GetIfIndex();
-    if (index < m_ports.size() && m_ports[index].device == device)
+    if (index < m_ports.size() && PeekPointer(m_ports[index].device) == PeekPointer(device))
     {
         return &m_ports[index];
     }
@@ -109,27 +154,34 @@ IpRelay::Receive(Ptr<NetDevice> device, Ptr<const Packet> packet, uint16_t proto
     {
         return Up(device, packet, protocol, from);
     }
-    // Ipv4L3Protocol::Receive's copy, header and checks.
-    Ptr<Packet> p = packet->Copy();
+    // Ipv4L3Protocol::Receive's header and checks.
     Ipv4Header header;
     if (Node::ChecksumEnabled())
     {
         header.EnableChecksum();
     }
-    p->RemoveHeader(header);
+    packet->PeekHeader(header);
     int32_t dest = m_table->GetNodeOfAddress(header.GetDestination());
     // A packet for another node of the network is relayed here, unless IPv4 would treat it
     // otherwise: an interface down, padding, a bad checksum, a TTL that expires here (ICMP).
     if (dest < 0 || static_cast<uint32_t>(dest) == m_index || header.GetTtl() <= 1 ||
-        header.GetPayloadSize() != p->GetSize() || !header.IsChecksumOk() || !m_ipv4->IsUp(in->interface))
+        header.GetPayloadSize() + header.GetSerializedSize() != packet->GetSize() || !header.IsChecksumOk() ||
+        !in->interface->IsUp())
     {
         return Up(device, packet, protocol, from);
     }
+    // The packet is the point-to-point device's own copy (PointToPointChannel::TransmitStart made
+    // it for this device, whose Receive has just removed its PPP header and keeps no use for it
+    // after this callback): the relay takes it over, without Ipv4L3Protocol::Receive's and
+    // IpForward's copies.
+    Ptr<Packet> p = ConstCast<Packet>(packet);
+    p->RemoveHeader(header);
     // ForwardingTableRouting::RouteInput's work for it (next hop, hold, relay delay), with
     // Forward in place of IpForward; without a route and not held, the stack drops and reports it.
     if (!m_routing->RouteRelay(p, header, dest, m_forward))
     {
-        return Up(device, packet, protocol, from);
+        p->AddHeader(header); // as it came (the stack's checks ahead read the same bytes)
+        return Up(device, p, protocol, from);
     }
     ++m_relayed;
     return true;
@@ -140,7 +192,7 @@ IpRelay::Forward(Ptr<Ipv4Route> route, Ptr<const Packet> p, const Ipv4Header& he
 {
     const Port* out = PortOf(route->GetOutputDevice());
     NS_ASSERT_MSG(out, "IpRelay: a route through a device the relay does not own");
-    // The packet is the copy Receive made, forwarded once: IpForward's second copy is not needed.
+    // The packet is the one Receive took over, forwarded once.
     Ptr<Packet> packet = ConstCast<Packet>(p);
     // IpForward: TTL - 1 (Receive let through only TTLs above 1), the priority tag (IpForward's
     // and the traffic-control layer's work on a single-queue device leave none).
@@ -149,13 +201,15 @@ IpRelay::Forward(Ptr<Ipv4Route> route, Ptr<const Packet> p, const Ipv4Header& he
     SocketPriorityTag priorityTag;
     packet->RemovePacketTag(priorityTag);
     // SendRealOut, Ipv4Interface::Send: nothing is sent through an interface that is down.
-    if (!m_ipv4->IsUp(out->interface))
+    if (!out->interface->IsUp())
     {
         return;
     }
-    // TrafficControlLayer::Send without a queue disc: the header on, dropped if the device's
-    // transmit queue is stopped, else to the device.
-    packet->AddHeader(ipHeader);
+    // TrafficControlLayer::Send without a queue disc: the header on (with room for the device's
+    // PPP header in front, RelayRoomHeader), dropped if the device's transmit queue is stopped,
+    // else to the device.
+    packet->AddHeader(RelayRoomHeader(ipHeader));
+    packet->RemoveAtStart(RelayRoomHeader::ROOM);
     if (out->txQueue && out->txQueue->IsStopped())
     {
         ++m_flowDropped;

@@ -6,7 +6,9 @@
 
 #include "ns3/forwarding-table-routing.h"
 #include "ns3/forwarding-table.h"
+#include "ns3/header.h"
 #include "ns3/ipv4-header.h"
+#include "ns3/ipv4-interface.h"
 #include "ns3/ipv4-l3-protocol.h"
 #include "ns3/ipv4-route.h"
 #include "ns3/net-device-queue-interface.h"
@@ -20,6 +22,34 @@
 
 namespace ns3
 {
+
+/**
+ * @brief A header written with room in front of it for a point-to-point (PPP) header: a relay
+ * adds it, then removes the room (Packet::RemoveAtStart), so that the device's header goes on in
+ * place. Where the buffer is shared (the receiving device keeps a copy for its traces until its
+ * receive callback returns), ns-3 moves the bytes to a new buffer with no room in front, and the
+ * device's header would move them once more: one move per hop instead of two, the same bytes.
+ * IpRelay (the IPv4 header) and LinkForwarder (its LinkForwardingHeader) use it.
+ */
+class RelayRoomHeader : public Header
+{
+  public:
+    /// Bytes of room: a PPP header's.
+    static constexpr uint32_t ROOM = 2;
+
+    static TypeId GetTypeId();
+    TypeId GetInstanceTypeId() const override;
+    /// Room in front of @p inner, which must outlive this.
+    explicit RelayRoomHeader(const Header& inner);
+    uint32_t GetSerializedSize() const override;
+    void Serialize(Buffer::Iterator start) const override;
+    /// Not read back: the room is removed as soon as the header is on.
+    uint32_t Deserialize(Buffer::Iterator start) override;
+    void Print(std::ostream& os) const override;
+
+  private:
+    const Header* m_inner;
+};
 
 /**
  * @brief Forwards the IPv4 packets a node relays in its forwarding plane, below ns-3's stack.
@@ -70,7 +100,7 @@ class IpRelay : public Object
     struct Port
     {
         Ptr<NetDevice> device;       //!< null: not a device of the relay
-        uint32_t interface = 0;      //!< its IPv4 interface
+        Ptr<Ipv4Interface> interface; //!< its IPv4 interface
         Ptr<NetDeviceQueue> txQueue; //!< its transmit queue (flow control), or null
     };
 
