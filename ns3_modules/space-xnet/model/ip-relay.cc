@@ -175,7 +175,7 @@ IpRelay::Receive(Ptr<NetDevice> device, Ptr<const Packet> packet, uint16_t proto
     // after this callback): the relay takes it over, without Ipv4L3Protocol::Receive's and
     // IpForward's copies.
     Ptr<Packet> p = ConstCast<Packet>(packet);
-    p->RemoveHeader(header);
+    p->RemoveAtStart(header.GetSerializedSize()); // the header just read
     // ForwardingTableRouting::RouteInput's work for it (next hop, hold, relay delay), with
     // Forward in place of IpForward; without a route and not held, the stack drops and reports it.
     if (!m_routing->RouteRelay(p, header, dest, m_forward))
