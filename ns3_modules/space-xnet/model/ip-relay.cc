@@ -73,6 +73,7 @@ IpRelay::GetTypeId()
 IpRelay::IpRelay()
     : m_index(0),
       m_minMtu(0xFFFFFFFFu),
+      m_checksum(-1),
       m_relayed(0),
       m_stack(0),
       m_flowDropped(0)
@@ -155,8 +156,14 @@ IpRelay::Receive(Ptr<NetDevice> device, Ptr<const Packet> packet, uint16_t proto
         return Up(device, packet, protocol, from);
     }
     // Ipv4L3Protocol::Receive's header and checks.
+    if (m_checksum < 0)
+    {
+        // ns-3's global ChecksumEnabled, read once the simulation runs (set before it, as
+        // Ipv4L3Protocol reads it for every packet): a global lookup per packet saved.
+        m_checksum = Node::ChecksumEnabled() ? 1 : 0;
+    }
     Ipv4Header header;
-    if (Node::ChecksumEnabled())
+    if (m_checksum)
     {
         header.EnableChecksum();
     }

@@ -117,6 +117,7 @@ class IpRelay : public Object
     Ptr<TrafficControlLayer> m_tc;
     uint32_t m_index;
     uint32_t m_minMtu;
+    int m_checksum; //!< Node::ChecksumEnabled(), read at the first packet (-1: not yet)
     std::vector<Port> m_ports; //!< by the device's index in its node
     Ipv4RoutingProtocol::UnicastForwardCallback m_forward;
     uint64_t m_relayed;
