@@ -155,9 +155,12 @@ class LinkSpec:
                                  "on it (true) or let them arrive (false); routes avoid down links either way. "
                                  "Without faults.retransmit_timeout_ms a lost packet stalls its request")
     forwarding: str = _spec("ip", help="how the packet engine moves packets between satellites: 'ip' (UDP over "
-                            "IPv4, every hop through ns-3's traffic-control and IPv4 layers) or 'link' (hop by hop at "
-                            "the NetDevice level, the same next hops, frame sizes, queues and losses; faster)",
-                            choices=("ip", "link"))
+                            "IPv4 through ns-3's stack at sources and destinations; relays forward below it, with the "
+                            "same next hops, TTL, holding, relay delay and queues: traces equal to 'ip-stack'), "
+                            "'ip-stack' (every hop through ns-3's traffic-control and IPv4 layers: the reference) or "
+                            "'link' (hop by hop at the NetDevice level, the same next hops, frame sizes, queues and "
+                            "losses; fastest)",
+                            choices=("ip", "ip-stack", "link"))
 
     @property
     def segment_payload_bytes(self) -> int:

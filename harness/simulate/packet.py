@@ -749,6 +749,8 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
     network.SetQueueAttribute("MaxSize", ns3.StringValue(f"{links.queue_packets}p"))
     if links.forwarding == "link":
         network.SetLinkForwarding(True)
+    elif links.forwarding == "ip":
+        network.SetIpRelay(True)  # relays forward below the stack; "ip-stack": every hop climbs it
     if hold:
         network.SetRoutingAttribute("HoldWithoutRoute", ns3.BooleanValue(True))
     if links.relay_delay_ns:

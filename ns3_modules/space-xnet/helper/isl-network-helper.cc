@@ -9,6 +9,7 @@
 #include "ns3/ipv4-address-helper.h"
 #include "ns3/ipv4-l3-protocol.h"
 #include "ns3/ipv4.h"
+#include "ns3/ip-relay.h"
 #include "ns3/link-forwarder.h"
 #include "ns3/link-socket.h"
 #include "ns3/log.h"
@@ -80,6 +81,12 @@ IslNetworkHelper::SetLinkForwarding(bool enable)
     m_linkForwarding = enable;
 }
 
+void
+IslNetworkHelper::SetIpRelay(bool enable)
+{
+    m_ipRelay = enable;
+}
+
 NodeContainer
 IslNetworkHelper::Install(uint32_t numNodes,
                           const int32_t* edges,
@@ -120,6 +127,12 @@ IslNetworkHelper::Install(uint32_t numNodes,
             forwarder->Configure(table, n);
             nodes.Get(n)->AggregateObject(forwarder);
             nodes.Get(n)->AggregateObject(CreateObject<LinkSocketFactory>());
+        }
+        else if (m_ipRelay)
+        {
+            Ptr<IpRelay> relay = CreateObject<IpRelay>();
+            nodes.Get(n)->AggregateObject(relay);
+            relay->Configure(table, n);
         }
     }
 
@@ -163,6 +176,15 @@ IslNetworkHelper::Install(uint32_t numNodes,
                 Ptr<LinkForwarder> forwarder = nodes.Get(side == 0 ? a : b)->GetObject<LinkForwarder>();
                 forwarder->AddNeighbour(side == 0 ? b : a, devices.Get(side));
                 devices.Get(side)->SetReceiveCallback(MakeCallback(&LinkForwarder::Receive, forwarder));
+            }
+        }
+        if (m_ipRelay && !m_linkForwarding)
+        {
+            // The devices' packets go to the IpRelay, which hands those it does not relay to the
+            // traffic-control layer, as the node's protocol dispatch did.
+            for (int side = 0; side < 2; ++side)
+            {
+                nodes.Get(side == 0 ? a : b)->GetObject<IpRelay>()->AddDevice(devices.Get(side));
             }
         }
         table->AddAddress(address[0], a);

@@ -65,6 +65,14 @@ class IslNetworkHelper
      * IPv4 stack stays installed: its addresses still name the nodes.
      */
     void SetLinkForwarding(bool enable);
+    /**
+     * @brief The IPv4 relay fast path (before Install; links.forwarding: ip): every node also gets
+     * an IpRelay, which its devices hand what they receive to. Packets keep their IPv4 and UDP
+     * headers; a packet relayed by a node is forwarded there below ns-3's stack, with the same
+     * next hops, holding, relay delay, TTL and flow control; every other packet goes up the stack
+     * as without it. Off (the default): every packet climbs the stack at every hop (ip-stack).
+     */
+    void SetIpRelay(bool enable);
 
     /**
      * @brief Build the network.
@@ -127,6 +135,7 @@ class IslNetworkHelper
     uint64_t SumOverForwarders(Getter getter) const;
 
     bool m_linkForwarding = false;
+    bool m_ipRelay = false;
     uint64_t m_ttlExpired = 0;
     PointToPointHelper m_p2p;
     NodeContainer m_nodes;

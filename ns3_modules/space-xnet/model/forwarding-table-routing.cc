@@ -319,6 +319,33 @@ ForwardingTableRouting::RouteInput(Ptr<const Packet> p,
     return true;
 }
 
+bool
+ForwardingTableRouting::RouteRelay(Ptr<const Packet> p,
+                                   const Ipv4Header& header,
+                                   int32_t destNode,
+                                   const UnicastForwardCallback& forward)
+{
+    // RouteInput's branches for a packet at a relay (not one of this node's addresses, not the
+    // loopback): the same lookup, holding and relay delay.
+    Ptr<Ipv4Route> route = LookupNode(destNode, header.GetDestination());
+    if (!route)
+    {
+        if (!CanHold(header))
+        {
+            return false;
+        }
+        Hold(p, header, forward, true);
+        return true;
+    }
+    if (m_relayDelay.IsZero())
+    {
+        forward(route, p, header);
+        return true;
+    }
+    Forward(route, Held{p, header, forward, true, Simulator::Now()});
+    return true;
+}
+
 void
 ForwardingTableRouting::NotifyInterfaceUp(uint32_t interface)
 {

@@ -54,6 +54,16 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
     uint64_t GetHeldPackets() const;
     uint64_t GetHeldNs() const;
 
+    /**
+     * @brief RouteInput for a packet at a relay (received over a link, for node @p destNode,
+     * another node of the network), forwarded with @p forward instead of the stack's IpForward:
+     * IpRelay's fast path. It goes on at once, after RelayDelay, or is held (HoldWithoutRoute),
+     * exactly as RouteInput would send it on.
+     * @return false, and nothing done, when it has no route and is not held: RouteInput would
+     * drop it (the caller hands it to the stack, which does)
+     */
+    bool RouteRelay(Ptr<const Packet> p, const Ipv4Header& header, int32_t destNode, const UnicastForwardCallback& forward);
+
     // Ipv4RoutingProtocol
     Ptr<Ipv4Route> RouteOutput(Ptr<Packet> p,
                                const Ipv4Header& header,

@@ -4,6 +4,7 @@
 #include "link-forwarder.h"
 
 #include "ns3/boolean.h"
+#include "ns3/ip-relay.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
 #include "ns3/simulator.h"
@@ -232,7 +233,9 @@ LinkForwarder::Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port)
 bool
 LinkForwarder::Receive(Ptr<NetDevice> device, Ptr<const Packet> packet, uint16_t protocol, const Address& from)
 {
-    Ptr<Packet> p = packet->Copy();
+    // The point-to-point device's own copy of the frame (PointToPointChannel::TransmitStart made it
+    // for this device, which keeps no use for it after this callback): taken over, not copied.
+    Ptr<Packet> p = ConstCast<Packet>(packet);
     LinkForwardingHeader header;
     p->RemoveHeader(header);
     if (header.m_destination == m_index)
@@ -296,7 +299,9 @@ LinkForwarder::Transmit(const Neighbour& next, Waiting& frame, bool decrementTtl
         ++m_ttlExpired;
         return;
     }
-    frame.packet->AddHeader(frame.header);
+    // With room for the device's PPP header in front (RelayRoomHeader): the same bytes.
+    frame.packet->AddHeader(RelayRoomHeader(frame.header));
+    frame.packet->RemoveAtStart(RelayRoomHeader::ROOM);
     if (next.txQueue && next.txQueue->IsStopped())
     {
         ++m_flowDropped; // what the traffic-control layer does without a queue disc
