@@ -73,23 +73,32 @@ class Network:
 
 def network_npz_bytes(*, scenario: str, metric: str, times_s: np.ndarray, lat_deg: np.ndarray | None,
                       lon_deg: np.ndarray | None, edges: np.ndarray, up: np.ndarray, delay_ns: np.ndarray,
-                      lat_cdeg: np.ndarray | None = None, lon_cdeg: np.ndarray | None = None) -> bytes:
+                      lat_cdeg: np.ndarray | None = None, lon_cdeg: np.ndarray | None = None,
+                      lat_step_cdeg: np.ndarray | None = None, lon_step_cdeg: np.ndarray | None = None) -> bytes:
     """The bytes of a ``network.npz`` (see the module docstring); deterministic for the same input.
 
-    The positions come as degrees (``lat_deg``, ``lon_deg``) or already rounded to int32
-    hundredths of a degree (``lat_cdeg``, ``lon_cdeg``: the same file, with less memory on long
-    runs). Each array is made and compressed in turn, straight into the archive."""
-    if lat_cdeg is None:
-        lat_cdeg = np.round(np.asarray(lat_deg) * 100).astype(np.int32)
-    if lon_cdeg is None:
-        lon_cdeg = np.round(np.asarray(lon_deg) * 100).astype(np.int32)
+    The positions come as degrees (``lat_deg``, ``lon_deg``), already rounded to int32
+    hundredths of a degree (``lat_cdeg``, ``lon_cdeg``), or already as the file's int16 steps
+    (``lat_step_cdeg``, ``lon_step_cdeg``, made block by block with :func:`cdeg_steps`): the same
+    file, with less memory on long runs. Each array is made and compressed in turn, straight into
+    the archive."""
+    if lat_step_cdeg is None:
+        if lat_cdeg is None:
+            lat_cdeg = np.round(np.asarray(lat_deg) * 100).astype(np.int32)
+        lat_step_cdeg = cdeg_steps(np.asarray(lat_cdeg, dtype=np.int32))
+        lat_cdeg = None
+    if lon_step_cdeg is None:
+        if lon_cdeg is None:
+            lon_cdeg = np.round(np.asarray(lon_deg) * 100).astype(np.int32)
+        lon_step_cdeg = cdeg_steps(np.asarray(lon_cdeg, dtype=np.int32), wrap=36000)
+        lon_cdeg = None
     arrays = {
         "format_version": lambda: np.array(NETWORK_FORMAT_VERSION, dtype=np.int64),
         "scenario": lambda: np.array(scenario),
         "metric": lambda: np.array(metric),
         "times_s": lambda: np.asarray(times_s, dtype=np.float64),
-        "lat_step_cdeg": lambda: _steps(np.asarray(lat_cdeg, dtype=np.int32)),
-        "lon_step_cdeg": lambda: _steps(np.asarray(lon_cdeg, dtype=np.int32), wrap=36000),
+        "lat_step_cdeg": lambda: np.asarray(lat_step_cdeg, dtype=np.int16),
+        "lon_step_cdeg": lambda: np.asarray(lon_step_cdeg, dtype=np.int16),
         "edges": lambda: np.asarray(edges, dtype=np.int32).reshape(-1, 2),
         "up": lambda: np.ascontiguousarray(up, dtype=bool),
     }
@@ -124,12 +133,16 @@ def _delay_steps(delay: np.ndarray) -> np.ndarray:
     return steps
 
 
-def _steps(values: np.ndarray, wrap: int = 0) -> np.ndarray:
-    """int16 row 0, then the changes along axis 0 (wrapped into [-wrap/2, wrap/2) when ``wrap``)."""
-    steps = np.diff(values, axis=0, prepend=np.zeros((1,) + values.shape[1:], values.dtype))
+def cdeg_steps(values: np.ndarray, previous: np.ndarray | None = None, wrap: int = 0) -> np.ndarray:
+    """``lat_step_cdeg`` / ``lon_step_cdeg`` of int32 hundredths of a degree ``values`` [S, N]: int16
+    row 0, then the changes along axis 0 (wrapped into [-wrap/2, wrap/2) when ``wrap``, row 0
+    too). Block by block: ``values`` is a block of rows and ``previous`` [N] the row before it
+    (None for the first block); the blocks' steps, stacked, are those of the whole."""
+    first = np.zeros((1,) + values.shape[1:], values.dtype) if previous is None else \
+        np.asarray(previous, dtype=values.dtype).reshape((1,) + values.shape[1:])
+    steps = np.diff(values, axis=0, prepend=first)
     if wrap:
-        steps[1:] = (steps[1:] + wrap // 2) % wrap - wrap // 2
-        steps[0] = (steps[0] + wrap // 2) % wrap - wrap // 2
+        steps = (steps + wrap // 2) % wrap - wrap // 2
     return steps.astype(np.int16)
 
 
