@@ -160,3 +160,22 @@ def test_prepare_keeps_the_maps_not_the_positions(scenario, constellation, monke
     assert mine == whole
     # and the placement's topology is the run's ISL columns, the same values
     assert _same(np.ascontiguousarray(prep.inputs.topology.delay_ns), prep.topology.delay_ns[:, :isls])
+
+
+def test_isl_topology_blocks_equal_the_whole_run(scenario, constellation, monkeypatch):
+    """The ISLs' delays from blocks of lengths, and the outages drawn in blocks of rows, equal the
+    whole-run computation (delays rounded from the whole [S, L] lengths, one draw of [S, L]
+    uniforms), bit for bit; lengths=False keeps everything but the lengths."""
+    import harness.network.topology as topology_mod
+    from harness.seeding import rng_for
+
+    monkeypatch.setattr(topology_mod, "_SNAPSHOT_BLOCK", BLOCK)
+    whole = build_topology(scenario, constellation)
+    assert scenario.links.survival_probability < 1 and not whole.up.all()
+    draws = rng_for(scenario.seed, "outages").random(whole.feasible.shape)
+    assert _same(whole.up, whole.feasible & (draws < scenario.links.survival_probability))
+    assert _same(whole.delay_ns, np.rint(whole.length_m * (1e9 / SPEED_OF_LIGHT_M_S)).astype(np.int64))
+    lean = build_topology(scenario, constellation, lengths=False)
+    for field in ("edges", "delay_ns", "up", "feasible"):
+        assert _same(getattr(lean, field), getattr(whole, field)), field
+    assert np.isnan(lean.length_m).all() and lean.length_m.strides == (0, 0)

@@ -73,7 +73,7 @@ def prepare(scenario: Scenario) -> Prepared:
     check_memory(scenario)
     constellation = build_constellation(scenario)
     # Placement does not foresee satellite failures; routes and the packet engine see them.
-    healthy = build_topology(scenario, constellation, with_failures=False)
+    healthy = build_topology(scenario, constellation, with_failures=False, lengths=False)
     # What no later step reads is let go as soon as it has been read (docs/performance.md, memory):
     # the satellites' velocities ([S, N, 3], for the ISLs' tracking rule) and the links' lengths
     # ([S, L]; the delays are kept) give way to zero-memory read-only NaN arrays of the same shapes.
