@@ -57,7 +57,7 @@ def test_blocked_layers_csv_matches_whole_table_and_strict_reader(monkeypatch, t
     traces = [_trace("a", rng, serving), _trace("b", rng, serving)]
     want = _whole_table_layers_csv(traces)
     monkeypatch.setattr(formats, "_ROW_BLOCK", 13)  # many blocks, one ending mid-token
-    monkeypatch.setattr(formats, "_PARSE_BLOCK", 17)
+    monkeypatch.setattr(formats, "_PARSE_CHARS", 17)  # blocks of a line or two
     text = formats.layers_csv(traces)
     assert text == want  # byte-identical to the whole-table writer
     columns = formats.layer_columns(2)
@@ -96,3 +96,22 @@ def test_unusual_layers_csv_falls_back_to_the_strict_reader(tmp_path, damage, wo
         return
     with pytest.raises(ResultsError, match=words):
         formats._read_layers_csv(path, {})
+
+
+@pytest.mark.parametrize("chars", [1, 40, 1 << 20])
+@pytest.mark.parametrize("ending", ["\n", "", "\r\n"])
+def test_blocked_parser_any_block_size_and_line_ending(monkeypatch, tmp_path, chars, ending):
+    """Blocks cut by characters (through the end of a line) give the strict reader's arrays
+    whatever the block size, with a last line with or without its newline and with CRLF lines."""
+    rng = np.random.default_rng(7)
+    text = formats.layers_csv([_trace("a", rng, True), _trace("b", rng, True)]).rstrip("\n")
+    text = text.replace("\n", "\r\n") + "\r\n" if ending == "\r\n" else text + ending
+    columns = formats.layer_columns(2)
+    monkeypatch.setattr(formats, "_PARSE_CHARS", chars)
+    fast = formats._fast_by_strategy(text, columns)
+    strict = formats._by_strategy(tmp_path / "layers.csv", formats._csv_rows(tmp_path, columns, "layers.csv", text),
+                                  columns)
+    assert fast is not None and list(fast) == list(strict) == ["a", "b"]
+    for name in strict:
+        for column in columns[1:]:
+            np.testing.assert_array_equal(fast[name][column], strict[name][column])
