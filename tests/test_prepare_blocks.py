@@ -179,3 +179,47 @@ def test_isl_topology_blocks_equal_the_whole_run(scenario, constellation, monkey
     for field in ("edges", "delay_ns", "up", "feasible"):
         assert _same(getattr(lean, field), getattr(whole, field)), field
     assert np.isnan(lean.length_m).all() and lean.length_m.strides == (0, 0)
+
+
+def _whole_arrays_npz(arrays: dict) -> bytes:
+    """network.npz's archive as written before the blocks (the reference): each array whole."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, value in arrays.items():
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w") as member:
+                np.lib.format.write_array(member, value, allow_pickle=False)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("links", [0, 5, 300])
+def test_network_npz_rows_in_blocks_are_the_whole_arrays_bytes(links):
+    """up and delay_step_ns written block by block (non-contiguous column views in, as a run passes
+    its ISL columns) give the same file, byte for byte, as each array written whole; a delay step
+    that does not fit int32 is refused before anything is returned."""
+    rng = np.random.default_rng(links)
+    steps, n = 700, 6  # 700 rows: blocks of 256, a short last one
+    wide_delay = rng.integers(0, 10**7, (steps, links + 3)).cumsum(axis=0)
+    wide_up = rng.random((steps, links + 3)) < 0.9
+    delay, up = wide_delay[:, :links], wide_up[:, :links]
+    lat = np.round(rng.uniform(-90, 90, (steps, n)) * 100).astype(np.int32)
+    lon = np.round(rng.uniform(-180, 180, (steps, n)) * 100).astype(np.int32)
+    edges = np.column_stack([np.arange(links) % n, (np.arange(links) + 1) % n]).astype(np.int32)
+    times = np.arange(steps, dtype=np.float64)
+    mine = network_npz_bytes(scenario="s", metric="delay", times_s=times, lat_deg=None, lon_deg=None, lat_cdeg=lat,
+                             lon_cdeg=lon, edges=edges, up=up, delay_ns=delay)
+    delay_steps = np.diff(delay, axis=0, prepend=np.zeros((1, links), np.int64)).astype(np.int32)
+    lon_steps = np.diff(lon, axis=0, prepend=np.zeros((1, n), np.int32))
+    reference = _whole_arrays_npz({
+        "format_version": np.array(1, dtype=np.int64), "scenario": np.array("s"), "metric": np.array("delay"),
+        "times_s": times, "lat_step_cdeg": np.diff(lat, axis=0, prepend=np.zeros((1, n), np.int32)).astype(np.int16),
+        "lon_step_cdeg": ((lon_steps + 18000) % 36000 - 18000).astype(np.int16), "edges": edges,
+        "up": np.ascontiguousarray(up), "delay_step_ns": delay_steps})
+    assert mine == reference
+    if links:
+        delay = delay.copy()
+        delay[400:, 0] += 2**31
+        with pytest.raises(ValueError, match="int32"):
+            network_npz_bytes(scenario="s", metric="delay", times_s=times, lat_deg=None, lon_deg=None, lat_cdeg=lat,
+                              lon_cdeg=lon, edges=edges, up=up, delay_ns=delay)

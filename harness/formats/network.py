@@ -100,27 +100,47 @@ def network_npz_bytes(*, scenario: str, metric: str, times_s: np.ndarray, lat_de
         "lat_step_cdeg": lambda: np.asarray(lat_step_cdeg, dtype=np.int16),
         "lon_step_cdeg": lambda: np.asarray(lon_step_cdeg, dtype=np.int16),
         "edges": lambda: np.asarray(edges, dtype=np.int32).reshape(-1, 2),
-        "up": lambda: np.ascontiguousarray(up, dtype=bool),
     }
-    steps = _delay_steps(np.asarray(delay_ns))  # first: its range check refuses before anything is written
-    arrays["delay_step_ns"] = lambda: steps
+    up, delay_ns = np.asarray(up), np.asarray(delay_ns)
+    for _ in _delay_steps(delay_ns):  # first: its range check refuses before anything is written
+        pass
+    # The [S, L] arrays go in block by block (the same bytes as the whole array's .npy): no
+    # contiguous copy of the links' columns, no int32 steps of the whole run at once.
+    rows = {"up": (up.shape, bool, lambda: _row_blocks(up)),
+            "delay_step_ns": (delay_ns.shape, np.int32, lambda: _delay_steps(delay_ns))}
     buffer = io.BytesIO()
     # Fixed member times, so that the same run gives the same bytes (zipfile stamps the clock).
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, make in arrays.items():
-            value = make()
+        for name in [*arrays, *rows]:
             info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             with archive.open(info, "w") as member:
-                np.lib.format.write_array(member, value, allow_pickle=False)
-            del value
+                if name in arrays:
+                    np.lib.format.write_array(member, arrays[name](), allow_pickle=False)
+                else:
+                    shape, dtype, blocks = rows[name]
+                    _write_npy_rows(member, shape, dtype, blocks())
     return buffer.getvalue()
 
 
-def _delay_steps(delay: np.ndarray) -> np.ndarray:
-    """int32 row 0 of ``delay`` [S, L], then the changes along axis 0, computed in blocks of rows
-    (bounded int64 temporaries); ValueError when one does not fit int32."""
-    steps = np.empty(delay.shape, dtype=np.int32)
+def _write_npy_rows(member, shape: tuple, dtype, blocks) -> None:
+    """The .npy of a C-order array of ``shape`` and ``dtype`` whose rows come in ``blocks``: the
+    bytes :func:`numpy.lib.format.write_array` writes for the whole array (its version 1.0 header,
+    then the data in C order)."""
+    np.lib.format.write_array_header_1_0(member, {"shape": tuple(int(n) for n in shape), "fortran_order": False,
+                                                  "descr": np.lib.format.dtype_to_descr(np.dtype(dtype))})
+    for block in blocks:
+        member.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
+
+
+def _row_blocks(values: np.ndarray, block: int = 256):
+    for first in range(0, values.shape[0], block):
+        yield values[first:first + block]
+
+
+def _delay_steps(delay: np.ndarray):
+    """int32 row 0 of ``delay`` [S, L], then the changes along axis 0, in blocks of rows (bounded
+    int64 temporaries); ValueError when one does not fit int32."""
     block = 256
     for first in range(0, delay.shape[0], block):
         last = min(delay.shape[0], first + block)
@@ -129,8 +149,7 @@ def _delay_steps(delay: np.ndarray) -> np.ndarray:
                                                 else np.zeros((1,) + part.shape[1:], np.int64)))
         if change.size and np.abs(change).max() >= 2**31:
             raise ValueError("an ISL delay or its change between snapshots does not fit int32")
-        steps[first:last] = change
-    return steps
+        yield change.astype(np.int32)
 
 
 def cdeg_steps(values: np.ndarray, previous: np.ndarray | None = None, wrap: int = 0) -> np.ndarray:
