@@ -57,7 +57,7 @@ def test_blocked_layers_csv_matches_whole_table_and_strict_reader(monkeypatch, t
     traces = [_trace("a", rng, serving), _trace("b", rng, serving)]
     want = _whole_table_layers_csv(traces)
     monkeypatch.setattr(formats, "_ROW_BLOCK", 13)  # many blocks, one ending mid-token
-    monkeypatch.setattr(formats, "_PARSE_BLOCK", 17)
+    monkeypatch.setattr(formats, "_PARSE_CHARS", 17)  # blocks of a line or two
     text = formats.layers_csv(traces)
     assert text == want  # byte-identical to the whole-table writer
     columns = formats.layer_columns(2)
@@ -96,3 +96,67 @@ def test_unusual_layers_csv_falls_back_to_the_strict_reader(tmp_path, damage, wo
         return
     with pytest.raises(ResultsError, match=words):
         formats._read_layers_csv(path, {})
+
+
+@pytest.mark.parametrize("chars", [1, 40, 1 << 20])
+@pytest.mark.parametrize("ending", ["\n", "", "\r\n"])
+def test_blocked_parser_any_block_size_and_line_ending(monkeypatch, tmp_path, chars, ending):
+    """Blocks cut by characters (through the end of a line) give the strict reader's arrays
+    whatever the block size, with a last line with or without its newline and with CRLF lines."""
+    rng = np.random.default_rng(7)
+    text = formats.layers_csv([_trace("a", rng, True), _trace("b", rng, True)]).rstrip("\n")
+    text = text.replace("\n", "\r\n") + "\r\n" if ending == "\r\n" else text + ending
+    columns = formats.layer_columns(2)
+    monkeypatch.setattr(formats, "_PARSE_CHARS", chars)
+    fast = formats._fast_by_strategy(text, columns)
+    strict = formats._by_strategy(tmp_path / "layers.csv", formats._csv_rows(tmp_path, columns, "layers.csv", text),
+                                  columns)
+    assert fast is not None and list(fast) == list(strict) == ["a", "b"]
+    for name in strict:
+        for column in columns[1:]:
+            np.testing.assert_array_equal(fast[name][column], strict[name][column])
+
+
+@pytest.mark.parametrize("chars", [1, 40, 1 << 18])
+@pytest.mark.parametrize("damage", [
+    lambda s: s, lambda s: s.rstrip("\n"), lambda s: s.replace("\n", "\r\n"), lambda s: "\ufeff" + s,
+    lambda s: s.replace("\n", "\n\n", 3), lambda s: s.replace("\na,", "\na,1x", 1), lambda s: s.rstrip("\n") + ",5\n",
+    lambda s: s.replace("\nb,", "\n,", 1), lambda s: s.replace("\na,", "\na\0,", 1), lambda s: s.split("\n", 1)[0],
+    lambda s: s.split("\n", 1)[0] + "\n", lambda s: "",
+])
+def test_file_parser_equals_text_parser(monkeypatch, tmp_path, chars, damage):
+    """layers.csv parsed from the file in blocks of bytes gives what the text parser gives (the
+    reference: the file's whole text), None included, whatever the block size; a NUL byte gives
+    None, so the strict reader refuses the file as before; and _read_layers_csv returns the same."""
+    rng = np.random.default_rng(11)
+    text = damage(formats.layers_csv([_trace("a", rng, True), _trace("b", rng, True)]))
+    path = tmp_path / "layers.csv"
+    path.write_bytes(text.encode("utf-8"))
+    columns = formats.layer_columns(2)
+    monkeypatch.setattr(formats, "_PARSE_CHARS", chars)
+    from_file = formats._fast_file_by_strategy(path, columns)
+    from_text = None if "\0" in text else formats._fast_by_strategy(text.removeprefix("\ufeff"), columns)
+    assert (from_file is None) == (from_text is None)
+    if from_text is not None:
+        assert list(from_file) == list(from_text) == ["a", "b"]
+        for name in from_text:
+            for column in columns[1:]:
+                np.testing.assert_array_equal(from_file[name][column], from_text[name][column])
+        got = formats._read_layers_csv(path, {})
+        np.testing.assert_array_equal(got["b"]["t_combine_ns"], from_text["b"]["t_combine_ns"])
+    elif "\0" in text:
+        with pytest.raises(ResultsError, match="binary"):
+            formats._read_layers_csv(path, {})
+
+
+def test_file_parser_refuses_what_the_text_reader_refuses(tmp_path):
+    """Not UTF-8, or missing: None from the file parser; the strict reader's one-line error."""
+    rng = np.random.default_rng(3)
+    path = tmp_path / "layers.csv"
+    path.write_bytes(formats.layers_csv([_trace("a", rng, False)]).encode() + b"a,\xff\n")
+    assert formats._fast_file_by_strategy(path, formats.layer_columns(2)) is None
+    with pytest.raises(ResultsError, match="not UTF-8"):
+        formats._read_layers_csv(path, {})
+    assert formats._fast_file_by_strategy(tmp_path / "missing.csv", formats.layer_columns(2)) is None
+    with pytest.raises(ResultsError, match="not found"):
+        formats._read_layers_csv(tmp_path / "missing.csv", {})

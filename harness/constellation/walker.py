@@ -50,6 +50,8 @@ MU_EARTH_KM3_S2 = 398600.4418
 WALKER_KINDS = {"walker-delta": 360.0, "walker-star": 180.0}
 
 _SECONDS_PER_DAY = 86_400.0
+#: Snapshots per block of :func:`walker_constellation`'s propagation (bounds its temporaries).
+_SNAPSHOT_BLOCK = 256
 _MINUTES_PER_DAY = 1_440.0
 # SGP4 counts its epoch in days since 1949 December 31 00:00 UTC.
 _SGP4_EPOCH_ZERO_UTC = datetime(1949, 12, 31, tzinfo=timezone.utc)
@@ -249,7 +251,21 @@ def walker_constellation(
     # times_s == 0 is the instant the elements refer to.
     jd_whole = np.full(snapshot_count, satrecs[0].jdsatepoch)
     jd_fraction = satrecs[0].jdsatepochF + times_s / _SECONDS_PER_DAY
-    errors, positions_km, velocities_km_s = SatrecArray(satrecs).sgp4(jd_whole, jd_fraction)
+    # In blocks of snapshots, straight into the snapshot-major arrays: SGP4 works on each (satellite,
+    # time) pair alone and the km -> m scaling is elementwise, so the values are those of one call
+    # for all snapshots, without its [N, S, 3] km arrays and their transposed copies (about 4x the
+    # positions and velocities at once on a long run).
+    array = SatrecArray(satrecs)
+    errors = np.zeros((total, snapshot_count), dtype=np.uint8)
+    positions_m = np.empty((snapshot_count, total, 3))
+    velocities_m_s = np.empty((snapshot_count, total, 3))
+    for first in range(0, snapshot_count, _SNAPSHOT_BLOCK):
+        block = slice(first, min(snapshot_count, first + _SNAPSHOT_BLOCK))
+        errors[:, block], positions_km, velocities_km_s = array.sgp4(jd_whole[block], jd_fraction[block])
+        # sgp4 returns [N, S_t, 3]; snapshot-major suits per-snapshot consumers.
+        positions_m[block] = positions_km.transpose(1, 0, 2) * 1e3
+        velocities_m_s[block] = velocities_km_s.transpose(1, 0, 2) * 1e3
+        del positions_km, velocities_km_s
 
     if np.any(errors):
         sat, snap = np.argwhere(errors)[0]
@@ -259,9 +275,6 @@ def walker_constellation(
             f"t = {times_s[snap]:g} s; {int(np.count_nonzero(errors))} "
             f"satellite-snapshot pairs failed in total")
 
-    # sgp4 returns [N, S_t, 3]; snapshot-major suits per-snapshot consumers.
-    positions_m = np.ascontiguousarray(positions_km.transpose(1, 0, 2)) * 1e3
-    velocities_m_s = np.ascontiguousarray(velocities_km_s.transpose(1, 0, 2)) * 1e3
     logger.debug("propagated %d satellites over %d snapshots", total, snapshot_count)
 
     return Constellation(

@@ -73,45 +73,74 @@ class Network:
 
 def network_npz_bytes(*, scenario: str, metric: str, times_s: np.ndarray, lat_deg: np.ndarray | None,
                       lon_deg: np.ndarray | None, edges: np.ndarray, up: np.ndarray, delay_ns: np.ndarray,
-                      lat_cdeg: np.ndarray | None = None, lon_cdeg: np.ndarray | None = None) -> bytes:
+                      lat_cdeg: np.ndarray | None = None, lon_cdeg: np.ndarray | None = None,
+                      lat_step_cdeg: np.ndarray | None = None, lon_step_cdeg: np.ndarray | None = None) -> bytes:
     """The bytes of a ``network.npz`` (see the module docstring); deterministic for the same input.
 
-    The positions come as degrees (``lat_deg``, ``lon_deg``) or already rounded to int32
-    hundredths of a degree (``lat_cdeg``, ``lon_cdeg``: the same file, with less memory on long
-    runs). Each array is made and compressed in turn, straight into the archive."""
-    if lat_cdeg is None:
-        lat_cdeg = np.round(np.asarray(lat_deg) * 100).astype(np.int32)
-    if lon_cdeg is None:
-        lon_cdeg = np.round(np.asarray(lon_deg) * 100).astype(np.int32)
+    The positions come as degrees (``lat_deg``, ``lon_deg``), already rounded to int32
+    hundredths of a degree (``lat_cdeg``, ``lon_cdeg``), or already as the file's int16 steps
+    (``lat_step_cdeg``, ``lon_step_cdeg``, made block by block with :func:`cdeg_steps`): the same
+    file, with less memory on long runs. Each array is made and compressed in turn, straight into
+    the archive."""
+    if lat_step_cdeg is None:
+        if lat_cdeg is None:
+            lat_cdeg = np.round(np.asarray(lat_deg) * 100).astype(np.int32)
+        lat_step_cdeg = cdeg_steps(np.asarray(lat_cdeg, dtype=np.int32))
+        lat_cdeg = None
+    if lon_step_cdeg is None:
+        if lon_cdeg is None:
+            lon_cdeg = np.round(np.asarray(lon_deg) * 100).astype(np.int32)
+        lon_step_cdeg = cdeg_steps(np.asarray(lon_cdeg, dtype=np.int32), wrap=36000)
+        lon_cdeg = None
     arrays = {
         "format_version": lambda: np.array(NETWORK_FORMAT_VERSION, dtype=np.int64),
         "scenario": lambda: np.array(scenario),
         "metric": lambda: np.array(metric),
         "times_s": lambda: np.asarray(times_s, dtype=np.float64),
-        "lat_step_cdeg": lambda: _steps(np.asarray(lat_cdeg, dtype=np.int32)),
-        "lon_step_cdeg": lambda: _steps(np.asarray(lon_cdeg, dtype=np.int32), wrap=36000),
+        "lat_step_cdeg": lambda: np.asarray(lat_step_cdeg, dtype=np.int16),
+        "lon_step_cdeg": lambda: np.asarray(lon_step_cdeg, dtype=np.int16),
         "edges": lambda: np.asarray(edges, dtype=np.int32).reshape(-1, 2),
-        "up": lambda: np.ascontiguousarray(up, dtype=bool),
     }
-    steps = _delay_steps(np.asarray(delay_ns))  # first: its range check refuses before anything is written
-    arrays["delay_step_ns"] = lambda: steps
+    up, delay_ns = np.asarray(up), np.asarray(delay_ns)
+    for _ in _delay_steps(delay_ns):  # first: its range check refuses before anything is written
+        pass
+    # The [S, L] arrays go in block by block (the same bytes as the whole array's .npy): no
+    # contiguous copy of the links' columns, no int32 steps of the whole run at once.
+    rows = {"up": (up.shape, bool, lambda: _row_blocks(up)),
+            "delay_step_ns": (delay_ns.shape, np.int32, lambda: _delay_steps(delay_ns))}
     buffer = io.BytesIO()
     # Fixed member times, so that the same run gives the same bytes (zipfile stamps the clock).
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, make in arrays.items():
-            value = make()
+        for name in [*arrays, *rows]:
             info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             with archive.open(info, "w") as member:
-                np.lib.format.write_array(member, value, allow_pickle=False)
-            del value
+                if name in arrays:
+                    np.lib.format.write_array(member, arrays[name](), allow_pickle=False)
+                else:
+                    shape, dtype, blocks = rows[name]
+                    _write_npy_rows(member, shape, dtype, blocks())
     return buffer.getvalue()
 
 
-def _delay_steps(delay: np.ndarray) -> np.ndarray:
-    """int32 row 0 of ``delay`` [S, L], then the changes along axis 0, computed in blocks of rows
-    (bounded int64 temporaries); ValueError when one does not fit int32."""
-    steps = np.empty(delay.shape, dtype=np.int32)
+def _write_npy_rows(member, shape: tuple, dtype, blocks) -> None:
+    """The .npy of a C-order array of ``shape`` and ``dtype`` whose rows come in ``blocks``: the
+    bytes :func:`numpy.lib.format.write_array` writes for the whole array (its version 1.0 header,
+    then the data in C order)."""
+    np.lib.format.write_array_header_1_0(member, {"shape": tuple(int(n) for n in shape), "fortran_order": False,
+                                                  "descr": np.lib.format.dtype_to_descr(np.dtype(dtype))})
+    for block in blocks:
+        member.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
+
+
+def _row_blocks(values: np.ndarray, block: int = 256):
+    for first in range(0, values.shape[0], block):
+        yield values[first:first + block]
+
+
+def _delay_steps(delay: np.ndarray):
+    """int32 row 0 of ``delay`` [S, L], then the changes along axis 0, in blocks of rows (bounded
+    int64 temporaries); ValueError when one does not fit int32."""
     block = 256
     for first in range(0, delay.shape[0], block):
         last = min(delay.shape[0], first + block)
@@ -120,16 +149,19 @@ def _delay_steps(delay: np.ndarray) -> np.ndarray:
                                                 else np.zeros((1,) + part.shape[1:], np.int64)))
         if change.size and np.abs(change).max() >= 2**31:
             raise ValueError("an ISL delay or its change between snapshots does not fit int32")
-        steps[first:last] = change
-    return steps
+        yield change.astype(np.int32)
 
 
-def _steps(values: np.ndarray, wrap: int = 0) -> np.ndarray:
-    """int16 row 0, then the changes along axis 0 (wrapped into [-wrap/2, wrap/2) when ``wrap``)."""
-    steps = np.diff(values, axis=0, prepend=np.zeros((1,) + values.shape[1:], values.dtype))
+def cdeg_steps(values: np.ndarray, previous: np.ndarray | None = None, wrap: int = 0) -> np.ndarray:
+    """``lat_step_cdeg`` / ``lon_step_cdeg`` of int32 hundredths of a degree ``values`` [S, N]: int16
+    row 0, then the changes along axis 0 (wrapped into [-wrap/2, wrap/2) when ``wrap``, row 0
+    too). Block by block: ``values`` is a block of rows and ``previous`` [N] the row before it
+    (None for the first block); the blocks' steps, stacked, are those of the whole."""
+    first = np.zeros((1,) + values.shape[1:], values.dtype) if previous is None else \
+        np.asarray(previous, dtype=values.dtype).reshape((1,) + values.shape[1:])
+    steps = np.diff(values, axis=0, prepend=first)
     if wrap:
-        steps[1:] = (steps[1:] + wrap // 2) % wrap - wrap // 2
-        steps[0] = (steps[0] + wrap // 2) % wrap - wrap // 2
+        steps = (steps + wrap // 2) % wrap - wrap // 2
     return steps.astype(np.int16)
 
 

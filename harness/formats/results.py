@@ -49,6 +49,7 @@ the file, the field and the fix.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import json
@@ -377,24 +378,85 @@ def _fast_by_strategy(text: str, columns: list[str]) -> Optional[dict[str, dict[
     rows, so a long run's millions of rows never exist as Python lists of cell strings (the
     writing phase's peak, issue 23); None on anything unusual (header, blank line, field count,
     empty name, a cell numpy cannot read), so the strict reader then names the problem."""
-    lines = io.StringIO(text)
-    if lines.readline().strip().split(",") != columns:
-        return None
-    width = len(columns) - 1
-    after_header = lines.tell()
+    newline = text.find("\n")
+    after_header = len(text) if newline < 0 else newline + 1
     count = text.count("\n", after_header) + (0 if text.endswith("\n") else 1)
     if count < 1 or after_header >= len(text):
         return None
+
+    def chunks():
+        # Cut by slicing, not read through io.StringIO (a copy of the whole text at 4 bytes per
+        # character): whole lines, about _PARSE_CHARS characters, through the end of the line
+        # that holds the block's last character.
+        start = after_header
+        while start < len(text):
+            cut = text.find("\n", start + _PARSE_CHARS - 1) if start + _PARSE_CHARS < len(text) else -1
+            end = len(text) if cut < 0 else cut + 1
+            yield text[start:end]
+            start = end
+
+    return _parse_blocks(text[:after_header], chunks(), count, columns)
+
+
+def _fast_file_by_strategy(path: Path, columns: list[str]) -> Optional[dict[str, dict[str, np.ndarray]]]:
+    """:func:`_fast_by_strategy` of the file at ``path``, read in blocks of bytes (about
+    _PARSE_CHARS, whole lines): the whole text never exists at once (a long run's layers.csv
+    is 100 MB and more). None also where :func:`~harness.formats.files.read_text_file` would
+    refuse the file (too large, a NUL byte, not UTF-8), so the strict reader then names it."""
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > MAX_DATA_BYTES:
+                return None
+            header = f.readline()
+            if header.startswith(codecs.BOM_UTF8):
+                header = header[len(codecs.BOM_UTF8):]
+            after_header = f.tell()
+            newlines, last = 0, b""
+            while True:  # the rows, counted first: the table is allocated once
+                data = f.read(_PARSE_CHARS)
+                if not data:
+                    break
+                newlines, last = newlines + data.count(b"\n"), data[-1:]
+            if not header.endswith(b"\n") or not last:
+                return None
+            count = newlines + (0 if last == b"\n" else 1)
+
+            def chunks():
+                f.seek(after_header)
+                while True:
+                    data = f.read(_PARSE_CHARS)
+                    if not data:
+                        return
+                    if not data.endswith(b"\n"):
+                        data += f.readline()  # through the end of the line ("\n" is no part of a UTF-8 sequence)
+                    if b"\0" in data:
+                        raise ValueError("a NUL byte")
+                    yield data.decode("utf-8")
+
+            if b"\0" in header:
+                return None
+            return _parse_blocks(header.decode("utf-8"), chunks(), count, columns)
+    except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
+        return None
+
+
+def _parse_blocks(header: str, chunks, count: int, columns: list[str]) -> Optional[dict[str, dict[str, np.ndarray]]]:
+    """The block parser of :func:`_fast_by_strategy`: ``chunks`` of whole lines after the header,
+    ``count`` lines in all."""
+    if header.strip().split(",") != columns:
+        return None
+    width = len(columns) - 1
     table = np.empty((count, width), dtype=np.int64)  # filled in place: no list of blocks to concatenate
     code_of = np.empty(count, dtype=np.int32)
     codes: dict[str, int] = {}
     done = 0
     try:
         with np.errstate(all="ignore"):
-            while True:
-                block = [line for _, line in zip(range(_PARSE_BLOCK), lines)]
-                if not block:
-                    break
+            for chunk in chunks:
+                block = chunk.split("\n")
+                if chunk.endswith("\n"):
+                    block.pop()  # the empty string after the block's last newline
+                chunk = None
                 if done + len(block) > count:
                     return None
                 heads, cells = [], []
@@ -419,8 +481,9 @@ def _fast_by_strategy(text: str, columns: list[str]) -> Optional[dict[str, dict[
     return out
 
 
-#: Rows per block of _fast_by_strategy's parsing (its cell strings exist one block at a time).
-_PARSE_BLOCK = 16384
+#: Characters per block of _fast_by_strategy's parsing (its cell strings exist one block at a time),
+#: rounded up to whole lines: about 4,000 rows of layers.csv.
+_PARSE_CHARS = 1 << 18
 
 
 def _by_strategy(path: Path, rows: list, columns: list[str]) -> dict[str, dict[str, np.ndarray]]:
@@ -464,12 +527,21 @@ def _read_tokens_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
 
 
 def _read_layers_csv(path: Path, tokens: dict) -> dict[str, dict[str, np.ndarray]]:
-    text = read_text_file(path, "layers.csv", ResultsError, MAX_DATA_BYTES)
-    top_k = (len(text.split("\n", 1)[0].strip().split(",")) - 6) // 2
-    columns = layer_columns(max(top_k, 1))
-    layers = _fast_by_strategy(text, columns)
-    if layers is None:  # the strict reader names the problem
-        layers = _by_strategy(path, _csv_rows(path, columns, "layers.csv", text), columns)
+    layers = None
+    try:  # the header's cells give top_k; the rows are read from the file in blocks
+        with open(path, "rb") as f:
+            header = f.readline(1 << 16).decode("utf-8-sig")
+        layers = _fast_file_by_strategy(path, layer_columns(max((len(header.strip().split(",")) - 6) // 2, 1)))
+    except (OSError, ValueError):
+        pass
+    if layers is None:  # the whole text, and the strict reader names the problem
+        text = read_text_file(path, "layers.csv", ResultsError, MAX_DATA_BYTES)
+        newline = text.find("\n")
+        top_k = (len(text[:newline if newline >= 0 else len(text)].strip().split(",")) - 6) // 2
+        columns = layer_columns(max(top_k, 1))
+        layers = _fast_by_strategy(text, columns)
+        if layers is None:
+            layers = _by_strategy(path, _csv_rows(path, columns, "layers.csv", text), columns)
     for name, cols in tokens.items():
         if name not in layers:
             raise _fail(path, f"has no rows of strategy '{name}' (tokens.csv has); run the scenario again")

@@ -296,6 +296,7 @@ def isl_topology(
     polar_cutoff_deg: float | None = None,
     survival_probability: float = 1.0,
     rng: np.random.Generator | None = None,
+    lengths: bool = True,
 ) -> Topology:
     """Lengths, propagation delays and availability of ``edges`` at every snapshot.
 
@@ -340,6 +341,8 @@ def isl_topology(
         survival_probability: probability in ``[0, 1]`` that a link is not
             in an outage at a snapshot.
         rng: source of the outage draws; required if ``survival_probability < 1``.
+        lengths: False leaves the lengths out (``length_m`` is then a zero-memory read-only NaN
+            array): a long run keeps only the delays, and never holds both at once.
 
     Raises:
         ValueError: if ``edges`` is not ``[L, 2]`` integers, names a satellite
@@ -362,7 +365,8 @@ def isl_topology(
 
     a, b = edges[:, 0], edges[:, 1]
     steps = positions_m.shape[0]
-    length_m = np.empty((steps, len(edges)))
+    length_m = np.empty((steps, len(edges))) if lengths else np.broadcast_to(np.array(np.nan), (steps, len(edges)))
+    delay_ns = np.empty((steps, len(edges)), dtype=np.int64)
     feasible = np.ones((steps, len(edges)), dtype=bool)
     cross_plane = constellation.plane_of[a] != constellation.plane_of[b]
     # In blocks of snapshots: the [block, L, 3] endpoint and separation temporaries stay bounded
@@ -371,7 +375,10 @@ def isl_topology(
         block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
         start_m, end_m = positions_m[block][:, a], positions_m[block][:, b]
         separation_m = end_m - start_m
-        length_m[block] = np.sqrt(_dot(separation_m, separation_m))
+        block_length_m = np.sqrt(_dot(separation_m, separation_m))
+        if lengths:
+            length_m[block] = block_length_m
+        delay_ns[block] = np.rint(block_length_m * (1e9 / SPEED_OF_LIGHT_M_S))
         if grazing_altitude_km is not None:
             feasible[block] &= _segment_min_altitude_m(start_m, end_m) >= grazing_altitude_km * 1e3
         if max_angular_rate_rad_s is not None:
@@ -385,10 +392,14 @@ def isl_topology(
             latitude_rad = geocentric_latitude_rad(positions_m[block])
             below_cutoff = np.abs(latitude_rad) <= math.radians(polar_cutoff_deg)
             feasible[block] &= ~cross_plane | (below_cutoff[:, a] & below_cutoff[:, b])
-    delay_ns = np.rint(length_m * (1e9 / SPEED_OF_LIGHT_M_S)).astype(np.int64)
 
     if survival_probability < 1.0:
-        up = feasible & (rng.random(feasible.shape) < survival_probability)
+        # Drawn in blocks of rows, in order: the same stream as one draw of feasible.shape (the
+        # Generator fills an array in C order), without an [S, L] float64 temporary.
+        up = np.empty_like(feasible)
+        for first in range(0, steps, _SNAPSHOT_BLOCK):
+            block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
+            up[block] = feasible[block] & (rng.random(feasible[block].shape) < survival_probability)
     else:
         # A copy, so that editing one array in place cannot change the other.
         up = feasible.copy()

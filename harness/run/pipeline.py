@@ -14,9 +14,6 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
-
-from harness.constellation.walker import subsatellite_points_deg, subsatellite_tracks_deg
 from harness.errors import HarnessError
 from harness.placement import check_plan_for_scenario, load_plan
 from harness.run.prepare import Prepared, prepare
@@ -80,30 +77,19 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
         traces = [run_strategy(scenario, prep, placement, progress) for placement in placements]
     else:
         traces = run_in_processes(scenario, prep, placements, progress, jobs)
-    lat, lon = subsatellite_points_deg(constellation, scenario.constellation.epoch)
+    lat, lon = prep.map_points
     return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of,
-                     network=network_npz(scenario, constellation, topology, isls), sunlit=prep.sunlit,
+                     network=network_npz(scenario, prep.map_steps, topology, isls), sunlit=prep.sunlit,
                      times_s=prep.topology.times_s)
 
 
-def network_npz(scenario: Scenario, constellation, topology, isls: int) -> bytes:
-    """``network.npz`` of a run (harness/formats/network.py): every snapshot's satellite positions and
-    the ISLs (the first ``isls`` links of the topology; ground links are left out), for the report."""
+def network_npz(scenario: Scenario, map_steps: tuple, topology, isls: int) -> bytes:
+    """``network.npz`` of a run (harness/formats/network.py): every snapshot's satellite positions
+    (``map_steps``: :attr:`Prepared.map_steps`) and the ISLs (the first ``isls`` links of the
+    topology; ground links are left out), for the report."""
     from harness.formats.network import network_npz_bytes
 
-    # Hundredths of a degree, in blocks of snapshots: the float64 temporaries stay bounded however
-    # long the run (the same values as all at once: elementwise arithmetic).
-    steps, n = topology.num_snapshots, constellation.num_satellites
-    lat_cdeg, lon_cdeg = np.empty((steps, n), np.int32), np.empty((steps, n), np.int32)
-    for first in range(0, steps, _SNAPSHOT_BLOCK):
-        block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
-        lat, lon = subsatellite_tracks_deg(constellation, scenario.constellation.epoch, block)
-        lat_cdeg[block], lon_cdeg[block] = np.round(lat * 100), np.round(lon * 100)
     return network_npz_bytes(scenario=scenario.name, metric=scenario.routing.metric, times_s=topology.times_s,
-                             lat_deg=None, lon_deg=None, lat_cdeg=lat_cdeg, lon_cdeg=lon_cdeg,
+                             lat_deg=None, lon_deg=None, lat_step_cdeg=map_steps[0], lon_step_cdeg=map_steps[1],
                              edges=topology.edges[:isls], up=topology.up[:, :isls],
                              delay_ns=topology.delay_ns[:, :isls])
-
-
-#: Snapshots per block of network_npz's positions.
-_SNAPSHOT_BLOCK = 256

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
-from harness.constellation.walker import Constellation
+from harness.constellation.walker import Constellation, subsatellite_points_deg, subsatellite_tracks_deg
+from harness.formats.network import cdeg_steps
 from harness.network.routes import PathQuery
 from harness.network.topology import Topology, with_failed_satellites
 from harness.placement import PlacementInput
@@ -34,9 +35,12 @@ log = logging.getLogger(__name__)
 class Prepared:
     """Everything a scenario's strategies share, built once before the strategy loop.
 
-    ``constellation.velocities_m_s`` and ``topology.length_m`` (and the placement input's) are
-    zero-memory NaN stand-ins: nothing after :func:`prepare` reads them, and a long run need not
-    hold them (``harness topology`` and ``harness paths`` build their own, whole)."""
+    ``constellation.positions_m`` and ``.velocities_m_s`` and ``topology.length_m`` (and the
+    placement input's) are zero-memory NaN stand-ins: nothing after :func:`prepare` reads them, and
+    a long run need not hold them (``harness topology`` and ``harness paths`` build their own,
+    whole). The maps' positions are kept instead, as the results files store them: ``map_points``
+    and ``map_steps``. With users, ``topology.feasible`` is ``topology.up`` (nothing after
+    :func:`prepare` reads it)."""
 
     constellation: Constellation
     topology: Topology
@@ -55,6 +59,10 @@ class Prepared:
     sunlit: Optional[np.ndarray] = None  # [S, N] with power.enabled (or sun-aware): satellite n lit in snapshot s
     chunks: Optional[tuple] = None  # serving.chunk_tokens: ([R, C, L, E] tokens per expert, [R, C] tokens) per chunk
     kv: Optional[KvReads] = None  # with the roofline: the KV cache attention jobs move (compute.KvReads)
+    # satellites.csv's [N] latitude and longitude at snapshot 0, degrees (subsatellite_points_deg)
+    map_points: Optional[tuple] = None
+    # network.npz's lat_step_cdeg and lon_step_cdeg, [S, N] int16 (harness/formats/network.py)
+    map_steps: Optional[tuple] = None
 
 
 def prepare(scenario: Scenario) -> Prepared:
@@ -65,7 +73,12 @@ def prepare(scenario: Scenario) -> Prepared:
     check_memory(scenario)
     constellation = build_constellation(scenario)
     # Placement does not foresee satellite failures; routes and the packet engine see them.
-    healthy = build_topology(scenario, constellation, with_failures=False)
+    healthy = build_topology(scenario, constellation, with_failures=False, lengths=False)
+    # What no later step reads is let go as soon as it has been read (docs/performance.md, memory):
+    # the satellites' velocities ([S, N, 3], for the ISLs' tracking rule) and the links' lengths
+    # ([S, L]; the delays are kept) give way to zero-memory read-only NaN arrays of the same shapes.
+    constellation = dataclasses.replace(constellation, velocities_m_s=_released(constellation.velocities_m_s))
+    healthy = dataclasses.replace(healthy, length_m=_released(healthy.length_m))
     failed_from = satellite_failure_snapshots(scenario, healthy)
     topology = healthy if failed_from is None else with_failed_satellites(healthy, failed_from)
     fail_ns = None
@@ -120,7 +133,7 @@ def prepare(scenario: Scenario) -> Prepared:
         sites = user_sites(scenario.users)
         ground = ground_segment(constellation, topology, sites, epoch_utc=scenario.constellation.epoch,
                                 convention=scenario.ground.convention,
-                                min_elevation_deg=scenario.ground.min_elevation_deg)
+                                min_elevation_deg=scenario.ground.min_elevation_deg, whole=False)
         site_of = draw_users(sites, scenario.traffic.requests, rng_for(scenario.seed, "users"))
         topology = ground.topology  # ground nodes never relay (one GSL up at a time): satellite routes unchanged
         if failed_from is None:
@@ -139,10 +152,11 @@ def prepare(scenario: Scenario) -> Prepared:
         lit = sunlit(constellation, scenario.constellation.epoch)
         log.info("sunlit: %.1f %% of (snapshot, satellite) pairs", 100.0 * lit.mean())
         inputs = dataclasses.replace(inputs, sunlit=lit)
-    # What no later step reads is not kept on long runs: the satellites' velocities ([S, N, 3], for
-    # the ISLs' tracking rule) and the links' lengths ([S, L]; the delays are kept) give way to
-    # zero-memory read-only NaN arrays of the same shapes (docs/performance.md, memory).
-    constellation = dataclasses.replace(constellation, velocities_m_s=_released(constellation.velocities_m_s))
+    # The satellites' positions ([S, N, 3] float64) are read for the last time: the maps keep them
+    # as the results files store them (int16 steps of hundredths of a degree, a sixth of the size).
+    map_points = subsatellite_points_deg(constellation, scenario.constellation.epoch)
+    map_steps = map_tracks(constellation, scenario.constellation.epoch)
+    constellation = dataclasses.replace(constellation, positions_m=_released(constellation.positions_m))
     topology = dataclasses.replace(topology, length_m=_released(topology.length_m))
     inputs = dataclasses.replace(inputs, topology=dataclasses.replace(inputs.topology,
                                                                       length_m=_released(inputs.topology.length_m)))
@@ -153,7 +167,29 @@ def prepare(scenario: Scenario) -> Prepared:
                     ComputeTimes(gateway_ns, expert_ns, lm_head_ns, heads=scenario.model.heads,
                                  exact=exact_compute_ns(scenario.model, scenario.compute.satellite_flops)),
                     starts.astype(np.int64), int(round(scenario.snapshots.horizon_s * 1e9)), fail_ns,
-                    requests, counts, memory, ground, site_of, lit, chunks, kv)
+                    requests, counts, memory, ground, site_of, lit, chunks, kv, map_points, map_steps)
+
+
+def map_tracks(constellation: Constellation, epoch_utc) -> tuple[np.ndarray, np.ndarray]:
+    """network.npz's ``lat_step_cdeg`` and ``lon_step_cdeg`` ([S, N] int16, harness/formats/network.py)
+    of every satellite at every snapshot, made in blocks of snapshots: the float64 temporaries stay
+    bounded however long the run, and the values are those of the whole at once (elementwise
+    arithmetic; the steps continue from each block's last row)."""
+    steps, n = constellation.num_snapshots, constellation.num_satellites
+    lat_steps, lon_steps = np.empty((steps, n), np.int16), np.empty((steps, n), np.int16)
+    lat_last = lon_last = None
+    for first in range(0, steps, _SNAPSHOT_BLOCK):
+        block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
+        lat, lon = subsatellite_tracks_deg(constellation, epoch_utc, block)
+        lat_cdeg, lon_cdeg = np.round(lat * 100).astype(np.int32), np.round(lon * 100).astype(np.int32)
+        lat_steps[block] = cdeg_steps(lat_cdeg, lat_last)
+        lon_steps[block] = cdeg_steps(lon_cdeg, lon_last, wrap=36000)
+        lat_last, lon_last = lat_cdeg[-1], lon_cdeg[-1]
+    return lat_steps, lon_steps
+
+
+#: Snapshots per block of :func:`map_tracks`.
+_SNAPSHOT_BLOCK = 256
 
 
 def _mean_kv_read_ns(kv: KvReads, scenario: Scenario, requests: Optional[traffic.Requests]) -> np.ndarray:

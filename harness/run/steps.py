@@ -51,8 +51,11 @@ def build_constellation(scenario: Scenario) -> Constellation:
                                 raan0_deg=c.raan0_deg, raan_spread_deg=c.raan_spread_deg)
 
 
-def build_topology(scenario: Scenario, constellation: Constellation, with_failures: bool = True) -> Topology:
-    """The ISL topology; ``with_failures``: with the links of failed satellites down (faults section)."""
+def build_topology(scenario: Scenario, constellation: Constellation, with_failures: bool = True,
+                   lengths: bool = True) -> Topology:
+    """The ISL topology; ``with_failures``: with the links of failed satellites down (faults section);
+    ``lengths=False``: without the links' lengths (a zero-memory NaN stand-in; Walker and TLE
+    shells, see :func:`~harness.network.topology.isl_topology`)."""
     c, links = scenario.constellation, scenario.links
     if c.kind == "cluster":
         topology = mesh_topology(constellation, build_cluster_design(scenario), max_length_m=links.max_length_km * 1e3,
@@ -71,7 +74,7 @@ def build_topology(scenario: Scenario, constellation: Constellation, with_failur
                             max_angular_rate_rad_s=links.max_angular_rate_rad_s,
                             polar_cutoff_deg=links.polar_cutoff_deg,
                             survival_probability=links.survival_probability,
-                            rng=rng_for(scenario.seed, "outages"))
+                            rng=rng_for(scenario.seed, "outages"), lengths=lengths)
     failed_from = satellite_failure_snapshots(scenario, topology) if with_failures else None
     return topology if failed_from is None else with_failed_satellites(topology, failed_from)
 

@@ -28,8 +28,8 @@ import numpy as np
 
 from harness.names import GROUND_CONVENTIONS
 
-__all__ = ["CONVENTIONS", "Convention", "elevation_rad", "satellites_ecef_m", "site_positions_m",
-           "site_up_vectors", "slant_range_m"]
+__all__ = ["CONVENTIONS", "Convention", "elevation_rad", "rotated_to_fixed_m", "satellites_ecef_m",
+           "site_positions_m", "site_up_vectors", "slant_range_m", "teme_to_fixed"]
 
 _SECONDS_PER_DAY = 86_400.0
 
@@ -128,8 +128,19 @@ def site_up_vectors(lat_deg, lon_deg) -> np.ndarray:
 def satellites_ecef_m(convention: str, positions_teme_m: np.ndarray, epoch_utc: datetime,
                       times_s: np.ndarray) -> np.ndarray:
     """``[S, N, 3]`` satellite positions in the convention's Earth-fixed frame, metres."""
+    return rotated_to_fixed_m(convention, teme_to_fixed(convention, epoch_utc, times_s), positions_teme_m)
+
+
+def teme_to_fixed(convention: str, epoch_utc: datetime, times_s: np.ndarray) -> np.ndarray:
+    """``[S, 3, 3]`` the convention's TEME -> Earth-fixed rotation at each snapshot."""
+    return CONVENTIONS[convention].rotation(epoch_utc, np.asarray(times_s, dtype=np.float64))
+
+
+def rotated_to_fixed_m(convention: str, rotation: np.ndarray, positions_teme_m: np.ndarray) -> np.ndarray:
+    """``[S, N, 3]`` positions ``[S, N, 3]`` turned by ``rotation`` ``[S, 3, 3]`` (:func:`teme_to_fixed`)
+    and scaled as the convention does: any block of snapshots gives the rows of the whole
+    (elementwise sums of three products), so a long run can go block by block."""
     c = CONVENTIONS[convention]
-    rotation = c.rotation(epoch_utc, np.asarray(times_s, dtype=np.float64))
     fixed = np.einsum("sij,snj->sni", rotation, positions_teme_m)
     return fixed * c.satellite_scale if c.satellite_scale != 1.0 else fixed
 

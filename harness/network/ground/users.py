@@ -32,8 +32,8 @@ import numpy as np
 
 from harness.constellation.walker import SPEED_OF_LIGHT_M_S, Constellation
 from harness.network.topology import Topology
-from harness.network.ground.geometry import (elevation_rad, satellites_ecef_m, site_positions_m, site_up_vectors,
-                                             slant_range_m)
+from harness.network.ground.geometry import (elevation_rad, rotated_to_fixed_m, site_positions_m, site_up_vectors,
+                                             slant_range_m, teme_to_fixed)
 from harness.network.ground.gsl import gsl_candidates
 from harness.sites import UserSite, site_arrays
 
@@ -149,53 +149,85 @@ def draw_users(sites: tuple[UserSite, ...], requests: int, rng: np.random.Genera
 
 def ground_segment(constellation: Constellation, topology: Topology, sites: tuple[UserSite, ...], *,
                    epoch_utc: datetime, convention: str = "wgs84-ut1",
-                   min_elevation_deg: float = 25.0) -> GroundSegment:
-    """Each site's serving satellite and slant range at every snapshot, and the extended network."""
+                   min_elevation_deg: float = 25.0, whole: bool = True) -> GroundSegment:
+    """Each site's serving satellite and slant range at every snapshot, and the extended network.
+
+    ``whole=False`` leaves out what a run does not read after this (the packet engine and the
+    routes take the delays and up states): the extended topology's ``length_m`` is then a
+    zero-memory read-only NaN array and its ``feasible`` is its ``up`` (the same array), and
+    ``topology``'s own lengths and feasibility are not read."""
     n, times_s = constellation.num_satellites, constellation.times_s
     steps = len(times_s)
-    satellites_m = satellites_ecef_m(convention, constellation.positions_m, epoch_utc, times_s)
+    rotation = teme_to_fixed(convention, epoch_utc, times_s)  # [S, 3, 3]: small
+
+    def fixed_blocks():
+        # The satellites' Earth-fixed positions in blocks of snapshots, never all at once: the
+        # [block, N, 3] temporaries stay bounded however long the run (the rows of the whole).
+        for first in range(0, steps, _SNAPSHOT_BLOCK):
+            block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
+            yield block, rotated_to_fixed_m(convention, rotation[block], constellation.positions_m[block])
+
     lat, lon, alt = site_arrays(sites)
     sites_m = site_positions_m(convention, lat, lon, alt)
     up = site_up_vectors(lat, lon)
     serving = np.full((steps, len(sites)), -1, dtype=np.int32)
     range_m = np.full((steps, len(sites)), np.nan)
-    edges, lengths, ups = [], [], []
+    ever = np.zeros((len(sites), n), dtype=bool)  # satellite serves site g at some snapshot
+    # Pass 1, per block of snapshots and per site (vectorised over the block's snapshots and the
+    # satellites): the serving satellite (the highest, if high enough) and its range.
+    for block, satellites_m in fixed_blocks():
+        for g in range(len(sites)):
+            rng_m = slant_range_m(satellites_m, sites_m[g])
+            usable = gsl_candidates("min_elevation", rng_m, elevation_rad(satellites_m, sites_m[g], up[g]),
+                                    min_elevation_deg=min_elevation_deg)
+            covered = np.flatnonzero(usable.any(axis=1))
+            best = np.argmax(usable, axis=1)[covered]
+            serving[block.start + covered, g] = best
+            range_m[block.start + covered, g] = rng_m[covered, best]
+            ever[g] |= usable.any(axis=0)
     node_of = np.full(len(sites), -1, dtype=np.int32)
-    rows = np.arange(steps)
-    rng_m = np.empty((steps, n))
-    usable = np.empty((steps, n), dtype=bool)
-    for g in range(len(sites)):  # per site, vectorised over snapshots and satellites ([S, N])
-        # In blocks of snapshots: the [block, N, 3] temporaries stay bounded however long the run
-        # (elementwise arithmetic, so the same values as all snapshots at once).
-        for first in range(0, steps, _SNAPSHOT_BLOCK):
-            block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
-            rng_m[block] = slant_range_m(satellites_m[block], sites_m[g])
-            usable[block] = gsl_candidates("min_elevation", rng_m[block],
-                                           elevation_rad(satellites_m[block], sites_m[g], up[g]),
-                                           min_elevation_deg=min_elevation_deg)
-        covered = usable.any(axis=1)
-        best = np.argmax(usable, axis=1)
-        serving[covered, g] = best[covered]
-        range_m[covered, g] = rng_m[rows[covered], best[covered]]
-        ever = np.flatnonzero(usable.any(axis=0))
-        if len(ever) == 0:
+    served = []  # per site with a node: the satellites it ever links to
+    for g in range(len(sites)):
+        if not ever[g].any():
             log.warning("user site %s: no satellite is ever %.1f deg above its horizon; every request from it "
                         "is a coverage gap", sites[g].name, min_elevation_deg)
             continue
-        node_of[g] = n + int((node_of >= 0).sum())
-        edges.append(np.column_stack([ever, np.full(len(ever), node_of[g])]))
-        lengths.append(rng_m[:, ever])
-        ups.append(usable[:, ever])
-    gsl_length_m = np.concatenate(lengths, axis=1) if lengths else np.zeros((steps, 0))
-    gsl_up = np.concatenate(ups, axis=1) if ups else np.zeros((steps, 0), dtype=bool)
-    gsl_delay_ns = np.rint(gsl_length_m * (1e9 / SPEED_OF_LIGHT_M_S)).astype(np.int64)
-    extended = Topology(num_nodes=n + int((node_of >= 0).sum()),
-                        edges=np.concatenate([topology.edges.astype(np.int32)]
-                                             + [e.astype(np.int32) for e in edges]).astype(np.int32),
-                        times_s=times_s, length_m=np.concatenate([topology.length_m, gsl_length_m], axis=1),
-                        delay_ns=np.concatenate([topology.delay_ns, gsl_delay_ns], axis=1),
-                        up=np.concatenate([topology.up, gsl_up], axis=1),
-                        feasible=np.concatenate([topology.feasible, gsl_up], axis=1))
+        node_of[g] = n + len(served)
+        served.append((g, np.flatnonzero(ever[g])))
+    isls = topology.num_links
+    links = isls + sum(len(sats) for _, sats in served)
+    edges = np.concatenate([topology.edges.astype(np.int32)] + [
+        np.column_stack([sats, np.full(len(sats), node_of[g])]).astype(np.int32) for g, sats in served])
+    # Pass 2: the ground links' columns of the extended arrays, filled block by block (the ISLs'
+    # columns copied once). A site's link to a satellite is up exactly when that satellite serves
+    # it (the min_elevation rule makes one candidate per snapshot), and its length is the same
+    # slant range as pass 1's, over the satellites the site ever links to only.
+    delay_ns = np.empty((steps, links), dtype=np.int64)
+    delay_ns[:, :isls] = topology.delay_ns
+    link_up = np.empty((steps, links), dtype=bool)
+    link_up[:, :isls] = topology.up
+    if whole:
+        length_m = np.empty((steps, links))
+        length_m[:, :isls] = topology.length_m
+        feasible = np.empty((steps, links), dtype=bool)
+        feasible[:, :isls] = topology.feasible
+    for block, satellites_m in fixed_blocks():
+        column = isls
+        for g, sats in served:
+            columns = slice(column, column + len(sats))
+            rng_m = slant_range_m(satellites_m[:, sats], sites_m[g])
+            delay_ns[block, columns] = np.rint(rng_m * (1e9 / SPEED_OF_LIGHT_M_S))
+            link_up[block, columns] = serving[block, g][:, None] == sats[None, :]
+            if whole:
+                length_m[block, columns] = rng_m
+            column += len(sats)
+    if whole:
+        feasible[:, isls:] = link_up[:, isls:]
+    else:
+        length_m = np.broadcast_to(np.array(np.nan), (steps, links))
+        feasible = link_up
+    extended = Topology(num_nodes=n + len(served), edges=edges, times_s=times_s, length_m=length_m,
+                        delay_ns=delay_ns, up=link_up, feasible=feasible)
     log.info("%d user sites, %d with coverage; %d ground-satellite links, %d handovers", len(sites),
-             int((node_of >= 0).sum()), gsl_up.shape[1], int((np.diff(serving, axis=0) != 0).sum()))
-    return GroundSegment(tuple(sites), times_s, serving, range_m, node_of, extended, topology.num_links)
+             len(served), links - isls, int((np.diff(serving, axis=0) != 0).sum()))
+    return GroundSegment(tuple(sites), times_s, serving, range_m, node_of, extended, isls)
