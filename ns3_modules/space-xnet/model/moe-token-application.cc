@@ -807,6 +807,13 @@ MoeTokenApplication::HandleRead(Ptr<Socket> socket)
             HandleAck(h);
             continue;
         }
+        if (h.m_segments == 1 && h.m_kind != MoeTokenHeader::KV_CACHE)
+        {
+            // A message of one segment is whole on arrival: the count below would be made and
+            // erased again at once (jumbo frames carry every hidden state so).
+            HandleMessage(h);
+            continue;
+        }
         // Segments count per attempt: a message is whole when every segment of one transmission came.
         uint64_t key = MessageKey(h) * 256 + h.m_attempt;
         uint32_t& got = m_segments[key];
