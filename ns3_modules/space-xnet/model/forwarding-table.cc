@@ -127,6 +127,21 @@ ForwardingTable::GetTreesGrown() const
     return m_paths ? m_paths->GetTreesGrown() : 0;
 }
 
+void
+ForwardingTable::WaitPrefetch()
+{
+    if (m_paths)
+    {
+        m_paths->WaitPrefetch();
+    }
+}
+
+uint64_t
+ForwardingTable::GetTreesPrefetched() const
+{
+    return m_paths ? m_paths->GetTreesPrefetched() : 0;
+}
+
 uint64_t
 ForwardingTable::GetNodesSettled() const
 {

@@ -66,6 +66,10 @@ class ForwardingTable : public Object
     uint64_t GetTreesGrown() const;
     /// Nodes settled by those trees so far: the routing's work.
     uint64_t GetNodesSettled() const;
+    /// Trees the PrefetchRoutes worker had started before their first query (0 without it).
+    uint64_t GetTreesPrefetched() const;
+    /// Wait for the PrefetchRoutes worker to finish growing the next step's trees (for tests).
+    void WaitPrefetch();
 
     /// Make step @p step the one that routes packets from now on.
     void SetStep(uint32_t step);

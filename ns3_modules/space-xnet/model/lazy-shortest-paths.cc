@@ -452,6 +452,15 @@ LazyShortestPaths::StopPrefetch()
 }
 
 void
+LazyShortestPaths::WaitPrefetch()
+{
+    if (m_job && m_job->worker.joinable())
+    {
+        m_job->worker.join();
+    }
+}
+
+void
 LazyShortestPaths::SetStep(uint32_t step)
 {
     if (m_entered && step == m_step)
@@ -586,6 +595,7 @@ LazyShortestPaths::TreeToward(uint32_t dest)
         ++m_treesGrown;
         if (m_ready[dest])
         {
+            ++m_treesPrefetched;
             tree = std::move(m_ready[dest]); // grown ahead by the prefetch: Settle goes on from there
         }
         else if (m_spare.empty())
@@ -642,6 +652,12 @@ uint64_t
 LazyShortestPaths::GetTreesGrown() const
 {
     return m_treesGrown;
+}
+
+uint64_t
+LazyShortestPaths::GetTreesPrefetched() const
+{
+    return m_treesPrefetched;
 }
 
 uint64_t

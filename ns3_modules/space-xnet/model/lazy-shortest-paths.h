@@ -197,6 +197,9 @@ class LazyShortestPaths
     void SetPrefetch(bool prefetch);
     /// Stop the worker thread, if one runs, and wait for it (its trees stay usable).
     void StopPrefetch();
+    /// Wait until the worker thread, if one runs, has done its job (tests: a step switch then finds
+    /// every prefetched tree grown to its target, whatever the machine's load).
+    void WaitPrefetch();
 
     /// Make @p step active (a no-op when it already is).
     void SetStep(uint32_t step);
@@ -209,6 +212,8 @@ class LazyShortestPaths
 
     /// Trees grown so far over every step (a measure of the routing work).
     uint64_t GetTreesGrown() const;
+    /// Of those, the trees the prefetch had started to grow before their first query.
+    uint64_t GetTreesPrefetched() const;
     /// Nodes settled so far over every tree and step.
     uint64_t GetNodesSettled() const;
 
@@ -248,6 +253,7 @@ class LazyShortestPaths
     std::vector<uint32_t> m_active;                      //!< destinations with a tree in the active step
     std::vector<std::unique_ptr<GrowingTree>> m_spare;   //!< trees of earlier steps, to reuse
     uint64_t m_treesGrown;
+    uint64_t m_treesPrefetched = 0;
     uint64_t m_settledBefore; //!< nodes settled by the trees of earlier steps
     bool m_prefetch;
     std::unique_ptr<Prefetch> m_job;                    //!< the worker's job, when the prefetch is on
