@@ -187,11 +187,18 @@ MoeTokenApplication::DoDispose()
     m_delivered.clear();
     m_socket = nullptr;
     m_plan = nullptr;
+    m_recorder = nullptr;
     m_failover = nullptr;
     m_directory = nullptr;
     m_status = nullptr;
     m_computeQueue = nullptr;
     Application::DoDispose();
+}
+
+void
+MoeTokenApplication::SetRecorder(Ptr<MoeTrafficRecorder> recorder)
+{
+    m_recorder = recorder;
 }
 
 void
@@ -554,7 +561,7 @@ MoeTokenApplication::SendBytes(Ipv4Address destination, uint16_t port, const Moe
     {
         Ptr<Packet> p = Create<Packet>(static_cast<uint32_t>(std::min<uint64_t>(segment, bytes - offset)));
         p->AddHeader(h);
-        m_txTrace(p);
+        CountSent(p);
         m_socket->SendTo(p, 0, to);
     }
 }
@@ -574,7 +581,7 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
         // Expert replicas: the header does not say which copy sent it; the packet's source does.
         Ptr<Packet> p = Create<Packet>(0);
         p->AddHeader(ack);
-        m_txTrace(p);
+        CountSent(p);
         m_socket->SendTo(p, 0, m_from);
         return;
     }
@@ -638,7 +645,7 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     }
     Ptr<Packet> p = Create<Packet>(0);
     p->AddHeader(ack);
-    m_txTrace(p);
+    CountSent(p);
     m_socket->SendTo(p, 0, InetSocketAddress(sender, port));
 }
 
@@ -798,7 +805,14 @@ MoeTokenApplication::HandleRead(Ptr<Socket> socket)
     Address from;
     while ((p = socket->RecvFrom(from)))
     {
-        m_rxTrace(p);
+        if (m_recorder)
+        {
+            m_recorder->CountReceived();
+        }
+        if (!m_rxTrace.IsEmpty())
+        {
+            m_rxTrace(p);
+        }
         m_from = from;
         MoeTokenHeader h;
         p->RemoveHeader(h);
