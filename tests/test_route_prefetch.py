@@ -1,14 +1,13 @@
 """Issue 23: the packet engine's on-demand routes grown one step ahead on a worker thread.
 
-ns3::ForwardingTable's ``PrefetchRoutes`` attribute (on where the machine has more than one
-hardware thread) lets LazyShortestPaths grow the next topology step's trees, toward the
+ns3::ForwardingTable's ``PrefetchRoutes`` attribute (off by default: docs/performance.md) lets LazyShortestPaths grow the next topology step's trees, toward the
 destinations the step before used, while the simulation runs the current step; the step switch
 hands them over however far they got. A tree's answers do not depend on how far it grew, nor on
 the thread that grew it, so the next hops, the counters of the routing work (trees grown, nodes
 the queries needed settled) and every trace must equal those without the prefetch. The defaults'
 traces are unchanged: ``python /work/shared/tools/regress.py check /work/baseline`` reported every
 token row of tiny, polar_1056, walker_1584, serving_cities_walker_1584 and polar_1056_faults
-identical, byte for byte, with the prefetch on.
+identical, byte for byte, with the prefetch on (it was the default then) and with it off.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@
 #include "ns3/boolean.h"
 #include "ns3/log.h"
 
-#include <thread>
 
 namespace ns3
 {
@@ -31,9 +30,10 @@ ForwardingTable::GetTypeId()
             .AddConstructor<ForwardingTable>()
             .AddAttribute("PrefetchRoutes",
                           "With on-demand routes, grow the next topology step's trees on a worker "
-                          "thread while the current step runs (the same routes; on by default where "
-                          "the machine has more than one hardware thread).",
-                          BooleanValue(std::thread::hardware_concurrency() > 1),
+                          "thread while the current step runs (the same routes). Off by default: on "
+                          "the serving benchmark it saved the simulation thread about 3 % at the "
+                          "price of a second thread's CPU (docs/performance.md).",
+                          BooleanValue(false),
                           MakeBooleanAccessor(&ForwardingTable::SetPrefetchRoutes,
                                               &ForwardingTable::GetPrefetchRoutes),
                           MakeBooleanChecker())

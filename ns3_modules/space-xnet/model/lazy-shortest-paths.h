@@ -176,8 +176,8 @@ class GrowingTree
  * them. Memory is O(active destinations x N) for the current step only, and the work is only
  * the part of each tree that the queries reach.
  *
- * With the prefetch on (SetPrefetch; the packet simulation's ForwardingTable, whose steps advance
- * one at a time), switching to step s also starts a worker thread that grows the trees of step
+ * With the prefetch on (SetPrefetch; the packet simulation's ForwardingTable with its
+ * PrefetchRoutes attribute, whose steps advance one at a time), switching to step s also starts a worker thread that grows the trees of step
  * s + 1 toward the destinations the step before used, each about as far as its tree there grew,
  * while the simulation runs step s on the calling thread. Switching to s + 1 stops the worker
  * (it checks a flag before every node) and hands its trees, however far they got, to the
