@@ -125,10 +125,10 @@ MoeTokenHelper::InstallOne(Ptr<Node> n, MoeRole role, uint32_t layer, uint32_t i
         app->SetAttribute("Failover", PointerValue(m_failover));
         app->SetAttribute("Replica", UintegerValue(m_replica));
     }
-    // The recorder records through the application's trace sources, the ns-3 way.
+    // The recorder records through the application's trace sources, the ns-3 way; the per-packet
+    // counts (the "Tx" and "Rx" traces' NotifyPacketSent / NotifyPacketReceived) go to it directly.
     const Ptr<MoeTrafficRecorder>& r = m_recorder;
-    app->TraceConnectWithoutContext("Tx", MakeCallback(&MoeTrafficRecorder::NotifyPacketSent, r));
-    app->TraceConnectWithoutContext("Rx", MakeCallback(&MoeTrafficRecorder::NotifyPacketReceived, r));
+    app->SetRecorder(r);
     app->TraceConnectWithoutContext("Retransmit", MakeCallback(&MoeTrafficRecorder::NotifyRetransmit, r));
     app->TraceConnectWithoutContext("Duplicate", MakeCallback(&MoeTrafficRecorder::NotifyDuplicate, r));
     app->TraceConnectWithoutContext("ComputeDone", MakeCallback(&MoeTrafficRecorder::NotifyCompute, r));

@@ -66,6 +66,10 @@ class ForwardingTable : public Object
     uint64_t GetTreesGrown() const;
     /// Nodes settled by those trees so far: the routing's work.
     uint64_t GetNodesSettled() const;
+    /// Trees the PrefetchRoutes worker had started before their first query (0 without it).
+    uint64_t GetTreesPrefetched() const;
+    /// Wait for the PrefetchRoutes worker to finish growing the next step's trees (for tests).
+    void WaitPrefetch();
 
     /// Make step @p step the one that routes packets from now on.
     void SetStep(uint32_t step);
@@ -86,6 +90,13 @@ class ForwardingTable : public Object
     uint32_t GetNSteps() const;
     uint32_t GetNDestinations() const;
 
+    /// The PrefetchRoutes attribute: grow the next step's on-demand trees on a worker thread.
+    void SetPrefetchRoutes(bool prefetch);
+    bool GetPrefetchRoutes() const;
+
+  protected:
+    void DoDispose() override;
+
   private:
     uint32_t m_numNodes;
     uint32_t m_numSteps;
@@ -99,6 +110,7 @@ class ForwardingTable : public Object
     /// The same for the addresses the ISL helper gives (10.0.0.0/8, four per link, numbered from
     /// 10.0.0.0): a direct index, looked up at every hop; -1 where no node has the address.
     std::vector<int32_t> m_nodeOfIslAddress;
+    bool m_prefetchRoutes; //!< the PrefetchRoutes attribute
 };
 
 } // namespace ns3

@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <numeric>
+#include <pthread.h>
+#include <set>
 
 namespace ns3
 {
@@ -18,7 +21,7 @@ NS_LOG_COMPONENT_DEFINE("LazyShortestPaths");
 
 namespace
 {
-constexpr int64_t UNREACHED = std::numeric_limits<int64_t>::max();
+constexpr int64_t UNREACHED = GrowingTree::UNREACHED;
 using HeapEntry = std::pair<int64_t, int32_t>;
 
 /*
@@ -85,6 +88,48 @@ HeapPop(std::vector<HeapEntry>& heap)
     }
     heap[i] = last;
     return top;
+}
+
+/*
+ * Every LazyShortestPaths whose prefetch is on. Before the process forks (the harness forks its
+ * strategies' processes), their worker threads are stopped and joined: a child must not inherit
+ * a std::thread whose thread it does not have. Their trees stay usable; the next step switch
+ * takes them as usual.
+ */
+std::mutex g_prefetchMutex;
+std::set<LazyShortestPaths*>* g_prefetching = nullptr;
+
+void
+StopEveryPrefetch()
+{
+    std::lock_guard<std::mutex> lock(g_prefetchMutex);
+    if (g_prefetching)
+    {
+        for (LazyShortestPaths* paths : *g_prefetching)
+        {
+            paths->StopPrefetch();
+        }
+    }
+}
+
+void
+RegisterPrefetch(LazyShortestPaths* paths, bool on)
+{
+    static std::once_flag atfork;
+    std::call_once(atfork, [] { pthread_atfork(&StopEveryPrefetch, nullptr, nullptr); });
+    std::lock_guard<std::mutex> lock(g_prefetchMutex);
+    if (!g_prefetching)
+    {
+        g_prefetching = new std::set<LazyShortestPaths*>(); // never freed: atfork may run at exit
+    }
+    if (on)
+    {
+        g_prefetching->insert(paths);
+    }
+    else
+    {
+        g_prefetching->erase(paths);
+    }
 }
 } // namespace
 
@@ -246,13 +291,16 @@ StepGraph::ComponentLabels(int32_t* labels) const
 }
 
 GrowingTree::GrowingTree(uint32_t numNodes, int32_t root)
-    : m_dist(numNodes, UNREACHED),
-      m_parent(numNodes, -1),
-      m_settled(numNodes, 0),
-      m_numSettled(0)
+    : m_node(numNodes),
+      m_numSettled(0),
+      m_needed(0)
 {
-    m_dist[root] = 0;
-    m_parent[root] = root;
+    // Sized once: a tree touches at most N nodes, and its heap rarely holds more entries, so
+    // growing it (at every step, on either thread) seldom asks malloc for memory.
+    m_touched.reserve(numNodes);
+    m_heap.reserve(numNodes);
+    m_node[root].dist = 0;
+    m_node[root].parent = root;
     m_touched.push_back(root);
     m_heap.emplace_back(0, root);
 }
@@ -262,15 +310,14 @@ GrowingTree::Reset(int32_t root)
 {
     for (int32_t v : m_touched)
     {
-        m_dist[v] = UNREACHED;
-        m_parent[v] = -1;
-        m_settled[v] = 0;
+        m_node[v] = Node();
     }
     m_touched.clear();
     m_heap.clear();
     m_numSettled = 0;
-    m_dist[root] = 0;
-    m_parent[root] = root;
+    m_needed = 0;
+    m_node[root].dist = 0;
+    m_node[root].parent = root;
     m_touched.push_back(root);
     m_heap.emplace_back(0, root);
 }
@@ -281,24 +328,24 @@ GrowingTree::Step(const int32_t* indptr, const int32_t* indices, const int64_t* 
     while (!m_heap.empty())
     {
         auto [d, u] = HeapPop(m_heap);
-        if (d != m_dist[u])
+        if (d != m_node[u].dist)
         {
             continue; // a stale entry: u was reached by a shorter path since
         }
-        m_settled[u] = 1;
-        ++m_numSettled;
+        m_node[u].rank = m_numSettled++;
         for (int32_t k = indptr[u]; k < indptr[u + 1]; ++k)
         {
             int32_t v = indices[k];
             int64_t candidate = d + weights[k];
-            if (candidate < m_dist[v])
+            Node& next = m_node[v];
+            if (candidate < next.dist)
             {
-                if (m_dist[v] == UNREACHED)
+                if (next.dist == UNREACHED)
                 {
                     m_touched.push_back(v);
                 }
-                m_dist[v] = candidate;
-                m_parent[v] = u;
+                next.dist = candidate;
+                next.parent = u;
                 HeapPush(m_heap, HeapEntry(candidate, v));
             }
         }
@@ -310,10 +357,17 @@ GrowingTree::Step(const int32_t* indptr, const int32_t* indices, const int64_t* 
 bool
 GrowingTree::Settle(uint32_t node, const int32_t* indptr, const int32_t* indices, const int64_t* weights)
 {
-    while (!m_settled[node] && Step(indptr, indices, weights))
+    while (m_node[node].rank == UNSETTLED && Step(indptr, indices, weights))
     {
     }
-    return m_settled[node];
+    if (m_node[node].rank != UNSETTLED)
+    {
+        // Grown by Settle alone, the tree would have stopped right after settling node.
+        m_needed = std::max(m_needed, m_node[node].rank + 1);
+        return true;
+    }
+    m_needed = m_numSettled; // nothing left: Settle alone would have settled every reachable node
+    return false;
 }
 
 void
@@ -322,24 +376,37 @@ GrowingTree::SettleAll(const int32_t* indptr, const int32_t* indices, const int6
     while (Step(indptr, indices, weights))
     {
     }
+    m_needed = m_numSettled;
+}
+
+void
+GrowingTree::Grow(uint32_t count,
+                  const int32_t* indptr,
+                  const int32_t* indices,
+                  const int64_t* weights,
+                  const std::atomic<bool>& stop)
+{
+    while (m_numSettled < count && !stop.load(std::memory_order_relaxed) && Step(indptr, indices, weights))
+    {
+    }
 }
 
 int32_t
 GrowingTree::Parent(uint32_t node) const
 {
-    return m_settled[node] ? m_parent[node] : -1;
+    return m_node[node].rank != UNSETTLED ? m_node[node].parent : -1;
 }
 
 int64_t
 GrowingTree::Packed(uint32_t node) const
 {
-    return m_settled[node] ? m_dist[node] : -1;
+    return m_node[node].rank != UNSETTLED ? m_node[node].dist : -1;
 }
 
 uint32_t
 GrowingTree::GetNSettled() const
 {
-    return m_numSettled;
+    return m_needed;
 }
 
 LazyShortestPaths::LazyShortestPaths(std::shared_ptr<const StepGraph> graph)
@@ -348,25 +415,164 @@ LazyShortestPaths::LazyShortestPaths(std::shared_ptr<const StepGraph> graph)
       m_built(false),
       m_treeOf(m_graph->GetNNodes()),
       m_treesGrown(0),
-      m_settledBefore(0)
+      m_settledBefore(0),
+      m_prefetch(false),
+      m_ready(m_graph->GetNNodes())
 {
+}
+
+LazyShortestPaths::~LazyShortestPaths()
+{
+    SetPrefetch(false);
+}
+
+void
+LazyShortestPaths::SetPrefetch(bool prefetch)
+{
+    if (prefetch == m_prefetch)
+    {
+        return;
+    }
+    if (!prefetch)
+    {
+        StopPrefetch();
+    }
+    m_prefetch = prefetch;
+    RegisterPrefetch(this, prefetch);
+}
+
+void
+LazyShortestPaths::StopPrefetch()
+{
+    if (m_job && m_job->worker.joinable())
+    {
+        m_job->stop.store(true, std::memory_order_relaxed);
+        m_job->worker.join();
+    }
+}
+
+void
+LazyShortestPaths::WaitPrefetch()
+{
+    if (m_job && m_job->worker.joinable())
+    {
+        m_job->worker.join();
+    }
 }
 
 void
 LazyShortestPaths::SetStep(uint32_t step)
 {
-    if (m_built && step == m_step)
+    if (m_entered && step == m_step)
     {
         return;
     }
+    // What the step being left needed: its destinations, and how far each one's tree grew.
+    m_nextDests.clear();
+    m_nextTargets.clear();
+    const uint32_t n = m_graph->GetNNodes();
     for (uint32_t dest : m_active)
     {
-        m_settledBefore += m_treeOf[dest]->GetNSettled();
+        const uint32_t needed = m_treeOf[dest]->GetNSettled();
+        if (m_prefetch)
+        {
+            m_nextDests.push_back(dest);
+            m_nextTargets.push_back(std::min(n, needed + needed / 8 + 8)); // a little beyond: paths move
+        }
+        m_settledBefore += needed;
         m_spare.push_back(std::move(m_treeOf[dest])); // reused by the next steps' trees
     }
     m_active.clear();
+    for (uint32_t dest : m_readyDests)
+    {
+        if (m_ready[dest])
+        {
+            m_spare.push_back(std::move(m_ready[dest])); // grown ahead, never asked for
+        }
+    }
+    m_readyDests.clear();
     m_step = step;
+    m_entered = true;
     m_built = false; // the CSR of the new step is built when first needed
+    if (m_prefetch)
+    {
+        PrefetchSwitch(step);
+    }
+}
+
+void
+LazyShortestPaths::PrefetchSwitch(uint32_t step)
+{
+    if (!m_job)
+    {
+        m_job = std::make_unique<Prefetch>();
+    }
+    Prefetch& job = *m_job;
+    StopPrefetch();
+    if (job.pending && job.step == step)
+    {
+        if (job.built)
+        {
+            std::swap(m_indptr, job.indptr);
+            std::swap(m_indices, job.indices);
+            std::swap(m_weights, job.weights);
+            m_built = true;
+        }
+        for (uint32_t i = 0; i < job.ready; ++i)
+        {
+            m_ready[job.dests[i]] = std::move(job.trees[i]);
+            m_readyDests.push_back(job.dests[i]);
+        }
+    }
+    job.pending = false;
+    for (auto& tree : job.trees)
+    {
+        if (tree)
+        {
+            m_spare.push_back(std::move(tree));
+        }
+    }
+    job.trees.clear();
+    if (step + 1 >= m_graph->GetNSteps() || m_nextDests.empty())
+    {
+        return;
+    }
+    job.step = step + 1;
+    std::swap(job.dests, m_nextDests); // the buffers go back and forth, keeping their capacity
+    std::swap(job.targets, m_nextTargets);
+    for (size_t i = 0; i < job.dests.size(); ++i)
+    {
+        // Spare trees while there are; the worker makes the others (off this thread).
+        job.trees.emplace_back();
+        if (!m_spare.empty())
+        {
+            job.trees.back() = std::move(m_spare.back());
+            m_spare.pop_back();
+        }
+    }
+    job.built = false;
+    job.ready = 0;
+    job.stop.store(false, std::memory_order_relaxed);
+    job.pending = true;
+    const StepGraph* graph = m_graph.get();
+    job.worker = std::thread([graph, &job]() {
+        graph->BuildCsr(job.step, job.indptr, job.indices, job.weights);
+        job.built = true;
+        for (size_t i = 0; i < job.dests.size() && !job.stop.load(std::memory_order_relaxed); ++i)
+        {
+            if (!job.trees[i])
+            {
+                job.trees[i] = std::make_unique<GrowingTree>(graph->GetNNodes(), job.dests[i]);
+            }
+            job.trees[i]->Reset(static_cast<int32_t>(job.dests[i]));
+            job.ready = static_cast<uint32_t>(i + 1);
+            job.trees[i]->Grow(job.targets[i],
+                               job.indptr.data(),
+                               job.indices.data(),
+                               job.weights.data(),
+                               job.stop);
+        }
+    });
 }
 
 uint32_t
@@ -387,7 +593,12 @@ LazyShortestPaths::TreeToward(uint32_t dest)
     if (!tree)
     {
         ++m_treesGrown;
-        if (m_spare.empty())
+        if (m_ready[dest])
+        {
+            ++m_treesPrefetched;
+            tree = std::move(m_ready[dest]); // grown ahead by the prefetch: Settle goes on from there
+        }
+        else if (m_spare.empty())
         {
             tree = std::make_unique<GrowingTree>(m_graph->GetNNodes(), dest);
         }
@@ -417,6 +628,15 @@ int32_t
 LazyShortestPaths::NextHop(uint32_t node, uint32_t dest)
 {
     // The graph is undirected: a node's parent in the tree rooted at dest is its next hop.
+    if (node < m_treeOf.size() && dest < m_treeOf.size() && m_treeOf[dest])
+    {
+        // Most hops ask a tree of this step about a node it has settled already.
+        const int32_t parent = m_treeOf[dest]->SettledParent(node);
+        if (parent >= 0)
+        {
+            return parent;
+        }
+    }
     const GrowingTree* tree = Reach(node, dest);
     return tree ? tree->Parent(node) : -1;
 }
@@ -432,6 +652,12 @@ uint64_t
 LazyShortestPaths::GetTreesGrown() const
 {
     return m_treesGrown;
+}
+
+uint64_t
+LazyShortestPaths::GetTreesPrefetched() const
+{
+    return m_treesPrefetched;
 }
 
 uint64_t

@@ -4,8 +4,12 @@
 #ifndef SPACE_XNET_LAZY_SHORTEST_PATHS_H
 #define SPACE_XNET_LAZY_SHORTEST_PATHS_H
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -96,6 +100,9 @@ class StepGraph
 class GrowingTree
 {
   public:
+    static constexpr int64_t UNREACHED = std::numeric_limits<int64_t>::max();
+    static constexpr uint32_t UNSETTLED = std::numeric_limits<uint32_t>::max();
+
     GrowingTree(uint32_t numNodes, int32_t root);
 
     /// Start again from @p root, reusing the arrays: only the nodes the last run touched are reset.
@@ -108,23 +115,58 @@ class GrowingTree
     bool Settle(uint32_t node, const int32_t* indptr, const int32_t* indices, const int64_t* weights);
     /// Run to the end: every node reachable from the root is then settled.
     void SettleAll(const int32_t* indptr, const int32_t* indices, const int64_t* weights);
+    /**
+     * @brief Run until @p count nodes are settled, nothing is left, or @p stop is set (checked
+     * before every node): ahead of the queries, on another thread (LazyShortestPaths's prefetch).
+     * The tree is valid whenever it stops; Settle grows it on from there.
+     */
+    void Grow(uint32_t count,
+              const int32_t* indptr,
+              const int32_t* indices,
+              const int64_t* weights,
+              const std::atomic<bool>& stop);
     /// Parent of a settled node (the root is its own parent).
     int32_t Parent(uint32_t node) const;
+    /**
+     * @brief Parent of @p node if it is settled already (counted as a query, as by Settle), else -1:
+     * the lookup of a hop whose tree reached it, in one record.
+     */
+    int32_t SettledParent(uint32_t node)
+    {
+        const Node& record = m_node[node];
+        if (record.rank == UNSETTLED)
+        {
+            return -1;
+        }
+        m_needed = std::max(m_needed, record.rank + 1);
+        return record.parent;
+    }
     /// Packed length (delay << hopBits | hops) of a settled node's path.
     int64_t Packed(uint32_t node) const;
-    /// Nodes settled so far.
+    /**
+     * @brief Nodes the queries so far needed settled: those a tree grown only by Settle would have
+     * settled (the same number whether or not Grow ran ahead of them, since nodes settle in the
+     * same order).
+     */
     uint32_t GetNSettled() const;
 
   private:
     /// Pop the next node; false when nothing is left.
     bool Step(const int32_t* indptr, const int32_t* indices, const int64_t* weights);
 
-    std::vector<int64_t> m_dist;
-    std::vector<int32_t> m_parent;
-    std::vector<uint8_t> m_settled;
+    /// What the tree knows of a node, in one 16-byte record (one cache line per lookup).
+    struct Node
+    {
+        int64_t dist = UNREACHED;     //!< packed length of the best path found so far
+        int32_t parent = -1;          //!< next node toward the root on that path
+        uint32_t rank = UNSETTLED;    //!< settle order (0 for the root), UNSETTLED until settled
+    };
+
+    std::vector<Node> m_node;
     std::vector<std::pair<int64_t, int32_t>> m_heap;
     std::vector<int32_t> m_touched; //!< nodes given a distance, to reset in O(touched)
     uint32_t m_numSettled;
+    uint32_t m_needed; //!< GetNSettled: the largest settle rank a query reached, plus one
 };
 
 /**
@@ -133,11 +175,31 @@ class GrowingTree
  * Holds one GrowingTree per destination asked about in the active step; switching steps drops
  * them. Memory is O(active destinations x N) for the current step only, and the work is only
  * the part of each tree that the queries reach.
+ *
+ * With the prefetch on (SetPrefetch; the packet simulation's ForwardingTable with its
+ * PrefetchRoutes attribute, whose steps advance one at a time), switching to step s also starts a worker thread that grows the trees of step
+ * s + 1 toward the destinations the step before used, each about as far as its tree there grew,
+ * while the simulation runs step s on the calling thread. Switching to s + 1 stops the worker
+ * (it checks a flag before every node) and hands its trees, however far they got, to the
+ * queries, which grow them on as needed. A tree's answers do not depend on how far it had grown,
+ * nor on which thread grew it, so every next hop is the same as without the prefetch; the
+ * counters (GetTreesGrown, GetNodesSettled) count what the queries needed, also the same.
  */
 class LazyShortestPaths
 {
   public:
     explicit LazyShortestPaths(std::shared_ptr<const StepGraph> graph);
+    ~LazyShortestPaths();
+    LazyShortestPaths(const LazyShortestPaths&) = delete;
+    LazyShortestPaths& operator=(const LazyShortestPaths&) = delete;
+
+    /// Grow the next step's trees on a worker thread (see the class description); off by default.
+    void SetPrefetch(bool prefetch);
+    /// Stop the worker thread, if one runs, and wait for it (its trees stay usable).
+    void StopPrefetch();
+    /// Wait until the worker thread, if one runs, has done its job (tests: a step switch then finds
+    /// every prefetched tree grown to its target, whatever the machine's load).
+    void WaitPrefetch();
 
     /// Make @p step active (a no-op when it already is).
     void SetStep(uint32_t step);
@@ -150,6 +212,8 @@ class LazyShortestPaths
 
     /// Trees grown so far over every step (a measure of the routing work).
     uint64_t GetTreesGrown() const;
+    /// Of those, the trees the prefetch had started to grow before their first query.
+    uint64_t GetTreesPrefetched() const;
     /// Nodes settled so far over every tree and step.
     uint64_t GetNodesSettled() const;
 
@@ -157,9 +221,30 @@ class LazyShortestPaths
     GrowingTree& TreeToward(uint32_t dest);
     /// The tree toward @p dest, grown until @p node is settled; nullptr when it cannot be.
     const GrowingTree* Reach(uint32_t node, uint32_t dest);
+    /// SetStep's part for the prefetch: take the worker's trees of @p step, start the next step's
+    /// toward m_nextDests (the step before's destinations), each grown until m_nextTargets settle.
+    void PrefetchSwitch(uint32_t step);
+
+    /// The worker's job: the CSR of one step and the trees it grows in it.
+    struct Prefetch
+    {
+        uint32_t step = 0;
+        std::vector<int32_t> indptr;
+        std::vector<int32_t> indices;
+        std::vector<int64_t> weights;
+        std::vector<uint32_t> dests;                     //!< roots of the trees, in order
+        std::vector<uint32_t> targets;                   //!< nodes to settle in each tree
+        std::vector<std::unique_ptr<GrowingTree>> trees; //!< one per root
+        bool built = false;                              //!< the CSR is complete
+        uint32_t ready = 0;                              //!< trees reset to their roots (usable)
+        std::atomic<bool> stop{false};
+        std::thread worker;
+        bool pending = false; //!< a job for step was started and not yet taken
+    };
 
     std::shared_ptr<const StepGraph> m_graph;
     uint32_t m_step;
+    bool m_entered = false; //!< a step was made active
     bool m_built;
     std::vector<int32_t> m_indptr;
     std::vector<int32_t> m_indices;
@@ -168,7 +253,14 @@ class LazyShortestPaths
     std::vector<uint32_t> m_active;                      //!< destinations with a tree in the active step
     std::vector<std::unique_ptr<GrowingTree>> m_spare;   //!< trees of earlier steps, to reuse
     uint64_t m_treesGrown;
+    uint64_t m_treesPrefetched = 0;
     uint64_t m_settledBefore; //!< nodes settled by the trees of earlier steps
+    bool m_prefetch;
+    std::unique_ptr<Prefetch> m_job;                    //!< the worker's job, when the prefetch is on
+    std::vector<std::unique_ptr<GrowingTree>> m_ready;  //!< [N] the worker's trees of the active step, not yet asked for
+    std::vector<uint32_t> m_readyDests;                 //!< destinations with a tree in m_ready
+    std::vector<uint32_t> m_nextDests;                  //!< the next job's roots (SetStep fills them)
+    std::vector<uint32_t> m_nextTargets;                //!< the next job's nodes to settle per root
 };
 
 /**

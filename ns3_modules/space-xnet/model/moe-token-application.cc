@@ -187,11 +187,18 @@ MoeTokenApplication::DoDispose()
     m_delivered.clear();
     m_socket = nullptr;
     m_plan = nullptr;
+    m_recorder = nullptr;
     m_failover = nullptr;
     m_directory = nullptr;
     m_status = nullptr;
     m_computeQueue = nullptr;
     Application::DoDispose();
+}
+
+void
+MoeTokenApplication::SetRecorder(Ptr<MoeTrafficRecorder> recorder)
+{
+    m_recorder = recorder;
 }
 
 void
@@ -554,7 +561,7 @@ MoeTokenApplication::SendBytes(Ipv4Address destination, uint16_t port, const Moe
     {
         Ptr<Packet> p = Create<Packet>(static_cast<uint32_t>(std::min<uint64_t>(segment, bytes - offset)));
         p->AddHeader(h);
-        m_txTrace(p);
+        CountSent(p);
         m_socket->SendTo(p, 0, to);
     }
 }
@@ -574,7 +581,7 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
         // Expert replicas: the header does not say which copy sent it; the packet's source does.
         Ptr<Packet> p = Create<Packet>(0);
         p->AddHeader(ack);
-        m_txTrace(p);
+        CountSent(p);
         m_socket->SendTo(p, 0, m_from);
         return;
     }
@@ -638,7 +645,7 @@ MoeTokenApplication::SendAck(const MoeTokenHeader& message)
     }
     Ptr<Packet> p = Create<Packet>(0);
     p->AddHeader(ack);
-    m_txTrace(p);
+    CountSent(p);
     m_socket->SendTo(p, 0, InetSocketAddress(sender, port));
 }
 
@@ -798,13 +805,27 @@ MoeTokenApplication::HandleRead(Ptr<Socket> socket)
     Address from;
     while ((p = socket->RecvFrom(from)))
     {
-        m_rxTrace(p);
+        if (m_recorder)
+        {
+            m_recorder->CountReceived();
+        }
+        if (!m_rxTrace.IsEmpty())
+        {
+            m_rxTrace(p);
+        }
         m_from = from;
         MoeTokenHeader h;
         p->RemoveHeader(h);
         if (h.m_kind == MoeTokenHeader::ACK)
         {
             HandleAck(h);
+            continue;
+        }
+        if (h.m_segments == 1 && h.m_kind != MoeTokenHeader::KV_CACHE)
+        {
+            // A message of one segment is whole on arrival: the count below would be made and
+            // erased again at once (jumbo frames carry every hidden state so).
+            HandleMessage(h);
             continue;
         }
         // Segments count per attempt: a message is whole when every segment of one transmission came.

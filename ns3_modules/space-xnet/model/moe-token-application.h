@@ -13,6 +13,7 @@
 #include "ns3/moe-request-status.h"
 #include "ns3/moe-token-header.h"
 #include "ns3/moe-traffic-plan.h"
+#include "ns3/moe-traffic-recorder.h"
 #include "ns3/socket.h"
 #include "ns3/traced-callback.h"
 
@@ -108,6 +109,10 @@ class MoeTokenApplication : public Application
     typedef void (*RerouteTracedCallback)(uint32_t request, uint32_t token, uint32_t layer, uint32_t expert);
 
     static TypeId GetTypeId();
+
+    /// Count every packet this application sends and receives into @p recorder directly (what its
+    /// "Tx" and "Rx" traces connected to the recorder would count, without a traced call per packet).
+    void SetRecorder(Ptr<MoeTrafficRecorder> recorder);
     MoeTokenApplication();
     ~MoeTokenApplication() override;
 
@@ -121,6 +126,18 @@ class MoeTokenApplication : public Application
     void StopApplication() override;
 
     void HandleRead(Ptr<Socket> socket);
+    /// A packet is being sent: counted into the recorder, and the "Tx" trace fired if connected.
+    void CountSent(Ptr<const Packet> p)
+    {
+        if (m_recorder)
+        {
+            m_recorder->CountSent();
+        }
+        if (!m_txTrace.IsEmpty())
+        {
+            m_txTrace(p);
+        }
+    }
     void HandleMessage(const MoeTokenHeader& header);
     void StartToken(uint32_t request, uint32_t token);
     /// A request reached layer 0's gateway: start it, or (a KV budget) queue it until its cache fits.
@@ -300,6 +317,7 @@ class MoeTokenApplication : public Application
     std::unordered_set<uint64_t> m_delivered;         //!< keys of messages received whole
     TracedCallback<Ptr<const Packet>> m_rxTrace;
     TracedCallback<Ptr<const Packet>> m_txTrace;
+    Ptr<MoeTrafficRecorder> m_recorder; //!< counts every packet sent and received (SetRecorder), or null
     TracedCallback<uint32_t, uint32_t, uint32_t> m_retransmitTrace;
     TracedCallback<uint32_t, uint32_t, MoeRequestStatus::FailureCode, uint32_t, uint32_t, uint32_t>
         m_requestFailedTrace;

@@ -104,6 +104,18 @@ class MoeTrafficRecorder : public Object
     void CopyBusy(int64_t* out, uint64_t count) const;
     uint64_t GetPacketsSent() const;
     uint64_t GetPacketsReceived() const;
+    /// A packet was sent or received by an application given this recorder by MoeTokenApplication::
+    /// SetRecorder: the same counts as NotifyPacketSent / NotifyPacketReceived through the "Tx" and
+    /// "Rx" traces, without a traced call per packet.
+    void CountSent()
+    {
+        ++m_packetsSent;
+    }
+
+    void CountReceived()
+    {
+        ++m_packetsReceived;
+    }
     uint64_t GetRetransmissions() const;
     /// Messages received whole more than once (retransmissions that were not needed).
     uint64_t GetDuplicates() const;

@@ -151,9 +151,30 @@ TopologyUpdater::ApplyStep(uint32_t step)
     NS_LOG_FUNCTION(this << step);
     const int64_t* delays = (m_borrowedDelays ? m_borrowedDelays : m_delaysNs.data()) +
                             static_cast<uint64_t>(step) * m_channels.size();
+    if (!m_delayAccessor)
+    {
+        // The channels' "Delay" attribute, looked up once: setting it through its accessor is what
+        // SetAttribute("Delay", ...) does after finding it by name and copying the value (a Time
+        // checker accepts every Time), without the lookup and the copy, per link and step.
+        TypeId::AttributeInformation info;
+        const bool found = PointToPointChannel::GetTypeId().LookupAttributeByName("Delay", &info);
+        NS_ABORT_MSG_IF(!found || !(info.flags & TypeId::ATTR_SET) || !info.accessor->HasSetter(),
+                        "ns3::PointToPointChannel has no settable Delay attribute");
+        m_delayAccessor = info.accessor;
+    }
+    if (m_appliedNs.size() != m_channels.size())
+    {
+        m_appliedNs.assign(m_channels.size(), -1);
+    }
     for (size_t link = 0; link < m_channels.size(); ++link)
     {
-        m_channels[link]->SetAttribute("Delay", TimeValue(NanoSeconds(delays[link])));
+        if (delays[link] == m_appliedNs[link])
+        {
+            continue; // the channel holds this delay already
+        }
+        NS_ABORT_MSG_IF(!m_delayAccessor->Set(PeekPointer(m_channels[link]), TimeValue(NanoSeconds(delays[link]))),
+                        "could not set the delay of link " << link);
+        m_appliedNs[link] = delays[link];
     }
     if (!m_up.empty())
     {

@@ -73,6 +73,8 @@ class TopologyUpdater : public Object
     std::vector<int64_t> m_stepTimesNs;
     std::vector<int64_t> m_delaysNs; //!< [steps, links]
     const int64_t* m_borrowedDelays = nullptr; //!< [steps, links] (BorrowSchedule), or null: m_delaysNs
+    Ptr<const AttributeAccessor> m_delayAccessor; //!< PointToPointChannel's "Delay", found at the first step
+    std::vector<int64_t> m_appliedNs;             //!< [links] the delay each channel holds (-1: not set yet)
     std::vector<uint8_t> m_up;       //!< [steps, links], empty: always up
     std::vector<Ptr<LinkStateErrorModel>> m_linkModels; //!< [links, 2] receive models of both devices
     TracedCallback<uint32_t> m_stepTrace;
