@@ -240,3 +240,17 @@ def test_default_orbit_keys_leave_tiny_traces_byte_identical(tmp_path):
         out = tmp_path / f"out{i}"
         assert main(["run", str(scenario), "--out", str(out)]) == 0
         assert (out / "tokens.csv").read_bytes() == expected
+
+
+def test_sunlit_refuses_released_positions():
+    """prepare() replaces the positions it has read by NaN stand-ins; NaN would test as lit, so sunlit
+    refuses them (a schedule built from them would be all sunlight)."""
+    from harness.run.prepare import prepare
+
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "topologies" / "tiny.yaml")
+    prep = prepare(scenario)
+    assert np.isnan(prep.constellation.positions_m).all()
+    with pytest.raises(ValueError, match="positions; these are NaN"):
+        sunlit(prep.constellation, scenario.constellation.epoch)
+    fresh = sunlit(build_constellation(scenario), scenario.constellation.epoch)
+    assert fresh.shape == prep.constellation.positions_m.shape[:2] and fresh.dtype == np.bool_

@@ -84,6 +84,10 @@ def sunlit(constellation: Constellation, epoch_utc: datetime) -> np.ndarray:
     from skyfield.functions import T
     from skyfield.sgp4lib import TEME
 
+    if not np.isfinite(constellation.positions_m).all():
+        # prepare() lets the positions go (NaN stand-ins) once it has read them: NaN would read as lit.
+        raise ValueError("sunlit needs the satellites' positions; these are NaN (a prepared run's released "
+                         "positions?): build the constellation again (harness.run.steps.build_constellation)")
     t = _times(epoch_utc, constellation.times_s)
     eph = _ephemeris()
     sun_m = np.asarray((eph["sun"] - eph["earth"]).at(t).xyz.m).T[:, None, :]  # [S, 1, 3]
