@@ -117,24 +117,17 @@ def main() -> int:
     engine(scenario.links)
     runs: dict[str, list[float]] = {}
     for attempt in range(args.repeat):
-        wall, hops, settled, cpu = engine(scenario.links)
-        runs.setdefault("engine_run_s", []).append(wall)
-        runs.setdefault("engine_us_per_packet_hop", []).append(wall / hops * 1e6)
-        runs.setdefault("engine_cpu_us_per_packet_hop", []).append(cpu / hops * 1e6)
-        figures["engine_packet_hops"] = hops
-        figures["engine_routing_nodes_settled"] = settled
-        if args.link:
-            wall, link_hops, _, cpu = engine(dataclasses.replace(scenario.links, forwarding="link"))
-            runs.setdefault("link_engine_run_s", []).append(wall)
-            runs.setdefault("link_engine_us_per_packet_hop", []).append(wall / link_hops * 1e6)
-            runs.setdefault("link_engine_cpu_us_per_packet_hop", []).append(cpu / link_hops * 1e6)
-            figures["link_engine_packet_hops"] = link_hops
-        if args.stack:
-            wall, stack_hops, _, cpu = engine(dataclasses.replace(scenario.links, forwarding="ip-stack"))
-            runs.setdefault("stack_engine_run_s", []).append(wall)
-            runs.setdefault("stack_engine_us_per_packet_hop", []).append(wall / stack_hops * 1e6)
-            runs.setdefault("stack_engine_cpu_us_per_packet_hop", []).append(cpu / stack_hops * 1e6)
-            figures["stack_engine_packet_hops"] = stack_hops
+        # The default engine, then (with --link, --stack) the lean and the all-stack ones, in that order.
+        engines = [("engine", scenario.links.forwarding)]
+        engines += [("link_engine", "link")] * args.link + [("stack_engine", "ip-stack")] * args.stack
+        for name, forwarding in engines:
+            wall, hops, settled, cpu = engine(dataclasses.replace(scenario.links, forwarding=forwarding))
+            runs.setdefault(f"{name}_run_s", []).append(wall)
+            runs.setdefault(f"{name}_us_per_packet_hop", []).append(wall / hops * 1e6)
+            runs.setdefault(f"{name}_cpu_us_per_packet_hop", []).append(cpu / hops * 1e6)
+            figures[f"{name}_packet_hops"] = hops
+            if name == "engine":
+                figures["engine_routing_nodes_settled"] = settled
         raw_wall, raw_hops, raw_cpu = raw_udp_cost(ns3, topology, routes, scenario.links,
                                                     placement.message_pairs()[:64])
         runs.setdefault("raw_ns3_run_s", []).append(raw_wall)
