@@ -80,3 +80,28 @@ def analytic_run(**kwargs):
     unknown = set(kwargs) - _INPUT_KEYS - {"stop_ns"}
     assert not unknown, f"not a keyword of the analytic engine: {sorted(unknown)}"
     return analytic_latency(simulation_input(**kwargs), stop_ns=kwargs.get("stop_ns"))
+
+
+def socket_arrivals():
+    """A C++ recorder of the times (ns) packets reach an ns-3 socket, for the forwarding tests:
+    ``(Arrivals, ReadCallback)``; ``ReadCallback(arrivals)`` is the socket's receive callback.
+    Defined once per process."""
+    import cppyy
+
+    cppyy.include("ns3/socket.h")
+    cppyy.include("ns3/simulator.h")
+    if not hasattr(cppyy.gbl, "spacexnet_tests"):
+        cppyy.cppdef("""
+        namespace spacexnet_tests {
+        struct Arrivals {
+            std::vector<int64_t> ns;
+            void Read(ns3::Ptr<ns3::Socket> s) {
+                while (s->Recv()) { ns.push_back(ns3::Simulator::Now().GetNanoSeconds()); }
+            }
+        };
+        ns3::Callback<void, ns3::Ptr<ns3::Socket>> ReadCallback(Arrivals* a) {
+            return ns3::MakeCallback(&Arrivals::Read, a);
+        }
+        }
+        """)
+    return cppyy.gbl.spacexnet_tests.Arrivals, cppyy.gbl.spacexnet_tests.ReadCallback

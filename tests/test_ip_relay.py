@@ -21,6 +21,7 @@ import numpy as np
 
 from harness.run.pipeline import run_scenario
 from harness.scenario import load_scenario
+from networks import socket_arrivals
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -120,15 +121,6 @@ def _send_udp(forwarding: str, topology, routes, packets: int, size: int = 1000,
     if not hasattr(cppyy.gbl, "spacexnet_relay_test"):
         cppyy.cppdef("""
         namespace spacexnet_relay_test {
-        struct Arrivals {
-            std::vector<int64_t> ns;
-            void Read(ns3::Ptr<ns3::Socket> s) {
-                while (s->Recv()) { ns.push_back(ns3::Simulator::Now().GetNanoSeconds()); }
-            }
-        };
-        ns3::Callback<void, ns3::Ptr<ns3::Socket>> ReadCallback(Arrivals* a) {
-            return ns3::MakeCallback(&Arrivals::Read, a);
-        }
         uint64_t Relayed(ns3::NodeContainer nodes) {
             uint64_t total = 0;
             for (uint32_t i = 0; i < nodes.GetN(); ++i) {
@@ -146,8 +138,9 @@ def _send_udp(forwarding: str, topology, routes, packets: int, size: int = 1000,
     last = topology.num_nodes - 1
     receiver = ns3.Socket.CreateSocket(nodes.Get(last), ns3.UdpSocketFactory.GetTypeId())
     assert receiver.Bind(ns3.InetSocketAddress(ns3.Ipv4Address.GetAny(), 7).ConvertTo()) == 0
-    got = cppyy.gbl.spacexnet_relay_test.Arrivals()
-    receiver.SetRecvCallback(cppyy.gbl.spacexnet_relay_test.ReadCallback(got))
+    Arrivals, ReadCallback = socket_arrivals()
+    got = Arrivals()
+    receiver.SetRecvCallback(ReadCallback(got))
     to = ns3.InetSocketAddress(ns3.IslNetworkHelper.GetNodeAddress(nodes.Get(last)), 7)
     if interval_ns is None:
         sender = ns3.Socket.CreateSocket(nodes.Get(0), ns3.UdpSocketFactory.GetTypeId())

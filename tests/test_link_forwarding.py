@@ -19,6 +19,7 @@ import numpy as np
 
 from harness.run.pipeline import run_scenario
 from harness.scenario import load_scenario
+from networks import socket_arrivals
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,19 +76,7 @@ def test_a_frame_crosses_a_chain_in_the_hand_computed_time():
     ns3 = load()
     cppyy.include("ns3/inet-socket-address.h")
     cppyy.include("ns3/udp-socket-factory.h")
-    cppyy.cppdef("""
-    namespace spacexnet_test {
-    struct Arrivals {
-        std::vector<int64_t> ns;
-        void Read(ns3::Ptr<ns3::Socket> s) {
-            while (s->Recv()) { ns.push_back(ns3::Simulator::Now().GetNanoSeconds()); }
-        }
-    };
-    ns3::Callback<void, ns3::Ptr<ns3::Socket>> ReadCallback(Arrivals* a) {
-        return ns3::MakeCallback(&Arrivals::Read, a);
-    }
-    }
-    """)
+    Arrivals, ReadCallback = socket_arrivals()
     delays = np.array([[1_000_000, 2_000_000]], dtype=np.int64)
     topology = Topology(num_nodes=3, edges=np.array([[0, 1], [1, 2]], dtype=np.int32), times_s=np.array([0.0]),
                         length_m=delays * 0.299792458, delay_ns=delays, up=np.ones((1, 2), dtype=bool))
@@ -101,8 +90,8 @@ def test_a_frame_crosses_a_chain_in_the_hand_computed_time():
                    ns3.UdpSocketFactory.GetTypeId())
         receiver = ns3.Socket.CreateSocket(nodes.Get(2), factory)
         assert receiver.Bind(ns3.InetSocketAddress(ns3.Ipv4Address.GetAny(), 7).ConvertTo()) == 0
-        got = cppyy.gbl.spacexnet_test.Arrivals()
-        receiver.SetRecvCallback(cppyy.gbl.spacexnet_test.ReadCallback(got))
+        got = Arrivals()
+        receiver.SetRecvCallback(ReadCallback(got))
         sender = ns3.Socket.CreateSocket(nodes.Get(0), factory)
         if forwarding == "ip":
             sender.Bind()
