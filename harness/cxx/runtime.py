@@ -60,7 +60,7 @@ def load():
         cppyy.include(header)
     ns3 = cppyy.gbl.ns3
     # The event queue: ns-3's binary heap on a vector instead of its default red-black tree (one
-    # allocation per event fewer; a serving run's Simulator::Run about 9 % less CPU). Events leave
+    # allocation per event fewer; a serving run's Simulator::Run 6-9 % less CPU). Events leave
     # every ns-3 scheduler in the same order, by (time, insertion id), a total order: the same
     # runs, event for event. Bound before the first Simulator call creates the simulator; each
     # one made after a Simulator::Destroy reads it again.
