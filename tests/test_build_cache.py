@@ -82,6 +82,51 @@ def test_stale_builds_are_pruned_and_current_or_foreign_ones_kept(cache, tmp_pat
     assert ns3_build.prune_stale_builds() == []
 
 
+def test_a_build_in_use_is_kept_until_its_users_exit(cache):
+    root, prefix = str(ns3_build.source_root()), str(ns3_build.ns3_prefix())
+    older = make_build(cache, "build-aaaaaaaaaaaaaaaa", {"source_root": root, "ns3_prefix": prefix})
+    # A running process (here another open file) holds the older build's in-use lock, shared.
+    user = ns3_build._hold_in_use(older.name)
+    assert user is not None
+    assert ns3_build.prune_stale_builds() == []
+    assert older.is_dir() and (cache / f"{older.name}.log").exists()
+    user.close()  # the process exits
+    assert ns3_build.prune_stale_builds() == [(older, "older sources of this install")]
+    assert not older.exists() and not (cache / f"{older.name}.use").exists()
+
+
+def test_a_lock_file_removed_while_waiting_is_taken_again(cache, monkeypatch):
+    """A process that opened a build's in-use file just before a prune deleted it must not hold a
+    lock nobody else sees: it takes the lock again on the file now at that path."""
+    from types import SimpleNamespace
+
+    path = cache / "build-aaaaaaaaaaaaaaaa.use"
+    calls = []
+
+    def flock(handle, operation):  # the prune wins the race: the file goes before the lock is taken
+        calls.append(os.fstat(handle.fileno()).st_ino)
+        if len(calls) == 1:
+            path.unlink()
+        fcntl.flock(handle, operation)
+
+    monkeypatch.setattr(ns3_build, "fcntl", SimpleNamespace(flock=flock, LOCK_SH=fcntl.LOCK_SH))
+    held = ns3_build._hold_in_use("build-aaaaaaaaaaaaaaaa")
+    assert len(calls) == 2
+    assert os.fstat(held.fileno()).st_ino == path.stat().st_ino
+    with open(path) as prune:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(prune, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_this_process_holds_the_build_it_loaded():
+    """The module this test session loaded (the real cache) is locked against other processes'
+    prunes for as long as the session runs."""
+    library = ns3_build.module_library()
+    with open(ns3_build._use_path(library.parent.name)) as prune:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(prune, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 def test_missing_sources_name_the_reinstall(monkeypatch, tmp_path):
     monkeypatch.setattr(ns3_build, "_source_candidates", lambda: (tmp_path / "_cxx", tmp_path / "ns3_modules"))
     with pytest.raises(BuildError, match="are missing from the harness .*pip install --force-reinstall"):

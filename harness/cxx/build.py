@@ -3,7 +3,8 @@
 A user never types cmake: :func:`module_library` returns the path of ``libspacexnet.so``, building
 it (Release, about 40 s on 2 cores; announced in the log) when no build of the current sources
 exists. Builds are guarded by a file lock, so parallel processes (a sweep) build once and share
-the result.
+the result, and a process holds a shared lock on the build it uses until it exits, so that no
+prune removes it under a running simulation.
 
 The C++ sources (the checkout's ``ns3_modules/``: ``CMakeLists.txt``, ``cmake/`` and ``space-xnet/``) travel
 inside the package as ``harness/_cxx/`` in a wheel or a non-editable install; an editable install
@@ -147,16 +148,23 @@ def module_library() -> Path:
     """Path of the built module, building it first if the cache has no build of these sources."""
     target = build_dir()
     library = target / LIBRARY_NAME
-    if is_built(target):
-        _mark_used(target)
+    if target in _in_use:
         return library
     cache_dir().mkdir(parents=True, exist_ok=True)
+    # Held for the rest of the process: cppyy reads the build's headers long after loading its
+    # library, so another process's prune (after it built newer sources) must leave this build alone.
+    use = _hold_in_use(target.name)
+    if is_built(target):
+        _mark_used(target)
+        _in_use[target] = use
+        return library
     built = False
     with open(_lock_path(target.name), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building the same sources
         if not is_built(target):
             _build(target)
             built = True
+    _in_use[target] = use
     if built:
         try:
             prune_stale_builds()
@@ -165,8 +173,40 @@ def module_library() -> Path:
     return library
 
 
+#: the builds this process uses, with the open file holding each one's in-use lock (shared)
+_in_use: dict = {}
+
+
 def _lock_path(name: str) -> Path:
+    """The build lock: held exclusively while the build is made (or removed)."""
     return cache_dir() / f"{name}.lock"
+
+
+def _use_path(name: str) -> Path:
+    """The in-use lock: held shared by every process using the build, exclusively by a prune."""
+    return cache_dir() / f"{name}.use"
+
+
+def _hold_in_use(name: str):
+    """Take the build's in-use lock (shared) and return its open file; None where the cache is
+    read-only and has no such file (nothing can prune a build there either)."""
+    path = _use_path(name)
+    while True:
+        try:
+            handle = open(path, "a")
+        except OSError:
+            try:
+                handle = open(path)
+            except OSError:
+                return None
+        fcntl.flock(handle, fcntl.LOCK_SH)  # waits only while a prune removes this very build
+        try:
+            same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return handle
+        handle.close()  # a prune removed the file after we opened it: take the new one
 
 
 def _mark_used(target: Path) -> None:
@@ -268,8 +308,8 @@ def stale_reason(build: CachedBuild, current: Path) -> Optional[str]:
 
 def prune_stale_builds() -> list[tuple[Path, str]]:
     """Remove the cache's builds that no longer match an installed harness (see the module's
-    docstring); a build another process holds the lock of (being built) is left alone. Returns the
-    removed folders and why."""
+    docstring); a build another process is making or using (its build or in-use lock held) is left
+    alone. Returns the removed folders and why."""
     current = build_dir()
     removed = []
     for build in cached_builds():
@@ -282,10 +322,18 @@ def prune_stale_builds() -> list[tuple[Path, str]]:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # being built right now
-            shutil.rmtree(build.path, ignore_errors=True)
-            if build.complete:  # its log and lock go too (an interrupted build's belong to a retry)
-                for leftover in (cache_dir() / f"{name}.log", _lock_path(name)):
-                    leftover.unlink(missing_ok=True)
+            if build.complete:
+                with open(_use_path(name), "a") as use:
+                    try:
+                        fcntl.flock(use, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # a running process reads it (its headers, its test library)
+                    shutil.rmtree(build.path, ignore_errors=True)
+                    # its log and locks go too (an interrupted build's belong to a retry)
+                    for leftover in (cache_dir() / f"{name}.log", _lock_path(name), _use_path(name)):
+                        leftover.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(build.path, ignore_errors=True)
         log.info("removed the build %s (%s)", build.path, reason)
         removed.append((build.path, reason))
     return removed
