@@ -54,9 +54,7 @@ ForwardingTableRouting::ForwardingTableRouting()
     : m_nodeIndex(0),
       m_dropped(0),
       m_holdWithoutRoute(false),
-      m_stepConnected(false),
-      m_heldPackets(0),
-      m_heldNs(0)
+      m_relay(this, m_table, m_relayDelay, m_holdWithoutRoute)
 {
 }
 
@@ -65,13 +63,7 @@ ForwardingTableRouting::~ForwardingTableRouting() = default;
 void
 ForwardingTableRouting::DoDispose()
 {
-    if (m_stepConnected && m_table)
-    {
-        m_table->TraceDisconnectWithoutContext(
-            "Step",
-            MakeCallback(&ForwardingTableRouting::StepChanged, this));
-    }
-    m_held.clear();
+    m_relay.Dispose();
     m_ipv4 = nullptr;
     m_table = nullptr;
     m_neighbours.clear();
@@ -99,13 +91,13 @@ ForwardingTableRouting::GetDroppedPackets() const
 uint64_t
 ForwardingTableRouting::GetHeldPackets() const
 {
-    return m_heldPackets;
+    return m_relay.GetHeldPackets();
 }
 
 uint64_t
 ForwardingTableRouting::GetHeldNs() const
 {
-    return m_heldNs;
+    return m_relay.GetHeldNs();
 }
 
 Ptr<Ipv4Route>
@@ -120,34 +112,22 @@ ForwardingTableRouting::LoopbackRoute(const Ipv4Header& header) const
     return route;
 }
 
-void
-ForwardingTableRouting::Forward(Ptr<Ipv4Route> route, const Held& held)
+Ptr<Ipv4Route>
+ForwardingTableRouting::RelayHoldLookup(const Pending& pending) const
 {
-    if (!held.relay || m_relayDelay.IsZero())
-    {
-        held.forward(route, held.packet, held.header);
-        return;
-    }
-    Simulator::Schedule(m_relayDelay, &ForwardingTableRouting::ForwardAfterRelay, this, held);
+    return Lookup(pending.header.GetDestination());
 }
 
 void
-ForwardingTableRouting::ForwardAfterRelay(Held held)
+ForwardingTableRouting::RelayHoldSend(Ptr<Ipv4Route> route, Pending& pending)
 {
-    // The route in force when the relay is done with the packet (a step may have changed meanwhile).
-    Ptr<Ipv4Route> route = Lookup(held.header.GetDestination());
-    if (route)
-    {
-        held.forward(route, held.packet, held.header);
-    }
-    else if (m_holdWithoutRoute)
-    {
-        Hold(held.packet, held.header, held.forward, false); // the relay delay is spent
-    }
-    else
-    {
-        CountDrop(held.packet, held.header);
-    }
+    pending.forward(route, pending.packet, pending.header);
+}
+
+void
+ForwardingTableRouting::RelayHoldDrop(Pending& pending)
+{
+    CountDrop(pending.packet, pending.header);
 }
 
 bool
@@ -163,32 +143,8 @@ ForwardingTableRouting::Hold(Ptr<const Packet> p,
                              const UnicastForwardCallback& ucb,
                              bool relay)
 {
-    if (!m_stepConnected)
-    {
-        m_table->TraceConnectWithoutContext("Step", MakeCallback(&ForwardingTableRouting::StepChanged, this));
-        m_stepConnected = true;
-    }
     NS_LOG_LOGIC("node " << m_nodeIndex << " holds a packet for " << header.GetDestination());
-    ++m_heldPackets;
-    m_held.push_back(Held{p, header, ucb, relay, Simulator::Now()});
-}
-
-void
-ForwardingTableRouting::StepChanged(uint32_t oldStep, uint32_t newStep)
-{
-    std::vector<Held> waiting;
-    waiting.swap(m_held);
-    for (const auto& held : waiting) // in arrival order: a message's packets stay in order
-    {
-        Ptr<Ipv4Route> route = Lookup(held.header.GetDestination());
-        if (!route)
-        {
-            m_held.push_back(held);
-            continue;
-        }
-        m_heldNs += (Simulator::Now() - held.since).GetNanoSeconds();
-        Forward(route, held);
-    }
+    m_relay.Hold(Pending{p, header, ucb}, relay);
 }
 
 Ptr<Ipv4Route>
@@ -315,7 +271,8 @@ ForwardingTableRouting::RouteInput(Ptr<const Packet> p,
         ucb(route, p, header);
         return true;
     }
-    Forward(route, Held{p, header, ucb, atRelay(), Simulator::Now()});
+    Pending pending{p, header, ucb};
+    m_relay.Forward(route, pending, atRelay());
     return true;
 }
 
@@ -342,7 +299,8 @@ ForwardingTableRouting::RouteRelay(Ptr<const Packet> p,
         forward(route, p, header);
         return true;
     }
-    Forward(route, Held{p, header, forward, true, Simulator::Now()});
+    Pending pending{p, header, forward};
+    m_relay.Forward(route, pending, true);
     return true;
 }
 

@@ -10,6 +10,7 @@
 #include "ns3/ipv4-routing-protocol.h"
 #include "ns3/ipv4.h"
 #include "ns3/nstime.h"
+#include "ns3/relay-hold.h"
 #include "ns3/traced-callback.h"
 
 #include <vector>
@@ -30,7 +31,8 @@ namespace ns3
  * after a step change) is held there instead, and sent on at the first step change that gives it
  * one; the time it waited is counted. A locally sent packet is held by handing the socket a route
  * to the loopback device, which brings the packet back through RouteInput (as ns-3's AODV defers
- * its packets while it looks for a route).
+ * its packets while it looks for a route). The holding and the relay delay are RelayHold's, shared
+ * with LinkForwarder.
  */
 class ForwardingTableRouting : public Ipv4RoutingProtocol
 {
@@ -98,15 +100,16 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
         mutable Ptr<Ipv4Route> route;
     };
 
-    /// A packet waiting at this node for a route to its destination.
-    struct Held
+    /// A packet on its way: what waits at this node for a route or for the relay delay.
+    struct Pending
     {
         Ptr<const Packet> packet;
         Ipv4Header header;
         UnicastForwardCallback forward;
-        bool relay; //!< held at a relay (not at its source): the relay delay applies on release
-        Time since;
     };
+
+    using Relay = RelayHold<ForwardingTableRouting, Pending, Ptr<Ipv4Route>>;
+    friend Relay;
 
     /// @return the route toward @p destination in the active step, or nullptr.
     Ptr<Ipv4Route> Lookup(Ipv4Address destination) const;
@@ -115,14 +118,13 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
     void CountDrop(Ptr<const Packet> p, const Ipv4Header& header);
     /// A route to the loopback device: the socket sends, the packet comes back to RouteInput.
     Ptr<Ipv4Route> LoopbackRoute(const Ipv4Header& header) const;
-    /// Send a packet on: at once, or at a relay after RelayDelay (with the route then in force).
-    void Forward(Ptr<Ipv4Route> route, const Held& held);
-    void ForwardAfterRelay(Held held);
     /// Whether a packet without a route may wait (HoldWithoutRoute, and a known destination).
     bool CanHold(const Ipv4Header& header) const;
     void Hold(Ptr<const Packet> p, const Ipv4Header& header, const UnicastForwardCallback& ucb, bool relay);
-    /// The table's step changed: send on every held packet that has a route now.
-    void StepChanged(uint32_t oldStep, uint32_t newStep);
+    // For RelayHold: a packet released there is looked up again, and forwarded or dropped.
+    Ptr<Ipv4Route> RelayHoldLookup(const Pending& pending) const;
+    void RelayHoldSend(Ptr<Ipv4Route> route, Pending& pending);
+    void RelayHoldDrop(Pending& pending);
 
     Ptr<Ipv4> m_ipv4;
     Ptr<ForwardingTable> m_table;
@@ -131,10 +133,7 @@ class ForwardingTableRouting : public Ipv4RoutingProtocol
     uint64_t m_dropped;
     Time m_relayDelay; //!< held at each relay before forwarding
     bool m_holdWithoutRoute;
-    bool m_stepConnected;
-    std::vector<Held> m_held;
-    uint64_t m_heldPackets;
-    uint64_t m_heldNs;
+    Relay m_relay; //!< the relay delay and the held packets
     TracedCallback<Ptr<const Packet>, const Ipv4Header&> m_dropTrace;
 };
 

@@ -102,10 +102,8 @@ LinkForwarder::GetTypeId()
 LinkForwarder::LinkForwarder()
     : m_index(0),
       m_holdWithoutRoute(false),
-      m_stepConnected(false),
+      m_relay(this, m_table, m_relayDelay, m_holdWithoutRoute),
       m_dropped(0),
-      m_heldPackets(0),
-      m_heldNs(0),
       m_ttlExpired(0),
       m_flowDropped(0)
 {
@@ -116,11 +114,7 @@ LinkForwarder::~LinkForwarder() = default;
 void
 LinkForwarder::DoDispose()
 {
-    if (m_stepConnected && m_table)
-    {
-        m_table->TraceDisconnectWithoutContext("Step", MakeCallback(&LinkForwarder::StepChanged, this));
-    }
-    m_held.clear();
+    m_relay.Dispose();
     m_neighbours.clear();
     m_ports.clear();
     m_table = nullptr;
@@ -196,7 +190,7 @@ LinkForwarder::Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port)
         ++m_dropped;
         return false;
     }
-    Waiting frame{packet, LinkForwardingHeader(static_cast<uint32_t>(dest), port, MAX_TTL), false, Simulator::Now()};
+    Frame frame{packet, LinkForwardingHeader(static_cast<uint32_t>(dest), port, MAX_TTL)};
     if (static_cast<uint32_t>(dest) == m_index)
     {
         // The IP mode has no route to its own node: it drops the packet, or (HoldWithoutRoute)
@@ -223,7 +217,7 @@ LinkForwarder::Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port)
             ++m_dropped;
             return false;
         }
-        Hold(frame);
+        m_relay.Hold(frame, false);
         return true;
     }
     Transmit(*next, frame, false);
@@ -243,19 +237,19 @@ LinkForwarder::Receive(Ptr<NetDevice> device, Ptr<const Packet> packet, uint16_t
         Deliver(p, header.m_port);
         return true;
     }
-    Route(Waiting{p, header, true, Simulator::Now()});
+    Route(Frame{p, header});
     return true;
 }
 
 void
-LinkForwarder::Route(Waiting frame)
+LinkForwarder::Route(Frame frame)
 {
     const Neighbour* next = Lookup(frame.header.m_destination);
     if (!next)
     {
         if (m_holdWithoutRoute)
         {
-            Hold(std::move(frame));
+            m_relay.Hold(std::move(frame), true);
         }
         else
         {
@@ -263,36 +257,29 @@ LinkForwarder::Route(Waiting frame)
         }
         return;
     }
-    if (!frame.relay || m_relayDelay.IsZero())
-    {
-        Transmit(*next, frame, true);
-        return;
-    }
-    Simulator::Schedule(m_relayDelay, &LinkForwarder::ForwardAfterRelay, this, frame);
+    m_relay.Forward(next, frame, true);
 }
 
-void
-LinkForwarder::ForwardAfterRelay(Waiting frame)
+const LinkForwarder::Neighbour*
+LinkForwarder::RelayHoldLookup(const Frame& frame) const
 {
-    // The route in force when the relay is done with the frame (a step may have changed meanwhile).
-    const Neighbour* next = Lookup(frame.header.m_destination);
-    if (next)
-    {
-        Transmit(*next, frame, true);
-    }
-    else if (m_holdWithoutRoute)
-    {
-        frame.relay = false; // the relay delay is spent
-        Hold(std::move(frame));
-    }
-    else
-    {
-        ++m_dropped;
-    }
+    return Lookup(frame.header.m_destination);
 }
 
 void
-LinkForwarder::Transmit(const Neighbour& next, Waiting& frame, bool decrementTtl)
+LinkForwarder::RelayHoldSend(const Neighbour* next, Frame& frame)
+{
+    Transmit(*next, frame, true);
+}
+
+void
+LinkForwarder::RelayHoldDrop(Frame& /* frame */)
+{
+    ++m_dropped;
+}
+
+void
+LinkForwarder::Transmit(const Neighbour& next, Frame& frame, bool decrementTtl)
 {
     if (decrementTtl && --frame.header.m_ttl == 0)
     {
@@ -310,44 +297,6 @@ LinkForwarder::Transmit(const Neighbour& next, Waiting& frame, bool decrementTtl
     // Protocol 0x0800 (IPv4's) only because the point-to-point device's PPP header knows no other;
     // the receiving device hands the frame to its node's LinkForwarder whatever the protocol.
     next.device->Send(frame.packet, next.device->GetBroadcast(), 0x0800);
-}
-
-void
-LinkForwarder::Hold(Waiting frame)
-{
-    if (!m_stepConnected)
-    {
-        m_table->TraceConnectWithoutContext("Step", MakeCallback(&LinkForwarder::StepChanged, this));
-        m_stepConnected = true;
-    }
-    ++m_heldPackets;
-    frame.since = Simulator::Now();
-    m_held.push_back(std::move(frame));
-}
-
-void
-LinkForwarder::StepChanged(uint32_t oldStep, uint32_t newStep)
-{
-    std::vector<Waiting> waiting;
-    waiting.swap(m_held);
-    for (auto& frame : waiting) // in arrival order: a message's frames stay in order
-    {
-        const Neighbour* next = Lookup(frame.header.m_destination);
-        if (!next)
-        {
-            m_held.push_back(std::move(frame));
-            continue;
-        }
-        m_heldNs += (Simulator::Now() - frame.since).GetNanoSeconds();
-        if (!frame.relay || m_relayDelay.IsZero())
-        {
-            Transmit(*next, frame, true);
-        }
-        else
-        {
-            Simulator::Schedule(m_relayDelay, &LinkForwarder::ForwardAfterRelay, this, frame);
-        }
-    }
 }
 
 void
@@ -374,13 +323,13 @@ LinkForwarder::GetDroppedPackets() const
 uint64_t
 LinkForwarder::GetHeldPackets() const
 {
-    return m_heldPackets;
+    return m_relay.GetHeldPackets();
 }
 
 uint64_t
 LinkForwarder::GetHeldNs() const
 {
-    return m_heldNs;
+    return m_relay.GetHeldNs();
 }
 
 uint64_t

@@ -13,6 +13,7 @@
 #include "ns3/nstime.h"
 #include "ns3/object.h"
 #include "ns3/packet.h"
+#include "ns3/relay-hold.h"
 
 #include <cstdint>
 #include <utility>
@@ -63,7 +64,8 @@ class LinkForwardingHeader : public Header
  * around it mirrors the IP mode: the same frame size (LinkForwardingHeader), the device's
  * drop-tail queue as the only queue, a frame dropped when the device's transmit queue is stopped
  * (the traffic-control layer's flow control), RelayDelay and HoldWithoutRoute as in
- * ForwardingTableRouting (same attribute names), the hop limit, and the drop counters.
+ * ForwardingTableRouting (same attribute names, and the same RelayHold applies them), the hop
+ * limit, and the drop counters.
  */
 class LinkForwarder : public Object
 {
@@ -117,25 +119,28 @@ class LinkForwarder : public Object
         Ptr<NetDeviceQueue> txQueue; //!< the device's transmit queue (flow control), or null
     };
 
-    /// A frame waiting here: for a route (held), or for the relay delay.
-    struct Waiting
+    /// A frame on its way: what waits here for a route (held) or for the relay delay.
+    struct Frame
     {
         Ptr<Packet> packet; //!< without its link header
         LinkForwardingHeader header;
-        bool relay; //!< at a relay: the relay delay applies when it is released
-        Time since;
     };
+
+    using Relay = RelayHold<LinkForwarder, Frame, const Neighbour*>;
+    friend Relay;
 
     /// The neighbour toward node @p destination in the active step, or null.
     const Neighbour* Lookup(uint32_t destination) const;
-    /// Route a frame at this node: held, dropped, or (after the relay delay) forwarded.
-    void Route(Waiting frame);
-    void ForwardAfterRelay(Waiting frame);
+    /// Route a frame at a relay: held, dropped, or (after the relay delay) forwarded.
+    void Route(Frame frame);
     /// Forward through @p next: the hop limit, then the device (unless its queue is stopped).
-    void Transmit(const Neighbour& next, Waiting& frame, bool decrementTtl);
-    void Hold(Waiting frame);
-    void StepChanged(uint32_t oldStep, uint32_t newStep);
+    void Transmit(const Neighbour& next, Frame& frame, bool decrementTtl);
     void Deliver(Ptr<Packet> packet, uint16_t port);
+    // For RelayHold: a frame released there is looked up again, and forwarded (a hop: the TTL
+    // goes down) or dropped.
+    const Neighbour* RelayHoldLookup(const Frame& frame) const;
+    void RelayHoldSend(const Neighbour* next, Frame& frame);
+    void RelayHoldDrop(Frame& frame);
 
     Ptr<ForwardingTable> m_table;
     uint32_t m_index;
@@ -143,11 +148,8 @@ class LinkForwarder : public Object
     std::vector<std::pair<uint16_t, DeliverCallback>> m_ports; //!< a few per node: a linear scan
     Time m_relayDelay;
     bool m_holdWithoutRoute;
-    bool m_stepConnected;
-    std::vector<Waiting> m_held;
+    Relay m_relay; //!< the relay delay and the held frames
     uint64_t m_dropped;
-    uint64_t m_heldPackets;
-    uint64_t m_heldNs;
     uint64_t m_ttlExpired;
     uint64_t m_flowDropped;
 };

@@ -6,12 +6,16 @@
 #include "ns3/forwarding-table-routing.h"
 #include "ns3/forwarding-table.h"
 #include "ns3/ipv4.h"
+#include "ns3/inet-socket-address.h"
 #include "ns3/isl-network-helper.h"
+#include "ns3/link-forwarder.h"
+#include "ns3/link-socket.h"
 #include "ns3/log.h"
 #include "ns3/moe-token-header.h"
 #include "ns3/moe-token-helper.h"
 #include "ns3/moe-traffic-plan.h"
 #include "ns3/moe-traffic-recorder.h"
+#include "ns3/node.h"
 #include "ns3/packet.h"
 #include "ns3/point-to-point-net-device.h"
 #include "ns3/pointer.h"
@@ -483,6 +487,64 @@ class UserPromptAndTokenTestCase : public TestCase
     }
 };
 
+/// A LinkSocket gives its port back to the node's LinkForwarder when it is closed and when it is
+/// destroyed without a Close (its last Ptr released), as UdpSocketImpl frees its endpoint: the
+/// port can be bound again and frames for it reach the new socket, not a dead one.
+class LinkSocketUnbindTestCase : public TestCase
+{
+  public:
+    LinkSocketUnbindTestCase()
+        : TestCase("LinkSocket unbinds its port when closed or destroyed")
+    {
+    }
+
+  private:
+    static Ptr<LinkSocket> MakeSocket(Ptr<Node> node, Ptr<LinkForwarder> forwarder)
+    {
+        Ptr<LinkSocket> socket = CreateObject<LinkSocket>();
+        socket->SetForwarder(node, forwarder);
+        return socket;
+    }
+
+    void DoRun() override
+    {
+        Ptr<Node> node = CreateObject<Node>();
+        Ptr<LinkForwarder> forwarder = CreateObject<LinkForwarder>(); // node index 0
+        node->AggregateObject(forwarder);
+        const uint16_t port = 7000;
+        const InetSocketAddress address(Ipv4Address::GetAny(), port);
+
+        Ptr<LinkSocket> first = MakeSocket(node, forwarder);
+        NS_TEST_ASSERT_MSG_EQ(first->Bind(address), 0, "a free port binds");
+        Ptr<LinkSocket> second = MakeSocket(node, forwarder);
+        NS_TEST_ASSERT_MSG_EQ(second->Bind(address), -1, "a bound port is taken");
+        NS_TEST_ASSERT_MSG_EQ(second->GetErrno(), Socket::ERROR_ADDRINUSE, "taken: ERROR_ADDRINUSE");
+
+        first->Close();
+        NS_TEST_ASSERT_MSG_EQ(second->Bind(address), 0, "Close gives the port back");
+
+        second = nullptr; // destroyed without Close or Dispose
+        Ptr<LinkSocket> third = MakeSocket(node, forwarder);
+        NS_TEST_ASSERT_MSG_EQ(third->Bind(address), 0, "a destroyed socket gives its port back");
+
+        // A frame for this node (index 0) and port reaches the socket bound now.
+        Ptr<Packet> frame = Create<Packet>(100);
+        frame->AddHeader(LinkForwardingHeader(0, port, LinkForwarder::MAX_TTL));
+        forwarder->Receive(nullptr, frame, 0x0800, Address());
+        NS_TEST_ASSERT_MSG_EQ(third->GetRxAvailable(), 100u, "the frame's payload is delivered to it");
+        NS_TEST_ASSERT_MSG_EQ(forwarder->GetDroppedPackets(), uint64_t{0}, "nothing dropped");
+
+        third->Close();
+        frame = Create<Packet>(100);
+        frame->AddHeader(LinkForwardingHeader(0, port, LinkForwarder::MAX_TTL));
+        forwarder->Receive(nullptr, frame, 0x0800, Address());
+        NS_TEST_ASSERT_MSG_EQ(third->GetRxAvailable(), 100u, "a closed socket receives nothing more");
+        NS_TEST_ASSERT_MSG_EQ(forwarder->GetDroppedPackets(), uint64_t{1}, "a frame for an unbound port is dropped");
+        node->Dispose();
+        Simulator::Destroy();
+    }
+};
+
 class SpaceXNetTestSuite : public TestSuite
 {
   public:
@@ -497,6 +559,7 @@ class SpaceXNetTestSuite : public TestSuite
         AddTestCase(new ForwardingTableRoutingDropTestCase, Duration::QUICK);
         AddTestCase(new RetransmissionTestCase, Duration::QUICK);
         AddTestCase(new UserPromptAndTokenTestCase, Duration::QUICK);
+        AddTestCase(new LinkSocketUnbindTestCase, Duration::QUICK);
     }
 };
 
