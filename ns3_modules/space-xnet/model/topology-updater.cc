@@ -101,6 +101,27 @@ TopologyUpdater::BorrowSchedule(const int64_t* stepTimesNs,
 }
 
 void
+TopologyUpdater::SetReleaseWindow(uint32_t window)
+{
+    NS_ABORT_MSG_IF(window > 0 && m_borrowedDelays == nullptr, "SetReleaseWindow needs BorrowSchedule first");
+    m_delayRows.Set(m_borrowedDelays,
+                    static_cast<uint64_t>(m_stepTimesNs.size()) * m_channels.size() * sizeof(int64_t),
+                    window);
+}
+
+uint32_t
+TopologyUpdater::GetMaxStepsHeld() const
+{
+    return m_delayRows.GetMaxRowsHeld();
+}
+
+uint64_t
+TopologyUpdater::GetReleases() const
+{
+    return m_delayRows.GetReleases();
+}
+
+void
 TopologyUpdater::SetLinkStates(const uint8_t* up, uint64_t count)
 {
     NS_ABORT_MSG_IF(m_stepTimesNs.empty(), "SetLinkStates before SetSchedule");
@@ -149,6 +170,7 @@ void
 TopologyUpdater::ApplyStep(uint32_t step)
 {
     NS_LOG_FUNCTION(this << step);
+    m_delayRows.Read(step);
     const int64_t* delays = (m_borrowedDelays ? m_borrowedDelays : m_delaysNs.data()) +
                             static_cast<uint64_t>(step) * m_channels.size();
     if (!m_delayAccessor)
