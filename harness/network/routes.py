@@ -36,6 +36,7 @@ import numpy as np
 import scipy.sparse
 from scipy.sparse.csgraph import dijkstra
 
+from harness.network.spill import WINDOW, is_spilled
 from harness.network.topology import Topology
 
 __all__ = ["METRICS", "PathQuery", "Routes", "path_delays_ns", "path_delays_to_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
@@ -152,16 +153,22 @@ class PathQuery:
         ns3 = load()
         edges = np.ascontiguousarray(topology.edges, dtype=np.int32)
         delays = np.ascontiguousarray(topology.delay_ns, dtype=np.int64)
-        up = np.ascontiguousarray(topology.up, dtype=np.uint8)
+        up = topology.up
+        # bool is a byte of 0 or 1: the states are read as uint8 where they are, not copied
+        up = up.view(np.uint8) if up.dtype == np.bool_ and up.flags.c_contiguous else \
+            np.ascontiguousarray(up, dtype=np.uint8)
         if edges.size == 0:  # cppyy cannot pass an empty array as a pointer; nothing reads it
             edges, delays, up = (np.zeros(2, np.int32), np.zeros(topology.num_snapshots, np.int64),
                                  np.zeros(topology.num_snapshots, np.uint8))
-        # The C++ graph reads the delays where they are (a long run's [S, L] array is held once):
-        # this query keeps them alive.
-        self._delays = delays
+        # The C++ graph reads the delays and link states where they are (a long run's [S, L]
+        # arrays are held once): this query keeps them alive.
+        self._delays, self._up = delays, up
         self.native = ns3.ShortestPathQuery(topology.num_nodes, edges, topology.num_links,
                                             topology.num_snapshots, delays, up, self.low_bits,
-                                            metric == "hops", True)
+                                            metric == "hops", True, True)
+        if is_spilled(delays) and is_spilled(up):
+            # Spilled to files (harness/network/spill.py): the graph holds a window of snapshots.
+            self.native.SetReleaseWindow(WINDOW)
         self._labels: np.ndarray | None = None
 
     def lookup(self, snapshots: np.ndarray, sources: np.ndarray, destinations: np.ndarray,

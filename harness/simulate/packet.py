@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import numpy as np
 
 from harness.network.routes import PathQuery, Routes
+from harness.network.spill import WINDOW, is_spilled, release
 from harness.scenario import FaultSpec, LinkSpec
 from harness.simulate.inputs import PowerInput, RecoveryInput, ServingInput, SimulationInput
 from harness.workload.compute import ComputeTimes, KvReads, shard_compute_ns, shard_exact_ns
@@ -94,6 +95,9 @@ class PacketSimResult:
     replacements: np.ndarray = None       # [J, 4] re-placements: detected ns, weights whole ns, packets, bytes
     weight_packets: int = 0               # packets of weights sent to spares (re-placement)
     run_cpu_s: float = 0.0                # CPU time of this process in Simulator::Run (on a shared machine: steadier)
+    # snapshots of spilled link delays the topology updater held at most between two releases
+    # (harness/network/spill.py; 0 when they were in memory): a window, not the run
+    delay_steps_held: int = 0
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -323,6 +327,9 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
 
     steps = topology.num_snapshots
     nodes, network, updater, table = build_network(ns3, topology, routes, links, hold=no_route == "wait")
+    # What the steps before read of spilled per-snapshot state (harness/network/spill.py) is let go:
+    # from here the engine holds a window of snapshots of it.
+    release(topology.delay_ns, topology.up, topology.feasible)
     active = np.ones(requests, dtype=bool) if users is None else np.asarray(users.user_of) >= 0
     if users is not None and topology.num_links > users.first_gsl:
         network.SetLinkDataRate(users.first_gsl, topology.num_links - users.first_gsl,
@@ -481,7 +488,8 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         prompts_retransmitted=sum(int(recorder.GetPromptRetransmissions()) for _, recorder in recorders),
         output_tokens_retransmitted=sum(int(recorder.GetOutputTokenRetransmissions()) for _, recorder in recorders),
         messages_rerouted=sum(int(recorder.GetReroutes()) for _, recorder in recorders),
-        recovery=recovered, replacements=replacements, weight_packets=weight_packets, run_cpu_s=run_cpu_s)
+        recovery=recovered, replacements=replacements, weight_packets=weight_packets, run_cpu_s=run_cpu_s,
+        delay_steps_held=int(updater.GetMaxStepsHeld()))
     ns3.Simulator.Destroy()
     if failover is not None:
         failover.Dispose()  # it and the applications refer to each other
@@ -763,6 +771,9 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
         # The updater reads the topology's own array, which the caller holds while the simulation
         # runs (a long run's [S, L] delays are not copied once more).
         updater.BorrowSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
+        if is_spilled(delays):
+            # Spilled to a file (harness/network/spill.py): the updater holds a window of snapshots.
+            updater.SetReleaseWindow(WINDOW)
     else:
         updater.SetSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
     if links.drop_in_flight:
