@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse
 from scipy.sparse.csgraph import dijkstra
 
-from harness.network.spill import WINDOW, is_spilled
+from harness.network.spill import WINDOW, is_spilled, release, spill
 from harness.network.topology import Topology
 
 __all__ = ["METRICS", "PathQuery", "Routes", "path_delays_ns", "path_delays_to_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
@@ -215,7 +215,8 @@ class PathQuery:
         if self._labels is None:
             labels = np.empty((self.num_snapshots, self.num_nodes), dtype=np.int32)
             self.native.ComponentLabels(labels)
-            self._labels = labels
+            # kept for the next caller: in a file, as the state it was computed from (spill.py)
+            self._labels = spill(labels) if is_spilled(self._delays) else labels
         return self._labels
 
     @property
@@ -506,6 +507,7 @@ def unreachable_pairs(routes: Routes | PathQuery, pairs: np.ndarray) -> np.ndarr
     if isinstance(routes, PathQuery):
         labels = routes.component_labels()
         cut = labels[:, pairs[:, 0]] != labels[:, pairs[:, 1]]  # [S, K]
+        release(labels)  # read whole just now (a spilled one: spill.py)
         snapshot, k = np.nonzero(cut)
         return np.column_stack([snapshot, pairs[k, 0], pairs[k, 1]]).astype(np.int64)
     column_of = np.full(routes.next_hop.shape[1], -1, dtype=np.int64)

@@ -97,4 +97,4 @@ def network_npz(scenario: Scenario, map_steps: tuple, topology, isls: int) -> by
                              edges=topology.edges[:isls], up=topology.up[:, :isls],
                              delay_ns=topology.delay_ns[:, :isls],
                              # a long run's spilled delays and states are read a block at a time
-                             after_block=lambda: release(topology.delay_ns, topology.up))
+                             after_block=lambda: release(topology.delay_ns, topology.up, *map_steps))

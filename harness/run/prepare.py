@@ -162,6 +162,7 @@ def prepare(scenario: Scenario) -> Prepared:
     inputs = dataclasses.replace(inputs, topology=dataclasses.replace(inputs.topology,
                                                                       length_m=_released(inputs.topology.length_m)))
     topology, inputs = _spilled(topology, inputs)
+    map_steps = tuple(spill(steps) for steps in map_steps)  # read again only for network.npz
     if ground is not None:
         ground = dataclasses.replace(ground, topology=topology)
     healthy = None
