@@ -738,7 +738,8 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
 
     Returns (nodes, IslNetworkHelper, TopologyUpdater, ForwardingTable); keep them referenced
     while the simulation runs (their counters are read afterwards), and ``topology`` too (the
-    updater reads its delays in place).
+    updater reads its delays in place, and its link states too when they are spilled: a window of
+    snapshots at a time, harness/network/spill.py).
     """
     table = ns3.CreateObject[ns3.ForwardingTable]()
     if isinstance(routes, PathQuery):
@@ -771,14 +772,20 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
         # The updater reads the topology's own array, which the caller holds while the simulation
         # runs (a long run's [S, L] delays are not copied once more).
         updater.BorrowSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
-        if is_spilled(delays):
-            # Spilled to a file (harness/network/spill.py): the updater holds a window of snapshots.
-            updater.SetReleaseWindow(WINDOW)
     else:
         updater.SetSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
+    up = None
     if links.drop_in_flight:
-        up = _c_array(topology.up, np.uint8)
-        updater.SetLinkStates(up, up.size)
+        up = topology.up
+        if up.dtype == np.bool_ and up.flags.c_contiguous and is_spilled(up):
+            up = up.view(np.uint8)  # read where it is, a window at a time, like the delays
+            updater.BorrowLinkStates(up, up.size)
+        else:
+            up = _c_array(topology.up, np.uint8)
+            updater.SetLinkStates(up, up.size)
+    if delays is topology.delay_ns and is_spilled(delays) and (up is None or is_spilled(up)):
+        # Spilled to files (harness/network/spill.py): the updater holds a window of snapshots.
+        updater.SetReleaseWindow(WINDOW)
     updater.Start()
     return nodes, network, updater, table
 

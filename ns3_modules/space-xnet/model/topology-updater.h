@@ -69,6 +69,9 @@ class TopologyUpdater : public Object
      * @param count number of entries; must equal steps * links
      */
     void SetLinkStates(const uint8_t* up, uint64_t count);
+    /// SetLinkStates, reading @p up where it is instead of copying it: the caller keeps it alive
+    /// and unchanged while this updater runs; with SetReleaseWindow, held a window at a time too.
+    void BorrowLinkStates(const uint8_t* up, uint64_t count);
 
     /// Apply step 0 now and schedule every later step. Call once, before Simulator::Run.
     void Start();
@@ -81,6 +84,8 @@ class TopologyUpdater : public Object
 
   private:
     void ApplyStep(uint32_t step);
+    /// A LinkStateErrorModel on both devices of every link (SetLinkStates, BorrowLinkStates).
+    void InstallLinkModels();
 
     Ptr<ForwardingTable> m_table;
     std::vector<Ptr<PointToPointChannel>> m_channels;
@@ -90,7 +95,9 @@ class TopologyUpdater : public Object
     MappedRows m_delayRows;                    //!< SetReleaseWindow's window over the borrowed delays
     Ptr<const AttributeAccessor> m_delayAccessor; //!< PointToPointChannel's "Delay", found at the first step
     std::vector<int64_t> m_appliedNs;             //!< [links] the delay each channel holds (-1: not set yet)
-    std::vector<uint8_t> m_up;       //!< [steps, links], empty: always up
+    std::vector<uint8_t> m_up;       //!< [steps, links], empty: always up (or borrowed)
+    const uint8_t* m_states = nullptr; //!< [steps, links]: m_up's data, the borrowed array, or null: always up
+    MappedRows m_stateRows;            //!< SetReleaseWindow's window over the borrowed states
     std::vector<Ptr<LinkStateErrorModel>> m_linkModels; //!< [links, 2] receive models of both devices
     TracedCallback<uint32_t> m_stepTrace;
 };
