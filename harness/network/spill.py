@@ -55,6 +55,21 @@ def spill(values: np.ndarray, directory: Optional[str] = None) -> np.ndarray:
     return out
 
 
+def empty(shape: tuple, dtype, directory: Optional[str] = None) -> np.ndarray:
+    """A writable C-ordered array of ``shape`` and ``dtype``, all zeros, in an unlinked file in
+    ``directory``, to be filled a block of rows at a time with :func:`release` after each block: a
+    long run's [S, L] state is then never all in memory while it is made. Below
+    :data:`SPILL_MIN_BYTES`, an ordinary ``numpy.zeros``."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes < max(1, SPILL_MIN_BYTES):
+        return np.zeros(shape, dtype=dtype)
+    with tempfile.TemporaryFile(dir=directory) as handle:  # unlinked: the mapping keeps it alive
+        handle.truncate(nbytes)
+        mapped = mmap.mmap(handle.fileno(), nbytes, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    return np.frombuffer(mapped, dtype=dtype).reshape(shape)
+
+
 def _mapping(values) -> Optional[mmap.mmap]:
     """The mmap a spilled array (or a view of one) reads, or None."""
     base = values

@@ -71,6 +71,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
             clock = time.perf_counter()
             placements.append(place_replicas(name, inputs, scenario.seed, scenario.serving.replicas))
             log.info("%s: placed (%.2f s)", name, time.perf_counter() - clock)
+    release(topology.delay_ns, topology.up, topology.feasible)  # what the placements read (spill.py)
     for replicas in placements:  # every satellite's weights and KV cache fit its memory, or one error line
         for placement in replicas:
             check_placement_memory(scenario, placement, topology.num_nodes)

@@ -12,7 +12,7 @@ import numpy as np
 from harness.constellation.walker import Constellation, subsatellite_points_deg, subsatellite_tracks_deg
 from harness.formats.network import cdeg_steps
 from harness.network.routes import PathQuery
-from harness.network.spill import spill
+from harness.network.spill import is_spilled, spill
 from harness.network.topology import Topology, with_failed_satellites
 from harness.placement import PlacementInput
 from harness.placement.resources import expert_capacity
@@ -203,6 +203,8 @@ def _spilled(topology: Topology, inputs: PlacementInput) -> tuple[Topology, Plac
     made: dict[int, np.ndarray] = {}
 
     def moved(values: np.ndarray) -> np.ndarray:
+        if is_spilled(values):
+            return values  # made in a file already (and shared as it is)
         root = values
         while isinstance(root.base, np.ndarray):
             root = root.base
