@@ -58,7 +58,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -113,8 +113,11 @@ class StrategyTrace:
 # Writing
 
 
-def tokens_csv(traces: list[StrategyTrace]) -> str:
-    out = io.StringIO()
+def tokens_csv(traces: list[StrategyTrace], out=None) -> Optional[str]:
+    """tokens.csv's text; or, given a text file ``out``, written into it a block of rows at a time
+    (the same characters: a long run's text never held whole) and None returned."""
+    whole = out is None
+    out = io.StringIO() if whole else out
     faults = bool(traces) and traces[0].status is not None
     wait = bool(traces) and traces[0].route_wait_ns is not None
     out.write("strategy," + ",".join(TOKEN_COLUMNS + (WAIT_COLUMNS if wait else ())
@@ -134,7 +137,7 @@ def tokens_csv(traces: list[StrategyTrace]) -> str:
             _write_rows(out, tr.strategy, table[keep], suffixes)
         else:
             _write_rows(out, tr.strategy, table[keep])
-    return out.getvalue()
+    return out.getvalue() if whole else None
 
 
 def _kept_tokens(tr: StrategyTrace) -> np.ndarray:
@@ -145,8 +148,11 @@ def _kept_tokens(tr: StrategyTrace) -> np.ndarray:
     return (np.arange(tokens)[None, :] < np.asarray(tr.serving["output_tokens"])[:, None]).ravel()
 
 
-def layers_csv(traces: list[StrategyTrace]) -> str:
-    out = io.StringIO()
+def layers_csv(traces: list[StrategyTrace], out=None) -> Optional[str]:
+    """layers.csv's text; or, given a text file ``out``, written into it a block of rows at a time
+    (the same characters: a long run's millions of rows never held as one text) and None returned."""
+    whole = out is None
+    out = io.StringIO() if whole else out
     top_k = traces[0].activations.shape[-1] if traces else 0
     out.write(",".join(layer_columns(top_k)) + "\n")
     for tr in traces:
@@ -167,7 +173,7 @@ def layers_csv(traces: list[StrategyTrace]) -> str:
                 expert_sats = tr.experts[layer[:, None], expert_ids]
             _write_rows(out, tr.strategy, np.column_stack([r, t, layer, gateway_sats, expert_ids, expert_sats,
                                                            all_combine[rows]]))
-    return out.getvalue()
+    return out.getvalue() if whole else None
 
 
 def layer_columns(top_k: int) -> list[str]:
@@ -246,6 +252,18 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_streamed(directory: Path, name: str, write: Callable[[Any], None]) -> None:
+    """Write the text file ``name`` in ``directory`` as :func:`write_files` writes a text (the same
+    bytes, atomically), its text given piece by piece: ``write(f)`` writes it into the open file
+    ``f`` (e.g. ``lambda f: layers_csv(traces, f)``)."""
+    target = Path(directory) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.tmp")
+    with staging.open("w") as f:  # Path.write_text's mode, encoding and newlines
+        write(f)
+    os.replace(staging, target)
 
 
 def write_files(directory: Path, files: dict[str, str | bytes]) -> None:

@@ -37,10 +37,12 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
     from harness.formats import results as formats
 
     with formats.staged_directory(out_dir) as staging:
+        formats.write_files(staging, {"scenario.yaml": scenario_text})
+        # the token and layer tables straight into their files, a block of rows at a time: a long
+        # run's millions of rows are never one text in memory (the same bytes)
+        formats.write_streamed(staging, "tokens.csv", lambda f: formats.tokens_csv(result.traces, f))
+        formats.write_streamed(staging, "layers.csv", lambda f: formats.layers_csv(result.traces, f))
         formats.write_files(staging, {
-            "scenario.yaml": scenario_text,
-            "tokens.csv": formats.tokens_csv(result.traces),
-            "layers.csv": formats.layers_csv(result.traces),
             "run.json": formats.run_json(scenario.name, scenario.seed, result.traces),
             "placements.json": formats.placements_json(result.traces),
             "satellites.csv": formats.satellites_csv(result.plane_of, result.slot_of, result.lat_deg,
