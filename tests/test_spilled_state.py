@@ -190,3 +190,50 @@ def test_the_engine_maps_in_a_window_of_the_delays_not_the_run(window, monkeypat
     steps = np.arange(STEPS - 250, STEPS)
     assert (mem.lookup(steps, np.zeros(250, int), np.full(250, NODES // 2))[0] ==
             paths.lookup(steps, np.zeros(250, int), np.full(250, NODES // 2))[0]).all()
+
+
+def test_spill_empty_is_a_writable_file_array_that_keeps_what_was_written():
+    """spill.empty: zeros in a file, written a block at a time and released between blocks, reads
+    back what was written (the pages let go keep their data in the file)."""
+    out = spill_mod.empty((500, 700), np.int64)
+    assert is_spilled(out) and out.flags.writeable and not out.any()
+    expected = np.arange(500 * 700, dtype=np.int64).reshape(500, 700) * 3
+    for first in range(0, 500, 64):
+        out[first:first + 64] = expected[first:first + 64]
+        release(out)
+        assert resident_bytes(out) == 0
+    assert out.tobytes() == expected.tobytes()
+    assert spill_mod.SPILL_MIN_BYTES == 0  # the default spills every array
+
+
+def test_prepare_makes_the_state_in_files_and_the_placement_shares_it(monkeypatch):
+    """prepare's [S, L] delays and link states are made in files (spilled, block by block), the
+    placement input's are views of the same files (not copies), and they hold the values of the
+    same arrays made in memory."""
+    from harness.run.prepare import prepare
+
+    scenario = _scenario("link", 9000)
+    prep = prepare(scenario)
+    t = prep.topology
+    assert is_spilled(t.delay_ns) and is_spilled(t.up) and t.feasible is t.up
+    assert is_spilled(prep.inputs.topology.delay_ns) and np.shares_memory(prep.inputs.topology.delay_ns, t.delay_ns)
+    assert all(is_spilled(steps) for steps in prep.map_steps)
+    monkeypatch.setattr(spill_mod, "SPILL_MIN_BYTES", 2**62)
+    mem = prepare(scenario)
+    assert not is_spilled(mem.topology.delay_ns)
+    for name in ("delay_ns", "up"):
+        assert getattr(t, name).tobytes() == getattr(mem.topology, name).tobytes(), name
+
+
+def test_streamed_tables_are_the_texts_bytes(tmp_path, monkeypatch):
+    """tokens.csv and layers.csv written a block of rows at a time into their files are the bytes of
+    the whole texts written at once (a serving run with users: the cities' tables; blocks of 7 rows)."""
+    from harness.formats import results as formats
+
+    monkeypatch.setattr(formats, "_ROW_BLOCK", 7)
+    result = run_scenario(_scenario("link", 9000), jobs=1)
+    for name, make in (("tokens.csv", formats.tokens_csv), ("layers.csv", formats.layers_csv)):
+        formats.write_files(tmp_path / "whole", {name: make(result.traces)})
+        formats.write_streamed(tmp_path / "streamed", name, lambda f: make(result.traces, f))
+        whole, streamed = (tmp_path / "whole" / name).read_bytes(), (tmp_path / "streamed" / name).read_bytes()
+        assert whole == streamed and whole.count(b"\n") > 100
