@@ -297,9 +297,13 @@ class Results:
     satellites: Optional[dict[str, np.ndarray]]
 
 
-def read_results(directory: Path) -> Results:
+def read_results(directory: Path, layer_columns: Optional[tuple] = None) -> Results:
     """Read a results directory written by ``python -m harness run``, strictly: a missing or
-    malformed file raises :class:`~harness.errors.ResultsError` naming the file, the field and the fix."""
+    malformed file raises :class:`~harness.errors.ResultsError` naming the file, the field and the fix.
+
+    ``layer_columns``: keep only these of layers.csv's columns (request, token and layer always),
+    e.g. what the summary and plots read: every row is still read and checked, but a long run's
+    table is held narrower (the same values)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ResultsError(f"results directory {_show(str(directory))} not found; give the --out folder of a "
@@ -310,7 +314,7 @@ def read_results(directory: Path) -> Results:
                                f"(run the scenario again to rewrite it)")
     run = _read_run_json(directory / "run.json")
     tokens = _read_tokens_csv(directory / "tokens.csv")
-    layers = _read_layers_csv(directory / "layers.csv", tokens)
+    layers = _read_layers_csv(directory / "layers.csv", tokens, layer_columns)
     satellites = None
     if (directory / "satellites.csv").is_file():
         satellites = _read_satellites_csv(directory / "satellites.csv")
@@ -416,7 +420,8 @@ def _fast_by_strategy(text: str, columns: list[str]) -> Optional[dict[str, dict[
     return _parse_blocks(text[:after_header], chunks(), count, columns)
 
 
-def _fast_file_by_strategy(path: Path, columns: list[str]) -> Optional[dict[str, dict[str, np.ndarray]]]:
+def _fast_file_by_strategy(path: Path, columns: list[str],
+                           keep: Optional[set] = None) -> Optional[dict[str, dict[str, np.ndarray]]]:
     """:func:`_fast_by_strategy` of the file at ``path``, read in blocks of bytes (about
     _PARSE_CHARS, whole lines): the whole text never exists at once (a long run's layers.csv
     is 100 MB and more). None also where :func:`~harness.formats.files.read_text_file` would
@@ -453,18 +458,22 @@ def _fast_file_by_strategy(path: Path, columns: list[str]) -> Optional[dict[str,
 
             if b"\0" in header:
                 return None
-            return _parse_blocks(header.decode("utf-8"), chunks(), count, columns)
+            return _parse_blocks(header.decode("utf-8"), chunks(), count, columns, keep)
     except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
         return None
 
 
-def _parse_blocks(header: str, chunks, count: int, columns: list[str]) -> Optional[dict[str, dict[str, np.ndarray]]]:
+def _parse_blocks(header: str, chunks, count: int, columns: list[str],
+                  keep: Optional[set] = None) -> Optional[dict[str, dict[str, np.ndarray]]]:
     """The block parser of :func:`_fast_by_strategy`: ``chunks`` of whole lines after the header,
     ``count`` lines in all."""
     if header.strip().split(",") != columns:
         return None
     width = len(columns) - 1
-    table = np.empty((count, width), dtype=np.int64)  # filled in place: no list of blocks to concatenate
+    # the columns kept (``keep``; None: all), each read and checked like the others
+    kept = [i for i, column in enumerate(columns[1:]) if keep is None or column in keep]
+    narrow = len(kept) < width
+    table = np.empty((count, len(kept)), dtype=np.int64)  # filled in place: no list of blocks to concatenate
     code_of = np.empty(count, dtype=np.int32)
     codes: dict[str, int] = {}
     done = 0
@@ -485,7 +494,8 @@ def _parse_blocks(header: str, chunks, count: int, columns: list[str]) -> Option
                     heads.append(codes.setdefault(head, len(codes)))
                     cells.append(rest)
                 values = np.array(",".join(cells).split(","), dtype=str).astype(np.int64)
-                table[done:done + len(block)] = values.reshape(len(block), width)
+                values = values.reshape(len(block), width)
+                table[done:done + len(block)] = values[:, kept] if narrow else values
                 code_of[done:done + len(block)] = heads
                 done += len(block)
     except (ValueError, OverflowError):
@@ -495,7 +505,7 @@ def _parse_blocks(header: str, chunks, count: int, columns: list[str]) -> Option
     out = {}
     for name, code in codes.items():
         picked = table if len(codes) == 1 else table[code_of == code]  # one strategy: no copy
-        out[name] = {column: picked[:, i] for i, column in enumerate(columns[1:])}
+        out[name] = {columns[1 + i]: picked[:, j] for j, i in enumerate(kept)}
     return out
 
 
@@ -544,12 +554,13 @@ def _read_tokens_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
     return tokens
 
 
-def _read_layers_csv(path: Path, tokens: dict) -> dict[str, dict[str, np.ndarray]]:
+def _read_layers_csv(path: Path, tokens: dict, keep: Optional[tuple] = None) -> dict[str, dict[str, np.ndarray]]:
+    keep = None if keep is None else {"request", "token", "layer", *keep}
     layers = None
     try:  # the header's cells give top_k; the rows are read from the file in blocks
         with open(path, "rb") as f:
             header = f.readline(1 << 16).decode("utf-8-sig")
-        layers = _fast_file_by_strategy(path, layer_columns(max((len(header.strip().split(",")) - 6) // 2, 1)))
+        layers = _fast_file_by_strategy(path, layer_columns(max((len(header.strip().split(",")) - 6) // 2, 1)), keep)
     except (OSError, ValueError):
         pass
     if layers is None:  # the whole text, and the strict reader names the problem
@@ -560,6 +571,8 @@ def _read_layers_csv(path: Path, tokens: dict) -> dict[str, dict[str, np.ndarray
         layers = _fast_by_strategy(text, columns)
         if layers is None:
             layers = _by_strategy(path, _csv_rows(path, columns, "layers.csv", text), columns)
+        if keep is not None:
+            layers = {name: {c: v for c, v in cols.items() if c in keep} for name, cols in layers.items()}
     for name, cols in tokens.items():
         if name not in layers:
             raise _fail(path, f"has no rows of strategy '{name}' (tokens.csv has); run the scenario again")

@@ -35,7 +35,9 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
     ``python -m harness analyze`` makes them.
     """
     from harness.formats import results as formats
+    from harness.run.strategy import _return_freed_memory
 
+    _return_freed_memory()  # what the run freed goes back to the system before the writing (no value changes)
     with formats.staged_directory(out_dir) as staging:
         formats.write_files(staging, {"scenario.yaml": scenario_text})
         # the token and layer tables straight into their files, a block of rows at a time: a long
@@ -91,7 +93,8 @@ def analyze_directory(directory: Path) -> dict:
     from harness.analysis.summary import summarize
     from harness.analysis.plots import all_plots
 
-    results = formats.read_results(directory)
+    # the summary and plots read these of layers.csv's columns (analysis.summary.layer_durations_ns)
+    results = formats.read_results(directory, layer_columns=("request", "token", "layer", "t_combine_ns"))
     summary = summarize(results)
     plots = all_plots(results)
     if (directory / "requests.csv").is_file():
