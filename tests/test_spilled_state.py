@@ -237,3 +237,21 @@ def test_streamed_tables_are_the_texts_bytes(tmp_path, monkeypatch):
         formats.write_streamed(tmp_path / "streamed", name, lambda f: make(result.traces, f))
         whole, streamed = (tmp_path / "whole" / name).read_bytes(), (tmp_path / "streamed" / name).read_bytes()
         assert whole == streamed and whole.count(b"\n") > 100
+
+
+def test_results_read_narrow_are_the_same_columns(tmp_path):
+    """read_results with layer_columns keeps those columns of layers.csv (and request, token, layer),
+    equal to the whole read's; the summary made from it is the whole read's."""
+    from harness.analysis.summary import summarize
+    from harness.formats import results as formats
+    from harness.run.write import write_run
+
+    scenario = load_scenario(REPO / "topologies" / "tiny.yaml")
+    write_run(scenario, run_scenario(scenario, jobs=1), tmp_path / "out", "")
+    whole = formats.read_results(tmp_path / "out")
+    narrow = formats.read_results(tmp_path / "out", layer_columns=("t_combine_ns",))
+    for name, cols in whole.layers.items():
+        assert set(narrow.layers[name]) == {"request", "token", "layer", "t_combine_ns"} and len(cols) > 4
+        for column, values in narrow.layers[name].items():
+            assert values.dtype == cols[column].dtype and values.tobytes() == cols[column].tobytes()
+    assert summarize(narrow) == summarize(whole)

@@ -43,7 +43,7 @@ __all__ = ["GroundSegment", "UserLinks", "draw_users", "ground_segment", "user_s
 log = logging.getLogger(__name__)
 
 #: Snapshots per block of the per-site geometry in :func:`ground_segment` (bounds its temporaries).
-_SNAPSHOT_BLOCK = 256
+_SNAPSHOT_BLOCK = 64
 
 
 @dataclass(frozen=True)
