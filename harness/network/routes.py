@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse
 from scipy.sparse.csgraph import dijkstra
 
-from harness.network.spill import WINDOW, is_spilled, release, spill
+from harness.network.spill import WINDOW, is_spilled, release, row_read, spill
 from harness.network.topology import Topology
 
 __all__ = ["METRICS", "PathQuery", "Routes", "path_delays_ns", "path_delays_to_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
@@ -258,6 +258,7 @@ def _packed_graph(topology: Topology, snapshot: int, hop_bits: int) -> scipy.spa
     up = topology.up[snapshot]
     edges = topology.edges[up]
     delay_ns = topology.delay_ns[snapshot, up]
+    row_read(topology.delay_ns, topology.up)  # copied out: a spilled run's pages go a window at a time
     if delay_ns.size and delay_ns.min() < 0:
         raise ValueError(f"negative link delay at snapshot {snapshot}")
     weight = (delay_ns.astype(np.float64) * float(2**hop_bits)) + 1.0
@@ -272,6 +273,7 @@ def _csr_arcs(topology: Topology, snapshot: int, hop_bits: int) -> tuple[np.ndar
     up = topology.up[snapshot]
     edges = topology.edges[up]
     delay_ns = topology.delay_ns[snapshot, up]
+    row_read(topology.delay_ns, topology.up)  # copied out: a spilled run's pages go a window at a time
     if delay_ns.size and delay_ns.min() < 0:
         raise ValueError(f"negative link delay at snapshot {snapshot}")
     weight = delay_ns.astype(np.int64) * (1 << hop_bits) + 1

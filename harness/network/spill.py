@@ -94,6 +94,25 @@ def release(*arrays) -> None:
             mapped.madvise(mmap.MADV_DONTNEED)
 
 
+_rows_read: dict[int, int] = {}
+
+
+def row_read(*arrays) -> None:
+    """Note that a snapshot's row of each spilled array was read (and copied out): every
+    :data:`WINDOW` rows read, the array's mapped-in pages are let go (:func:`release`), as the C++
+    readers do, so a Python reader going over every snapshot holds a window of them. Other arrays
+    are left alone."""
+    for values in arrays:
+        mapped = _mapping(values)
+        if mapped is None:
+            continue
+        count = _rows_read.get(id(mapped), 0) + 1
+        if count > WINDOW:
+            release(values)
+            count = 0
+        _rows_read[id(mapped)] = count
+
+
 def resident_bytes(values) -> int:
     """Bytes of a spilled array's mapping mapped into this process now (its Rss in
     /proc/self/smaps), 0 for other arrays: what holding it costs the process."""
