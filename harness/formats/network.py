@@ -74,14 +74,18 @@ class Network:
 def network_npz_bytes(*, scenario: str, metric: str, times_s: np.ndarray, lat_deg: np.ndarray | None,
                       lon_deg: np.ndarray | None, edges: np.ndarray, up: np.ndarray, delay_ns: np.ndarray,
                       lat_cdeg: np.ndarray | None = None, lon_cdeg: np.ndarray | None = None,
-                      lat_step_cdeg: np.ndarray | None = None, lon_step_cdeg: np.ndarray | None = None) -> bytes:
+                      lat_step_cdeg: np.ndarray | None = None, lon_step_cdeg: np.ndarray | None = None,
+                      after_block=None) -> bytes:
     """The bytes of a ``network.npz`` (see the module docstring); deterministic for the same input.
 
     The positions come as degrees (``lat_deg``, ``lon_deg``), already rounded to int32
     hundredths of a degree (``lat_cdeg``, ``lon_cdeg``), or already as the file's int16 steps
     (``lat_step_cdeg``, ``lon_step_cdeg``, made block by block with :func:`cdeg_steps`): the same
     file, with less memory on long runs. Each array is made and compressed in turn, straight into
-    the archive."""
+    the archive; ``after_block()``, if given, is called after each block of ``up``'s and
+    ``delay_ns``'s rows is read (a long run's spilled arrays are let go there:
+    harness/network/spill.py)."""
+    after_block = after_block or (lambda: None)
     if lat_step_cdeg is None:
         if lat_cdeg is None:
             lat_cdeg = np.round(np.asarray(lat_deg) * 100).astype(np.int32)
@@ -103,7 +107,7 @@ def network_npz_bytes(*, scenario: str, metric: str, times_s: np.ndarray, lat_de
     }
     up, delay_ns = np.asarray(up), np.asarray(delay_ns)
     for _ in _delay_steps(delay_ns):  # first: its range check refuses before anything is written
-        pass
+        after_block()
     # The [S, L] arrays go in block by block (the same bytes as the whole array's .npy): no
     # contiguous copy of the links' columns, no int32 steps of the whole run at once.
     rows = {"up": (up.shape, bool, lambda: _row_blocks(up)),
@@ -119,11 +123,11 @@ def network_npz_bytes(*, scenario: str, metric: str, times_s: np.ndarray, lat_de
                     np.lib.format.write_array(member, arrays[name](), allow_pickle=False)
                 else:
                     shape, dtype, blocks = rows[name]
-                    _write_npy_rows(member, shape, dtype, blocks())
+                    _write_npy_rows(member, shape, dtype, blocks(), after_block)
     return buffer.getvalue()
 
 
-def _write_npy_rows(member, shape: tuple, dtype, blocks) -> None:
+def _write_npy_rows(member, shape: tuple, dtype, blocks, after_block=lambda: None) -> None:
     """The .npy of a C-order array of ``shape`` and ``dtype`` whose rows come in ``blocks``: the
     bytes :func:`numpy.lib.format.write_array` writes for the whole array (its version 1.0 header,
     then the data in C order)."""
@@ -131,6 +135,7 @@ def _write_npy_rows(member, shape: tuple, dtype, blocks) -> None:
                                                   "descr": np.lib.format.dtype_to_descr(np.dtype(dtype))})
     for block in blocks:
         member.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
+        after_block()
 
 
 def _row_blocks(values: np.ndarray, block: int = 256):

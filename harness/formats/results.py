@@ -58,7 +58,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -113,8 +113,11 @@ class StrategyTrace:
 # Writing
 
 
-def tokens_csv(traces: list[StrategyTrace]) -> str:
-    out = io.StringIO()
+def tokens_csv(traces: list[StrategyTrace], out=None) -> Optional[str]:
+    """tokens.csv's text; or, given a text file ``out``, written into it a block of rows at a time
+    (the same characters: a long run's text never held whole) and None returned."""
+    whole = out is None
+    out = io.StringIO() if whole else out
     faults = bool(traces) and traces[0].status is not None
     wait = bool(traces) and traces[0].route_wait_ns is not None
     out.write("strategy," + ",".join(TOKEN_COLUMNS + (WAIT_COLUMNS if wait else ())
@@ -134,7 +137,7 @@ def tokens_csv(traces: list[StrategyTrace]) -> str:
             _write_rows(out, tr.strategy, table[keep], suffixes)
         else:
             _write_rows(out, tr.strategy, table[keep])
-    return out.getvalue()
+    return out.getvalue() if whole else None
 
 
 def _kept_tokens(tr: StrategyTrace) -> np.ndarray:
@@ -145,8 +148,11 @@ def _kept_tokens(tr: StrategyTrace) -> np.ndarray:
     return (np.arange(tokens)[None, :] < np.asarray(tr.serving["output_tokens"])[:, None]).ravel()
 
 
-def layers_csv(traces: list[StrategyTrace]) -> str:
-    out = io.StringIO()
+def layers_csv(traces: list[StrategyTrace], out=None) -> Optional[str]:
+    """layers.csv's text; or, given a text file ``out``, written into it a block of rows at a time
+    (the same characters: a long run's millions of rows never held as one text) and None returned."""
+    whole = out is None
+    out = io.StringIO() if whole else out
     top_k = traces[0].activations.shape[-1] if traces else 0
     out.write(",".join(layer_columns(top_k)) + "\n")
     for tr in traces:
@@ -167,7 +173,7 @@ def layers_csv(traces: list[StrategyTrace]) -> str:
                 expert_sats = tr.experts[layer[:, None], expert_ids]
             _write_rows(out, tr.strategy, np.column_stack([r, t, layer, gateway_sats, expert_ids, expert_sats,
                                                            all_combine[rows]]))
-    return out.getvalue()
+    return out.getvalue() if whole else None
 
 
 def layer_columns(top_k: int) -> list[str]:
@@ -248,6 +254,18 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
         raise
 
 
+def write_streamed(directory: Path, name: str, write: Callable[[Any], None]) -> None:
+    """Write the text file ``name`` in ``directory`` as :func:`write_files` writes a text (the same
+    bytes, atomically), its text given piece by piece: ``write(f)`` writes it into the open file
+    ``f`` (e.g. ``lambda f: layers_csv(traces, f)``)."""
+    target = Path(directory) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.tmp")
+    with staging.open("w") as f:  # Path.write_text's mode, encoding and newlines
+        write(f)
+    os.replace(staging, target)
+
+
 def write_files(directory: Path, files: dict[str, str | bytes]) -> None:
     """Write ``files`` (relative name -> text or bytes) into ``directory``, each one atomically
     (a temporary file renamed over the target)."""
@@ -279,9 +297,13 @@ class Results:
     satellites: Optional[dict[str, np.ndarray]]
 
 
-def read_results(directory: Path) -> Results:
+def read_results(directory: Path, layer_columns: Optional[tuple] = None) -> Results:
     """Read a results directory written by ``python -m harness run``, strictly: a missing or
-    malformed file raises :class:`~harness.errors.ResultsError` naming the file, the field and the fix."""
+    malformed file raises :class:`~harness.errors.ResultsError` naming the file, the field and the fix.
+
+    ``layer_columns``: keep only these of layers.csv's columns (request, token and layer always),
+    e.g. what the summary and plots read: every row is still read and checked, but a long run's
+    table is held narrower (the same values)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ResultsError(f"results directory {_show(str(directory))} not found; give the --out folder of a "
@@ -292,7 +314,7 @@ def read_results(directory: Path) -> Results:
                                f"(run the scenario again to rewrite it)")
     run = _read_run_json(directory / "run.json")
     tokens = _read_tokens_csv(directory / "tokens.csv")
-    layers = _read_layers_csv(directory / "layers.csv", tokens)
+    layers = _read_layers_csv(directory / "layers.csv", tokens, layer_columns)
     satellites = None
     if (directory / "satellites.csv").is_file():
         satellites = _read_satellites_csv(directory / "satellites.csv")
@@ -398,7 +420,8 @@ def _fast_by_strategy(text: str, columns: list[str]) -> Optional[dict[str, dict[
     return _parse_blocks(text[:after_header], chunks(), count, columns)
 
 
-def _fast_file_by_strategy(path: Path, columns: list[str]) -> Optional[dict[str, dict[str, np.ndarray]]]:
+def _fast_file_by_strategy(path: Path, columns: list[str],
+                           keep: Optional[set] = None) -> Optional[dict[str, dict[str, np.ndarray]]]:
     """:func:`_fast_by_strategy` of the file at ``path``, read in blocks of bytes (about
     _PARSE_CHARS, whole lines): the whole text never exists at once (a long run's layers.csv
     is 100 MB and more). None also where :func:`~harness.formats.files.read_text_file` would
@@ -435,18 +458,22 @@ def _fast_file_by_strategy(path: Path, columns: list[str]) -> Optional[dict[str,
 
             if b"\0" in header:
                 return None
-            return _parse_blocks(header.decode("utf-8"), chunks(), count, columns)
+            return _parse_blocks(header.decode("utf-8"), chunks(), count, columns, keep)
     except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
         return None
 
 
-def _parse_blocks(header: str, chunks, count: int, columns: list[str]) -> Optional[dict[str, dict[str, np.ndarray]]]:
+def _parse_blocks(header: str, chunks, count: int, columns: list[str],
+                  keep: Optional[set] = None) -> Optional[dict[str, dict[str, np.ndarray]]]:
     """The block parser of :func:`_fast_by_strategy`: ``chunks`` of whole lines after the header,
     ``count`` lines in all."""
     if header.strip().split(",") != columns:
         return None
     width = len(columns) - 1
-    table = np.empty((count, width), dtype=np.int64)  # filled in place: no list of blocks to concatenate
+    # the columns kept (``keep``; None: all), each read and checked like the others
+    kept = [i for i, column in enumerate(columns[1:]) if keep is None or column in keep]
+    narrow = len(kept) < width
+    table = np.empty((count, len(kept)), dtype=np.int64)  # filled in place: no list of blocks to concatenate
     code_of = np.empty(count, dtype=np.int32)
     codes: dict[str, int] = {}
     done = 0
@@ -467,7 +494,8 @@ def _parse_blocks(header: str, chunks, count: int, columns: list[str]) -> Option
                     heads.append(codes.setdefault(head, len(codes)))
                     cells.append(rest)
                 values = np.array(",".join(cells).split(","), dtype=str).astype(np.int64)
-                table[done:done + len(block)] = values.reshape(len(block), width)
+                values = values.reshape(len(block), width)
+                table[done:done + len(block)] = values[:, kept] if narrow else values
                 code_of[done:done + len(block)] = heads
                 done += len(block)
     except (ValueError, OverflowError):
@@ -477,7 +505,7 @@ def _parse_blocks(header: str, chunks, count: int, columns: list[str]) -> Option
     out = {}
     for name, code in codes.items():
         picked = table if len(codes) == 1 else table[code_of == code]  # one strategy: no copy
-        out[name] = {column: picked[:, i] for i, column in enumerate(columns[1:])}
+        out[name] = {columns[1 + i]: picked[:, j] for j, i in enumerate(kept)}
     return out
 
 
@@ -526,12 +554,13 @@ def _read_tokens_csv(path: Path) -> dict[str, dict[str, np.ndarray]]:
     return tokens
 
 
-def _read_layers_csv(path: Path, tokens: dict) -> dict[str, dict[str, np.ndarray]]:
+def _read_layers_csv(path: Path, tokens: dict, keep: Optional[tuple] = None) -> dict[str, dict[str, np.ndarray]]:
+    keep = None if keep is None else {"request", "token", "layer", *keep}
     layers = None
     try:  # the header's cells give top_k; the rows are read from the file in blocks
         with open(path, "rb") as f:
             header = f.readline(1 << 16).decode("utf-8-sig")
-        layers = _fast_file_by_strategy(path, layer_columns(max((len(header.strip().split(",")) - 6) // 2, 1)))
+        layers = _fast_file_by_strategy(path, layer_columns(max((len(header.strip().split(",")) - 6) // 2, 1)), keep)
     except (OSError, ValueError):
         pass
     if layers is None:  # the whole text, and the strict reader names the problem
@@ -542,6 +571,8 @@ def _read_layers_csv(path: Path, tokens: dict) -> dict[str, dict[str, np.ndarray
         layers = _fast_by_strategy(text, columns)
         if layers is None:
             layers = _by_strategy(path, _csv_rows(path, columns, "layers.csv", text), columns)
+        if keep is not None:
+            layers = {name: {c: v for c, v in cols.items() if c in keep} for name, cols in layers.items()}
     for name, cols in tokens.items():
         if name not in layers:
             raise _fail(path, f"has no rows of strategy '{name}' (tokens.csv has); run the scenario again")

@@ -36,6 +36,7 @@ import numpy as np
 import scipy.sparse
 from scipy.sparse.csgraph import dijkstra
 
+from harness.network.spill import WINDOW, is_spilled, release, row_read, spill
 from harness.network.topology import Topology
 
 __all__ = ["METRICS", "PathQuery", "Routes", "path_delays_ns", "path_delays_to_ns", "path_nodes", "shortest_delay_routes", "unreachable_pairs"]
@@ -152,16 +153,22 @@ class PathQuery:
         ns3 = load()
         edges = np.ascontiguousarray(topology.edges, dtype=np.int32)
         delays = np.ascontiguousarray(topology.delay_ns, dtype=np.int64)
-        up = np.ascontiguousarray(topology.up, dtype=np.uint8)
+        up = topology.up
+        # bool is a byte of 0 or 1: the states are read as uint8 where they are, not copied
+        up = up.view(np.uint8) if up.dtype == np.bool_ and up.flags.c_contiguous else \
+            np.ascontiguousarray(up, dtype=np.uint8)
         if edges.size == 0:  # cppyy cannot pass an empty array as a pointer; nothing reads it
             edges, delays, up = (np.zeros(2, np.int32), np.zeros(topology.num_snapshots, np.int64),
                                  np.zeros(topology.num_snapshots, np.uint8))
-        # The C++ graph reads the delays where they are (a long run's [S, L] array is held once):
-        # this query keeps them alive.
-        self._delays = delays
+        # The C++ graph reads the delays and link states where they are (a long run's [S, L]
+        # arrays are held once): this query keeps them alive.
+        self._delays, self._up = delays, up
         self.native = ns3.ShortestPathQuery(topology.num_nodes, edges, topology.num_links,
                                             topology.num_snapshots, delays, up, self.low_bits,
-                                            metric == "hops", True)
+                                            metric == "hops", True, True)
+        if is_spilled(delays) and is_spilled(up):
+            # Spilled to files (harness/network/spill.py): the graph holds a window of snapshots.
+            self.native.SetReleaseWindow(WINDOW)
         self._labels: np.ndarray | None = None
 
     def lookup(self, snapshots: np.ndarray, sources: np.ndarray, destinations: np.ndarray,
@@ -208,7 +215,8 @@ class PathQuery:
         if self._labels is None:
             labels = np.empty((self.num_snapshots, self.num_nodes), dtype=np.int32)
             self.native.ComponentLabels(labels)
-            self._labels = labels
+            # kept for the next caller: in a file, as the state it was computed from (spill.py)
+            self._labels = spill(labels) if is_spilled(self._delays) else labels
         return self._labels
 
     @property
@@ -250,6 +258,7 @@ def _packed_graph(topology: Topology, snapshot: int, hop_bits: int) -> scipy.spa
     up = topology.up[snapshot]
     edges = topology.edges[up]
     delay_ns = topology.delay_ns[snapshot, up]
+    row_read(topology.delay_ns, topology.up)  # copied out: a spilled run's pages go a window at a time
     if delay_ns.size and delay_ns.min() < 0:
         raise ValueError(f"negative link delay at snapshot {snapshot}")
     weight = (delay_ns.astype(np.float64) * float(2**hop_bits)) + 1.0
@@ -264,6 +273,7 @@ def _csr_arcs(topology: Topology, snapshot: int, hop_bits: int) -> tuple[np.ndar
     up = topology.up[snapshot]
     edges = topology.edges[up]
     delay_ns = topology.delay_ns[snapshot, up]
+    row_read(topology.delay_ns, topology.up)  # copied out: a spilled run's pages go a window at a time
     if delay_ns.size and delay_ns.min() < 0:
         raise ValueError(f"negative link delay at snapshot {snapshot}")
     weight = delay_ns.astype(np.int64) * (1 << hop_bits) + 1
@@ -499,6 +509,7 @@ def unreachable_pairs(routes: Routes | PathQuery, pairs: np.ndarray) -> np.ndarr
     if isinstance(routes, PathQuery):
         labels = routes.component_labels()
         cut = labels[:, pairs[:, 0]] != labels[:, pairs[:, 1]]  # [S, K]
+        release(labels)  # read whole just now (a spilled one: spill.py)
         snapshot, k = np.nonzero(cut)
         return np.column_stack([snapshot, pairs[k, 0], pairs[k, 1]]).astype(np.int64)
     column_of = np.full(routes.next_hop.shape[1], -1, dtype=np.int64)

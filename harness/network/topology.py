@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.network import spill
 from harness.constellation.walker import EARTH_RADIUS_KM, SPEED_OF_LIGHT_M_S, WALKER_KINDS, Constellation, walker_shape
 
 __all__ = [
@@ -178,8 +179,9 @@ def _line_of_sight_rate_rad_s(separation_m: np.ndarray,
     return np.sqrt(_dot(cross, cross)) / _dot(separation_m, separation_m)
 
 
-#: Snapshots per block of :func:`isl_topology`'s per-link geometry (bounds its temporaries).
-_SNAPSHOT_BLOCK = 256
+#: Snapshots per block of :func:`isl_topology`'s per-link geometry (bounds its temporaries: at 64,
+#: a [64, L, 3] float64 block of the hour's 3,168 ISLs is 4.9 MB, and a few of them live at once).
+_SNAPSHOT_BLOCK = 64
 
 
 def _segment_min_altitude_m(start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
@@ -366,13 +368,15 @@ def isl_topology(
     a, b = edges[:, 0], edges[:, 1]
     steps = positions_m.shape[0]
     length_m = np.empty((steps, len(edges))) if lengths else np.broadcast_to(np.array(np.nan), (steps, len(edges)))
-    delay_ns = np.empty((steps, len(edges)), dtype=np.int64)
-    feasible = np.ones((steps, len(edges)), dtype=bool)
+    # The [S, L] state goes to files a block at a time (spill.py): never all in memory at once.
+    delay_ns = spill.empty((steps, len(edges)), np.int64)
+    feasible = spill.empty((steps, len(edges)), bool)
     cross_plane = constellation.plane_of[a] != constellation.plane_of[b]
     # In blocks of snapshots: the [block, L, 3] endpoint and separation temporaries stay bounded
     # however long the run (elementwise arithmetic, so the same values as all snapshots at once).
     for first in range(0, steps, _SNAPSHOT_BLOCK):
         block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
+        feasible[block] = True
         start_m, end_m = positions_m[block][:, a], positions_m[block][:, b]
         separation_m = end_m - start_m
         block_length_m = np.sqrt(_dot(separation_m, separation_m))
@@ -392,17 +396,22 @@ def isl_topology(
             latitude_rad = geocentric_latitude_rad(positions_m[block])
             below_cutoff = np.abs(latitude_rad) <= math.radians(polar_cutoff_deg)
             feasible[block] &= ~cross_plane | (below_cutoff[:, a] & below_cutoff[:, b])
+        spill.release(delay_ns, feasible)
 
     if survival_probability < 1.0:
         # Drawn in blocks of rows, in order: the same stream as one draw of feasible.shape (the
         # Generator fills an array in C order), without an [S, L] float64 temporary.
-        up = np.empty_like(feasible)
+        up = spill.empty(feasible.shape, bool)
         for first in range(0, steps, _SNAPSHOT_BLOCK):
             block = slice(first, min(steps, first + _SNAPSHOT_BLOCK))
             up[block] = feasible[block] & (rng.random(feasible[block].shape) < survival_probability)
+            spill.release(up, feasible)
     else:
         # A copy, so that editing one array in place cannot change the other.
-        up = feasible.copy()
+        up = spill.empty(feasible.shape, bool)
+        for first in range(0, steps, _SNAPSHOT_BLOCK):
+            up[first:first + _SNAPSHOT_BLOCK] = feasible[first:first + _SNAPSHOT_BLOCK]
+            spill.release(up, feasible)
 
     return Topology(
         num_nodes=num_nodes,

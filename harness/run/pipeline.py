@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from harness.errors import HarnessError
+from harness.network.spill import release
 from harness.placement import check_plan_for_scenario, load_plan
 from harness.run.prepare import Prepared, prepare
 from harness.run.processes import available_cores, run_in_processes
@@ -55,6 +56,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
     log.info("constellation %d satellites, %d ISLs, %d snapshots, %.1f%% of link-snapshots down (%.2f s)",
              constellation.num_satellites, isls, topology.num_snapshots, 100 * (1 - topology.up[:, :isls].mean()),
              time.perf_counter() - clock)
+    release(topology.up)  # read whole just now: a long run's is in a file (harness/network/spill.py)
 
     if plan is not None:
         if scenario.serving.replicas > 1:
@@ -69,6 +71,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
             clock = time.perf_counter()
             placements.append(place_replicas(name, inputs, scenario.seed, scenario.serving.replicas))
             log.info("%s: placed (%.2f s)", name, time.perf_counter() - clock)
+    release(topology.delay_ns, topology.up, topology.feasible)  # what the placements read (spill.py)
     for replicas in placements:  # every satellite's weights and KV cache fit its memory, or one error line
         for placement in replicas:
             check_placement_memory(scenario, placement, topology.num_nodes)
@@ -77,6 +80,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
         traces = [run_strategy(scenario, prep, placement, progress) for placement in placements]
     else:
         traces = run_in_processes(scenario, prep, placements, progress, jobs)
+    release(topology.delay_ns, topology.up, topology.feasible)  # what the strategies read (spill.py)
     lat, lon = prep.map_points
     return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of,
                      network=network_npz(scenario, prep.map_steps, topology, isls), sunlit=prep.sunlit,
@@ -92,4 +96,6 @@ def network_npz(scenario: Scenario, map_steps: tuple, topology, isls: int) -> by
     return network_npz_bytes(scenario=scenario.name, metric=scenario.routing.metric, times_s=topology.times_s,
                              lat_deg=None, lon_deg=None, lat_step_cdeg=map_steps[0], lon_step_cdeg=map_steps[1],
                              edges=topology.edges[:isls], up=topology.up[:, :isls],
-                             delay_ns=topology.delay_ns[:, :isls])
+                             delay_ns=topology.delay_ns[:, :isls],
+                             # a long run's spilled delays and states are read a block at a time
+                             after_block=lambda: release(topology.delay_ns, topology.up, *map_steps))

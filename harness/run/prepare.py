@@ -12,6 +12,7 @@ import numpy as np
 from harness.constellation.walker import Constellation, subsatellite_points_deg, subsatellite_tracks_deg
 from harness.formats.network import cdeg_steps
 from harness.network.routes import PathQuery
+from harness.network.spill import is_spilled, spill
 from harness.network.topology import Topology, with_failed_satellites
 from harness.placement import PlacementInput
 from harness.placement.resources import expert_capacity
@@ -160,6 +161,8 @@ def prepare(scenario: Scenario) -> Prepared:
     topology = dataclasses.replace(topology, length_m=_released(topology.length_m))
     inputs = dataclasses.replace(inputs, topology=dataclasses.replace(inputs.topology,
                                                                       length_m=_released(inputs.topology.length_m)))
+    topology, inputs = _spilled(topology, inputs)
+    map_steps = tuple(spill(steps) for steps in map_steps)  # read again only for network.npz
     if ground is not None:
         ground = dataclasses.replace(ground, topology=topology)
     healthy = None
@@ -190,6 +193,35 @@ def map_tracks(constellation: Constellation, epoch_utc) -> tuple[np.ndarray, np.
 
 #: Snapshots per block of :func:`map_tracks`.
 _SNAPSHOT_BLOCK = 256
+
+
+def _spilled(topology: Topology, inputs: PlacementInput) -> tuple[Topology, PlacementInput]:
+    """The topology and the placement input with their [S, L] delays and link states moved to
+    files that the readers hold a window of snapshots at a time (harness/network/spill.py): the same
+    values, read-only. An array the placement input shares with the topology (the same array, or
+    its first columns) stays shared."""
+    made: dict[int, np.ndarray] = {}
+
+    def moved(values: np.ndarray) -> np.ndarray:
+        if is_spilled(values):
+            return values  # made in a file already (and shared as it is)
+        root = values
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if id(root) not in made:
+            made[id(root)] = spill(root)
+        out = made[id(root)]
+        if values is root:
+            return out
+        if (values.ndim == 2 and root.ndim == 2 and values.strides == root.strides and values.shape[0] == root.shape[0]
+                and values.__array_interface__["data"][0] == root.__array_interface__["data"][0]):
+            return out[:, :values.shape[1]]  # the first columns (the placement's ISLs)
+        return spill(values)
+
+    def spilled(t: Topology) -> Topology:
+        return dataclasses.replace(t, delay_ns=moved(t.delay_ns), up=moved(t.up), feasible=moved(t.feasible))
+
+    return spilled(topology), dataclasses.replace(inputs, topology=spilled(inputs.topology))
 
 
 def _mean_kv_read_ns(kv: KvReads, scenario: Scenario, requests: Optional[traffic.Requests]) -> np.ndarray:

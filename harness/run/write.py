@@ -35,12 +35,16 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
     ``python -m harness analyze`` makes them.
     """
     from harness.formats import results as formats
+    from harness.run.strategy import _return_freed_memory
 
+    _return_freed_memory()  # what the run freed goes back to the system before the writing (no value changes)
     with formats.staged_directory(out_dir) as staging:
+        formats.write_files(staging, {"scenario.yaml": scenario_text})
+        # the token and layer tables straight into their files, a block of rows at a time: a long
+        # run's millions of rows are never one text in memory (the same bytes)
+        formats.write_streamed(staging, "tokens.csv", lambda f: formats.tokens_csv(result.traces, f))
+        formats.write_streamed(staging, "layers.csv", lambda f: formats.layers_csv(result.traces, f))
         formats.write_files(staging, {
-            "scenario.yaml": scenario_text,
-            "tokens.csv": formats.tokens_csv(result.traces),
-            "layers.csv": formats.layers_csv(result.traces),
             "run.json": formats.run_json(scenario.name, scenario.seed, result.traces),
             "placements.json": formats.placements_json(result.traces),
             "satellites.csv": formats.satellites_csv(result.plane_of, result.slot_of, result.lat_deg,
@@ -89,7 +93,8 @@ def analyze_directory(directory: Path) -> dict:
     from harness.analysis.summary import summarize
     from harness.analysis.plots import all_plots
 
-    results = formats.read_results(directory)
+    # the summary and plots read these of layers.csv's columns (analysis.summary.layer_durations_ns)
+    results = formats.read_results(directory, layer_columns=("request", "token", "layer", "t_combine_ns"))
     summary = summarize(results)
     plots = all_plots(results)
     if (directory / "requests.csv").is_file():

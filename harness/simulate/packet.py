@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import numpy as np
 
 from harness.network.routes import PathQuery, Routes
+from harness.network.spill import WINDOW, is_spilled, release
 from harness.scenario import FaultSpec, LinkSpec
 from harness.simulate.inputs import PowerInput, RecoveryInput, ServingInput, SimulationInput
 from harness.workload.compute import ComputeTimes, KvReads, shard_compute_ns, shard_exact_ns
@@ -94,6 +95,9 @@ class PacketSimResult:
     replacements: np.ndarray = None       # [J, 4] re-placements: detected ns, weights whole ns, packets, bytes
     weight_packets: int = 0               # packets of weights sent to spares (re-placement)
     run_cpu_s: float = 0.0                # CPU time of this process in Simulator::Run (on a shared machine: steadier)
+    # snapshots of spilled link delays the topology updater held at most between two releases
+    # (harness/network/spill.py; 0 when they were in memory): a window, not the run
+    delay_steps_held: int = 0
 
     @property
     def latency_ns(self) -> np.ndarray:
@@ -323,6 +327,9 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
 
     steps = topology.num_snapshots
     nodes, network, updater, table = build_network(ns3, topology, routes, links, hold=no_route == "wait")
+    # What the steps before read of spilled per-snapshot state (harness/network/spill.py) is let go:
+    # from here the engine holds a window of snapshots of it.
+    release(topology.delay_ns, topology.up, topology.feasible)
     active = np.ones(requests, dtype=bool) if users is None else np.asarray(users.user_of) >= 0
     if users is not None and topology.num_links > users.first_gsl:
         network.SetLinkDataRate(users.first_gsl, topology.num_links - users.first_gsl,
@@ -481,7 +488,8 @@ def run_packet_sim(inp: SimulationInput, *, seed: int, stop_ns: int,
         prompts_retransmitted=sum(int(recorder.GetPromptRetransmissions()) for _, recorder in recorders),
         output_tokens_retransmitted=sum(int(recorder.GetOutputTokenRetransmissions()) for _, recorder in recorders),
         messages_rerouted=sum(int(recorder.GetReroutes()) for _, recorder in recorders),
-        recovery=recovered, replacements=replacements, weight_packets=weight_packets, run_cpu_s=run_cpu_s)
+        recovery=recovered, replacements=replacements, weight_packets=weight_packets, run_cpu_s=run_cpu_s,
+        delay_steps_held=int(updater.GetMaxStepsHeld()))
     ns3.Simulator.Destroy()
     if failover is not None:
         failover.Dispose()  # it and the applications refer to each other
@@ -730,7 +738,8 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
 
     Returns (nodes, IslNetworkHelper, TopologyUpdater, ForwardingTable); keep them referenced
     while the simulation runs (their counters are read afterwards), and ``topology`` too (the
-    updater reads its delays in place).
+    updater reads its delays in place, and its link states too when they are spilled: a window of
+    snapshots at a time, harness/network/spill.py).
     """
     table = ns3.CreateObject[ns3.ForwardingTable]()
     if isinstance(routes, PathQuery):
@@ -765,9 +774,18 @@ def build_network(ns3, topology: Topology, routes: PathQuery | Routes, links: Li
         updater.BorrowSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
     else:
         updater.SetSchedule(step_times_ns, topology.num_snapshots, delays, delays.size)
+    up = None
     if links.drop_in_flight:
-        up = _c_array(topology.up, np.uint8)
-        updater.SetLinkStates(up, up.size)
+        up = topology.up
+        if up.dtype == np.bool_ and up.flags.c_contiguous and is_spilled(up):
+            up = up.view(np.uint8)  # read where it is, a window at a time, like the delays
+            updater.BorrowLinkStates(up, up.size)
+        else:
+            up = _c_array(topology.up, np.uint8)
+            updater.SetLinkStates(up, up.size)
+    if delays is topology.delay_ns and is_spilled(delays) and (up is None or is_spilled(up)):
+        # Spilled to files (harness/network/spill.py): the updater holds a window of snapshots.
+        updater.SetReleaseWindow(WINDOW)
     updater.Start()
     return nodes, network, updater, table
 

@@ -31,6 +31,7 @@ from datetime import datetime
 import numpy as np
 
 from harness.constellation.walker import SPEED_OF_LIGHT_M_S, Constellation
+from harness.network import spill
 from harness.network.topology import Topology
 from harness.network.ground.geometry import (elevation_rad, rotated_to_fixed_m, site_positions_m, site_up_vectors,
                                              slant_range_m, teme_to_fixed)
@@ -42,7 +43,7 @@ __all__ = ["GroundSegment", "UserLinks", "draw_users", "ground_segment", "user_s
 log = logging.getLogger(__name__)
 
 #: Snapshots per block of the per-site geometry in :func:`ground_segment` (bounds its temporaries).
-_SNAPSHOT_BLOCK = 256
+_SNAPSHOT_BLOCK = 64
 
 
 @dataclass(frozen=True)
@@ -202,16 +203,17 @@ def ground_segment(constellation: Constellation, topology: Topology, sites: tupl
     # columns copied once). A site's link to a satellite is up exactly when that satellite serves
     # it (the min_elevation rule makes one candidate per snapshot), and its length is the same
     # slant range as pass 1's, over the satellites the site ever links to only.
-    delay_ns = np.empty((steps, links), dtype=np.int64)
-    delay_ns[:, :isls] = topology.delay_ns
-    link_up = np.empty((steps, links), dtype=bool)
-    link_up[:, :isls] = topology.up
+    # In files, a block of rows at a time (harness/network/spill.py): never all in memory at once.
+    delay_ns = spill.empty((steps, links), np.int64)
+    link_up = spill.empty((steps, links), bool)
     if whole:
         length_m = np.empty((steps, links))
         length_m[:, :isls] = topology.length_m
         feasible = np.empty((steps, links), dtype=bool)
         feasible[:, :isls] = topology.feasible
     for block, satellites_m in fixed_blocks():
+        delay_ns[block, :isls] = topology.delay_ns[block]
+        link_up[block, :isls] = topology.up[block]
         column = isls
         for g, sats in served:
             columns = slice(column, column + len(sats))
@@ -221,6 +223,7 @@ def ground_segment(constellation: Constellation, topology: Topology, sites: tupl
             if whole:
                 length_m[block, columns] = rng_m
             column += len(sats)
+        spill.release(delay_ns, link_up, topology.delay_ns, topology.up)
     if whole:
         feasible[:, isls:] = link_up[:, isls:]
     else:

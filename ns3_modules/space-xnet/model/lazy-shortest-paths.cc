@@ -141,7 +141,8 @@ StepGraph::StepGraph(uint32_t numNodes,
                      const uint8_t* up,
                      uint32_t lowBits,
                      bool hopsFirst,
-                     bool borrowDelays)
+                     bool borrowDelays,
+                     bool borrowStates)
     : m_numNodes(numNodes),
       m_numEdges(numEdges),
       m_numSteps(numSteps),
@@ -190,10 +191,39 @@ StepGraph::StepGraph(uint32_t numNodes,
     {
         NS_ABORT_MSG_IF(m_delays[i] < 0, "negative link delay");
     }
-    if (up != nullptr)
+    if (up != nullptr && borrowStates)
+    {
+        m_states = up;
+    }
+    else if (up != nullptr)
     {
         m_up.assign(up, up + cells);
+        m_states = m_up.data();
     }
+    m_borrowedDelays = borrowDelays;
+    m_borrowedStates = borrowStates && up != nullptr;
+}
+
+void
+StepGraph::SetReleaseWindow(uint32_t window)
+{
+    NS_ABORT_MSG_IF(window > 0 && (!m_borrowedDelays || (m_states != nullptr && !m_borrowedStates)),
+                    "a release window needs borrowed delays and states");
+    const uint64_t cells = static_cast<uint64_t>(m_numSteps) * m_numEdges;
+    m_delayRows.Set(m_delays, cells * sizeof(int64_t), window);
+    m_stateRows.Set(m_states, m_states ? cells : 0, m_states ? window : 0);
+}
+
+const MappedRows&
+StepGraph::GetDelayRows() const
+{
+    return m_delayRows;
+}
+
+const MappedRows&
+StepGraph::GetStateRows() const
+{
+    return m_stateRows;
 }
 
 uint32_t
@@ -230,6 +260,8 @@ StepGraph::BuildCsr(uint32_t step,
 {
     NS_ABORT_MSG_IF(step >= m_numSteps, "step " << step << " out of range");
     const uint64_t row = static_cast<uint64_t>(step) * m_numEdges;
+    m_delayRows.Read(step);
+    m_stateRows.Read(step);
     indptr.assign(m_numNodes + 1, 0);
     indices.clear();
     weights.clear();
@@ -240,7 +272,7 @@ StepGraph::BuildCsr(uint32_t step,
         for (int32_t a = m_degreeStart[n]; a < m_degreeStart[n + 1]; ++a)
         {
             uint32_t link = m_linkOf[a];
-            if (!m_up.empty() && !m_up[row + link])
+            if (m_states && !m_states[row + link])
             {
                 continue;
             }
@@ -268,9 +300,10 @@ StepGraph::ComponentLabels(int32_t* labels) const
     {
         std::iota(parent.begin(), parent.end(), 0);
         const uint64_t row = static_cast<uint64_t>(s) * m_numEdges;
+        m_stateRows.Read(s);
         for (size_t a = 0; a < m_tails.size(); ++a)
         {
-            if (!m_up.empty() && !m_up[row + m_linkOf[a]])
+            if (m_states && !m_states[row + m_linkOf[a]])
             {
                 continue;
             }
@@ -679,9 +712,10 @@ ShortestPathQuery::ShortestPathQuery(uint32_t numNodes,
                                      const uint8_t* up,
                                      uint32_t lowBits,
                                      bool hopsFirst,
-                                     bool borrowDelays)
+                                     bool borrowDelays,
+                                     bool borrowStates)
     : m_graph(std::make_shared<StepGraph>(numNodes, edges, numEdges, numSteps, delayNs, up, lowBits, hopsFirst,
-                                          borrowDelays)),
+                                          borrowDelays, borrowStates)),
       m_paths(m_graph)
 {
     NS_LOG_FUNCTION(this << numNodes << numEdges << numSteps << hopsFirst);
@@ -780,6 +814,24 @@ std::shared_ptr<const StepGraph>
 ShortestPathQuery::GetGraph() const
 {
     return m_graph;
+}
+
+void
+ShortestPathQuery::SetReleaseWindow(uint32_t window)
+{
+    m_graph->SetReleaseWindow(window);
+}
+
+uint32_t
+ShortestPathQuery::GetMaxStepsHeld() const
+{
+    return m_graph->GetDelayRows().GetMaxRowsHeld();
+}
+
+uint64_t
+ShortestPathQuery::GetReleases() const
+{
+    return m_graph->GetDelayRows().GetReleases();
 }
 
 uint64_t

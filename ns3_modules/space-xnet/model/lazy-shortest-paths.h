@@ -4,6 +4,8 @@
 #ifndef SPACE_XNET_LAZY_SHORTEST_PATHS_H
 #define SPACE_XNET_LAZY_SHORTEST_PATHS_H
 
+#include "ns3/mapped-rows.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -45,6 +47,7 @@ class StepGraph
      * @param hopsFirst the metric: false for shortest delay, true for fewest hops
      * @param borrowDelays read @p delayNs where it is instead of copying it (a long run's [S, E]
      *        array is then held once): the caller keeps it alive and unchanged as long as the graph
+     * @param borrowStates the same for @p up
      */
     StepGraph(uint32_t numNodes,
               const int32_t* edges,
@@ -54,7 +57,19 @@ class StepGraph
               const uint8_t* up,
               uint32_t lowBits,
               bool hopsFirst = false,
-              bool borrowDelays = false);
+              bool borrowDelays = false,
+              bool borrowStates = false);
+
+    /**
+     * @brief Hold the borrowed delays and states a window of steps at a time (MappedRows): both
+     * must be borrowed, each in a read-only shared file mapping (harness/network/spill.py).
+     * @param window steps read between two releases of the mappings' pages; 0: never release
+     */
+    void SetReleaseWindow(uint32_t window);
+    /// The borrowed delays' window (MappedRows: releases, most steps held).
+    const MappedRows& GetDelayRows() const;
+    /// The borrowed states' window.
+    const MappedRows& GetStateRows() const;
 
     uint32_t GetNNodes() const;
     uint32_t GetNSteps() const;
@@ -87,7 +102,12 @@ class StepGraph
     std::vector<int32_t> m_degreeStart; //!< [N + 1] first arc of each node
     std::vector<int64_t> m_delayNs; //!< [S, E], empty when borrowed
     const int64_t* m_delays;        //!< [S, E]: m_delayNs's data, or the borrowed array
-    std::vector<uint8_t> m_up;      //!< [S, E], empty when every link is always up
+    std::vector<uint8_t> m_up;      //!< [S, E], empty when every link is always up or when borrowed
+    const uint8_t* m_states = nullptr; //!< [S, E]: m_up's data, the borrowed array, or null: always up
+    bool m_borrowedDelays = false;
+    bool m_borrowedStates = false;
+    MappedRows m_delayRows; //!< SetReleaseWindow's window over the borrowed delays
+    MappedRows m_stateRows; //!< and over the borrowed states
 };
 
 /**
@@ -271,7 +291,8 @@ class ShortestPathQuery
 {
   public:
     /// Same arguments as StepGraph's constructor; the arrays are copied, but for the delays with
-    /// @p borrowDelays (the caller then keeps them alive as long as this query).
+    /// @p borrowDelays and the states with @p borrowStates (the caller then keeps them alive as
+    /// long as this query).
     ShortestPathQuery(uint32_t numNodes,
                       const int32_t* edges,
                       uint32_t numEdges,
@@ -280,7 +301,15 @@ class ShortestPathQuery
                       const uint8_t* up,
                       uint32_t lowBits,
                       bool hopsFirst = false,
-                      bool borrowDelays = false);
+                      bool borrowDelays = false,
+                      bool borrowStates = false);
+
+    /// StepGraph::SetReleaseWindow of the graph (before it is shared with a ForwardingTable).
+    void SetReleaseWindow(uint32_t window);
+    /// The most steps of delays the graph held between two releases (StepGraph::GetDelayRows).
+    uint32_t GetMaxStepsHeld() const;
+    /// Releases of the graph's delays so far.
+    uint64_t GetReleases() const;
 
     /**
      * @brief Path of each query, as the routing of the packet simulation would follow it.
@@ -331,7 +360,7 @@ class ShortestPathQuery
     uint64_t GetNodesSettled() const;
 
   private:
-    std::shared_ptr<const StepGraph> m_graph;
+    std::shared_ptr<StepGraph> m_graph;
     /// Kept across calls: consecutive calls mostly ask about the same step, whose trees then serve
     /// again (a tree's answers do not depend on how far it had grown).
     LazyShortestPaths m_paths;

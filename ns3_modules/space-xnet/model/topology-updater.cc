@@ -101,6 +101,29 @@ TopologyUpdater::BorrowSchedule(const int64_t* stepTimesNs,
 }
 
 void
+TopologyUpdater::SetReleaseWindow(uint32_t window)
+{
+    NS_ABORT_MSG_IF(window > 0 && m_borrowedDelays == nullptr, "SetReleaseWindow needs BorrowSchedule first");
+    const uint64_t cells = static_cast<uint64_t>(m_stepTimesNs.size()) * m_channels.size();
+    m_delayRows.Set(m_borrowedDelays, cells * sizeof(int64_t), window);
+    // the link states too when they are borrowed (BorrowLinkStates), not when copied
+    const bool borrowed = m_states != nullptr && m_up.empty();
+    m_stateRows.Set(borrowed ? m_states : nullptr, borrowed ? cells : 0, borrowed ? window : 0);
+}
+
+uint32_t
+TopologyUpdater::GetMaxStepsHeld() const
+{
+    return m_delayRows.GetMaxRowsHeld();
+}
+
+uint64_t
+TopologyUpdater::GetReleases() const
+{
+    return m_delayRows.GetReleases();
+}
+
+void
 TopologyUpdater::SetLinkStates(const uint8_t* up, uint64_t count)
 {
     NS_ABORT_MSG_IF(m_stepTimesNs.empty(), "SetLinkStates before SetSchedule");
@@ -108,6 +131,26 @@ TopologyUpdater::SetLinkStates(const uint8_t* up, uint64_t count)
                     "link states have " << count << " entries, expected " << m_stepTimesNs.size() << " x "
                                         << m_channels.size());
     m_up.assign(up, up + count);
+    m_states = m_up.data();
+    InstallLinkModels();
+}
+
+void
+TopologyUpdater::BorrowLinkStates(const uint8_t* up, uint64_t count)
+{
+    NS_ABORT_MSG_IF(m_stepTimesNs.empty(), "BorrowLinkStates before SetSchedule");
+    NS_ABORT_MSG_IF(count != m_stepTimesNs.size() * m_channels.size(),
+                    "link states have " << count << " entries, expected " << m_stepTimesNs.size() << " x "
+                                        << m_channels.size());
+    m_up.clear();
+    m_up.shrink_to_fit();
+    m_states = up;
+    InstallLinkModels();
+}
+
+void
+TopologyUpdater::InstallLinkModels()
+{
     m_linkModels.clear();
     for (const auto& channel : m_channels)
     {
@@ -149,6 +192,7 @@ void
 TopologyUpdater::ApplyStep(uint32_t step)
 {
     NS_LOG_FUNCTION(this << step);
+    m_delayRows.Read(step);
     const int64_t* delays = (m_borrowedDelays ? m_borrowedDelays : m_delaysNs.data()) +
                             static_cast<uint64_t>(step) * m_channels.size();
     if (!m_delayAccessor)
@@ -176,9 +220,10 @@ TopologyUpdater::ApplyStep(uint32_t step)
                         "could not set the delay of link " << link);
         m_appliedNs[link] = delays[link];
     }
-    if (!m_up.empty())
+    if (m_states != nullptr)
     {
-        const uint8_t* up = m_up.data() + static_cast<uint64_t>(step) * m_channels.size();
+        m_stateRows.Read(step);
+        const uint8_t* up = m_states + static_cast<uint64_t>(step) * m_channels.size();
         for (size_t link = 0; link < m_channels.size(); ++link)
         {
             for (size_t side = 0; side < 2; ++side)

@@ -6,6 +6,7 @@
 
 #include "ns3/forwarding-table.h"
 #include "ns3/link-state-error-model.h"
+#include "ns3/mapped-rows.h"
 #include "ns3/nstime.h"
 #include "ns3/object.h"
 #include "ns3/point-to-point-channel.h"
@@ -50,11 +51,27 @@ class TopologyUpdater : public Object
     void BorrowSchedule(const int64_t* stepTimesNs, uint32_t numSteps, const int64_t* delaysNs, uint64_t count);
 
     /**
+     * @brief Hold the borrowed delays a window of steps at a time (MappedRows): after
+     * BorrowSchedule, with the delays in a read-only shared file mapping (harness/network/spill.py);
+     * the steps it applies then fault their rows in, and every @p window steps the mapping's pages
+     * are let go again, so what the updater holds does not grow with the run.
+     * @param window steps applied between two releases; 0: never release
+     */
+    void SetReleaseWindow(uint32_t window);
+    /// The most steps of delays held between two releases (0 without a window).
+    uint32_t GetMaxStepsHeld() const;
+    /// Releases of the borrowed delays so far.
+    uint64_t GetReleases() const;
+
+    /**
      * @brief Set which links are up in each step (optional: without it every link stays up).
      * @param up C-contiguous [steps, links], nonzero for up; call after SetSchedule
      * @param count number of entries; must equal steps * links
      */
     void SetLinkStates(const uint8_t* up, uint64_t count);
+    /// SetLinkStates, reading @p up where it is instead of copying it: the caller keeps it alive
+    /// and unchanged while this updater runs; with SetReleaseWindow, held a window at a time too.
+    void BorrowLinkStates(const uint8_t* up, uint64_t count);
 
     /// Apply step 0 now and schedule every later step. Call once, before Simulator::Run.
     void Start();
@@ -67,15 +84,20 @@ class TopologyUpdater : public Object
 
   private:
     void ApplyStep(uint32_t step);
+    /// A LinkStateErrorModel on both devices of every link (SetLinkStates, BorrowLinkStates).
+    void InstallLinkModels();
 
     Ptr<ForwardingTable> m_table;
     std::vector<Ptr<PointToPointChannel>> m_channels;
     std::vector<int64_t> m_stepTimesNs;
     std::vector<int64_t> m_delaysNs; //!< [steps, links]
     const int64_t* m_borrowedDelays = nullptr; //!< [steps, links] (BorrowSchedule), or null: m_delaysNs
+    MappedRows m_delayRows;                    //!< SetReleaseWindow's window over the borrowed delays
     Ptr<const AttributeAccessor> m_delayAccessor; //!< PointToPointChannel's "Delay", found at the first step
     std::vector<int64_t> m_appliedNs;             //!< [links] the delay each channel holds (-1: not set yet)
-    std::vector<uint8_t> m_up;       //!< [steps, links], empty: always up
+    std::vector<uint8_t> m_up;       //!< [steps, links], empty: always up (or borrowed)
+    const uint8_t* m_states = nullptr; //!< [steps, links]: m_up's data, the borrowed array, or null: always up
+    MappedRows m_stateRows;            //!< SetReleaseWindow's window over the borrowed states
     std::vector<Ptr<LinkStateErrorModel>> m_linkModels; //!< [links, 2] receive models of both devices
     TracedCallback<uint32_t> m_stepTrace;
 };
