@@ -255,3 +255,43 @@ def test_results_read_narrow_are_the_same_columns(tmp_path):
         for column, values in narrow.layers[name].items():
             assert values.dtype == cols[column].dtype and values.tobytes() == cols[column].tobytes()
     assert summarize(narrow) == summarize(whole)
+
+
+MOUNTINFO = """\
+22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
+25 22 0:21 / /tmp rw,nosuid shared:5 - tmpfs tmpfs rw,size=8g
+26 22 0:22 / /home/user/.cache rw shared:6 - ext4 /dev/vdb1 rw
+27 22 0:23 / /mnt/my\\040disk rw shared:7 - xfs /dev/vdc1 rw
+"""
+
+
+def test_the_file_system_under_a_path_is_its_longest_mount_point():
+    assert spill_mod.filesystem_type("/tmp/x", MOUNTINFO) == "tmpfs"
+    assert spill_mod.filesystem_type("/tmpfoo", MOUNTINFO) == "ext4"  # not under /tmp
+    assert spill_mod.filesystem_type("/home/user/.cache/a", MOUNTINFO) == "ext4"
+    assert spill_mod.filesystem_type("/mnt/my disk/b", MOUNTINFO) == "xfs"
+    assert spill_mod.filesystem_type("/x", "garbage\n") is None
+
+
+def test_spill_files_avoid_a_ram_backed_temporary_directory(monkeypatch, tmp_path):
+    monkeypatch.delenv(spill_mod.SPILL_DIR_ENV, raising=False)
+    monkeypatch.setattr(spill_mod.tempfile, "gettempdir", lambda: "/tmp")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    kinds = {"/tmp": "tmpfs", str(tmp_path): "ext4"}
+    monkeypatch.setattr(spill_mod, "filesystem_type", lambda path: kinds[path])
+    assert spill_mod.spill_directory() == str(tmp_path)
+    kinds["/tmp"] = "ext4"
+    assert spill_mod.spill_directory() == "/tmp"
+    monkeypatch.setenv(spill_mod.SPILL_DIR_ENV, str(tmp_path / "mine"))
+    assert spill_mod.spill_directory() == str(tmp_path / "mine")
+
+
+def test_a_spill_folder_that_cannot_take_the_file_is_one_error(monkeypatch, tmp_path):
+    from harness.errors import HarnessError
+
+    monkeypatch.setenv(spill_mod.SPILL_DIR_ENV, str(tmp_path / "missing"))
+    with pytest.raises(HarnessError, match="SPACEXNET_SPILL_DIR"):
+        spill_mod.empty((8, 4), np.int64)
+    monkeypatch.setenv(spill_mod.SPILL_DIR_ENV, str(tmp_path))
+    made = spill_mod.empty((8, 4), np.int64)
+    assert made.shape == (8, 4) and not made.any() and spill_mod.is_spilled(made)

@@ -24,6 +24,8 @@ from typing import Optional
 
 import numpy as np
 
+from harness.errors import HarnessError
+
 #: Snapshots the C++ readers read between two releases of a spilled array's pages.
 WINDOW = 64
 
@@ -32,10 +34,73 @@ SPILL_MIN_BYTES = 0
 
 _BLOCK_BYTES = 16 << 20  # rows written per block: about this many bytes
 
+#: Environment variable naming the folder for the files (default: :func:`spill_directory`'s choice).
+SPILL_DIR_ENV = "SPACEXNET_SPILL_DIR"
+
+_RAM_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})
+
+
+def filesystem_type(path: str, mountinfo: Optional[str] = None) -> Optional[str]:
+    """The type of the file system ``path`` is on ("ext4", "tmpfs", ...), from the mount with the
+    longest mount point above it in ``mountinfo`` (the text of /proc/self/mountinfo, read when
+    None); None where that is unknown."""
+    if mountinfo is None:
+        try:
+            with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+                mountinfo = handle.read()
+        except OSError:
+            return None
+    path = os.path.realpath(path)
+    best, kind = "", None
+    for line in mountinfo.splitlines():
+        fields, _, rest = line.partition(" - ")
+        fields = fields.split()
+        if len(fields) < 5 or not rest:
+            continue
+        point = fields[4].replace("\\040", " ")
+        inside = path == point or path.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, rest.split()[0]
+    return kind
+
+
+def spill_directory() -> str:
+    """Where the files go: ``$SPACEXNET_SPILL_DIR`` if set; else the system's temporary directory,
+    unless it is RAM-backed (a tmpfs, where the files would be memory again), then the user's cache
+    folder (``$XDG_CACHE_HOME`` or ``~/.cache``) if that is on a disk."""
+    chosen = os.environ.get(SPILL_DIR_ENV)
+    if chosen:
+        return chosen
+    temporary = tempfile.gettempdir()
+    if filesystem_type(temporary) not in _RAM_FILESYSTEMS:
+        return temporary
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if os.path.isdir(cache) and os.access(cache, os.W_OK) and filesystem_type(cache) not in _RAM_FILESYSTEMS:
+        return cache
+    return temporary
+
+
+def _spill_file(nbytes: int, directory: Optional[str]):
+    """An unlinked file of ``nbytes`` with its blocks reserved on disk (so a full disk is one
+    error now, not a SIGBUS in a later write through the mapping)."""
+    directory = directory or spill_directory()
+    try:
+        handle = tempfile.TemporaryFile(dir=directory)
+    except OSError as exc:
+        raise HarnessError(f"cannot make a file for the run's per-snapshot state in {directory} ({exc.strerror}); "
+                           f"set {SPILL_DIR_ENV} to a writable folder on a disk") from None
+    try:
+        os.posix_fallocate(handle.fileno(), 0, max(1, nbytes))
+    except OSError as exc:
+        handle.close()
+        raise HarnessError(f"no room for the run's per-snapshot state ({nbytes / 1e6:.0f} MB) in {directory} "
+                           f"({exc.strerror}); free space there or set {SPILL_DIR_ENV} to a disk with room") from None
+    return handle
+
 
 def spill(values: np.ndarray, directory: Optional[str] = None) -> np.ndarray:
     """A read-only C-ordered array equal to ``values`` (same shape and dtype), backed by an
-    unlinked file in ``directory`` (default: the system's temporary directory) instead of memory.
+    unlinked file in ``directory`` (default: :func:`spill_directory`) instead of memory.
 
     ``values`` is copied a block of rows at a time; an array below :data:`SPILL_MIN_BYTES`, or
     one with no elements, comes back as it is."""
@@ -45,7 +110,7 @@ def spill(values: np.ndarray, directory: Optional[str] = None) -> np.ndarray:
     rows = values.shape[0]
     row_bytes = values.nbytes // rows
     step = max(1, _BLOCK_BYTES // max(1, row_bytes))
-    with tempfile.TemporaryFile(dir=directory) as handle:  # unlinked: the mapping keeps it alive
+    with _spill_file(values.nbytes, directory) as handle:  # unlinked: the mapping keeps it alive
         for first in range(0, rows, step):
             handle.write(np.ascontiguousarray(values[first:first + step]).tobytes())
         handle.flush()
@@ -64,8 +129,7 @@ def empty(shape: tuple, dtype, directory: Optional[str] = None) -> np.ndarray:
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if nbytes < max(1, SPILL_MIN_BYTES):
         return np.zeros(shape, dtype=dtype)
-    with tempfile.TemporaryFile(dir=directory) as handle:  # unlinked: the mapping keeps it alive
-        handle.truncate(nbytes)
+    with _spill_file(nbytes, directory) as handle:  # unlinked: the mapping keeps it alive; zeros
         mapped = mmap.mmap(handle.fileno(), nbytes, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
     return np.frombuffer(mapped, dtype=dtype).reshape(shape)
 
