@@ -149,7 +149,7 @@ def measure(seconds: int | None, out_dir: Path, mtu: int | None = None, forwardi
         result = pipeline.run_scenario(scenario, jobs=1)
         wclock = time.perf_counter()
         current[0] = "writing"
-        pipeline.write_run(scenario, result, out_dir, text)
+        pipeline.write_run(scenario, result, out_dir, text, release=True)  # as `harness run` does
         spent["writing"] += time.perf_counter() - wclock
     wall = time.perf_counter() - clock
     now = os.times()

@@ -215,7 +215,7 @@ def _run(args: argparse.Namespace) -> int:
     progress = _Progress()
     result = run_scenario(scenario, progress=progress, plan=args.plan, jobs=args.jobs)
     progress.close()
-    summary = write_run(scenario, result, out_dir, Path(args.scenario).read_text())
+    summary = write_run(scenario, result, out_dir, Path(args.scenario).read_text(), release=True)
     print(format_summary_table(summary))
     print(f"results in {out_dir}/ (tokens.csv, layers.csv, summary.json, plots/) after "
           f"{time.perf_counter() - clock:.1f} s")

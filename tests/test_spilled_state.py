@@ -257,6 +257,24 @@ def test_results_read_narrow_are_the_same_columns(tmp_path):
     assert summarize(narrow) == summarize(whole)
 
 
+def test_write_run_releasing_the_traces_writes_the_same_files(tmp_path):
+    """``write_run(..., release=True)`` (what ``harness run`` does) empties the run's traces before
+    the read-back, and every file and the summary are those of a run that keeps them."""
+    from harness.run.write import write_run
+
+    scenario = load_scenario(REPO / "topologies" / "tiny.yaml")
+    result = run_scenario(scenario, jobs=1)
+    kept = write_run(scenario, result, tmp_path / "kept", "name: tiny\n")
+    assert result.traces
+    released = write_run(scenario, result, tmp_path / "released", "name: tiny\n", release=True)
+    assert result.traces == [] and released == kept
+    files = sorted(p.relative_to(tmp_path / "kept") for p in (tmp_path / "kept").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "released") for p in (tmp_path / "released").rglob("*")
+                           if p.is_file())
+    for name in files:
+        assert (tmp_path / "kept" / name).read_bytes() == (tmp_path / "released" / name).read_bytes(), name
+
+
 MOUNTINFO = """\
 22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
 25 22 0:21 / /tmp rw,nosuid shared:5 - tmpfs tmpfs rw,size=8g

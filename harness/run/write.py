@@ -28,11 +28,15 @@ class RunResult:
     times_s: Optional[np.ndarray] = None  # [S] snapshot times, with power.enabled
 
 
-def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_text: str) -> dict:
+def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_text: str,
+              release: bool = False) -> dict:
     """Write a run's results directory (see harness/formats/results.py) and return its summary.
 
     The summary and plots are made from the written files, read back, exactly as
-    ``python -m harness analyze`` makes them.
+    ``python -m harness analyze`` makes them. With ``release`` (for a caller done with ``result``,
+    as ``harness run`` is), ``result.traces`` is emptied once every file is written, so a long
+    run's traces and the tables read back from them are not in memory together; the files and
+    the summary are the same.
     """
     from harness.formats import results as formats
     from harness.run.strategy import _return_freed_memory
@@ -83,6 +87,9 @@ def write_run(scenario: Scenario, result: RunResult, out_dir: Path, scenario_tex
                 "sunlit.csv": power_formats.sunlit_csv(result.times_s, result.sunlit),
                 "power.json": power_formats.power_json(scenario.power, [(tr.strategy, tr.power)
                                                                         for tr in result.traces])})
+        if release:
+            result.traces.clear()
+            _return_freed_memory()
         summary = analyze_directory(staging)
     return summary
 
