@@ -29,7 +29,8 @@ from harness.errors import HarnessError
 #: Snapshots the C++ readers read between two releases of a spilled array's pages.
 WINDOW = 64
 
-#: Arrays smaller than this stay in memory (bytes): a short run's state costs nothing to hold.
+#: Arrays smaller than this stay in memory (bytes). 0: every run's state goes to files, short or
+#: long (one code path, exercised by every run); the tests raise it to get the in-memory reference.
 SPILL_MIN_BYTES = 0
 
 _BLOCK_BYTES = 16 << 20  # rows written per block: about this many bytes
