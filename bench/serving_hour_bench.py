@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import inspect
 import os
 import shutil
 import statistics
@@ -149,7 +150,9 @@ def measure(seconds: int | None, out_dir: Path, mtu: int | None = None, forwardi
         result = pipeline.run_scenario(scenario, jobs=1)
         wclock = time.perf_counter()
         current[0] = "writing"
-        pipeline.write_run(scenario, result, out_dir, text, release=True)  # as `harness run` does
+        # as `harness run` does; a --ref commit older than write_run's release lets go of nothing
+        release = {"release": True} if "release" in inspect.signature(pipeline.write_run).parameters else {}
+        pipeline.write_run(scenario, result, out_dir, text, **release)
         spent["writing"] += time.perf_counter() - wclock
     wall = time.perf_counter() - clock
     now = os.times()
