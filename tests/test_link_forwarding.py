@@ -145,6 +145,20 @@ def _assert_same_results(scenario, out: Path) -> dict[str, bytes]:
     return link
 
 
+def test_the_default_is_the_link_mode_and_every_results_file_equals_the_ip_modes(tmp_path):
+    """The default moves frames at the link level since the ip and link modes were shown equal in
+    every results file of every shipped scenario (docs/performance.md). Here tiny, and
+    polar_1056_faults (losses in flight, retransmission, link survival 0.8) cut to two strategies:
+    tokens.csv, layers.csv, run.json (every packet counter), summary.json, placements.json and the
+    plots, byte for byte. A difference anywhere in the two engines' event order would show here."""
+    for name, strategies in (("tiny", None), ("polar_1056_faults", ("space-xnet", "rand-place"))):
+        scenario = load_scenario(REPO / "topologies" / f"{name}.yaml")
+        assert scenario.links.forwarding == "link"
+        if strategies:
+            scenario = dataclasses.replace(scenario, strategies=strategies)
+        _assert_same_results(scenario, tmp_path / name)
+
+
 def test_replies_go_back_to_the_sender_as_in_the_ip_mode(tmp_path):
     """An expert replica's acknowledgement goes back to the copy that sent the message: the IP mode
     reads UDP's source address and port, the link mode its link header's source fields. Without
