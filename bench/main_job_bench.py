@@ -11,15 +11,18 @@
    give raw ns-3's cost per packet-hop; the ratio is printed. Both route with the run's
    on-demand shortest paths (harness.network.routes.PathQuery), so the ratio includes their cost.
 
-4. With --link, the engine again in the link-level mode (``links.forwarding: link``), its cost per
-   packet-hop and its ratio to raw ns-3's; with --repeat N, steps 2-4 N times, interleaved, and
-   the medians (each figure's runs are printed too), after one untimed run of the engine.
-5. With --stack, the engine again with every hop on ns-3's stack (``links.forwarding: ip-stack``,
-   the default engine before its relay fast path; the same traces), its cost and ratio too.
+4. With --link, the engine again in the link-level mode (``links.forwarding: link``, the
+   default), its cost per packet-hop and its ratio to raw ns-3's; with --repeat N, steps 2-5 N
+   times, interleaved, and the medians (each figure's runs are printed too), after one untimed run
+   of the engine.
+5. With --ip, the engine again in the IP mode (``links.forwarding: ip``: UDP and IPv4 at the
+   endpoints, the relay fast path; the default before link, the same traces); with --stack, with
+   every hop on ns-3's stack (``links.forwarding: ip-stack``; the same traces): their costs and
+   ratios too.
 
 Plain ns-3's flows always run on ns-3's own stack at every hop (``ip-stack``).
 
-    python bench/main_job_bench.py [SCENARIO] [--save FILE] [--baseline FILE] [--skip-main] [--link] [--stack] [--repeat N]
+    python bench/main_job_bench.py [SCENARIO] [--save FILE] [--baseline FILE] [--skip-main] [--link] [--ip] [--stack] [--repeat N]
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ def main() -> int:
     parser = scenario_parser(__doc__.splitlines()[0])
     parser.add_argument("--skip-main", action="store_true", help="only the per-packet-hop comparison")
     parser.add_argument("--link", action="store_true", help="also the link-level mode (links.forwarding: link)")
+    parser.add_argument("--ip", action="store_true", help="also the IP mode (links.forwarding: ip)")
     parser.add_argument("--stack", action="store_true",
                         help="also the engine with every hop on ns-3's stack (links.forwarding: ip-stack)")
     parser.add_argument("--repeat", type=int, default=1, help="per-packet-hop measurements, interleaved; medians")
@@ -117,9 +121,11 @@ def main() -> int:
     engine(scenario.links)
     runs: dict[str, list[float]] = {}
     for attempt in range(args.repeat):
-        # The default engine, then (with --link, --stack) the lean and the all-stack ones, in that order.
+        # The scenario's engine, then (with --link, --ip, --stack) the link-level, IP and all-stack
+        # ones, in that order.
         engines = [("engine", scenario.links.forwarding)]
-        engines += [("link_engine", "link")] * args.link + [("stack_engine", "ip-stack")] * args.stack
+        engines += [("link_engine", "link")] * args.link + [("ip_engine", "ip")] * args.ip
+        engines += [("stack_engine", "ip-stack")] * args.stack
         for name, forwarding in engines:
             wall, hops, settled, cpu = engine(dataclasses.replace(scenario.links, forwarding=forwarding))
             runs.setdefault(f"{name}_run_s", []).append(wall)
@@ -143,11 +149,11 @@ def main() -> int:
                 runs["link_engine_us_per_packet_hop"][-1] / runs["raw_ns3_us_per_packet_hop"][-1])
             runs.setdefault("link_engine_over_raw_cpu_ratio", []).append(
                 runs["link_engine_cpu_us_per_packet_hop"][-1] / runs["raw_ns3_cpu_us_per_packet_hop"][-1])
-        if args.stack:
-            runs.setdefault("stack_engine_over_raw_ratio", []).append(
-                runs["stack_engine_us_per_packet_hop"][-1] / runs["raw_ns3_us_per_packet_hop"][-1])
-            runs.setdefault("stack_engine_over_raw_cpu_ratio", []).append(
-                runs["stack_engine_cpu_us_per_packet_hop"][-1] / runs["raw_ns3_cpu_us_per_packet_hop"][-1])
+        for name in ("ip_engine",) * args.ip + ("stack_engine",) * args.stack:
+            runs.setdefault(f"{name}_over_raw_ratio", []).append(
+                runs[f"{name}_us_per_packet_hop"][-1] / runs["raw_ns3_us_per_packet_hop"][-1])
+            runs.setdefault(f"{name}_over_raw_cpu_ratio", []).append(
+                runs[f"{name}_cpu_us_per_packet_hop"][-1] / runs["raw_ns3_cpu_us_per_packet_hop"][-1])
         runs.setdefault("load_average_1min", []).append(os.getloadavg()[0])
     for name, values in runs.items():
         figures[name] = statistics.median(values)

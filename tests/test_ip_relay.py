@@ -77,14 +77,19 @@ def test_fast_path_equals_the_stack_when_holding_delaying_and_losing():
         assert b.counters == a.counters, a.strategy
 
 
-def test_defaults_with_the_fast_path_leave_tiny_tokens_csv_byte_identical(tmp_path):
-    """The default (ip, the fast path on) writes tiny's tokens.csv byte for byte as saved before
-    the fast path existed (tests/data/serving_regression, also read by tests/test_fast_mode.py)."""
+def test_the_ip_mode_with_the_fast_path_leaves_tiny_tokens_csv_byte_identical(tmp_path):
+    """The IP mode (the default until link-level forwarding became it; the fast path on) writes
+    tiny's tokens.csv byte for byte as saved before the fast path existed
+    (tests/data/serving_regression, also read by tests/test_fast_mode.py for the default)."""
     from harness.cli import main
 
     expected = (REPO / "tests" / "data" / "serving_regression" / "tiny_tokens.csv").read_bytes()
-    assert load_scenario(REPO / "topologies" / "tiny.yaml").links.forwarding == "ip"
-    assert main(["run", str(REPO / "topologies" / "tiny.yaml"), "--out", str(tmp_path / "out")]) == 0
+    text = (REPO / "topologies" / "tiny.yaml").read_text()
+    assert "\nlinks:\n" in text and "forwarding:" not in text
+    path = tmp_path / "tiny.yaml"
+    path.write_text(text.replace("\nlinks:\n", "\nlinks:\n  forwarding: ip\n", 1))
+    assert load_scenario(path).links.forwarding == "ip"
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "tokens.csv").read_bytes() == expected
 
 

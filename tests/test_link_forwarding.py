@@ -13,6 +13,7 @@ tests/test_fast_mode.py checks tiny's tokens.csv byte for byte.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +123,55 @@ def test_link_mode_holds_and_relays_as_the_ip_mode_does():
     done = ip.traces[0].latency_ns > 0
     rel = np.abs(link.traces[0].latency_ns[done] - ip.traces[0].latency_ns[done]) / ip.traces[0].latency_ns[done]
     assert rel.max() <= PER_TOKEN_TOLERANCE, rel.max()
+
+
+def _results(scenario, forwarding: str, out: Path) -> dict[str, bytes]:
+    from harness.run.write import write_run
+
+    run = _run(scenario, forwarding)
+    write_run(scenario, run, out, "", release=True)
+    return {str(f.relative_to(out)): f.read_bytes() for f in sorted(out.rglob("*"))
+            if f.is_file() and f.name != "scenario.yaml"}  # scenario.yaml: the scenario's own text
+
+
+def _assert_same_results(scenario, out: Path) -> dict[str, bytes]:
+    """Run @p scenario in the ip and link modes; every results file equal. The link mode's files."""
+    ip = _results(scenario, "ip", out / "ip")
+    link = _results(scenario, "link", out / "link")
+    assert {"tokens.csv", "layers.csv", "run.json", "summary.json"} <= set(ip), sorted(ip)
+    assert sorted(link) == sorted(ip), out.name
+    differ = [f for f in ip if link[f] != ip[f]]
+    assert not differ, f"{out.name}: {differ} differ between the ip and link modes"
+    return link
+
+
+def test_the_default_is_the_link_mode_and_every_results_file_equals_the_ip_modes(tmp_path):
+    """The default moves frames at the link level since the ip and link modes were shown equal in
+    every results file of every shipped scenario (docs/performance.md). Here tiny, and
+    polar_1056_faults (losses in flight, retransmission, link survival 0.8) cut to two strategies:
+    tokens.csv, layers.csv, run.json (every packet counter), summary.json, placements.json and the
+    plots, byte for byte. A difference anywhere in the two engines' event order would show here."""
+    for name, strategies in (("tiny", None), ("polar_1056_faults", ("space-xnet", "rand-place"))):
+        scenario = load_scenario(REPO / "topologies" / f"{name}.yaml")
+        assert scenario.links.forwarding == "link"
+        if strategies:
+            scenario = dataclasses.replace(scenario, strategies=strategies)
+        _assert_same_results(scenario, tmp_path / name)
+
+
+def test_replies_go_back_to_the_sender_as_in_the_ip_mode(tmp_path):
+    """An expert replica's acknowledgement goes back to the copy that sent the message: the IP mode
+    reads UDP's source address and port, the link mode its link header's source fields. Without
+    them (the frame carried no source) every such ACK was dropped for want of a route and every
+    message retransmitted until requests failed (found by tests/test_new_placements.py with the
+    link mode as the default). tiny with replicas and packed tensor-parallel shards, with
+    retransmission: every results file equal to the IP mode's, no ACK lost."""
+    text = (REPO / "topologies" / "tiny.yaml").read_text() + "\nfaults:\n  retransmit_timeout_ms: 500\n"
+    path = tmp_path / "tiny_replies.yaml"
+    path.write_text(text.replace("strategies: [space-xnet]", "strategies: [space-xnet-replicas, space-xnet-packed-tp]", 1))
+    scenario = load_scenario(path)
+    assert scenario.strategies == ("space-xnet-replicas", "space-xnet-packed-tp"), scenario.strategies
+    link = _assert_same_results(scenario, tmp_path / "replies")
+    counters = json.loads(link["run.json"])["strategies"]
+    for strategy, c in counters.items():
+        assert c["packets_dropped_no_route"] == 0 and c["messages_retransmitted"] == 0, (strategy, c)

@@ -154,12 +154,12 @@ class LinkSpec:
     drop_in_flight: bool = _spec(False, help="when a link goes down, lose the packets still queued or on the wire "
                                  "on it (true) or let them arrive (false); routes avoid down links either way. "
                                  "Without faults.retransmit_timeout_ms a lost packet stalls its request")
-    forwarding: str = _spec("ip", help="how the packet engine moves packets between satellites: 'ip' (UDP over "
-                            "IPv4 through ns-3's stack at sources and destinations; relays forward below it, with the "
-                            "same next hops, TTL, holding, relay delay and queues: traces equal to 'ip-stack'), "
-                            "'ip-stack' (every hop through ns-3's traffic-control and IPv4 layers: the reference) or "
-                            "'link' (hop by hop at the NetDevice level, the same next hops, frame sizes, queues and "
-                            "losses; fastest)",
+    forwarding: str = _spec("link", help="how the packet engine moves packets between satellites: 'link' (hop by "
+                            "hop at the NetDevice level: the same next hops, frame sizes, queues, losses and events as "
+                            "'ip', every trace equal to it; fastest), 'ip' (UDP over IPv4 through ns-3's stack at "
+                            "sources and destinations; relays forward below it, with the same next hops, TTL, holding, "
+                            "relay delay and queues: traces equal to 'ip-stack') or 'ip-stack' (every hop through "
+                            "ns-3's traffic-control and IPv4 layers: the reference)",
                             choices=("ip", "ip-stack", "link"))
 
     @property

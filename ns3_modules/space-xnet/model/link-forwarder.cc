@@ -4,7 +4,9 @@
 #include "link-forwarder.h"
 
 #include "ns3/boolean.h"
+#include "ns3/inet-socket-address.h"
 #include "ns3/ip-relay.h"
+#include "ns3/ipv4.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
 #include "ns3/simulator.h"
@@ -35,14 +37,21 @@ LinkForwardingHeader::GetInstanceTypeId() const
 LinkForwardingHeader::LinkForwardingHeader()
     : m_destination(0),
       m_port(0),
-      m_ttl(0)
+      m_ttl(0),
+      m_sourcePort(0)
 {
 }
 
-LinkForwardingHeader::LinkForwardingHeader(uint32_t destination, uint16_t port, uint8_t ttl)
+LinkForwardingHeader::LinkForwardingHeader(uint32_t destination,
+                                           uint16_t port,
+                                           uint8_t ttl,
+                                           Ipv4Address source,
+                                           uint16_t sourcePort)
     : m_destination(destination),
       m_port(port),
-      m_ttl(ttl)
+      m_ttl(ttl),
+      m_source(source),
+      m_sourcePort(sourcePort)
 {
 }
 
@@ -58,7 +67,10 @@ LinkForwardingHeader::Serialize(Buffer::Iterator start) const
     start.WriteHtonU32(m_destination);
     start.WriteHtonU16(m_port);
     start.WriteU8(m_ttl);
-    start.WriteU8(0, SIZE - 7);
+    start.WriteU8(0);
+    start.WriteHtonU32(m_source.Get());
+    start.WriteHtonU16(m_sourcePort);
+    start.WriteU8(0, SIZE - 14);
 }
 
 uint32_t
@@ -67,13 +79,17 @@ LinkForwardingHeader::Deserialize(Buffer::Iterator start)
     m_destination = start.ReadNtohU32();
     m_port = start.ReadNtohU16();
     m_ttl = start.ReadU8();
+    start.Next(1);
+    m_source.Set(start.ReadNtohU32());
+    m_sourcePort = start.ReadNtohU16();
     return SIZE;
 }
 
 void
 LinkForwardingHeader::Print(std::ostream& os) const
 {
-    os << "destination=" << m_destination << " port=" << m_port << " ttl=" << static_cast<uint32_t>(m_ttl);
+    os << "destination=" << m_destination << " port=" << m_port << " ttl=" << static_cast<uint32_t>(m_ttl)
+       << " source=" << m_source << ":" << m_sourcePort;
 }
 
 TypeId
@@ -132,7 +148,15 @@ void
 LinkForwarder::AddNeighbour(uint32_t neighbour, Ptr<NetDevice> device)
 {
     Ptr<NetDeviceQueueInterface> ndqi = device->GetObject<NetDeviceQueueInterface>();
-    m_neighbours.push_back(Neighbour{neighbour, device, ndqi ? ndqi->GetTxQueue(0) : nullptr});
+    // The address the IP mode gives a packet leaving through this device (its interface's).
+    Ipv4Address local;
+    Ptr<Ipv4> ipv4 = device->GetNode() ? device->GetNode()->GetObject<Ipv4>() : nullptr;
+    int32_t iface = ipv4 ? ipv4->GetInterfaceForDevice(device) : -1;
+    if (iface >= 0 && ipv4->GetNAddresses(iface) > 0)
+    {
+        local = ipv4->GetAddress(iface, 0).GetLocal();
+    }
+    m_neighbours.push_back(Neighbour{neighbour, device, ndqi ? ndqi->GetTxQueue(0) : nullptr, local});
 }
 
 bool
@@ -182,7 +206,7 @@ LinkForwarder::Lookup(uint32_t destination) const
 }
 
 bool
-LinkForwarder::Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port)
+LinkForwarder::Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port, uint16_t sourcePort)
 {
     int32_t dest = m_table->GetNodeOfAddress(destination);
     if (dest < 0)
@@ -190,7 +214,12 @@ LinkForwarder::Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port)
         ++m_dropped;
         return false;
     }
-    Frame frame{packet, LinkForwardingHeader(static_cast<uint32_t>(dest), port, MAX_TTL)};
+    // The source: this node's address on the first hop's link, as the IP mode's; without a next
+    // hop now (held, or for this node itself) its first link's (any of its addresses names it).
+    const Neighbour* next =
+        static_cast<uint32_t>(dest) == m_index ? nullptr : Lookup(static_cast<uint32_t>(dest));
+    Ipv4Address source = next ? next->local : (m_neighbours.empty() ? Ipv4Address() : m_neighbours.front().local);
+    Frame frame{packet, LinkForwardingHeader(static_cast<uint32_t>(dest), port, MAX_TTL, source, sourcePort)};
     if (static_cast<uint32_t>(dest) == m_index)
     {
         // The IP mode has no route to its own node: it drops the packet, or (HoldWithoutRoute)
@@ -206,10 +235,9 @@ LinkForwarder::Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port)
                                        &LinkForwarder::Deliver,
                                        this,
                                        packet,
-                                       port);
+                                       frame.header);
         return true;
     }
-    const Neighbour* next = Lookup(frame.header.m_destination);
     if (!next)
     {
         if (!m_holdWithoutRoute)
@@ -234,7 +262,7 @@ LinkForwarder::Receive(Ptr<NetDevice> device, Ptr<const Packet> packet, uint16_t
     p->RemoveHeader(header);
     if (header.m_destination == m_index)
     {
-        Deliver(p, header.m_port);
+        Deliver(p, header);
         return true;
     }
     Route(Frame{p, header});
@@ -300,17 +328,17 @@ LinkForwarder::Transmit(const Neighbour& next, Frame& frame, bool decrementTtl)
 }
 
 void
-LinkForwarder::Deliver(Ptr<Packet> packet, uint16_t port)
+LinkForwarder::Deliver(Ptr<Packet> packet, LinkForwardingHeader header)
 {
     for (const auto& [p, cb] : m_ports)
     {
-        if (p == port)
+        if (p == header.m_port)
         {
-            cb(packet);
+            cb(packet, InetSocketAddress(header.m_source, header.m_sourcePort));
             return;
         }
     }
-    NS_LOG_WARN("node " << m_index << ": no one listens on port " << port);
+    NS_LOG_WARN("node " << m_index << ": no one listens on port " << header.m_port);
     ++m_dropped;
 }
 

@@ -32,7 +32,14 @@ namespace ns3
  * | 4     | destination | destination node (its index in the ForwardingTable)     |
  * | 2     | port        | the destination component's port                        |
  * | 1     | ttl         | hops left (IPv4's TTL: the IP mode's MAX_TTL at the source) |
- * | 21    | padding     | zero: the 28 bytes of IPv4 (20) and UDP (8) headers      |
+ * | 1     | padding     | zero                                                    |
+ * | 4     | source      | the sender's address (the IP mode's source address: the |
+ * |       |             | sending node's address on its first hop's link)          |
+ * | 2     | source port | the sending socket's port (UDP's source port)            |
+ * | 14    | padding     | zero: the 28 bytes of IPv4 (20) and UDP (8) headers      |
+ *
+ * The source is what a receiver replies to (an expert replica's acknowledgement goes back to
+ * the copy that sent the message, as UDP's source address and port say in the IP mode).
  */
 class LinkForwardingHeader : public Header
 {
@@ -43,7 +50,8 @@ class LinkForwardingHeader : public Header
     static TypeId GetTypeId();
     TypeId GetInstanceTypeId() const override;
     LinkForwardingHeader();
-    LinkForwardingHeader(uint32_t destination, uint16_t port, uint8_t ttl);
+    LinkForwardingHeader(uint32_t destination, uint16_t port, uint8_t ttl, Ipv4Address source = Ipv4Address(),
+                         uint16_t sourcePort = 0);
 
     uint32_t GetSerializedSize() const override;
     void Serialize(Buffer::Iterator start) const override;
@@ -53,6 +61,8 @@ class LinkForwardingHeader : public Header
     uint32_t m_destination;
     uint16_t m_port;
     uint8_t m_ttl;
+    Ipv4Address m_source;
+    uint16_t m_sourcePort;
 };
 
 /**
@@ -79,17 +89,19 @@ class LinkForwarder : public Object
     /// Neighbour node @p neighbour is reached through @p device (this node's end of their link).
     void AddNeighbour(uint32_t neighbour, Ptr<NetDevice> device);
 
-    /// What receives a frame's payload (the link header removed) at its destination port.
-    using DeliverCallback = Callback<void, Ptr<Packet>>;
+    /// What receives a frame's payload (the link header removed) at its destination port, with
+    /// the sender's address and port (an InetSocketAddress).
+    using DeliverCallback = Callback<void, Ptr<Packet>, const Address&>;
     /// Deliver frames for @p port to @p deliver; false when the port is taken.
     bool Bind(uint16_t port, DeliverCallback deliver);
     void Unbind(uint16_t port);
 
     /**
-     * @brief Send @p packet to port @p port of the node owning @p destination.
+     * @brief Send @p packet to port @p port of the node owning @p destination, from this node's
+     * port @p sourcePort (0: none).
      * @return false when it was dropped at once (unknown destination, no route)
      */
-    bool Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port);
+    bool Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port, uint16_t sourcePort = 0);
 
     /// The devices' receive callback: a frame arrived over a link.
     bool Receive(Ptr<NetDevice> device, Ptr<const Packet> packet, uint16_t protocol, const Address& from);
@@ -117,6 +129,7 @@ class LinkForwarder : public Object
         uint32_t node;
         Ptr<NetDevice> device;
         Ptr<NetDeviceQueue> txQueue; //!< the device's transmit queue (flow control), or null
+        Ipv4Address local;           //!< this node's address on the link: a frame's source through it
     };
 
     /// A frame on its way: what waits here for a route (held) or for the relay delay.
@@ -135,7 +148,7 @@ class LinkForwarder : public Object
     void Route(Frame frame);
     /// Forward through @p next: the hop limit, then the device (unless its queue is stopped).
     void Transmit(const Neighbour& next, Frame& frame, bool decrementTtl);
-    void Deliver(Ptr<Packet> packet, uint16_t port);
+    void Deliver(Ptr<Packet> packet, LinkForwardingHeader header);
     // For RelayHold: a frame released there is looked up again, and forwarded (a hop: the TTL
     // goes down) or dropped.
     const Neighbour* RelayHoldLookup(const Frame& frame) const;

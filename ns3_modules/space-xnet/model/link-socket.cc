@@ -93,8 +93,8 @@ LinkSocket::Bind(const Address& address)
 int
 LinkSocket::Bind()
 {
-    // A send-only socket (re-placement's weights): frames carry no source port, so there is
-    // nothing to register; a component that receives binds its own port with Bind(address).
+    // A send-only socket (re-placement's weights): nothing to register, and its frames carry
+    // source port 0; a component that receives binds its own port with Bind(address).
     return 0;
 }
 
@@ -170,7 +170,7 @@ LinkSocket::SendTo(Ptr<Packet> p, uint32_t flags, const Address& toAddress)
 {
     InetSocketAddress to = InetSocketAddress::ConvertFrom(toAddress);
     uint32_t size = p->GetSize();
-    if (!m_forwarder->Send(p, to.GetIpv4(), to.GetPort()))
+    if (!m_forwarder->Send(p, to.GetIpv4(), to.GetPort(), m_bound ? m_port : 0))
     {
         m_errno = Socket::ERROR_NOROUTETOHOST;
         return -1;
@@ -198,10 +198,10 @@ LinkSocket::RecvFrom(uint32_t maxSize, uint32_t flags, Address& fromAddress)
     {
         return nullptr;
     }
-    Ptr<Packet> p = m_received.front();
+    auto [p, from] = m_received.front();
     m_received.pop_front();
     m_receivedBytes -= p->GetSize();
-    fromAddress = InetSocketAddress(Ipv4Address::GetAny(), 0); // the frame does not carry its source
+    fromAddress = from; // the sender's address and port, from the frame's link header
     return p;
 }
 
@@ -236,10 +236,10 @@ LinkSocket::GetAllowBroadcast() const
 }
 
 void
-LinkSocket::Deliver(Ptr<Packet> packet)
+LinkSocket::Deliver(Ptr<Packet> packet, const Address& from)
 {
     m_receivedBytes += packet->GetSize();
-    m_received.push_back(packet);
+    m_received.emplace_back(packet, from);
     NotifyDataRecv();
 }
 

@@ -9,6 +9,7 @@
 #include "ns3/socket.h"
 
 #include <deque>
+#include <utility>
 
 namespace ns3
 {
@@ -54,8 +55,9 @@ class LinkSocket : public Socket
     void DoDispose() override;
 
   private:
-    /// The forwarder delivers a packet for this socket's port.
-    void Deliver(Ptr<Packet> packet);
+    /// The forwarder delivers a frame's payload for this socket's port, from @p from (the
+    /// sender's address and port).
+    void Deliver(Ptr<Packet> packet, const Address& from);
 
     Ptr<Node> m_node;
     Ptr<LinkForwarder> m_forwarder;
@@ -64,7 +66,7 @@ class LinkSocket : public Socket
     Socket::SocketErrno m_errno;
     Address m_peer;   ///< set by Connect: where Send goes (a send-only socket, e.g. re-placement's weights)
     bool m_connected; ///< whether Connect was called
-    std::deque<Ptr<Packet>> m_received;
+    std::deque<std::pair<Ptr<Packet>, Address>> m_received;
     uint32_t m_receivedBytes;
 };
 

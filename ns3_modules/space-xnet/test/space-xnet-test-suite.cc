@@ -527,18 +527,26 @@ class LinkSocketUnbindTestCase : public TestCase
         Ptr<LinkSocket> third = MakeSocket(node, forwarder);
         NS_TEST_ASSERT_MSG_EQ(third->Bind(address), 0, "a destroyed socket gives its port back");
 
-        // A frame for this node (index 0) and port reaches the socket bound now.
+        // A frame for this node (index 0) and port reaches the socket bound now, with its sender's
+        // address and port (what a reply goes back to), in the header's 28 bytes.
         Ptr<Packet> frame = Create<Packet>(100);
-        frame->AddHeader(LinkForwardingHeader(0, port, LinkForwarder::MAX_TTL));
+        frame->AddHeader(LinkForwardingHeader(0, port, LinkForwarder::MAX_TTL, Ipv4Address("10.0.0.6"), 7003));
+        NS_TEST_ASSERT_MSG_EQ(frame->GetSize(), 128u, "the link header is 28 bytes, as IPv4 and UDP's");
         forwarder->Receive(nullptr, frame, 0x0800, Address());
         NS_TEST_ASSERT_MSG_EQ(third->GetRxAvailable(), 100u, "the frame's payload is delivered to it");
         NS_TEST_ASSERT_MSG_EQ(forwarder->GetDroppedPackets(), uint64_t{0}, "nothing dropped");
+        Address from;
+        Ptr<Packet> received = third->RecvFrom(1000, 0, from);
+        NS_TEST_ASSERT_MSG_EQ(received->GetSize(), 100u, "the payload, the link header removed");
+        NS_TEST_ASSERT_MSG_EQ(InetSocketAddress::ConvertFrom(from).GetIpv4(), Ipv4Address("10.0.0.6"),
+                              "the sender's address");
+        NS_TEST_ASSERT_MSG_EQ(InetSocketAddress::ConvertFrom(from).GetPort(), 7003, "the sender's port");
 
         third->Close();
         frame = Create<Packet>(100);
         frame->AddHeader(LinkForwardingHeader(0, port, LinkForwarder::MAX_TTL));
         forwarder->Receive(nullptr, frame, 0x0800, Address());
-        NS_TEST_ASSERT_MSG_EQ(third->GetRxAvailable(), 100u, "a closed socket receives nothing more");
+        NS_TEST_ASSERT_MSG_EQ(third->GetRxAvailable(), 0u, "a closed socket receives nothing more");
         NS_TEST_ASSERT_MSG_EQ(forwarder->GetDroppedPackets(), uint64_t{1}, "a frame for an unbound port is dropped");
         node->Dispose();
         Simulator::Destroy();
