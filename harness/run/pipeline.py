@@ -17,6 +17,7 @@ from typing import Optional
 from harness.errors import HarnessError
 from harness.network.spill import release
 from harness.placement import check_plan_for_scenario, load_plan
+from harness.placement.subnets import forget_member_delays
 from harness.run.prepare import Prepared, prepare
 from harness.run.processes import available_cores, run_in_processes
 from harness.run.steps import (build_activations, build_constellation, build_topology, ground_paths_for,
@@ -71,6 +72,7 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
             clock = time.perf_counter()
             placements.append(place_replicas(name, inputs, scenario.seed, scenario.serving.replicas))
             log.info("%s: placed (%.2f s)", name, time.perf_counter() - clock)
+        forget_member_delays(inputs)  # what the placements shared among them: no later step reads it
     release(topology.delay_ns, topology.up, topology.feasible)  # what the placements read (spill.py)
     for replicas in placements:  # every satellite's weights and KV cache fit its memory, or one error line
         for placement in replicas:
