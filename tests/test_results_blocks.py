@@ -3,6 +3,8 @@ blocked writer must give the same bytes as one whole table, and the blocked read
 as the strict per-cell reader (the reference); anything unusual falls back to the strict reader,
 whose one-line error still names the problem."""
 
+import io
+
 import numpy as np
 import pytest
 
@@ -160,3 +162,24 @@ def test_file_parser_refuses_what_the_text_reader_refuses(tmp_path):
     assert formats._fast_file_by_strategy(tmp_path / "missing.csv", formats.layer_columns(2)) is None
     with pytest.raises(ResultsError, match="not found"):
         formats._read_layers_csv(tmp_path / "missing.csv", {})
+
+
+@pytest.mark.parametrize("suffixed", [False, True])
+def test_rows_written_through_one_format_equal_savetxts(suffixed, monkeypatch):
+    """Issue 23 (the writing phase): the CSV rows are formatted with one "%d,..." format per row
+    instead of np.savetxt; the text is savetxt's (the reference), character for character: negative,
+    -1 and 19-digit cells, a strategy name with "%" in it, blocks of rows (a short last one), an
+    empty table and a one-column one."""
+    monkeypatch.setattr(formats, "_ROW_BLOCK", 7)
+    rng = np.random.default_rng(23)
+    table = rng.integers(-2**62, 2**62, size=(30, 9))
+    table[:, 0] = -1
+    table[3] = 0
+    for name, rows in (("space-xnet", table), ("50%-odd,", table.astype(np.float64).round()),
+                       ("one", table[:, :1]), ("none", table[:0])):
+        suffixes = [f",ok,{i}" for i in range(len(rows))] if suffixed else None
+        got, want = io.StringIO(), io.StringIO()
+        formats._write_rows(got, name, rows, suffixes)
+        formats._savetxt_rows(want, name, rows, suffixes)
+        assert got.getvalue() == want.getvalue()
+        assert got.getvalue().count("\n") == len(rows)
