@@ -183,3 +183,18 @@ def test_rows_written_through_one_format_equal_savetxts(suffixed, monkeypatch):
         formats._savetxt_rows(want, name, rows, suffixes)
         assert got.getvalue() == want.getvalue()
         assert got.getvalue().count("\n") == len(rows)
+
+
+def test_cells_read_straight_as_ints_as_the_string_array_cast_reads_them():
+    """Issue 23 (the writing phase's read-back): the readers turn text cells into int64 straight
+    from the strings; every cell gives the value, or the error, of the fixed-width string array's
+    cast (the reference): signs, spaces, leading zeros, int64's ends, and what neither takes."""
+    cells = ["5", "-1", "0", "-0", "+5", " 5", "5 ", "\t7", "0007", "1_000", "5\r", "9223372036854775807",
+             "-9223372036854775808", "123456789012345678"]
+    np.testing.assert_array_equal(formats._ints(cells), np.array(cells, dtype=str).astype(np.int64))
+    assert formats._ints(cells).dtype == np.int64 and formats._ints([]).shape == (0,)
+    for bad in ["", "5.0", "1e3", "0x1f", "nan", "a", "\x005", "9223372036854775808", "-9223372036854775809"]:
+        with pytest.raises((ValueError, OverflowError)) as want:
+            np.array(["1", bad], dtype=str).astype(np.int64)
+        with pytest.raises(want.type):
+            formats._ints(["1", bad])
