@@ -10,9 +10,10 @@ seed give byte-identical traces whatever strategies are listed alongside.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from harness.errors import HarnessError
 from harness.network.spill import release
@@ -79,20 +80,63 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
             check_placement_memory(scenario, placement, topology.num_nodes)
     jobs = min(len(placements), available_cores() if jobs is None else max(1, jobs))
     if jobs == 1:
-        traces = [run_strategy(scenario, prep, placement, progress) for placement in placements]
+        # network.npz and the writing phase's imports are made on the side, while ns-3 runs
+        # (Simulator::Run lets go of the GIL): the second core's work, the same bytes.
+        aside = _aside(lambda: _network_npz(scenario, prep.map_steps, topology, isls))
+        try:
+            traces = [run_strategy(scenario, prep, placement, progress) for placement in placements]
+        except BaseException:
+            aside(discard=True)  # the thread reads the topology: done before anything lets go of it
+            raise
+        network = aside()
     else:
         traces = run_in_processes(scenario, prep, placements, progress, jobs)
+        network = network_npz(scenario, prep.map_steps, topology, isls)
     release(topology.delay_ns, topology.up, topology.feasible)  # what the strategies read (spill.py)
     lat, lon = prep.map_points
     return RunResult(traces, lat, lon, constellation.plane_of, constellation.slot_of,
-                     network=network_npz(scenario, prep.map_steps, topology, isls), sunlit=prep.sunlit,
-                     times_s=prep.topology.times_s)
+                     network=network, sunlit=prep.sunlit, times_s=prep.topology.times_s)
+
+
+def _aside(make: Callable[[], bytes]) -> Callable[..., Optional[bytes]]:
+    """Import what the writing phase draws with (matplotlib) and call ``make`` in a thread of this
+    process, begun now; return ``wait()``, which waits for it and returns ``make``'s value or raises
+    its exception (``wait(discard=True)``: only waits). Meant to run beside the packet simulation:
+    ns-3's Simulator::Run releases the GIL (harness/cxx/runtime.py), so the thread takes the second
+    core, not the simulation's."""
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            import harness.analysis.plots  # noqa: F401 - matplotlib, for write_run
+
+            box["value"] = make()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="harness-aside", daemon=True)
+    thread.start()
+
+    def wait(discard: bool = False) -> Optional[bytes]:
+        thread.join()
+        if discard:
+            return None
+        if "error" in box:
+            raise box.pop("error")
+        return box.pop("value")
+
+    return wait
 
 
 def network_npz(scenario: Scenario, map_steps: tuple, topology, isls: int) -> bytes:
     """``network.npz`` of a run (harness/formats/network.py): every snapshot's satellite positions
     (``map_steps``: :attr:`Prepared.map_steps`) and the ISLs (the first ``isls`` links of the
     topology; ground links are left out), for the report."""
+    return _network_npz(scenario, map_steps, topology, isls)
+
+
+def _network_npz(scenario: Scenario, map_steps: tuple, topology, isls: int) -> bytes:
+    """:func:`network_npz` (which a caller may wrap, e.g. to time it, in the caller's thread)."""
     from harness.formats.network import network_npz_bytes
 
     return network_npz_bytes(scenario=scenario.name, metric=scenario.routing.metric, times_s=topology.times_s,
