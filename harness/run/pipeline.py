@@ -80,15 +80,22 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
             check_placement_memory(scenario, placement, topology.num_nodes)
     jobs = min(len(placements), available_cores() if jobs is None else max(1, jobs))
     if jobs == 1:
-        # network.npz and the writing phase's imports are made on the side, while ns-3 runs
-        # (Simulator::Run lets go of the GIL): the second core's work, the same bytes.
-        aside = _aside(lambda: _network_npz(scenario, prep.map_steps, topology, isls))
+        # network.npz and the writing phase's imports are made on the side once ns-3 runs (from its
+        # first progress report on: Simulator::Run lets go of the GIL), on the second core; the
+        # same bytes.
+        aside = _Aside(lambda: _network_npz(scenario, prep.map_steps, topology, isls))
+
+        def running(*args) -> None:
+            aside.start()
+            if progress is not None:
+                progress(*args)
+
         try:
-            traces = [run_strategy(scenario, prep, placement, progress) for placement in placements]
+            traces = [run_strategy(scenario, prep, placement, running) for placement in placements]
         except BaseException:
-            aside(discard=True)  # the thread reads the topology: done before anything lets go of it
+            aside.wait(discard=True)  # the thread reads the topology: done before anything lets go of it
             raise
-        network = aside()
+        network = aside.wait()
     else:
         traces = run_in_processes(scenario, prep, placements, progress, jobs)
         network = network_npz(scenario, prep.map_steps, topology, isls)
@@ -98,34 +105,41 @@ def run_scenario(scenario: Scenario, progress: Optional[ProgressCallback] = None
                      network=network, sunlit=prep.sunlit, times_s=prep.topology.times_s)
 
 
-def _aside(make: Callable[[], bytes]) -> Callable[..., Optional[bytes]]:
-    """Import what the writing phase draws with (matplotlib) and call ``make`` in a thread of this
-    process, begun now; return ``wait()``, which waits for it and returns ``make``'s value or raises
-    its exception (``wait(discard=True)``: only waits). Meant to run beside the packet simulation:
-    ns-3's Simulator::Run releases the GIL (harness/cxx/runtime.py), so the thread takes the second
-    core, not the simulation's."""
-    box: dict = {}
+class _Aside:
+    """``make()`` in a thread of this process, after importing what the writing phase draws with
+    (matplotlib): :meth:`start` begins it (once), :meth:`wait` waits for it (beginning it if need
+    be) and returns ``make``'s value or raises its exception. Meant to run beside the packet
+    simulation: ns-3's Simulator::Run releases the GIL (harness/cxx/runtime.py), so the thread
+    takes the second core, not the simulation's; begun once the simulation runs, it does not slow
+    the network's setup (many short calls into ns-3, each needing the GIL)."""
 
-    def work() -> None:
+    def __init__(self, make: Callable[[], bytes]):
+        self._make, self._thread, self._box = make, None, {}
+
+    def _work(self) -> None:
         try:
             import harness.analysis.plots  # noqa: F401 - matplotlib, for write_run
 
-            box["value"] = make()
+            self._box["value"] = self._make()
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
-            box["error"] = exc
+            self._box["error"] = exc
 
-    thread = threading.Thread(target=work, name="harness-aside", daemon=True)
-    thread.start()
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="harness-aside", daemon=True)
+            self._thread.start()
 
-    def wait(discard: bool = False) -> Optional[bytes]:
-        thread.join()
+    def wait(self, discard: bool = False) -> Optional[bytes]:
+        if self._thread is None:
+            if discard:
+                return None
+            self.start()
+        self._thread.join()
         if discard:
             return None
-        if "error" in box:
-            raise box.pop("error")
-        return box.pop("value")
-
-    return wait
+        if "error" in self._box:
+            raise self._box.pop("error")
+        return self._box.pop("value")
 
 
 def network_npz(scenario: Scenario, map_steps: tuple, topology, isls: int) -> bytes:
