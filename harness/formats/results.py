@@ -507,17 +507,22 @@ def _parse_blocks(header: str, chunks, count: int, columns: list[str],
                 block = chunk.split("\n")
                 if chunk.endswith("\n"):
                     block.pop()  # the empty string after the block's last newline
-                chunk = None
                 if done + len(block) > count:
                     return None
-                heads, cells = [], []
-                for line in block:
-                    head, sep, rest = line.rstrip("\r\n").partition(",")
-                    if not head or not sep or rest.count(",") != width - 1:
-                        return None
-                    heads.append(codes.setdefault(head, len(codes)))
-                    cells.append(rest)
-                values = _ints(",".join(cells).split(","))
+                same = _one_head_cells(chunk, block, width)
+                if same is not None:  # every line of one strategy (the usual block): no loop over lines
+                    heads, cells = codes.setdefault(same[0], len(codes)), same[1]
+                else:
+                    heads, cells = [], []
+                    for line in block:
+                        head, sep, rest = line.rstrip("\r\n").partition(",")
+                        if not head or not sep or rest.count(",") != width - 1:
+                            return None
+                        heads.append(codes.setdefault(head, len(codes)))
+                        cells.append(rest)
+                    cells = ",".join(cells).split(",")
+                chunk = None
+                values = _ints(cells)
                 values = values.reshape(len(block), width)
                 table[done:done + len(block)] = values[:, kept] if narrow else values
                 code_of[done:done + len(block)] = heads
@@ -531,6 +536,32 @@ def _parse_blocks(header: str, chunks, count: int, columns: list[str],
         picked = table if len(codes) == 1 else table[code_of == code]  # one strategy: no copy
         out[name] = {columns[1 + i]: picked[:, j] for j, i in enumerate(kept)}
     return out
+
+
+def _one_head_cells(chunk: str, lines: list[str], width: int) -> Optional[tuple[str, list[str]]]:
+    """(strategy, cells after it, row by row) of a block of whole lines (``chunk``, split into
+    ``lines``) whose every line is that strategy's name, a comma and ``width`` cells (``width`` - 1
+    commas), with no carriage return; None for any other block (the loop over lines then reads or
+    refuses it). The same cells as that loop, found with string and array operations over the
+    whole block."""
+    if not lines or "\r" in chunk:
+        return None
+    head = lines[0].partition(",")[0]
+    prefix = head + ","
+    # a line starts at the block's start or after a newline: each of them starts with the prefix
+    if not head or not chunk.startswith(prefix) or chunk.count("\n" + prefix) != len(lines) - 1:
+        return None
+    body = chunk[len(prefix):].replace("\n" + prefix, "\n")
+    data = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)  # "," and "\n" are single bytes in UTF-8
+    newline = data == 10
+    line_of = np.cumsum(newline) - newline  # each byte's line
+    commas = np.bincount(line_of[data == 44], minlength=len(lines))
+    if len(commas) != len(lines) or (commas != width - 1).any():
+        return None
+    cells = body.replace("\n", ",").split(",")
+    if chunk.endswith("\n"):
+        cells.pop()  # after the last newline
+    return head, cells
 
 
 #: Characters per block of _fast_by_strategy's parsing (its cell strings exist one block at a time),
