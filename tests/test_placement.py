@@ -420,3 +420,53 @@ def test_a_subnet_left_too_small_by_the_mask_is_one_error(tiny, strategy):
         place(strategy, dataclasses.replace(tiny, unavailable=mask, shared={}), np.random.default_rng(0))
     text = str(err.value)
     assert "\n" not in text and ("free satellites" in text) and "replicas" in text
+
+
+def test_a_replicas_centres_from_the_shared_member_delays_equal_computing_them(tiny, monkeypatch):
+    """Issue 23 (the placement phase): a second model replica's subnet centres take the member
+    delays of the first replica's cut (its rows and columns of the members kept) instead of
+    growing shortest-path trees again; those equal the delays computed afresh, bit for bit, and
+    the gateways equal subnet_centres' own computation, with no path asked for."""
+    from harness.placement import subnets as subnets_mod
+
+    inp = dataclasses.replace(tiny, shared={})
+    first = place("space-xnet", inp, np.random.default_rng(3))
+    mask = np.zeros(inp.topology.num_nodes, dtype=bool)
+    mask[first.occupied] = True
+    masked = dataclasses.replace(inp, unavailable=mask)  # the same shared work, as place_replicas passes
+    cut = subnets_mod._subnets(masked)
+    members = [subnets_mod._members(cut, layer) for layer in range(inp.layers)]
+    own, nxt = subnets_mod._member_delays(inp.topology, members)
+    calls = []
+    monkeypatch.setattr(subnets_mod, "path_delays_to_ns", lambda *a, **k: calls.append(a))
+    shared_own, shared_nxt = subnets_mod._shared_member_delays(masked, cut)
+    assert not calls  # taken from the first cut's, no tree grown
+    for want, got in zip(own + nxt, shared_own + shared_nxt):
+        assert want.shape == got.shape and want.dtype == got.dtype and want.tobytes() == got.tobytes()
+    assert any(len(m) < len(subnets_mod._members(first.subnets, layer)) for layer, m in enumerate(members))
+    monkeypatch.undo()
+    np.testing.assert_array_equal(subnets_mod.centres(masked, cut), subnet_centres(inp.topology, cut, inp.layers))
+    subnets_mod.forget_member_delays(masked)
+    assert not any(key[0] == "member-delays" for key in inp.shared)
+
+
+def test_csr_arcs_from_the_sorted_links_equal_sorting_the_links_up():
+    """_csr_arcs keeps the arcs up out of every link's arcs sorted once; that equals sorting the
+    arcs up at each snapshot (the reference), arrays and dtypes, with random links down, links
+    given in no order, a node with several links and a parallel link."""
+    from harness.network.routes import _csr_arcs, _csr_arcs_sorted_afresh
+
+    rng = np.random.default_rng(23)
+    n, snapshots = 40, 12
+    edges = rng.integers(0, n, size=(200, 2)).astype(np.int32)
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    edges = np.concatenate([edges, edges[:3]])  # parallel links
+    links = len(edges)
+    topology = Topology(num_nodes=n, edges=edges, times_s=np.arange(snapshots, dtype=float),
+                        length_m=np.ones((snapshots, links)), delay_ns=rng.integers(1, 10**6, (snapshots, links)),
+                        up=rng.random((snapshots, links)) < 0.7, feasible=np.ones((snapshots, links), bool))
+    for s in range(snapshots):
+        for got, want in zip(_csr_arcs(topology, s, 9), _csr_arcs_sorted_afresh(topology, s, 9)):
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+    topology.up[3] = False
+    assert [a.size for a in _csr_arcs(topology, 3, 9)] == [n + 1, 0, 0]

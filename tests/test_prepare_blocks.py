@@ -128,6 +128,37 @@ def test_ground_segment_blocks_equal_the_whole_run(scenario, constellation, bloc
     assert np.isnan(lean.length_m).all() and lean.length_m.strides == (0, 0)
 
 
+@pytest.mark.parametrize("min_elevation_deg", [0.0, 60.0, 90.0])
+def test_ground_segment_horizon_filter_equals_every_satellite(scenario, constellation, min_elevation_deg):
+    """ground_segment looks only at the satellites near each site's horizon or above it (issue 23:
+    the constellation phase's time); the serving satellites, ranges, links and delays equal the
+    whole-run reference over every satellite, bit for bit, at the lowest elevation the schema
+    allows, at a high one (long coverage gaps), and at 90 deg (no site is ever covered)."""
+    topology = build_topology(scenario, constellation)
+    sites = users.user_sites(scenario.users)
+    # the filter: every satellite at elevation >= 0 at some snapshot, and few others
+    satellites_m = satellites_ecef_m("wgs84-ut1", constellation.positions_m, scenario.constellation.epoch,
+                                     constellation.times_s)
+    lat, lon, alt = site_arrays(sites)
+    sites_m, up = site_positions_m("wgs84-ut1", lat, lon, alt), site_up_vectors(lat, lon)
+    seen = users._above_horizon(satellites_m @ up.T, np.einsum("gi,gi->g", sites_m, up))
+    for g in range(len(sites)):
+        visible = (elevation_rad(satellites_m, sites_m[g], up[g]) >= 0).any(axis=0)
+        assert visible.any() and not (visible & ~seen[:, g]).any()
+    assert seen.mean() < 0.2
+    kw = dict(epoch_utc=scenario.constellation.epoch, min_elevation_deg=min_elevation_deg)
+    segment = users.ground_segment(constellation, topology, sites, **kw)
+    if min_elevation_deg >= 90.0:
+        assert (segment.serving < 0).all() and (segment.node_of < 0).all()
+        assert segment.topology.num_links == topology.num_links
+        return
+    serving, range_m, reference = _whole_run_ground_links(constellation, topology, sites, **kw)
+    assert (serving >= 0).any() and (serving < 0).any() if min_elevation_deg else (serving >= 0).all()
+    assert _same(segment.serving, serving) and _same(segment.range_m, range_m)
+    for field in ("edges", "length_m", "delay_ns", "up", "feasible"):
+        assert _same(getattr(segment.topology, field), getattr(reference, field)), field
+
+
 def _whole_run_network_npz(scenario, constellation, topology, isls: int) -> bytes:
     """network.npz from the whole [S, N] float64 positions (the reference: the code before the blocks)."""
     lat, lon = subsatellite_tracks_deg(constellation, scenario.constellation.epoch)

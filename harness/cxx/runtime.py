@@ -65,6 +65,9 @@ def load():
     # runs, event for event. Bound before the first Simulator call creates the simulator; each
     # one made after a Simulator::Destroy reads it again.
     ns3.GlobalValue.Bind("SchedulerType", ns3.StringValue("ns3::PriorityQueueScheduler"))
+    # Simulator::Run calls no Python (the harness hands ns-3 no Python callback): it lets go of
+    # the GIL, so a Python thread may work beside it (harness/run/pipeline.py writes network.npz).
+    ns3.Simulator.Run.__release_gil__ = True
     _state.ns3 = ns3
     return _state.ns3
 

@@ -269,11 +269,33 @@ def _packed_graph(topology: Topology, snapshot: int, hop_bits: int) -> scipy.spa
 
 def _csr_arcs(topology: Topology, snapshot: int, hop_bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Both directions of every link up at ``snapshot`` as CSR arrays (indptr, indices, int64
-    packed weights), sorted by (node, neighbour) so the native engine's tie order is fixed."""
+    packed weights), sorted by (node, neighbour) so the native engine's tie order is fixed.
+
+    The arcs of every link are sorted once per topology (:func:`_sorted_arcs`) and each snapshot
+    keeps those up: a stable sort of the links up gives that order too (the same arrays as
+    sorting them afresh, which :func:`_csr_arcs_sorted_afresh` does, the reference)."""
+    up = topology.up[snapshot]
+    delay_ns = topology.delay_ns[snapshot]
+    row_read(topology.delay_ns, topology.up)  # copied out: a spilled run's pages go a window at a time
+    order, tails, heads = _sorted_arcs(topology.edges)
+    links = topology.num_links
+    kept = order[np.concatenate([up, up])[order]]  # the arcs up, in (tail, head) order
+    link = np.where(kept < links, kept, kept - links)
+    delay_up = delay_ns[link]
+    if delay_up.size and delay_up.min() < 0:
+        raise ValueError(f"negative link delay at snapshot {snapshot}")
+    indptr = np.zeros(topology.num_nodes + 1, dtype=np.int32)
+    np.cumsum(np.bincount(tails[kept], minlength=topology.num_nodes), out=indptr[1:])
+    return (indptr, np.ascontiguousarray(heads[kept], dtype=np.int32),
+            np.ascontiguousarray(delay_up.astype(np.int64) * (1 << hop_bits) + 1))
+
+
+def _csr_arcs_sorted_afresh(topology: Topology, snapshot: int,
+                            hop_bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_csr_arcs` by sorting the arcs up at ``snapshot`` (the reference of the tests)."""
     up = topology.up[snapshot]
     edges = topology.edges[up]
     delay_ns = topology.delay_ns[snapshot, up]
-    row_read(topology.delay_ns, topology.up)  # copied out: a spilled run's pages go a window at a time
     if delay_ns.size and delay_ns.min() < 0:
         raise ValueError(f"negative link delay at snapshot {snapshot}")
     weight = delay_ns.astype(np.int64) * (1 << hop_bits) + 1
@@ -284,6 +306,25 @@ def _csr_arcs(topology: Topology, snapshot: int, hop_bits: int) -> tuple[np.ndar
     indptr = np.zeros(topology.num_nodes + 1, dtype=np.int32)
     np.cumsum(np.bincount(tails, minlength=topology.num_nodes), out=indptr[1:])
     return indptr, np.ascontiguousarray(heads[order], dtype=np.int32), np.ascontiguousarray(weights[order])
+
+
+#: :func:`_sorted_arcs` of the last few edge arrays: (edges, order, tails, heads).
+_SORTED_ARCS: list = []
+
+
+def _sorted_arcs(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The arcs of links ``edges`` ``[L, 2]``: arc a < L runs edges[a, 0] -> edges[a, 1], arc L + a
+    back. Returns their stable (tail, head) order and every arc's tail and head. Kept for the last
+    few edge arrays, by value (a run's placements and routes ask per snapshot, with the same links)."""
+    for held, order, tails, heads in _SORTED_ARCS:
+        if held.shape == edges.shape and held.dtype == edges.dtype and np.array_equal(held, edges):
+            return order, tails, heads
+    tails = np.concatenate([edges[:, 0], edges[:, 1]])
+    heads = np.concatenate([edges[:, 1], edges[:, 0]])
+    order = np.lexsort((heads, tails))
+    _SORTED_ARCS.insert(0, (edges.copy(), order, tails, heads))
+    del _SORTED_ARCS[4:]
+    return order, tails, heads
 
 
 def _scipy_trees(topology: Topology, snapshot: int, roots: np.ndarray, hop_bits: int,

@@ -129,11 +129,40 @@ def centres(inp: PlacementInput, subnets: np.ndarray) -> np.ndarray:
     strategy that asks (kept in ``inp.shared``)."""
     key = ("centres", subnets.tobytes())
     if key not in inp.shared:
-        inp.shared[key] = subnet_centres(inp.topology, subnets, inp.layers)
+        inp.shared[key] = subnet_centres(inp.topology, subnets, inp.layers,
+                                         member_delays=_shared_member_delays(inp, subnets))
     return inp.shared[key].copy()
 
 
-def subnet_centres(topology: Topology, subnets: np.ndarray, layers: int) -> np.ndarray:
+def _shared_member_delays(inp: PlacementInput, subnets: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """:func:`_member_delays` of ``subnets``' members over ``inp``'s topology, kept in ``inp.shared``;
+    taken from those of a cut made before where ``subnets`` is that cut with satellites left out
+    (-1: another model replica's, or dark ones): a path's delay does not depend on which other
+    members are asked about, so those are the rows and columns of the members kept, the same
+    values bit for bit (a model replica's centres then cost no shortest paths)."""
+    members = [_members(subnets, layer) for layer in range(inp.layers)]
+    for key, (cut, own, nxt) in inp.shared.items():
+        if key[0] != "member-delays" or len(own) != inp.layers or cut.shape != subnets.shape:
+            continue
+        if ((subnets == cut) | (subnets < 0)).all():
+            rows = [np.searchsorted(_members(cut, layer), members[layer]) for layer in range(inp.layers)]
+            after = [rows[(layer + 1) % inp.layers] for layer in range(inp.layers)]
+            return ([own[layer][np.ix_(rows[layer], rows[layer])] for layer in range(inp.layers)],
+                    [nxt[layer][np.ix_(rows[layer], after[layer])] for layer in range(inp.layers)])
+    own, nxt = _member_delays(inp.topology, members)
+    inp.shared[("member-delays", subnets.tobytes())] = (subnets.copy(), own, nxt)
+    return own, nxt
+
+
+def forget_member_delays(inp: PlacementInput) -> None:
+    """Let go of the member delays :func:`centres` keeps in ``inp.shared`` (``[m, m]`` per layer
+    and subnet cut: 128 MB at 16,000 satellites), once every placement of a run is made."""
+    for key in [key for key in inp.shared if key[0] == "member-delays"]:
+        del inp.shared[key]
+
+
+def subnet_centres(topology: Topology, subnets: np.ndarray, layers: int,
+                   member_delays: tuple[list[np.ndarray], list[np.ndarray]] | None = None) -> np.ndarray:
     """[L] the gateway of each subnet: central in its subnet, and chained around the ring.
 
     The gateways minimise sum_l [ m_l(gateway_l) + d(gateway_l, gateway_{l+1 mod L}) ], where
@@ -144,10 +173,11 @@ def subnet_centres(topology: Topology, subnets: np.ndarray, layers: int) -> np.n
     and every plane's ring is as long as any other, so the gateways are the arcs' middles; in a
     Walker delta a subnet wraps around the Earth, every member is about as central as any other, and
     the ring term keeps consecutive gateways next to each other instead of on opposite sides of the
-    planet.
+    planet. ``member_delays``: :func:`_member_delays` of the members, if already known.
     """
     members = [_members(subnets, layer) for layer in range(layers)]
-    own, nxt = _member_delays(topology, members)  # nxt[l]: [members of l, members of l + 1]
+    # nxt[l]: [members of l, members of l + 1]
+    own, nxt = _member_delays(topology, members) if member_delays is None else member_delays
     score = [own[layer].mean(axis=1) for layer in range(layers)]
     del own
     if layers == 1:

@@ -148,6 +148,20 @@ def draw_users(sites: tuple[UserSite, ...], requests: int, rng: np.random.Genera
     return rng.choice(len(sites), size=requests, p=weight / weight.sum()).astype(np.int32)
 
 
+#: Slack of :func:`_above_horizon`'s test, metres: far beyond the rounding of its products (about
+#: 1e-9 m at these lengths), so no satellite at or above the horizon is ever left out.
+_HORIZON_SLACK_M = 1000.0
+
+
+def _above_horizon(heights_m: np.ndarray, horizon_m: np.ndarray) -> np.ndarray:
+    """``[N, G]`` bool: satellite n is at or above site g's horizon plane at some snapshot of a
+    block, or a little below it; ``heights_m`` ``[B, N, G]`` the satellites' positions along each
+    site's up vector, ``horizon_m`` ``[G]`` the sites' own. Every satellite of elevation >= 0 is
+    marked, so the highest satellite, wherever it is high enough for a link (min_elevation_deg
+    >= 0), is too."""
+    return (heights_m > horizon_m - _HORIZON_SLACK_M).any(axis=0)
+
+
 def ground_segment(constellation: Constellation, topology: Topology, sites: tuple[UserSite, ...], *,
                    epoch_utc: datetime, convention: str = "wgs84-ut1",
                    min_elevation_deg: float = 25.0, whole: bool = True) -> GroundSegment:
@@ -175,17 +189,30 @@ def ground_segment(constellation: Constellation, topology: Topology, sites: tupl
     range_m = np.full((steps, len(sites)), np.nan)
     ever = np.zeros((len(sites), n), dtype=bool)  # satellite serves site g at some snapshot
     # Pass 1, per block of snapshots and per site (vectorised over the block's snapshots and the
-    # satellites): the serving satellite (the highest, if high enough) and its range.
+    # satellites): the serving satellite (the highest, if high enough) and its range. Only the
+    # satellites above the site's horizon plane at some snapshot of the block are looked at
+    # (:func:`_above_horizon`): a satellite high enough is one of them, and the highest of them is
+    # the highest of all, with the same values (the same elementwise arithmetic on fewer columns).
+    horizon_m = np.einsum("gi,gi->g", sites_m, up)  # each site's height along its own up vector
     for block, satellites_m in fixed_blocks():
+        # [N, G]: satellite n is at or above site g's horizon plane at some snapshot of the block
+        seen = _above_horizon(satellites_m @ up.T, horizon_m) if min_elevation_deg >= 0 else None
         for g in range(len(sites)):
-            rng_m = slant_range_m(satellites_m, sites_m[g])
-            usable = gsl_candidates("min_elevation", rng_m, elevation_rad(satellites_m, sites_m[g], up[g]),
+            if seen is None:
+                looked, near_m = slice(None), satellites_m
+            else:
+                looked = np.flatnonzero(seen[:, g])
+                if not looked.size:
+                    continue  # no satellite above the horizon in this block: a coverage gap throughout
+                near_m = satellites_m[:, looked]
+            rng_m = slant_range_m(near_m, sites_m[g])
+            usable = gsl_candidates("min_elevation", rng_m, elevation_rad(near_m, sites_m[g], up[g]),
                                     min_elevation_deg=min_elevation_deg)
             covered = np.flatnonzero(usable.any(axis=1))
             best = np.argmax(usable, axis=1)[covered]
-            serving[block.start + covered, g] = best
+            serving[block.start + covered, g] = np.arange(n)[looked][best]
             range_m[block.start + covered, g] = rng_m[covered, best]
-            ever[g] |= usable.any(axis=0)
+            ever[g, looked] |= usable.any(axis=0)
     node_of = np.full(len(sites), -1, dtype=np.int32)
     served = []  # per site with a node: the satellites it ever links to
     for g in range(len(sites)):
