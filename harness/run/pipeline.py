@@ -118,7 +118,9 @@ class _Aside:
 
     def _work(self) -> None:
         try:
-            import harness.analysis.plots  # noqa: F401 - matplotlib, for write_run
+            from harness.analysis import plots  # loads matplotlib, for write_run
+
+            del plots  # only the import was wanted
 
             self._box["value"] = self._make()
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
