@@ -141,8 +141,11 @@ def _shared_member_delays(inp: PlacementInput, subnets: np.ndarray) -> tuple[lis
     members are asked about, so those are the rows and columns of the members kept, the same
     values bit for bit (a model replica's centres then cost no shortest paths)."""
     members = [_members(subnets, layer) for layer in range(inp.layers)]
-    for key, (cut, own, nxt) in inp.shared.items():
-        if key[0] != "member-delays" or len(own) != inp.layers or cut.shape != subnets.shape:
+    for key, value in inp.shared.items():  # which holds other kinds of entries too
+        if not (isinstance(key, tuple) and key[0] == "member-delays"):
+            continue
+        cut, own, nxt = value
+        if len(own) != inp.layers or cut.shape != subnets.shape:
             continue
         if ((subnets == cut) | (subnets < 0)).all():
             rows = [np.searchsorted(_members(cut, layer), members[layer]) for layer in range(inp.layers)]
