@@ -154,9 +154,9 @@ _HORIZON_SLACK_M = 1000.0
 
 
 def _above_horizon(heights_m: np.ndarray, horizon_m: np.ndarray) -> np.ndarray:
-    """``[N, G]`` bool: satellite n is at or above site g's horizon plane at some snapshot of a
-    block, or a little below it; ``heights_m`` ``[B, N, G]`` the satellites' positions along each
-    site's up vector, ``horizon_m`` ``[G]`` the sites' own. Every satellite of elevation >= 0 is
+    """``[N, ...]`` bool: satellite n is at or above a site's horizon plane at some snapshot of a
+    block, or a little below it; ``heights_m`` ``[B, N, ...]`` the satellites' positions along the
+    site's up vector (``[B, N]`` for one site), ``horizon_m`` the site's own (a scalar, or ``[G]``). Every satellite of elevation >= 0 is
     marked, so the highest satellite, wherever it is high enough for a link (min_elevation_deg
     >= 0), is too."""
     return (heights_m > horizon_m - _HORIZON_SLACK_M).any(axis=0)
@@ -195,13 +195,13 @@ def ground_segment(constellation: Constellation, topology: Topology, sites: tupl
     # the highest of all, with the same values (the same elementwise arithmetic on fewer columns).
     horizon_m = np.einsum("gi,gi->g", sites_m, up)  # each site's height along its own up vector
     for block, satellites_m in fixed_blocks():
-        # [N, G]: satellite n is at or above site g's horizon plane at some snapshot of the block
-        seen = _above_horizon(satellites_m @ up.T, horizon_m) if min_elevation_deg >= 0 else None
         for g in range(len(sites)):
-            if seen is None:
+            if min_elevation_deg < 0:
                 looked, near_m = slice(None), satellites_m
             else:
-                looked = np.flatnonzero(seen[:, g])
+                # [N]: satellite n is at or above site g's horizon plane at some snapshot of the
+                # block (one site at a time: [B, N] temporaries, however many sites)
+                looked = np.flatnonzero(_above_horizon(satellites_m @ up[g], horizon_m[g]))
                 if not looked.size:
                     continue  # no satellite above the horizon in this block: a coverage gap throughout
                 near_m = satellites_m[:, looked]
