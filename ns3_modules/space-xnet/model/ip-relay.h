@@ -1,5 +1,5 @@
 /*
- * Space-XNet: the IPv4 relay fast path of the default engine (links.forwarding: ip).
+ * Space-XNet: the IPv4 relay fast path of the IP engine (links.forwarding: ip).
  */
 #ifndef SPACE_XNET_IP_RELAY_H
 #define SPACE_XNET_IP_RELAY_H

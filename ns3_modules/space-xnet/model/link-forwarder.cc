@@ -38,6 +38,7 @@ LinkForwardingHeader::LinkForwardingHeader()
     : m_destination(0),
       m_port(0),
       m_ttl(0),
+      m_source(Ipv4Address::GetAny()),
       m_sourcePort(0)
 {
 }
@@ -149,7 +150,7 @@ LinkForwarder::AddNeighbour(uint32_t neighbour, Ptr<NetDevice> device)
 {
     Ptr<NetDeviceQueueInterface> ndqi = device->GetObject<NetDeviceQueueInterface>();
     // The address the IP mode gives a packet leaving through this device (its interface's).
-    Ipv4Address local;
+    Ipv4Address local = Ipv4Address::GetAny();
     Ptr<Ipv4> ipv4 = device->GetNode() ? device->GetNode()->GetObject<Ipv4>() : nullptr;
     int32_t iface = ipv4 ? ipv4->GetInterfaceForDevice(device) : -1;
     if (iface >= 0 && ipv4->GetNAddresses(iface) > 0)
@@ -218,7 +219,8 @@ LinkForwarder::Send(Ptr<Packet> packet, Ipv4Address destination, uint16_t port, 
     // hop now (held, or for this node itself) its first link's (any of its addresses names it).
     const Neighbour* next =
         static_cast<uint32_t>(dest) == m_index ? nullptr : Lookup(static_cast<uint32_t>(dest));
-    Ipv4Address source = next ? next->local : (m_neighbours.empty() ? Ipv4Address() : m_neighbours.front().local);
+    Ipv4Address source =
+        next ? next->local : (m_neighbours.empty() ? Ipv4Address::GetAny() : m_neighbours.front().local);
     Frame frame{packet, LinkForwardingHeader(static_cast<uint32_t>(dest), port, MAX_TTL, source, sourcePort)};
     if (static_cast<uint32_t>(dest) == m_index)
     {

@@ -50,7 +50,10 @@ class LinkForwardingHeader : public Header
     static TypeId GetTypeId();
     TypeId GetInstanceTypeId() const override;
     LinkForwardingHeader();
-    LinkForwardingHeader(uint32_t destination, uint16_t port, uint8_t ttl, Ipv4Address source = Ipv4Address(),
+    LinkForwardingHeader(uint32_t destination,
+                         uint16_t port,
+                         uint8_t ttl,
+                         Ipv4Address source = Ipv4Address::GetAny(),
                          uint16_t sourcePort = 0);
 
     uint32_t GetSerializedSize() const override;
