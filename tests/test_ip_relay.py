@@ -1,4 +1,4 @@
-"""Issue 23: the default engine's IPv4 relay fast path (``links.forwarding: ip``).
+"""Issue 23: the IP engine's relay fast path (``links.forwarding: ip``, the default before ``link``).
 
 A node that relays a packet forwards it below ns-3's stack (ns3 IpRelay): the same next hop from the
 same ForwardingTable, TTL - 1, the same holding (``routing.no_route: wait``) and relay delay (the
