@@ -124,12 +124,18 @@ TopologyUpdater::GetReleases() const
 }
 
 void
-TopologyUpdater::SetLinkStates(const uint8_t* up, uint64_t count)
+TopologyUpdater::CheckLinkStates(uint64_t count, const char* caller) const
 {
-    NS_ABORT_MSG_IF(m_stepTimesNs.empty(), "SetLinkStates before SetSchedule");
+    NS_ABORT_MSG_IF(m_stepTimesNs.empty(), caller << " before SetSchedule");
     NS_ABORT_MSG_IF(count != m_stepTimesNs.size() * m_channels.size(),
                     "link states have " << count << " entries, expected " << m_stepTimesNs.size() << " x "
                                         << m_channels.size());
+}
+
+void
+TopologyUpdater::SetLinkStates(const uint8_t* up, uint64_t count)
+{
+    CheckLinkStates(count, "SetLinkStates");
     m_up.assign(up, up + count);
     m_states = m_up.data();
     InstallLinkModels();
@@ -138,10 +144,7 @@ TopologyUpdater::SetLinkStates(const uint8_t* up, uint64_t count)
 void
 TopologyUpdater::BorrowLinkStates(const uint8_t* up, uint64_t count)
 {
-    NS_ABORT_MSG_IF(m_stepTimesNs.empty(), "BorrowLinkStates before SetSchedule");
-    NS_ABORT_MSG_IF(count != m_stepTimesNs.size() * m_channels.size(),
-                    "link states have " << count << " entries, expected " << m_stepTimesNs.size() << " x "
-                                        << m_channels.size());
+    CheckLinkStates(count, "BorrowLinkStates");
     m_up.clear();
     m_up.shrink_to_fit();
     m_states = up;

@@ -83,6 +83,8 @@ class TopologyUpdater : public Object
     void DoDispose() override;
 
   private:
+    /// Aborts unless @p count link states (of SetLinkStates or BorrowLinkStates, @p caller) fit the schedule.
+    void CheckLinkStates(uint64_t count, const char* caller) const;
     void ApplyStep(uint32_t step);
     /// A LinkStateErrorModel on both devices of every link (SetLinkStates, BorrowLinkStates).
     void InstallLinkModels();
